@@ -1,0 +1,13 @@
+"""secretome: make therapeutic secretomes measurable.
+
+Public API (each stage takes an AnnData of samples x proteins and returns it):
+``read`` -> ``annotate`` -> ``qc`` -> ``stats`` -> ``profile`` -> report.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from secretome.errors import SecretomeInputError
+
+__all__ = ["__version__", "SecretomeInputError"]

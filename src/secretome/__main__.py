@@ -1,0 +1,3 @@
+from secretome.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""Shared fixtures.
+
+Tests that need an optional part (``../shared/data``, Debian chromium, R with limma) skip with a
+reason on a user's machine. CI sets ``SECRETOME_REQUIRE_OPTIONAL=1``, which turns every such skip
+into a failure so that CI always runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REQUIRE_OPTIONAL = os.environ.get("SECRETOME_REQUIRE_OPTIONAL", "") not in ("", "0", "false", "no")
+
+
+def shared_data_dir() -> Path:
+    """Where the workplace's public reference data lives (``../shared/data`` beside the repo)."""
+    override = os.environ.get("SECRETOME_SHARED_DATA")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"needs the public reference data at {path} (../shared/data beside the repository)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def examples(shared_data: Path) -> Path:
+    return shared_data / "examples"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under SECRETOME_REQUIRE_OPTIONAL, a skipped test is a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_OPTIONAL and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"skipped, but SECRETOME_REQUIRE_OPTIONAL=1 forbids skips: {reason}"
