@@ -189,6 +189,8 @@ def test_vsn_recovers_calibration_and_reports_log2_units():
     # scales are identified up to one common factor: their differences are recovered
     np.testing.assert_allclose(fitted_b - fitted_b.mean(), b - b.mean(), atol=0.02)
     assert 0.05 < fit["vsn_sigma"] < 0.1
+    # levels read like the log2 input (the common scale is anchored on the samples' mean scale)
+    assert abs(np.nanmedian(out - np.log2(y))) < 1.5
     # log2 units: after calibration, the same protein differs between samples only by noise
     high = mu > 6
     assert np.nanstd(out[:, high] - np.nanmean(out[:, high], axis=0)) < 0.08 / np.log(2) * 1.2

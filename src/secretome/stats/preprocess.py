@@ -256,8 +256,10 @@ def vsn_transform(
     least trimmed squares: iteratively refit on the ``lts_quantile`` fraction of proteins with the
     smallest residual sum of squares. Missing values are left out of the likelihood and stay NaN.
 
-    Output is the generalized log base 2 as vsn2 reports it, ``(arsinh(z) - ln 2) / ln 2``: for large
-    calibrated intensities z this equals ``log2(z)``, so differences are log2 fold changes.
+    Output is the generalized log base 2, ``(arsinh(z) - ln 2 - mean(b)) / ln 2``: for large calibrated
+    intensities z this equals ``log2(z) - mean(b) / ln 2``, i.e. log2 of the intensity on the samples'
+    average scale, so differences are log2 fold changes and levels read like the log2 input (vsn's
+    own output differs from this only by a constant; the common scale is not identifiable).
     Returns the transformed matrix and the fit (a, b, sigma, iterations, n_trimmed_kept).
     """
     settings = config("preprocessing")["normalize"]["vsn"]
@@ -296,7 +298,7 @@ def vsn_transform(
     a, b = params[:n_samples], params[n_samples:]
     h = np.arcsinh(np.exp(b)[:, None] * y + a[:, None])
     sigma = float(np.sqrt(np.nanmean(_vsn_residual_ms(h[:, keep], finite[:, keep]))))
-    glog2 = (h - np.log(2.0)) / np.log(2.0)
+    glog2 = (h - np.log(2.0) - b.mean()) / np.log(2.0)
     fit = {
         "vsn_a": a.tolist(),
         "vsn_b": b.tolist(),
