@@ -92,3 +92,20 @@ def test_default_sets_come_from_the_knowledge_base(universe):
         pytest.skip("secretome.kb.gene_sets is not on this branch yet (knowledge-base stage)")
     table = enrichment.over_representation(universe[:10], universe)
     assert list(table.columns) == enrichment.ORA_COLUMNS
+
+
+def test_contrast_enrichment_up_down_and_rank(universe, sets):
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"protein": [f"P{i}" for i in range(200)], "gene": universe, "log2fc": rng.normal(0, 0.2, 200), "t": rng.normal(0, 1, 200)})
+    table["adj_p_value"] = 0.9
+    table.loc[:14, ["log2fc", "t", "adj_p_value"]] = [2.0, 8.0, 0.001]  # growth-factor genes up
+    table.loc[50:57, ["log2fc", "t", "adj_p_value"]] = [-2.0, -8.0, 0.001]  # ECM genes down
+    results = enrichment.contrast_enrichment(table, gene_sets=sets, min_size=5, max_size=100)
+    assert results["up"].iloc[0]["set"] == "class:growth_factor" and results["up"].iloc[0]["overlap"] == 15
+    assert results["down"].iloc[0]["set"] == "GO_ECM" and results["down"].iloc[0]["overlap"] == 8
+    rank = results["rank"].set_index("set")
+    assert rank.loc["class:growth_factor", "direction"] == "up" and rank.loc["GO_ECM", "direction"] == "down"
+    from secretome.report.stats_sections import enrichment_section
+
+    html = enrichment_section(results, "treated-control")
+    assert "class:growth_factor" in html and html.startswith("<section")

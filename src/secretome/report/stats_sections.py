@@ -167,3 +167,26 @@ def comparability_page(result: ComparabilityResult, adata: AnnData | None = None
     """Standalone page: preprocessing (when given the dataset) and :func:`comparability_section`."""
     body = (preprocessing_section(adata) + "\n" if adata is not None else "") + comparability_section(result)
     return standalone_page("secretome lot comparability", body)
+
+
+def enrichment_section(results: dict[str, pd.DataFrame], contrast: str, top_n: int = 15) -> str:
+    """HTML ``<section>`` of :func:`secretome.stats.enrichment.contrast_enrichment` results."""
+    titles = {
+        "up": "Over-represented among higher proteins (hypergeometric, background = detected proteins)",
+        "down": "Over-represented among lower proteins (hypergeometric, background = detected proteins)",
+        "rank": "Shifted in the ranking by moderated t (Wilcoxon rank-sum; AUC > 0.5 = higher)",
+    }
+    parts = [f"<section class=\"stats-enrichment\">\n<h2>Enrichment: {escape(contrast)}</h2>"]
+    for key, title in titles.items():
+        frame = results.get(key)
+        if frame is None:
+            continue
+        parts.append(f"<h3>{escape(title)}</h3>")
+        if frame.empty:
+            parts.append("<p>No gene set within the size limits.</p>")
+            continue
+        shown = frame.head(top_n).copy()
+        shown["genes"] = shown["genes"].str.replace(";", "; ", regex=False)
+        parts.append(_table(shown))
+    parts.append("</section>")
+    return "\n".join(parts)

@@ -130,7 +130,7 @@ def compare(
             f"{int(empty.sum())} proteins have no valid value in {level_a!r} or {level_b!r} (e.g. {names})",
             expected="--min-valid 1 or more to filter them",
         )
-    table = moderated_test(work, design, contrast, layer="imputed", trend=trend, robust=robust)
+    table = moderated_test(work, design, f"{level_a}-{level_b}", layer="imputed", trend=trend, robust=robust)
     missing_columns = [column for column in RESULT_COLUMNS if column not in table.columns]
     if missing_columns:
         raise RuntimeError(f"moderated_test returned no {missing_columns}")

@@ -181,3 +181,33 @@ def rank_test(
     result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
     result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
     return result
+
+
+def contrast_enrichment(
+    table: pd.DataFrame,
+    background: Iterable[str] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    alpha: float = 0.05,
+    min_abs_log2fc: float = 0.0,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Enrichment of one contrast's result table (``protein, gene, log2fc, t, adj_p_value``).
+
+    ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` and
+    ``log2fc`` above ``min_abs_log2fc`` (below its negative); ``rank``: rank test on the moderated t
+    (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
+    proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
+    """
+    genes = table["gene"].astype(str)
+    if background is None:
+        background = {gene for gene in genes if gene and gene != "nan"}
+    significant = table["adj_p_value"] < alpha
+    up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
+    down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
+    sets = _sets(gene_sets)
+    return {
+        "up": over_representation(up, background, sets, min_size, max_size),
+        "down": over_representation(down, background, sets, min_size, max_size),
+        "rank": rank_test(gene_scores(table, "t"), sets, min_size, max_size),
+    }
