@@ -66,15 +66,15 @@ def test_design_and_contrast_errors_are_input_errors(design, contrast, message):
 
 def test_unknown_preprocessing_choice_is_an_input_error():
     with pytest.raises(SecretomeInputError, match="unknown normalization"):
-        compare(make_adata(), "~ condition", "treated-control", normalize_method="loess")
+        compare(make_adata(), "~ condition", "treated-control", normalize="loess")
     with pytest.raises(SecretomeInputError, match="unknown imputation"):
-        compare(make_adata(), "~ condition", "treated-control", impute_method="zero")
+        compare(make_adata(), "~ condition", "treated-control", impute="zero")
 
 
 # ------------------------------------------------------------------------------- with limma's module
 def test_compare_table_contract_and_recorded_steps():
     _limma()
-    work, table = compare(make_adata(), "~ condition + donor", "treated-control", normalize_method="median", impute_method="none")
+    work, table = compare(make_adata(), "~ condition + donor", "treated-control", normalize="median", impute="none")
     assert list(table.columns) == RESULT_COLUMNS
     assert len(table) == work.n_vars
     top = set(table.head(10)["protein"])
@@ -87,7 +87,7 @@ def test_compare_table_contract_and_recorded_steps():
 def test_none_and_zero_fit_exactly_the_log2_input():
     limma = _limma()
     adata = make_adata()
-    work, table = compare(adata, "~ condition", "treated-control", normalize_method="none", impute_method="none", min_valid=0)
+    work, table = compare(adata, "~ condition", "treated-control", normalize="none", impute="none", min_valid=0)
     np.testing.assert_array_equal(work.layers["imputed"], np.log2(adata.X))
     direct = adata.copy()
     direct.layers["log2"] = np.log2(direct.X)
@@ -118,7 +118,7 @@ def test_all_missing_proteins_are_an_input_error():
 @pytest.mark.parametrize("normalize_method", ["median", "quantile", "vsn"])
 def test_every_preprocessing_combination_runs(normalize_method, impute_method):
     _limma()
-    work, table = compare(make_adata(seed=2), "~ condition", "treated-control", normalize_method=normalize_method, impute_method=impute_method)
+    work, table = compare(make_adata(seed=2), "~ condition", "treated-control", normalize=normalize_method, impute=impute_method)
     assert np.isfinite(table["t"]).all()
     assert work.layers["imputed_mask"].sum() == int(np.isnan(work.layers["normalized"]).sum())
 

@@ -53,8 +53,7 @@ def compare(
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
-        input, samples, design, contrast, out, normalize_method=normalize, impute_method=impute,
-        min_valid=min_valid, trend=trend, robust=robust,
+        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
     )
     typer.echo(f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05; wrote {summary['out']}")
 

@@ -280,19 +280,19 @@ def comparability_job(
     reference: list[str],
     out: str | Path,
     margin: float | None = None,
-    normalize_method: str = "median",
+    normalize: str = "median",
     min_valid: int | float = 0,
 ) -> dict[str, Any]:
     """CLI job: read, log2 + normalize (no imputation: TOST uses observed values), run
     :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
     from secretome.report.stats_sections import comparability_page
     from secretome.stats.compare import read_dataset, table_tsv, write_dir_atomically
-    from secretome.stats.preprocess import filter_valid, log2_transform, normalize
+    from secretome.stats import preprocess as pp
 
     adata = read_dataset(input_path, samples)
-    adata = filter_valid(adata, min_valid=min_valid)
-    log2_transform(adata)
-    normalize(adata, normalize_method)  # type: ignore[arg-type]
+    adata = pp.filter_valid(adata, min_valid=min_valid)
+    pp.log2_transform(adata)
+    pp.normalize(adata, normalize)  # type: ignore[arg-type]
     result = comparability(adata, lot_column=lot_column, reference=reference, margin=margin)
     files = {
         "factors.tsv": table_tsv(result.factors),

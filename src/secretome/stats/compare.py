@@ -20,16 +20,8 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
-from secretome.stats.preprocess import (
-    IMPUTE_METHODS,
-    NORMALIZE_METHODS,
-    ImputeMethod,
-    NormalizeMethod,
-    filter_valid,
-    impute,
-    log2_transform,
-    normalize,
-)
+from secretome.stats import preprocess as pp
+from secretome.stats.preprocess import IMPUTE_METHODS, NORMALIZE_METHODS, ImputeMethod, NormalizeMethod
 
 RESULT_COLUMNS = ["protein", "gene", "log2fc", "ave_expr", "t", "p_value", "adj_p_value", "b"]
 _IDENTIFIER = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
@@ -87,8 +79,8 @@ def compare(
     adata: AnnData,
     design: str,
     contrast: str,
-    normalize_method: NormalizeMethod = "median",
-    impute_method: ImputeMethod = "none",
+    normalize: NormalizeMethod = "median",
+    impute: ImputeMethod = "none",
     min_valid: int | float = 2,
     trend: bool = False,
     robust: bool = False,
@@ -97,15 +89,16 @@ def compare(
     """Preprocess and fit one contrast with limma's moderated t; returns ``(adata, table)``.
 
     Steps: keep proteins with ``min_valid`` valid values in at least one of the contrast's two groups
-    (``0`` = no filter), log2 (never twice), ``normalize_method``, ``impute_method``, then
+    (``0`` = no filter), log2 (never twice), ``normalize``, ``impute`` (methods of
+    :mod:`secretome.stats.preprocess`), then
     :func:`secretome.stats.limma.moderated_test` on the last layer. With ``none``/``0`` everywhere the
     fit sees exactly the log2 input. ``table`` has ``protein, gene, log2fc, ave_expr, t, p_value,
     adj_p_value, b`` in topTable order; ``adata`` is the filtered copy with the preprocessing layers.
     """
-    if normalize_method not in NORMALIZE_METHODS:
-        raise SecretomeInputError(f"unknown normalization {normalize_method!r}", expected=", ".join(NORMALIZE_METHODS))
-    if impute_method not in IMPUTE_METHODS:
-        raise SecretomeInputError(f"unknown imputation {impute_method!r}", expected=", ".join(IMPUTE_METHODS))
+    if normalize not in NORMALIZE_METHODS:
+        raise SecretomeInputError(f"unknown normalization {normalize!r}", expected=", ".join(NORMALIZE_METHODS))
+    if impute not in IMPUTE_METHODS:
+        raise SecretomeInputError(f"unknown imputation {impute!r}", expected=", ".join(IMPUTE_METHODS))
     factor, level_a, level_b = parse_contrast(adata, design, contrast)
     from secretome.stats.limma import design_matrix, moderated_test
 
@@ -118,10 +111,10 @@ def compare(
             expected="more samples than coefficients (replicates per group)",
         )
     in_contrast = adata.obs[factor].astype(str).isin([level_a, level_b]).to_numpy()
-    work = filter_valid(adata, min_valid=min_valid, group=factor, mode="any_group", restrict=in_contrast)
-    log2_transform(work)
-    normalize(work, normalize_method)
-    impute(work, impute_method, seed=seed)
+    work = pp.filter_valid(adata, min_valid=min_valid, group=factor, mode="any_group", restrict=in_contrast)
+    pp.log2_transform(work)
+    pp.normalize(work, normalize)
+    pp.impute(work, impute, seed=seed)
     values = np.asarray(work.layers["imputed"], dtype=np.float64)
     empty = ~np.isfinite(values[in_contrast]).any(axis=0)
     if empty.any():
@@ -139,8 +132,8 @@ def compare(
         "design": design,
         "contrast": contrast,
         "factor": factor,
-        "normalize": normalize_method,
-        "impute": impute_method,
+        "normalize": normalize,
+        "impute": impute,
         "min_valid": min_valid,
         "trend": trend,
         "robust": robust,
@@ -209,8 +202,8 @@ def compare_job(
     design: str,
     contrast: str,
     out: str | Path,
-    normalize_method: NormalizeMethod = "median",
-    impute_method: ImputeMethod = "none",
+    normalize: NormalizeMethod = "median",
+    impute: ImputeMethod = "none",
     min_valid: int | float = 2,
     trend: bool = False,
     robust: bool = False,
@@ -224,8 +217,7 @@ def compare_job(
 
     adata = read_dataset(input_path, samples)
     work, table = compare(
-        adata, design, contrast, normalize_method=normalize_method, impute_method=impute_method,
-        min_valid=min_valid, trend=trend, robust=robust, seed=seed,
+        adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
     )
     stem = safe_filename(contrast)
     files = {
