@@ -281,7 +281,9 @@ def test_knn_matches_brute_force_definition():
     values = rng.normal(0, 1, (7, 40)) + rng.normal(20, 3, 40)
     values[rng.random(values.shape) < 0.25] = np.nan
     values[:, ~np.isfinite(values).any(axis=0)] = 20.0
-    np.testing.assert_allclose(pp.impute_knn(values, k=3, chunk=7), _knn_brute_force(values, 3))
+    reference = _knn_brute_force(values, 3)
+    np.testing.assert_allclose(pp.impute_knn(values, k=3), reference)
+    np.testing.assert_allclose(pp.impute_knn(values, k=3, candidates=4), reference)  # mostly the exhaustive path
 
 
 def test_impute_is_reproducible_with_seed_and_rejects_bad_options():
