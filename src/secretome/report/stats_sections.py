@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table.stats { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
-table.stats th, table.stats td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+table.stats th, table.stats td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 table.stats th { background: #f2f2f2; }
 .verdict-comparable, .verdict-equivalent, .verdict-within_limits { color: #1a7f37; font-weight: 600; }
 .verdict-not_comparable, .verdict-not_equivalent, .verdict-out_of_limits { color: #b42318; font-weight: 600; }
@@ -89,7 +89,9 @@ def preprocessing_section(adata: AnnData) -> str:
 
 def _short(value: Any) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
-        return f"[{len(value)} values]" if len(value) > 6 else str(list(value))
+        return f"[{len(value)} values]" if len(value) > 6 else "[" + ", ".join(_short(item) for item in value) + "]"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
     return str(value)
 
 
