@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from anndata import AnnData
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
@@ -119,3 +121,15 @@ def test_input_errors_name_column_and_level(data):
         classic.welch_t(adata, "condition", "D", "A")
     with pytest.raises(SecretomeInputError, match="layers"):
         classic.welch_t(adata, "condition", "B", "A", layer="normalized")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1), st.just(np.nan)), min_size=1, max_size=60))
+def test_bh_property_matches_statsmodels(p_values):
+    p = np.array(p_values, dtype=float)
+    got = classic.bh_adjust(p)
+    finite = np.isfinite(p)
+    assert np.array_equal(np.isfinite(got), finite)
+    if finite.any():
+        np.testing.assert_allclose(got[finite], multipletests(p[finite], method="fdr_bh")[1], rtol=1e-12, atol=1e-15)
+        assert (got[finite] >= p[finite] - 1e-15).all()

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from anndata import AnnData
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.weightstats import ttost_ind
 
 from secretome.errors import SecretomeInputError
@@ -118,3 +120,19 @@ def test_default_factors_are_the_key_factor_panel():
     result = comparability(adata, reference=["R1", "R2"])
     assert result.summary["n_factors_requested"] == len(key_factor_genes())
     assert set(result.factors["factor"]) == set(key_factor_genes())
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.floats(-3, 3), min_size=2, max_size=8),
+    st.lists(st.floats(-3, 3), min_size=2, max_size=8),
+    st.floats(-20, 20),
+    st.floats(0.1, 3),
+)
+def test_tost_is_shift_invariant_and_consistent_with_its_interval(x, y, shift, margin):
+    x, y = np.array(x), np.array(y)
+    base = tost_welch(x, y, margin)
+    moved = tost_welch(x + shift, y + shift, margin)
+    assert base["verdict"] == moved["verdict"] or abs(abs(base["diff"]) - margin) < 1e-6
+    if base["verdict"] == "equivalent" and np.isfinite(base["se"]) and base["se"] > 0:
+        assert -margin < base["ci_low"] and base["ci_high"] < margin
