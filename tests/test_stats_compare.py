@@ -100,7 +100,7 @@ def test_none_and_zero_fit_exactly_the_log2_input():
 def test_no_residual_df_is_an_input_error():
     _limma()
     adata = make_adata(n_per_group=1)
-    with pytest.raises(SecretomeInputError, match="residual degrees of freedom"):
+    with pytest.raises(SecretomeInputError, match="residual"):
         compare(adata, "~ condition", "treated-control")
 
 
