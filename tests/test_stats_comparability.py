@@ -87,6 +87,13 @@ def test_control_limits_follow_reference_scores():
     two = comparability(adata, reference=["R1", "R2"], factors=["LCN1"])
     assert two.summary["control_limit_method"].startswith("empirical")
     np.testing.assert_allclose(two.lots["lower_limit"].iloc[0], two.lots[two.lots["role"] == "reference"]["similarity"].min())
+    ranked = comparability(adata, reference=["R1", "R2", "R3", "R4"], factors=["LCN1"], similarity="spearman")
+    test_lot = ranked.lots.set_index("lot").loc["T1"]
+    from scipy.stats import spearmanr
+
+    lot_mean = lambda lots: np.nanmean(adata.layers["log2"][adata.obs["lot"].isin(lots).to_numpy()], axis=0)  # noqa: E731
+    reference_mean = np.mean([lot_mean([r]) for r in ("R1", "R2", "R3", "R4")], axis=0)
+    np.testing.assert_allclose(test_lot["similarity"], spearmanr(lot_mean(["T1"]), reference_mean).statistic)
     one = comparability(adata, reference=["R1"], factors=["LCN1"])
     assert (one.lots["similarity_verdict"] == "insufficient_data").all()
     assert one.summary["lot_verdicts"]["T1"] == "insufficient_data"
