@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from secretome import kb
+from secretome.annotate import annotate, annotate_identifiers
 from secretome.errors import SecretomeInputError
 
-__all__ = ["__version__", "SecretomeInputError"]
+__all__ = ["__version__", "SecretomeInputError", "annotate", "annotate_identifiers", "kb"]

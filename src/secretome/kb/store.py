@@ -375,3 +375,19 @@ def kb_summary() -> dict:
         "functional_class_sizes": {c: int((functional == c).sum()) for c in FUNCTIONAL_CLASSES},
         "marker_sizes": {c: int(human[c].sum()) for c in ("lysis_marker", "ev_marker", "serum_marker")},
     }
+
+
+def format_summary(summary: dict) -> str:
+    """Human-readable text of :func:`kb_summary` (what ``secretome kb info`` prints)."""
+    lines = [f"secretome knowledge base {summary['version']}", "", "Sources:"]
+    lines += [f"  - {s['name']} | {s['release']} | {s['licence']}" for s in summary["sources"]]
+    lines += ["", f"Human reviewed entries: {summary['human_reviewed_entries']}; "
+              f"contaminant-library entries: {summary['contaminant_entries']}", "", "secretion_class (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["secretion_class_sizes"].items()]
+    lines += ["contaminant entries:"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["contaminant_class_sizes"].items()]
+    lines += ["functional_classes (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["functional_class_sizes"].items()]
+    lines += ["markers (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["marker_sizes"].items()]
+    return "\n".join(lines)
