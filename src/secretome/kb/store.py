@@ -137,6 +137,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
     note(cpdb_tm, "CellPhoneDB v5 transmembrane")
     note(hpa18_secreted & ~hpa_secreted, "HPA v18.1 protein class: Predicted secreted proteins")
+    note(hpa18_intracellular, "HPA v18.1 protein class: Predicted intracellular proteins")
 
     # --- contaminants -------------------------------------------------------------------------------------------
     handling_rules = _read_curated("handling_contaminants.tsv")
@@ -252,8 +253,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
         score[k] += mask * int(weight)
         label = f"{term} ({SOURCE_LABELS[src]})" if src in ("msigdb_c5", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
-        for i in np.flatnonzero(mask):
-            class_evidence[i].append((k, f"{cls}: {label}"))
+        if int(weight) > 0:  # negative weights count against a class; they are never listed as its evidence
+            for i in np.flatnonzero(mask):
+                class_evidence[i].append((k, f"{cls}: {label}"))
     member_of |= score >= 2
     explicit = _read_curated("functional_class_genes.tsv")
     for cls, gene, reason, reference in explicit[["class", "gene", "reason", "reference"]].itertuples(index=False):
