@@ -136,36 +136,43 @@ def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None)
         for column in BOOL_COLUMNS:
             out.loc[blank, column] = False
     evidence = out["evidence"].to_numpy(dtype=object)
-    classes = table["secretion_class"].to_numpy()
-    serum = table["serum_marker"].to_numpy()
-    handling = table["handling_contaminant"].to_numpy()
     serum_col = out["serum_marker"].to_numpy(copy=True)
     handling_col = out["handling_contaminant"].to_numpy(copy=True)
+    columns = {name: table[name].to_numpy() for name in
+               ("species", "secretion_class", "serum_marker", "handling_contaminant")}
+    identifier = table["accession"].where(table["accession"] != "", table["entry_name"])
+    columns["label"] = (identifier + " (" + table["species"] + ")").to_numpy()
+    group_notes = {query: _group_notes(found, columns) for query, found in by_query.items() if found[1]}
+    no_notes: tuple[list[str], bool, bool] = ([], False, False)
     for i, query in enumerate(queries):
-        chosen, members, _, mixed = by_query[query]
-        notes = list(extra_evidence[i])
-        if len(members) == 1 and members[0][1] in ("gene synonym", "entry name", "gene symbol"):
-            notes.append(f"identifier matched as {members[0][1]}")
-        if len(members) > 1 and resolved[i]:
-            others = [row for row, _ in members if row != chosen]
-            notes.append(f"protein group: chose {_label(table, chosen)} of {len(members)} resolved members")
-            if mixed:
-                for row in others:
-                    if species[row] != "HUMAN":
-                        notes.append(f"mixed-species member {_label(table, row)}: {classes[row]}")
-                        serum_col[i] |= serum[row]
-                        handling_col[i] |= handling[row]
+        notes, serum, handling = group_notes.get(query, no_notes)
+        notes = extra_evidence[i] + (notes if resolved[i] else [])
         if notes:
             evidence[i] = " | ".join(notes + ([evidence[i]] if evidence[i] else []))
+        serum_col[i] |= serum
+        handling_col[i] |= handling
     out["evidence"] = evidence
     out["serum_marker"] = serum_col
     out["handling_contaminant"] = handling_col
     return out
 
 
-def _label(table: pd.DataFrame, row: int) -> str:
-    accession = table.at[row, "accession"] or table.at[row, "entry_name"]
-    return f"{accession} ({table.at[row, 'species']})"
+def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str], bool, bool]:
+    """Evidence notes for a resolved group, and the serum/handling flags its non-human members contribute."""
+    chosen, members, _, mixed = found
+    notes: list[str] = []
+    serum = handling = False
+    if len(members) == 1 and members[0][1] in ("gene synonym", "entry name", "gene symbol"):
+        notes.append(f"identifier matched as {members[0][1]}")
+    if len(members) > 1:
+        notes.append(f"protein group: chose {columns['label'][chosen]} of {len(members)} resolved members")
+        if mixed:
+            for row in dict.fromkeys(row for row, _ in members if row != chosen):
+                if columns["species"][row] != "HUMAN":
+                    notes.append(f"mixed-species member {columns['label'][row]}: {columns['secretion_class'][row]}")
+                    serum |= bool(columns["serum_marker"][row])
+                    handling |= bool(columns["handling_contaminant"][row])
+    return notes, serum, handling
 
 
 def annotate_identifiers(identifiers: Sequence[str]) -> pd.DataFrame:

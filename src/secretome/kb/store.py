@@ -90,6 +90,17 @@ def _all_gene_sets() -> dict[str, frozenset[str]]:
     return _read_gmt()
 
 
+def _contains(values: pd.Series, needle: str) -> np.ndarray:
+    """``needle in value`` for each value, computed once per distinct value (the columns repeat a lot)."""
+    codes, uniques = pd.factorize(values)
+    return np.fromiter((needle in u for u in uniques), dtype=bool, count=len(uniques))[codes]
+
+
+def _first_index(keys: list[str], rows: list[int]) -> dict[str, int]:
+    """Map each non-empty key to the first row it occurs in."""
+    return {k: r for k, r in zip(reversed(keys), reversed(rows)) if k}
+
+
 def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
     """Index of the first curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1."""
     hit = np.full(len(genes), -1, dtype=np.int64)
@@ -129,9 +140,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     cpdb_desc = proteins["cellphonedb_secreted_desc"].to_numpy()
     note(cpdb_secreted, lambda i: "CellPhoneDB v5 secreted" + (f": {cpdb_desc[i]}" if cpdb_desc[i] else ""))
     hpa18 = proteins["hpa_v18_class"]
-    hpa18_membrane = hpa18.str.contains("Predicted membrane proteins", regex=False).to_numpy()
-    hpa18_secreted = hpa18.str.contains("Predicted secreted proteins", regex=False).to_numpy()
-    hpa18_intracellular = hpa18.str.contains("Predicted intracellular proteins", regex=False).to_numpy()
+    hpa18_membrane = _contains(hpa18, "Predicted membrane proteins")
+    hpa18_secreted = _contains(hpa18, "Predicted secreted proteins")
+    hpa18_intracellular = _contains(hpa18, "Predicted intracellular proteins")
     cpdb_tm = (proteins["cellphonedb_transmembrane"] == "1").to_numpy()
     membrane = human & (hpa18_membrane | cpdb_tm)
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
@@ -243,11 +254,11 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
                 raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
             mask = genes.isin(sets[key]).to_numpy()
         elif src == "hpa_function":
-            mask = hpa_fun.str.contains(f", {term},", regex=False).to_numpy()
+            mask = _contains(hpa_fun, f", {term},")
         elif src == "hpa_location":
             mask = (proteins["hpa_v23_location"] == term).to_numpy()
         elif src == "cellphonedb_secreted_desc":
-            mask = cpdb_parts.str.contains(f" | {term.capitalize()} |", regex=False).to_numpy()
+            mask = _contains(cpdb_parts, f" | {term.capitalize()} |")
         else:
             raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
         mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
@@ -314,21 +325,15 @@ def load_kb() -> KnowledgeBase:
     with gzip.open(data_dir() / manifest["files"]["proteins"], "rb") as handle:
         proteins = pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
     table = classify(proteins)
-    by_accession: dict[str, int] = {}
-    by_entry_name: dict[str, int] = {}
-    by_gene: dict[str, int] = {}
-    synonym_rows: dict[str, set[int]] = {}
+    rows = list(range(len(table)))
     human = table["species"].to_numpy() == "HUMAN"
-    for i, (acc, name, gene, synonyms) in enumerate(
-        zip(table["accession"], table["entry_name"], table["gene"], table["synonyms"])
-    ):
-        if acc:
-            by_accession.setdefault(acc.upper(), i)
-        if name:
-            by_entry_name.setdefault(name.upper(), i)
-        if human[i] and gene:
-            by_gene.setdefault(gene.upper(), i)
-        if human[i] and synonyms:
+    human_rows = np.flatnonzero(human).tolist()
+    by_accession = _first_index(table["accession"].str.upper().tolist(), rows)
+    by_entry_name = _first_index(table["entry_name"].str.upper().tolist(), rows)
+    by_gene = _first_index(table["gene"].str.upper().to_numpy()[human_rows].tolist(), human_rows)
+    synonym_rows: dict[str, set[int]] = {}
+    for i, synonyms in zip(human_rows, table["synonyms"].to_numpy()[human_rows]):
+        if synonyms:
             for synonym in synonyms.split(";"):
                 synonym_rows.setdefault(synonym, set()).add(i)
     # a synonym is used only when it names one entry and is no entry's primary symbol
