@@ -410,6 +410,12 @@ def _attribution(manifest: dict) -> str:
         "- ExoCarta: Keerthikumar S, et al. J Mol Biol 2016;428:688-692, doi:10.1016/j.jmb.2015.09.019.",
         "- Per-gene references of the functional-class curation are in `curated/functional_class_genes.tsv`.",
         "",
+        "## Curated files",
+        "",
+        "The files under `curated/` (class rules, marker lists, priority order) are written by the secretome project "
+        "and licensed with the package (MIT). They name database terms and cite the literature; they contain no copied "
+        "database content beyond gene symbols and term names.",
+        "",
     ]
     return "\n".join(out)
 

@@ -35,7 +35,8 @@ def test_gene_synonym_resolves_to_current_symbol() -> None:
     assert one("HIST1H2BK")["gene"] == one("H2BC12")["gene"]
 
 
-@pytest.mark.parametrize("identifier", ["CON__P02769", "P02769", "ALBU_BOVIN", "contam_P02769", "Cont_P02769"])
+@pytest.mark.parametrize("identifier", ["CON__P02769", "P02769", "ALBU_BOVIN", "contam_P02769", "Cont_P02769",
+                                        "contam_sp|P02769|ALBU_BOVIN", "sp|Cont_P02769|ALBU_BOVIN"])
 def test_bovine_serum_albumin_is_serum_contaminant(identifier: str) -> None:
     row = one(identifier)
     assert row["accession"] == "P02769" and row["species"] == "BOVIN"
@@ -66,10 +67,11 @@ def test_group_with_unresolvable_members_uses_the_resolvable_one() -> None:
 
 
 def test_unresolvable_identifiers_are_reported_not_dropped() -> None:
-    queries = ["nonsense", "", "REV__P02768", "FOO1_MOUSE", "P02768"]
+    queries = ["nonsense", "", "REV__P02768", "FOO1_MOUSE", "P02768", "rev_sp|P02768|ALBU_HUMAN", "tr|Q0ZZZ9|Q0ZZZ9_RABIT"]
     result = resolve(queries)
     assert result["query"].tolist() == queries
-    assert result["resolved"].tolist() == [False, False, False, False, True]
+    assert result["resolved"].tolist() == [False, False, False, False, True, False, False]
+    assert result.loc[6, "species"] == "RABIT"  # a non-human accession keeps its species
     unresolved = result[~result["resolved"]]
     assert (unresolved["secretion_class"] == "unknown").all() and (unresolved["accession"] == "").all()
     assert unresolved["evidence"].str.startswith("unresolved").all()
