@@ -112,6 +112,7 @@ def test_annotate_fills_var_from_reader_columns() -> None:
             "genes": ["ALB", "", "IL1RN", "EGF"],
             "gene": ["ALB", "", "IL1RN", "EGF"],
             "species": ["HUMAN;BOVIN", "PIG", "", "HUMAN"],
+            "is_contaminant": [False, True, False, False],
         },
         index=["P02768;P02769", "CON__P00761", "Q99999999", "P01133"],
     )
@@ -120,6 +121,7 @@ def test_annotate_fills_var_from_reader_columns() -> None:
         assert column in adata.var, column
     assert adata.var["secretion_class"].tolist() == ["secreted", "contaminant_handling", "secreted", "secreted"]
     assert adata.var["mixed_species"].tolist() == [True, False, False, False]
+    assert adata.var.loc["CON__P00761", "evidence"].startswith("flagged as contaminant by the search engine")
     assert adata.var.loc["Q99999999", "gene"] == "IL1RN"  # resolved through the genes column
     assert "resolved by gene name" in adata.var.loc["Q99999999", "evidence"]
     assert adata.var["resolved"].dtype == bool and adata.var["serum_marker"].dtype == bool

@@ -201,6 +201,11 @@ def annotate(adata: AnnData) -> AnnData:
         elif column == "species":
             values = values.where(result["resolved"] | (values != ""), previous_species.str.split(";").str[0])
         adata.var[column] = values.to_numpy()
+    if "is_contaminant" in var:  # the engine's own contaminant flag stays visible next to the knowledge base's call
+        flagged = var["is_contaminant"].fillna(False).astype(bool).to_numpy()
+        evidence = adata.var["evidence"].to_numpy(dtype=object)
+        evidence[flagged] = ["flagged as contaminant by the search engine | " + e for e in evidence[flagged]]
+        adata.var["evidence"] = evidence
     kb = load_kb()
     adata.uns["kb"] = {
         "version": kb.version,
