@@ -224,10 +224,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     priority = _read_curated("secretion_class_priority.tsv")
     priority = priority.assign(rank=priority["rank"].astype(int)).sort_values("rank")
     secretion = np.full(n, "", dtype=object)
+    decided_by = np.full(n, "", dtype=object)
     for cls, condition in zip(priority["secretion_class"], priority["condition"]):
         if cls not in SECRETION_CLASSES or condition not in conditions:
             raise ValueError(f"secretion_class_priority.tsv: unknown class {cls!r} or condition {condition!r}")
-        secretion[(secretion == "") & conditions[condition]] = cls
+        take = (secretion == "") & conditions[condition]
+        secretion[take] = cls
+        decided_by[take] = condition
+    for i in range(n):  # the deciding rule leads the evidence, so the class is traceable at a glance
+        evidence[i].insert(0, f"secretion_class {secretion[i]} by rule {decided_by[i]}")
 
     # --- functional classes -------------------------------------------------------------------------------------
     rules = _read_curated("functional_class_rules.tsv")
