@@ -130,3 +130,23 @@ def test_curated_references_are_well_formed() -> None:
 def test_version_reflects_artefact_and_rules() -> None:
     version = load_kb().version
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{12}\.rules-[0-9a-f]{8}", version), version
+
+
+def test_uniprot_references_name_the_right_entry() -> None:
+    """Every 'UniProt:ACC' reason points at the entry of that very gene (a wrong pointer is a wrong citation)."""
+    table = load_kb().table
+    gene_of = dict(zip(table["accession"], table["gene"].str.upper()))
+    synonyms_of = dict(zip(table["accession"], table["synonyms"]))
+    checked = 0
+    for path, column in ((data_dir() / "curated" / "functional_class_genes.tsv", "reference"),
+                         (data_dir() / "curated" / "functional_class_exclusions.tsv", "reference"),
+                         (EVALUATION, "basis")):
+        frame = pd.read_csv(path, sep="\t", comment="#", dtype=str, keep_default_na=False)
+        for gene, text in zip(frame["gene"].str.upper(), frame[column]):
+            found = re.search(r"UniProt[: ]([A-Z0-9]{6,10})", text)
+            if found:
+                accession = found.group(1)
+                assert gene_of.get(accession) == gene or gene in synonyms_of.get(accession, "").split(";"), (
+                    path.name, gene, accession)
+                checked += 1
+    assert checked > 100
