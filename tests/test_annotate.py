@@ -107,14 +107,15 @@ def _adata(var: pd.DataFrame) -> AnnData:
 def test_annotate_fills_var_from_reader_columns() -> None:
     var = pd.DataFrame(
         {
-            "protein_group": ["P02768;P02769", "CON__P00761", "Q99999999", "P01133"],
+            "protein_group": ["P02768;P02769", "CON__P00761", "Q99999999", "sp|EGF_HUMAN_odd"],
+            "accessions": ["P02768;P02769", "P00761", "Q99999999", "P01133"],
             "leading_accession": ["P02768", "P00761", "Q99999999", "P01133"],
             "genes": ["ALB", "", "IL1RN", "EGF"],
             "gene": ["ALB", "", "IL1RN", "EGF"],
             "species": ["HUMAN;BOVIN", "PIG", "", "HUMAN"],
             "is_contaminant": [False, True, False, False],
         },
-        index=["P02768;P02769", "CON__P00761", "Q99999999", "P01133"],
+        index=["P02768;P02769", "CON__P00761", "Q99999999", "sp|EGF_HUMAN_odd"],
     )
     adata = annotate(_adata(var))
     for column in VAR_COLUMNS:
@@ -124,6 +125,8 @@ def test_annotate_fills_var_from_reader_columns() -> None:
     assert adata.var.loc["CON__P00761", "evidence"].startswith("flagged as contaminant by the search engine")
     assert adata.var.loc["Q99999999", "gene"] == "IL1RN"  # resolved through the genes column
     assert "resolved by gene name" in adata.var.loc["Q99999999", "evidence"]
+    assert adata.var.loc["sp|EGF_HUMAN_odd", "gene"] == "EGF"
+    assert "resolved by accessions P01133" in adata.var.loc["sp|EGF_HUMAN_odd", "evidence"]
     assert adata.var["resolved"].dtype == bool and adata.var["serum_marker"].dtype == bool
     assert adata.uns["kb"]["version"] and len(adata.uns["kb"]["sources"]) >= 10
     assert adata.uns["provenance"][-1]["step"] == "annotate"

@@ -98,11 +98,16 @@ def _resolve_group(
     return ranked[0][0], members, "", mixed
 
 
-def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None) -> pd.DataFrame:
+def resolve(
+    queries: Sequence[str],
+    fallback_genes: Sequence[str] | None = None,
+    fallback_accessions: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Annotate each query (identifier or ';'-joined group): all knowledge-base columns plus ``query``,
     ``resolved`` and ``mixed_species``. One output row per query, in order; nothing is dropped.
 
-    ``fallback_genes`` (same length, ';'-joined symbols) is tried for queries whose identifiers do not resolve.
+    For queries that do not resolve, ``fallback_accessions`` and then ``fallback_genes`` (same length,
+    ';'-joined, e.g. the readers' ``accessions`` and ``genes`` columns) are tried; the evidence says so.
     """
     kb = load_kb()
     table = kb.table
@@ -113,13 +118,17 @@ def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None)
     by_query = {query: _resolve_group(query, kb, cache, species, reviewed) for query in dict.fromkeys(queries)}
     rows = np.fromiter((by_query[q][0] for q in queries), dtype=np.int64, count=len(queries))
     extra_evidence = [[] for _ in queries]
-    if fallback_genes is not None:
-        for i, genes in enumerate(fallback_genes):
-            if rows[i] == _UNRESOLVED and isinstance(genes, str) and genes.strip():
-                found = _resolve_group(genes, kb, cache, species, reviewed)
+    for fallback, label in ((fallback_accessions, "accessions"), (fallback_genes, "gene name")):
+        if fallback is None:
+            continue
+        if len(fallback) != len(queries):
+            raise ValueError(f"fallback {label} has {len(fallback)} values for {len(queries)} queries")
+        for i, value in enumerate(fallback):
+            if rows[i] == _UNRESOLVED and isinstance(value, str) and value.strip():
+                found = _resolve_group(value, kb, cache, species, reviewed)
                 if found[0] != _UNRESOLVED:
                     rows[i] = found[0]
-                    extra_evidence[i].append(f"resolved by gene name {genes}")
+                    extra_evidence[i].append(f"resolved by {label} {value}")
     resolved = rows != _UNRESOLVED
     safe = np.where(resolved, rows, 0)
     out = table.iloc[safe].reset_index(drop=True).drop(columns=["reviewed", "synonyms", "entry_name"])
@@ -185,12 +194,11 @@ def annotate(adata: AnnData) -> AnnData:
     """Fill ``adata.var`` with knowledge-base annotations (see the dataset contract) and return ``adata``.
 
     Queries are the readers' ``protein_group`` column (else ``var_names``); where a group does not resolve, the
-    ``genes`` column is tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
+    ``accessions`` and then the ``genes`` columns are tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
     """
     var = adata.var
     queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, adata.var_names))
-    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
-    result = resolve(queries, fallback_genes=fallback)
+    result = resolve(queries, **_fallbacks(var))
     result.index = adata.var_names
     previous_gene = var["gene"].astype(str) if "gene" in var else pd.Series("", index=adata.var_names)
     previous_species = var["species"].astype(str) if "species" in var else pd.Series("", index=adata.var_names)
@@ -218,6 +226,14 @@ def annotate(adata: AnnData) -> AnnData:
     return adata
 
 
+def _fallbacks(var: pd.DataFrame) -> dict[str, list[str] | None]:
+    """The readers' ``accessions`` and ``genes`` columns, tried where ``protein_group`` does not resolve."""
+    return {
+        "fallback_accessions": var["accessions"].astype(str).tolist() if "accessions" in var else None,
+        "fallback_genes": var["genes"].astype(str).tolist() if "genes" in var else None,
+    }
+
+
 def _table_frame(path: Path) -> pd.DataFrame:
     """Annotate the proteins of a proteomics table read by ``secretome.io.read`` (imported lazily)."""
     try:
@@ -229,8 +245,7 @@ def _table_frame(path: Path) -> pd.DataFrame:
         ) from error
     var = read(path).var
     queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, var.index))
-    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
-    return resolve(queries, fallback_genes=fallback)
+    return resolve(queries, **_fallbacks(var))
 
 
 def _read_lines(path: Path) -> list[str]:
