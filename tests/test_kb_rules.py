@@ -150,3 +150,31 @@ def test_uniprot_references_name_the_right_entry() -> None:
                     path.name, gene, accession)
                 checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value", "message"),
+    [
+        ("functional_class_rules.tsv", "class", "lubricant", "not a functional class"),
+        ("functional_class_rules.tsv", "term", "GO_NO_SUCH_SET", "not in the knowledge base"),
+        ("functional_class_rules.tsv", "requires", "secreted;soluble", "unknown secretion class"),
+        ("functional_class_genes.tsv", "class", "growthfactor", "not a functional class"),
+        ("secretion_class_priority.tsv", "condition", "vibes", "unknown class"),
+        ("contaminant_categories.tsv", "category", "serun", "category handling/serum"),
+    ],
+)
+def test_a_mistyped_rule_fails_loudly(monkeypatch, name, column, value, message) -> None:
+    from secretome.kb import store
+
+    original = store._read_curated
+
+    def edited(file: str) -> pd.DataFrame:
+        frame = original(file)
+        if file == name:
+            frame = frame.copy()
+            frame.loc[frame.index[0], column] = value
+        return frame
+
+    monkeypatch.setattr(store, "_read_curated", edited)
+    with pytest.raises(ValueError, match=message):
+        store.classify(store.read_proteins())

@@ -102,7 +102,8 @@ def _first_index(keys: list[str], rows: list[int]) -> dict[str, int]:
 
 
 def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
-    """Index of the first curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1."""
+    """Index of the curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1: an exact gene row
+    wins over patterns, otherwise the first matching pattern row."""
     hit = np.full(len(genes), -1, dtype=np.int64)
     exact = {}
     for position, (kind, match) in enumerate(zip(table["kind"], table["match"])):
@@ -166,6 +167,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     category = np.full(n, "", dtype=object)
     category_reason = np.full(n, "", dtype=object)
     for fld, match, cat, reason in categories[["field", "match", "category", "reason"]].itertuples(index=False):
+        if fld not in ("species", "text") or cat not in ("handling", "serum"):
+            raise ValueError(f"contaminant_categories.tsv: field must be species/text and category handling/serum, "
+                             f"not {fld!r}/{cat!r}")
         mask = np.zeros(n, dtype=bool)
         if fld == "species":
             mask = (proteins["species"] == match).to_numpy()
@@ -252,7 +256,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     score = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=np.int64)
     class_evidence: list[list[tuple[int, str]]] = [[] for _ in range(n)]
     for cls, src, term, weight, requires in rules[["class", "source", "term", "weight", "requires"]].itertuples(index=False):
-        k = FUNCTIONAL_CLASSES.index(cls)
+        k = _class_index(cls, "functional_class_rules.tsv")
+        if not set(requires.split(";")) <= set(SECRETION_CLASSES):
+            raise ValueError(f"functional_class_rules.tsv: requires {requires!r} names an unknown secretion class")
         if src in ("msigdb_c5", "reactome"):
             key = _set_key(src, term)
             if key not in sets:
@@ -275,7 +281,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     member_of |= score >= 2
     explicit = _read_curated("functional_class_genes.tsv")
     for cls, gene, reason, reference in explicit[["class", "gene", "reason", "reference"]].itertuples(index=False):
-        k = FUNCTIONAL_CLASSES.index(cls)
+        k = _class_index(cls, "functional_class_genes.tsv")
         for i in rows_of_gene.get(gene.upper(), []):
             if not human[i]:
                 continue
@@ -309,6 +315,12 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _class_index(name: str, file: str) -> int:
+    if name not in FUNCTIONAL_CLASSES:
+        raise ValueError(f"{file}: {name!r} is not a functional class (one of {', '.join(FUNCTIONAL_CLASSES)})")
+    return FUNCTIONAL_CLASSES.index(name)
+
+
 def _set_key(source: str, term: str) -> str:
     if source == "reactome":
         return f"Reactome:{term}"
@@ -323,13 +335,17 @@ def _set_names() -> dict[str, str]:
     return _gmt_lines()
 
 
+def read_proteins(name: str = "proteins.tsv.gz") -> pd.DataFrame:
+    """The built source-fact table (all columns as strings, '' where absent)."""
+    with gzip.open(data_dir() / name, "rb") as handle:
+        return pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
+
+
 @lru_cache(maxsize=1)
 def load_kb() -> KnowledgeBase:
     """Load the knowledge base once per process: source facts plus the curated rules applied to every entry."""
     manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
-    with gzip.open(data_dir() / manifest["files"]["proteins"], "rb") as handle:
-        proteins = pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
-    table = classify(proteins)
+    table = classify(read_proteins(manifest["files"]["proteins"]))
     rows = list(range(len(table)))
     human = table["species"].to_numpy() == "HUMAN"
     human_rows = np.flatnonzero(human).tolist()
