@@ -150,7 +150,7 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
     pivot = np.concatenate([est, np.flatnonzero(~keep)])
     rank = est.size
     q, r = np.linalg.qr(x[:, est])
-    r_inv = linalg.solve_triangular(r, np.eye(rank))
+    r_inv = np.linalg.inv(r)
     cov = r_inv @ r_inv.T
 
     coefficients = np.full((n_rows, n_coef), np.nan)
@@ -162,7 +162,7 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
     if complete.any():
         y = values[complete].T
         effects = q.T @ y
-        beta = linalg.solve_triangular(r, effects)
+        beta = r_inv @ effects
         resid = y - q @ effects
         df = n_samples - rank
         coefficients[np.ix_(complete, est)] = beta.T
@@ -375,6 +375,12 @@ def _r_median(x: np.ndarray) -> float:
     return float(np.median(x))
 
 
+def _unique_apply(function, values: np.ndarray) -> np.ndarray:
+    """Apply an expensive special function once per distinct value (df are shared by many rows)."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return np.asarray(function(unique))[inverse.reshape(values.shape)]
+
+
 def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | None = None) -> dict:
     """Moment estimation of the scaled F distribution of sample variances (limma's fitFDist)."""
     x = np.asarray(x, dtype=float)
@@ -429,7 +435,7 @@ def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | N
         warnings.warn("Zero sample variances detected, have been offset away from zero", stacklevel=2)
     x = np.maximum(x, 1e-5 * m)
     z = np.log(x)
-    e = z - special.digamma(df1 / 2) + np.log(df1 / 2)
+    e = z - _unique_apply(special.digamma, df1 / 2) + np.log(df1 / 2)
     if covariate is None:
         emean = np.mean(e)
         evar = np.sum((e - emean) ** 2) / (nok - 1)
@@ -448,7 +454,7 @@ def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | N
             emean[~ok] = basis(covariate_notok) @ coef
         else:
             emean = fitted
-    evar = evar - np.mean(special.polygamma(1, df1 / 2))
+    evar = evar - np.mean(_unique_apply(lambda v: special.polygamma(1, v), df1 / 2))
     if evar > 0:
         df2 = 2 * float(trigamma_inverse(evar)[0])
         s20 = np.exp(emean + special.digamma(df2 / 2) - np.log(df2 / 2))
@@ -495,6 +501,27 @@ def _t_sf(x: np.ndarray, df) -> np.ndarray:
     return special.stdtr(df, -np.asarray(x, dtype=float))
 
 
+def _t_logsf(x: np.ndarray, df) -> np.ndarray:
+    """log P(T > x) for x >= 0, accurate far in the tail (R's pt(lower.tail=FALSE, log.p=TRUE)).
+
+    Where the tail probability underflows, use the incomplete-beta series
+    I_u(a, 1/2) = u^a (1-u)^(1/2) 2F1(a+1/2, 1; a+1; u) / (a B(a, 1/2)) with u = df / (df + x^2).
+    """
+    x = np.asarray(x, dtype=float)
+    df = np.broadcast_to(np.asarray(df, dtype=float), x.shape)
+    with np.errstate(divide="ignore"):
+        out = np.asarray(stats.t.logsf(x, df), dtype=float).copy()
+    far = (~np.isfinite(out) | (out < -600)) & np.isfinite(df)
+    if far.any():
+        a = df[far] / 2
+        u = df[far] / (df[far] + x[far] ** 2)
+        out[far] = (
+            math.log(0.5) + a * np.log(u) + 0.5 * np.log1p(-u) - np.log(a) - special.betaln(a, 0.5)
+            + np.log(special.hyp2f1(a + 0.5, 1.0, a + 1.0, u))
+        )
+    return out
+
+
 def _qt_upper_log(logp: np.ndarray, df: float) -> np.ndarray:
     """Quantile of the t upper tail at log-probability ``logp`` (R's qt(lower.tail=FALSE, log.p=TRUE))."""
     logp = np.asarray(logp, dtype=float)
@@ -502,15 +529,17 @@ def _qt_upper_log(logp: np.ndarray, df: float) -> np.ndarray:
     out = -special.stdtrit(df, p)
     tiny = p < 1e-300
     if tiny.any():
-        dist = stats.t(df)
-        value = np.full(tiny.sum(), 40.0)
         target = logp[tiny]
-        for _ in range(100):
-            step = (dist.logsf(value) - target) / np.exp(dist.logpdf(value) - dist.logsf(value))
-            value = value + step
-            if np.all(np.abs(step) < 1e-12 * value):
+        u = -target / df + 1.0
+        for _ in range(200):
+            value = np.exp(u)
+            logsf = _t_logsf(value, df)
+            slope = -np.exp(stats.t.logpdf(value, df) - logsf) * value
+            step = (logsf - target) / slope
+            u = u - step
+            if np.all(np.abs(step) < 1e-14):
                 break
-        out[tiny] = value
+        out[tiny] = np.exp(u)
     return out
 
 
@@ -564,11 +593,100 @@ def _zeroin(f, ax: float, bx: float, fa: float, fb: float, tol: float, maxit: in
 
 
 def _lowess_fit(y: np.ndarray, x: np.ndarray, span: float, iterations: int) -> np.ndarray:
-    """limma's loessFit without weights: R's lowess(x, y, f=span, iter=iterations-1)."""
-    from statsmodels.nonparametric.smoothers_lowess import lowess
+    """limma's loessFit without weights: R's ``lowess(x, y, f=span, iter=iterations-1)``, fitted values."""
+    order = np.argsort(x, kind="stable")
+    fitted = np.empty_like(np.asarray(y, dtype=float))
+    xs = np.asarray(x, dtype=float)[order]
+    fitted[order] = _clowess(xs, np.asarray(y, dtype=float)[order], span, iterations - 1, 0.01 * (xs[-1] - xs[0]))
+    return fitted
 
-    delta = 0.01 * (np.max(x) - np.min(x))
-    return lowess(y, x, frac=span, it=iterations - 1, delta=delta, return_sorted=False)
+
+def _lowest(x, y, xs, nleft, nright, userw, rw):
+    """One local linear fit of R's clowess (0-based nleft/nright); returns the fitted value or None."""
+    n = x.size
+    span = x[n - 1] - x[0]
+    h = max(xs - x[nleft], x[nright] - xs)
+    h9 = 0.999 * h
+    h1 = 0.001 * h
+    r = np.abs(x[nleft:] - xs)
+    stop = np.flatnonzero((r > h9) & (x[nleft:] > xs))
+    nrt = nleft + (int(stop[0]) if stop.size else n - nleft)  # one past the rightmost point used
+    r = r[: nrt - nleft]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(r <= h1, 1.0, (1.0 - (r / h) ** 3) ** 3)
+    w = np.where(r <= h9, w, 0.0)
+    if userw:
+        w = w * rw[nleft:nrt]
+    a = np.cumsum(w)[-1]
+    if a <= 0.0:
+        return None
+    w = w / a
+    xw = x[nleft:nrt]
+    if h > 0.0:
+        center = np.cumsum(w * xw)[-1]
+        b = xs - center
+        c = np.cumsum(w * (xw - center) * (xw - center))[-1]
+        if math.sqrt(c) > 0.001 * span:
+            b = b / c
+            w = w * (b * (xw - center) + 1.0)
+    return float(np.cumsum(w * y[nleft:nrt])[-1])
+
+
+def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) -> np.ndarray:
+    """Port of R's C lowess (stats/src/lowess.c, clowess) for x sorted increasingly."""
+    n = x.size
+    if n < 2:
+        return y.copy()
+    ns = max(2, min(n, int(f * n + 1e-7)))
+    ys = np.zeros(n)
+    rw = np.ones(n)
+    res = np.zeros(n)
+    iteration = 1
+    while iteration <= nsteps + 1:
+        nleft, nright, last, i = 0, ns - 1, -1, 0
+        while True:
+            if nright < n - 1:
+                d1 = x[i] - x[nleft]
+                d2 = x[nright + 1] - x[i]
+                if d1 > d2:
+                    nleft += 1
+                    nright += 1
+                    continue
+            value = _lowest(x, y, x[i], nleft, nright, iteration > 1, rw)
+            ys[i] = y[i] if value is None else value
+            if last < i - 1:
+                denom = x[i] - x[last]
+                for j in range(last + 1, i):
+                    alpha = (x[j] - x[last]) / denom
+                    ys[j] = alpha * ys[i] + (1.0 - alpha) * ys[last]
+            last = i
+            cut = x[last] + delta
+            i = last + 1
+            while i < n:
+                if x[i] > cut:
+                    break
+                if x[i] == x[last]:
+                    ys[i] = ys[last]
+                    last = i
+                i += 1
+            i = max(last + 1, i - 1)
+            if last >= n - 1:
+                break
+        res = y - ys
+        scale = np.cumsum(np.abs(res))[-1] / n
+        if iteration > nsteps:
+            break
+        absres = np.sort(np.abs(res))
+        m1 = n // 2
+        cmad = 3.0 * (absres[m1] + absres[n - m1 - 1]) if n % 2 == 0 else 6.0 * absres[m1]
+        if cmad < 1e-7 * scale:
+            break
+        c9 = 0.999 * cmad
+        c1 = 0.001 * cmad
+        r = np.abs(res)
+        rw = np.where(r <= c1, 1.0, np.where(r <= c9, (1.0 - (r / cmad) ** 2) ** 2, 0.0))
+        iteration += 1
+    return ys
 
 
 def _gauss_uniform(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -801,10 +919,12 @@ def _tmixture_vector(tstat, stdev_unscaled, df, proportion, v0_lim) -> float:
     max_df = df.max()
     lower = df < max_df
     if lower.any():
-        tail = stats.t.logsf(tstat[lower], df[lower])
+        tail = _t_logsf(tstat[lower], df[lower])
         tstat = tstat.copy()
         tstat[lower] = _qt_upper_log(tail, max_df)
-    order = np.argsort(-tstat, kind="stable")[:n_target]
+    threshold = np.partition(tstat, n_genes - n_target)[n_genes - n_target]
+    candidates = np.flatnonzero(tstat >= threshold)
+    order = candidates[np.argsort(-tstat[candidates], kind="stable")][:n_target]
     tstat = tstat[order]
     v1 = stdev_unscaled[order] ** 2
     r = np.arange(1, n_target + 1)
