@@ -511,13 +511,17 @@ def _t_logsf(x: np.ndarray, df) -> np.ndarray:
     df = np.broadcast_to(np.asarray(df, dtype=float), x.shape)
     with np.errstate(divide="ignore"):
         out = np.asarray(stats.t.logsf(x, df), dtype=float).copy()
-    far = (~np.isfinite(out) | (out < -600)) & np.isfinite(df)
+    far = (~np.isfinite(out) | (out < -600)) & np.isfinite(df) & (x > 0)
     if far.any():
         a = df[far] / 2
-        u = df[far] / (df[far] + x[far] ** 2)
+        log_df = np.log(df[far])
+        log_x2 = 2 * np.log(x[far])
+        log_total = np.logaddexp(log_df, log_x2)
+        log_u = log_df - log_total
+        log_1mu = log_x2 - log_total
         out[far] = (
-            math.log(0.5) + a * np.log(u) + 0.5 * np.log1p(-u) - np.log(a) - special.betaln(a, 0.5)
-            + np.log(special.hyp2f1(a + 0.5, 1.0, a + 1.0, u))
+            math.log(0.5) + a * log_u + 0.5 * log_1mu - np.log(a) - special.betaln(a, 0.5)
+            + np.log(special.hyp2f1(a + 0.5, 1.0, a + 1.0, np.exp(log_u)))
         )
     return out
 
@@ -526,19 +530,37 @@ def _qt_upper_log(logp: np.ndarray, df: float) -> np.ndarray:
     """Quantile of the t upper tail at log-probability ``logp`` (R's qt(lower.tail=FALSE, log.p=TRUE))."""
     logp = np.asarray(logp, dtype=float)
     p = np.exp(logp)
-    out = -special.stdtrit(df, p)
     tiny = p < 1e-300
+    out = np.empty(p.shape)
+    out[~tiny] = -special.stdtrit(df, p[~tiny])
     if tiny.any():
+        # Solve log P(T > e^u) = logp for u by Newton's method kept inside a bisection bracket.
         target = logp[tiny]
-        u = -target / df + 1.0
-        for _ in range(200):
-            value = np.exp(u)
-            logsf = _t_logsf(value, df)
-            slope = -np.exp(stats.t.logpdf(value, df) - logsf) * value
-            step = (logsf - target) / slope
-            u = u - step
-            if np.all(np.abs(step) < 1e-14):
-                break
+        lo = np.zeros(target.size)
+        hi = np.full(target.size, 709.0)
+        start = -special.stdtrit(df, 1e-300)
+        u = np.full(target.size, math.log(start) if np.isfinite(start) and start > 1 else 1.0)
+        log_norm = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * math.log(df * math.pi)
+        active = np.arange(target.size)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for _ in range(100):
+                ua = u[active]
+                logsf = _t_logsf(np.exp(ua), df)
+                above = logsf > target[active]
+                lo[active] = np.where(above, ua, lo[active])
+                hi[active] = np.where(above, hi[active], ua)
+                log_pdf = log_norm - (df + 1) / 2 * np.logaddexp(0.0, 2 * ua - math.log(df))
+                # Newton on log(-log P), nearly linear in u for light and heavy tails alike
+                slope = -np.exp(log_pdf + ua - logsf) / logsf
+                step = (np.log(-logsf) - np.log(-target[active])) / slope
+                proposal = ua - step
+                inside = np.isfinite(proposal) & (proposal >= lo[active]) & (proposal <= hi[active])
+                new_u = np.where(inside, proposal, (lo[active] + hi[active]) / 2)
+                u[active] = new_u
+                settled = (np.abs(new_u - ua) <= 1e-14 * np.abs(ua)) | (hi[active] - lo[active] <= 1e-14 * hi[active])
+                active = active[~settled]
+                if active.size == 0:
+                    break
         out[tiny] = np.exp(u)
     return out
 
@@ -919,13 +941,21 @@ def _tmixture_vector(tstat, stdev_unscaled, df, proportion, v0_lim) -> float:
     max_df = df.max()
     lower = df < max_df
     if lower.any():
-        tail = _t_logsf(tstat[lower], df[lower])
-        tstat = tstat.copy()
-        tstat[lower] = _qt_upper_log(tail, max_df)
-    threshold = np.partition(tstat, n_genes - n_target)[n_genes - n_target]
-    candidates = np.flatnonzero(tstat >= threshold)
-    order = candidates[np.argsort(-tstat[candidates], kind="stable")][:n_target]
-    tstat = tstat[order]
+        # limma maps every t to the t at max(df) with the same tail probability, then takes the
+        # largest; the map is monotone in the tail probability, so rank by it and map only the top.
+        tail = _t_logsf(tstat, df)
+        threshold = np.partition(tail, n_target - 1)[n_target - 1]
+        candidates = np.flatnonzero(tail <= threshold)
+        order = candidates[np.argsort(tail[candidates], kind="stable")][:n_target]
+        selected = tstat[order].copy()
+        convert = lower[order]
+        selected[convert] = _qt_upper_log(tail[order][convert], max_df)
+        tstat = selected
+    else:
+        threshold = np.partition(tstat, n_genes - n_target)[n_genes - n_target]
+        candidates = np.flatnonzero(tstat >= threshold)
+        order = candidates[np.argsort(-tstat[candidates], kind="stable")][:n_target]
+        tstat = tstat[order]
     v1 = stdev_unscaled[order] ** 2
     r = np.arange(1, n_target + 1)
     p0 = 2 * _t_sf(tstat, max_df)
@@ -979,8 +1009,8 @@ def e_bayes(
         [_tmixture_vector(t[:, j], stdev[:, j], df_total, proportion, var_prior_lim) for j in range(t.shape[1])]
     )
     if np.isnan(var_prior).any():
-        fallback = 1.0 / np.asarray(s2_prior, dtype=float)
-        var_prior[np.isnan(var_prior)] = fallback if fallback.ndim == 0 else fallback[np.isnan(var_prior)]
+        failed = np.isnan(var_prior)
+        var_prior[failed] = np.resize(1.0 / np.atleast_1d(np.asarray(s2_prior, dtype=float)), int(failed.sum()))
         warnings.warn("Estimation of var.prior failed - set to default value", stacklevel=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (stdev**2 + var_prior[None, :]) / stdev**2
