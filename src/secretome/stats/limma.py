@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _QR_TOL = 1e-7  # tolerance of R's lm.fit / dqrdc2
-_BLOCK = 4096  # rows per batch for the masked fits
+_BLOCK = 256  # rows per batch: keeps temporaries in cache
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
     ``lm.series``. ``amean`` is the row mean over observed values.
     """
     row_names = [str(i) for i in expr.index] if isinstance(expr, pd.DataFrame) else None
-    values = np.array(expr, dtype=float, copy=True)
+    values = np.asarray(expr, dtype=float)
     if values.ndim != 2:
         raise SecretomeInputError("expression data must be a 2-D matrix (proteins x samples)")
     if values.shape[0] == 0:
@@ -137,13 +137,11 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
     if not np.all(np.isfinite(x)):
         raise SecretomeInputError("design matrix has missing or infinite values", column="design",
                                   expected="finite numbers")
-    values[~np.isfinite(values)] = np.nan
+    observed = np.isfinite(values)
     n_rows, n_samples = values.shape
     n_coef = x.shape[1]
-    observed = ~np.isnan(values)
     counts = observed.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        amean = np.where(counts > 0, np.nansum(values, axis=1) / np.maximum(counts, 1), np.nan)
+    amean = np.full(n_rows, np.nan)
 
     keep = _estimable_columns(x)
     est = np.flatnonzero(keep)
@@ -160,20 +158,30 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
 
     complete = counts == n_samples
     if complete.any():
-        y = values[complete].T
-        effects = q.T @ y
-        beta = r_inv @ effects
-        resid = y - q @ effects
+        # one QR for all complete rows; residuals in cache-sized blocks (no large temporaries)
+        rows = np.flatnonzero(complete)
         df = n_samples - rank
-        coefficients[np.ix_(complete, est)] = beta.T
+        q_t = np.ascontiguousarray(q.T)
+        beta = np.empty((rows.size, rank))
+        rss = np.empty(rows.size)
+        for start in range(0, rows.size, _BLOCK):
+            block = rows[start : start + _BLOCK]
+            y = values[block] if rows.size < n_rows else values[start : start + _BLOCK]
+            effects = y @ q
+            beta[start : start + block.size] = effects @ r_inv.T
+            resid = y - effects @ q_t
+            rss[start : start + block.size] = np.einsum("ij,ij->i", resid, resid)
+            amean[block] = y.mean(axis=1)
+        coefficients[np.ix_(complete, est)] = beta
         stdev[np.ix_(complete, est)] = np.sqrt(np.diag(cov))[None, :]
         df_residual[complete] = df
         if df > 0:
-            sigma[complete] = np.sqrt(np.einsum("ij,ij->j", resid, resid) / df)
+            sigma[complete] = np.sqrt(rss / df)
     incomplete = np.flatnonzero(~complete)
     for start in range(0, incomplete.size, _BLOCK):
         rows = incomplete[start : start + _BLOCK]
-        b, s, sg, d = _fit_masked(values[rows], observed[rows], x)
+        b, s, sg, d, a = _fit_masked(values[rows], observed[rows], x)
+        amean[rows] = a
         coefficients[rows] = b
         stdev[rows] = s
         sigma[rows] = sg
@@ -194,7 +202,10 @@ def lm_fit(expr: np.ndarray | pd.DataFrame, design: Design | pd.DataFrame | np.n
 
 
 def _fit_masked(values: np.ndarray, observed: np.ndarray, x: np.ndarray):
-    """Fit each row on its observed samples: masked normal equations, batched over rows."""
+    """Fit each row on its observed samples: masked normal equations, batched over rows.
+
+    Also returns the mean of the observed values (limma's Amean).
+    """
     g, n = values.shape
     p = x.shape[1]
     w = observed.astype(float)
@@ -222,9 +233,11 @@ def _fit_masked(values: np.ndarray, observed: np.ndarray, x: np.ndarray):
     stdev = np.sqrt(inverse[:, np.arange(p), np.arange(p)])
     beta[dropped] = np.nan
     stdev[dropped] = np.nan
+    n_seen = observed.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma = np.where(df > 0, np.sqrt(rss / np.maximum(df, 1)), np.nan)
-    return beta, stdev, sigma, df.astype(float)
+        amean = np.where(n_seen > 0, y0.sum(axis=1) / np.maximum(n_seen, 1), np.nan)
+    return beta, stdev, sigma, df.astype(float), amean
 
 
 # ----------------------------------------------------------------------------------------- contrasts
