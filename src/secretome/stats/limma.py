@@ -384,10 +384,6 @@ def _ns_basis(x_fit: np.ndarray, df: int):
     return evaluate
 
 
-def _r_median(x: np.ndarray) -> float:
-    return float(np.median(x))
-
-
 def _unique_apply(function, values: np.ndarray) -> np.ndarray:
     """Apply an expensive special function once per distinct value (df are shared by many rows)."""
     unique, inverse = np.unique(values, return_inverse=True)
@@ -440,7 +436,7 @@ def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | N
             out["scale"] = np.full(n, out["scale"])
             return out
     x = np.maximum(x, 0.0)
-    m = _r_median(x)
+    m = float(np.median(x))
     if m == 0:
         warnings.warn("More than half of residual variances are exactly zero: eBayes unreliable", stacklevel=2)
         m = 1.0
@@ -766,7 +762,7 @@ def fit_f_dist_robustly(
             scale[ok] = fit["scale"]
             scale[~ok] = np.exp(_approx_rule2(covariate[ok], np.log(fit["scale"]), covariate[~ok]))
         return {"scale": scale, "df2": fit["df2"], "df2_shrunk": df2_shrunk}
-    m = _r_median(x)
+    m = float(np.median(x))
     if m <= 0:
         raise SecretomeInputError("variances are mostly <= 0: cannot fit a robust prior")
     tiny = x < m * 1e-12
