@@ -9,6 +9,7 @@ rule as R's ``dqrdc2`` (a column whose norm falls below 1e-7 of its original nor
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, replace
@@ -639,9 +640,12 @@ def _lowest(x, y, xs, nleft, nright, userw, rw):
     h = max(xs - x[nleft], x[nright] - xs)
     h9 = 0.999 * h
     h1 = 0.001 * h
-    r = np.abs(x[nleft:] - xs)
-    stop = np.flatnonzero((r > h9) & (x[nleft:] > xs))
-    nrt = nleft + (int(stop[0]) if stop.size else n - nleft)  # one past the rightmost point used
+    # points beyond xs + 2h certainly stop the scan; find the exact stop inside that window
+    window = int(np.searchsorted(x, xs + 2 * h, side="right")) if h > 0 else n
+    window = min(max(window + 1, nleft + 1), n)
+    r = np.abs(x[nleft:window] - xs)
+    stop = np.flatnonzero((r > h9) & (x[nleft:window] > xs))
+    nrt = nleft + (int(stop[0]) if stop.size else window - nleft)  # one past the rightmost point used
     r = r[: nrt - nleft]
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(r <= h1, 1.0, (1.0 - (r / h) ** 3) ** 3)
@@ -687,20 +691,15 @@ def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) 
             ys[i] = y[i] if value is None else value
             if last < i - 1:
                 denom = x[i] - x[last]
-                for j in range(last + 1, i):
-                    alpha = (x[j] - x[last]) / denom
-                    ys[j] = alpha * ys[i] + (1.0 - alpha) * ys[last]
+                skipped = np.arange(last + 1, i)
+                alpha = (x[skipped] - x[last]) / denom
+                ys[skipped] = alpha * ys[i] + (1.0 - alpha) * ys[last]
             last = i
             cut = x[last] + delta
-            i = last + 1
-            while i < n:
-                if x[i] > cut:
-                    break
-                if x[i] == x[last]:
-                    ys[i] = ys[last]
-                    last = i
-                i += 1
-            i = max(last + 1, i - 1)
+            ties_end = int(np.searchsorted(x, x[last], side="right"))  # ties of x[last] share its fit
+            ys[last + 1 : ties_end] = ys[last]
+            last = ties_end - 1
+            i = max(last + 1, int(np.searchsorted(x, cut, side="right")) - 1)
             if last >= n - 1:
                 break
         res = y - ys
@@ -720,7 +719,9 @@ def _clowess(x: np.ndarray, y: np.ndarray, f: float, nsteps: int, delta: float) 
     return ys
 
 
+@functools.lru_cache(maxsize=4)
 def _gauss_uniform(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights for the uniform distribution on [0, 1] (statmod's gauss.quad.prob)."""
     nodes, weights = np.polynomial.legendre.leggauss(n)
     return (nodes + 1.0) / 2.0, weights / 2.0
 
