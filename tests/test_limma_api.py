@@ -70,6 +70,7 @@ def test_continuous_covariate_and_level_order() -> None:
         (_sheet(condition=["a", "b", "a", "b"]), "~ lot", "does not have"),
         (_sheet(condition=["a", "a", "a", "a"]), "~ condition", "single level"),
         (_sheet(condition=["a", None, "b", "b"]), "~ condition", "missing values"),
+        (_sheet(condition=["a", "", "b", "b"]), "~ condition", "missing values for sample\\(s\\) s2"),
         (_sheet(age=[1.0, np.nan, 3.0, 4.0]), "~ age", "missing values"),
         (_sheet(condition=["a", "b", "c", "d"]), "~ condition", "no residual degrees of freedom"),
         (_sheet(condition=["a", "a", "b", "b"], batch=["x", "x", "y", "y"]), "~ condition + batch", "not of full rank"),

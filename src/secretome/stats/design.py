@@ -42,11 +42,8 @@ class Design:
 
     @property
     def frame(self) -> pd.DataFrame:
+        """The matrix as a DataFrame (samples x named columns), like R's model.matrix."""
         return pd.DataFrame(self.matrix, index=self.samples, columns=self.columns)
-
-    @property
-    def residual_df(self) -> int:
-        return int(self.matrix.shape[0] - np.linalg.matrix_rank(self.matrix))
 
 
 def _parse_formula(formula: str) -> tuple[bool, list[str]]:
@@ -126,6 +123,8 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
             )
         values = obs[term]
         missing = values.isna().to_numpy()
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            missing |= values.astype(str).str.strip().eq("").to_numpy()
         if missing.any():
             bad = [str(s) for s in obs.index[missing][:5]]
             raise SecretomeInputError(
