@@ -139,6 +139,12 @@ er_missing[matrix(runif(length(er)) < 0.15, nrow(er))] <- NA
 inputs$robust <- list(expr = er, samples = inputs$trend$samples)
 inputs$robust_missing <- list(expr = er_missing, samples = inputs$trend$samples)
 
+# continuous covariate with missing values (masked fits of a less well-conditioned design)
+ec <- inputs$covariate$expr
+ec[matrix(runif(length(ec)) < 0.15, nrow(ec))] <- NA
+ec[31:32, gc == "treated"] <- NA
+inputs$covariate_missing <- list(expr = ec, samples = inputs$covariate$samples)
+
 # Cases: input, formula, contrast name, hand-written contrast vector over the design's columns.
 cases <- list(
   list("two_groups", "two_groups", "~ condition", "treated-control", c(0, 1), FALSE, FALSE),
@@ -159,7 +165,10 @@ cases <- list(
   list("robust", "robust", "~ condition", "treated-control", c(0, 1), FALSE, TRUE),
   list("robust_missing", "robust_missing", "~ condition", "treated-control", c(0, 1), FALSE, TRUE),
   list("robust_trend", "trend", "~ condition", "treated-control", c(0, 1), TRUE, TRUE),
-  list("missing_robust_cb", "missing", "~ condition", "c-b", c(0, -1, 1), FALSE, TRUE)
+  list("missing_robust_cb", "missing", "~ condition", "c-b", c(0, -1, 1), FALSE, TRUE),
+  list("covariate_missing", "covariate_missing", "~ condition + age", "treated-control", c(0, 1, 0), FALSE,
+       FALSE),
+  list("covariate_missing_slope", "covariate_missing", "~ condition + age", "age", c(0, 0, 1), TRUE, FALSE)
 )
 
 for (name in names(inputs)) {
