@@ -103,7 +103,14 @@ def test_script_regenerates_the_committed_fixtures(tmp_path: Path) -> None:
     )
     committed = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".tsv", ".txt"))
     assert sorted(p.name for p in out.iterdir()) == committed
+    outputs = {f"{case}.tsv" for case in CASES["case"]}
     for name in committed:
         if name == "versions.txt":
             continue
-        assert filecmp.cmp(out / name, FIXTURES / name, shallow=False), f"{name} differs from the committed fixture"
+        if name not in outputs:  # inputs and the manifest: deterministic, byte for byte
+            assert filecmp.cmp(out / name, FIXTURES / name, shallow=False), f"{name} differs from the committed one"
+            continue
+        # R's results may differ in the last bits across BLAS builds and CPUs
+        fresh = pd.read_csv(out / name, sep="\t", index_col="protein")
+        kept = pd.read_csv(FIXTURES / name, sep="\t", index_col="protein")
+        pd.testing.assert_frame_equal(fresh, kept, check_exact=False, rtol=1e-12, atol=0)
