@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from conftest import REPO_ROOT
 from secretome.errors import SecretomeInputError
 from secretome.stats import moderated_test
-from secretome.stats.limma import contrasts_fit, design_matrix, e_bayes, lm_fit, make_contrast
+from secretome.stats.limma import contrasts_fit, design_matrix, e_bayes, lm_fit, make_contrast, top_table
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "limma"
 
@@ -205,3 +205,24 @@ def test_moderated_test_input_errors() -> None:
         moderated_test(adata, design="~ lot", contrast="a-b")
     with pytest.raises(SecretomeInputError, match="'placebo'"):
         moderated_test(adata, design="~ condition", contrast="treated-placebo")
+
+
+def test_top_table_sorting_and_bh_with_missing() -> None:
+    obs = _sheet(condition=list("aaabbb"))
+    design = design_matrix(obs, "~ condition")
+    rng = np.random.default_rng(11)
+    values = rng.normal(20, 1, (60, 6))
+    values[:5, 3:] = np.nan
+    eb = e_bayes(contrasts_fit(lm_fit(values, design), make_contrast("b-a", design)))
+    unsorted = top_table(eb, 0, sort_by="none")
+    by_p = top_table(eb, 0, sort_by="p")
+    assert by_p.index[-5:].tolist() == [0, 1, 2, 3, 4]
+    assert by_p["P.Value"].iloc[:-5].is_monotonic_increasing
+    pd.testing.assert_frame_equal(by_p.sort_index(), unsorted)
+    p = unsorted["P.Value"].to_numpy()[5:]
+    order = np.argsort(p)
+    ranked = p[order] * p.size / np.arange(1, p.size + 1)
+    expected = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1)
+    np.testing.assert_allclose(unsorted["adj.P.Val"].to_numpy()[5:][order], expected, rtol=1e-15)
+    with pytest.raises(SecretomeInputError, match="sort_by"):
+        top_table(eb, 0, sort_by="B")
