@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
@@ -16,13 +15,6 @@ from anndata import AnnData
 import secretome
 from secretome.errors import SecretomeInputError
 from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv, write_dir_atomically
-
-
-def _limma():
-    try:
-        return importlib.import_module("secretome.stats.limma")
-    except ImportError as error:
-        pytest.skip(f"secretome.stats.limma (limma engineer's branch) is not importable here: {error}")
 
 
 def make_adata(n_per_group: int = 3, n_proteins: int = 120, missing: float = 0.1, seed: int = 0) -> AnnData:
@@ -45,8 +37,8 @@ def make_adata(n_per_group: int = 3, n_proteins: int = 120, missing: float = 0.1
 def test_parse_contrast_accepts_levels_with_dashes():
     adata = make_adata()
     adata.obs["condition"] = ["IL-1b"] * 3 + ["control"] * 3
-    assert parse_contrast(adata, "~ condition + donor", "IL-1b-control") == ("condition", "IL-1b", "control")
-    assert parse_contrast(adata, "~condition", "control - IL-1b") == ("condition", "control", "IL-1b")
+    assert parse_contrast(adata, "~ condition + donor", "IL-1b-control")[1:] == ("condition", "IL-1b", "control")
+    assert parse_contrast(adata, "~condition", "control - IL-1b")[1:] == ("condition", "control", "IL-1b")
 
 
 @pytest.mark.parametrize(
@@ -56,7 +48,7 @@ def test_parse_contrast_accepts_levels_with_dashes():
         ("~ condition + batch", "treated-control", "column 'batch'"),
         ("~ condition", "treated-placebo", "does not name two levels"),
         ("~ condition", "treated", "does not name two levels"),
-        ("condition", "treated-control", "not a formula"),
+        ("condition", "treated-control", "does not start with"),
     ],
 )
 def test_design_and_contrast_errors_are_input_errors(design, contrast, message):
@@ -73,7 +65,6 @@ def test_unknown_preprocessing_choice_is_an_input_error():
 
 # ------------------------------------------------------------------------------- with limma's module
 def test_compare_table_contract_and_recorded_steps():
-    _limma()
     work, table = compare(make_adata(), "~ condition + donor", "treated-control", normalize="median", impute="none")
     assert list(table.columns) == RESULT_COLUMNS
     assert len(table) == work.n_vars
@@ -85,7 +76,7 @@ def test_compare_table_contract_and_recorded_steps():
 
 
 def test_none_and_zero_fit_exactly_the_log2_input():
-    limma = _limma()
+    from secretome.stats import limma
     adata = make_adata()
     work, table = compare(adata, "~ condition", "treated-control", normalize="none", impute="none", min_valid=0)
     np.testing.assert_array_equal(work.layers["imputed"], np.log2(adata.X))
@@ -98,14 +89,12 @@ def test_none_and_zero_fit_exactly_the_log2_input():
 
 
 def test_no_residual_df_is_an_input_error():
-    _limma()
     adata = make_adata(n_per_group=1)
     with pytest.raises(SecretomeInputError, match="residual"):
         compare(adata, "~ condition", "treated-control")
 
 
 def test_all_missing_proteins_are_an_input_error():
-    _limma()
     adata = make_adata()
     adata.X[:, 5] = np.nan
     with pytest.raises(SecretomeInputError, match="no valid value"):
@@ -117,7 +106,6 @@ def test_all_missing_proteins_are_an_input_error():
 @pytest.mark.parametrize("impute_method", ["perseus", "minprob", "knn"])
 @pytest.mark.parametrize("normalize_method", ["median", "quantile", "vsn"])
 def test_every_preprocessing_combination_runs(normalize_method, impute_method):
-    _limma()
     work, table = compare(make_adata(seed=2), "~ condition", "treated-control", normalize=normalize_method, impute=impute_method)
     assert np.isfinite(table["t"]).all()
     assert work.layers["imputed_mask"].sum() == int(np.isnan(work.layers["normalized"]).sum())
@@ -204,7 +192,6 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_compare_end_to_end(tmp_path):
     if not hasattr(secretome, "read"):
         pytest.skip("secretome.read (readers stage) is not on this branch yet")
-    _limma()
     table, sheet = _maxquant_input(tmp_path, make_adata())
     out = tmp_path / "out"
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",

@@ -21,53 +21,30 @@ from anndata import AnnData
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.stats import preprocess as pp
+from secretome.stats.design import Design, design_matrix
+from secretome.stats.limma import moderated_test
 from secretome.stats.preprocess import IMPUTE_METHODS, NORMALIZE_METHODS, ImputeMethod, NormalizeMethod
 
 RESULT_COLUMNS = ["protein", "gene", "log2fc", "ave_expr", "t", "p_value", "adj_p_value", "b"]
-_IDENTIFIER = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
 
+def parse_contrast(adata: AnnData, design: str, contrast: str) -> tuple[Design, str, str, str]:
+    """Build the design (which checks columns, levels and residual df) and read ``A-B`` over its first factor.
 
-def design_terms(design: str) -> list[str]:
-    """Terms of a formula like ``~ condition + donor`` (intercept markers ``0``/``1``/``-1`` dropped)."""
-    text = design.strip()
-    if not text.startswith("~"):
-        raise SecretomeInputError(f"design {design!r} is not a formula", expected='a formula such as "~ condition + donor"')
-    terms = [term.strip() for term in re.split(r"(?<!-)\+", text[1:]) if term.strip()]
-    terms = [term for term in terms if term not in ("0", "1", "-1", "- 1")]
-    if not terms:
-        raise SecretomeInputError(f"design {design!r} names no factor", expected='a formula such as "~ condition"')
-    return terms
-
-
-def parse_contrast(adata: AnnData, design: str, contrast: str) -> tuple[str, str, str]:
-    """Check design columns and the contrast ``A-B`` (two levels of the design's first factor).
-
-    Returns ``(factor, level_a, level_b)``. Levels may contain ``-``: the split that names two
+    Returns ``(design, factor, level_a, level_b)``. Levels may contain ``-``: the split that names two
     existing levels is used.
     """
-    terms = design_terms(design)
-    columns = list(map(str, adata.obs.columns))
-    for term in terms:
-        for name in re.split(r"[:*]", term):
-            name = name.strip()
-            if _IDENTIFIER.match(name) and name not in columns:
-                raise SecretomeInputError(
-                    f"design {design!r} names a column absent from the sample sheet",
-                    column=name,
-                    expected=f"one of {', '.join(columns)}",
-                )
-    factor = re.split(r"[:*]", terms[0])[0].strip()
-    if factor not in columns:
-        raise SecretomeInputError(f"the design's first term {terms[0]!r} is not a sample-sheet column", expected=", ".join(columns))
-    labels = adata.obs[factor]
-    if labels.isna().any():
-        raise SecretomeInputError("samples without a value in the design's first factor", column=factor)
-    levels = sorted(set(labels.astype(str)))
+    model = design_matrix(adata.obs, design)
+    factor = model.first_factor
+    if factor is None:
+        raise SecretomeInputError(
+            f"design {design!r} has no factor to contrast", expected='a design whose first term is a factor, e.g. "~ condition"'
+        )
+    levels = model.factors[factor]
     text = contrast.replace(" ", "")
-    for cut in [m.start() for m in re.finditer("-", text)]:
-        a, b = text[:cut], text[cut + 1 :]
-        if a in levels and b in levels and a != b:
-            return factor, a, b
+    for cut in [match.start() for match in re.finditer("-", text)]:
+        level_a, level_b = text[:cut], text[cut + 1 :]
+        if level_a in levels and level_b in levels and level_a != level_b:
+            return model, factor, level_a, level_b
     raise SecretomeInputError(
         f"contrast {contrast!r} does not name two levels of {factor!r} as A-B",
         column=factor,
@@ -99,17 +76,7 @@ def compare(
         raise SecretomeInputError(f"unknown normalization {normalize!r}", expected=", ".join(NORMALIZE_METHODS))
     if impute not in IMPUTE_METHODS:
         raise SecretomeInputError(f"unknown imputation {impute!r}", expected=", ".join(IMPUTE_METHODS))
-    factor, level_a, level_b = parse_contrast(adata, design, contrast)
-    from secretome.stats.limma import design_matrix, moderated_test
-
-    matrix = np.asarray(design_matrix(adata.obs, design), dtype=np.float64)
-    residual_df = matrix.shape[0] - np.linalg.matrix_rank(matrix)
-    if residual_df < 1:
-        raise SecretomeInputError(
-            f"design {design!r} leaves no residual degrees of freedom ({matrix.shape[0]} samples, "
-            f"{np.linalg.matrix_rank(matrix)} estimable coefficients)",
-            expected="more samples than coefficients (replicates per group)",
-        )
+    _, factor, level_a, level_b = parse_contrast(adata, design, contrast)
     in_contrast = adata.obs[factor].astype(str).isin([level_a, level_b]).to_numpy()
     work = pp.filter_valid(adata, min_valid=min_valid, group=factor, mode="any_group", restrict=in_contrast)
     pp.log2_transform(work)
