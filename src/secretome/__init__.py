@@ -9,5 +9,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from secretome.errors import SecretomeInputError
+from secretome.io import read, read_samples
 
-__all__ = ["__version__", "SecretomeInputError"]
+__all__ = ["__version__", "SecretomeInputError", "read", "read_samples"]

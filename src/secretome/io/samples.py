@@ -170,5 +170,5 @@ def match_samples(
 
 
 def _hint(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=2, cutoff=0.5)
+    close = difflib.get_close_matches(name, candidates, n=2, cutoff=0.3)
     return f"{name!r} (closest: {', '.join(repr(c) for c in close)})" if close else f"{name!r} (no close candidate)"

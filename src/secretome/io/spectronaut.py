@@ -96,14 +96,13 @@ def _read_long(table: RawTable, id_column: str) -> Parsed:
     first_rows = ~proteins.duplicated().to_numpy()
     protein_order = proteins[first_rows].tolist()
     keyed = pd.DataFrame({"protein": proteins.to_numpy(), "run": runs.to_numpy(), "value": quantities})
-    key = keyed["protein"] + "\x00" + keyed["run"]
-    spread = keyed.groupby(key, sort=False)["value"].agg(["min", "max", "count", "size"])
+    spread = keyed.groupby(["protein", "run"], sort=False)["value"].agg(["min", "max", "count", "size"])
     conflict = (spread["max"] - spread["min"]).abs() > 1e-9 * spread["max"].abs().clip(lower=1)
     conflict |= (spread["count"] > 0) & (spread["count"] < spread["size"])  # a value and a missing cell
     if conflict.any():
-        bad = conflict[conflict].index[0]
-        rows = [int(r) for r in table.row_numbers[(key == bad).to_numpy()]][:6]
-        protein, run = bad.split("\x00")
+        protein, run = conflict[conflict].index[0]
+        mask = ((keyed["protein"] == protein) & (keyed["run"] == run)).to_numpy()
+        rows = [int(r) for r in table.row_numbers[mask]][:6]
         raise SecretomeInputError(
             f"protein group {protein!r} has different PG.Quantity values for run {run!r} in rows {rows}",
             file=table.path, column=QUANTITY, expected="one PG.Quantity per protein group and run",

@@ -5,6 +5,11 @@ being empty, binary or truncated, the delimiter is sniffed from the first lines,
 parses the whole table once. Quantity columns are turned into float64 by :func:`numeric_block`, which
 names the first bad cell (file row and column) instead of silently producing NaN.
 
+Numbers are parsed by pandas' fast C float converter, exactly as a bare ``pandas.read_csv`` does; it may
+differ from the decimal text in the last binary digit (relative error below 1e-15), far below measurement
+precision, and it keeps reading within the speed of the bare parse (the exact "round_trip" converter
+costs about 1.5-2x).
+
 Row numbers in messages count the header as row 1, so they equal the line number in a text file and
 the row number Excel shows.
 """
