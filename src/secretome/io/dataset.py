@@ -100,10 +100,12 @@ def count_column(table: RawTable, column: str | None) -> np.ndarray | None:
 
 def detect_log2(values: np.ndarray) -> bool:
     """Apply the documented log2 rule (see :data:`LOG2_MAX`) to the finite non-zero quantities."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input
+        if not np.nanmax(values, initial=-np.inf) <= LOG2_MAX:  # one pass; linear intensities stop here
+            return False
     finite = values[np.isfinite(values) & (values != 0)]
     if finite.size == 0:
-        return False
-    if finite.max() > LOG2_MAX:
         return False
     noninteger = float(np.mean(finite != np.round(finite)))
     if noninteger < LOG2_NONINTEGER_SHARE:

@@ -93,6 +93,25 @@ def _is_category_code(series: pd.Series) -> bool:
     return bool(np.unique(values).size <= CATEGORY_MAX_LEVELS)
 
 
+def _numeric_block_facts(frame: pd.DataFrame, columns: list[str]) -> tuple[dict[str, bool], dict[str, bool]]:
+    """For columns pandas parsed as numbers, in one pass over the block: (has any value, is a category code)."""
+    if not columns:
+        return {}, {}
+    block = frame[columns].to_numpy(dtype=np.float64)
+    finite = np.isfinite(block)
+    has_value = finite.any(axis=0)
+    category = np.zeros(len(columns), dtype=bool)
+    if len(frame) >= CATEGORY_MIN_ROWS:
+        # Cheap screen on the first rows: a column with more distinct values there cannot be a code.
+        head = np.sort(np.where(finite[:256], block[:256], np.inf), axis=0)  # missing values sort last
+        with np.errstate(invalid="ignore"):
+            distinct = 1 + ((np.diff(head, axis=0) != 0) & np.isfinite(head[1:])).sum(axis=0)
+        for j in np.flatnonzero(has_value & (distinct <= CATEGORY_MAX_LEVELS + 1)):
+            values = block[finite[:, j], j]
+            category[j] = bool((values == np.round(values)).all()) and np.unique(values).size <= CATEGORY_MAX_LEVELS
+    return dict(zip(columns, has_value.tolist())), dict(zip(columns, category.tolist()))
+
+
 def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     """Columns ``X`` that equal the row mean or median of the columns ``X<sep>suffix`` (sep: space _ . -)."""
     members: dict[str, list[str]] = {}
@@ -160,6 +179,8 @@ def column_roles(
     patterns = non_sample_patterns()
     candidates: list[str] = []
     ignored: list[str] = []
+    numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
+    has_value, category = _numeric_block_facts(frame, numeric_columns)
     for column in columns:
         if column in used:
             continue
@@ -167,11 +188,13 @@ def column_roles(
         if kind_letter == "E":
             candidates.append(column)
             continue
-        if kind_letter in ("T", "C", "M", "N") or not _mostly_numeric(frame[column]):
+        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column])
+        if kind_letter in ("T", "C", "M", "N") or not numeric:
             ignored.append(column)
             continue
         name = bare_name(column)
-        if any(pattern.search(name) for pattern in patterns) or _is_category_code(frame[column]):
+        code = category[column] if column in category else _is_category_code(frame[column])
+        if any(pattern.search(name) for pattern in patterns) or code:
             ignored.append(column)
             continue
         candidates.append(column)

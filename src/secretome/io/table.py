@@ -22,6 +22,7 @@ import hashlib
 import io
 import lzma
 import re
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
         raise SecretomeInputError("is a directory, not a table file", file=path)
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
+    if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
@@ -139,9 +140,16 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         raise SecretomeInputError(
             "legacy Excel .xls workbooks are not read", file=path, expected="save it as .xlsx, CSV or TSV"
         )
-    if not data.strip():
+    if _blank(data):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     return data, False
+
+
+def _blank(data: bytes) -> bool:
+    """True for empty or whitespace-only content (looks at the start first; no copy of large files)."""
+    if data[:_SNIFF_BYTES].strip():
+        return False
+    return not data.strip()
 
 
 def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
@@ -240,23 +248,19 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         decimal = ","
     _check_last_line(data, delimiter, len(header), path)
     _check_field_counts(data, delimiter, len(header), path)
+    options = dict(
+        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
+        decimal=decimal,
+    )
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=delimiter,
-            header=0,
-            encoding=encoding,
-            na_values=list(NA_TOKENS),
-            keep_default_na=False,
-            skip_blank_lines=False,
-            low_memory=False,
-            decimal=decimal,
-        )
-    except UnicodeDecodeError:
-        frame = pd.read_csv(
-            io.BytesIO(data), sep=delimiter, header=0, encoding="cp1252", na_values=list(NA_TOKENS),
-            keep_default_na=False, skip_blank_lines=False, low_memory=False, decimal=decimal,
-        )
+        # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
+        # types arrives as object and is converted cell by cell in numeric_block, so the warning is moot.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            try:
+                frame = pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+            except UnicodeDecodeError:
+                frame = pd.read_csv(io.BytesIO(data), encoding="cp1252", **options)
     except pd.errors.ParserError as error:
         raise SecretomeInputError(
             f"the table is malformed: {_pandas_message(error)}", file=path,
@@ -324,9 +328,9 @@ def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
 
 def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> None:
     """A file that stops mid-row (no final newline, too few fields on its last line) is truncated."""
-    stripped = data.rstrip(b"\r\n")
-    if len(stripped) < len(data):
+    if data.endswith((b"\n", b"\r")):
         return  # ends with a newline: the last row is complete
+    stripped = data
     start = stripped.rfind(b"\n") + 1
     last = stripped[start:].decode("utf-8", errors="replace")
     if last.count('"') % 2:
@@ -353,7 +357,12 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> 
     """
     if b'"' in data:
         return
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
+    total = int(np.count_nonzero(array == ord(delimiter)))
+    n_rows = n_lines - 1  # assuming no blank lines; blank lines make the totals differ -> detailed pass
+    if total in ((width - 1) * (n_rows + 1), (width - 1) + width * n_rows):
+        return  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
     ends = np.flatnonzero(array == 10)
     if ends.size == 0:
         return
@@ -395,7 +404,10 @@ def _finish(table: RawTable) -> RawTable:
             )
         seen[name] = position
     frame.columns = names
-    empty_rows = frame.isna().all(axis=1).to_numpy()
+    first_missing = frame.iloc[:, 0].isna().to_numpy()  # only these rows can be entirely empty
+    empty_rows = np.zeros(len(frame), dtype=bool)
+    if first_missing.any():
+        empty_rows[first_missing] = frame.loc[first_missing].isna().all(axis=1).to_numpy()
     if empty_rows.any():
         table = RawTable(frame, table.path, table.sha256, table.kind, table.row_numbers, table.delimiter, table.sheet)
         table = table.subset_rows(~empty_rows)
@@ -416,11 +428,13 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     """
     frame = table.frame
     n_rows = len(frame)
-    out = np.empty((n_rows, len(columns)), dtype=np.float64)
+    # Column-major storage: the AnnData matrix (samples x proteins) is then ``out.T`` without a copy.
+    out = np.empty((len(columns), n_rows), dtype=np.float64).T
     numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
     first_bad: tuple[int, int, str, str] | None = None  # (row number, column position, column, text)
     if len(numeric) == len(columns):
-        out[:] = frame[columns].to_numpy(dtype=np.float64)
+        for position, column in enumerate(columns):  # one contiguous copy per column, no frame-wide take
+            out[:, position] = frame[column].to_numpy(dtype=np.float64)
     else:
         for position, column in enumerate(columns):
             series = frame[column]
