@@ -4,6 +4,11 @@ DIA-NN 1.8 writes ``Protein.Group, Protein.Ids, Protein.Names, Genes, First.Prot
 dropped ``Protein.Ids``; 2.x adds ``N.Sequences`` and ``N.Proteotypic.Sequences`` (DIA-NN README, Output
 section). Every other column is one run, headed by the raw file's path (Windows or POSIX); the sample name
 is the file stem.
+
+Species per accession come from ``Protein.Names`` (UniProt entry names), assigned by position when the
+counts agree. DIA-NN 2.2 was reported to list names in a different order than ``Protein.Group``
+(vdemichev/DiaNN#1656); for single-species groups this does not matter, for mixed-species groups the
+per-accession order may then be off while the set of species is right.
 """
 
 from __future__ import annotations
