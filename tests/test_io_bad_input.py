@@ -41,8 +41,8 @@ def _binary(tmp: Path) -> tuple[Path, dict]:
 
 
 def _truncated_text(tmp: Path) -> tuple[Path, dict]:
-    text = maxquant_frame().to_csv(sep="\t", index=False)
-    (tmp / "proteinGroups.txt").write_text(text[: int(len(text) * 0.7)].rstrip("\n\t"))
+    lines = maxquant_frame().to_csv(sep="\t", index=False).splitlines()
+    (tmp / "proteinGroups.txt").write_text("\n".join(lines[:4]) + "\n" + lines[4][:40])  # stops inside row 5
     return tmp / "proteinGroups.txt", {}
 
 
@@ -126,7 +126,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "blank lines only": (_blank, ["{file}", "empty"]),
     "header only": (_header_only, ["{file}", "no data rows"]),
     "binary": (_binary, ["{file}", "binary"]),
-    "truncated text": (_truncated_text, ["{file}", "truncated", "row "]),
+    "truncated text": (_truncated_text, ["{file}", "truncated", "row 5"]),
     "truncated gzip": (_truncated_gzip, ["{file}", "truncated"]),
     "truncated xlsx": (_truncated_xlsx, ["{file}", "truncated or damaged"]),
     "space delimiter": (_space_delimited, ["{file}", "delimiter", "row 1"]),
