@@ -501,3 +501,14 @@ def test_summarize_counts(tmp_path):
 
 def test_package_exports_read():
     assert secretome.read is read and secretome.read_samples is read_samples
+
+
+def test_trailing_delimiters_crlf_and_blank_lines(tmp_path):
+    (tmp_path / "header_tab.tsv").write_text("Protein\ts1\ts2\t\nP12345\t1\t2\nP23456\t3\t4\n")
+    np.testing.assert_array_equal(read(tmp_path / "header_tab.tsv").X, [[1, 3], [2, 4]])
+    (tmp_path / "all_tabs.tsv").write_text("Protein\ts1\ts2\t\nP12345\t1\t2\t\n\nP23456\t3\t4\t\n")
+    adata = read(tmp_path / "all_tabs.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+    frame = maxquant_frame()
+    (tmp_path / "crlf.txt").write_bytes(frame.to_csv(sep="\t", index=False).replace("\n", "\r\n").encode())
+    check_values(read(tmp_path / "crlf.txt"), frame, [f"LFQ intensity {s}" for s in SAMPLES])

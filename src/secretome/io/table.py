@@ -247,7 +247,7 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     ):
         decimal = ","
     _check_last_line(data, delimiter, len(header), path)
-    _check_field_counts(data, delimiter, len(header), path)
+    _check_field_counts(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
         decimal=decimal,
@@ -295,11 +295,12 @@ def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
         rows = list(csv.reader(lines, delimiter=delimiter))
         header = [cell.strip() for cell in rows[0]]
         width = len(header)
-        if width < 2:
+        if width < 2 or (width == 2 and header[-1] == ""):
             continue
         body = rows[1:]
         if body:
-            agree = sum(1 for row in body if len(row) in (width, width + 1)) / len(body)
+            allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())  # header-only trailing tab
+            agree = sum(1 for row in body if len(row) in allowed) / len(body)
         else:
             agree = 1.0
         score = (agree, width, delimiter, header)
@@ -315,7 +316,8 @@ def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
     agree, width, delimiter, header = best
     if agree < 0.9:
         rows = list(csv.reader(lines, delimiter=delimiter))
-        bad = next(i for i, row in enumerate(rows[1:], start=2) if len(row) not in (width, width + 1))
+        allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())
+        bad = next(i for i, row in enumerate(rows[1:], start=2) if len(row) not in allowed)
         raise SecretomeInputError(
             f"wrong or mixed delimiter: the header has {width} {_DELIMITER_NAMES[delimiter]}-separated fields "
             f"but this row has {len(rows[bad - 1])}",
@@ -348,7 +350,7 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
         )
 
 
-def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> None:
+def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False) -> None:
     """Every line must have the header's number of fields (or one more: R row names).
 
     pandas silently pads short rows with NaN, which would misread a damaged file. Counted with numpy over
@@ -372,6 +374,8 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> 
     blank = (ends - starts) <= 1  # empty or "\r" only
     counts[starts == ends] = 0  # reduceat returns the element itself for empty slices
     bad = ~blank & (counts != width - 1) & (counts != width)
+    if trailing_empty:  # the header ends with a delimiter the rows do not repeat
+        bad &= counts != width - 2
     bad[0] = False  # the header itself
     if bad.any():
         line = int(np.argmax(bad))
