@@ -12,14 +12,14 @@ from typing import Any
 import pandas as pd
 from anndata import AnnData
 
-from secretome.io.dataset import assemble, detect_log2, summarize
+from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
 from secretome.io.detect import FORMATS, detect_format, reader_for
 from secretome.io.samples import match_samples, read_samples
 from secretome.io.table import read_table
 
 __all__ = [
     "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "detect_format", "detect_log2",
-    "match_samples", "FORMATS",
+    "match_samples", "FORMATS", "ReaderWarning",
 ]
 
 

@@ -30,6 +30,10 @@ LOG2_MAX = 64.0
 LOG2_MIN_MEDIAN = 5.0
 LOG2_NONINTEGER_SHARE = 0.5
 
+class ReaderWarning(UserWarning):
+    """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""
+
+
 #: Suffix used to make repeated gene-symbol identifiers unique (``COL6A3``, ``COL6A3#2``).
 DUPLICATE_SUFFIX = "#"
 
@@ -55,7 +59,6 @@ class Parsed:
     n_unique_peptides: np.ndarray | None = None
     sample_annotations: pd.DataFrame | None = None  # engine-given per-sample columns (index = sample names)
     ignored_columns: list[str] = field(default_factory=list)
-    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def closest_columns(name: str, columns: list[str], n: int = 3) -> list[str]:
@@ -250,6 +253,7 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     warnings.warn(
         f"{table.path}: {n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
         f"with a '{DUPLICATE_SUFFIX}k' suffix (recorded in uns['source']['n_duplicate_ids_suffixed'])",
+        ReaderWarning,
         stacklevel=3,
     )
     return names, n_suffixed

@@ -25,7 +25,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +54,9 @@ class RawTable:
     frame: pd.DataFrame
     path: Path
     sha256: str
-    kind: str  # "text" or "xlsx"
     row_numbers: np.ndarray
-    delimiter: str | None = None
-    sheet: str | None = None
-    notes: dict = field(default_factory=dict)
+    delimiter: str | None = None  # None for XLSX
+    sheet: str | None = None  # the worksheet read, None for text
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -66,11 +64,9 @@ class RawTable:
             frame=self.frame.loc[mask].reset_index(drop=True),
             path=self.path,
             sha256=self.sha256,
-            kind=self.kind,
             row_numbers=self.row_numbers[mask],
             delimiter=self.delimiter,
             sheet=self.sheet,
-            notes=dict(self.notes),
         )
 
 
@@ -92,15 +88,16 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
         frame, sheet_name = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, "xlsx", np.arange(len(frame)) + 2, sheet=sheet_name)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, sheet=sheet_name)
     else:
         frame, delimiter = _parse_text(data, path)
-        table = RawTable(frame, path, sha256, "text", np.arange(len(frame)) + 2, delimiter=delimiter)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, delimiter=delimiter)
     return _finish(table)
 
 
 def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
-    """Undo gzip/xz/zip wrapping (nested once at most); report whether the payload is an XLSX workbook."""
+    """Undo gzip/xz/zip wrapping (up to three layers, e.g. a .csv.gz inside a .zip); report whether the
+    payload is an XLSX workbook."""
     data = raw
     for _ in range(3):
         if data[:2] == b"\x1f\x8b":
@@ -130,7 +127,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
                         f"the zip archive holds {len(names)} files", file=path, expected="exactly one table inside a .zip"
                     )
                 data = archive.read(names[0])
-            except (zipfile.BadZipFile, EOFError, zlib.error, KeyError) as error:
+            except (zipfile.BadZipFile, EOFError, zlib.error, KeyError, RuntimeError, NotImplementedError) as error:
                 raise SecretomeInputError(
                     f"the zip archive is truncated or damaged ({error})", file=path, expected="a complete .zip or .xlsx file"
                 ) from None
@@ -413,7 +410,7 @@ def _finish(table: RawTable) -> RawTable:
     if first_missing.any():
         empty_rows[first_missing] = frame.loc[first_missing].isna().all(axis=1).to_numpy()
     if empty_rows.any():
-        table = RawTable(frame, table.path, table.sha256, table.kind, table.row_numbers, table.delimiter, table.sheet)
+        table.frame = frame
         table = table.subset_rows(~empty_rows)
         frame = table.frame
     else:
