@@ -232,3 +232,13 @@ def test_not_a_quantity_table(tmp_path):
     (tmp_path / "list.csv").write_text("Gene Name,Entry,Regulated\nGPI,P06744,up\nLDHA,P00338,down\n")
     with pytest.raises(SecretomeInputError, match="no numeric sample columns"):
         read(tmp_path / "list.csv")
+
+
+def test_blank_lines_before_header_and_single_column(tmp_path):
+    (tmp_path / "lead.csv").write_text("\n\nProtein,s1,s2\nP12345,1,2\nP23456,x,4\n")
+    with pytest.raises(SecretomeInputError, match="non-numeric value 'x'") as caught:
+        read(tmp_path / "lead.csv")
+    assert "row 5" in str(caught.value)  # counts the two blank lines: row numbers stay file line numbers
+    (tmp_path / "one.csv").write_text("\n\t0\n\t0\n")
+    with pytest.raises(SecretomeInputError):
+        read(tmp_path / "one.csv")

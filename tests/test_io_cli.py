@@ -111,3 +111,11 @@ def test_existing_output_is_replaced_only_on_success(tmp_path, monkeypatch, caps
     assert code == 2 and out.read_bytes() == b"previous result"
     code, _, _ = run_main(monkeypatch, capsys, "read", tmp_path / "pg.txt", "--format", "maxquant", "--out", out)
     assert code == 0 and anndata.read_h5ad(out).n_obs == 3
+
+
+def test_reader_warning_is_one_clean_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "genes.csv").write_text("Gene names,a,b\nALB,1.5,2\nALB,3,4\nTF,5,6\n")
+    code, stdout, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "genes.csv")
+    assert code == 0
+    assert stderr.strip().startswith("warning:") and len(stderr.strip().splitlines()) == 1
+    assert "repeated identifiers made unique: 1" in stdout

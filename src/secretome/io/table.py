@@ -90,8 +90,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
         frame, sheet_name = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, sheet=sheet_name)
     else:
-        frame, delimiter = _parse_text(data, path)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, delimiter=delimiter)
+        frame, delimiter, skipped = _parse_text(data, path)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
     return _finish(table)
 
 
@@ -214,13 +214,30 @@ def _looks_binary(data: bytes) -> bool:
     return control > max(8, len(head) // 100)
 
 
-def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
-    """Sniff the delimiter and parse a delimited text table once with pandas' C parser."""
+def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
+    """Drop blank lines before the header (keeping a UTF-8 BOM); return the data and how many were dropped."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    body = data[len(bom):]
+    position = skipped = 0
+    while True:
+        end = body.find(b"\n", position)
+        if end == -1 or body[position:end].strip():
+            break
+        position, skipped = end + 1, skipped + 1
+    return (bom + body[position:], skipped) if skipped else (data, 0)
+
+
+def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str, int]:
+    """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
+
+    Returns the frame, the delimiter and the number of blank lines skipped before the header.
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 "Unicode text" as Excel saves it
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise SecretomeInputError("the UTF-16 text cannot be decoded", file=path) from None
+    data, skipped = _skip_leading_blank_lines(data)
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
@@ -272,7 +289,7 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         frame.columns = header
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
-    return frame, delimiter
+    return frame, delimiter, skipped
 
 
 def _pandas_message(error: Exception) -> str:
@@ -388,6 +405,11 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, 
 def _finish(table: RawTable) -> RawTable:
     """Drop empty trailing columns/rows, name unnamed columns, and refuse duplicated column names."""
     frame = table.frame
+    if frame.shape[1] < 2:
+        raise SecretomeInputError(
+            f"the table has {frame.shape[1]} column(s)", file=table.path,
+            expected="an identifier column plus quantity columns",
+        )
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
     if not all(keep):
