@@ -512,3 +512,15 @@ def test_trailing_delimiters_crlf_and_blank_lines(tmp_path):
     frame = maxquant_frame()
     (tmp_path / "crlf.txt").write_bytes(frame.to_csv(sep="\t", index=False).replace("\n", "\r\n").encode())
     check_values(read(tmp_path / "crlf.txt"), frame, [f"LFQ intensity {s}" for s in SAMPLES])
+
+
+def test_generic_skips_numeric_id_like_columns_and_property_columns(tmp_path):
+    frame = pd.DataFrame({
+        "Protein ID": [115, 47, 76], "Accession": ["Q09666", "P35579", "Q15149"], "Mass": [629114.0, 226530.0, 531796.0],
+        "s1": [1.5e6, 2.5e5, 3.0e4], "s2": [2.5e6, 0.0, 4.0e4],
+    })
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    adata = read(tmp_path / "ids.csv", format="generic")
+    assert adata.uns["source"]["identifier_column"] == "Accession"
+    assert list(adata.obs_names) == ["s1", "s2"]
+    assert set(adata.uns["source"]["ignored_columns"]) == {"Protein ID", "Mass"}

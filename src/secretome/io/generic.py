@@ -137,13 +137,22 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
-    lowered = {}
+    lowered: dict[str, str] = {}
     for column in columns:
         lowered.setdefault(bare_name(column).casefold(), column)
     for name in names:
         if name in lowered:
             return lowered[name]
     return None
+
+
+def _text_columns(frame: pd.DataFrame, types: dict[str, str]) -> list[str]:
+    """Columns that hold text (not numbers); numeric-dtype columns are skipped without a scan."""
+    return [
+        column for column in frame.columns
+        if types.get(column) not in ("E", "N") and frame[column].dtype.kind not in "fiub"
+        and not _mostly_numeric(frame[column])
+    ]
 
 
 def column_roles(
@@ -156,13 +165,14 @@ def column_roles(
     frame = table.frame
     columns = list(frame.columns)
     types = types or {}
-    id_column = _find(columns, PROTEIN_ID_NAMES)
+    textual = _text_columns(frame, types)
+    id_column = _find(textual, PROTEIN_ID_NAMES)  # a numeric "Protein ID"/"Protein Group" is a row number
     kind = "protein"
     if id_column is None:
-        id_column = _find(columns, GENE_ID_NAMES)
+        id_column = _find(textual, GENE_ID_NAMES)
         kind = "gene"
     if id_column is None:
-        text_columns = [c for c in columns if types.get(c) in (None, "T") and not _mostly_numeric(frame[c])]
+        text_columns = [c for c in textual if types.get(c) in (None, "T")]
         if not text_columns:
             raise SecretomeInputError(
                 "no identifier column: every column is numeric", file=table.path,
@@ -173,8 +183,8 @@ def column_roles(
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-    gene_column = _find([c for c in columns if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
-    description_column = _find([c for c in columns if c != id_column], DESCRIPTION_NAMES)
+    gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
+    description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
     patterns = non_sample_patterns()
     candidates: list[str] = []
