@@ -8,7 +8,8 @@ Column roles (documented rules):
   column is then an error naming the cell), except:
   statistics/properties listed in ``data/non_sample_columns.tsv``; integer codes (at most
   :data:`CATEGORY_MAX_LEVELS` distinct integers in a table of at least :data:`CATEGORY_MIN_ROWS` rows, e.g. an
-  ``O2.percent`` design column); and group summaries (a column ``X`` equal to the row mean or median of
+  ``O2.percent`` design column); numbers under an identifier name (e.g. PEAKS' numeric ``Protein ID``);
+  and group summaries (a column ``X`` equal to the row mean or median of
   columns ``X_1, X_2, ...``).
 Excluded columns are listed in ``uns['source']['ignored_columns']``. Values are never transformed: log2 is
 declared (``is_log2=``) or detected by the rule in :mod:`secretome.io.dataset`.
@@ -204,7 +205,8 @@ def column_roles(
             continue
         name = bare_name(column)
         code = category[column] if column in category else _is_category_code(frame[column])
-        if any(pattern.search(name) for pattern in patterns) or code:
+        id_like = name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES  # numeric ids
+        if id_like or any(pattern.search(name) for pattern in patterns) or code:
             ignored.append(column)
             continue
         candidates.append(column)
