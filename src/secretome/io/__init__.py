@@ -6,12 +6,15 @@ generic wide tables), parses the table once, attaches an optional sample sheet a
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from anndata import AnnData
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
 from secretome.io.detect import FORMATS, detect_format, reader_for
 from secretome.io.samples import match_samples, read_samples
@@ -69,11 +72,6 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
     A failure leaves no file at ``out`` (and removes the temporary file).
     """
-    import os
-    import tempfile
-
-    from secretome.errors import SecretomeInputError
-
     out = Path(out)
     if out.suffix != ".h5ad":
         raise SecretomeInputError("output file must end in .h5ad", file=out, expected="a path like result.h5ad")

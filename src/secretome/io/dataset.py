@@ -16,6 +16,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.io.samples import match_samples
 from secretome.io.table import RawTable
 from secretome.provenance import record_step
 
@@ -260,8 +261,6 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
 
 
 def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
-    from secretome.io.samples import match_samples
-
     obs = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
     if parsed.sample_annotations is not None:
         for column in parsed.sample_annotations.columns:

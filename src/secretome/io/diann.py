@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, count_column, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, numeric_block, text_column
@@ -54,8 +55,6 @@ def version(columns: list[str]) -> str:
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
-    from secretome.errors import SecretomeInputError
-
     frame = table.frame
     columns = list(frame.columns)
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")

@@ -222,7 +222,6 @@ def parsed_from_roles(
     *,
     format_name: str,
     format_version: str,
-    sample_names: list[str] | None = None,
 ) -> Parsed:
     """Build a :class:`Parsed` from assigned column roles (shared with the Perseus reader)."""
     id_column, kind, gene_column, description_column, samples, ignored = roles
@@ -247,7 +246,7 @@ def parsed_from_roles(
         format_version=format_version,
         quantity=QUANTITY,
         values=values,
-        sample_names=sample_names or [bare_name(c) for c in samples],
+        sample_names=[bare_name(c) for c in samples],
         sample_columns=samples,
         ids=ids,
         id_column=id_column,

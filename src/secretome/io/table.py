@@ -505,19 +505,6 @@ def _earlier(current: tuple | None, candidate: tuple) -> tuple:
     return current
 
 
-def is_numeric_column(series: pd.Series) -> bool:
-    """True when every non-missing cell of ``series`` is a number (and at least one is)."""
-    if series.dtype.kind in "fiu":
-        return bool(series.notna().any())
-    if series.dtype.kind != "O" and not isinstance(series.dtype, pd.StringDtype):
-        return False
-    text = series.dropna().astype(str).str.strip()
-    text = text[~text.isin(NA_TOKENS)]
-    if text.empty:
-        return False
-    return bool(pd.to_numeric(text, errors="coerce").notna().all())
-
-
 def text_column(frame: pd.DataFrame, column: str | None) -> pd.Series:
     """A column as clean strings ("" for missing); an all-"" series when the column is absent."""
     if column is None or column not in frame.columns:
