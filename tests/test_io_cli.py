@@ -63,7 +63,14 @@ def test_info_prints_summary(tmp_path):
     assert lines["missing values"].startswith(f"{share:.1%} (engine zeros converted: ")
 
 
-@pytest.mark.parametrize("case", ["empty", "binary", "non-numeric cell", "renamed column", "sheet names unknown sample"])
+#: One subprocess run per kind of bad input named in issue 2 point 7.
+POINT_7 = [
+    "empty", "binary", "truncated text", "space delimiter", "duplicated sample columns", "duplicated protein ids",
+    "non-numeric cell", "renamed column", "sheet names unknown sample",
+]
+
+
+@pytest.mark.parametrize("case", POINT_7)
 def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
     builder, fragments = BAD_INPUTS[case]
     path, kwargs = builder(tmp_path)
@@ -73,6 +80,8 @@ def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error:")
+    for fragment in fragments:
+        assert fragment.replace("{file}", path.name) in result.stderr, (fragment, result.stderr)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".partial" or ".h5ad" in p.name] == []
 
