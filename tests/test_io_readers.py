@@ -197,6 +197,14 @@ def test_maxquant_without_lfq_defaults_to_intensity_and_old_version(tmp_path):
     assert adata.var["is_contaminant"].sum() == 1
 
 
+def test_maxquant_28_decoy_column(tmp_path):
+    frame = maxquant_frame().rename(columns={"Reverse": "Decoy"})
+    frame.to_csv(tmp_path / "pg.txt", sep="\t", index=False)
+    adata = read(tmp_path / "pg.txt")
+    assert adata.uns["source"]["format_version"].startswith("2.8+")
+    assert adata.var["is_decoy"].tolist() == [False, False, True, False, False, False]
+
+
 def test_maxquant_unknown_quantity_lists_available(tmp_path):
     write_maxquant(tmp_path / "pg.txt")
     with pytest.raises(SecretomeInputError, match="LFQ intensity"):

@@ -1,4 +1,8 @@
-"""MaxQuant ``proteinGroups.txt``: LFQ intensity / Intensity / iBAQ, engine flags kept as columns."""
+"""MaxQuant ``proteinGroups.txt``: LFQ intensity / Intensity / iBAQ, engine flags kept as columns.
+
+Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (``Contaminant`` up to 1.5),
+``Only identified by site``; '+' marks a flagged row.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
-    "Potential contaminant", "Contaminant", "Reverse", "Only identified by site", "Razor + unique peptides",
+    "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
     "Fasta headers", "Number of proteins", "Sequence coverage [%]",
 )
 _ENTRY_NAME = re.compile(r"\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")
@@ -39,7 +43,13 @@ def family_columns(columns: list[str], family: str) -> list[str]:
 
 
 def version(columns: list[str]) -> str:
-    """MaxQuant generation from column names: 1.6+/2.x write 'Potential contaminant', 1.5 and older 'Contaminant'."""
+    """MaxQuant generation from column names.
+
+    2.8+ renamed 'Reverse' to 'Decoy' (reported in wilhelm-lab/oktoberfest#395); 1.6+/2.x write
+    'Potential contaminant'; 1.5 and older 'Contaminant'.
+    """
+    if "Decoy" in columns and "Reverse" not in columns:
+        return "2.8+ (column 'Decoy' instead of 'Reverse')"
     if "Potential contaminant" in columns:
         return "1.6+/2.x (column 'Potential contaminant')"
     if "Contaminant" in columns:
@@ -79,7 +89,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein IDs",
-        is_decoy=flag_column(table, "Reverse"),
+        is_decoy=flag_column(table, "Reverse" if "Reverse" in columns else "Decoy"),
         is_contaminant=flag_column(table, contaminant),
         only_identified_by_site=flag_column(table, "Only identified by site"),
         n_peptides=count_column(table, "Peptides"),
