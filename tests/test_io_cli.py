@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from secretome.cli import main
-from secretome.io import read, summarize
+from secretome.io import read, read_h5ad, summarize
 from test_io_bad_input import BAD_INPUTS
 from test_io_readers import SAMPLES, write_maxquant
 
@@ -48,6 +48,9 @@ def test_read_writes_h5ad_that_round_trips(tmp_path):
     assert adata.uns["source"]["quantity"] == "iBAQ" and adata.uns["source"]["format"] == "maxquant"
     assert adata.var["is_contaminant"].sum() == 1 and adata.X.dtype == np.float64
     assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+    restored = read_h5ad(out)
+    assert isinstance(restored.uns["provenance"], list) and restored.uns["provenance"][0]["step"] == "read"
+    assert restored.uns["source"]["sample_columns"] == [f"iBAQ {s}" for s in SAMPLES]
 
 
 def test_info_prints_summary(tmp_path):
