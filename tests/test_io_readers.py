@@ -532,3 +532,10 @@ def test_generic_skips_numeric_id_like_columns_and_property_columns(tmp_path):
     assert adata.uns["source"]["identifier_column"] == "Accession"
     assert list(adata.obs_names) == ["s1", "s2"]
     assert set(adata.uns["source"]["ignored_columns"]) == {"Protein ID", "Mass"}
+
+
+def test_single_column_sample_sheet(tmp_path):
+    (tmp_path / "names.txt").write_text("sample\nS2\nS1\nS3\n")
+    write_maxquant(tmp_path / "pg.txt")
+    adata = read(tmp_path / "pg.txt", samples=tmp_path / "names.txt")
+    assert list(adata.obs.columns) == ["sample"] and list(adata.obs_names) == SAMPLES

@@ -42,7 +42,7 @@ def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None =
         file: str | Path = "<sample sheet DataFrame>"
         row_numbers = np.arange(len(frame)) + 2
     else:
-        table = read_table(source)
+        table = read_table(source, min_columns=1)
         frame, file, row_numbers = table.frame, table.path, table.row_numbers
     frame.columns = [str(column).strip() for column in frame.columns]
     if frame.shape[1] == 0 or len(frame) == 0:

@@ -70,8 +70,10 @@ class RawTable:
         )
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
+def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
+
+    ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -90,9 +92,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
         frame, sheet_name = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, sheet=sheet_name)
     else:
-        frame, delimiter, skipped = _parse_text(data, path)
+        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
-    return _finish(table)
+    return _finish(table, min_columns)
 
 
 def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
@@ -227,7 +229,7 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
     return (bom + body[position:], skipped) if skipped else (data, 0)
 
 
-def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str, int]:
+def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> tuple[pd.DataFrame, str, int]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
     Returns the frame, the delimiter and the number of blank lines skipped before the header.
@@ -252,7 +254,7 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str, int]:
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
     if not lines:
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
-    delimiter, header = _sniff(lines, path)
+    delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok)
     if len(lines) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected="one row per protein")
     decimal = "."
@@ -302,7 +304,7 @@ def _pandas_message(error: Exception) -> str:
     return text
 
 
-def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
+def _sniff(lines: list[str], path: Path, *, single_column_ok: bool = False) -> tuple[str, list[str]]:
     """Pick the delimiter whose field counts agree between the header and the first rows."""
     best: tuple[float, int, str, list[str]] | None = None
     for delimiter in _DELIMITERS:
@@ -320,6 +322,8 @@ def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
         score = (agree, width, delimiter, header)
         if best is None or score[:2] > best[:2]:
             best = score
+    if best is None and single_column_ok:
+        return "\t", [lines[0].strip()]
     if best is None:
         raise SecretomeInputError(
             "no column delimiter found: the header line is one single column with tab, comma and semicolon",
@@ -402,10 +406,10 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, 
         )
 
 
-def _finish(table: RawTable) -> RawTable:
+def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     """Drop empty trailing columns/rows, name unnamed columns, and refuse duplicated column names."""
     frame = table.frame
-    if frame.shape[1] < 2:
+    if frame.shape[1] < min_columns:
         raise SecretomeInputError(
             f"the table has {frame.shape[1]} column(s)", file=table.path,
             expected="an identifier column plus quantity columns",
