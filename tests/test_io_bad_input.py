@@ -242,3 +242,25 @@ def test_blank_lines_before_header_and_single_column(tmp_path):
     (tmp_path / "one.csv").write_text("\n\t0\n\t0\n")
     with pytest.raises(SecretomeInputError):
         read(tmp_path / "one.csv")
+
+
+@pytest.mark.parametrize("n_records,short,line", [(5, 3, 6), (120, 100, 200)])
+def test_short_row_in_a_quoted_csv(tmp_path, n_records, short, line):
+    """Records with a quoted two-line field; one short record early (sniffer) or late (post-parse check)."""
+    rows = ['"Protein","Description","S1","S2"'] + [
+        f'"P{10000 + i}","multi\nline {i}",{i}.5,{i}.25' for i in range(n_records)
+    ]
+    rows[short] = '"P99999","x",7.5'
+    (tmp_path / "quoted.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(SecretomeInputError, match="3 fields where the header has 4|this row has 3") as caught:
+        read(tmp_path / "quoted.csv")
+    assert f"row {line}" in str(caught.value)  # the file line: earlier records span two lines each
+
+
+def test_multiline_quoted_fields_read(tmp_path):
+    rows = ['"Protein","Description","S1","S2"'] + [
+        f'"P{10000 + i}","multi\nline {i}",{i}.5,{"" if i % 2 else i}' for i in range(80)  # gaps: quoted check runs
+    ]
+    (tmp_path / "quoted.csv").write_text("\n".join(rows) + "\n")
+    adata = read(tmp_path / "quoted.csv")
+    assert adata.shape == (2, 80) and adata.var["description"].iloc[3] == "multi\nline 3"

@@ -251,11 +251,11 @@ def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> t
         lines = lines[:-1]  # the last sampled line may be cut
     if complete and len(lines) > 2 and not data.endswith((b"\n", b"\r")):
         lines = lines[:-1]  # a last line without line end is checked for truncation separately
-    lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
-    if not lines:
+    lines = lines[:_SNIFF_LINES]
+    if not any(line.strip() for line in lines):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
-    delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok)
-    if len(lines) < 2:
+    delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected="one row per protein")
     decimal = "."
     if delimiter == ";" and re.search(r"[;^]-?\d+,\d+(?:[;\r\n]|$)", "\n".join(lines[1:])) and not re.search(
@@ -284,6 +284,8 @@ def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> t
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
+    if b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
+        _check_quoted_field_counts(data, encoding, delimiter, len(header), frame, path)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
         frame = frame.reset_index(drop=True)
@@ -304,21 +306,37 @@ def _pandas_message(error: Exception) -> str:
     return text
 
 
-def _sniff(lines: list[str], path: Path, *, single_column_ok: bool = False) -> tuple[str, list[str]]:
-    """Pick the delimiter whose field counts agree between the header and the first rows."""
+def _records(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]]:
+    """(file line number, fields) of each non-blank record in the sampled lines; quotes may span lines."""
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    out = []
+    start = 1
+    for record in reader:
+        if record and any(field.strip() for field in record):
+            out.append((start, record))
+        start = reader.line_num + 1
+    return out
+
+
+def _sniff(
+    lines: list[str], path: Path, *, single_column_ok: bool = False, offset: int = 0
+) -> tuple[str, list[str]]:
+    """Pick the delimiter whose field counts agree between the header and the first records.
+
+    ``offset``: blank lines skipped before ``lines`` (keeps row numbers in messages equal to file lines).
+    """
     best: tuple[float, int, str, list[str]] | None = None
     for delimiter in _DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delimiter))
-        header = [cell.strip() for cell in rows[0]]
+        records = _records(lines, delimiter)
+        if not records:
+            continue
+        header = [cell.strip() for cell in records[0][1]]
         width = len(header)
         if width < 2 or (width == 2 and header[-1] == ""):
             continue
-        body = rows[1:]
-        if body:
-            allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())  # header-only trailing tab
-            agree = sum(1 for row in body if len(row) in allowed) / len(body)
-        else:
-            agree = 1.0
+        allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())  # header-only trailing tab
+        body = records[1:]
+        agree = sum(1 for _, record in body if len(record) in allowed) / len(body) if body else 1.0
         score = (agree, width, delimiter, header)
         if best is None or score[:2] > best[:2]:
             best = score
@@ -328,19 +346,18 @@ def _sniff(lines: list[str], path: Path, *, single_column_ok: bool = False) -> t
         raise SecretomeInputError(
             "no column delimiter found: the header line is one single column with tab, comma and semicolon",
             file=path,
-            row=1,
+            row=1 + offset,
             expected="a tab-, comma- or semicolon-separated table, or XLSX",
         )
     agree, width, delimiter, header = best
     if agree < 0.9:
-        rows = list(csv.reader(lines, delimiter=delimiter))
         allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())
-        bad = next(i for i, row in enumerate(rows[1:], start=2) if len(row) not in allowed)
+        line, record = next((line, rec) for line, rec in _records(lines, delimiter)[1:] if len(rec) not in allowed)
         raise SecretomeInputError(
             f"wrong or mixed delimiter: the header has {width} {_DELIMITER_NAMES[delimiter]}-separated fields "
-            f"but this row has {len(rows[bad - 1])}",
+            f"but this row has {len(record)}",
             file=path,
-            row=bad,
+            row=line + offset,
             expected="one delimiter (tab, comma or semicolon) used in the header and every row",
         )
     return delimiter, header
@@ -404,6 +421,29 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, 
             row=line + 1,
             expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
         )
+
+
+def _check_quoted_field_counts(
+    data: bytes, encoding: str, delimiter: str, width: int, frame: pd.DataFrame, path: Path
+) -> None:
+    """Quote-aware short-row check, run only when pandas may have padded a row (its last column has gaps).
+
+    ``csv.reader`` follows quoted fields across lines; records and pandas rows correspond one to one
+    (blank lines included, as pandas parses with ``skip_blank_lines=False``).
+    """
+    text = data.decode(encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)  # header
+    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
+    for index, record in enumerate(reader):
+        if record and len(record) < min(width, allowed_short):
+            raise SecretomeInputError(
+                f"this row has {len(record)} fields where the header has {width}: the file is damaged or uses "
+                "more than one delimiter",
+                file=path,
+                row=reader.line_num,
+                expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
+            )
 
 
 def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
