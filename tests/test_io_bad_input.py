@@ -264,3 +264,20 @@ def test_multiline_quoted_fields_read(tmp_path):
     (tmp_path / "quoted.csv").write_text("\n".join(rows) + "\n")
     adata = read(tmp_path / "quoted.csv")
     assert adata.shape == (2, 80) and adata.var["description"].iloc[3] == "multi\nline 3"
+
+
+def test_peptide_and_precursor_level_tables_are_named(tmp_path):
+    report = pd.DataFrame({
+        "File.Name": ["a.raw", "b.raw"], "Run": ["a", "b"], "Protein.Group": ["P12345", "P12345"],
+        "Protein.Ids": ["P12345", "P12345"], "Genes": ["G", "G"], "Precursor.Id": ["AAK2", "AAK2"], "PG.MaxLFQ": [1.0, 2.0],
+    })
+    report.to_csv(tmp_path / "report.tsv", sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match="DIA-NN main report"):
+        read(tmp_path / "report.tsv")
+    peptides = pd.DataFrame({
+        "Sequence": ["AAK", "CCK"], "Proteins": ["P12345", "P23456"], "Leading razor protein": ["P12345", "P23456"],
+        "Reverse": ["", ""], "Potential contaminant": ["", ""], "Intensity S1": [1.0, 2.0], "LFQ intensity S1": [1.0, 2.0],
+    })
+    peptides.to_csv(tmp_path / "peptides.txt", sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match="peptide-level"):
+        read(tmp_path / "peptides.txt")

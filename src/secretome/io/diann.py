@@ -26,6 +26,8 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
     "N.Sequences", "N.Proteotypic.Sequences",
 )
+#: Columns of DIA-NN's long main report (report.tsv / report.parquet), which is not a protein matrix.
+LONG_REPORT_COLUMNS: tuple[str, ...] = ("File.Name", "Run", "Precursor.Id", "Stripped.Sequence")
 _RAW_EXTENSIONS = re.compile(
     r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
 )
@@ -57,6 +59,12 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
     frame = table.frame
     columns = list(frame.columns)
+    long_report = [c for c in LONG_REPORT_COLUMNS if c in columns]
+    if long_report:
+        raise SecretomeInputError(
+            f"this is a DIA-NN main report (one row per precursor and run; columns {long_report}), not a "
+            "protein matrix", file=table.path, expected="report.pg_matrix.tsv (DIA-NN writes it next to the report)",
+        )
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
     if quantity is not None and quantity.strip().casefold() not in {QUANTITY.casefold(), "maxlfq", "pg.quantity"}:
         raise SecretomeInputError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
     Parsed, choose_quantity, count_column, flag_column, require_columns,
 )
@@ -61,6 +62,11 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
     frame = table.frame
     columns = list(frame.columns)
+    if "Protein IDs" not in columns and "Sequence" in columns:
+        raise SecretomeInputError(
+            "this is a MaxQuant peptide-level table (peptides.txt/evidence.txt: a 'Sequence' column), not "
+            "proteinGroups.txt", file=table.path, column="Protein IDs", expected="MaxQuant's proteinGroups.txt",
+        )
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: family_columns(columns, family) for family in QUANTITIES}
     family = choose_quantity(table, families, quantity, "MaxQuant proteinGroups")
