@@ -539,3 +539,10 @@ def test_single_column_sample_sheet(tmp_path):
     write_maxquant(tmp_path / "pg.txt")
     adata = read(tmp_path / "pg.txt", samples=tmp_path / "names.txt")
     assert list(adata.obs.columns) == ["sample"] and list(adata.obs_names) == SAMPLES
+
+
+def test_sheet_dataframe_indexed_by_sample(tmp_path):
+    write_maxquant(tmp_path / "pg.txt")
+    sheet = pd.DataFrame({"donor": ["d1", "d2", "d3"]}, index=pd.Index(["S3", "S2", "S1"], name="run"))
+    adata = read(tmp_path / "pg.txt", samples=sheet)
+    assert adata.obs["donor"].tolist() == ["d3", "d2", "d1"]
