@@ -12,6 +12,7 @@ from pathlib import Path
 
 import anndata
 import numpy as np
+import pandas as pd
 import pytest
 
 from secretome.cli import main
@@ -131,3 +132,17 @@ def test_reader_warning_is_one_clean_line(tmp_path, monkeypatch, capsys):
     assert code == 0
     assert stderr.strip().startswith("warning:") and len(stderr.strip().splitlines()) == 1
     assert "repeated identifiers made unique: 1" in stdout
+
+
+def test_sheet_option(tmp_path, monkeypatch, capsys):
+    from test_io_readers import generic_frame
+
+    with pd.ExcelWriter(tmp_path / "book.xlsx") as writer:
+        pd.DataFrame({"note": ["not data"]}).to_excel(writer, sheet_name="readme", index=False)
+        generic_frame().to_excel(writer, sheet_name="matrix", index=False)
+    for sheet in ("matrix", "1"):
+        code, stdout, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "book.xlsx", "--sheet", sheet)
+        assert code == 0, stderr
+        assert "samples: 4" in stdout
+    code, _, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "book.xlsx", "--sheet", "nope")
+    assert code == 2 and "no sheet 'nope'" in stderr and "'matrix'" in stderr

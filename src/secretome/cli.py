@@ -59,9 +59,10 @@ def read(
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
     typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
@@ -73,9 +74,10 @@ def info(
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
     for label, value in io.summary_lines(io.summarize(adata)):
         typer.echo(f"{label}: {value}")
 

@@ -160,6 +160,8 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
             f"the XLSX workbook cannot be opened ({type(error).__name__}: {error})", file=path, expected="a valid .xlsx file"
         ) from None
     names = workbook.sheet_names
+    if isinstance(sheet, str) and sheet not in names and sheet.strip().isdigit():
+        sheet = int(sheet)  # "1" from the command line means the second sheet unless a sheet is named "1"
     if sheet is None:
         sheet_name = names[0]
     elif isinstance(sheet, int):
