@@ -124,7 +124,13 @@ def assemble(
     is_log2: bool | None = None,
     params: dict[str, Any] | None = None,
 ) -> AnnData:
-    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet)."""
+    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet).
+
+    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``); values are otherwise stored
+    exactly as parsed, never transformed. ``uns['source']['log2_evidence']`` is ``"declared"`` (the caller's
+    ``is_log2``), ``"detected"`` (the :func:`detect_log2` rule found log2 values) or ``"linear"`` (a
+    linear-only engine format, or the rule found linear values). Linear data must not be negative.
+    """
     table = parsed.table
     path = table.path
     n_proteins, n_samples = parsed.values.shape
