@@ -281,3 +281,17 @@ def test_peptide_and_precursor_level_tables_are_named(tmp_path):
     peptides.to_csv(tmp_path / "peptides.txt", sep="\t", index=False)
     with pytest.raises(SecretomeInputError, match="peptide-level"):
         read(tmp_path / "peptides.txt")
+
+
+def test_xlsx_header_below_empty_rows_and_excel_row_numbers(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["Protein", "s1", "s2"], ["P12345", 1.5, 2], ["P23456", "oops", 4]):
+        sheet.append([None] + row)  # column A empty
+    sheet.insert_rows(1, amount=2)  # two empty rows above the header
+    workbook.save(tmp_path / "lead.xlsx")
+    with pytest.raises(SecretomeInputError, match="'oops'") as caught:
+        read(tmp_path / "lead.xlsx")
+    assert "row 5" in str(caught.value) and "column 's1'" in str(caught.value)

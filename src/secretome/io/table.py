@@ -89,8 +89,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns:
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
-        frame, sheet_name = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2, sheet=sheet_name)
+        frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
         frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
@@ -151,8 +151,12 @@ def _blank(data: bytes) -> bool:
     return not data.strip()
 
 
-def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
-    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl."""
+def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int]:
+    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
+
+    The header is the first non-empty row; returns the body, the sheet name and the number of empty rows
+    above the header (so that row numbers in messages are the rows Excel shows).
+    """
     try:
         workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception as error:  # openpyxl raises many types for damaged workbooks
@@ -181,12 +185,13 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
     frame = frame.dropna(how="all", axis=1)
     if frame.empty:
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
-    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[0].tolist())]
-    body = frame.iloc[1:].reset_index(drop=True)
+    first = int(np.argmax(frame.notna().any(axis=1).to_numpy()))  # rows above the header are empty
+    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
+    body = frame.iloc[first + 1:].reset_index(drop=True)
     body.columns = header
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name
+    return body, sheet_name, first
 
 
 def _header_name(value: object, index: int) -> str:
