@@ -350,6 +350,7 @@ def choose_quantity(
         close = [c for c in closest_columns(f"{wanted} ", columns)]
         raise SecretomeInputError(
             f"no quantity columns found (looked for {list(families)}); closest columns present: {close or 'none'}",
-            file=table.path, column=wanted, expected=f"{format_name} quantity columns",
+            file=table.path, column=wanted,
+            expected=f"{format_name} quantity columns, or format='generic' for a plain identifier + samples matrix",
         )
     return available[0]
