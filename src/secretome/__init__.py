@@ -13,5 +13,6 @@ __version__ = "0.1.0"
 from secretome import kb
 from secretome.annotate import annotate, annotate_identifiers
 from secretome.errors import SecretomeInputError
+from secretome.io import read, read_samples
 
-__all__ = ["__version__", "SecretomeInputError", "annotate", "annotate_identifiers", "kb"]
+__all__ = ["__version__", "SecretomeInputError", "read", "read_samples", "annotate", "annotate_identifiers", "kb"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
+from anndata import AnnData
 from rich.console import Console
 
-from secretome import __version__
+from secretome import __version__, io
 from secretome.errors import SecretomeInputError
 
 app = typer.Typer(
@@ -96,6 +98,47 @@ def kb_info() -> None:
     from secretome.kb.store import format_summary
 
     typer.echo(format_summary(kb_summary()))
+def _read_with_warnings(path: Path, **options: object) -> AnnData:
+    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", io.ReaderWarning)
+        adata = io.read(path, **options)
+    for warning in caught:
+        if issubclass(warning.category, io.ReaderWarning):
+            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return adata
+
+
+@app.command()
+def read(
+    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+) -> None:
+    """Read a result table into an AnnData file (samples x proteins)."""
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
+    io.write_h5ad_atomic(adata, out)
+    summary = io.summarize(adata)
+    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
+
+
+@app.command()
+def info(
+    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+) -> None:
+    """Print the detected format, quantity, counts, missing-value share and flagged rows."""
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
+    for label, value in io.summary_lines(io.summarize(adata)):
+        typer.echo(f"{label}: {value}")
 
 
 def main() -> None:
