@@ -175,11 +175,6 @@ def test_cli_kb_info() -> None:
 
 
 def test_cli_annotate_table_through_the_readers(examples, tmp_path) -> None:
-    pytest.importorskip("secretome.io", reason="needs the readers")
-    from secretome import io as readers
-
-    if not hasattr(readers, "read"):
-        pytest.skip("secretome.io.read (the readers engineer's work) is not on this branch yet")
     source = examples / "endothelial_secretome_stepanov2024" / "combined_protein_secretome_HCAEC_HITAEC.tsv.gz"
     out = tmp_path / "table.tsv"
     result = runner.invoke(app, ["annotate", str(source), "--out", str(out)])

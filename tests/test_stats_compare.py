@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from anndata import AnnData
 
-import secretome
 from secretome.errors import SecretomeInputError
 from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv, write_dir_atomically
 
@@ -190,8 +189,6 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_compare_end_to_end(tmp_path):
-    if not hasattr(secretome, "read"):
-        pytest.skip("secretome.read (readers stage) is not on this branch yet")
     table, sheet = _maxquant_input(tmp_path, make_adata())
     out = tmp_path / "out"
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
@@ -206,8 +203,6 @@ def test_cli_compare_end_to_end(tmp_path):
 
 
 def test_cli_comparability_end_to_end(tmp_path):
-    if not hasattr(secretome, "read"):
-        pytest.skip("secretome.read (readers stage) is not on this branch yet")
     adata = make_adata()
     adata.obs["lot"] = ["L1", "L1", "L2", "L2", "L3", "L3"]
     table, sheet = _maxquant_input(tmp_path, adata)

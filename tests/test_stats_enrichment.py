@@ -87,9 +87,6 @@ def test_detected_genes_is_the_background():
 
 
 def test_default_sets_come_from_the_knowledge_base(universe):
-    kb = pytest.importorskip("secretome.kb")
-    if not hasattr(kb, "gene_sets"):
-        pytest.skip("secretome.kb.gene_sets is not on this branch yet (knowledge-base stage)")
     table = enrichment.over_representation(universe[:10], universe)
     assert list(table.columns) == enrichment.ORA_COLUMNS
 
