@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -1,1 +1,5 @@
-from secretome.stats.limma import moderated_test  # noqa: F401
+"""Statistics: preprocessing, limma-exact moderated models, classic tests, lot comparability, enrichment."""
+
+from secretome.stats.limma import moderated_test
+
+__all__ = ["moderated_test"]
