@@ -9,5 +9,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from secretome.errors import SecretomeInputError
+from secretome.profile import ProfileResult, profile
+from secretome.qc import qc
 
-__all__ = ["__version__", "SecretomeInputError"]
+__all__ = ["__version__", "SecretomeInputError", "ProfileResult", "profile", "qc"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -34,6 +35,28 @@ def _root(
     ),
 ) -> None:
     """Make therapeutic secretomes measurable."""
+
+
+@app.command()
+def profile(
+    input: Optional[Path] = typer.Argument(None, help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (TSV/CSV/XLSX)."),
+    group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
+    format: Optional[str] = typer.Option(None, "--format", help="Input format (default: detected)."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
+    set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
+    demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
+    out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
+    from secretome.profile import run_profile
+
+    report = run_profile(
+        input, out=out, samples=samples, group=group, format=format, quantity=quantity,
+        config=config, overrides=set_, demo=demo,
+    )
+    typer.echo(f"report: {report}")
 
 
 def main() -> None:

@@ -560,6 +560,7 @@ def write_outputs(result: ProfileResult, out: str | Path, group: str | None) -> 
         )
         h5ad_safe(result.adata).write_h5ad(staging / "dataset.h5ad", compression="gzip")
         write_report(result.summary, staging / "report.html")
+        _default_permissions(staging)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             out.rename(old)
@@ -570,6 +571,15 @@ def write_outputs(result: ProfileResult, out: str | Path, group: str | None) -> 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _default_permissions(directory: Path) -> None:
+    """Give a temporary directory and its files the modes a normal ``mkdir``/``open`` would (umask applied)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)
+    for path in directory.iterdir():
+        path.chmod(0o666 & ~umask)
 
 
 def h5ad_safe(adata: AnnData) -> AnnData:

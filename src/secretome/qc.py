@@ -13,8 +13,10 @@ What it computes, per sample:
 
   1. ``serum``: a serum-species protein (``settings.serum_species``, bovine by default), a
      ``serum_marker`` or ``secretion_class == contaminant_serum``; a ``mixed_species`` group counts here
-     when it has a serum-species member or a serum marker (``settings.mixed_species_counts_as_serum``)
-     and is also reported on its own as ``serum_mixed_share``;
+     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member, a serum marker, or
+     is flagged ``is_contaminant`` by the search engine without being a handling contaminant (the KB
+     resolves a mixed group to one member's species, so a MaxQuant ``CON__`` bovine member shows only
+     through that flag); it is also reported on its own as ``serum_mixed_share``;
   2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``;
   3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
   4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted``; 6. ``membrane``; 7. ``unknown``.
@@ -296,7 +298,11 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
         rule[new] = why[new] if isinstance(why, np.ndarray) else why
         assigned[new] = True
 
-    mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum"))
+    handling = _bool(var["handling_contaminant"]) | (secretion == "contaminant_handling")
+    # the KB resolves a mixed group to one member's species, so a serum member also shows as a search-engine
+    # contaminant flag on a group that is not a handling contaminant (MaxQuant CON__ bovine entries)
+    flagged = _bool(var["is_contaminant"]) if "is_contaminant" in var else np.zeros(n, dtype=bool)
+    mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum") | (flagged & ~handling))
     if counts_mixed:
         serum_mixed = mixed_serum.copy()
         take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
@@ -306,8 +312,8 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     take(species_rule, "serum", species_why)
     take(serum_marker, "serum", "serum_marker")
     take(secretion == "contaminant_serum", "serum", "secretion_class=contaminant_serum")
-    take(_bool(var["handling_contaminant"]), "handling", "handling_contaminant")
-    take(secretion == "contaminant_handling", "handling", "secretion_class=contaminant_handling")
+    take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
+                                        "handling_contaminant").astype(object))
     lysis_category = var["lysis_category"].fillna("").astype(str).to_numpy()
     lysis_why = np.array([f"lysis_marker ({c})" if c else "lysis_marker" for c in lysis_category], dtype=object)
     take(_bool(var["lysis_marker"]), "lysis", lysis_why)

@@ -69,6 +69,9 @@ def write_report(
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(html)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
