@@ -11,13 +11,15 @@ What it computes, per sample:
 * purity indices as shares of the sample's total *linear* quantity (``2**X`` when
   ``uns['source']['is_log2']``), from an exclusive partition of the proteins (first rule that matches):
 
-  1. ``serum``: a serum-species protein (``settings.serum_species``, bovine by default), a
-     ``serum_marker`` or ``secretion_class == contaminant_serum``; a ``mixed_species`` group counts here
+  1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
+     protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
+     contaminant (bovine casein or keratin stay ``handling``); a ``mixed_species`` group counts here
      (``settings.mixed_species_counts_as_serum``) when it has a serum-species member, a serum marker, or
      is flagged ``is_contaminant`` by the search engine without being a handling contaminant (the KB
      resolves a mixed group to one member's species, so a MaxQuant ``CON__`` bovine member shows only
      through that flag); it is also reported on its own as ``serum_mixed_share``;
-  2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``;
+  2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
+     (non-serum ones, see 1);
   3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
   4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted``; 6. ``membrane``; 7. ``unknown``.
 
@@ -308,12 +310,18 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
         take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
     # without the mixed rule a mixed group is serum only through serum_marker / secretion_class
     species_rule = serum_species_hit & ~mixed
-    species_why = np.array([f"species {s}" for s in species], dtype=object)
-    take(species_rule, "serum", species_why)
-    take(serum_marker, "serum", "serum_marker")
-    take(secretion == "contaminant_serum", "serum", "secretion_class=contaminant_serum")
+    serum_evidence = np.array(
+        ["; ".join(reason for reason, hit in (("serum_marker", m), ("secretion_class=contaminant_serum", c),
+                                              (f"species {sp}", h)) if hit)
+         for m, c, h, sp in zip(serum_marker, secretion == "contaminant_serum", serum_species_hit, species)],
+        dtype=object,
+    )
+    take(serum_marker | (secretion == "contaminant_serum"), "serum", serum_evidence)
     take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
                                         "handling_contaminant").astype(object))
+    # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
+    # handling; every other serum-species protein is culture serum
+    take(species_rule, "serum", serum_evidence)
     lysis_category = var["lysis_category"].fillna("").astype(str).to_numpy()
     lysis_why = np.array([f"lysis_marker ({c})" if c else "lysis_marker" for c in lysis_category], dtype=object)
     take(_bool(var["lysis_marker"]), "lysis", lysis_why)
