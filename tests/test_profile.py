@@ -98,7 +98,7 @@ def test_summary_is_plain_json_and_complete(simulated):
     gf = {f["gene"] for f in summary["functional"]["top_factors"]["growth_factor"]}
     assert {"EGF", "HGF", "VEGFA"} & gf
     assert summary["purity"]["drivers"]["serum"][0]["gene"] == "ALB"
-    assert summary["purity"]["drivers"]["serum"][0]["rule"] == "species BOVIN"
+    assert summary["purity"]["drivers"]["serum"][0]["rule"] == "serum_marker; secretion_class=contaminant_serum; species BOVIN"
     assert summary["groups"]["levels"] == ["A", "B"]
     serum_diff = next(d for d in summary["groups"]["differences"] if d["metric"] == "serum_share")
     assert serum_diff["difference"] > 0.1

@@ -175,6 +175,19 @@ def test_mixed_species_rule_is_explicit():
     assert off.var["purity_category"].iloc[0] == "secreted"
 
 
+def test_bovine_handling_contaminants_are_not_serum():
+    proteins = [
+        {"id": "CON__P02662", "gene": "CSN1S1", "species": "BOVIN", "handling_contaminant": True,
+         "secretion_class": "contaminant_handling"},
+        {"id": "CON__P02769", "gene": "ALB", "species": "BOVIN", "secretion_class": "unknown"},
+        {"id": "P01133", "gene": "EGF", "secretion_class": "secreted"},
+    ]
+    adata = qc(make_annotated(np.array([[5.0, 15.0, 80.0]]), proteins))
+    assert adata.obs["handling_share"].iloc[0] == pytest.approx(0.05)
+    assert adata.obs["serum_share"].iloc[0] == pytest.approx(0.15)
+    assert adata.var["purity_rule"].iloc[1] == "species BOVIN"
+
+
 def test_pairwise_correlation_matches_pandas_pairwise_complete():
     rng = np.random.default_rng(1)
     data = rng.normal(20, 2, (6, 80))
