@@ -9,7 +9,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from secretome.errors import SecretomeInputError
+from secretome.io import read, read_samples
 from secretome.profile import ProfileResult, profile
 from secretome.qc import qc
 
-__all__ = ["__version__", "SecretomeInputError", "ProfileResult", "profile", "qc"]
+__all__ = ["__version__", "SecretomeInputError", "read", "read_samples", "ProfileResult", "profile", "qc"]

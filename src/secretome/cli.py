@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from secretome import __version__
+from secretome import __version__, io
 from secretome.errors import SecretomeInputError
 
 app = typer.Typer(
@@ -35,6 +35,34 @@ def _root(
     ),
 ) -> None:
     """Make therapeutic secretomes measurable."""
+
+
+@app.command()
+def read(
+    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
+) -> None:
+    """Read a result table into an AnnData file (samples x proteins)."""
+    adata = io.read(input, samples=samples, format=format, quantity=quantity)
+    io.write_h5ad_atomic(adata, out)
+    summary = io.summarize(adata)
+    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
+
+
+@app.command()
+def info(
+    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
+) -> None:
+    """Print the detected format, quantity, counts, missing-value share and flagged rows."""
+    adata = io.read(input, samples=samples, format=format, quantity=quantity)
+    for label, value in io.summary_lines(io.summarize(adata)):
+        typer.echo(f"{label}: {value}")
 
 
 @app.command()

@@ -1,0 +1,132 @@
+"""Readers: proteomics result tables -> one AnnData (samples x proteins) per the dataset contract.
+
+``read`` detects the engine from the columns (MaxQuant, DIA-NN, FragPipe, Spectronaut, PEAKS, Perseus,
+generic wide tables), parses the table once, attaches an optional sample sheet and records the source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from anndata import AnnData
+
+from secretome.io.dataset import assemble, detect_log2, summarize
+from secretome.io.detect import FORMATS, detect_format, reader_for
+from secretome.io.samples import match_samples, read_samples
+from secretome.io.table import read_table
+
+__all__ = [
+    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "detect_format", "detect_log2",
+    "match_samples", "FORMATS",
+]
+
+
+def read(
+    path: str | Path,
+    samples: str | Path | pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    sheet: str | int | None = None,
+) -> AnnData:
+    """Read a protein-level result table into an AnnData of samples x proteins.
+
+    Parameters
+    ----------
+    path: the table (TSV/CSV/TXT, optionally .gz/.xz/.zip, or XLSX).
+    samples: a sample sheet (CSV/TSV/XLSX path or a DataFrame), one row per sample; matched to the data's
+        sample columns (see :mod:`secretome.io.samples`). Without it, ``.obs`` has only ``sample`` (plus
+        per-sample annotations the engine itself writes, e.g. Perseus groups or Spectronaut conditions).
+    format: force a reader (one of :data:`FORMATS`) instead of detecting it from the columns.
+    quantity: the quantity column family (e.g. ``"LFQ intensity"``, ``"iBAQ"``, ``"Spectral Count"``);
+        default: the format's preferred family present in the file.
+    is_log2: declare whether values are log2; ``None`` detects it for formats that may hold either.
+    sheet: worksheet name or number for XLSX input (default: the first sheet).
+
+    Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
+    """
+    table = read_table(path, sheet=sheet)
+    sheet_frame = read_samples(samples) if samples is not None else None
+    name, module = reader_for(format, table)
+    parsed = module.read(table, quantity)
+    params: dict[str, Any] = {
+        "path": str(path),
+        "samples": samples if not isinstance(samples, pd.DataFrame) else "<DataFrame>",
+        "format": format,
+        "detected_format": name,
+        "quantity": parsed.quantity,
+        "is_log2": is_log2,
+        "sheet": sheet,
+    }
+    return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
+
+
+def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
+    """Write ``adata`` to ``out`` via a temporary file in the same directory and an atomic rename.
+
+    A failure leaves no file at ``out`` (and removes the temporary file).
+    """
+    import os
+    import tempfile
+
+    from secretome.errors import SecretomeInputError
+
+    out = Path(out)
+    if out.suffix != ".h5ad":
+        raise SecretomeInputError("output file must end in .h5ad", file=out, expected="a path like result.h5ad")
+    if not out.parent.exists():
+        raise SecretomeInputError("output directory does not exist", file=out.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    except OSError as error:
+        raise SecretomeInputError(f"cannot write here ({error.strerror})", file=out) from None
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the file the user's usual mode
+    storable = adata.copy()
+    storable.uns = h5ad_storable(dict(adata.uns))
+    try:
+        storable.write_h5ad(temporary)
+        os.replace(temporary, out)
+    except OSError as error:
+        raise SecretomeInputError(f"cannot write the output ({error.strerror or error})", file=out) from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return out
+
+
+def h5ad_storable(value: Any) -> Any:
+    """``uns`` content h5ad can store: lists of dicts (e.g. ``uns['provenance']``) become dicts keyed
+    ``'000'``, ``'001'``, ... in order (h5ad has no list-of-mappings type); everything else is unchanged."""
+    if isinstance(value, dict):
+        return {key: h5ad_storable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and value and any(isinstance(item, dict) for item in value):
+        return {f"{i:03d}": h5ad_storable(item) for i, item in enumerate(value)}
+    return value
+
+
+def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
+    log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
+    return [
+        ("file", summary["path"]),
+        ("format", f"{summary['format']} ({summary['format_version']})"),
+        ("quantity", summary["quantity"]),
+        ("log2 values", log2),
+        ("proteins", str(summary["n_proteins"])),
+        ("samples", str(summary["n_samples"])),
+        ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
+        (
+            "flagged rows",
+            f"{summary['n_flagged']} (decoy {summary['n_decoy']}, contaminant {summary['n_contaminant']}, "
+            f"only identified by site {summary['n_only_identified_by_site']})",
+        ),
+    ] + (
+        [("repeated identifiers made unique", str(summary["n_duplicate_ids_suffixed"]))]
+        if summary["n_duplicate_ids_suffixed"] else []
+    )

@@ -1,0 +1,344 @@
+"""Assemble one AnnData (samples x proteins) from what a format reader parsed, per the dataset contract.
+
+Shared by every reader so that the contract (zeros -> NaN, unique identifiers, flags as columns, log2
+evidence, ``.uns['source']``, provenance) is implemented once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+from secretome.errors import SecretomeInputError
+from secretome.io.table import RawTable
+from secretome.provenance import record_step
+
+#: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
+LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
+
+#: log2 detection rule (generic, Perseus, Spectronaut): over finite non-zero values, the table is log2 when
+#: the maximum is at most LOG2_MAX (2**64 exceeds any MS intensity), at least LOG2_NONINTEGER_SHARE of the
+#: values are non-integers (counts are integers), and either some value is negative (linear quantities
+#: cannot be) or the median is at least LOG2_MIN_MEDIAN (log2 intensities sit around 15-35; ratios near 1).
+LOG2_MAX = 64.0
+LOG2_MIN_MEDIAN = 5.0
+LOG2_NONINTEGER_SHARE = 0.5
+
+#: Suffix used to make repeated gene-symbol identifiers unique (``COL6A3``, ``COL6A3#2``).
+DUPLICATE_SUFFIX = "#"
+
+
+@dataclass
+class Parsed:
+    """What a format reader extracted from a table, before the shared assembly."""
+
+    table: RawTable
+    format: str
+    format_version: str
+    quantity: str
+    values: np.ndarray  # proteins x samples, float64
+    sample_names: list[str]
+    sample_columns: list[str]
+    ids: pd.DataFrame  # from identifiers.parse_protein_groups
+    id_column: str
+    id_kind: str = "protein"  # "protein" (accession groups) or "gene" (gene-symbol identifiers)
+    is_decoy: np.ndarray | None = None
+    is_contaminant: np.ndarray | None = None
+    only_identified_by_site: np.ndarray | None = None
+    n_peptides: np.ndarray | None = None
+    n_unique_peptides: np.ndarray | None = None
+    sample_annotations: pd.DataFrame | None = None  # engine-given per-sample columns (index = sample names)
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def closest_columns(name: str, columns: list[str], n: int = 3) -> list[str]:
+    """The columns most similar to ``name`` (for 'renamed column' messages)."""
+    close = difflib.get_close_matches(name, columns, n=n, cutoff=0.4)
+    if not close:
+        lowered = {column.casefold(): column for column in columns}
+        close = [lowered[c] for c in difflib.get_close_matches(name.casefold(), list(lowered), n=n, cutoff=0.3)]
+    return close
+
+
+def require_columns(table: RawTable, names: list[str], format_name: str) -> None:
+    """Refuse a table that lacks a column the format needs, naming the closest columns present."""
+    columns = list(table.frame.columns)
+    for name in names:
+        if name not in columns:
+            close = closest_columns(name, columns)
+            raise SecretomeInputError(
+                f"expected {format_name} column is missing (renamed by a newer engine version?); "
+                f"closest columns present: {close or 'none'}",
+                file=table.path,
+                column=name,
+                expected=f"the {format_name} column {name!r}",
+            )
+
+
+def flag_column(table: RawTable, column: str | None) -> np.ndarray | None:
+    """An engine flag column ('+' or true/yes/1 = flagged) as bool, None when the column is absent."""
+    if column is None or column not in table.frame.columns:
+        return None
+    text = table.frame[column].map(lambda v: "" if pd.isna(v) else str(v).strip().casefold())
+    return text.isin({"+", "true", "yes", "1", "1.0", "x"}).to_numpy()
+
+
+def count_column(table: RawTable, column: str | None) -> np.ndarray | None:
+    """A peptide-count column as float (NaN where empty); None when absent."""
+    if column is None or column not in table.frame.columns:
+        return None
+    values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    return values
+
+
+def detect_log2(values: np.ndarray) -> bool:
+    """Apply the documented log2 rule (see :data:`LOG2_MAX`) to the finite non-zero quantities."""
+    finite = values[np.isfinite(values) & (values != 0)]
+    if finite.size == 0:
+        return False
+    if finite.max() > LOG2_MAX:
+        return False
+    noninteger = float(np.mean(finite != np.round(finite)))
+    if noninteger < LOG2_NONINTEGER_SHARE:
+        return False
+    return bool(finite.min() < 0 or np.median(finite) >= LOG2_MIN_MEDIAN)
+
+
+def assemble(
+    parsed: Parsed,
+    *,
+    samples: pd.DataFrame | None = None,
+    is_log2: bool | None = None,
+    params: dict[str, Any] | None = None,
+) -> AnnData:
+    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet)."""
+    table = parsed.table
+    path = table.path
+    n_proteins, n_samples = parsed.values.shape
+    if n_samples == 0:
+        raise SecretomeInputError(
+            "no numeric sample columns found", file=path,
+            expected="an identifier column plus one numeric quantity column per sample",
+        )
+    _check_sample_names(parsed)
+    var_names, n_suffixed = _protein_ids(parsed)
+
+    values = parsed.values
+    zeros = values == 0
+    n_zeros = int(zeros.sum())
+    if n_zeros:
+        values[zeros] = np.nan
+
+    if is_log2 is not None:
+        log2, evidence = bool(is_log2), "declared"
+    elif parsed.format in LINEAR_FORMATS:
+        log2, evidence = False, "linear"
+    else:
+        log2 = detect_log2(values)
+        evidence = "detected" if log2 else "linear"
+    if not log2:
+        negative = values < 0
+        if negative.any():
+            row, col = np.argwhere(negative)[0]
+            raise SecretomeInputError(
+                f"negative quantity {values[row, col]} in linear-scale data",
+                file=path, column=parsed.sample_columns[col], row=int(table.row_numbers[row]),
+                expected="non-negative intensities (declare is_log2=True if the values are log2)",
+            )
+
+    var = parsed.ids.copy()
+    var.index = pd.Index(var_names, dtype=object)
+    var["is_decoy"] = _or(var["is_decoy"].to_numpy(bool), parsed.is_decoy)
+    var["is_contaminant"] = _or(var["is_contaminant"].to_numpy(bool), parsed.is_contaminant)
+    var["only_identified_by_site"] = (
+        parsed.only_identified_by_site.astype(bool) if parsed.only_identified_by_site is not None
+        else np.zeros(n_proteins, dtype=bool)
+    )
+    var["n_peptides"] = parsed.n_peptides if parsed.n_peptides is not None else np.full(n_proteins, np.nan)
+    var["n_unique_peptides"] = (
+        parsed.n_unique_peptides if parsed.n_unique_peptides is not None else np.full(n_proteins, np.nan)
+    )
+    var = var[[
+        "protein_group", "leading_accession", "accessions", "genes", "gene", "species", "description",
+        "is_decoy", "is_contaminant", "only_identified_by_site", "n_peptides", "n_unique_peptides",
+    ]]
+
+    obs = _obs(parsed, samples)
+    adata = AnnData(X=np.ascontiguousarray(values.T, dtype=np.float64), obs=obs, var=var)
+    adata.uns["source"] = {
+        "path": str(path),
+        "format": parsed.format,
+        "format_version": parsed.format_version,
+        "sha256": table.sha256,
+        "quantity": parsed.quantity,
+        "is_log2": log2,
+        "log2_evidence": evidence,
+        "n_zeros_to_nan": n_zeros,
+        "sample_columns": list(parsed.sample_columns),
+        "identifier_column": parsed.id_column,
+        "identifier_kind": parsed.id_kind,
+        "n_duplicate_ids_suffixed": n_suffixed,
+        "ignored_columns": list(parsed.ignored_columns),
+        "sheet": table.sheet or "",
+    }
+    record_step(adata, "read", "secretome.read", params or {})
+    return adata
+
+
+def _or(own: np.ndarray, engine: np.ndarray | None) -> np.ndarray:
+    return own | engine.astype(bool) if engine is not None else own
+
+
+def _check_sample_names(parsed: Parsed) -> None:
+    seen: dict[str, str] = {}
+    for name, column in zip(parsed.sample_names, parsed.sample_columns):
+        if not name:
+            raise SecretomeInputError(
+                "a sample column yields an empty sample name", file=parsed.table.path, column=column,
+                expected="a sample name in every quantity column header",
+            )
+        if name in seen:
+            raise SecretomeInputError(
+                f"duplicated sample: columns {seen[name]!r} and {column!r} both give sample {name!r}",
+                file=parsed.table.path, column=column, expected="each sample once",
+            )
+        seen[name] = column
+
+
+def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
+    """Unique var names: accession groups must be unique (error naming rows); gene symbols get suffixes."""
+    table = parsed.table
+    groups = parsed.ids["protein_group"].astype(str)
+    empty = (groups.str.strip() == "").to_numpy()
+    if empty.any():
+        row = int(table.row_numbers[int(np.argmax(empty))])
+        raise SecretomeInputError(
+            "empty protein identifier", file=table.path, column=parsed.id_column, row=row,
+            expected="an identifier in every row",
+        )
+    duplicated = groups.duplicated(keep=False).to_numpy()
+    if not duplicated.any():
+        return groups.tolist(), 0
+    if parsed.id_kind == "protein":
+        first = groups[duplicated].iloc[0]
+        rows = [int(r) for r in table.row_numbers[(groups == first).to_numpy()]]
+        n_ids = int(groups[duplicated].nunique())
+        raise SecretomeInputError(
+            f"duplicated protein identifier {first!r} in rows {rows}"
+            + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
+            file=table.path, column=parsed.id_column, expected="one row per protein group",
+        )
+    counter = groups.groupby(groups).cumcount().to_numpy() + 1
+    names = [name if k == 1 else f"{name}{DUPLICATE_SUFFIX}{k}" for name, k in zip(groups.tolist(), counter)]
+    taken = set(groups.tolist())
+    for i, (name, k) in enumerate(zip(groups.tolist(), counter)):
+        if k > 1 and names[i] in taken:
+            raise SecretomeInputError(
+                f"cannot make gene identifier {name!r} unique: {names[i]!r} also exists",
+                file=table.path, column=parsed.id_column, row=int(table.row_numbers[i]),
+            )
+    n_suffixed = int((counter > 1).sum())
+    warnings.warn(
+        f"{table.path}: {n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
+        f"with a '{DUPLICATE_SUFFIX}k' suffix (recorded in uns['source']['n_duplicate_ids_suffixed'])",
+        stacklevel=3,
+    )
+    return names, n_suffixed
+
+
+def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
+    from secretome.io.samples import match_samples
+
+    obs = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
+    if parsed.sample_annotations is not None:
+        for column in parsed.sample_annotations.columns:
+            obs[column] = parsed.sample_annotations[column].reindex(obs.index).to_numpy()
+    if samples is not None:
+        order = match_samples(
+            samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path
+        )
+        sheet = samples.loc[order]
+        name_column = samples.attrs.get("name_column", "sample")
+        if [str(x) for x in sheet.index] != parsed.sample_names:
+            label = "sheet_sample" if name_column == "sample" else name_column
+            obs[label] = [str(x) for x in sheet.index]
+        for column in sheet.columns:
+            if column == "sample":
+                continue
+            obs[column] = sheet[column].to_numpy()
+    obs.insert(0, "sample", list(parsed.sample_names))
+    return obs
+
+
+def summarize(adata: AnnData) -> dict[str, Any]:
+    """The facts ``secretome info`` prints: format, quantity, counts, missing share and flagged rows."""
+    source = dict(adata.uns.get("source", {}))
+    var = adata.var
+    x = np.asarray(adata.X, dtype=np.float64)
+    flagged = np.zeros(adata.n_vars, dtype=bool)
+    counts = {}
+    for column in ("is_decoy", "is_contaminant", "only_identified_by_site"):
+        if column in var.columns:
+            values = var[column].to_numpy(bool)
+            counts[column] = int(values.sum())
+            flagged |= values
+    return {
+        "path": source.get("path", ""),
+        "format": source.get("format", ""),
+        "format_version": source.get("format_version", ""),
+        "quantity": source.get("quantity", ""),
+        "is_log2": bool(source.get("is_log2", False)),
+        "log2_evidence": source.get("log2_evidence", ""),
+        "n_proteins": int(adata.n_vars),
+        "n_samples": int(adata.n_obs),
+        "missing_share": float(np.isnan(x).mean()) if x.size else 0.0,
+        "n_zeros_to_nan": int(source.get("n_zeros_to_nan", 0)),
+        "n_decoy": counts.get("is_decoy", 0),
+        "n_contaminant": counts.get("is_contaminant", 0),
+        "n_only_identified_by_site": counts.get("only_identified_by_site", 0),
+        "n_flagged": int(flagged.sum()),
+        "n_duplicate_ids_suffixed": int(source.get("n_duplicate_ids_suffixed", 0)),
+    }
+
+
+def choose_quantity(
+    table: RawTable,
+    families: dict[str, list[str]],
+    requested: str | None,
+    format_name: str,
+) -> str:
+    """Pick the quantity column family: ``requested`` (case-insensitive) or the first present in ``families``.
+
+    ``families`` maps family name -> its columns, in order of preference (the default is the first with columns).
+    """
+    available = [name for name, columns in families.items() if columns]
+    if requested is not None:
+        wanted = requested.strip().casefold()
+        for name in families:
+            if name.casefold() == wanted:
+                if not families[name]:
+                    raise SecretomeInputError(
+                        f"the {format_name} table has no {name!r} columns", file=table.path,
+                        expected=f"--quantity one of {available or 'none found'}",
+                    )
+                return name
+        raise SecretomeInputError(
+            f"unknown quantity {requested!r} for {format_name}", file=table.path,
+            expected=f"one of {available or list(families)}",
+        )
+    if not available:
+        wanted = next(iter(families))
+        columns = list(table.frame.columns)
+        close = [c for c in closest_columns(f"{wanted} ", columns)]
+        raise SecretomeInputError(
+            f"no quantity columns found (looked for {list(families)}); closest columns present: {close or 'none'}",
+            file=table.path, column=wanted, expected=f"{format_name} quantity columns",
+        )
+    return available[0]

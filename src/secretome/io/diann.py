@@ -1,0 +1,81 @@
+"""DIA-NN protein-group matrices (``report.pg_matrix.tsv``), versions 1.x and 2.x.
+
+DIA-NN 1.8 writes ``Protein.Group, Protein.Ids, Protein.Names, Genes, First.Protein.Description``; 1.9
+dropped ``Protein.Ids``; 2.x adds ``N.Sequences`` and ``N.Proteotypic.Sequences`` (DIA-NN README, Output
+section). Every other column is one run, headed by the raw file's path (Windows or POSIX); the sample name
+is the file stem.
+"""
+
+from __future__ import annotations
+
+import re
+
+from secretome.io.dataset import Parsed, count_column, require_columns
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, numeric_block, text_column
+
+FORMAT = "diann"
+QUANTITY = "PG.MaxLFQ"
+ANNOTATION_COLUMNS: tuple[str, ...] = (
+    "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
+    "N.Sequences", "N.Proteotypic.Sequences",
+)
+_RAW_EXTENSIONS = re.compile(
+    r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
+)
+
+
+def detect_score(columns: list[str]) -> int:
+    """How many DIA-NN annotation columns the table has (0 = not DIA-NN)."""
+    present = set(columns)
+    score = sum(1 for name in ANNOTATION_COLUMNS if name in present)
+    return score if score >= 2 else 0
+
+
+def sample_name(column: str) -> str:
+    """The run's file stem from a path header (``R:\\x\\62_Slot1-54_1_2674.d`` -> ``62_Slot1-54_1_2674``)."""
+    name = column.strip().replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return _RAW_EXTENSIONS.sub("", name)
+
+
+def version(columns: list[str]) -> str:
+    """DIA-NN generation from the annotation columns present."""
+    if "N.Sequences" in columns or "N.Proteotypic.Sequences" in columns:
+        return "2.x (N.Sequences columns)"
+    if "Protein.Ids" in columns:
+        return "1.x up to 1.8 (Protein.Ids column)"
+    return "1.9+ (no Protein.Ids column)"
+
+
+def read(table: RawTable, quantity: str | None = None) -> Parsed:
+    """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
+    from secretome.errors import SecretomeInputError
+
+    frame = table.frame
+    columns = list(frame.columns)
+    require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
+    if quantity is not None and quantity.strip().casefold() not in {QUANTITY.casefold(), "maxlfq", "pg.quantity"}:
+        raise SecretomeInputError(
+            f"unknown quantity {quantity!r} for a DIA-NN pg_matrix", file=table.path, expected=f"{QUANTITY!r}"
+        )
+    sample_columns = [c for c in columns if c not in ANNOTATION_COLUMNS]
+    values = numeric_block(table, sample_columns)
+    ids = parse_protein_groups(
+        text_column(frame, "Protein.Group").tolist(),
+        genes=text_column(frame, "Genes").tolist(),
+        entry_names=text_column(frame, "Protein.Names").tolist(),
+        descriptions=text_column(frame, "First.Protein.Description").tolist(),
+    )
+    return Parsed(
+        table=table,
+        format=FORMAT,
+        format_version=version(columns),
+        quantity=QUANTITY,
+        values=values,
+        sample_names=[sample_name(c) for c in sample_columns],
+        sample_columns=sample_columns,
+        ids=ids,
+        id_column="Protein.Group",
+        n_peptides=count_column(table, "N.Sequences"),
+        n_unique_peptides=count_column(table, "N.Proteotypic.Sequences"),
+    )

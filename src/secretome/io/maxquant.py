@@ -1,0 +1,87 @@
+"""MaxQuant ``proteinGroups.txt``: LFQ intensity / Intensity / iBAQ, engine flags kept as columns."""
+
+from __future__ import annotations
+
+import re
+
+from secretome.io.dataset import (
+    Parsed, choose_quantity, count_column, flag_column, require_columns,
+)
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, numeric_block, text_column
+
+FORMAT = "maxquant"
+#: Quantity column families, in order of preference for the default.
+QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
+#: Columns that carry a family prefix but are not per-sample quantities.
+NOT_SAMPLES = frozenset({"iBAQ peptides"})
+SIGNATURE: tuple[str, ...] = (
+    "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
+    "Potential contaminant", "Contaminant", "Reverse", "Only identified by site", "Razor + unique peptides",
+    "Fasta headers", "Number of proteins", "Sequence coverage [%]",
+)
+_ENTRY_NAME = re.compile(r"\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")
+
+
+def detect_score(columns: list[str]) -> int:
+    """How many MaxQuant-specific columns the table has (0 = not MaxQuant)."""
+    present = set(columns)
+    score = sum(1 for name in SIGNATURE if name in present)
+    if any(column.startswith("LFQ intensity ") for column in columns):
+        score += 2
+    return score if "Majority protein IDs" in present or "Protein IDs" in present or score >= 3 else 0
+
+
+def family_columns(columns: list[str], family: str) -> list[str]:
+    """Per-sample columns of one family: ``'{family} {sample}'``."""
+    prefix = f"{family} "
+    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix) and c not in NOT_SAMPLES]
+
+
+def version(columns: list[str]) -> str:
+    """MaxQuant generation from column names: 1.6+/2.x write 'Potential contaminant', 1.5 and older 'Contaminant'."""
+    if "Potential contaminant" in columns:
+        return "1.6+/2.x (column 'Potential contaminant')"
+    if "Contaminant" in columns:
+        return "1.5 or older (column 'Contaminant')"
+    return "unknown (no contaminant column)"
+
+
+def read(table: RawTable, quantity: str | None = None) -> Parsed:
+    """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
+    frame = table.frame
+    columns = list(frame.columns)
+    require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
+    families = {family: family_columns(columns, family) for family in QUANTITIES}
+    family = choose_quantity(table, families, quantity, "MaxQuant proteinGroups")
+    sample_columns = families[family]
+    values = numeric_block(table, sample_columns)
+    sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
+    headers = text_column(frame, "Fasta headers")
+    entry_names = [";".join(_ENTRY_NAME.findall(header)) for header in headers]
+    description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
+    ids = parse_protein_groups(
+        text_column(frame, "Protein IDs").tolist(),
+        genes=text_column(frame, "Gene names").tolist(),
+        entry_names=entry_names,
+        descriptions=[d if d else h for d, h in zip(description, headers)],
+    )
+    if "Protein names" in columns:
+        ids["description"] = description.tolist()
+    contaminant = "Potential contaminant" if "Potential contaminant" in columns else "Contaminant"
+    return Parsed(
+        table=table,
+        format=FORMAT,
+        format_version=version(columns),
+        quantity=family,
+        values=values,
+        sample_names=sample_names,
+        sample_columns=sample_columns,
+        ids=ids,
+        id_column="Protein IDs",
+        is_decoy=flag_column(table, "Reverse"),
+        is_contaminant=flag_column(table, contaminant),
+        only_identified_by_site=flag_column(table, "Only identified by site"),
+        n_peptides=count_column(table, "Peptides"),
+        n_unique_peptides=count_column(table, "Unique peptides"),
+    )

@@ -1,0 +1,83 @@
+"""Perseus exported matrices: column types from ``T:``/``N:``/``C:``/``E:`` name prefixes or ``#!{Type}`` rows.
+
+Perseus' own text export puts a ``#!{Type}`` row under the header (E = expression/sample, N = numeric
+annotation, T = text, C = categorical, M = multi-numeric) and optional ``#!{C:Name}`` rows that give each
+expression column a category (e.g. its group), which become ``.obs`` columns. Hand-edited exports (e.g. the
+Wallis 2021 MS1 table) instead prefix annotation columns with ``T: ``; unprefixed numeric columns are then
+samples unless the generic rules exclude them (statistics, group means). Values are usually log2 (detected).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from secretome.io.dataset import Parsed, count_column, flag_column
+from secretome.io.generic import bare_name, column_roles, parsed_from_roles
+from secretome.io.table import RawTable
+
+FORMAT = "perseus"
+_PREFIXES = ("T: ", "N: ", "C: ", "E: ", "M: ")
+
+
+def _annotation_rows(table: RawTable) -> np.ndarray:
+    first = table.frame.iloc[:, 0]
+    return first.map(lambda v: isinstance(v, str) and v.startswith("#!{")).to_numpy(bool)
+
+
+def detect_score(columns: list[str], table: RawTable | None = None) -> int:
+    """Perseus evidence: typed column prefixes or a ``#!{Type}`` row."""
+    prefixed = sum(1 for column in columns if column.startswith(_PREFIXES))
+    typed = 0
+    if table is not None and len(table.frame):
+        typed = 5 if bool(_annotation_rows(table)[:20].any()) else 0
+    return prefixed + typed if prefixed >= 2 or typed else 0
+
+
+def read(table: RawTable, quantity: str | None = None) -> Parsed:
+    """Parse a Perseus matrix; sample columns are the expression (E) columns or, without types, the numbers."""
+    from secretome.io.generic import QUANTITY
+    from secretome.errors import SecretomeInputError
+
+    if quantity is not None and quantity.strip().casefold() != QUANTITY:
+        raise SecretomeInputError(
+            f"quantity {quantity!r} does not apply to a Perseus matrix", file=table.path,
+            expected="no --quantity (the expression columns are read)",
+        )
+    columns = list(table.frame.columns)
+    marks = _annotation_rows(table)
+    types: dict[str, str] = {}
+    categories: dict[str, dict[str, str]] = {}
+    if marks.any():
+        for index in np.flatnonzero(marks):
+            row = table.frame.iloc[index]
+            first = str(row.iloc[0])
+            name, _, rest = first[3:].partition("}")
+            cells = [rest] + ["" if pd.isna(v) else str(v) for v in row.iloc[1:]]
+            if name == "Type":
+                types = {column: cell.strip()[:1].upper() for column, cell in zip(columns, cells)}
+            elif name.startswith("C:"):
+                categories[name[2:]] = dict(zip(columns, cells))
+        table = table.subset_rows(~marks)
+        version = "matrix with #!{Type} row"
+    else:
+        for column in columns:
+            if column.startswith(_PREFIXES):
+                types[column] = column[0]
+        version = "matrix with T:/N:/C: column prefixes"
+    roles = column_roles(table, types)
+    parsed = parsed_from_roles(table, roles, format_name=FORMAT, format_version=version)
+    by_bare = {bare_name(column): column for column in columns}
+    parsed.is_decoy = flag_column(table, by_bare.get("Reverse"))
+    parsed.is_contaminant = flag_column(table, by_bare.get("Potential contaminant", by_bare.get("Contaminant")))
+    parsed.only_identified_by_site = flag_column(table, by_bare.get("Only identified by site"))
+    parsed.n_peptides = count_column(table, by_bare.get("Peptides"))
+    parsed.n_unique_peptides = count_column(table, by_bare.get("Unique peptides"))
+    if categories:
+        annotations = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
+        for name, per_column in categories.items():
+            annotations[name] = [per_column.get(column, "") for column in parsed.sample_columns]
+        parsed.sample_annotations = annotations
+    if types and any(letter == "E" for letter in types.values()):
+        parsed.quantity = "expression columns (E)"
+    return parsed
