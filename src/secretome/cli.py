@@ -87,6 +87,30 @@ def profile(
     typer.echo(f"report: {report}")
 
 
+kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@app.command()
+def annotate(
+    source: str = typer.Argument("-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
+) -> None:
+    """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
+    from secretome.annotate import annotate_source, write_annotation
+
+    write_annotation(annotate_source(source), out)
+
+
+@kb_app.command("info")
+def kb_info() -> None:
+    """Print the knowledge-base version, its sources and the class sizes."""
+    from secretome.kb import kb_summary
+    from secretome.kb.store import format_summary
+
+    typer.echo(format_summary(kb_summary()))
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one clear line and exit code 2."""
     try:

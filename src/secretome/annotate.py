@@ -1,0 +1,273 @@
+"""Annotate proteins with the knowledge base: resolve identifiers, then look up secretion class and functions.
+
+Identifier forms understood: UniProt accessions with or without isoform suffix (``P02768``, ``P02768-2``), entry
+names (``ALBU_HUMAN``), FASTA-style ``sp|P02768|ALBU_HUMAN``, gene symbols and their synonyms, contaminant
+prefixes (``CON__``, ``contam_``, ``Cont_``) and protein-group strings joined by ``;``. A group resolves to its
+best member (a human reviewed entry first); a group mixing human and non-human members is flagged
+``mixed_species`` and keeps the non-human members' contaminant evidence. Unresolvable identifiers are reported
+(``resolved=False``, class ``unknown``), never dropped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+from secretome.errors import SecretomeInputError
+from secretome.kb.store import BOOL_COLUMNS, KnowledgeBase, load_kb
+from secretome.provenance import record_step
+
+OUTPUT_COLUMNS = ("query", "accession", "gene", "species", "secretion_class", "functional_classes", "evidence")
+VAR_COLUMNS = (
+    "accession", "gene", "species", "mixed_species", "resolved", "secretion_class", "functional_classes", "evidence",
+    *BOOL_COLUMNS, "lysis_category", "ev_category",
+)
+_CONTAMINANT_PREFIX = re.compile(r"^(CON__|CONT_|CONTAM_)", re.IGNORECASE)
+_DECOY_PREFIX = re.compile(r"^(REV__|REV_|DECOY_|XXX_|##)", re.IGNORECASE)
+_ISOFORM = re.compile(r"^([A-Z0-9]{6,10})(?:-\d+|v\d+)$")
+_ENTRY_NAME = re.compile(r"^[A-Z0-9]{1,11}_([A-Z0-9]{2,5})$")
+_UNRESOLVED = -1
+
+
+def _resolve_token(token: str, kb: KnowledgeBase) -> tuple[int, str, str]:
+    """Resolve one identifier (no ';'). Returns (row or -1, species guess, how it was matched)."""
+    token = token.strip().strip('"').strip()
+    if not token:
+        return _UNRESOLVED, "", "empty"
+    if _DECOY_PREFIX.match(token):
+        return _UNRESOLVED, "", "decoy"
+    token = _CONTAMINANT_PREFIX.sub("", token)
+    if "|" in token:
+        parts = [p for p in token.split("|") if p and p.lower() not in ("sp", "tr")]
+        guess = ""
+        for part in parts:
+            row, species, how = _resolve_token(part, kb)
+            if row != _UNRESOLVED:
+                return row, species, how
+            guess = guess or species
+        return _UNRESOLVED, guess, "unresolved"
+    key = token.upper()
+    row = kb.by_accession.get(key)
+    if row is not None:
+        return row, "", "accession"
+    base = _ISOFORM.match(key)
+    if base and base.group(1) in kb.by_accession:
+        return kb.by_accession[base.group(1)], "", "accession (isoform)"
+    row = kb.by_entry_name.get(key)
+    if row is not None:
+        return row, "", "entry name"
+    row = kb.by_gene.get(key)
+    if row is not None:
+        return row, "", "gene symbol"
+    row = kb.by_synonym.get(key)
+    if row is not None:
+        return row, "", "gene synonym"
+    name = _ENTRY_NAME.match(key)
+    return _UNRESOLVED, name.group(1) if name else "", "unresolved"
+
+
+def _resolve_group(
+    group: str, kb: KnowledgeBase, cache: dict, species: np.ndarray, reviewed: np.ndarray
+) -> tuple[int, list[tuple[int, str]], str, bool]:
+    """Resolve a ';'-joined group: (chosen row, resolved members (row, how), species guess, mixed species)."""
+    members = []
+    guesses = []
+    for token in str(group).split(";"):
+        if token not in cache:
+            cache[token] = _resolve_token(token, kb)
+        row, guess, how = cache[token]
+        if row != _UNRESOLVED:
+            members.append((row, how))
+        elif guess:
+            guesses.append(guess)
+    if not members:
+        return _UNRESOLVED, [], guesses[0] if guesses else "", False
+    ranked = sorted(members, key=lambda m: (species[m[0]] != "HUMAN", not reviewed[m[0]]))
+    kinds = {species[row] for row, _ in members} | set(guesses)
+    mixed = "HUMAN" in kinds and len(kinds - {"", "HUMAN"}) > 0
+    return ranked[0][0], members, "", mixed
+
+
+def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Annotate each query (identifier or ';'-joined group): all knowledge-base columns plus ``query``,
+    ``resolved`` and ``mixed_species``. One output row per query, in order; nothing is dropped.
+
+    ``fallback_genes`` (same length, ';'-joined symbols) is tried for queries whose identifiers do not resolve.
+    """
+    kb = load_kb()
+    table = kb.table
+    queries = ["" if q is None or (isinstance(q, float) and np.isnan(q)) else str(q) for q in queries]
+    cache: dict = {}
+    species = table["species"].to_numpy()
+    reviewed = table["reviewed"].to_numpy()
+    by_query = {query: _resolve_group(query, kb, cache, species, reviewed) for query in dict.fromkeys(queries)}
+    rows = np.fromiter((by_query[q][0] for q in queries), dtype=np.int64, count=len(queries))
+    extra_evidence = [[] for _ in queries]
+    if fallback_genes is not None:
+        for i, genes in enumerate(fallback_genes):
+            if rows[i] == _UNRESOLVED and isinstance(genes, str) and genes.strip():
+                found = _resolve_group(genes, kb, cache, species, reviewed)
+                if found[0] != _UNRESOLVED:
+                    rows[i] = found[0]
+                    extra_evidence[i].append(f"resolved by gene name {genes}")
+    resolved = rows != _UNRESOLVED
+    safe = np.where(resolved, rows, 0)
+    out = table.iloc[safe].reset_index(drop=True).drop(columns=["reviewed", "synonyms", "entry_name"])
+    out.insert(0, "query", queries)
+    out.insert(out.columns.get_loc("secretion_class"), "mixed_species", [by_query[q][3] for q in queries])
+    out.insert(out.columns.get_loc("secretion_class"), "resolved", resolved)
+    if (~resolved).any():
+        blank = ~resolved
+        for column in ("accession", "gene", "functional_classes", "lysis_category", "ev_category"):
+            out.loc[blank, column] = ""
+        out.loc[blank, "species"] = [by_query[q][2] for q, b in zip(queries, blank) if b]
+        out.loc[blank, "secretion_class"] = "unknown"
+        out.loc[blank, "evidence"] = "unresolved: identifier not in the knowledge base"
+        for column in BOOL_COLUMNS:
+            out.loc[blank, column] = False
+    evidence = out["evidence"].to_numpy(dtype=object)
+    classes = table["secretion_class"].to_numpy()
+    serum = table["serum_marker"].to_numpy()
+    handling = table["handling_contaminant"].to_numpy()
+    serum_col = out["serum_marker"].to_numpy(copy=True)
+    handling_col = out["handling_contaminant"].to_numpy(copy=True)
+    for i, query in enumerate(queries):
+        chosen, members, _, mixed = by_query[query]
+        notes = list(extra_evidence[i])
+        if len(members) == 1 and members[0][1] in ("gene synonym", "entry name", "gene symbol"):
+            notes.append(f"identifier matched as {members[0][1]}")
+        if len(members) > 1 and resolved[i]:
+            others = [row for row, _ in members if row != chosen]
+            notes.append(f"protein group: chose {_label(table, chosen)} of {len(members)} resolved members")
+            if mixed:
+                for row in others:
+                    if species[row] != "HUMAN":
+                        notes.append(f"mixed-species member {_label(table, row)}: {classes[row]}")
+                        serum_col[i] |= serum[row]
+                        handling_col[i] |= handling[row]
+        if notes:
+            evidence[i] = " | ".join(notes + ([evidence[i]] if evidence[i] else []))
+    out["evidence"] = evidence
+    out["serum_marker"] = serum_col
+    out["handling_contaminant"] = handling_col
+    return out
+
+
+def _label(table: pd.DataFrame, row: int) -> str:
+    accession = table.at[row, "accession"] or table.at[row, "entry_name"]
+    return f"{accession} ({table.at[row, 'species']})"
+
+
+def annotate_identifiers(identifiers: Sequence[str]) -> pd.DataFrame:
+    """Classify a list of identifiers; columns ``query, accession, gene, species, secretion_class,
+    functional_classes, evidence`` (one row per identifier, in order)."""
+    return resolve(list(identifiers))[list(OUTPUT_COLUMNS)]
+
+
+def annotate(adata: AnnData) -> AnnData:
+    """Fill ``adata.var`` with knowledge-base annotations (see the dataset contract) and return ``adata``.
+
+    Queries are the readers' ``protein_group`` column (else ``var_names``); where a group does not resolve, the
+    ``genes`` column is tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
+    """
+    var = adata.var
+    queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, adata.var_names))
+    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
+    result = resolve(queries, fallback_genes=fallback)
+    result.index = adata.var_names
+    previous_gene = var["gene"].astype(str) if "gene" in var else pd.Series("", index=adata.var_names)
+    previous_species = var["species"].astype(str) if "species" in var else pd.Series("", index=adata.var_names)
+    for column in VAR_COLUMNS:
+        values = result[column]
+        if column == "gene":
+            values = values.where(result["resolved"], previous_gene)
+        elif column == "species":
+            values = values.where(result["resolved"] | (values != ""), previous_species.str.split(";").str[0])
+        adata.var[column] = values.to_numpy()
+    kb = load_kb()
+    adata.uns["kb"] = {
+        "version": kb.version,
+        "sources": [f"{s['name']} ({s['release']}; {s['licence']})" for s in kb.sources],
+    }
+    record_step(adata, "annotate", "secretome.annotate", {
+        "kb_version": kb.version, "n_proteins": int(adata.n_vars),
+        "n_resolved": int(result["resolved"].sum()), "n_unknown": int((result["secretion_class"] == "unknown").sum()),
+    })
+    return adata
+
+
+def _table_frame(path: Path) -> pd.DataFrame:
+    """Annotate the proteins of a proteomics table read by ``secretome.io.read`` (imported lazily)."""
+    try:
+        from secretome.io import read
+    except ImportError as error:
+        raise SecretomeInputError(
+            "reading proteomics tables needs the secretome readers (secretome.io.read), which are not available",
+            file=path, expected="one identifier per line, or install secretome with its readers",
+        ) from error
+    var = read(path).var
+    queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, var.index))
+    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
+    return resolve(queries, fallback_genes=fallback)
+
+
+def _read_lines(path: Path) -> list[str]:
+    opener = {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as handle:
+            return handle.read().splitlines()
+    except (UnicodeDecodeError, OSError, EOFError, lzma.LZMAError) as error:
+        raise SecretomeInputError(f"cannot read as text: {error}", file=path,
+                                  expected="UTF-8 text, one identifier per line, or a proteomics table") from error
+
+
+def annotate_source(source: str | Path) -> pd.DataFrame:
+    """Annotate identifiers from a file or ``-`` (stdin): one identifier per line, or the protein column of any
+    table the readers accept (recognised by a tab or comma in its first line, or by an Excel suffix)."""
+    if str(source) == "-":
+        lines = sys.stdin.read().splitlines()
+        path = Path("<stdin>")
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise SecretomeInputError("no such file", file=path, expected="a file of identifiers or a proteomics table")
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            return _table_frame(path)
+        lines = _read_lines(path)
+    identifiers = [line.strip() for line in lines if line.strip()]
+    if not identifiers:
+        raise SecretomeInputError("no identifiers found", file=path, expected="one identifier per line")
+    if "\t" in identifiers[0] or "," in identifiers[0]:
+        if str(source) == "-":
+            raise SecretomeInputError("tables are read from files, not from stdin", file=path,
+                                      expected="one identifier per line on stdin")
+        return _table_frame(path)
+    return resolve(identifiers)
+
+
+def write_annotation(frame: pd.DataFrame, out: str | Path | None = None) -> None:
+    """Write the ``query, accession, gene, species, secretion_class, functional_classes, evidence`` TSV to ``out``
+    (atomically: a temporary file renamed into place) or to stdout."""
+    table = frame[list(OUTPUT_COLUMNS)]
+    if out is None:
+        table.to_csv(sys.stdout, sep="\t", index=False)
+        return
+    target = Path(out)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, sep="\t", index=False)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,395 @@
+"""Load the shipped knowledge base and apply the curated rules to every entry (lazy, cached).
+
+The built artefact (``data/proteins.tsv.gz``, ``data/gene_sets.gmt.gz``, ``data/manifest.json``) holds source
+facts only; the curated, editable rules in ``data/curated/`` are applied here, vectorised over all entries, so an
+edited rule takes effect without rebuilding. ``secretome.annotate`` then only resolves identifiers to rows.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from secretome.kb.vocab import FUNCTIONAL_CLASSES, SECRETION_CLASSES
+
+CURATED_FILES = (
+    "secretion_class_priority.tsv", "functional_class_rules.tsv", "functional_class_genes.tsv",
+    "lysis_markers.tsv", "ev_markers.tsv", "handling_contaminants.tsv", "serum_proteins.tsv",
+    "contaminant_categories.tsv", "functional_class_exclusions.tsv",
+)
+BOOL_COLUMNS = (
+    "uniprot_secreted", "hpa_secreted", "cellphonedb_secreted", "membrane_evidence", "ev_marker", "lysis_marker",
+    "serum_marker", "handling_contaminant",
+)
+ANNOTATION_COLUMNS = (
+    "accession", "entry_name", "gene", "species", "secretion_class", "functional_classes", "evidence",
+    *BOOL_COLUMNS, "lysis_category", "ev_category",
+)
+SOURCE_LABELS = {
+    "msigdb_c5": "MSigDB C5 v6.2", "reactome": "Reactome", "hpa_function": "HPA v23 secretome function",
+    "hpa_location": "HPA v23 secretome location", "cellphonedb_secreted_desc": "CellPhoneDB v5 secreted_desc",
+}
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """The loaded knowledge base: one annotated row per entry plus identifier indexes."""
+
+    version: str
+    sources: list[dict]
+    table: pd.DataFrame  # ANNOTATION_COLUMNS (+ reviewed flag), one row per entry, RangeIndex
+    by_accession: dict[str, int]
+    by_entry_name: dict[str, int]
+    by_gene: dict[str, int]
+    by_synonym: dict[str, int]
+    exocarta_top100: list[dict] = field(default_factory=list)
+
+
+def data_dir() -> Path:
+    """Directory of the shipped knowledge-base files."""
+    return Path(str(resources.files("secretome.kb") / "data"))
+
+
+def _read_curated(name: str) -> pd.DataFrame:
+    return pd.read_csv(data_dir() / "curated" / name, sep="\t", comment="#", dtype=str, keep_default_na=False)
+
+
+def curated_sha256() -> str:
+    """Hash of the curated rule files, so that an edited rule changes the reported KB version."""
+    digest = hashlib.sha256()
+    for name in CURATED_FILES:
+        digest.update(name.encode() + b"\0" + (data_dir() / "curated" / name).read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _gmt_lines() -> dict[str, str]:
+    """Gene-set name -> the rest of its GMT line (parsed into gene sets only on demand)."""
+    with gzip.open(data_dir() / "gene_sets.gmt.gz", "rb") as handle:
+        text = handle.read().decode("utf-8")
+    return dict(line.split("\t", 1) for line in text.splitlines() if line)
+
+
+def _read_gmt(wanted: set[str] | None = None) -> dict[str, frozenset[str]]:
+    lines = _gmt_lines()
+    names = lines if wanted is None else [name for name in wanted if name in lines]
+    return {name: frozenset(lines[name].split("\t")[1:]) for name in names}
+
+
+@lru_cache(maxsize=1)
+def _all_gene_sets() -> dict[str, frozenset[str]]:
+    return _read_gmt()
+
+
+def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
+    """Index of the first curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1."""
+    hit = np.full(len(genes), -1, dtype=np.int64)
+    exact = {}
+    for position, (kind, match) in enumerate(zip(table["kind"], table["match"])):
+        if kind == "gene":
+            exact.setdefault(match.upper(), position)
+        elif kind == "pattern":
+            mask = genes.str.match(match).to_numpy()
+            hit[(hit < 0) & mask] = position
+        else:
+            raise ValueError(f"curated marker kind must be 'gene' or 'pattern', not {kind!r}")
+    exact_hit = genes.map(exact).fillna(-1).to_numpy(dtype=np.int64)
+    return np.where(exact_hit >= 0, exact_hit, hit) if exact else hit
+
+
+def classify(proteins: pd.DataFrame) -> pd.DataFrame:
+    """Apply the curated rules to the knowledge-base entries; return one annotation row per entry."""
+    n = len(proteins)
+    human = (proteins["species"] == "HUMAN").to_numpy()
+    reviewed = (proteins["in_uniprot_reviewed"] == "1").to_numpy()
+    genes = proteins["gene"].str.upper()
+    in_library = (proteins["contaminant_libraries"] != "").to_numpy()
+    evidence: list[list[str]] = [[] for _ in range(n)]
+
+    def note(mask: np.ndarray, text) -> None:
+        for i in np.flatnonzero(mask):
+            evidence[i].append(text(i) if callable(text) else text)
+
+    # --- secretion evidence -----------------------------------------------------------------------------------
+    uniprot_secreted = (proteins["uniprot_secreted"] == "1").to_numpy()
+    note(uniprot_secreted, "UniProt subcellular location: Secreted [SL-0243]")
+    hpa_loc = proteins["hpa_v23_location"].to_numpy()
+    hpa_secreted = hpa_loc != ""
+    note(hpa_secreted, lambda i: f"HPA v23 secretome location: {hpa_loc[i]}")
+    cpdb_secreted = (proteins["cellphonedb_secreted"] == "1").to_numpy()
+    cpdb_desc = proteins["cellphonedb_secreted_desc"].to_numpy()
+    note(cpdb_secreted, lambda i: "CellPhoneDB v5 secreted" + (f": {cpdb_desc[i]}" if cpdb_desc[i] else ""))
+    hpa18 = proteins["hpa_v18_class"]
+    hpa18_membrane = hpa18.str.contains("Predicted membrane proteins", regex=False).to_numpy()
+    hpa18_secreted = hpa18.str.contains("Predicted secreted proteins", regex=False).to_numpy()
+    hpa18_intracellular = hpa18.str.contains("Predicted intracellular proteins", regex=False).to_numpy()
+    cpdb_tm = (proteins["cellphonedb_transmembrane"] == "1").to_numpy()
+    membrane = human & (hpa18_membrane | cpdb_tm)
+    note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
+    note(cpdb_tm, "CellPhoneDB v5 transmembrane")
+    note(hpa18_secreted & ~hpa_secreted, "HPA v18.1 protein class: Predicted secreted proteins")
+    note(hpa18_intracellular, "HPA v18.1 protein class: Predicted intracellular proteins")
+
+    # --- contaminants -------------------------------------------------------------------------------------------
+    handling_rules = _read_curated("handling_contaminants.tsv")
+    handling_hit = np.where(human, _match_genes(genes, handling_rules), -1)
+    human_handling = handling_hit >= 0
+    reasons = handling_rules["reason"].to_numpy()
+    note(human_handling, lambda i: f"curated handling contaminant: {reasons[handling_hit[i]]}")
+    library_only = human & ~reviewed & in_library  # human entries known only from a contaminant library
+    note(library_only, "human entry known only from contaminant libraries")
+
+    categories = _read_curated("contaminant_categories.tsv")
+    nonhuman = ~human & in_library
+    text = (proteins["entry_name"] + " " + proteins["description"] + " " + proteins["contaminant_source"])[nonhuman]
+    text = text.str.lower()
+    category = np.full(n, "", dtype=object)
+    category_reason = np.full(n, "", dtype=object)
+    for fld, match, cat, reason in categories[["field", "match", "category", "reason"]].itertuples(index=False):
+        mask = np.zeros(n, dtype=bool)
+        if fld == "species":
+            mask = (proteins["species"] == match).to_numpy()
+        else:
+            mask[np.flatnonzero(nonhuman)] = text.str.contains(match, regex=True).to_numpy()
+        take = nonhuman & mask & (category == "")
+        category[take] = cat
+        category_reason[take] = reason
+    nonhuman_handling = category == "handling"
+    serum_contaminant = category == "serum"
+    note(nonhuman_handling | serum_contaminant, lambda i: f"contaminant ({category[i]}): {category_reason[i]}")
+    libraries = proteins["contaminant_libraries"].to_numpy()
+    note(in_library, lambda i: f"contaminant libraries: {libraries[i]}")
+    handling = human_handling | library_only | nonhuman_handling
+
+    serum_rules = _read_curated("serum_proteins.tsv")
+    serum_reason = dict(zip(serum_rules["gene"].str.upper(), serum_rules["reason"]))
+    human_serum = human & genes.isin(serum_reason).to_numpy()
+    note(human_serum, lambda i: f"curated culture-serum protein: {serum_reason[genes.iat[i]]}")
+    serum_marker = human_serum | serum_contaminant
+
+    # --- lysis and EV markers -----------------------------------------------------------------------------------
+    lysis_rules = _read_curated("lysis_markers.tsv")
+    lysis_hit = np.where(human, _match_genes(genes, lysis_rules), -1)
+    lysis = lysis_hit >= 0
+    lysis_category = np.where(lysis, lysis_rules["category"].to_numpy()[np.maximum(lysis_hit, 0)], "")
+    lysis_reason = lysis_rules["reason"].to_numpy()
+    note(lysis, lambda i: f"curated lysis marker ({lysis_category[i]}): {lysis_reason[lysis_hit[i]]}")
+
+    ev_rules = _read_curated("ev_markers.tsv")
+    ev_cat_of = dict(zip(ev_rules["gene"].str.upper(), ev_rules["ev_category"]))
+    ev_reason = dict(zip(ev_rules["gene"].str.upper(), ev_rules["reason"]))
+    ev_category = np.where(human, genes.map(ev_cat_of).fillna("").to_numpy(), "")
+    note(ev_category != "", lambda i: f"MISEV2018 {ev_category[i]}: {ev_reason[genes.iat[i]]}")
+    exo_rank = pd.to_numeric(proteins["exocarta_rank"], errors="coerce").to_numpy()
+    exo_n = proteins["exocarta_experiments"].to_numpy()
+    exo_top = human & (exo_rank <= 100)
+    note(exo_top, lambda i: f"ExoCarta release 5 top-100 (rank {int(exo_rank[i])}, {exo_n[i]} experiments)")
+    ev_category = np.where((ev_category == "") & exo_top, "exocarta_top100", ev_category)
+    ev_marker = np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) | exo_top
+
+    # --- secretion class by the curated priority order ----------------------------------------------------------
+    secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
+    conditions = {
+        "handling_contaminant": handling,
+        "serum_contaminant": serum_contaminant,
+        "lysis_marker": lysis,
+        "secreted_evidence": secreted_any,
+        "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
+        "exocarta_marker": exo_top & ~lysis,
+        "membrane_evidence": membrane,
+        "weak_secreted_evidence": human & hpa18_secreted,
+        "intracellular_evidence": human & hpa18_intracellular,
+        "always": np.ones(n, dtype=bool),
+    }
+    priority = _read_curated("secretion_class_priority.tsv")
+    priority = priority.assign(rank=priority["rank"].astype(int)).sort_values("rank")
+    secretion = np.full(n, "", dtype=object)
+    for cls, condition in zip(priority["secretion_class"], priority["condition"]):
+        if cls not in SECRETION_CLASSES or condition not in conditions:
+            raise ValueError(f"secretion_class_priority.tsv: unknown class {cls!r} or condition {condition!r}")
+        secretion[(secretion == "") & conditions[condition]] = cls
+
+    # --- functional classes -------------------------------------------------------------------------------------
+    rules = _read_curated("functional_class_rules.tsv")
+    wanted = {_set_key(src, term) for src, term in zip(rules["source"], rules["term"]) if src in ("msigdb_c5", "reactome")}
+    sets = _read_gmt(wanted)
+    hpa_fun = ", " + proteins["hpa_v23_function"] + ","
+    cpdb_parts = " | " + proteins["cellphonedb_secreted_desc"] + " |"
+    rows_of_gene: dict[str, list[int]] = {}
+    for i, gene in enumerate(genes):
+        rows_of_gene.setdefault(gene, []).append(i)
+    exclusions = _read_curated("functional_class_exclusions.tsv")
+    no_gene = np.zeros(n, dtype=bool)
+    excluded = {
+        cls: genes.isin(set(group["gene"].str.upper())).to_numpy() for cls, group in exclusions.groupby("class")
+    }
+    member_of = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=bool)
+    score = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=np.int64)
+    class_evidence: list[list[tuple[int, str]]] = [[] for _ in range(n)]
+    for cls, src, term, weight, requires in rules[["class", "source", "term", "weight", "requires"]].itertuples(index=False):
+        k = FUNCTIONAL_CLASSES.index(cls)
+        if src in ("msigdb_c5", "reactome"):
+            key = _set_key(src, term)
+            if key not in sets:
+                raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
+            mask = genes.isin(sets[key]).to_numpy()
+        elif src == "hpa_function":
+            mask = hpa_fun.str.contains(f", {term},", regex=False).to_numpy()
+        elif src == "hpa_location":
+            mask = (proteins["hpa_v23_location"] == term).to_numpy()
+        elif src == "cellphonedb_secreted_desc":
+            mask = cpdb_parts.str.contains(f" | {term.capitalize()} |", regex=False).to_numpy()
+        else:
+            raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
+        mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
+        score[k] += mask * int(weight)
+        label = f"{term} ({SOURCE_LABELS[src]})" if src in ("msigdb_c5", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
+        if int(weight) > 0:  # negative weights count against a class; they are never listed as its evidence
+            for i in np.flatnonzero(mask):
+                class_evidence[i].append((k, f"{cls}: {label}"))
+    member_of |= score >= 2
+    explicit = _read_curated("functional_class_genes.tsv")
+    for cls, gene, reason, reference in explicit[["class", "gene", "reason", "reference"]].itertuples(index=False):
+        k = FUNCTIONAL_CLASSES.index(cls)
+        for i in rows_of_gene.get(gene.upper(), []):
+            if not human[i]:
+                continue
+            member_of[k, i] = True
+            class_evidence[i].append((k, f"{cls}: curated: {reference.replace(':', ' ', 1)} ({reason})"))
+    functional = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(member_of.any(axis=0)):
+        functional[i] = ";".join(FUNCTIONAL_CLASSES[k] for k in range(len(FUNCTIONAL_CLASSES)) if member_of[k, i])
+        evidence[i].extend(text for k, text in class_evidence[i] if member_of[k, i])
+
+    return pd.DataFrame({
+        "accession": proteins["accession"].to_numpy(),
+        "entry_name": proteins["entry_name"].to_numpy(),
+        "gene": proteins["gene"].to_numpy(),
+        "species": proteins["species"].to_numpy(),
+        "secretion_class": secretion.astype(str),
+        "functional_classes": functional.astype(str),
+        "evidence": [" | ".join(items) for items in evidence],
+        "uniprot_secreted": uniprot_secreted,
+        "hpa_secreted": hpa_secreted,
+        "cellphonedb_secreted": cpdb_secreted,
+        "membrane_evidence": membrane,
+        "ev_marker": ev_marker,
+        "lysis_marker": lysis,
+        "serum_marker": serum_marker,
+        "handling_contaminant": handling,
+        "lysis_category": lysis_category.astype(str),
+        "ev_category": ev_category.astype(str),
+        "reviewed": reviewed,
+        "synonyms": proteins["synonyms"].to_numpy(),
+    })
+
+
+def _set_key(source: str, term: str) -> str:
+    if source == "reactome":
+        return f"Reactome:{term}"
+    for part in ("BP", "CC", "MF"):
+        key = f"MSigDB_C5_{part}:{term}"
+        if key in _set_names():
+            return key
+    return f"MSigDB_C5:{term}"
+
+
+def _set_names() -> dict[str, str]:
+    return _gmt_lines()
+
+
+@lru_cache(maxsize=1)
+def load_kb() -> KnowledgeBase:
+    """Load the knowledge base once per process: source facts plus the curated rules applied to every entry."""
+    manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
+    with gzip.open(data_dir() / manifest["files"]["proteins"], "rb") as handle:
+        proteins = pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
+    table = classify(proteins)
+    by_accession: dict[str, int] = {}
+    by_entry_name: dict[str, int] = {}
+    by_gene: dict[str, int] = {}
+    synonym_rows: dict[str, set[int]] = {}
+    human = table["species"].to_numpy() == "HUMAN"
+    for i, (acc, name, gene, synonyms) in enumerate(
+        zip(table["accession"], table["entry_name"], table["gene"], table["synonyms"])
+    ):
+        if acc:
+            by_accession.setdefault(acc.upper(), i)
+        if name:
+            by_entry_name.setdefault(name.upper(), i)
+        if human[i] and gene:
+            by_gene.setdefault(gene.upper(), i)
+        if human[i] and synonyms:
+            for synonym in synonyms.split(";"):
+                synonym_rows.setdefault(synonym, set()).add(i)
+    # a synonym is used only when it names one entry and is no entry's primary symbol
+    by_synonym = {s: next(iter(rows)) for s, rows in synonym_rows.items() if len(rows) == 1 and s not in by_gene}
+    version = f"{manifest['version']}.rules-{curated_sha256()[:8]}"
+    return KnowledgeBase(
+        version=version, sources=manifest["sources"], table=table, by_accession=by_accession,
+        by_entry_name=by_entry_name, by_gene=by_gene, by_synonym=by_synonym,
+        exocarta_top100=manifest.get("exocarta_top100", []),
+    )
+
+
+def gene_sets() -> dict[str, frozenset[str]]:
+    """All gene sets by prefixed name: ``MSigDB_C5_BP:GO_...``, ``Reactome:...`` and ``secretome:<class>``."""
+    sets = dict(_all_gene_sets())
+    sets.update({f"secretome:{cls}": genes for cls, genes in functional_class_members().items()})
+    return sets
+
+
+def functional_class_members() -> dict[str, frozenset[str]]:
+    """Human gene symbols in each functional class, for every class of the fixed vocabulary."""
+    table = load_kb().table
+    human = table[table["species"] == "HUMAN"]
+    out = {}
+    for cls in FUNCTIONAL_CLASSES:
+        has = human["functional_classes"].str.split(";").apply(lambda values: cls in values)
+        out[cls] = frozenset(human.loc[has, "gene"].str.upper()) - {""}
+    return out
+
+
+def kb_summary() -> dict:
+    """Version, sources and class sizes (human reviewed entries; contaminant entries counted apart)."""
+    kb = load_kb()
+    table = kb.table
+    human = table[table["reviewed"] & (table["species"] == "HUMAN")]
+    functional = human["functional_classes"].str.split(";").explode()
+    return {
+        "version": kb.version,
+        "sources": [{k: s[k] for k in ("name", "release", "licence")} for s in kb.sources],
+        "human_reviewed_entries": int(len(human)),
+        "contaminant_entries": int((table["species"] != "HUMAN").sum()),
+        "secretion_class_sizes": {c: int((human["secretion_class"] == c).sum()) for c in SECRETION_CLASSES},
+        "contaminant_class_sizes": {
+            c: int((table["secretion_class"] == c).sum()) for c in ("contaminant_serum", "contaminant_handling")
+        },
+        "functional_class_sizes": {c: int((functional == c).sum()) for c in FUNCTIONAL_CLASSES},
+        "marker_sizes": {c: int(human[c].sum()) for c in ("lysis_marker", "ev_marker", "serum_marker")},
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """Human-readable text of :func:`kb_summary` (what ``secretome kb info`` prints)."""
+    lines = [f"secretome knowledge base {summary['version']}", "", "Sources:"]
+    lines += [f"  - {s['name']} | {s['release']} | {s['licence']}" for s in summary["sources"]]
+    lines += ["", f"Human reviewed entries: {summary['human_reviewed_entries']}; "
+              f"contaminant-library entries: {summary['contaminant_entries']}", "", "secretion_class (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["secretion_class_sizes"].items()]
+    lines += ["contaminant entries:"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["contaminant_class_sizes"].items()]
+    lines += ["functional_classes (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["functional_class_sizes"].items()]
+    lines += ["markers (human reviewed):"]
+    lines += [f"  {name:<22}{size:>7}" for name, size in summary["marker_sizes"].items()]
+    return "\n".join(lines)
