@@ -25,7 +25,7 @@ from secretome.profile import (
 ROLE_ANNOTATION = {
     # role -> (secretion_class, serum_marker, handling_contaminant, lysis_marker, ev_marker)
     "serum": ("contaminant_serum", True, False, False, False),
-    "serum_mixed": ("secreted", False, False, False, False),
+    "serum_mixed": ("secreted", True, False, False, False),  # annotate() carries the bovine serum_marker over
     "handling": ("contaminant_handling", False, True, False, False),
     "lysis": ("intracellular", False, False, True, False),
     "ev_cargo": ("ev_cargo", False, False, False, True),

@@ -14,10 +14,11 @@ What it computes, per sample:
   1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
      protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
      contaminant (bovine casein or keratin stay ``handling``); a ``mixed_species`` group counts here
-     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member, a serum marker, or
-     is flagged ``is_contaminant`` by the search engine without being a handling contaminant (the KB
-     resolves a mixed group to one member's species, so a MaxQuant ``CON__`` bovine member shows only
-     through that flag); it is also reported on its own as ``serum_mixed_share``;
+     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member or a serum marker
+     (:func:`secretome.annotate` carries a non-human member's ``serum_marker`` over to its group); it is
+     also reported on its own as ``serum_mixed_share``. A mixed group whose non-human member is not a
+     serum protein (e.g. human COL1A1 sharing peptides with a bovine collagen contaminant entry) is
+     classified like any other protein;
   2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
      (non-serum ones, see 1);
   3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
@@ -301,10 +302,9 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
         assigned[new] = True
 
     handling = _bool(var["handling_contaminant"]) | (secretion == "contaminant_handling")
-    # the KB resolves a mixed group to one member's species, so a serum member also shows as a search-engine
-    # contaminant flag on a group that is not a handling contaminant (MaxQuant CON__ bovine entries)
-    flagged = _bool(var["is_contaminant"]) if "is_contaminant" in var else np.zeros(n, dtype=bool)
-    mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum") | (flagged & ~handling))
+    # annotate() carries a non-human member's serum_marker over to its mixed group, so serum_marker on a
+    # mixed group means "has a serum member" even though species names the chosen (human) member
+    mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum"))
     if counts_mixed:
         serum_mixed = mixed_serum.copy()
         take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
