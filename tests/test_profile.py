@@ -161,6 +161,15 @@ def test_write_outputs_is_complete_and_atomic(tmp_path, simulated):
         write_outputs(result, foreign, "lot")
 
 
+def test_write_outputs_takes_extra_sections_and_files(tmp_path):
+    result = profile(five_protein_dataset())
+    section = {"id": "differential", "title": "Differential abundance: B-A", "html": "<p>moderated t table</p>"}
+    write_outputs(result, tmp_path / "o", None, extra_sections=[section], extra_files={"differential_B-A.tsv": "protein\n"})
+    assert (tmp_path / "o" / "differential_B-A.tsv").read_text() == "protein\n"
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert '<section id="differential">' in html and "moderated t table" in html
+
+
 def test_h5ad_safe_keeps_provenance_records(tmp_path):
     adata, _ = profile(five_protein_dataset())
     h5ad_safe(adata).write_h5ad(tmp_path / "x.h5ad")

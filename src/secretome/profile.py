@@ -541,10 +541,18 @@ def _check_out(out: Path) -> None:
         )
 
 
-def write_outputs(result: ProfileResult, out: str | Path, group: str | None) -> None:
+def write_outputs(
+    result: ProfileResult,
+    out: str | Path,
+    group: str | None,
+    extra_sections: Sequence[dict[str, Any]] = (),
+    extra_files: dict[str, str | bytes] | None = None,
+) -> None:
     """Write the five outputs into a temporary directory beside ``out``, then move it into place.
 
-    Nothing partial is left on error: the temporary directory is removed and an existing ``out`` kept.
+    ``extra_sections`` go into the report (see :mod:`secretome.report`) and ``extra_files`` (name ->
+    content) beside it, e.g. a differential-abundance section and its table. Nothing partial is left
+    on error: the temporary directory is removed and an existing ``out`` kept.
     """
     from secretome.report import write_report
 
@@ -559,7 +567,10 @@ def write_outputs(result: ProfileResult, out: str | Path, group: str | None) -> 
             json.dumps(result.summary, indent=1, allow_nan=False) + "\n", encoding="utf-8"
         )
         h5ad_safe(result.adata).write_h5ad(staging / "dataset.h5ad", compression="gzip")
-        write_report(result.summary, staging / "report.html")
+        for name, content in (extra_files or {}).items():
+            target = staging / Path(name).name
+            target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")
+        write_report(result.summary, staging / "report.html", extra_sections)
         _default_permissions(staging)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
