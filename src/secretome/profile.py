@@ -128,22 +128,26 @@ def profile(
 ) -> ProfileResult:
     """QC, purity and functional profile of an annotated dataset; returns ``(adata, summary)``.
 
-    Runs :func:`secretome.annotate` first when ``.var`` lacks ``secretion_class``. ``group`` names a
+    Works in place (like scanpy): QC columns go into ``adata.obs``/``.var``/``.uns`` and the same object is
+    returned. Runs :func:`secretome.annotate` first when ``.var`` lacks ``secretion_class``. ``group`` names a
     sample-sheet column whose levels are compared (per-group means, CVs, differences to the first
     level). ``thresholds`` defaults to :func:`secretome.qc.load_thresholds`.
     """
-    thresholds = thresholds or load_thresholds()
     with _Steps(total=4, enabled=progress) as steps:
-        if "secretion_class" not in adata.var:
-            with steps.step("annotating proteins"):
-                adata = _stage("annotate")(adata)  # lazy: the knowledge base is built separately
-        with steps.step("QC and purity"):
-            adata = qc(adata, group=group, thresholds=thresholds)
-        with steps.step("functional profile"):
-            functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
-        with steps.step("summary"):
-            summary = build_summary(adata, group, thresholds, functional)
+        return _profile(adata, group, thresholds or load_thresholds(), steps)
+
+
+def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps) -> ProfileResult:
+    if "secretion_class" not in adata.var:
+        with steps.step("annotating proteins"):
+            adata = _stage("annotate")(adata)  # lazy: the knowledge base is built separately
+    with steps.step("QC and purity"):
+        adata = qc(adata, group=group, thresholds=thresholds)
+    with steps.step("functional profile"):
+        functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
     record_step(adata, "profile", "secretome.profile.profile", {"group": group})
+    with steps.step("summary"):
+        summary = build_summary(adata, group, thresholds, functional)
     return ProfileResult(adata, summary)
 
 
@@ -519,16 +523,19 @@ def run_profile(
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
     _check_out(out)
-    adata = _stage("read")(input, samples=samples, format=format, quantity=quantity)
-    result = profile(adata, group=group, thresholds=thresholds, progress=progress)
-    result.summary["input"]["path"] = str(input)
-    if not result.summary["input"]["sha256"]:
-        result.summary["input"]["sha256"] = file_sha256(input)
-    result.summary["parameters"].update(
-        {"samples": str(samples) if samples else None, "format": format, "quantity": quantity,
-         "config": str(config) if config else None, "overrides": list(overrides), "demo": demo}
-    )
-    write_outputs(result, out, group)
+    with _Steps(total=6, enabled=progress) as steps:
+        with steps.step(f"reading {Path(input).name}"):
+            adata = _stage("read")(input, samples=samples, format=format, quantity=quantity)
+        result = _profile(adata, group, thresholds, steps)
+        result.summary["input"]["path"] = str(input)
+        if not result.summary["input"]["sha256"]:
+            result.summary["input"]["sha256"] = file_sha256(input)
+        result.summary["parameters"].update(
+            {"samples": str(samples) if samples else None, "format": format, "quantity": quantity,
+             "config": str(config) if config else None, "overrides": list(overrides), "demo": demo}
+        )
+        with steps.step("writing report and tables"):
+            write_outputs(result, out, group)
     return out / "report.html"
 
 
