@@ -225,6 +225,19 @@ def test_pca_handles_missing_values_and_small_inputs():
     assert pca(x[:2], 0.7, 3).scores.shape == (2, 0)
 
 
+@pytest.mark.parametrize("shape", [(12, 40), (40, 12)])
+def test_pca_scores_match_a_full_svd(shape):
+    rng = np.random.default_rng(8)
+    x = rng.normal(20, 1, shape) + rng.normal(0, 2, (shape[0], 1)) * rng.normal(0, 1, (1, shape[1]))
+    result = pca(x, min_detection=0.7, n_components=3)
+    centred = x - np.median(x, axis=1, keepdims=True)
+    centred = centred - centred.mean(axis=0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    expected = u[:, :3] * s[:3]
+    assert np.allclose(np.abs(result.scores), np.abs(expected), atol=1e-8)
+    assert np.allclose(result.explained_variance_ratio, s[:3] ** 2 / (s**2).sum())
+
+
 def test_group_cv_and_few_samples_are_reported_not_hidden():
     rng = np.random.default_rng(7)
     x = np.exp2(rng.normal(20, 2, 100))[None, :] * np.exp(rng.normal(0, 0.1, (4, 100)))

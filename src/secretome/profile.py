@@ -573,7 +573,7 @@ def write_outputs(
         (staging / "profile.json").write_text(
             json.dumps(result.summary, indent=1, allow_nan=False) + "\n", encoding="utf-8"
         )
-        h5ad_safe(result.adata).write_h5ad(staging / "dataset.h5ad", compression="gzip")
+        h5ad_safe(result.adata).write_h5ad(staging / "dataset.h5ad", compression="lzf")
         for name, content in (extra_files or {}).items():
             target = staging / Path(name).name
             target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")

@@ -5,7 +5,8 @@ What it computes, per sample:
 * identifications (``n_proteins``) and missingness (``missing_share``);
 * intensity distributions (log2 quantiles), sample-sample Pearson correlation on log2 values with
   pairwise-complete observations, and a PCA (per-sample median centring; proteins quantified in at
-  least ``settings.pca_min_detection`` of samples; remaining gaps set to the protein mean);
+  least ``settings.pca_min_detection`` of samples; remaining gaps set to the protein mean; the first components from an eigendecomposition of the
+  smaller cross-product matrix);
 * robust outliers: modified z-scores (median/MAD, Iglewicz & Hoaglin 1993) of each sample's median
   correlation to the others and of its standardised PCA score distance;
 * purity indices as shares of the sample's total *linear* quantity (``2**X`` when
@@ -44,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
@@ -499,19 +501,23 @@ def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
         data = data - np.nanmedian(data, axis=1, keepdims=True)
         data = data - np.nanmean(data, axis=0, keepdims=True)
     data = np.nan_to_num(data, nan=0.0)
-    u, s, _ = np.linalg.svd(data, full_matrices=False)
-    variance = s**2
-    total = variance.sum()
-    if total <= 0:
+    k = int(min(n_components, n_samples - 1, data.shape[1]))
+    # only k components are needed: eigen-decompose the smaller cross-product matrix (exact, and much
+    # faster than a full SVD for 1,000 samples x thousands of proteins)
+    small = data @ data.T if n_samples <= data.shape[1] else data.T @ data
+    total = float(np.trace(small))
+    if total <= 0 or k < 1:
         return empty
-    k = int(min(n_components, n_samples - 1, len(s)))
-    scores = u[:, :k] * s[:k]
+    size = small.shape[0]
+    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1])
+    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
+    scores = vectors * np.sqrt(values) if n_samples <= data.shape[1] else data @ vectors
     # robust scale per component (1.4826 MAD), so that one outlier cannot inflate its own yardstick
     sd = 1.4826 * np.median(np.abs(scores - np.median(scores, axis=0)), axis=0)
     fallback = scores.std(axis=0, ddof=1)
     sd = np.where(sd > 0, sd, np.where(fallback > 0, fallback, 1.0))
     distance = np.sqrt(((scores / sd) ** 2).sum(axis=1))
-    return PCAResult(scores, variance[:k] / total, int(keep.sum()), distance)
+    return PCAResult(scores, values / total, int(keep.sum()), distance)
 
 
 def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.DataFrame:
