@@ -31,6 +31,7 @@ from anndata import AnnData
 
 from secretome import __version__
 from secretome.errors import SecretomeInputError
+from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
 from secretome.provenance import file_sha256, record_step
 from secretome.qc import (
     FLAGGED_INDICES,
@@ -42,21 +43,6 @@ from secretome.qc import (
     qc,
 )
 
-FUNCTIONAL_CLASSES = (
-    "lubricating",
-    "anti_inflammatory",
-    "growth_factor",
-    "antimicrobial",
-    "pro_inflammatory",
-    "immunomodulatory",
-    "angiogenic",
-    "neurotrophic",
-    "ecm",
-    "protease",
-    "protease_inhibitor",
-    "complement_coagulation",
-)
-"""Functional classes in the canonical order of the dataset contract; the seed's four classes first."""
 
 OUTPUT_FILES = ("report.html", "proteins.tsv", "samples.tsv", "profile.json", "dataset.h5ad")
 
@@ -453,7 +439,7 @@ def build_summary(
         },
         "functional": {
             "classes": list(FUNCTIONAL_CLASSES),
-            "seed_classes": list(FUNCTIONAL_CLASSES[:4]),
+            "seed_classes": list(SEED_CLASSES),
             "share": _matrix(functional["per_sample"]["share"].to_numpy()),
             "n_factors": _matrix(functional["per_sample"]["n_factors"].to_numpy()),
             "per_group": _jsonable(functional["per_group"]),

@@ -49,6 +49,7 @@ import scipy.linalg
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.kb.vocab import LYSIS_CATEGORIES
 from secretome.provenance import record_step
 
 THRESHOLDS_FILE = "qc_thresholds.toml"
@@ -59,7 +60,6 @@ PURITY_CATEGORIES = ("serum", "handling", "lysis", "ev", "secreted", "membrane",
 FLAGGED_INDICES = ("serum_share", "lysis_share", "handling_share", "ev_share", "secreted_share")
 """Purity indices that get a pass/warn/fail flag (the others are reported as context)."""
 
-LYSIS_CATEGORIES = ("nuclear", "mitochondrial", "ribosomal", "cytosolic_enzyme")
 
 REQUIRED_VAR = (
     "secretion_class",
@@ -241,8 +241,8 @@ def worst(flags: Iterable[str]) -> str:
 def _fmt(value: float | None) -> str:
     if value is None or not np.isfinite(value):
         return "nan"
-    if float(value).is_integer() and abs(value) >= 1:
-        return str(int(value))
+    if abs(value) >= 100 or (float(value).is_integer() and abs(value) >= 1):
+        return f"{value:.0f}"
     return f"{value:.3g}"
 
 
