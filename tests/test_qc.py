@@ -89,6 +89,8 @@ def test_purity_shares_are_exact_and_partition_the_total():
     # sample 2 total = 100, missing values count as zero
     assert obs.loc["s2", "serum_share"] == pytest.approx(0.40)
     assert obs.loc["s2", "handling_share"] == 0
+    assert np.allclose(obs["serum_species_share"] + obs["serum_marker_share"] + obs["serum_mixed_share"],
+                       obs["serum_share"])
     partition = ["serum", "handling", "lysis", "ev", "secreted", "membrane", "unknown"]
     assert np.allclose(obs[[f"{c}_share" for c in partition]].sum(axis=1), 1.0)
     assert obs.loc["s1", "n_proteins"] == 9 and obs.loc["s2", "n_proteins"] == 7
@@ -162,17 +164,20 @@ def test_mixed_species_rule_is_explicit():
     proteins = [
         {"id": "P02647;CON__P15497", "gene": "APOA1", "species": "HUMAN;BOVIN", "mixed_species": True,
          "secretion_class": "secreted"},
+        {"id": "P02652;CON__P81644", "gene": "APOA2", "species": "HUMAN", "mixed_species": True,
+         "serum_marker": True, "secretion_class": "secreted"},
         {"id": "P02768", "gene": "ALB", "species": "HUMAN", "mixed_species": False, "secretion_class": "secreted"},
         {"id": "P01133", "gene": "EGF", "secretion_class": "secreted"},
     ]
-    adata = make_annotated(np.array([[10.0, 30.0, 60.0]]), proteins)
+    adata = make_annotated(np.array([[10.0, 5.0, 25.0, 60.0]]), proteins)
     counted = qc(adata.copy())
-    assert counted.obs["serum_share"].iloc[0] == pytest.approx(0.10)
-    assert counted.obs["serum_mixed_share"].iloc[0] == pytest.approx(0.10)
+    assert counted.obs["serum_share"].iloc[0] == pytest.approx(0.15)
+    assert counted.obs["serum_mixed_share"].iloc[0] == pytest.approx(0.15)
+    assert counted.obs["serum_marker_share"].iloc[0] == 0
     assert counted.var["purity_rule"].iloc[0].startswith("mixed_species group")
     off = qc(adata.copy(), thresholds=load_thresholds(overrides=["settings.mixed_species_counts_as_serum=false"]))
     assert off.obs["serum_share"].iloc[0] == 0
-    assert off.var["purity_category"].iloc[0] == "secreted"
+    assert list(off.var["purity_category"].iloc[:2]) == ["secreted", "secreted"]
 
 
 def test_bovine_handling_contaminants_are_not_serum():

@@ -310,7 +310,9 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     if counts_mixed:
         serum_mixed = mixed_serum.copy()
         take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
-    # without the mixed rule a mixed group is serum only through serum_marker / secretion_class
+    # without the mixed rule a mixed group is never serum: its (carried-over) serum evidence is ignored and
+    # it is classified by its chosen member's secretion class
+    eligible = ~mixed | counts_mixed
     species_rule = serum_species_hit & ~mixed
     serum_evidence = np.array(
         ["; ".join(reason for reason, hit in (("serum_marker", m), ("secretion_class=contaminant_serum", c),
@@ -318,7 +320,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
          for m, c, h, sp in zip(serum_marker, secretion == "contaminant_serum", serum_species_hit, species)],
         dtype=object,
     )
-    take(serum_marker | (secretion == "contaminant_serum"), "serum", serum_evidence)
+    take((serum_marker | (secretion == "contaminant_serum")) & eligible, "serum", serum_evidence)
     take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
                                         "handling_contaminant").astype(object))
     # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
@@ -341,7 +343,12 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
 
 
 def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
-    """Per-sample shares of total linear quantity: the seven partition shares and their sub-shares."""
+    """Per-sample shares of total linear quantity: the seven partition shares and their sub-shares.
+
+    ``serum_share = serum_species_share`` (bovine) ``+ serum_marker_share`` (other serum proteins, e.g.
+    human serum markers) ``+ serum_mixed_share``; the ``lysis_<category>_share`` are parts of
+    ``lysis_share``; ``ldh_share`` is the named marker LDH (``settings.ldh_genes``) wherever it falls.
+    """
     linear = linear_quantities(adata)
     usable = _usable(adata)
     total = linear[:, usable].sum(axis=1)
@@ -357,7 +364,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
         species_hit = species.map(lambda s: bool(set(s.replace(",", ";").split(";")) & serum_species)).to_numpy()
         out["serum_species_share"] = share((category == "serum") & species_hit & ~categories["serum_mixed"].to_numpy())
         out["serum_mixed_share"] = share(categories["serum_mixed"].to_numpy())
-        out["serum_marker_share"] = share((category == "serum") & ~species_hit)
+        out["serum_marker_share"] = share((category == "serum") & ~species_hit & ~categories["serum_mixed"].to_numpy())
         lysis_marker = _bool(var["lysis_marker"])
         lysis_category = var["lysis_category"].fillna("").astype(str).to_numpy()
         out["lysis_marker_share"] = share((category == "lysis") & lysis_marker)
