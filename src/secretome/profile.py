@@ -30,7 +30,9 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome import __version__
+from secretome.annotate import annotate
 from secretome.errors import SecretomeInputError
+from secretome.io import h5ad_storable, read
 from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
 from secretome.provenance import file_sha256, record_step
 from secretome.qc import (
@@ -126,7 +128,7 @@ def profile(
 def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps) -> ProfileResult:
     if "secretion_class" not in adata.var:
         with steps.step("annotating proteins"):
-            adata = _stage("annotate")(adata)  # lazy: the knowledge base is built separately
+            adata = annotate(adata)
     with steps.step("QC and purity"):
         adata = qc(adata, group=group, thresholds=thresholds)
     with steps.step("functional profile"):
@@ -511,7 +513,7 @@ def run_profile(
     _check_out(out)
     with _Steps(total=6, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = _stage("read")(input, samples=samples, format=format, quantity=quantity)
+            adata = read(input, samples=samples, format=format, quantity=quantity)
         result = _profile(adata, group, thresholds, steps)
         result.summary["input"]["path"] = str(input)
         if not result.summary["input"]["sha256"]:
@@ -589,7 +591,7 @@ def _default_permissions(directory: Path) -> None:
 def h5ad_safe(adata: AnnData) -> AnnData:
     """A copy whose ``.uns`` holds only what h5ad can store (lists of records become keyed dicts)."""
     copy = adata.copy()
-    copy.uns = {key: _storable(value) for key, value in adata.uns.items()}
+    copy.uns = h5ad_storable(dict(adata.uns))
     for frame in (copy.obs, copy.var):
         for column in frame.columns:
             if frame[column].dtype == object:
@@ -597,36 +599,7 @@ def h5ad_safe(adata: AnnData) -> AnnData:
     return copy
 
 
-def _storable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        if all(isinstance(item, str) for item in value):
-            return np.array(value, dtype=object) if value else np.array([], dtype=str)
-        if all(isinstance(item, (int, float, np.number)) and not isinstance(item, bool) for item in value):
-            return np.array(value, dtype=float)
-        if all(isinstance(item, bool) for item in value):
-            return np.array(value, dtype=bool)
-        return {f"{i:04d}": _storable(item) for i, item in enumerate(value)}
-    if value is None:
-        return "None"
-    return value
-
-
 # --------------------------------------------------------------------------------------- helpers
-def _stage(name: str) -> Any:
-    """The public ``secretome.<name>`` function (``read``, ``annotate``), imported on first use."""
-    import importlib
-
-    import secretome
-
-    target = getattr(secretome, name, None)
-    if target is None or isinstance(target, type(sys)):
-        module = target if target is not None else importlib.import_module(f"secretome.{name}")
-        target = getattr(module, name)
-    return target
-
-
 def _num(value: Any) -> float | int | None:
     """A JSON-able number: numpy -> python, NaN/inf -> None."""
     if value is None:
