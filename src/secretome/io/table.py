@@ -225,6 +225,8 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     lines = sample.splitlines()
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the last sampled line may be cut
+    if complete and len(lines) > 2 and not data.endswith((b"\n", b"\r")):
+        lines = lines[:-1]  # a last line without line end is checked for truncation separately
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
     if not lines:
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
@@ -237,6 +239,7 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     ):
         decimal = ","
     _check_last_line(data, delimiter, len(header), path)
+    _check_field_counts(data, delimiter, len(header), path)
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
@@ -338,6 +341,37 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
             file=path,
             row=stripped.count(b"\n") + 1,
             expected="a complete table",
+        )
+
+
+def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> None:
+    """Every line must have the header's number of fields (or one more: R row names).
+
+    pandas silently pads short rows with NaN, which would misread a damaged file. Counted with numpy over
+    the raw bytes (no Python loop); skipped when the file uses quotes, where delimiters may sit inside
+    quoted fields and pandas' own quote-aware parser is trusted instead.
+    """
+    if b'"' in data:
+        return
+    array = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(array == 10)
+    if ends.size == 0:
+        return
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    complete_lines = array[: ends[-1] + 1]  # text after the last newline is checked by _check_last_line
+    counts = np.add.reduceat((complete_lines == ord(delimiter)).view(np.uint8), starts, dtype=np.int64)
+    blank = (ends - starts) <= 1  # empty or "\r" only
+    counts[starts == ends] = 0  # reduceat returns the element itself for empty slices
+    bad = ~blank & (counts != width - 1) & (counts != width)
+    bad[0] = False  # the header itself
+    if bad.any():
+        line = int(np.argmax(bad))
+        raise SecretomeInputError(
+            f"this row has {int(counts[line]) + 1} fields where the header has {width}: "
+            "the file is damaged or uses more than one delimiter",
+            file=path,
+            row=line + 1,
+            expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
         )
 
 

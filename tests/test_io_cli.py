@@ -1,0 +1,113 @@
+"""``secretome read`` / ``secretome info``: exit codes, one-line errors without traceback, no partial output.
+
+A few runs go through a real subprocess (the installed entry path); the full bad-input matrix runs
+``secretome.cli.main`` in-process (same code path, seconds instead of minutes).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import anndata
+import numpy as np
+import pytest
+
+from secretome.cli import main
+from secretome.io import read, summarize
+from test_io_bad_input import BAD_INPUTS
+from test_io_readers import SAMPLES, write_maxquant
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "secretome", *map(str, args)], capture_output=True, text=True)
+
+
+def run_main(monkeypatch, capsys, *args: str | Path) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["secretome", *map(str, args)])
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_read_writes_h5ad_that_round_trips(tmp_path):
+    write_maxquant(tmp_path / "proteinGroups.txt")
+    (tmp_path / "sheet.csv").write_text("sample,condition,lot\nS1,a,1\nS2,a,2\nS3,b,3\n")
+    out = tmp_path / "out.h5ad"
+    result = run_cli("read", tmp_path / "proteinGroups.txt", "--samples", tmp_path / "sheet.csv",
+                     "--quantity", "iBAQ", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "3 samples x 6 proteins" in result.stdout
+    adata = anndata.read_h5ad(out)
+    assert list(adata.obs_names) == SAMPLES and adata.obs["condition"].tolist() == ["a", "a", "b"]
+    assert adata.uns["source"]["quantity"] == "iBAQ" and adata.uns["source"]["format"] == "maxquant"
+    assert adata.var["is_contaminant"].sum() == 1 and adata.X.dtype == np.float64
+    assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+
+
+def test_info_prints_summary(tmp_path):
+    write_maxquant(tmp_path / "proteinGroups.txt")
+    result = run_cli("info", tmp_path / "proteinGroups.txt")
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+    assert lines["format"].startswith("maxquant (1.6+")
+    assert lines["quantity"] == "LFQ intensity"
+    assert (lines["proteins"], lines["samples"]) == ("6", "3")
+    assert lines["flagged rows"].startswith("3 (decoy 1, contaminant 1, only identified by site 1)")
+    share = summarize(read(tmp_path / "proteinGroups.txt"))["missing_share"]
+    assert lines["missing values"].startswith(f"{share:.1%} (engine zeros converted: ")
+
+
+@pytest.mark.parametrize("case", ["empty", "binary", "non-numeric cell", "renamed column", "sheet names unknown sample"])
+def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
+    builder, fragments = BAD_INPUTS[case]
+    path, kwargs = builder(tmp_path)
+    extra = ["--samples", kwargs["samples"]] if "samples" in kwargs else []
+    out = tmp_path / "result.h5ad"
+    result = run_cli("read", path, *extra, "--out", out)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error:")
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".partial" or ".h5ad" in p.name] == []
+
+
+@pytest.mark.parametrize("command", ["read", "info"])
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_every_bad_input_through_main(tmp_path, monkeypatch, capsys, case, command):
+    builder, fragments = BAD_INPUTS[case]
+    path, kwargs = builder(tmp_path)
+    extra = ["--samples", kwargs["samples"]] if "samples" in kwargs else []
+    out = tmp_path / "result.h5ad"
+    args = [command, path, *extra] + (["--out", out] if command == "read" else [])
+    code, stdout, stderr = run_main(monkeypatch, capsys, *args)
+    assert code == 2
+    assert "Traceback" not in stderr + stdout
+    assert len(stderr.strip().splitlines()) == 1
+    for fragment in fragments:
+        assert fragment.replace("{file}", path.name) in stderr, (fragment, stderr)
+    assert not out.exists()
+
+
+def test_output_problems_are_input_errors(tmp_path, monkeypatch, capsys):
+    write_maxquant(tmp_path / "pg.txt")
+    code, _, stderr = run_main(monkeypatch, capsys, "read", tmp_path / "pg.txt", "--out", tmp_path / "no" / "x.h5ad")
+    assert code == 2 and "output directory does not exist" in stderr
+    code, _, stderr = run_main(monkeypatch, capsys, "read", tmp_path / "pg.txt", "--out", tmp_path / "x.csv")
+    assert code == 2 and "must end in .h5ad" in stderr
+
+
+def test_existing_output_is_replaced_only_on_success(tmp_path, monkeypatch, capsys):
+    write_maxquant(tmp_path / "pg.txt")
+    out = tmp_path / "x.h5ad"
+    out.write_bytes(b"previous result")
+    (tmp_path / "bad.tsv").write_bytes(b"")
+    code, _, _ = run_main(monkeypatch, capsys, "read", tmp_path / "bad.tsv", "--out", out)
+    assert code == 2 and out.read_bytes() == b"previous result"
+    code, _, _ = run_main(monkeypatch, capsys, "read", tmp_path / "pg.txt", "--format", "maxquant", "--out", out)
+    assert code == 0 and anndata.read_h5ad(out).n_obs == 3
