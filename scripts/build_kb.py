@@ -84,6 +84,10 @@ SOURCES: tuple[Source, ...] = (
            "CellPhoneDB protein_input.csv (ventolab/cellphonedb-data)", "CellPhoneDB v5.0.0",
            "no licence file in the data repository; CellPhoneDB software MIT",
            "accession, transmembrane, peripheral, secreted, secreted_desc"),
+    Source("cellphonedb_genes", "ligand_receptor/cellphonedb_v5_gene_input.csv",
+           "CellPhoneDB gene_input.csv (ventolab/cellphonedb-data)", "CellPhoneDB v5.0.0",
+           "no licence file in the data repository; CellPhoneDB software MIT",
+           "gene name and HGNC symbol per accession, added as identifier synonyms"),
     Source("exocarta", "ev_markers/EXOCARTA_PROTEIN_MRNA_DETAILS_5.txt.gz",
            "ExoCarta protein/mRNA details (via piloter2/scientific_reports_2025)", "ExoCarta release 5",
            "not stated (freely downloadable database)",
@@ -229,6 +233,17 @@ def read_cellphonedb(src: Path, proteins: dict[str, dict[str, str]]) -> None:
         entry["cellphonedb_peripheral"] = "1" if row["peripheral"] == "TRUE" else "0"
         entry["cellphonedb_secreted_desc"] = " | ".join(
             part.strip().capitalize() for part in row["secreted_desc"].split("|") if part.strip())
+
+
+def read_cellphonedb_genes(src: Path, proteins: dict[str, dict[str, str]]) -> None:
+    """Current gene names and HGNC symbols as synonyms (the UniProt table is from 2020)."""
+    for row in _rows(src / "ligand_receptor/cellphonedb_v5_gene_input.csv", delimiter=","):
+        entry = proteins.get(row["uniprot"])
+        if entry is None:
+            continue
+        for symbol in (row["gene_name"], row["hgnc_symbol"]):
+            if symbol.strip() and symbol.strip() != entry["gene"]:
+                entry["synonyms"].add(symbol.strip())
 
 
 def read_exocarta(src: Path, proteins: dict[str, dict[str, str]]) -> list[tuple[str, int]]:
@@ -410,6 +425,12 @@ def _attribution(manifest: dict) -> str:
         "- ExoCarta: Keerthikumar S, et al. J Mol Biol 2016;428:688-692, doi:10.1016/j.jmb.2015.09.019.",
         "- Per-gene references of the functional-class curation are in `curated/functional_class_genes.tsv`.",
         "",
+        "## Curated files",
+        "",
+        "The files under `curated/` (class rules, marker lists, priority order) are written by the secretome project "
+        "and licensed with the package (MIT). They name database terms and cite the literature; they contain no copied "
+        "database content beyond gene symbols and term names.",
+        "",
     ]
     return "\n".join(out)
 
@@ -426,6 +447,7 @@ def build(source_dir: Path, out_dir: Path) -> dict:
     proteins = read_uniprot(source_dir)
     read_hpa(source_dir, proteins)
     read_cellphonedb(source_dir, proteins)
+    read_cellphonedb_genes(source_dir, proteins)
     exocarta_top = read_exocarta(source_dir, proteins)
     read_contaminants(source_dir, proteins)
     gene_sets = read_gene_sets(source_dir)

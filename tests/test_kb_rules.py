@@ -130,3 +130,51 @@ def test_curated_references_are_well_formed() -> None:
 def test_version_reflects_artefact_and_rules() -> None:
     version = load_kb().version
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{12}\.rules-[0-9a-f]{8}", version), version
+
+
+def test_uniprot_references_name_the_right_entry() -> None:
+    """Every 'UniProt:ACC' reason points at the entry of that very gene (a wrong pointer is a wrong citation)."""
+    table = load_kb().table
+    gene_of = dict(zip(table["accession"], table["gene"].str.upper()))
+    synonyms_of = dict(zip(table["accession"], table["synonyms"]))
+    checked = 0
+    for path, column in ((data_dir() / "curated" / "functional_class_genes.tsv", "reference"),
+                         (data_dir() / "curated" / "functional_class_exclusions.tsv", "reference"),
+                         (EVALUATION, "basis")):
+        frame = pd.read_csv(path, sep="\t", comment="#", dtype=str, keep_default_na=False)
+        for gene, text in zip(frame["gene"].str.upper(), frame[column]):
+            found = re.search(r"UniProt[: ]([A-Z0-9]{6,10})", text)
+            if found:
+                accession = found.group(1)
+                assert gene_of.get(accession) == gene or gene in synonyms_of.get(accession, "").split(";"), (
+                    path.name, gene, accession)
+                checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value", "message"),
+    [
+        ("functional_class_rules.tsv", "class", "lubricant", "not a functional class"),
+        ("functional_class_rules.tsv", "term", "GO_NO_SUCH_SET", "not in the knowledge base"),
+        ("functional_class_rules.tsv", "requires", "secreted;soluble", "unknown secretion class"),
+        ("functional_class_genes.tsv", "class", "growthfactor", "not a functional class"),
+        ("secretion_class_priority.tsv", "condition", "vibes", "unknown class"),
+        ("contaminant_categories.tsv", "category", "serun", "category handling/serum"),
+    ],
+)
+def test_a_mistyped_rule_fails_loudly(monkeypatch, name, column, value, message) -> None:
+    from secretome.kb import store
+
+    original = store._read_curated
+
+    def edited(file: str) -> pd.DataFrame:
+        frame = original(file)
+        if file == name:
+            frame = frame.copy()
+            frame.loc[frame.index[0], column] = value
+        return frame
+
+    monkeypatch.setattr(store, "_read_curated", edited)
+    with pytest.raises(ValueError, match=message):
+        store.classify(store.read_proteins())

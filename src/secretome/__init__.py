@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# Eager on purpose: the function `annotate` shares its name with the module `secretome.annotate`; importing it here
+# guarantees `secretome.annotate` is the function whatever the user imported first.
 from secretome import kb
 from secretome.annotate import annotate, annotate_identifiers
 from secretome.errors import SecretomeInputError

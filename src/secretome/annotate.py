@@ -98,11 +98,16 @@ def _resolve_group(
     return ranked[0][0], members, "", mixed
 
 
-def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None) -> pd.DataFrame:
+def resolve(
+    queries: Sequence[str],
+    fallback_genes: Sequence[str] | None = None,
+    fallback_accessions: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Annotate each query (identifier or ';'-joined group): all knowledge-base columns plus ``query``,
     ``resolved`` and ``mixed_species``. One output row per query, in order; nothing is dropped.
 
-    ``fallback_genes`` (same length, ';'-joined symbols) is tried for queries whose identifiers do not resolve.
+    For queries that do not resolve, ``fallback_accessions`` and then ``fallback_genes`` (same length,
+    ';'-joined, e.g. the readers' ``accessions`` and ``genes`` columns) are tried; the evidence says so.
     """
     kb = load_kb()
     table = kb.table
@@ -113,13 +118,17 @@ def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None)
     by_query = {query: _resolve_group(query, kb, cache, species, reviewed) for query in dict.fromkeys(queries)}
     rows = np.fromiter((by_query[q][0] for q in queries), dtype=np.int64, count=len(queries))
     extra_evidence = [[] for _ in queries]
-    if fallback_genes is not None:
-        for i, genes in enumerate(fallback_genes):
-            if rows[i] == _UNRESOLVED and isinstance(genes, str) and genes.strip():
-                found = _resolve_group(genes, kb, cache, species, reviewed)
+    for fallback, label in ((fallback_accessions, "accessions"), (fallback_genes, "gene name")):
+        if fallback is None:
+            continue
+        if len(fallback) != len(queries):
+            raise ValueError(f"fallback {label} has {len(fallback)} values for {len(queries)} queries")
+        for i, value in enumerate(fallback):
+            if rows[i] == _UNRESOLVED and isinstance(value, str) and value.strip():
+                found = _resolve_group(value, kb, cache, species, reviewed)
                 if found[0] != _UNRESOLVED:
                     rows[i] = found[0]
-                    extra_evidence[i].append(f"resolved by gene name {genes}")
+                    extra_evidence[i].append(f"resolved by {label} {value}")
     resolved = rows != _UNRESOLVED
     safe = np.where(resolved, rows, 0)
     out = table.iloc[safe].reset_index(drop=True).drop(columns=["reviewed", "synonyms", "entry_name"])
@@ -136,36 +145,43 @@ def resolve(queries: Sequence[str], fallback_genes: Sequence[str] | None = None)
         for column in BOOL_COLUMNS:
             out.loc[blank, column] = False
     evidence = out["evidence"].to_numpy(dtype=object)
-    classes = table["secretion_class"].to_numpy()
-    serum = table["serum_marker"].to_numpy()
-    handling = table["handling_contaminant"].to_numpy()
     serum_col = out["serum_marker"].to_numpy(copy=True)
     handling_col = out["handling_contaminant"].to_numpy(copy=True)
+    columns = {name: table[name].to_numpy() for name in
+               ("species", "secretion_class", "serum_marker", "handling_contaminant")}
+    identifier = table["accession"].where(table["accession"] != "", table["entry_name"])
+    columns["label"] = (identifier + " (" + table["species"] + ")").to_numpy()
+    group_notes = {query: _group_notes(found, columns) for query, found in by_query.items() if found[1]}
+    no_notes: tuple[list[str], bool, bool] = ([], False, False)
     for i, query in enumerate(queries):
-        chosen, members, _, mixed = by_query[query]
-        notes = list(extra_evidence[i])
-        if len(members) == 1 and members[0][1] in ("gene synonym", "entry name", "gene symbol"):
-            notes.append(f"identifier matched as {members[0][1]}")
-        if len(members) > 1 and resolved[i]:
-            others = [row for row, _ in members if row != chosen]
-            notes.append(f"protein group: chose {_label(table, chosen)} of {len(members)} resolved members")
-            if mixed:
-                for row in others:
-                    if species[row] != "HUMAN":
-                        notes.append(f"mixed-species member {_label(table, row)}: {classes[row]}")
-                        serum_col[i] |= serum[row]
-                        handling_col[i] |= handling[row]
+        notes, serum, handling = group_notes.get(query, no_notes)
+        notes = extra_evidence[i] + (notes if resolved[i] else [])
         if notes:
             evidence[i] = " | ".join(notes + ([evidence[i]] if evidence[i] else []))
+        serum_col[i] |= serum
+        handling_col[i] |= handling
     out["evidence"] = evidence
     out["serum_marker"] = serum_col
     out["handling_contaminant"] = handling_col
     return out
 
 
-def _label(table: pd.DataFrame, row: int) -> str:
-    accession = table.at[row, "accession"] or table.at[row, "entry_name"]
-    return f"{accession} ({table.at[row, 'species']})"
+def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str], bool, bool]:
+    """Evidence notes for a resolved group, and the serum/handling flags its non-human members contribute."""
+    chosen, members, _, mixed = found
+    notes: list[str] = []
+    serum = handling = False
+    if len(members) == 1 and members[0][1] in ("gene synonym", "entry name", "gene symbol"):
+        notes.append(f"identifier matched as {members[0][1]}")
+    if len(members) > 1:
+        notes.append(f"protein group: chose {columns['label'][chosen]} of {len(members)} resolved members")
+        if mixed:
+            for row in dict.fromkeys(row for row, _ in members if row != chosen):
+                if columns["species"][row] != "HUMAN":
+                    notes.append(f"mixed-species member {columns['label'][row]}: {columns['secretion_class'][row]}")
+                    serum |= bool(columns["serum_marker"][row])
+                    handling |= bool(columns["handling_contaminant"][row])
+    return notes, serum, handling
 
 
 def annotate_identifiers(identifiers: Sequence[str]) -> pd.DataFrame:
@@ -178,12 +194,11 @@ def annotate(adata: AnnData) -> AnnData:
     """Fill ``adata.var`` with knowledge-base annotations (see the dataset contract) and return ``adata``.
 
     Queries are the readers' ``protein_group`` column (else ``var_names``); where a group does not resolve, the
-    ``genes`` column is tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
+    ``accessions`` and then the ``genes`` columns are tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
     """
     var = adata.var
     queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, adata.var_names))
-    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
-    result = resolve(queries, fallback_genes=fallback)
+    result = resolve(queries, **_fallbacks(var))
     result.index = adata.var_names
     previous_gene = var["gene"].astype(str) if "gene" in var else pd.Series("", index=adata.var_names)
     previous_species = var["species"].astype(str) if "species" in var else pd.Series("", index=adata.var_names)
@@ -194,6 +209,11 @@ def annotate(adata: AnnData) -> AnnData:
         elif column == "species":
             values = values.where(result["resolved"] | (values != ""), previous_species.str.split(";").str[0])
         adata.var[column] = values.to_numpy()
+    if "is_contaminant" in var:  # the engine's own contaminant flag stays visible next to the knowledge base's call
+        flagged = var["is_contaminant"].fillna(False).astype(bool).to_numpy()
+        evidence = adata.var["evidence"].to_numpy(dtype=object)
+        evidence[flagged] = ["flagged as contaminant by the search engine | " + e for e in evidence[flagged]]
+        adata.var["evidence"] = evidence
     kb = load_kb()
     adata.uns["kb"] = {
         "version": kb.version,
@@ -204,6 +224,14 @@ def annotate(adata: AnnData) -> AnnData:
         "n_resolved": int(result["resolved"].sum()), "n_unknown": int((result["secretion_class"] == "unknown").sum()),
     })
     return adata
+
+
+def _fallbacks(var: pd.DataFrame) -> dict[str, list[str] | None]:
+    """The readers' ``accessions`` and ``genes`` columns, tried where ``protein_group`` does not resolve."""
+    return {
+        "fallback_accessions": var["accessions"].astype(str).tolist() if "accessions" in var else None,
+        "fallback_genes": var["genes"].astype(str).tolist() if "genes" in var else None,
+    }
 
 
 def _table_frame(path: Path) -> pd.DataFrame:
@@ -217,8 +245,7 @@ def _table_frame(path: Path) -> pd.DataFrame:
         ) from error
     var = read(path).var
     queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, var.index))
-    fallback = var["genes"].astype(str).tolist() if "genes" in var else None
-    return resolve(queries, fallback_genes=fallback)
+    return resolve(queries, **_fallbacks(var))
 
 
 def _read_lines(path: Path) -> list[str]:

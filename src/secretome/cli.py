@@ -93,7 +93,7 @@ app.add_typer(kb_app, name="kb")
 
 @app.command()
 def annotate(
-    source: str = typer.Argument("-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
+    source: str = typer.Argument("-", metavar="FILE|-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
 ) -> None:
     """Classify proteins: secretion class, functional classes and evidence, as a TSV."""

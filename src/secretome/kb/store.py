@@ -90,8 +90,20 @@ def _all_gene_sets() -> dict[str, frozenset[str]]:
     return _read_gmt()
 
 
+def _contains(values: pd.Series, needle: str) -> np.ndarray:
+    """``needle in value`` for each value, computed once per distinct value (the columns repeat a lot)."""
+    codes, uniques = pd.factorize(values)
+    return np.fromiter((needle in u for u in uniques), dtype=bool, count=len(uniques))[codes]
+
+
+def _first_index(keys: list[str], rows: list[int]) -> dict[str, int]:
+    """Map each non-empty key to the first row it occurs in."""
+    return {k: r for k, r in zip(reversed(keys), reversed(rows)) if k}
+
+
 def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
-    """Index of the first curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1."""
+    """Index of the curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1: an exact gene row
+    wins over patterns, otherwise the first matching pattern row."""
     hit = np.full(len(genes), -1, dtype=np.int64)
     exact = {}
     for position, (kind, match) in enumerate(zip(table["kind"], table["match"])):
@@ -129,9 +141,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     cpdb_desc = proteins["cellphonedb_secreted_desc"].to_numpy()
     note(cpdb_secreted, lambda i: "CellPhoneDB v5 secreted" + (f": {cpdb_desc[i]}" if cpdb_desc[i] else ""))
     hpa18 = proteins["hpa_v18_class"]
-    hpa18_membrane = hpa18.str.contains("Predicted membrane proteins", regex=False).to_numpy()
-    hpa18_secreted = hpa18.str.contains("Predicted secreted proteins", regex=False).to_numpy()
-    hpa18_intracellular = hpa18.str.contains("Predicted intracellular proteins", regex=False).to_numpy()
+    hpa18_membrane = _contains(hpa18, "Predicted membrane proteins")
+    hpa18_secreted = _contains(hpa18, "Predicted secreted proteins")
+    hpa18_intracellular = _contains(hpa18, "Predicted intracellular proteins")
     cpdb_tm = (proteins["cellphonedb_transmembrane"] == "1").to_numpy()
     membrane = human & (hpa18_membrane | cpdb_tm)
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
@@ -155,6 +167,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     category = np.full(n, "", dtype=object)
     category_reason = np.full(n, "", dtype=object)
     for fld, match, cat, reason in categories[["field", "match", "category", "reason"]].itertuples(index=False):
+        if fld not in ("species", "text") or cat not in ("handling", "serum"):
+            raise ValueError(f"contaminant_categories.tsv: field must be species/text and category handling/serum, "
+                             f"not {fld!r}/{cat!r}")
         mask = np.zeros(n, dtype=bool)
         if fld == "species":
             mask = (proteins["species"] == match).to_numpy()
@@ -213,10 +228,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     priority = _read_curated("secretion_class_priority.tsv")
     priority = priority.assign(rank=priority["rank"].astype(int)).sort_values("rank")
     secretion = np.full(n, "", dtype=object)
+    decided_by = np.full(n, "", dtype=object)
     for cls, condition in zip(priority["secretion_class"], priority["condition"]):
         if cls not in SECRETION_CLASSES or condition not in conditions:
             raise ValueError(f"secretion_class_priority.tsv: unknown class {cls!r} or condition {condition!r}")
-        secretion[(secretion == "") & conditions[condition]] = cls
+        take = (secretion == "") & conditions[condition]
+        secretion[take] = cls
+        decided_by[take] = condition
+    for i in range(n):  # the deciding rule leads the evidence, so the class is traceable at a glance
+        evidence[i].insert(0, f"secretion_class {secretion[i]} by rule {decided_by[i]}")
 
     # --- functional classes -------------------------------------------------------------------------------------
     rules = _read_curated("functional_class_rules.tsv")
@@ -236,18 +256,20 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     score = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=np.int64)
     class_evidence: list[list[tuple[int, str]]] = [[] for _ in range(n)]
     for cls, src, term, weight, requires in rules[["class", "source", "term", "weight", "requires"]].itertuples(index=False):
-        k = FUNCTIONAL_CLASSES.index(cls)
+        k = _class_index(cls, "functional_class_rules.tsv")
+        if not set(requires.split(";")) <= set(SECRETION_CLASSES):
+            raise ValueError(f"functional_class_rules.tsv: requires {requires!r} names an unknown secretion class")
         if src in ("msigdb_c5", "reactome"):
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
             mask = genes.isin(sets[key]).to_numpy()
         elif src == "hpa_function":
-            mask = hpa_fun.str.contains(f", {term},", regex=False).to_numpy()
+            mask = _contains(hpa_fun, f", {term},")
         elif src == "hpa_location":
             mask = (proteins["hpa_v23_location"] == term).to_numpy()
         elif src == "cellphonedb_secreted_desc":
-            mask = cpdb_parts.str.contains(f" | {term.capitalize()} |", regex=False).to_numpy()
+            mask = _contains(cpdb_parts, f" | {term.capitalize()} |")
         else:
             raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
         mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
@@ -259,7 +281,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     member_of |= score >= 2
     explicit = _read_curated("functional_class_genes.tsv")
     for cls, gene, reason, reference in explicit[["class", "gene", "reason", "reference"]].itertuples(index=False):
-        k = FUNCTIONAL_CLASSES.index(cls)
+        k = _class_index(cls, "functional_class_genes.tsv")
         for i in rows_of_gene.get(gene.upper(), []):
             if not human[i]:
                 continue
@@ -293,6 +315,12 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _class_index(name: str, file: str) -> int:
+    if name not in FUNCTIONAL_CLASSES:
+        raise ValueError(f"{file}: {name!r} is not a functional class (one of {', '.join(FUNCTIONAL_CLASSES)})")
+    return FUNCTIONAL_CLASSES.index(name)
+
+
 def _set_key(source: str, term: str) -> str:
     if source == "reactome":
         return f"Reactome:{term}"
@@ -307,28 +335,26 @@ def _set_names() -> dict[str, str]:
     return _gmt_lines()
 
 
+def read_proteins(name: str = "proteins.tsv.gz") -> pd.DataFrame:
+    """The built source-fact table (all columns as strings, '' where absent)."""
+    with gzip.open(data_dir() / name, "rb") as handle:
+        return pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
+
+
 @lru_cache(maxsize=1)
 def load_kb() -> KnowledgeBase:
     """Load the knowledge base once per process: source facts plus the curated rules applied to every entry."""
     manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
-    with gzip.open(data_dir() / manifest["files"]["proteins"], "rb") as handle:
-        proteins = pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
-    table = classify(proteins)
-    by_accession: dict[str, int] = {}
-    by_entry_name: dict[str, int] = {}
-    by_gene: dict[str, int] = {}
-    synonym_rows: dict[str, set[int]] = {}
+    table = classify(read_proteins(manifest["files"]["proteins"]))
+    rows = list(range(len(table)))
     human = table["species"].to_numpy() == "HUMAN"
-    for i, (acc, name, gene, synonyms) in enumerate(
-        zip(table["accession"], table["entry_name"], table["gene"], table["synonyms"])
-    ):
-        if acc:
-            by_accession.setdefault(acc.upper(), i)
-        if name:
-            by_entry_name.setdefault(name.upper(), i)
-        if human[i] and gene:
-            by_gene.setdefault(gene.upper(), i)
-        if human[i] and synonyms:
+    human_rows = np.flatnonzero(human).tolist()
+    by_accession = _first_index(table["accession"].str.upper().tolist(), rows)
+    by_entry_name = _first_index(table["entry_name"].str.upper().tolist(), rows)
+    by_gene = _first_index(table["gene"].str.upper().to_numpy()[human_rows].tolist(), human_rows)
+    synonym_rows: dict[str, set[int]] = {}
+    for i, synonyms in zip(human_rows, table["synonyms"].to_numpy()[human_rows]):
+        if synonyms:
             for synonym in synonyms.split(";"):
                 synonym_rows.setdefault(synonym, set()).add(i)
     # a synonym is used only when it names one entry and is no entry's primary symbol
