@@ -1,6 +1,6 @@
 """Time every stage of ``secretome profile`` on synthetic inputs of real protein identities.
 
-Usage: python benchmarks/bench_profile.py [--cases 50x3000,200x3000,1000x3000] [--repeat 1] [--json OUT]
+Usage: python benchmarks/bench_profile.py [--cases 50x3000,200x3000,1000x3000] [--json OUT]
 
 For each case (samples x proteins) it writes a MaxQuant-style ``proteinGroups.txt`` of accessions drawn
 from the knowledge base (human proteins plus bovine serum and other contaminant entries), then times:
@@ -23,10 +23,17 @@ import numpy as np
 import pandas as pd
 
 
+REPEAT = 3
+
+
 def _timed(timings: dict[str, float], name: str, function: Callable[[], Any]) -> Any:
-    start = time.perf_counter()
-    result = function()
-    timings[name] = time.perf_counter() - start
+    """Run ``function`` REPEAT times and keep the fastest (the machine is shared; min is the stable figure)."""
+    best = float("inf")
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    timings[name] = best
     return result
 
 
@@ -87,14 +94,14 @@ def run_case(n_samples: int, n_proteins: int, directory: Path) -> dict[str, floa
     path = write_input(directory, n_samples, n_proteins)
     sheet = directory / f"samples_{n_samples}.tsv"
     adata = _timed(timings, "read", lambda: read(path, samples=sheet))
-    adata = _timed(timings, "annotate", lambda: annotate(adata))
+    adata = _timed(timings, "annotate", lambda: annotate(adata.copy()))
     thresholds = load_thresholds()
     _timed(timings, "qc:purity", lambda: purity_shares(adata, purity_categories(adata, thresholds), thresholds))
     log2 = log2_quantities(adata)
     _timed(timings, "qc:correlation", lambda: pairwise_correlation(log2, 20))
     _timed(timings, "qc:pca", lambda: pca(log2, 0.7, 5))
     _timed(timings, "qc:cv", lambda: group_cvs(linear_quantities(adata), adata.obs["lot"], 2))
-    adata = _timed(timings, "qc (whole stage)", lambda: qc(adata, group="lot", thresholds=thresholds))
+    adata = _timed(timings, "qc (whole stage)", lambda: qc(adata.copy(), group="lot", thresholds=thresholds))
     functional = _timed(timings, "functional", lambda: functional_profile(adata, "lot", 10))
     summary = _timed(timings, "summary", lambda: build_summary(adata, "lot", thresholds, functional))
     result = ProfileResult(adata, summary)
@@ -104,7 +111,7 @@ def run_case(n_samples: int, n_proteins: int, directory: Path) -> dict[str, floa
     _timed(timings, "write:profile.json", lambda: (directory / "p.json").write_text(json.dumps(summary)))
     _timed(timings, "write:h5ad", lambda: h5ad_safe(adata).write_h5ad(directory / "d.h5ad", compression="lzf"))
     _timed(timings, "write:report.html", lambda: write_report(summary, directory / "r.html"))
-    _timed(timings, "write_outputs (all, atomic)", lambda: write_outputs(result, out, "lot"))
+    _timed(timings, "write_outputs (all, atomic)", lambda: write_outputs(result, out, "lot"))  # rewrites `out`
     timings["report size MB"] = (out / "report.html").stat().st_size / 1e6
     stages = ["read", "annotate", "qc (whole stage)", "functional", "summary", "write_outputs (all, atomic)"]
     timings["total (read..write)"] = sum(timings[s] for s in stages)

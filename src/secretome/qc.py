@@ -516,7 +516,7 @@ def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
     if total <= 0 or k < 1:
         return empty
     size = small.shape[0]
-    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1])
+    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1], driver="evr")
     values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
     scores = vectors * np.sqrt(values) if n_samples <= data.shape[1] else data @ vectors
     # robust scale per component (1.4826 MAD), so that one outlier cannot inflate its own yardstick
