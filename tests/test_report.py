@@ -102,3 +102,22 @@ def test_report_renders_in_headless_chromium(report):
     assert requests == [], "the report must not touch the network"
     assert sorted(rendered) == sorted(wanted)
     assert bars >= 12  # one stacked bar per demo sample at least
+
+
+def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
+    import numpy as np
+    from test_qc import make_annotated
+
+    rng = np.random.default_rng(2)
+    n = 310
+    proteins = [{"secretion_class": c, "gene": f"G{i}"} for i, c in
+                enumerate(["secreted"] * 30 + ["intracellular"] * 10 + ["ev_cargo"] * 5 + ["contaminant_serum"] * 5)]
+    values = np.exp2(rng.normal(22, 2, (1, 50)) + rng.normal(0, 0.3, (n, 50)))
+    adata = make_annotated(values, proteins, obs={"lot": [f"L{i % 3}" for i in range(n)]})
+    summary = profile(adata, group="lot").summary
+    assert summary["qc"]["correlation"]["matrix"] == []
+    assert "max_heatmap_samples" in summary["qc"]["correlation"]["note"]
+    figures = all_figures(summary)
+    assert "correlation" not in figures and "pca" in figures
+    html = render_report(summary)
+    assert "heatmap omitted" in html
