@@ -82,6 +82,8 @@ def test_purity_shares_are_exact_and_partition_the_total():
     assert obs.loc["s1", "lysis_share"] == pytest.approx(0.04)
     assert obs.loc["s1", "lysis_nuclear_share"] == pytest.approx(0.01)
     assert obs.loc["s1", "ldh_share"] == pytest.approx(0.03)
+    lysis_parts = [f"lysis_{c}_share" for c in ("nuclear", "mitochondrial", "ribosomal", "cytosolic_enzyme", "other")]
+    assert np.allclose(obs[lysis_parts].sum(axis=1), obs["lysis_share"])
     assert obs.loc["s1", "ev_share"] == pytest.approx(0.04)
     assert obs.loc["s1", "secreted_share"] == pytest.approx(0.70)
     assert obs.loc["s1", "membrane_share"] == pytest.approx(0.05)

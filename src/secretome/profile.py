@@ -350,7 +350,8 @@ def samples_table(adata: AnnData, group: str | None) -> pd.DataFrame:
         table[f"{column}_flag"] = obs[f"{column}_flag"].to_numpy()
     extra = ["membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share", "serum_marker_share",
              "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share", "lysis_ribosomal_share",
-             "lysis_cytosolic_enzyme_share", "ldh_share", "correlation_median", "correlation_z", "correlation_flag",
+             "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share", "correlation_median", "correlation_z",
+             "correlation_flag",
              "pca_distance", "pca_z", "pca_flag", "qc_status", "qc_verdicts"]
     for column in extra:
         table[column] = obs[column].to_numpy()
@@ -376,8 +377,8 @@ def build_summary(
             row[f"{column}_flag"] = str(obs[f"{column}_flag"].iloc[i])
         for column in ("membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share",
                        "serum_marker_share", "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share",
-                       "lysis_ribosomal_share", "lysis_cytosolic_enzyme_share", "ldh_share", "correlation_median",
-                       "correlation_z", "pca_distance", "pca_z"):
+                       "lysis_ribosomal_share", "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share",
+                       "correlation_median", "correlation_z", "pca_distance", "pca_z"):
             row[column] = _num(obs[column].iloc[i])
         row["correlation_flag"] = str(obs["correlation_flag"].iloc[i])
         row["pca_flag"] = str(obs["pca_flag"].iloc[i])

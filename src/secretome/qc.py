@@ -347,7 +347,8 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
 
     ``serum_share = serum_species_share`` (bovine) ``+ serum_marker_share`` (other serum proteins, e.g.
     human serum markers) ``+ serum_mixed_share``; the ``lysis_<category>_share`` are parts of
-    ``lysis_share``; ``ldh_share`` is the named marker LDH (``settings.ldh_genes``) wherever it falls.
+    ``lysis_share`` with ``lysis_other_share`` (intracellular proteins of no marker category);
+    ``ldh_share`` is the named marker LDH (``settings.ldh_genes``) wherever it falls.
     """
     linear = linear_quantities(adata)
     usable = _usable(adata)
@@ -370,6 +371,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
         out["lysis_marker_share"] = share((category == "lysis") & lysis_marker)
         for name in LYSIS_CATEGORIES:
             out[f"lysis_{name}_share"] = share((category == "lysis") & (lysis_category == name))
+        out["lysis_other_share"] = share((category == "lysis") & ~np.isin(lysis_category, LYSIS_CATEGORIES))
         ldh = {g.upper() for g in thresholds.setting("ldh_genes")}
         genes = var["gene"].fillna("").astype(str).str.upper().to_numpy()
         out["ldh_share"] = share(np.isin(genes, list(ldh)))

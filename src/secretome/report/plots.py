@@ -65,11 +65,8 @@ def lysis_breakdown(summary: dict[str, Any]) -> go.Figure:
     parts = ["nuclear", "mitochondrial", "ribosomal", "cytosolic_enzyme"]
     for part in parts:
         fig.add_bar(x=samples, y=[row.get(f"lysis_{part}_share") for row in summary["samples"]], name=part)
-    other = [
-        max((row.get("lysis_share") or 0) - sum(row.get(f"lysis_{p}_share") or 0 for p in parts), 0)
-        for row in summary["samples"]
-    ]
-    fig.add_bar(x=samples, y=other, name="other intracellular", marker_color="#bbbbbb")
+    fig.add_bar(x=samples, y=[row.get("lysis_other_share") for row in summary["samples"]],
+                name="other intracellular", marker_color="#bbbbbb")
     fig.add_scatter(x=samples, y=[row.get("ldh_share") for row in summary["samples"]], mode="markers",
                     name="LDH (named marker)", marker=dict(symbol="diamond", size=9, color="black"))
     fig.update_layout(barmode="stack", title="Lysis share by marker category",
