@@ -120,7 +120,7 @@ def test_verdicts_state_the_rule_and_flags_follow_thresholds():
     relaxed = load_thresholds(overrides=["serum_share.fail=0.5", "serum_share.warn=0.45"])
     adata = qc(five_protein_dataset(), thresholds=relaxed)
     assert adata.obs.loc["s2", "serum_share_flag"] == "pass"
-    assert any("(--set serum_share.warn: serum_share.warn)" in v for v in adata.uns["qc"]["verdicts"]["s2"])
+    assert "(--set serum_share.warn: serum_share.warn)" in adata.uns["qc"]["verdicts"].loc["s2", "serum_share"]
 
 
 def test_judge_directions():
@@ -252,7 +252,7 @@ def test_group_cv_and_few_samples_are_reported_not_hidden():
     adata = qc(make_annotated(x, proteins, obs={"lot": ["A", "A", "B", "B"]}), group="lot")
     cv = adata.uns["qc"]["group_cv"].set_index("group")
     assert 0.03 < cv.loc["A", "median_cv"] < 0.2 and (cv["flag"] == "pass").all()
-    assert "settings.outlier_min_samples" in adata.uns["qc"]["verdicts"]["s1"][-1]
+    assert "settings.outlier_min_samples" in adata.uns["qc"]["verdicts"].loc["s1", "pca_outlier"]
     with pytest.raises(SecretomeInputError, match="no sample-sheet column 'batch'"):
         qc(adata, group="batch")
 

@@ -364,6 +364,7 @@ def build_summary(
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able values (no numpy, NaN -> None)."""
     qc_uns = adata.uns["qc"]
+    drivers = qc_uns["drivers"]
     source = dict(adata.uns.get("source", {}))
     kb = adata.uns.get("kb", {})
     obs = adata.obs
@@ -383,7 +384,7 @@ def build_summary(
         row["correlation_flag"] = str(obs["correlation_flag"].iloc[i])
         row["pca_flag"] = str(obs["pca_flag"].iloc[i])
         row["qc_status"] = str(obs["qc_status"].iloc[i])
-        row["verdicts"] = list(qc_uns["verdicts"][sample])
+        row["verdicts"] = [str(v) for v in qc_uns["verdicts"].loc[sample]]
         samples.append(row)
     corr = np.asarray(qc_uns["correlation"])
     max_heatmap = int(thresholds.setting("max_heatmap_samples"))
@@ -414,7 +415,10 @@ def build_summary(
             "categories": list(PURITY_CATEGORIES),
             "flagged": list(FLAGGED_INDICES),
             "n_proteins": {c: int((adata.var["purity_category"] == c).sum()) for c in PURITY_CATEGORIES},
-            "drivers": _jsonable(qc_uns["drivers"]),
+            "drivers": {
+                category: _records(drivers[drivers["category"] == category].drop(columns="category"))
+                for category in PURITY_CATEGORIES
+            },
             "mean_shares": {
                 column: _num(obs[column].astype(float).mean()) if adata.n_obs else None
                 for column in obs.columns

@@ -378,38 +378,34 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
     return pd.DataFrame(out, index=adata.obs_names)
 
 
-def purity_drivers(
-    adata: AnnData, categories: pd.DataFrame, top_n: int
-) -> dict[str, list[dict[str, Any]]]:
-    """The proteins that drive each purity category: top ``top_n`` by mean share of sample totals."""
+def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The proteins that drive each purity category: top ``top_n`` by mean share of sample totals.
+
+    One row per driver: ``category, protein, gene, species, mean_share, n_detected, rule``.
+    """
     linear = linear_quantities(adata)
     usable = _usable(adata)
     total = linear[:, usable].sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = linear / np.where(total > 0, total, np.nan)
     mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
-    detected = (linear > 0).sum(axis=0)
-    genes = adata.var["gene"].fillna("").astype(str).to_numpy()
-    species = adata.var["species"].fillna("").astype(str).to_numpy()
     category = categories["purity_category"].to_numpy()
-    rule = categories["purity_rule"].to_numpy()
-    drivers: dict[str, list[dict[str, Any]]] = {}
+    picked = []
     for name in PURITY_CATEGORIES:
-        index = np.flatnonzero(category == name)
-        order = index[np.argsort(-mean_share[index], kind="stable")][:top_n]
-        drivers[name] = [
-            {
-                "protein": str(adata.var_names[i]),
-                "gene": genes[i],
-                "species": species[i],
-                "mean_share": float(mean_share[i]),
-                "n_detected": int(detected[i]),
-                "rule": str(rule[i]),
-            }
-            for i in order
-            if mean_share[i] > 0
-        ]
-    return drivers
+        index = np.flatnonzero((category == name) & (mean_share > 0))
+        picked.append(index[np.argsort(-mean_share[index], kind="stable")][:top_n])
+    rows = np.concatenate(picked).astype(int)
+    return pd.DataFrame(
+        {
+            "category": category[rows].astype(str),
+            "protein": adata.var_names[rows].astype(str),
+            "gene": adata.var["gene"].fillna("").astype(str).to_numpy()[rows],
+            "species": adata.var["species"].fillna("").astype(str).to_numpy()[rows],
+            "mean_share": mean_share[rows],
+            "n_detected": (linear[:, rows] > 0).sum(axis=0).astype(int),
+            "rule": categories["purity_rule"].to_numpy()[rows].astype(str),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------- QC statistics
@@ -565,7 +561,8 @@ def qc(
     ``correlation_z``, ``pca_distance``, ``pca_z``, a ``<metric>_flag`` per flagged metric,
     ``qc_status`` (worst flag) and ``qc_verdicts`` (the non-pass verdicts, ``; ``-joined).
     Adds to ``.var``: ``purity_category``, ``purity_rule``, ``serum_mixed``, ``n_detected``.
-    Stores correlation, PCA, intensity quantiles, group CVs, drivers and every verdict in ``.uns['qc']``.
+    Stores correlation, PCA, intensity quantiles, group CVs, purity drivers and every verdict (a samples x
+    metrics frame of verdict texts) in ``.uns['qc']``.
     """
     thresholds = thresholds or load_thresholds()
     if group is not None and group not in adata.obs:
@@ -597,21 +594,18 @@ def qc(
     obs["correlation_z"] = corr_z
     obs["pca_distance"] = pcs.distance
     obs["pca_z"] = pca_z
-    verdicts: dict[str, list[str]] = {name: [] for name in adata.obs_names}
+    verdicts: dict[str, list[str]] = {}
     flags: dict[str, list[str]] = {}
     median_n = float(np.median(ident["n_proteins"])) if adata.n_obs else np.nan
     checks = [("n_proteins", "n_proteins", median_n), ("missing_share", "missing_share", None)]
     checks += [(name, name, None) for name in FLAGGED_INDICES]
     for column, metric, reference in checks:
-        column_flags = []
-        for sample, value in zip(adata.obs_names, obs[column].to_numpy(dtype=float)):
-            flag, text = judge(value, metric, thresholds, reference)
-            column_flags.append(flag)
-            verdicts[sample].append(text)
-        flags[f"{column}_flag"] = column_flags
+        judged = [judge(value, metric, thresholds, reference) for value in obs[column].to_numpy(dtype=float)]
+        flags[f"{column}_flag"] = [flag for flag, _ in judged]
+        verdicts[metric] = [text for _, text in judged]
     for column, metric, z in (("correlation", "correlation_outlier", corr_z), ("pca", "pca_outlier", pca_z)):
-        column_flags = []
-        for sample, value in zip(adata.obs_names, z):
+        column_flags, texts = [], []
+        for value in z:
             if not enough:
                 flag, text = "pass", (
                     f"pass: {metric} not assessed, {adata.n_obs} samples < "
@@ -622,13 +616,15 @@ def qc(
             else:
                 flag, text = judge(float(value), metric, thresholds)
             column_flags.append(flag)
-            verdicts[sample].append(text)
+            texts.append(text)
         flags[f"{column}_flag"] = column_flags
+        verdicts[metric] = texts
     for name, values in flags.items():
         obs[name] = values
     flag_frame = obs[list(flags)]
     obs["qc_status"] = [worst(row) for row in flag_frame.itertuples(index=False)]
-    obs["qc_verdicts"] = ["; ".join(v for v in verdicts[s] if not v.startswith("pass")) for s in adata.obs_names]
+    verdict_frame = pd.DataFrame(verdicts, index=adata.obs_names)
+    obs["qc_verdicts"] = ["; ".join(v for v in row if not v.startswith("pass")) for row in verdict_frame.itertuples(index=False)]
     for column in obs:
         adata.obs[column] = obs[column].to_numpy()
 
@@ -653,7 +649,7 @@ def qc(
         "intensity_quantiles": intensity_quantiles(log2, adata.obs_names),
         "group_cv": cvs,
         "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
-        "verdicts": {sample: list(texts) for sample, texts in verdicts.items()},
+        "verdicts": verdict_frame,
     }
     record_step(
         adata,
