@@ -6,6 +6,7 @@ These need ``secretome.read`` and ``secretome.annotate``; they skip with a reaso
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -151,3 +152,26 @@ def test_wallis_summary_means_profile(examples):
     _check_partition(adata.obs)
     ev = adata.obs["ev_share"]
     assert ev["Vector_F8"] > ev["Vector_CM"] and ev["OIS_F8"] > ev["OIS_CM"]
+
+
+def test_config_file_and_set_override_the_defaults_and_are_cited(tmp_path):
+    from typer.testing import CliRunner
+
+    from secretome.cli import app
+
+    config = tmp_path / "lab.toml"
+    config.write_text("[lysis_share]\nwarn = 0.35\nfail = 0.5\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["profile", "--demo", "--config", str(config), "--set", "serum_share.warn=0.15",
+                                      "--set", "serum_share.fail=0.3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    samples = pd.read_csv(out / "samples.tsv", sep="\t").set_index("sample")
+    assert samples.loc["CM_B6", "lysis_share_flag"] == "pass"
+    assert (samples["serum_share_flag"] == "pass").all()
+    summary = json.loads((out / "profile.json").read_text())
+    assert summary["parameters"]["thresholds"]["overridden"] == {
+        "lysis_share.warn": "lab.toml", "lysis_share.fail": "lab.toml",
+        "serum_share.warn": "--set serum_share.warn", "serum_share.fail": "--set serum_share.fail",
+    }
+    b6 = next(row for row in summary["samples"] if row["sample"] == "CM_B6")
+    assert any(re.fullmatch(r"pass: lysis_share 0\.\d+ <= 0\.35 \(lab\.toml: lysis_share\.warn\)", v) for v in b6["verdicts"])
