@@ -175,3 +175,14 @@ def test_config_file_and_set_override_the_defaults_and_are_cited(tmp_path):
     }
     b6 = next(row for row in summary["samples"] if row["sample"] == "CM_B6")
     assert any(re.fullmatch(r"pass: lysis_share 0\.\d+ <= 0\.35 \(lab\.toml: lysis_share\.warn\)", v) for v in b6["verdicts"])
+
+
+def test_cell_lysate_negative_control_fails_as_a_secretome(examples):
+    """PEAKS output of MSC cell lysates (Kotova 2021): not a secretome, so every sample must fail on lysis
+    and on the secreted share, each verdict citing its rule."""
+    adata, summary = _profiled(examples / "msc_cell_proteome_kotova2021_PXD027719" / "peaks_xpro_data.xlsx")
+    _check_partition(adata.obs)
+    assert (adata.obs["lysis_share_flag"] == "fail").all()
+    assert (adata.obs["secreted_share_flag"] == "fail").all()
+    assert summary["overall_status"] == "fail"
+    assert all("(qc_thresholds.toml: lysis_share.fail)" in v for v in adata.obs["qc_verdicts"])
