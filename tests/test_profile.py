@@ -170,6 +170,18 @@ def test_write_outputs_takes_extra_sections_and_files(tmp_path):
     assert '<section id="differential">' in html and "moderated t table" in html
 
 
+def test_a_written_dataset_profiles_again_to_the_same_numbers(tmp_path, simulated):
+    first = profile(anndata_from_simulation(simulated), group="lot")
+    h5ad_safe(first.adata).write_h5ad(tmp_path / "d.h5ad")
+    again = anndata.read_h5ad(tmp_path / "d.h5ad")  # text columns come back as categoricals
+    assert isinstance(again.var["secretion_class"].dtype, pd.CategoricalDtype)
+    second = profile(again, group="lot")
+    for column in ("serum_share", "lysis_share", "secreted_share", "qc_status"):
+        assert list(second.adata.obs[column]) == list(first.adata.obs[column])
+    assert second.summary["key_factors"] == first.summary["key_factors"]
+    assert [p["step"] for p in second.summary["provenance"]] == ["qc", "profile", "qc", "profile"]
+
+
 def test_h5ad_safe_keeps_provenance_records(tmp_path):
     adata, _ = profile(five_protein_dataset())
     h5ad_safe(adata).write_h5ad(tmp_path / "x.h5ad")

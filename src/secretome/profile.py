@@ -43,6 +43,7 @@ from secretome.qc import (
     load_thresholds,
     log2_quantities,
     qc,
+    text,
 )
 
 
@@ -126,6 +127,9 @@ def profile(
 
 
 def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps) -> ProfileResult:
+    steps_so_far = adata.uns.get("provenance")
+    if isinstance(steps_so_far, dict):  # read back from h5ad, where the list was stored keyed '000', '001', ...
+        adata.uns["provenance"] = [steps_so_far[key] for key in sorted(steps_so_far)]
     if "secretion_class" not in adata.var:
         with steps.step("annotating proteins"):
             adata = annotate(adata)
@@ -142,7 +146,7 @@ def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _
 def _groups(adata: AnnData, group: str | None) -> pd.Series:
     if group is None:
         return pd.Series("all", index=adata.obs_names)
-    return adata.obs[group].astype("string").fillna("(missing)").astype(str)
+    return pd.Series(text(adata.obs[group], "(missing)"), index=adata.obs_names)
 
 
 def _levels(groups: pd.Series) -> list[str]:
@@ -189,7 +193,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     mean_pool_share = np.nan_to_num(np.nanmean(pool_share, axis=0)) if adata.n_obs else np.zeros(adata.n_vars)
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
-    genes = adata.var["gene"].fillna("").astype(str).to_numpy()
+    genes = text(adata.var["gene"])
     for k, name in enumerate(FUNCTIONAL_CLASSES):
         index = np.flatnonzero(members[:, k] & detected.any(axis=0))
         order = index[np.argsort(-mean_pool_share[index], kind="stable")][:top_n]
@@ -224,7 +228,7 @@ def key_factors(adata: AnnData, group: str | None) -> list[dict[str, Any]]:
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
     percentile[ranked] = 100.0 * (1.0 - np.arange(adata.n_vars) / n_ranked)
-    genes = adata.var["gene"].fillna("").astype(str).str.upper().to_numpy()
+    genes = np.char.upper(text(adata.var["gene"]))
     groups = _groups(adata, group)
     levels = _levels(groups)
     out = []

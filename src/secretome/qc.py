@@ -284,12 +284,12 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     var = adata.var
     n = adata.n_vars
     serum_species = {s.upper() for s in thresholds.setting("serum_species")}
-    species = var["species"].fillna("").astype(str).str.upper().to_numpy()
+    species = np.char.upper(text(var["species"]))
     species_sets = [set(filter(None, s.replace(",", ";").split(";"))) for s in species]
     serum_species_hit = np.array([bool(s & serum_species) for s in species_sets], dtype=bool)
     mixed = _bool(var["mixed_species"])
     serum_marker = _bool(var["serum_marker"])
-    secretion = var["secretion_class"].fillna("unknown").astype(str).to_numpy()
+    secretion = text(var["secretion_class"], "unknown")
     counts_mixed = bool(thresholds.setting("mixed_species_counts_as_serum"))
 
     category = np.full(n, "unknown", dtype=object)
@@ -326,7 +326,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
     # handling; every other serum-species protein is culture serum
     take(species_rule, "serum", serum_evidence)
-    lysis_category = var["lysis_category"].fillna("").astype(str).to_numpy()
+    lysis_category = text(var["lysis_category"])
     lysis_why = np.array([f"lysis_marker ({c})" if c else "lysis_marker" for c in lysis_category], dtype=object)
     take(_bool(var["lysis_marker"]), "lysis", lysis_why)
     take(secretion == "intracellular", "lysis", "secretion_class=intracellular")
@@ -361,19 +361,21 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
         out = {f"{name}_share": share(category == name) for name in PURITY_CATEGORIES}
         var = adata.var
         serum_species = {s.upper() for s in thresholds.setting("serum_species")}
-        species = var["species"].fillna("").astype(str).str.upper()
-        species_hit = species.map(lambda s: bool(set(s.replace(",", ";").split(";")) & serum_species)).to_numpy()
+        species_hit = np.array(
+            [bool(set(s.replace(",", ";").split(";")) & serum_species) for s in np.char.upper(text(var["species"]))],
+            dtype=bool,
+        )
         out["serum_species_share"] = share((category == "serum") & species_hit & ~categories["serum_mixed"].to_numpy())
         out["serum_mixed_share"] = share(categories["serum_mixed"].to_numpy())
         out["serum_marker_share"] = share((category == "serum") & ~species_hit & ~categories["serum_mixed"].to_numpy())
         lysis_marker = _bool(var["lysis_marker"])
-        lysis_category = var["lysis_category"].fillna("").astype(str).to_numpy()
+        lysis_category = text(var["lysis_category"])
         out["lysis_marker_share"] = share((category == "lysis") & lysis_marker)
         for name in LYSIS_CATEGORIES:
             out[f"lysis_{name}_share"] = share((category == "lysis") & (lysis_category == name))
         out["lysis_other_share"] = share((category == "lysis") & ~np.isin(lysis_category, LYSIS_CATEGORIES))
         ldh = {g.upper() for g in thresholds.setting("ldh_genes")}
-        genes = var["gene"].fillna("").astype(str).str.upper().to_numpy()
+        genes = np.char.upper(text(var["gene"]))
         out["ldh_share"] = share(np.isin(genes, list(ldh)))
     return pd.DataFrame(out, index=adata.obs_names)
 
@@ -399,8 +401,8 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
         {
             "category": category[rows].astype(str),
             "protein": adata.var_names[rows].astype(str),
-            "gene": adata.var["gene"].fillna("").astype(str).to_numpy()[rows],
-            "species": adata.var["species"].fillna("").astype(str).to_numpy()[rows],
+            "gene": text(adata.var["gene"])[rows],
+            "species": text(adata.var["species"])[rows],
             "mean_share": mean_share[rows],
             "n_detected": (linear[:, rows] > 0).sum(axis=0).astype(int),
             "rule": categories["purity_rule"].to_numpy()[rows].astype(str),
@@ -668,6 +670,12 @@ def _require_annotation(adata: AnnData) -> None:
             column=missing[0],
             expected="an annotated dataset: run secretome.annotate(adata) first",
         )
+
+
+def text(series: pd.Series, missing: str = "") -> np.ndarray:
+    """A text column as a numpy str array, missing -> ``missing`` (works for categoricals read from h5ad)."""
+    values = series.astype(object).to_numpy()
+    return np.array([missing if pd.isna(v) else str(v) for v in values], dtype=str)
 
 
 def _bool(series: pd.Series) -> np.ndarray:
