@@ -5,8 +5,8 @@ What it computes, per sample:
 * identifications (``n_proteins``) and missingness (``missing_share``);
 * intensity distributions (log2 quantiles), sample-sample Pearson correlation on log2 values with
   pairwise-complete observations, and a PCA (per-sample median centring; proteins quantified in at
-  least ``settings.pca_min_detection`` of samples; remaining gaps set to the protein mean; the first components from an eigendecomposition of the
-  smaller cross-product matrix);
+  least ``settings.pca_min_detection`` of samples; remaining gaps set to the protein mean; the first
+  components from an eigendecomposition of the smaller cross-product matrix);
 * robust outliers: modified z-scores (median/MAD, Iglewicz & Hoaglin 1993) of each sample's median
   correlation to the others and of its standardised PCA score distance;
 * purity indices as shares of the sample's total *linear* quantity (``2**X`` when
