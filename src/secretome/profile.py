@@ -43,7 +43,7 @@ from secretome.qc import (
     load_thresholds,
     log2_quantities,
     qc,
-    text,
+    as_text,
 )
 
 
@@ -146,7 +146,7 @@ def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _
 def _groups(adata: AnnData, group: str | None) -> pd.Series:
     if group is None:
         return pd.Series("all", index=adata.obs_names)
-    return pd.Series(text(adata.obs[group], "(missing)"), index=adata.obs_names)
+    return pd.Series(as_text(adata.obs[group], "(missing)"), index=adata.obs_names)
 
 
 def _levels(groups: pd.Series) -> list[str]:
@@ -182,18 +182,20 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     per_group = {}
     for level in _levels(groups):
         rows = (groups == level).to_numpy()
-        per_group[level] = {
-            "n_samples": int(rows.sum()),
-            "mean_share": {c: _num(np.nanmean(share[rows, k])) if rows.any() else None for k, c in enumerate(FUNCTIONAL_CLASSES)},
-            "n_factors_detected": {c: int((detected[rows][:, members[:, k]].any(axis=0)).sum()) for k, c in enumerate(FUNCTIONAL_CLASSES)},
-            "median_n_factors": {c: _num(np.median(count[rows, k])) for k, c in enumerate(FUNCTIONAL_CLASSES)},
-        }
+        classes = list(enumerate(FUNCTIONAL_CLASSES))
+        with np.errstate(invalid="ignore"):
+            per_group[level] = {
+                "n_samples": int(rows.sum()),
+                "mean_share": {c: _num(_nanmean(share[rows, k])) for k, c in classes},
+                "n_factors_detected": {c: int(detected[rows][:, members[:, k]].any(axis=0).sum()) for k, c in classes},
+                "median_n_factors": {c: _num(np.median(count[rows, k])) for k, c in classes},
+            }
     with np.errstate(invalid="ignore", divide="ignore"):
         pool_share = pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
     mean_pool_share = np.nan_to_num(np.nanmean(pool_share, axis=0)) if adata.n_obs else np.zeros(adata.n_vars)
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
-    genes = text(adata.var["gene"])
+    genes = as_text(adata.var["gene"])
     for k, name in enumerate(FUNCTIONAL_CLASSES):
         index = np.flatnonzero(members[:, k] & detected.any(axis=0))
         order = index[np.argsort(-mean_pool_share[index], kind="stable")][:top_n]
@@ -228,7 +230,7 @@ def key_factors(adata: AnnData, group: str | None) -> list[dict[str, Any]]:
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
     percentile[ranked] = 100.0 * (1.0 - np.arange(adata.n_vars) / n_ranked)
-    genes = np.char.upper(text(adata.var["gene"]))
+    genes = np.char.upper(as_text(adata.var["gene"]))
     groups = _groups(adata, group)
     levels = _levels(groups)
     out = []
@@ -619,6 +621,11 @@ def _num(value: Any) -> float | int | None:
         return int(value)
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def _nanmedian(values: np.ndarray) -> float:

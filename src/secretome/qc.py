@@ -284,12 +284,12 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     var = adata.var
     n = adata.n_vars
     serum_species = {s.upper() for s in thresholds.setting("serum_species")}
-    species = np.char.upper(text(var["species"]))
+    species = np.char.upper(as_text(var["species"]))
     species_sets = [set(filter(None, s.replace(",", ";").split(";"))) for s in species]
     serum_species_hit = np.array([bool(s & serum_species) for s in species_sets], dtype=bool)
     mixed = _bool(var["mixed_species"])
     serum_marker = _bool(var["serum_marker"])
-    secretion = text(var["secretion_class"], "unknown")
+    secretion = as_text(var["secretion_class"], "unknown")
     counts_mixed = bool(thresholds.setting("mixed_species_counts_as_serum"))
 
     category = np.full(n, "unknown", dtype=object)
@@ -326,7 +326,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
     # handling; every other serum-species protein is culture serum
     take(species_rule, "serum", serum_evidence)
-    lysis_category = text(var["lysis_category"])
+    lysis_category = as_text(var["lysis_category"])
     lysis_why = np.array([f"lysis_marker ({c})" if c else "lysis_marker" for c in lysis_category], dtype=object)
     take(_bool(var["lysis_marker"]), "lysis", lysis_why)
     take(secretion == "intracellular", "lysis", "secretion_class=intracellular")
@@ -362,20 +362,20 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
         var = adata.var
         serum_species = {s.upper() for s in thresholds.setting("serum_species")}
         species_hit = np.array(
-            [bool(set(s.replace(",", ";").split(";")) & serum_species) for s in np.char.upper(text(var["species"]))],
+            [bool(set(s.replace(",", ";").split(";")) & serum_species) for s in np.char.upper(as_text(var["species"]))],
             dtype=bool,
         )
         out["serum_species_share"] = share((category == "serum") & species_hit & ~categories["serum_mixed"].to_numpy())
         out["serum_mixed_share"] = share(categories["serum_mixed"].to_numpy())
         out["serum_marker_share"] = share((category == "serum") & ~species_hit & ~categories["serum_mixed"].to_numpy())
         lysis_marker = _bool(var["lysis_marker"])
-        lysis_category = text(var["lysis_category"])
+        lysis_category = as_text(var["lysis_category"])
         out["lysis_marker_share"] = share((category == "lysis") & lysis_marker)
         for name in LYSIS_CATEGORIES:
             out[f"lysis_{name}_share"] = share((category == "lysis") & (lysis_category == name))
         out["lysis_other_share"] = share((category == "lysis") & ~np.isin(lysis_category, LYSIS_CATEGORIES))
         ldh = {g.upper() for g in thresholds.setting("ldh_genes")}
-        genes = np.char.upper(text(var["gene"]))
+        genes = np.char.upper(as_text(var["gene"]))
         out["ldh_share"] = share(np.isin(genes, list(ldh)))
     return pd.DataFrame(out, index=adata.obs_names)
 
@@ -401,8 +401,8 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
         {
             "category": category[rows].astype(str),
             "protein": adata.var_names[rows].astype(str),
-            "gene": text(adata.var["gene"])[rows],
-            "species": text(adata.var["species"])[rows],
+            "gene": as_text(adata.var["gene"])[rows],
+            "species": as_text(adata.var["species"])[rows],
             "mean_share": mean_share[rows],
             "n_detected": (linear[:, rows] > 0).sum(axis=0).astype(int),
             "rule": categories["purity_rule"].to_numpy()[rows].astype(str),
@@ -609,16 +609,16 @@ def qc(
         column_flags, texts = [], []
         for value in z:
             if not enough:
-                flag, text = "pass", (
+                flag, verdict = "pass", (
                     f"pass: {metric} not assessed, {adata.n_obs} samples < "
                     f"{int(thresholds.setting('outlier_min_samples'))} ({THRESHOLDS_FILE}: settings.outlier_min_samples)"
                 )
             elif not np.isfinite(value):
-                flag, text = "warn", f"warn: {metric} not computable for this sample (too few shared proteins)"
+                flag, verdict = "warn", f"warn: {metric} not computable for this sample (too few shared proteins)"
             else:
-                flag, text = judge(float(value), metric, thresholds)
+                flag, verdict = judge(float(value), metric, thresholds)
             column_flags.append(flag)
-            texts.append(text)
+            texts.append(verdict)
         flags[f"{column}_flag"] = column_flags
         verdicts[metric] = texts
     for name, values in flags.items():
@@ -626,7 +626,9 @@ def qc(
     flag_frame = obs[list(flags)]
     obs["qc_status"] = [worst(row) for row in flag_frame.itertuples(index=False)]
     verdict_frame = pd.DataFrame(verdicts, index=adata.obs_names)
-    obs["qc_verdicts"] = ["; ".join(v for v in row if not v.startswith("pass")) for row in verdict_frame.itertuples(index=False)]
+    obs["qc_verdicts"] = [
+        "; ".join(v for v in row if not v.startswith("pass")) for row in verdict_frame.itertuples(index=False)
+    ]
     for column in obs:
         adata.obs[column] = obs[column].to_numpy()
 
@@ -634,10 +636,10 @@ def qc(
     cvs = group_cvs(linear_quantities(adata)[:, _usable(adata)], groups, int(thresholds.setting("cv_min_detected")))
     cv_flags, cv_verdicts = [], []
     for value, level in zip(cvs["median_cv"], cvs["group"]):
-        flag, text = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (
+        flag, verdict = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (
             "warn", "warn: group_cv not computable (fewer than 2 quantified replicates per protein)")
         cv_flags.append(flag)
-        cv_verdicts.append(f"{level}: {text}")
+        cv_verdicts.append(f"{level}: {verdict}")
     cvs["flag"] = cv_flags
     cvs["verdict"] = cv_verdicts
 
@@ -672,7 +674,7 @@ def _require_annotation(adata: AnnData) -> None:
         )
 
 
-def text(series: pd.Series, missing: str = "") -> np.ndarray:
+def as_text(series: pd.Series, missing: str = "") -> np.ndarray:
     """A text column as a numpy str array, missing -> ``missing`` (works for categoricals read from h5ad)."""
     values = series.astype(object).to_numpy()
     return np.array([missing if pd.isna(v) else str(v) for v in values], dtype=str)
