@@ -404,6 +404,10 @@ def _attribution(manifest: dict) -> str:
         "terms apply to MSigDB files. Reactome and UniProt data are CC BY 4.0.",
         "- The SignalP 6.0 data set (CC BY-NC-ND 2.0) is **not** used: the build never opens it and nothing "
         "shipped derives from it.",
+        "- Sources whose redistribution terms are not stated (the MaxQuant contaminant list, the Frankenfield 2022 "
+        "and csdaw contaminant libraries, ExoCarta, the CellPhoneDB data files): only identifiers, names, species, "
+        "flags, categories and counts are shipped, never sequences. Check their terms before commercial "
+        "redistribution.",
         "",
         "## Sources",
         "",

@@ -38,6 +38,45 @@ def _root(
 
 
 @app.command()
+def compare(
+    input: str = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet (one row per sample)."),
+    design: str = typer.Option(..., "--design", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
+    contrast: str = typer.Option(..., "--contrast", help='Two levels of the design\'s first factor, "A-B".'),
+    normalize: str = typer.Option("median", "--normalize", help="none, median, quantile or vsn."),
+    impute: str = typer.Option("none", "--impute", help="none, perseus, minprob or knn."),
+    min_valid: int = typer.Option(2, "--min-valid", help="Valid values needed in one contrast group (0 = no filter)."),
+    trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
+    robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
+    out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
+) -> None:
+    """Moderated (limma) test of one contrast: result TSV, volcano plot and an HTML section."""
+    from secretome.stats.compare import compare_job
+
+    summary = compare_job(
+        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
+    )
+    typer.echo(f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05; wrote {summary['out']}")
+
+
+@app.command()
+def comparability(
+    input: str = typer.Argument(..., help="Search-engine result file."),
+    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet with a lot column."),
+    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
+    reference: list[str] = typer.Option(..., "--reference", help="A reference lot (repeat for several)."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
+    out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
+) -> None:
+    """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
+    from secretome.stats.comparability import comparability_job
+
+    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin)
+    verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
+    typer.echo(f"{verdicts}; wrote {summary['out']}")
+
+
+@app.command()
 def read(
     input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),

@@ -14,7 +14,7 @@ from secretome import __version__
 
 def record_step(adata: AnnData, step: str, function: str, params: dict[str, Any] | None = None) -> None:
     """Append one step (name, function, parameters, package version, UTC time) to the dataset's provenance."""
-    steps = list(adata.uns.get("provenance", []))
+    steps = provenance_steps(adata)
     steps.append(
         {
             "step": step,
@@ -25,6 +25,14 @@ def record_step(adata: AnnData, step: str, function: str, params: dict[str, Any]
         }
     )
     adata.uns["provenance"] = steps
+
+
+def provenance_steps(adata: AnnData) -> list[dict[str, Any]]:
+    """The recorded steps in order, whether held as a list or as read back from h5ad (dict keyed '000', '001', ...)."""
+    stored = adata.uns.get("provenance", [])
+    if isinstance(stored, dict):
+        return [stored[key] for key in sorted(stored)]
+    return list(stored)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -1,0 +1,1 @@
+from secretome.stats.limma import moderated_test  # noqa: F401

@@ -1,0 +1,201 @@
+"""The composed comparison: preprocessing + limma's moderated test for one contrast, and its CLI job.
+
+``compare`` validates the design and contrast against the sample sheet before any work, so a
+misspelled column or level is an input error with a clear message, never a table of NaN.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+from secretome.errors import SecretomeInputError
+from secretome.provenance import record_step
+from secretome.stats import preprocess as pp
+from secretome.stats.design import Design, design_matrix
+from secretome.stats.limma import moderated_test
+from secretome.stats.preprocess import IMPUTE_METHODS, NORMALIZE_METHODS, ImputeMethod, NormalizeMethod
+
+RESULT_COLUMNS = ["protein", "gene", "log2fc", "ave_expr", "t", "p_value", "adj_p_value", "b"]
+
+def parse_contrast(adata: AnnData, design: str, contrast: str) -> tuple[Design, str, str, str]:
+    """Build the design (which checks columns, levels and residual df) and read ``A-B`` over its first factor.
+
+    Returns ``(design, factor, level_a, level_b)``. Levels may contain ``-``: the split that names two
+    existing levels is used.
+    """
+    model = design_matrix(adata.obs, design)
+    factor = model.first_factor
+    if factor is None:
+        raise SecretomeInputError(
+            f"design {design!r} has no factor to contrast", expected='a design whose first term is a factor, e.g. "~ condition"'
+        )
+    levels = model.factors[factor]
+    text = contrast.replace(" ", "")
+    for cut in [match.start() for match in re.finditer("-", text)]:
+        level_a, level_b = text[:cut], text[cut + 1 :]
+        if level_a in levels and level_b in levels and level_a != level_b:
+            return model, factor, level_a, level_b
+    raise SecretomeInputError(
+        f"contrast {contrast!r} does not name two levels of {factor!r} as A-B",
+        column=factor,
+        expected=f"A-B with A, B among {', '.join(levels)}",
+    )
+
+
+def compare(
+    adata: AnnData,
+    design: str,
+    contrast: str,
+    normalize: NormalizeMethod = "median",
+    impute: ImputeMethod = "none",
+    min_valid: int | float = 2,
+    trend: bool = False,
+    robust: bool = False,
+    seed: int | None = 0,
+) -> tuple[AnnData, pd.DataFrame]:
+    """Preprocess and fit one contrast with limma's moderated t; returns ``(adata, table)``.
+
+    Steps: keep proteins with ``min_valid`` valid values in at least one of the contrast's two groups
+    (``0`` = no filter), log2 (never twice), ``normalize``, ``impute`` (methods of
+    :mod:`secretome.stats.preprocess`), then
+    :func:`secretome.stats.limma.moderated_test` on the last layer. With ``none``/``0`` everywhere the
+    fit sees exactly the log2 input. ``table`` has ``protein, gene, log2fc, ave_expr, t, p_value,
+    adj_p_value, b`` in topTable order; ``adata`` is the filtered copy with the preprocessing layers.
+    """
+    if normalize not in NORMALIZE_METHODS:
+        raise SecretomeInputError(f"unknown normalization {normalize!r}", expected=", ".join(NORMALIZE_METHODS))
+    if impute not in IMPUTE_METHODS:
+        raise SecretomeInputError(f"unknown imputation {impute!r}", expected=", ".join(IMPUTE_METHODS))
+    _, factor, level_a, level_b = parse_contrast(adata, design, contrast)
+    in_contrast = adata.obs[factor].astype(str).isin([level_a, level_b]).to_numpy()
+    work = pp.filter_valid(adata, min_valid=min_valid, group=factor, mode="any_group", restrict=in_contrast)
+    pp.log2_transform(work)
+    pp.normalize(work, normalize)
+    pp.impute(work, impute, seed=seed)
+    values = np.asarray(work.layers["imputed"], dtype=np.float64)
+    empty = ~np.isfinite(values[in_contrast]).any(axis=0)
+    if empty.any():
+        names = ", ".join(map(str, work.var_names[empty][:5]))
+        raise SecretomeInputError(
+            f"{int(empty.sum())} proteins have no valid value in {level_a!r} or {level_b!r} (e.g. {names})",
+            expected="--min-valid 1 or more to filter them",
+        )
+    table = moderated_test(work, design, f"{level_a}-{level_b}", layer="imputed", trend=trend, robust=robust)
+    missing_columns = [column for column in RESULT_COLUMNS if column not in table.columns]
+    if missing_columns:
+        raise RuntimeError(f"moderated_test returned no {missing_columns}")
+    table = table[RESULT_COLUMNS].reset_index(drop=True)
+    params = {
+        "design": design,
+        "contrast": contrast,
+        "factor": factor,
+        "normalize": normalize,
+        "impute": impute,
+        "min_valid": min_valid,
+        "trend": trend,
+        "robust": robust,
+        "seed": seed,
+    }
+    work.uns["compare"] = {
+        **{key: ("None" if value is None else value) for key, value in params.items()},
+        "layer": "imputed",
+        "n_proteins": int(len(table)),
+        "n_adj_p_below_0.05": int((table["adj_p_value"] < 0.05).sum()),
+    }
+    record_step(work, "compare", "secretome.stats.compare.compare", params)
+    return work, table
+
+
+def safe_filename(text: str) -> str:
+    """A file-name stem from a contrast (``treated-control`` stays; other characters become ``_``)."""
+    stem = re.sub(r"[^A-Za-z0-9._+-]+", "_", text.strip()).strip("._")
+    return stem or "contrast"
+
+
+def write_dir_atomically(out: str | Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write ``files`` (name -> content) into ``out`` with nothing partial on error.
+
+    Everything is written into a temporary directory beside ``out`` first; a new ``out`` is then
+    created by one rename, an existing one receives each file by an atomic ``os.replace``.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for name, content in files.items():
+            target = staging / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        if not out.exists():
+            os.rename(staging, out)
+            return out
+        if not out.is_dir():
+            raise SecretomeInputError("the output path exists and is not a directory", file=out)
+        for name in files:
+            os.replace(staging / name, out / name)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def table_tsv(table: pd.DataFrame) -> str:
+    """TSV text of a result table (full float precision, NaN as empty)."""
+    return table.to_csv(sep="\t", index=False, float_format="%.17g", na_rep="")
+
+
+def read_dataset(input_path: str | Path, samples: str | Path | None) -> AnnData:
+    """Read a dataset with :func:`secretome.read` (imported lazily: the readers are a separate stage)."""
+    import secretome
+
+    return secretome.read(input_path, samples=samples)
+
+
+def compare_job(
+    input_path: str | Path,
+    samples: str | Path | None,
+    design: str,
+    contrast: str,
+    out: str | Path,
+    normalize: NormalizeMethod = "median",
+    impute: ImputeMethod = "none",
+    min_valid: int | float = 2,
+    trend: bool = False,
+    robust: bool = False,
+    seed: int | None = 0,
+) -> dict[str, Any]:
+    """CLI job: read, :func:`compare`, write ``<contrast>.tsv``, ``volcano.html``, ``compare.html``.
+
+    Returns a summary (paths and counts) for the shell to print.
+    """
+    from secretome.report.stats_sections import compare_page, volcano_page
+
+    adata = read_dataset(input_path, samples)
+    work, table = compare(
+        adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
+    )
+    stem = safe_filename(contrast)
+    files = {
+        f"{stem}.tsv": table_tsv(table),
+        "volcano.html": volcano_page(table, contrast),
+        "compare.html": compare_page(work, table, design=design, contrast=contrast),
+    }
+    out_dir = write_dir_atomically(out, files)
+    return {
+        "out": str(out_dir),
+        "files": sorted(files),
+        "n_proteins": int(len(table)),
+        "n_significant": int((table["adj_p_value"] < 0.05).sum()),
+    }

@@ -1,0 +1,213 @@
+"""Offline gene-set enrichment against the right background: the genes of the detected proteins.
+
+Two tests over the same sets (default: :func:`secretome.kb.gene_sets`, functional classes and
+MSigDB/Reactome sets):
+
+* :func:`over_representation`: one-sided hypergeometric test of a hit list (e.g. proteins up in a
+  contrast) against the background of detected genes, never the genome: a secretome detects a few
+  thousand proteins, and a genome background would call every secreted-protein set enriched.
+* :func:`rank_test`: Wilcoxon rank-sum (Mann-Whitney U) test of a per-gene score (e.g. the moderated
+  t) of the set's genes against all other ranked genes, two-sided, normal approximation with tie and
+  continuity correction (as ``scipy.stats.mannwhitneyu(method="asymptotic")``), effect size
+  AUC = U / (n_in * n_out) (0.5 = no shift; above 0.5 = the set ranks higher). Chosen over a
+  permutation GSEA because it is exact to reproduce (no seed) and fast for thousands of sets.
+
+Set sizes are counted within the background and filtered to ``[min_size, max_size]``; BH adjustment
+runs over the sets tested. A set's collection is the part of its name before the first ``:``, or
+before the first ``_`` when it has no ``:`` (the knowledge base prefixes every name by its collection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scipy import stats
+
+from secretome.errors import SecretomeInputError
+from secretome.stats.classic import bh_adjust
+from secretome.stats.preprocess import config
+
+ORA_COLUMNS = ["set", "collection", "size_in_background", "overlap", "expected", "odds_ratio", "p_value", "adj_p_value", "genes"]
+RANK_COLUMNS = ["set", "collection", "size_in_background", "overlap", "auc", "direction", "p_value", "adj_p_value", "genes"]
+
+
+def detected_genes(adata: AnnData) -> set[str]:
+    """The background: gene symbols of the dataset's proteins (``.var['gene']``, empty ones dropped)."""
+    if "gene" not in adata.var.columns:
+        raise SecretomeInputError("the dataset has no .var['gene'] column", expected="an annotated dataset")
+    return {gene for gene in adata.var["gene"].astype(str) if gene and gene != "nan"}
+
+
+def collection_of(name: str) -> str:
+    """A set's collection: its name's prefix before ``:`` (or before ``_`` when there is no ``:``)."""
+    return name.split(":", 1)[0] if ":" in name else name.split("_", 1)[0]
+
+
+def _sets(gene_sets: Mapping[str, Iterable[str]] | None) -> Mapping[str, Iterable[str]]:
+    if gene_sets is not None:
+        return gene_sets
+    from secretome.kb import gene_sets as kb_gene_sets
+
+    return kb_gene_sets()
+
+
+def _size_bounds(min_size: int | None, max_size: int | None) -> tuple[int, int]:
+    defaults = config("enrichment")
+    low = int(defaults["min_size"] if min_size is None else min_size)
+    high = int(defaults["max_size"] if max_size is None else max_size)
+    if low < 1 or high < low:
+        raise SecretomeInputError(f"set size bounds [{low}, {high}] are invalid", expected="1 <= min_size <= max_size")
+    return low, high
+
+
+def over_representation(
+    hits: Iterable[str],
+    background: Iterable[str],
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> pd.DataFrame:
+    """Hypergeometric over-representation of ``hits`` in each set, within ``background``.
+
+    ``p = P(X >= overlap)`` with ``X ~ Hypergeom(N = |background|, K = |set & background|, n = |hits|)``;
+    ``expected = n K / N``; ``odds_ratio`` is the sample odds ratio of the 2x2 table, with 0.5 added to
+    every cell when one is zero (Haldane-Anscombe), so it is always finite. Every hit must be in the
+    background (hits come from the same detected proteins). Sorted by p-value.
+    """
+    background_set = {str(gene) for gene in background if str(gene)}
+    hit_set = {str(gene) for gene in hits if str(gene)}
+    outside = hit_set - background_set
+    if outside:
+        raise SecretomeInputError(
+            f"{len(outside)} hits are not in the background (e.g. {', '.join(sorted(outside)[:5])})",
+            expected="hits drawn from the detected proteins' genes",
+        )
+    if not background_set:
+        raise SecretomeInputError("the background is empty", expected="the detected proteins' gene symbols")
+    low, high = _size_bounds(min_size, max_size)
+    total, n_hits = len(background_set), len(hit_set)
+    rows = []
+    for name, members in _sets(gene_sets).items():
+        in_background = background_set.intersection(members)
+        size = len(in_background)
+        if not low <= size <= high:
+            continue
+        overlap = sorted(hit_set & in_background)
+        k = len(overlap)
+        table = np.array([[k, n_hits - k], [size - k, total - size - n_hits + k]], dtype=float)
+        if (table == 0).any():
+            table += 0.5
+        rows.append(
+            {
+                "set": name,
+                "collection": collection_of(name),
+                "size_in_background": size,
+                "overlap": k,
+                "expected": n_hits * size / total,
+                "odds_ratio": table[0, 0] * table[1, 1] / (table[0, 1] * table[1, 0]),
+                "p_value": float(stats.hypergeom.sf(k - 1, total, size, n_hits)),
+                "genes": ";".join(overlap),
+            }
+        )
+    result = pd.DataFrame(rows, columns=[c for c in ORA_COLUMNS if c != "adj_p_value"])
+    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    result.attrs.update(test="hypergeometric", background_size=total, n_hits=n_hits, min_size=low, max_size=high)
+    return result
+
+
+def gene_scores(table: pd.DataFrame, score: str = "t", gene: str = "gene") -> pd.Series:
+    """Per-gene scores from a protein table: empty genes dropped; several proteins of one gene keep
+    the score with the largest absolute value (the strongest evidence for the gene)."""
+    if score not in table.columns or gene not in table.columns:
+        raise SecretomeInputError(f"the table lacks column {score!r} or {gene!r}")
+    frame = table[[gene, score]].copy()
+    frame[gene] = frame[gene].astype(str)
+    frame = frame[(frame[gene] != "") & (frame[gene] != "nan") & np.isfinite(frame[score].astype(float))]
+    order = frame[score].abs().sort_values(ascending=False, kind="stable").index
+    return frame.loc[order].drop_duplicates(gene).set_index(gene)[score].astype(float).sort_index()
+
+
+def rank_test(
+    scores: pd.Series | Mapping[str, float],
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> pd.DataFrame:
+    """Wilcoxon rank-sum test of each set's scores against the other ranked genes (module doc).
+
+    ``scores``: gene -> score over the background (all detected genes with a score; see
+    :func:`gene_scores`). ``overlap`` counts the set's genes with a score, ``size_in_background`` the
+    set's genes among them (the same number: the ranked genes are the background).
+    """
+    series = pd.Series(scores, dtype=float)
+    series = series[np.isfinite(series.to_numpy())]
+    if series.index.duplicated().any():
+        raise SecretomeInputError("scores name a gene twice", expected="one score per gene (see gene_scores)")
+    total = series.size
+    if total < 3:
+        raise SecretomeInputError(f"{total} scored genes are too few for a rank test")
+    low, high = _size_bounds(min_size, max_size)
+    ranks = stats.rankdata(series.to_numpy())
+    _, tie_counts = np.unique(series.to_numpy(), return_counts=True)
+    tie_term = float((tie_counts**3 - tie_counts).sum())
+    position = {gene: i for i, gene in enumerate(series.index)}
+    rows = []
+    for name, members in _sets(gene_sets).items():
+        index = sorted(position[g] for g in set(members) if g in position)
+        n_in = len(index)
+        if not low <= n_in <= high or n_in == total:
+            continue
+        n_out = total - n_in
+        u = float(ranks[index].sum() - n_in * (n_in + 1) / 2.0)
+        mean_u = n_in * n_out / 2.0
+        sd_u = np.sqrt(n_in * n_out / 12.0 * ((total + 1) - tie_term / (total * (total - 1))))
+        if sd_u == 0:
+            p = 1.0
+        else:
+            z = (abs(u - mean_u) - 0.5) / sd_u
+            p = float(min(1.0, 2.0 * stats.norm.sf(max(z, 0.0))))
+        auc = u / (n_in * n_out)
+        rows.append(
+            {"set": name, "collection": collection_of(name), "size_in_background": n_in, "overlap": n_in, "auc": auc,
+             "direction": "up" if auc > 0.5 else ("down" if auc < 0.5 else "none"), "p_value": p,
+             "genes": ";".join(sorted(series.index[index]))}
+        )
+    result = pd.DataFrame(rows, columns=[c for c in RANK_COLUMNS if c != "adj_p_value"])
+    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
+    return result
+
+
+def contrast_enrichment(
+    table: pd.DataFrame,
+    background: Iterable[str] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    alpha: float = 0.05,
+    min_abs_log2fc: float = 0.0,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Enrichment of one contrast's result table (``protein, gene, log2fc, t, adj_p_value``).
+
+    ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` and
+    ``log2fc`` above ``min_abs_log2fc`` (below its negative); ``rank``: rank test on the moderated t
+    (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
+    proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
+    """
+    genes = table["gene"].astype(str)
+    if background is None:
+        background = {gene for gene in genes if gene and gene != "nan"}
+    significant = table["adj_p_value"] < alpha
+    up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
+    down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
+    sets = _sets(gene_sets)
+    return {
+        "up": over_representation(up, background, sets, min_size, max_size),
+        "down": over_representation(down, background, sets, min_size, max_size),
+        "rank": rank_test(gene_scores(table, "t"), sets, min_size, max_size),
+    }

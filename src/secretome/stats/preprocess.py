@@ -1,0 +1,503 @@
+"""Preprocessing of a samples x proteins AnnData: valid-value filter, log2, normalization, imputation.
+
+Every step stays in log2 units, never overwrites raw ``X``, writes one layer (``log2``, ``normalized``,
+``imputed`` + ``imputed_mask``) and is recorded both in ``adata.uns['preprocessing']`` (a list of
+dicts the reports show) and in the provenance (:func:`secretome.provenance.record_step`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from scipy import optimize
+
+from secretome.errors import SecretomeInputError
+from secretome.provenance import record_step
+
+FilterMode = Literal["any_group", "all_groups", "overall"]
+NormalizeMethod = Literal["none", "median", "quantile", "vsn"]
+ImputeMethod = Literal["none", "perseus", "minprob", "knn"]
+
+NORMALIZE_METHODS = ("none", "median", "quantile", "vsn")
+IMPUTE_METHODS = ("none", "perseus", "minprob", "knn")
+
+
+@lru_cache(maxsize=None)
+def config(name: str) -> dict[str, Any]:
+    """Read a defaults file ``secretome/config/<name>.toml`` (thresholds live in data, not code)."""
+    path = resources.files("secretome") / "config" / f"{name}.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _note(adata: AnnData, step: str, function: str, params: dict[str, Any], **outcome: Any) -> None:
+    """Record one preprocessing step in ``uns['preprocessing']`` and in the provenance."""
+    entry = {"step": step, **{k: _plain(v) for k, v in params.items()}, **{k: _plain(v) for k, v in outcome.items()}}
+    adata.uns["preprocessing"] = [*list(adata.uns.get("preprocessing", [])), entry]
+    record_step(adata, step, function, {**params, **outcome})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None:
+        return "None"
+    return value
+
+
+def _dense(matrix: Any) -> np.ndarray:
+    array = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
+    return np.array(array, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------- filter
+def filter_valid(
+    adata: AnnData,
+    min_valid: int | float | None = None,
+    group: str | None = None,
+    mode: FilterMode | None = None,
+    restrict: np.ndarray | None = None,
+) -> AnnData:
+    """Keep proteins with enough valid (non-missing) values in ``X``; return the filtered copy.
+
+    ``min_valid`` is a count (int >= 0) or a fraction of the samples (a float in (0, 1]; 1.0 means all
+    samples, a whole float above 1 is a count), counted per
+    group of ``obs[group]`` when a group is given. ``mode``: ``overall`` (all samples together),
+    ``any_group`` (at least one group passes, keeps proteins present in one condition only) or
+    ``all_groups`` (every group passes). Default mode: ``any_group`` with a group, else ``overall``.
+    ``restrict`` (boolean per sample) limits the counting to those samples (e.g. the two groups of a
+    contrast); all samples are kept. ``min_valid=0`` switches the filter off (still recorded).
+    """
+    if min_valid is None:
+        min_valid = config("preprocessing")["filter"]["min_valid"]
+    if mode is None:
+        mode = "overall" if group is None else "any_group"
+    if mode not in ("any_group", "all_groups", "overall"):
+        raise SecretomeInputError(f"unknown filter mode {mode!r}", expected="any_group, all_groups or overall")
+    if isinstance(min_valid, bool) or not isinstance(min_valid, (int, float, np.integer, np.floating)):
+        raise SecretomeInputError(f"min_valid must be a number, got {min_valid!r}")
+    is_fraction = isinstance(min_valid, (float, np.floating)) and 0 < min_valid <= 1
+    if min_valid < 0 or (not is_fraction and not float(min_valid).is_integer()):
+        raise SecretomeInputError(
+            f"min_valid={min_valid} is out of range", expected="a count >= 0 or a fraction in (0, 1]"
+        )
+    if mode != "overall" and group is None:
+        raise SecretomeInputError(f"filter mode {mode!r} needs a group column")
+    valid = ~np.isnan(_dense(adata.X))
+    counted = np.ones(adata.n_obs, dtype=bool) if restrict is None else np.asarray(restrict, dtype=bool)
+    if counted.shape != (adata.n_obs,) or not counted.any():
+        raise SecretomeInputError("restrict must mark at least one sample, one flag per sample")
+    if mode == "overall":
+        blocks = {"all": counted}
+    else:
+        if group not in adata.obs.columns:
+            raise SecretomeInputError(
+                "the filter's group column is absent from the sample sheet",
+                column=group,
+                expected=f"one of {', '.join(map(str, adata.obs.columns))}",
+            )
+        labels = adata.obs[group][counted]
+        if labels.isna().any():
+            raise SecretomeInputError("samples without a group label", column=group, expected="a label for every sample")
+        blocks = {str(level): counted & (adata.obs[group] == level).to_numpy() for level in pd.unique(labels)}
+    passes = []
+    for members in blocks.values():
+        needed = np.ceil(min_valid * members.sum() - 1e-9) if is_fraction else min_valid
+        passes.append(valid[members].sum(axis=0) >= needed)
+    stacked = np.vstack(passes)
+    keep = stacked.all(axis=0) if mode == "all_groups" else stacked.any(axis=0)
+    if not keep.any():
+        raise SecretomeInputError(
+            f"no protein has {min_valid} valid values ({mode}{'' if group is None else ' by ' + group}); "
+            "nothing is left to analyse",
+            expected="a lower --min-valid",
+        )
+    result = adata[:, keep].copy()
+    _note(
+        result,
+        "filter_valid",
+        "secretome.stats.preprocess.filter_valid",
+        {"min_valid": min_valid, "group": group, "mode": mode, "n_samples_counted": int(counted.sum())},
+        n_before=int(adata.n_vars),
+        n_after=int(keep.sum()),
+        n_removed=int((~keep).sum()),
+    )
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- log2
+def log2_transform(adata: AnnData, is_log2: bool | None = None) -> AnnData:
+    """Write log2 values into ``layers['log2']`` (in place; returns ``adata``), never logging twice.
+
+    Values already in log2 (``uns['source']['is_log2']``, or ``is_log2=True``) are copied. If the
+    layer exists the step is skipped and recorded as skipped. Linear values must be positive or NaN.
+    """
+    if "log2" in adata.layers:
+        _note(adata, "log2_transform", "secretome.stats.preprocess.log2_transform", {}, action="skipped: layers['log2'] exists")
+        return adata
+    if is_log2 is None:
+        source = adata.uns.get("source", {})
+        if "is_log2" not in source:
+            raise SecretomeInputError(
+                "cannot tell whether the values are log2: uns['source']['is_log2'] is missing",
+                expected="a dataset from secretome.read, or log2_transform(adata, is_log2=...)",
+            )
+        is_log2 = bool(source["is_log2"])
+    values = _dense(adata.X)
+    if is_log2:
+        log2 = values.copy()
+        action = "copied: values already log2"
+    else:
+        finite = values[np.isfinite(values)]
+        if (finite <= 0).any():
+            raise SecretomeInputError(
+                f"{int((finite <= 0).sum())} non-positive linear quantities cannot be log2-transformed",
+                expected="positive quantities, missing as NaN",
+            )
+        log2 = np.log2(values)
+        action = "log2 of linear quantities"
+    log2[~np.isfinite(log2)] = np.nan
+    adata.layers["log2"] = log2
+    _note(adata, "log2_transform", "secretome.stats.preprocess.log2_transform", {"is_log2": is_log2}, action=action)
+    return adata
+
+
+# ------------------------------------------------------------------------------------------ normalize
+def normalize(adata: AnnData, method: NormalizeMethod = "median", layer: str = "log2") -> AnnData:
+    """Normalize ``layers[layer]`` (log2) into ``layers['normalized']``, staying in log2 units.
+
+    ``median``: subtract each sample's median and add back the median of the sample medians (so the
+    level stays interpretable; idempotent). ``quantile``: limma's ``normalizeQuantiles`` with its NaN
+    handling. ``vsn``: :func:`vsn_transform` fitted on the linear values ``2**log2`` (glog2 output, log2
+    units for high intensities). ``none``: an exact copy, so a fit sees exactly the log2 input.
+    """
+    if method not in NORMALIZE_METHODS:
+        raise SecretomeInputError(f"unknown normalization {method!r}", expected=", ".join(NORMALIZE_METHODS))
+    if layer not in adata.layers:
+        raise SecretomeInputError(f"layers[{layer!r}] is absent; run log2_transform first")
+    values = _dense(adata.layers[layer])
+    outcome: dict[str, Any] = {}
+    if method == "none":
+        normalized = values.copy()
+    elif method == "median":
+        normalized, medians = median_center(values)
+        outcome["target_median"] = float(np.median(medians))
+    elif method == "quantile":
+        normalized = normalize_quantiles(values.T).T
+    else:
+        normalized, fit = vsn_transform(np.exp2(values))
+        outcome.update(fit)
+    adata.layers["normalized"] = normalized
+    _note(adata, "normalize", "secretome.stats.preprocess.normalize", {"method": method, "layer": layer}, **outcome)
+    return adata
+
+
+def median_center(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Center each sample (row) on the median of the sample medians; NaN ignored. Returns (values, medians)."""
+    observed = np.isfinite(values).any(axis=1)
+    if not observed.all():
+        raise SecretomeInputError(f"{int((~observed).sum())} samples have no valid value; cannot median-center")
+    medians = np.nanmedian(values, axis=1)
+    return values - medians[:, None] + np.median(medians), medians
+
+
+def normalize_quantiles(matrix: np.ndarray, ties: bool = True) -> np.ndarray:
+    """limma::normalizeQuantiles on a features x samples matrix (R's orientation), NaN handled as limma.
+
+    Each column's observed values are sorted and linearly interpolated onto a common grid of
+    ``n_features`` quantiles; the row means of that grid are the target distribution, which each
+    column's observed values receive at their (average-tie) rank position; NaNs stay NaN.
+    """
+    a = np.array(matrix, dtype=np.float64)
+    n_rows, n_cols = a.shape
+    if n_cols == 1 or n_rows == 0:
+        return a
+    if n_rows < 2:
+        raise SecretomeInputError("quantile normalization needs at least 2 proteins")
+    grid = np.arange(n_rows) / (n_rows - 1)
+    sorted_grid = np.empty_like(a)
+    n_obs = np.empty(n_cols, dtype=int)
+    for j in range(n_cols):
+        column = np.sort(a[np.isfinite(a[:, j]), j])
+        n_obs[j] = column.size
+        if column.size < 2:
+            raise SecretomeInputError(f"sample {j + 1} has fewer than 2 valid values; cannot quantile-normalize")
+        sorted_grid[:, j] = column if column.size == n_rows else np.interp(grid, np.arange(column.size) / (column.size - 1), column)
+    target = sorted_grid.mean(axis=1)
+    out = np.full_like(a, np.nan)
+    for j in range(n_cols):
+        present = np.isfinite(a[:, j])
+        if ties:
+            ranks = pd.Series(a[present, j]).rank(method="average").to_numpy()
+            out[present, j] = np.interp((ranks - 1) / (n_obs[j] - 1), grid, target)
+        else:
+            order = np.flatnonzero(present)[np.argsort(a[present, j], kind="stable")]
+            out[order, j] = np.interp(np.arange(n_obs[j]) / (n_obs[j] - 1), grid, target)
+    return out
+
+
+def vsn_transform(
+    linear: np.ndarray, lts_quantile: float | None = None, max_iterations: int | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Variance-stabilizing normalization (VSN) of linear intensities (samples x proteins), glog2 output.
+
+    Method: Huber W, von Heydebreck A, Sueltmann H, Poustka A, Vingron M (2002) "Variance stabilization
+    applied to microarray data calibration and to the quantification of differential expression",
+    Bioinformatics 18 Suppl 1:S96-S104 (R/Bioconductor package ``vsn``). Model: for sample i and protein
+    k, ``arsinh(exp(b_i) * y_ki + a_i) = mu_k + eps_ki`` with ``eps ~ N(0, sigma^2)``; the per-sample
+    calibration (a_i, b_i) is fitted by maximum likelihood with ``mu_k`` and ``sigma^2`` profiled out
+    (the log-likelihood includes the Jacobian of the transformation), made robust as in vsn2 by
+    least trimmed squares: iteratively refit on the ``lts_quantile`` fraction of proteins with the
+    smallest residual sum of squares. Missing values are left out of the likelihood and stay NaN.
+
+    Output is the generalized log base 2, ``(arsinh(z) - ln 2 - mean(b)) / ln 2``: for large calibrated
+    intensities z this equals ``log2(z) - mean(b) / ln 2``, i.e. log2 of the intensity on the samples'
+    average scale, so differences are log2 fold changes and levels read like the log2 input (vsn's
+    own output differs from this only by a constant; the common scale is not identifiable).
+    Returns the transformed matrix and the fit (a, b, sigma, iterations, n_trimmed_kept).
+    """
+    settings = config("preprocessing")["normalize"]["vsn"]
+    lts_quantile = settings["lts_quantile"] if lts_quantile is None else lts_quantile
+    max_iterations = settings["max_iterations"] if max_iterations is None else max_iterations
+    y = np.array(linear, dtype=np.float64)
+    finite = np.isfinite(y)
+    if (y[finite] <= 0).any():
+        raise SecretomeInputError("vsn needs positive linear intensities")
+    n_samples, n_proteins = y.shape
+    if n_samples < 2 or n_proteins < 10:
+        raise SecretomeInputError("vsn needs at least 2 samples and 10 proteins")
+    if (finite.sum(axis=1) < 3).any():
+        raise SecretomeInputError("vsn needs at least 3 valid values in every sample")
+    # Start with the 5% quantile of each sample mapped to z = 1: most values in the log-like regime.
+    b0 = -np.log(np.array([np.quantile(row[np.isfinite(row)], 0.05) for row in y]))
+    params = np.concatenate([np.zeros(n_samples), b0])
+    keep = finite.sum(axis=0) >= 2
+    if keep.sum() < 10:
+        raise SecretomeInputError("vsn needs at least 10 proteins with 2 or more valid values")
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):
+        result = optimize.minimize(
+            _vsn_negloglik, params, args=(y[:, keep],), jac=True, method="L-BFGS-B", options={"maxiter": 2000}
+        )
+        params = result.x
+        a, b = params[:n_samples], params[n_samples:]
+        h = np.arcsinh(np.exp(b)[:, None] * y + a[:, None])
+        rss = _vsn_residual_ms(h, finite)
+        candidates = finite.sum(axis=0) >= 2
+        cutoff = np.quantile(rss[candidates], lts_quantile)
+        new_keep = candidates & (rss <= cutoff)
+        if np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+    a, b = params[:n_samples], params[n_samples:]
+    h = np.arcsinh(np.exp(b)[:, None] * y + a[:, None])
+    sigma = float(np.sqrt(np.nanmean(_vsn_residual_ms(h[:, keep], finite[:, keep]))))
+    glog2 = (h - np.log(2.0) - b.mean()) / np.log(2.0)
+    fit = {
+        "vsn_a": a.tolist(),
+        "vsn_b": b.tolist(),
+        "vsn_sigma": sigma,
+        "vsn_iterations": iterations,
+        "vsn_n_kept": int(keep.sum()),
+        "vsn_lts_quantile": lts_quantile,
+    }
+    return glog2, fit
+
+
+def _vsn_residual_ms(h: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Per-protein mean squared residual of the transformed values around the protein mean."""
+    masked = np.where(finite, h, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # proteins with no value: NaN, excluded by callers
+        return np.nanmean((masked - np.nanmean(masked, axis=0)) ** 2, axis=0)
+
+
+def _vsn_negloglik(params: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Profile negative log-likelihood of the VSN model and its gradient in (a, b)."""
+    n_samples = y.shape[0]
+    a, b = params[:n_samples], params[n_samples:]
+    observed = np.isfinite(y)
+    scale = np.exp(b)[:, None]
+    z = np.where(observed, scale * np.where(observed, y, 0.0) + a[:, None], 0.0)
+    h = np.arcsinh(z)
+    counts = observed.sum(axis=0)
+    mu = np.where(observed, h, 0.0).sum(axis=0) / counts
+    r = np.where(observed, h - mu, 0.0)
+    n_total = observed.sum()
+    ssq = float((r**2).sum())
+    one_plus = 1.0 + z**2
+    jacobian = float((observed.sum(axis=1) * b).sum() - 0.5 * np.log(one_plus)[observed].sum())
+    value = 0.5 * n_total * np.log(ssq / n_total) - jacobian
+    dz = np.where(observed, n_total * r / ssq / np.sqrt(one_plus) + z / one_plus, 0.0)
+    grad_a = dz.sum(axis=1)
+    grad_b = (dz * (z - a[:, None]) * observed).sum(axis=1) - observed.sum(axis=1)
+    return value, np.concatenate([grad_a, grad_b])
+
+
+# ------------------------------------------------------------------------------------------- impute
+def impute(
+    adata: AnnData,
+    method: ImputeMethod = "none",
+    layer: str | None = None,
+    seed: int | None = 0,
+    **options: Any,
+) -> AnnData:
+    """Fill missing log2 values into ``layers['imputed']`` and mark them in ``layers['imputed_mask']``.
+
+    Source layer: ``normalized`` if present, else ``log2``. Methods: ``perseus`` (per sample, normal
+    down-shifted by ``downshift`` SDs with width ``width`` SDs), ``minprob`` (imputeLCMD MinProb),
+    ``knn`` (k nearest proteins), ``none`` (an exact copy, empty mask). Observed values are never
+    changed; the mask (uint8) is 1 exactly where a value was imputed. ``seed`` makes draws reproducible.
+    """
+    if method not in IMPUTE_METHODS:
+        raise SecretomeInputError(f"unknown imputation {method!r}", expected=", ".join(IMPUTE_METHODS))
+    if layer is None:
+        layer = "normalized" if "normalized" in adata.layers else "log2"
+    if layer not in adata.layers:
+        raise SecretomeInputError(f"layers[{layer!r}] is absent; run log2_transform first")
+    values = _dense(adata.layers[layer])
+    missing = ~np.isfinite(values)
+    defaults = config("preprocessing")["impute"].get(method, {})
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise SecretomeInputError(f"unknown option(s) {sorted(unknown)} for imputation {method!r}", expected=", ".join(defaults) or "none")
+    settings = {**defaults, **options}
+    rng = np.random.default_rng(seed)
+    if method == "none":
+        filled = values.copy()
+        missing = np.zeros_like(missing)
+    elif method == "perseus":
+        filled = impute_perseus(values, rng, **settings)
+    elif method == "minprob":
+        filled = impute_minprob(values, rng, **settings)
+    else:
+        filled = impute_knn(values, **settings)
+    adata.layers["imputed"] = filled
+    adata.layers["imputed_mask"] = missing.astype(np.uint8)
+    _note(
+        adata,
+        "impute",
+        "secretome.stats.preprocess.impute",
+        {"method": method, "layer": layer, "seed": seed, **settings},
+        n_imputed=int(missing.sum()),
+    )
+    return adata
+
+
+def _sample_rows(values: np.ndarray) -> None:
+    if (np.isfinite(values).sum(axis=1) < 2).any():
+        raise SecretomeInputError("imputation needs at least 2 valid values in every sample")
+
+
+def impute_perseus(values: np.ndarray, rng: np.random.Generator, width: float, downshift: float) -> np.ndarray:
+    """Perseus: per sample, draw from N(mean - downshift*sd, (width*sd)^2) of its observed log2 values."""
+    _sample_rows(values)
+    out = values.copy()
+    for i, row in enumerate(values):
+        missing = ~np.isfinite(row)
+        mean, sd = np.nanmean(row), np.nanstd(row, ddof=1)
+        out[i, missing] = rng.normal(mean - downshift * sd, width * sd, size=int(missing.sum()))
+    return out
+
+
+def impute_minprob(values: np.ndarray, rng: np.random.Generator, q: float, tune_sigma: float) -> np.ndarray:
+    """imputeLCMD ``impute.MinProb``: N(q-quantile of the sample, median protein SD * tune_sigma).
+
+    As in imputeLCMD, the SD is the median of per-protein SDs over proteins observed in more than
+    half of the samples (R's ``quantile`` type 7 equals numpy's default linear method).
+    """
+    _sample_rows(values)
+    observed = np.isfinite(values)
+    well = observed.mean(axis=0) > 0.5
+    if not well.any() or (observed[:, well].sum(axis=0) < 2).all():
+        raise SecretomeInputError("MinProb needs proteins observed in more than half of the samples")
+    sds = np.nanstd(values[:, well], axis=0, ddof=1)
+    sd = float(np.nanmedian(sds)) * tune_sigma
+    out = values.copy()
+    for i, row in enumerate(values):
+        missing = ~np.isfinite(row)
+        low = np.quantile(row[np.isfinite(row)], q)
+        out[i, missing] = rng.normal(low, sd, size=int(missing.sum()))
+    return out
+
+
+def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.ndarray:
+    """k-nearest-neighbour imputation over proteins (as impute::impute.knn, without its row-mean cap).
+
+    Distance between two proteins: mean squared difference over the samples both have observed. A
+    missing value of protein p in sample j is the mean of sample j's values of the k nearest proteins
+    observed in j. Proteins sharing no sample with any candidate fall back to their own mean.
+    For speed the ``candidates`` (default ``max(5k, 100)``) nearest proteins are searched first; a cell
+    whose k donors are not all among them is resolved by the exhaustive search (same result).
+    """
+    if k < 1:
+        raise SecretomeInputError(f"k must be >= 1, got {k}")
+    x = values.T.copy()  # proteins x samples
+    n_proteins, n_samples = x.shape
+    observed = np.isfinite(x)
+    empty = ~observed.any(axis=1)
+    if empty.any():
+        raise SecretomeInputError(f"{int(empty.sum())} proteins have no valid value; filter them before kNN imputation")
+    m = observed.astype(np.float64)
+    v = np.where(observed, x, 0.0)
+    v2 = v**2
+    out = x.copy()
+    width = max(1, min(n_proteins - 1, max(5 * k, 100) if candidates is None else candidates))
+    chunk = max(1, min(512, 4_000_000 // (width * n_samples)))
+    targets = np.flatnonzero(~observed.all(axis=1))
+    for start in range(0, targets.size, chunk):
+        rows = targets[start : start + chunk]
+        shared = m[rows] @ m.T
+        ssd = v2[rows] @ m.T + m[rows] @ v2.T - 2.0 * v[rows] @ v.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dist = np.where(shared > 0, np.maximum(ssd, 0.0) / shared, np.inf)
+        dist[np.arange(rows.size), rows] = np.inf
+        # fast path: the `width` nearest proteins, in order of distance
+        near = np.argpartition(dist, width - 1, axis=1)[:, :width] if width < n_proteins else np.argsort(dist, axis=1)
+        near = np.take_along_axis(near, np.argsort(np.take_along_axis(dist, near, axis=1), axis=1, kind="stable"), axis=1)
+        donor = observed[near] & np.isfinite(np.take_along_axis(dist, near, axis=1))[:, :, None]  # rows x width x samples
+        use = donor & (np.cumsum(donor, axis=1) <= k)
+        count = use.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fast = np.where(use, v[near], 0.0).sum(axis=1) / count
+        missing = ~observed[rows]
+        done = missing & (count >= k)
+        cell_row, cell_sample = np.nonzero(done)
+        out[rows[cell_row], cell_sample] = fast[cell_row, cell_sample]
+        for j in np.flatnonzero((missing & ~done).any(axis=0)):
+            need = np.flatnonzero(missing[:, j] & ~done[:, j])
+            donors = np.flatnonzero(observed[:, j])
+            d = dist[np.ix_(need, donors)]
+            kk = min(k, donors.size)
+            nearest = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < donors.size else np.tile(np.arange(donors.size), (need.size, 1))
+            usable = np.isfinite(np.take_along_axis(d, nearest, axis=1))
+            total = usable.sum(axis=1)
+            means = np.where(usable, x[donors[nearest], j], 0.0).sum(axis=1) / np.maximum(total, 1)
+            own = np.nanmean(x[rows[need]], axis=1)
+            out[rows[need], j] = np.where(total > 0, means, own)
+    return out.T
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+def preprocess(
+    adata: AnnData,
+    min_valid: int | float = 0,
+    group: str | None = None,
+    filter_mode: FilterMode | None = None,
+    normalize_method: NormalizeMethod = "median",
+    impute_method: ImputeMethod = "none",
+    seed: int | None = 0,
+) -> AnnData:
+    """Filter -> log2 -> normalize -> impute; returns the filtered copy with layers ``log2``,
+    ``normalized``, ``imputed`` and ``imputed_mask``. Steps set to ``0``/``none`` pass values through."""
+    adata = filter_valid(adata, min_valid=min_valid, group=group, mode=filter_mode)
+    log2_transform(adata)
+    normalize(adata, normalize_method)
+    impute(adata, impute_method, seed=seed)
+    return adata
