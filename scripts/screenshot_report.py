@@ -17,11 +17,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 
-# every figure placeholder has become a rendered plotly plot (with its SVG)
+# every figure has rendered: the report's placeholders (filled from script[data-figure]) and any plotly
+# divs that extra sections bring with their own newPlot call all contain plotly's SVG
 RENDERED = """() => {
-  const wanted = document.querySelectorAll('script[data-figure]').length;
-  const done = [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
-  return wanted > 0 && done === wanted;
+  const ids = [...document.querySelectorAll('script[data-figure]')].map(n => n.getAttribute('data-figure'));
+  const targets = ids.map(id => document.getElementById(id))
+    .concat([...document.querySelectorAll('.plotly-graph-div')].filter(d => !ids.includes(d.id)));
+  return targets.length > 0 && targets.every(t => t !== null && t.querySelector('.main-svg') !== null);
 }"""
 
 

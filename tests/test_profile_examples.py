@@ -186,3 +186,19 @@ def test_cell_lysate_negative_control_fails_as_a_secretome(examples):
     assert (adata.obs["secreted_share_flag"] == "fail").all()
     assert summary["overall_status"] == "fail"
     assert all("(qc_thresholds.toml: lysis_share.fail)" in v for v in adata.obs["qc_verdicts"])
+
+
+def test_design_and_contrast_add_the_limma_section(tmp_path):
+    """With --design/--contrast the report carries the stats engineer's differential section and its table;
+    in the demo lot B has more FBS carry-over, so bovine serum proteins come out higher in lot B."""
+    pytest.importorskip("secretome.stats.compare", reason="needs the stats engineer's secretome.stats.compare")
+    out = tmp_path / "run"
+    report = run_profile(demo=True, design="~ lot", contrast="lot_B-lot_A", out=out)
+    table = pd.read_csv(out / "differential_lot_B-lot_A.tsv", sep="\t")
+    up = table[(table["adj_p_value"] < 0.05) & (table["log2fc"] > 0)]
+    assert "CON__P02769" in set(up["protein"])
+    summary = json.loads((out / "profile.json").read_text())
+    assert summary["differential"]["n_up"] == len(up) and summary["parameters"]["contrast"] == "lot_B-lot_A"
+    assert "Differential abundance: lot_B-lot_A" in report.read_text()
+    with pytest.raises(SecretomeInputError, match="--design and --contrast go together"):
+        run_profile(demo=True, design="~ lot", out=tmp_path / "other")

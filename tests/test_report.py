@@ -30,8 +30,14 @@ def summary():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, summary) -> Path:
+    import plotly.graph_objects as go
+
+    # like the stats sections: a plotly div with its own newPlot call, relying on the page's plotly.js
+    inline = go.Figure(go.Scatter(x=[0, 1], y=[1, 0])).to_html(full_html=False, include_plotlyjs=False)
     extra = [{"id": "stats-demo", "title": "Extra section", "html": "<p id='extra-html'>limma goes here</p>",
-              "figures": [{"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": "extra"}}]}]
+              "figures": [{"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": "extra"}}]},
+             {"id": "inline-demo", "title": "Inline plot", "html": f"<section><h2>Own heading</h2>{inline}</section>",
+              "show_title": False}]
     return write_report(summary, tmp_path_factory.mktemp("report") / "report.html", extra_sections=extra)
 
 
@@ -48,6 +54,7 @@ def test_every_figure_has_a_target_and_valid_json(report, summary):
     html = report.read_text(encoding="utf-8")
     figures = re.findall(r'<script type="application/json" data-figure="([^"]+)">(.*?)</script>', html, flags=re.S)
     assert len(figures) == len(all_figures(summary)) + 1
+    assert "Own heading" in html and "<h2>Inline plot</h2>" not in html
     for target, payload in figures:
         assert f'id="{target}"' in html, target
         spec = json.loads(payload.replace("<\\/", "</"))
@@ -91,16 +98,18 @@ def test_report_renders_in_headless_chromium(report):
         page.on("request", lambda request: requests.append(request.url) if not request.url.startswith(("file:", "data:", "blob:")) else None)
         page.goto(report.resolve().as_uri())
         wanted = page.eval_on_selector_all("script[data-figure]", "nodes => nodes.map(n => n.dataset.figure)")
+        wanted += page.eval_on_selector_all(".plotly-graph-div", "nodes => nodes.map(n => n.id)")
         page.wait_for_function(
             "n => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length === n",
             arg=len(wanted), timeout=30000,
         )
-        rendered = page.eval_on_selector_all(".js-plotly-plot", "nodes => nodes.map(n => n.id)")
+        rendered = page.eval_on_selector_all(".js-plotly-plot .main-svg", "nodes => nodes.map(n => n.closest('.js-plotly-plot').id)")
+        rendered = sorted(set(rendered))
         bars = page.eval_on_selector_all("#fig-purity-partition .main-svg .bars path", "nodes => nodes.length")
         browser.close()
     assert errors == []
     assert requests == [], "the report must not touch the network"
-    assert sorted(rendered) == sorted(wanted)
+    assert rendered == sorted(wanted)
     assert bars >= 12  # one stacked bar per demo sample at least
 
 

@@ -114,6 +114,8 @@ def profile(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
+    design: Optional[str] = typer.Option(None, "--design", help='Adds a limma section, e.g. "~ lot" (with --contrast).'),
+    contrast: Optional[str] = typer.Option(None, "--contrast", help='Two levels of the design\'s first factor, "B-A".'),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
@@ -121,7 +123,7 @@ def profile(
 
     report = run_profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity,
-        config=config, overrides=set_, demo=demo,
+        config=config, overrides=set_, demo=demo, design=design, contrast=contrast,
     )
     typer.echo(f"report: {report}")
 

@@ -502,12 +502,16 @@ def run_profile(
     config: str | Path | None = None,
     overrides: Sequence[str] = (),
     demo: bool = False,
+    design: str | None = None,
+    contrast: str | None = None,
     progress: bool | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
 
     With ``demo=True`` the shipped simulated MaxQuant dataset is used (``input`` must be omitted) and
-    grouped by its ``lot`` column unless ``group`` is given.
+    grouped by its ``lot`` column unless ``group`` is given. With ``design`` and ``contrast`` (e.g.
+    ``"~ lot"``, ``"lot_B-lot_A"``) the report gets a limma differential-abundance section and the
+    table is written beside it (see :func:`differential`).
     """
     from secretome import datasets
 
@@ -519,10 +523,13 @@ def run_profile(
         group = group or "lot"
     if input is None:
         raise SecretomeInputError("no input file given", expected="INPUT (a proteomics result table) or --demo")
+    if (design is None) != (contrast is None):
+        raise SecretomeInputError("--design and --contrast go together", expected='both, e.g. --design "~ lot" '
+                                  '--contrast "lot_B-lot_A"')
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
     _check_out(out)
-    with _Steps(total=6, enabled=progress) as steps:
+    with _Steps(total=6 + (design is not None), enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
             adata = read(input, samples=samples, format=format, quantity=quantity)
         result = _profile(adata, group, thresholds, steps)
@@ -533,9 +540,45 @@ def run_profile(
             {"samples": str(samples) if samples else None, "format": format, "quantity": quantity,
              "config": str(config) if config else None, "overrides": list(overrides), "demo": demo}
         )
+        sections: list[dict[str, Any]] = []
+        files: dict[str, str | bytes] = {}
+        if design is not None and contrast is not None:
+            with steps.step(f"differential abundance {contrast}"):
+                section, files, result.summary["differential"] = differential(result.adata, design, contrast)
+                sections.append(section)
+                result.summary["parameters"].update({"design": design, "contrast": contrast})
         with steps.step("writing report and tables"):
-            write_outputs(result, out, group)
+            write_outputs(result, out, group, extra_sections=sections, extra_files=files)
     return out / "report.html"
+
+
+def differential(
+    adata: AnnData, design: str, contrast: str
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """limma moderated test of one contrast for the profile report (the stats engineer's ``compare``).
+
+    Returns the report section, the files to write beside the report (``differential_<contrast>.tsv``)
+    and a summary entry (design, contrast, counts at adj. p < 0.05) for ``profile.json``.
+    """
+    from secretome.report.stats_sections import compare_section
+    from secretome.stats.compare import compare, safe_filename, table_tsv
+
+    work, table = compare(adata, design, contrast)
+    name = f"differential_{safe_filename(contrast)}.tsv"
+    significant = table["adj_p_value"] < 0.05
+    entry = {
+        "design": design,
+        "contrast": contrast,
+        "file": name,
+        "n_tested": int(np.isfinite(table["p_value"]).sum()),
+        "n_up": int((significant & (table["log2fc"] > 0)).sum()),
+        "n_down": int((significant & (table["log2fc"] < 0)).sum()),
+        "method": "secretome.stats.compare.compare (limma moderated t, BH-adjusted)",
+    }
+    section = {"id": "differential", "title": f"Differential: {contrast}", "html": compare_section(work, table, design,
+                                                                                                   contrast),
+               "show_title": False}
+    return section, {name: table_tsv(table)}, entry
 
 
 def _check_out(out: Path) -> None:

@@ -2,8 +2,9 @@
 
 The report presents the summary made by :func:`secretome.profile.profile` and computes nothing
 scientific itself. Other stages add sections through ``extra_sections``: a list of dicts with ``id``,
-``title``, ``html`` (trusted HTML made by the library) and optional ``figures`` (plotly figures or
-their JSON dicts), shown after the built-in sections and listed in the table of contents.
+``title`` (navigation, and the heading unless ``show_title`` is False because ``html`` has its own),
+``html`` (trusted HTML made by the library, may hold plotly ``<div>``s that call the page's plotly.js)
+and optional ``figures`` (plotly figures or their JSON dicts), shown after the built-in sections.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
     sections = []
     for section in extra_sections:
         figs = [_figure_json(fig) for fig in section.get("figures", [])]
-        sections.append({"id": section["id"], "title": section["title"], "html": section["html"], "figures": figs})
+        sections.append({"id": section["id"], "title": section["title"], "html": section["html"], "figures": figs,
+                         "show_title": section.get("show_title", True)})
     template = _environment().get_template("report.html.j2")
     return template.render(
         s=summary,
