@@ -95,9 +95,9 @@ def protein_identities() -> pd.DataFrame:
 
 
 def _per_sample(value: float | Sequence[float], n: int, name: str) -> np.ndarray:
-    array = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy() if np.ndim(value) == 0 else np.asarray(
-        value, dtype=float
-    )
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        array = np.full(n, float(array))
     if array.shape != (n,):
         raise ValueError(f"{name} must be a number or {n} numbers (one per sample), got {array.shape}")
     if np.any(array < 0) or np.any(array >= 1):
