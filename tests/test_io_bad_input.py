@@ -41,8 +41,8 @@ def _binary(tmp: Path) -> tuple[Path, dict]:
 
 
 def _truncated_text(tmp: Path) -> tuple[Path, dict]:
-    text = maxquant_frame().to_csv(sep="\t", index=False)
-    (tmp / "proteinGroups.txt").write_text(text[: int(len(text) * 0.7)].rstrip("\n\t"))
+    lines = maxquant_frame().to_csv(sep="\t", index=False).splitlines()
+    (tmp / "proteinGroups.txt").write_text("\n".join(lines[:4]) + "\n" + lines[4][:40])  # stops inside row 5
     return tmp / "proteinGroups.txt", {}
 
 
@@ -126,7 +126,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "blank lines only": (_blank, ["{file}", "empty"]),
     "header only": (_header_only, ["{file}", "no data rows"]),
     "binary": (_binary, ["{file}", "binary"]),
-    "truncated text": (_truncated_text, ["{file}", "truncated", "row "]),
+    "truncated text": (_truncated_text, ["{file}", "truncated", "row 5"]),
     "truncated gzip": (_truncated_gzip, ["{file}", "truncated"]),
     "truncated xlsx": (_truncated_xlsx, ["{file}", "truncated or damaged"]),
     "space delimiter": (_space_delimited, ["{file}", "delimiter", "row 1"]),
@@ -232,3 +232,66 @@ def test_not_a_quantity_table(tmp_path):
     (tmp_path / "list.csv").write_text("Gene Name,Entry,Regulated\nGPI,P06744,up\nLDHA,P00338,down\n")
     with pytest.raises(SecretomeInputError, match="no numeric sample columns"):
         read(tmp_path / "list.csv")
+
+
+def test_blank_lines_before_header_and_single_column(tmp_path):
+    (tmp_path / "lead.csv").write_text("\n\nProtein,s1,s2\nP12345,1,2\nP23456,x,4\n")
+    with pytest.raises(SecretomeInputError, match="non-numeric value 'x'") as caught:
+        read(tmp_path / "lead.csv")
+    assert "row 5" in str(caught.value)  # counts the two blank lines: row numbers stay file line numbers
+    (tmp_path / "one.csv").write_text("\n\t0\n\t0\n")
+    with pytest.raises(SecretomeInputError):
+        read(tmp_path / "one.csv")
+
+
+@pytest.mark.parametrize("n_records,short,line", [(5, 3, 6), (120, 100, 200)])
+def test_short_row_in_a_quoted_csv(tmp_path, n_records, short, line):
+    """Records with a quoted two-line field; one short record early (sniffer) or late (post-parse check)."""
+    rows = ['"Protein","Description","S1","S2"'] + [
+        f'"P{10000 + i}","multi\nline {i}",{i}.5,{i}.25' for i in range(n_records)
+    ]
+    rows[short] = '"P99999","x",7.5'
+    (tmp_path / "quoted.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(SecretomeInputError, match="3 fields where the header has 4|this row has 3") as caught:
+        read(tmp_path / "quoted.csv")
+    assert f"row {line}" in str(caught.value)  # the file line: earlier records span two lines each
+
+
+def test_multiline_quoted_fields_read(tmp_path):
+    rows = ['"Protein","Description","S1","S2"'] + [
+        f'"P{10000 + i}","multi\nline {i}",{i}.5,{"" if i % 2 else i}' for i in range(80)  # gaps: quoted check runs
+    ]
+    (tmp_path / "quoted.csv").write_text("\n".join(rows) + "\n")
+    adata = read(tmp_path / "quoted.csv")
+    assert adata.shape == (2, 80) and adata.var["description"].iloc[3] == "multi\nline 3"
+
+
+def test_peptide_and_precursor_level_tables_are_named(tmp_path):
+    report = pd.DataFrame({
+        "File.Name": ["a.raw", "b.raw"], "Run": ["a", "b"], "Protein.Group": ["P12345", "P12345"],
+        "Protein.Ids": ["P12345", "P12345"], "Genes": ["G", "G"], "Precursor.Id": ["AAK2", "AAK2"], "PG.MaxLFQ": [1.0, 2.0],
+    })
+    report.to_csv(tmp_path / "report.tsv", sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match="DIA-NN main report"):
+        read(tmp_path / "report.tsv")
+    peptides = pd.DataFrame({
+        "Sequence": ["AAK", "CCK"], "Proteins": ["P12345", "P23456"], "Leading razor protein": ["P12345", "P23456"],
+        "Reverse": ["", ""], "Potential contaminant": ["", ""], "Intensity S1": [1.0, 2.0], "LFQ intensity S1": [1.0, 2.0],
+    })
+    peptides.to_csv(tmp_path / "peptides.txt", sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match="peptide-level"):
+        read(tmp_path / "peptides.txt")
+
+
+def test_xlsx_header_below_empty_rows_and_excel_row_numbers(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["Protein", "s1", "s2"], ["P12345", 1.5, 2], ["P23456", "oops", 4]):
+        sheet.append([None] + row)  # column A empty
+    sheet.insert_rows(1, amount=2)  # two empty rows above the header
+    workbook.save(tmp_path / "lead.xlsx")
+    with pytest.raises(SecretomeInputError, match="'oops'") as caught:
+        read(tmp_path / "lead.xlsx")
+    assert "row 5" in str(caught.value) and "column 's1'" in str(caught.value)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import anndata
 import numpy as np
+import pandas as pd
 import pytest
 
 from secretome.cli import main
-from secretome.io import read, summarize
+from secretome.io import read, read_h5ad, summarize
 from test_io_bad_input import BAD_INPUTS
 from test_io_readers import SAMPLES, write_maxquant
 
@@ -48,6 +49,9 @@ def test_read_writes_h5ad_that_round_trips(tmp_path):
     assert adata.uns["source"]["quantity"] == "iBAQ" and adata.uns["source"]["format"] == "maxquant"
     assert adata.var["is_contaminant"].sum() == 1 and adata.X.dtype == np.float64
     assert [p.name for p in tmp_path.iterdir() if ".partial" in p.name] == []
+    restored = read_h5ad(out)
+    assert isinstance(restored.uns["provenance"], list) and restored.uns["provenance"][0]["step"] == "read"
+    assert restored.uns["source"]["sample_columns"] == [f"iBAQ {s}" for s in SAMPLES]
 
 
 def test_info_prints_summary(tmp_path):
@@ -63,7 +67,14 @@ def test_info_prints_summary(tmp_path):
     assert lines["missing values"].startswith(f"{share:.1%} (engine zeros converted: ")
 
 
-@pytest.mark.parametrize("case", ["empty", "binary", "non-numeric cell", "renamed column", "sheet names unknown sample"])
+#: One subprocess run per kind of bad input named in issue 2 point 7.
+POINT_7 = [
+    "empty", "binary", "truncated text", "space delimiter", "duplicated sample columns", "duplicated protein ids",
+    "non-numeric cell", "renamed column", "sheet names unknown sample",
+]
+
+
+@pytest.mark.parametrize("case", POINT_7)
 def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
     builder, fragments = BAD_INPUTS[case]
     path, kwargs = builder(tmp_path)
@@ -73,6 +84,8 @@ def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error:")
+    for fragment in fragments:
+        assert fragment.replace("{file}", path.name) in result.stderr, (fragment, result.stderr)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".partial" or ".h5ad" in p.name] == []
 
@@ -111,3 +124,25 @@ def test_existing_output_is_replaced_only_on_success(tmp_path, monkeypatch, caps
     assert code == 2 and out.read_bytes() == b"previous result"
     code, _, _ = run_main(monkeypatch, capsys, "read", tmp_path / "pg.txt", "--format", "maxquant", "--out", out)
     assert code == 0 and anndata.read_h5ad(out).n_obs == 3
+
+
+def test_reader_warning_is_one_clean_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "genes.csv").write_text("Gene names,a,b\nALB,1.5,2\nALB,3,4\nTF,5,6\n")
+    code, stdout, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "genes.csv")
+    assert code == 0
+    assert stderr.strip().startswith("warning:") and len(stderr.strip().splitlines()) == 1
+    assert "repeated identifiers made unique: 1" in stdout
+
+
+def test_sheet_option(tmp_path, monkeypatch, capsys):
+    from test_io_readers import generic_frame
+
+    with pd.ExcelWriter(tmp_path / "book.xlsx") as writer:
+        pd.DataFrame({"note": ["not data"]}).to_excel(writer, sheet_name="readme", index=False)
+        generic_frame().to_excel(writer, sheet_name="matrix", index=False)
+    for sheet in ("matrix", "1"):
+        code, stdout, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "book.xlsx", "--sheet", sheet)
+        assert code == 0, stderr
+        assert "samples: 4" in stdout
+    code, _, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "book.xlsx", "--sheet", "nope")
+    assert code == 2 and "no sheet 'nope'" in stderr and "'matrix'" in stderr

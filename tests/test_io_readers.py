@@ -197,6 +197,14 @@ def test_maxquant_without_lfq_defaults_to_intensity_and_old_version(tmp_path):
     assert adata.var["is_contaminant"].sum() == 1
 
 
+def test_maxquant_28_decoy_column(tmp_path):
+    frame = maxquant_frame().rename(columns={"Reverse": "Decoy"})
+    frame.to_csv(tmp_path / "pg.txt", sep="\t", index=False)
+    adata = read(tmp_path / "pg.txt")
+    assert adata.uns["source"]["format_version"].startswith("2.8+")
+    assert adata.var["is_decoy"].tolist() == [False, False, True, False, False, False]
+
+
 def test_maxquant_unknown_quantity_lists_available(tmp_path):
     write_maxquant(tmp_path / "pg.txt")
     with pytest.raises(SecretomeInputError, match="LFQ intensity"):
@@ -501,3 +509,40 @@ def test_summarize_counts(tmp_path):
 
 def test_package_exports_read():
     assert secretome.read is read and secretome.read_samples is read_samples
+
+
+def test_trailing_delimiters_crlf_and_blank_lines(tmp_path):
+    (tmp_path / "header_tab.tsv").write_text("Protein\ts1\ts2\t\nP12345\t1\t2\nP23456\t3\t4\n")
+    np.testing.assert_array_equal(read(tmp_path / "header_tab.tsv").X, [[1, 3], [2, 4]])
+    (tmp_path / "all_tabs.tsv").write_text("Protein\ts1\ts2\t\nP12345\t1\t2\t\n\nP23456\t3\t4\t\n")
+    adata = read(tmp_path / "all_tabs.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+    frame = maxquant_frame()
+    (tmp_path / "crlf.txt").write_bytes(frame.to_csv(sep="\t", index=False).replace("\n", "\r\n").encode())
+    check_values(read(tmp_path / "crlf.txt"), frame, [f"LFQ intensity {s}" for s in SAMPLES])
+
+
+def test_generic_skips_numeric_id_like_columns_and_property_columns(tmp_path):
+    frame = pd.DataFrame({
+        "Protein ID": [115, 47, 76], "Accession": ["Q09666", "P35579", "Q15149"], "Mass": [629114.0, 226530.0, 531796.0],
+        "s1": [1.5e6, 2.5e5, 3.0e4], "s2": [2.5e6, 0.0, 4.0e4],
+    })
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    adata = read(tmp_path / "ids.csv", format="generic")
+    assert adata.uns["source"]["identifier_column"] == "Accession"
+    assert list(adata.obs_names) == ["s1", "s2"]
+    assert set(adata.uns["source"]["ignored_columns"]) == {"Protein ID", "Mass"}
+
+
+def test_single_column_sample_sheet(tmp_path):
+    (tmp_path / "names.txt").write_text("sample\nS2\nS1\nS3\n")
+    write_maxquant(tmp_path / "pg.txt")
+    adata = read(tmp_path / "pg.txt", samples=tmp_path / "names.txt")
+    assert list(adata.obs.columns) == ["sample"] and list(adata.obs_names) == SAMPLES
+
+
+def test_sheet_dataframe_indexed_by_sample(tmp_path):
+    write_maxquant(tmp_path / "pg.txt")
+    sheet = pd.DataFrame({"donor": ["d1", "d2", "d3"]}, index=pd.Index(["S3", "S2", "S1"], name="run"))
+    adata = read(tmp_path / "pg.txt", samples=sheet)
+    assert adata.obs["donor"].tolist() == ["d3", "d2", "d1"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
+from anndata import AnnData
 from rich.console import Console
 
 from secretome import __version__, io
@@ -35,6 +37,19 @@ def _root(
     ),
 ) -> None:
     """Make therapeutic secretomes measurable."""
+
+
+def _read_with_warnings(path: Path, **options: object) -> AnnData:
+    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", io.ReaderWarning)
+        adata = io.read(path, **options)
+    for warning in caught:
+        if issubclass(warning.category, io.ReaderWarning):
+            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return adata
 
 
 @app.command()
@@ -83,9 +98,10 @@ def read(
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = io.read(input, samples=samples, format=format, quantity=quantity)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
     typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
@@ -97,9 +113,10 @@ def info(
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = io.read(input, samples=samples, format=format, quantity=quantity)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
     for label, value in io.summary_lines(io.summarize(adata)):
         typer.echo(f"{label}: {value}")
 

@@ -6,20 +6,25 @@ generic wide tables), parses the table once, attaches an optional sample sheet a
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import anndata
+import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from secretome.io.dataset import assemble, detect_log2, summarize
+from secretome.errors import SecretomeInputError
+from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
 from secretome.io.detect import FORMATS, detect_format, reader_for
 from secretome.io.samples import match_samples, read_samples
 from secretome.io.table import read_table
 
 __all__ = [
-    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "detect_format", "detect_log2",
-    "match_samples", "FORMATS",
+    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "read_h5ad", "detect_format", "detect_log2",
+    "match_samples", "FORMATS", "ReaderWarning",
 ]
 
 
@@ -69,11 +74,6 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
     A failure leaves no file at ``out`` (and removes the temporary file).
     """
-    import os
-    import tempfile
-
-    from secretome.errors import SecretomeInputError
-
     out = Path(out)
     if out.suffix != ".h5ad":
         raise SecretomeInputError("output file must end in .h5ad", file=out, expected="a path like result.h5ad")
@@ -107,6 +107,33 @@ def h5ad_storable(value: Any) -> Any:
         return {key: h5ad_storable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)) and value and any(isinstance(item, dict) for item in value):
         return {f"{i:03d}": h5ad_storable(item) for i, item in enumerate(value)}
+    return value
+
+
+def read_h5ad(path: str | Path) -> AnnData:
+    """Read an ``.h5ad`` written by :func:`write_h5ad_atomic`, restoring ``uns`` lists: lists of dicts
+    (e.g. ``uns['provenance']``) from their ``'000'``, ``'001'``, ... storage form, lists of strings
+    (e.g. ``uns['source']['sample_columns']``) from string arrays."""
+    path = Path(path)
+    if not path.is_file():
+        raise SecretomeInputError("file not found", file=path, expected="an .h5ad file")
+    try:
+        adata = anndata.read_h5ad(path)
+    except (OSError, KeyError, ValueError) as error:
+        raise SecretomeInputError(f"not a readable .h5ad file ({error})", file=path) from None
+    adata.uns = _restore_lists(dict(adata.uns))
+    return adata
+
+
+def _restore_lists(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "OUS":
+        return [str(item) for item in value]  # h5ad stores lists of strings as arrays
+    if isinstance(value, dict):
+        keys = list(value)
+        restored = {key: _restore_lists(item) for key, item in value.items()}
+        if keys and all(len(k) == 3 and k.isdigit() for k in keys) and sorted(keys) == [f"{i:03d}" for i in range(len(keys))]:
+            return [restored[f"{i:03d}"] for i in range(len(keys))]
+        return restored
     return value
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.io.samples import match_samples
 from secretome.io.table import RawTable
 from secretome.provenance import record_step
 
@@ -29,6 +30,10 @@ LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
 LOG2_MAX = 64.0
 LOG2_MIN_MEDIAN = 5.0
 LOG2_NONINTEGER_SHARE = 0.5
+
+class ReaderWarning(UserWarning):
+    """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""
+
 
 #: Suffix used to make repeated gene-symbol identifiers unique (``COL6A3``, ``COL6A3#2``).
 DUPLICATE_SUFFIX = "#"
@@ -55,7 +60,6 @@ class Parsed:
     n_unique_peptides: np.ndarray | None = None
     sample_annotations: pd.DataFrame | None = None  # engine-given per-sample columns (index = sample names)
     ignored_columns: list[str] = field(default_factory=list)
-    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def closest_columns(name: str, columns: list[str], n: int = 3) -> list[str]:
@@ -100,10 +104,12 @@ def count_column(table: RawTable, column: str | None) -> np.ndarray | None:
 
 def detect_log2(values: np.ndarray) -> bool:
     """Apply the documented log2 rule (see :data:`LOG2_MAX`) to the finite non-zero quantities."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN input
+        if not np.nanmax(values, initial=-np.inf) <= LOG2_MAX:  # one pass; linear intensities stop here
+            return False
     finite = values[np.isfinite(values) & (values != 0)]
     if finite.size == 0:
-        return False
-    if finite.max() > LOG2_MAX:
         return False
     noninteger = float(np.mean(finite != np.round(finite)))
     if noninteger < LOG2_NONINTEGER_SHARE:
@@ -118,7 +124,13 @@ def assemble(
     is_log2: bool | None = None,
     params: dict[str, Any] | None = None,
 ) -> AnnData:
-    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet)."""
+    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet).
+
+    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``); values are otherwise stored
+    exactly as parsed, never transformed. ``uns['source']['log2_evidence']`` is ``"declared"`` (the caller's
+    ``is_log2``), ``"detected"`` (the :func:`detect_log2` rule found log2 values) or ``"linear"`` (a
+    linear-only engine format, or the rule found linear values). Linear data must not be negative.
+    """
     table = parsed.table
     path = table.path
     n_proteins, n_samples = parsed.values.shape
@@ -248,14 +260,13 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     warnings.warn(
         f"{table.path}: {n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
         f"with a '{DUPLICATE_SUFFIX}k' suffix (recorded in uns['source']['n_duplicate_ids_suffixed'])",
+        ReaderWarning,
         stacklevel=3,
     )
     return names, n_suffixed
 
 
 def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
-    from secretome.io.samples import match_samples
-
     obs = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
     if parsed.sample_annotations is not None:
         for column in parsed.sample_annotations.columns:
@@ -339,6 +350,7 @@ def choose_quantity(
         close = [c for c in closest_columns(f"{wanted} ", columns)]
         raise SecretomeInputError(
             f"no quantity columns found (looked for {list(families)}); closest columns present: {close or 'none'}",
-            file=table.path, column=wanted, expected=f"{format_name} quantity columns",
+            file=table.path, column=wanted,
+            expected=f"{format_name} quantity columns, or format='generic' for a plain identifier + samples matrix",
         )
     return available[0]

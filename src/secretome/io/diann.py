@@ -4,12 +4,18 @@ DIA-NN 1.8 writes ``Protein.Group, Protein.Ids, Protein.Names, Genes, First.Prot
 dropped ``Protein.Ids``; 2.x adds ``N.Sequences`` and ``N.Proteotypic.Sequences`` (DIA-NN README, Output
 section). Every other column is one run, headed by the raw file's path (Windows or POSIX); the sample name
 is the file stem.
+
+Species per accession come from ``Protein.Names`` (UniProt entry names), assigned by position when the
+counts agree. DIA-NN 2.2 was reported to list names in a different order than ``Protein.Group``
+(vdemichev/DiaNN#1656); for single-species groups this does not matter, for mixed-species groups the
+per-accession order may then be off while the set of species is right.
 """
 
 from __future__ import annotations
 
 import re
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, count_column, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, numeric_block, text_column
@@ -20,6 +26,8 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
     "N.Sequences", "N.Proteotypic.Sequences",
 )
+#: Columns of DIA-NN's long main report (report.tsv / report.parquet), which is not a protein matrix.
+LONG_REPORT_COLUMNS: tuple[str, ...] = ("File.Name", "Run", "Precursor.Id", "Stripped.Sequence")
 _RAW_EXTENSIONS = re.compile(
     r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
 )
@@ -49,10 +57,14 @@ def version(columns: list[str]) -> str:
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
-    from secretome.errors import SecretomeInputError
-
     frame = table.frame
     columns = list(frame.columns)
+    long_report = [c for c in LONG_REPORT_COLUMNS if c in columns]
+    if long_report:
+        raise SecretomeInputError(
+            f"this is a DIA-NN main report (one row per precursor and run; columns {long_report}), not a "
+            "protein matrix", file=table.path, expected="report.pg_matrix.tsv (DIA-NN writes it next to the report)",
+        )
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
     if quantity is not None and quantity.strip().casefold() not in {QUANTITY.casefold(), "maxlfq", "pg.quantity"}:
         raise SecretomeInputError(

@@ -8,7 +8,8 @@ Column roles (documented rules):
   column is then an error naming the cell), except:
   statistics/properties listed in ``data/non_sample_columns.tsv``; integer codes (at most
   :data:`CATEGORY_MAX_LEVELS` distinct integers in a table of at least :data:`CATEGORY_MIN_ROWS` rows, e.g. an
-  ``O2.percent`` design column); and group summaries (a column ``X`` equal to the row mean or median of
+  ``O2.percent`` design column); numbers under an identifier name (e.g. PEAKS' numeric ``Protein ID``);
+  and group summaries (a column ``X`` equal to the row mean or median of
   columns ``X_1, X_2, ...``).
 Excluded columns are listed in ``uns['source']['ignored_columns']``. Values are never transformed: log2 is
 declared (``is_log2=``) or detected by the rule in :mod:`secretome.io.dataset`.
@@ -93,6 +94,25 @@ def _is_category_code(series: pd.Series) -> bool:
     return bool(np.unique(values).size <= CATEGORY_MAX_LEVELS)
 
 
+def _numeric_block_facts(frame: pd.DataFrame, columns: list[str]) -> tuple[dict[str, bool], dict[str, bool]]:
+    """For columns pandas parsed as numbers, in one pass over the block: (has any value, is a category code)."""
+    if not columns:
+        return {}, {}
+    block = frame[columns].to_numpy(dtype=np.float64)
+    finite = np.isfinite(block)
+    has_value = finite.any(axis=0)
+    category = np.zeros(len(columns), dtype=bool)
+    if len(frame) >= CATEGORY_MIN_ROWS:
+        # Cheap screen on the first rows: a column with more distinct values there cannot be a code.
+        head = np.sort(np.where(finite[:256], block[:256], np.inf), axis=0)  # missing values sort last
+        with np.errstate(invalid="ignore"):
+            distinct = 1 + ((np.diff(head, axis=0) != 0) & np.isfinite(head[1:])).sum(axis=0)
+        for j in np.flatnonzero(has_value & (distinct <= CATEGORY_MAX_LEVELS + 1)):
+            values = block[finite[:, j], j]
+            category[j] = bool((values == np.round(values)).all()) and np.unique(values).size <= CATEGORY_MAX_LEVELS
+    return dict(zip(columns, has_value.tolist())), dict(zip(columns, category.tolist()))
+
+
 def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     """Columns ``X`` that equal the row mean or median of the columns ``X<sep>suffix`` (sep: space _ . -)."""
     members: dict[str, list[str]] = {}
@@ -118,13 +138,22 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
-    lowered = {}
+    lowered: dict[str, str] = {}
     for column in columns:
         lowered.setdefault(bare_name(column).casefold(), column)
     for name in names:
         if name in lowered:
             return lowered[name]
     return None
+
+
+def _text_columns(frame: pd.DataFrame, types: dict[str, str]) -> list[str]:
+    """Columns that hold text (not numbers); numeric-dtype columns are skipped without a scan."""
+    return [
+        column for column in frame.columns
+        if types.get(column) not in ("E", "N") and frame[column].dtype.kind not in "fiub"
+        and not _mostly_numeric(frame[column])
+    ]
 
 
 def column_roles(
@@ -137,13 +166,14 @@ def column_roles(
     frame = table.frame
     columns = list(frame.columns)
     types = types or {}
-    id_column = _find(columns, PROTEIN_ID_NAMES)
+    textual = _text_columns(frame, types)
+    id_column = _find(textual, PROTEIN_ID_NAMES)  # a numeric "Protein ID"/"Protein Group" is a row number
     kind = "protein"
     if id_column is None:
-        id_column = _find(columns, GENE_ID_NAMES)
+        id_column = _find(textual, GENE_ID_NAMES)
         kind = "gene"
     if id_column is None:
-        text_columns = [c for c in columns if types.get(c) in (None, "T") and not _mostly_numeric(frame[c])]
+        text_columns = [c for c in textual if types.get(c) in (None, "T")]
         if not text_columns:
             raise SecretomeInputError(
                 "no identifier column: every column is numeric", file=table.path,
@@ -154,12 +184,14 @@ def column_roles(
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-    gene_column = _find([c for c in columns if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
-    description_column = _find([c for c in columns if c != id_column], DESCRIPTION_NAMES)
+    gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
+    description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
     patterns = non_sample_patterns()
     candidates: list[str] = []
     ignored: list[str] = []
+    numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
+    has_value, category = _numeric_block_facts(frame, numeric_columns)
     for column in columns:
         if column in used:
             continue
@@ -167,11 +199,14 @@ def column_roles(
         if kind_letter == "E":
             candidates.append(column)
             continue
-        if kind_letter in ("T", "C", "M", "N") or not _mostly_numeric(frame[column]):
+        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column])
+        if kind_letter in ("T", "C", "M", "N") or not numeric:
             ignored.append(column)
             continue
         name = bare_name(column)
-        if any(pattern.search(name) for pattern in patterns) or _is_category_code(frame[column]):
+        code = category[column] if column in category else _is_category_code(frame[column])
+        id_like = name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES  # numeric ids
+        if id_like or any(pattern.search(name) for pattern in patterns) or code:
             ignored.append(column)
             continue
         candidates.append(column)
@@ -187,7 +222,6 @@ def parsed_from_roles(
     *,
     format_name: str,
     format_version: str,
-    sample_names: list[str] | None = None,
 ) -> Parsed:
     """Build a :class:`Parsed` from assigned column roles (shared with the Perseus reader)."""
     id_column, kind, gene_column, description_column, samples, ignored = roles
@@ -212,7 +246,7 @@ def parsed_from_roles(
         format_version=format_version,
         quantity=QUANTITY,
         values=values,
-        sample_names=sample_names or [bare_name(c) for c in samples],
+        sample_names=[bare_name(c) for c in samples],
         sample_columns=samples,
         ids=ids,
         id_column=id_column,

@@ -45,6 +45,8 @@ class Member:
 def parse_member(token: str) -> Member:
     """Parse one group member: strip decoy/contaminant prefixes and FASTA decoration (``sp|ACC|NAME``)."""
     text = token.strip().lstrip(">")
+    if "|" not in text and "_" not in text and "#" not in text and " " not in text:
+        return Member(accession=text, entry_name="", is_decoy=False, is_contaminant=False)  # plain accession
     is_decoy = is_contaminant = False
     changed = True
     while changed:
@@ -84,6 +86,8 @@ def canonical_accession(accession: str) -> str:
 
 def species_of_entry_name(entry_name: str) -> str:
     """UniProt species mnemonic from an entry name (``ALBU_BOVIN`` -> ``BOVIN``), "" if not an entry name."""
+    if not entry_name:
+        return ""
     match = ENTRY_NAME_RE.match(entry_name.strip())
     return match.group(1) if match else ""
 
@@ -138,6 +142,11 @@ def gene_from_description(description: str) -> str:
 
 
 def _split(text: str, separator: str = ";") -> list[str]:
+    if not text:
+        return []
+    if separator not in text:
+        stripped = text.strip()
+        return [stripped] if stripped else []
     return [part.strip() for part in text.split(separator) if part.strip()]
 
 

@@ -1,9 +1,14 @@
-"""MaxQuant ``proteinGroups.txt``: LFQ intensity / Intensity / iBAQ, engine flags kept as columns."""
+"""MaxQuant ``proteinGroups.txt``: LFQ intensity / Intensity / iBAQ, engine flags kept as columns.
+
+Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (``Contaminant`` up to 1.5),
+``Only identified by site``; '+' marks a flagged row.
+"""
 
 from __future__ import annotations
 
 import re
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
     Parsed, choose_quantity, count_column, flag_column, require_columns,
 )
@@ -17,7 +22,7 @@ QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
-    "Potential contaminant", "Contaminant", "Reverse", "Only identified by site", "Razor + unique peptides",
+    "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
     "Fasta headers", "Number of proteins", "Sequence coverage [%]",
 )
 _ENTRY_NAME = re.compile(r"\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")
@@ -39,7 +44,13 @@ def family_columns(columns: list[str], family: str) -> list[str]:
 
 
 def version(columns: list[str]) -> str:
-    """MaxQuant generation from column names: 1.6+/2.x write 'Potential contaminant', 1.5 and older 'Contaminant'."""
+    """MaxQuant generation from column names.
+
+    2.8+ renamed 'Reverse' to 'Decoy' (reported in wilhelm-lab/oktoberfest#395); 1.6+/2.x write
+    'Potential contaminant'; 1.5 and older 'Contaminant'.
+    """
+    if "Decoy" in columns and "Reverse" not in columns:
+        return "2.8+ (column 'Decoy' instead of 'Reverse')"
     if "Potential contaminant" in columns:
         return "1.6+/2.x (column 'Potential contaminant')"
     if "Contaminant" in columns:
@@ -51,6 +62,11 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
     frame = table.frame
     columns = list(frame.columns)
+    if "Protein IDs" not in columns and "Sequence" in columns:
+        raise SecretomeInputError(
+            "this is a MaxQuant peptide-level table (peptides.txt/evidence.txt: a 'Sequence' column), not "
+            "proteinGroups.txt", file=table.path, column="Protein IDs", expected="MaxQuant's proteinGroups.txt",
+        )
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: family_columns(columns, family) for family in QUANTITIES}
     family = choose_quantity(table, families, quantity, "MaxQuant proteinGroups")
@@ -79,7 +95,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein IDs",
-        is_decoy=flag_column(table, "Reverse"),
+        is_decoy=flag_column(table, "Reverse" if "Reverse" in columns else "Decoy"),
         is_contaminant=flag_column(table, contaminant),
         only_identified_by_site=flag_column(table, "Only identified by site"),
         n_peptides=count_column(table, "Peptides"),

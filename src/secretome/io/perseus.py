@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, count_column, flag_column
-from secretome.io.generic import bare_name, column_roles, parsed_from_roles
+from secretome.io.generic import QUANTITY, bare_name, column_roles, parsed_from_roles
 from secretome.io.table import RawTable
 
 FORMAT = "perseus"
@@ -36,9 +37,6 @@ def detect_score(columns: list[str], table: RawTable | None = None) -> int:
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Perseus matrix; sample columns are the expression (E) columns or, without types, the numbers."""
-    from secretome.io.generic import QUANTITY
-    from secretome.errors import SecretomeInputError
-
     if quantity is not None and quantity.strip().casefold() != QUANTITY:
         raise SecretomeInputError(
             f"quantity {quantity!r} does not apply to a Perseus matrix", file=table.path,

@@ -34,15 +34,18 @@ def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None =
     """Read a sample sheet (CSV/TSV/XLSX path, or a DataFrame) into a frame indexed by sample name.
 
     The name column is ``name_column`` if given, else the first column whose header is one of
-    :data:`NAME_COLUMNS`, else the first column. Names must be unique and non-empty. Numeric columns stay
+    :data:`NAME_COLUMNS`, else (for a DataFrame with a non-default index) the index, else the first column. Names must be unique and non-empty. Numeric columns stay
     numeric; all other columns become strings ("" for empty cells).
     """
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
+        named = {str(c).strip().casefold() for c in frame.columns} & set(NAME_COLUMNS)
+        if name_column is None and not named and not isinstance(frame.index, pd.RangeIndex):
+            frame = frame.reset_index(names=frame.index.name or "sample")  # names given as the index
         file: str | Path = "<sample sheet DataFrame>"
         row_numbers = np.arange(len(frame)) + 2
     else:
-        table = read_table(source)
+        table = read_table(source, min_columns=1)
         frame, file, row_numbers = table.frame, table.path, table.row_numbers
     frame.columns = [str(column).strip() for column in frame.columns]
     if frame.shape[1] == 0 or len(frame) == 0:

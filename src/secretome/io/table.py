@@ -22,9 +22,10 @@ import hashlib
 import io
 import lzma
 import re
+import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +54,9 @@ class RawTable:
     frame: pd.DataFrame
     path: Path
     sha256: str
-    kind: str  # "text" or "xlsx"
     row_numbers: np.ndarray
-    delimiter: str | None = None
-    sheet: str | None = None
-    notes: dict = field(default_factory=dict)
+    delimiter: str | None = None  # None for XLSX
+    sheet: str | None = None  # the worksheet read, None for text
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -65,16 +64,16 @@ class RawTable:
             frame=self.frame.loc[mask].reset_index(drop=True),
             path=self.path,
             sha256=self.sha256,
-            kind=self.kind,
             row_numbers=self.row_numbers[mask],
             delimiter=self.delimiter,
             sheet=self.sheet,
-            notes=dict(self.notes),
         )
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
+def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
+
+    ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -86,20 +85,21 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
         raise SecretomeInputError("is a directory, not a table file", file=path)
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
-    if not raw.strip():
+    if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
-        frame, sheet_name = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, "xlsx", np.arange(len(frame)) + 2, sheet=sheet_name)
+        frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
-        frame, delimiter = _parse_text(data, path)
-        table = RawTable(frame, path, sha256, "text", np.arange(len(frame)) + 2, delimiter=delimiter)
-    return _finish(table)
+        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
+    return _finish(table, min_columns)
 
 
 def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
-    """Undo gzip/xz/zip wrapping (nested once at most); report whether the payload is an XLSX workbook."""
+    """Undo gzip/xz/zip wrapping (up to three layers, e.g. a .csv.gz inside a .zip); report whether the
+    payload is an XLSX workbook."""
     data = raw
     for _ in range(3):
         if data[:2] == b"\x1f\x8b":
@@ -129,7 +129,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
                         f"the zip archive holds {len(names)} files", file=path, expected="exactly one table inside a .zip"
                     )
                 data = archive.read(names[0])
-            except (zipfile.BadZipFile, EOFError, zlib.error, KeyError) as error:
+            except (zipfile.BadZipFile, EOFError, zlib.error, KeyError, RuntimeError, NotImplementedError) as error:
                 raise SecretomeInputError(
                     f"the zip archive is truncated or damaged ({error})", file=path, expected="a complete .zip or .xlsx file"
                 ) from None
@@ -139,13 +139,24 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         raise SecretomeInputError(
             "legacy Excel .xls workbooks are not read", file=path, expected="save it as .xlsx, CSV or TSV"
         )
-    if not data.strip():
+    if _blank(data):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     return data, False
 
 
-def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str]:
-    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl."""
+def _blank(data: bytes) -> bool:
+    """True for empty or whitespace-only content (looks at the start first; no copy of large files)."""
+    if data[:_SNIFF_BYTES].strip():
+        return False
+    return not data.strip()
+
+
+def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int]:
+    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
+
+    The header is the first non-empty row; returns the body, the sheet name and the number of empty rows
+    above the header (so that row numbers in messages are the rows Excel shows).
+    """
     try:
         workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
     except Exception as error:  # openpyxl raises many types for damaged workbooks
@@ -153,6 +164,8 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
             f"the XLSX workbook cannot be opened ({type(error).__name__}: {error})", file=path, expected="a valid .xlsx file"
         ) from None
     names = workbook.sheet_names
+    if isinstance(sheet, str) and sheet not in names and sheet.strip().isdigit():
+        sheet = int(sheet)  # "1" from the command line means the second sheet unless a sheet is named "1"
     if sheet is None:
         sheet_name = names[0]
     elif isinstance(sheet, int):
@@ -172,12 +185,13 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
     frame = frame.dropna(how="all", axis=1)
     if frame.empty:
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
-    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[0].tolist())]
-    body = frame.iloc[1:].reset_index(drop=True)
+    first = int(np.argmax(frame.notna().any(axis=1).to_numpy()))  # rows above the header are empty
+    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
+    body = frame.iloc[first + 1:].reset_index(drop=True)
     body.columns = header
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name
+    return body, sheet_name, first
 
 
 def _header_name(value: object, index: int) -> str:
@@ -209,13 +223,30 @@ def _looks_binary(data: bytes) -> bool:
     return control > max(8, len(head) // 100)
 
 
-def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
-    """Sniff the delimiter and parse a delimited text table once with pandas' C parser."""
+def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
+    """Drop blank lines before the header (keeping a UTF-8 BOM); return the data and how many were dropped."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    body = data[len(bom):]
+    position = skipped = 0
+    while True:
+        end = body.find(b"\n", position)
+        if end == -1 or body[position:end].strip():
+            break
+        position, skipped = end + 1, skipped + 1
+    return (bom + body[position:], skipped) if skipped else (data, 0)
+
+
+def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> tuple[pd.DataFrame, str, int]:
+    """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
+
+    Returns the frame, the delimiter and the number of blank lines skipped before the header.
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 "Unicode text" as Excel saves it
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise SecretomeInputError("the UTF-16 text cannot be decoded", file=path) from None
+    data, skipped = _skip_leading_blank_lines(data)
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
@@ -227,11 +258,11 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         lines = lines[:-1]  # the last sampled line may be cut
     if complete and len(lines) > 2 and not data.endswith((b"\n", b"\r")):
         lines = lines[:-1]  # a last line without line end is checked for truncation separately
-    lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
-    if not lines:
+    lines = lines[:_SNIFF_LINES]
+    if not any(line.strip() for line in lines):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
-    delimiter, header = _sniff(lines, path)
-    if len(lines) < 2:
+    delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected="one row per protein")
     decimal = "."
     if delimiter == ";" and re.search(r"[;^]-?\d+,\d+(?:[;\r\n]|$)", "\n".join(lines[1:])) and not re.search(
@@ -239,24 +270,20 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
     ):
         decimal = ","
     _check_last_line(data, delimiter, len(header), path)
-    _check_field_counts(data, delimiter, len(header), path)
+    _check_field_counts(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
+    options = dict(
+        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
+        decimal=decimal,
+    )
     try:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep=delimiter,
-            header=0,
-            encoding=encoding,
-            na_values=list(NA_TOKENS),
-            keep_default_na=False,
-            skip_blank_lines=False,
-            low_memory=False,
-            decimal=decimal,
-        )
-    except UnicodeDecodeError:
-        frame = pd.read_csv(
-            io.BytesIO(data), sep=delimiter, header=0, encoding="cp1252", na_values=list(NA_TOKENS),
-            keep_default_na=False, skip_blank_lines=False, low_memory=False, decimal=decimal,
-        )
+        # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
+        # types arrives as object and is converted cell by cell in numeric_block, so the warning is moot.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            try:
+                frame = pd.read_csv(io.BytesIO(data), encoding=encoding, **options)
+            except UnicodeDecodeError:
+                frame = pd.read_csv(io.BytesIO(data), encoding="cp1252", **options)
     except pd.errors.ParserError as error:
         raise SecretomeInputError(
             f"the table is malformed: {_pandas_message(error)}", file=path,
@@ -264,6 +291,8 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
+    if b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
+        _check_quoted_field_counts(data, encoding, delimiter, len(header), frame, path)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
         frame = frame.reset_index(drop=True)
@@ -271,7 +300,7 @@ def _parse_text(data: bytes, path: Path) -> tuple[pd.DataFrame, str]:
         frame.columns = header
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
-    return frame, delimiter
+    return frame, delimiter, skipped
 
 
 def _pandas_message(error: Exception) -> str:
@@ -284,39 +313,58 @@ def _pandas_message(error: Exception) -> str:
     return text
 
 
-def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
-    """Pick the delimiter whose field counts agree between the header and the first rows."""
+def _records(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]]:
+    """(file line number, fields) of each non-blank record in the sampled lines; quotes may span lines."""
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    out = []
+    start = 1
+    for record in reader:
+        if record and any(field.strip() for field in record):
+            out.append((start, record))
+        start = reader.line_num + 1
+    return out
+
+
+def _sniff(
+    lines: list[str], path: Path, *, single_column_ok: bool = False, offset: int = 0
+) -> tuple[str, list[str]]:
+    """Pick the delimiter whose field counts agree between the header and the first records.
+
+    ``offset``: blank lines skipped before ``lines`` (keeps row numbers in messages equal to file lines).
+    """
     best: tuple[float, int, str, list[str]] | None = None
     for delimiter in _DELIMITERS:
-        rows = list(csv.reader(lines, delimiter=delimiter))
-        header = [cell.strip() for cell in rows[0]]
-        width = len(header)
-        if width < 2:
+        records = _records(lines, delimiter)
+        if not records:
             continue
-        body = rows[1:]
-        if body:
-            agree = sum(1 for row in body if len(row) in (width, width + 1)) / len(body)
-        else:
-            agree = 1.0
+        header = [cell.strip() for cell in records[0][1]]
+        width = len(header)
+        if width < 2 or (width == 2 and header[-1] == ""):
+            continue
+        allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())  # header-only trailing tab
+        body = records[1:]
+        agree = sum(1 for _, record in body if len(record) in allowed) / len(body) if body else 1.0
         score = (agree, width, delimiter, header)
         if best is None or score[:2] > best[:2]:
             best = score
+    if best is None and single_column_ok:
+        return "\t", [lines[0].strip()]
     if best is None:
         raise SecretomeInputError(
             "no column delimiter found: the header line is one single column with tab, comma and semicolon",
             file=path,
-            row=1,
+            row=1 + offset,
             expected="a tab-, comma- or semicolon-separated table, or XLSX",
         )
     agree, width, delimiter, header = best
     if agree < 0.9:
-        rows = list(csv.reader(lines, delimiter=delimiter))
-        bad = next(i for i, row in enumerate(rows[1:], start=2) if len(row) not in (width, width + 1))
+        allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())
+        line, record = next((line, rec) for line, rec in _records(lines, delimiter)[1:] if len(rec) not in allowed)
         raise SecretomeInputError(
             f"wrong or mixed delimiter: the header has {width} {_DELIMITER_NAMES[delimiter]}-separated fields "
-            f"but this row has {len(rows[bad - 1])}",
+            f"but this row has {len(record)}",
             file=path,
-            row=bad,
+            row=line + offset,
             expected="one delimiter (tab, comma or semicolon) used in the header and every row",
         )
     return delimiter, header
@@ -324,9 +372,9 @@ def _sniff(lines: list[str], path: Path) -> tuple[str, list[str]]:
 
 def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> None:
     """A file that stops mid-row (no final newline, too few fields on its last line) is truncated."""
-    stripped = data.rstrip(b"\r\n")
-    if len(stripped) < len(data):
+    if data.endswith((b"\n", b"\r")):
         return  # ends with a newline: the last row is complete
+    stripped = data
     start = stripped.rfind(b"\n") + 1
     last = stripped[start:].decode("utf-8", errors="replace")
     if last.count('"') % 2:
@@ -344,7 +392,7 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
         )
 
 
-def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> None:
+def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False) -> None:
     """Every line must have the header's number of fields (or one more: R row names).
 
     pandas silently pads short rows with NaN, which would misread a damaged file. Counted with numpy over
@@ -353,7 +401,12 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> 
     """
     if b'"' in data:
         return
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
+    total = int(np.count_nonzero(array == ord(delimiter)))
+    n_rows = n_lines - 1  # assuming no blank lines; blank lines make the totals differ -> detailed pass
+    if total in ((width - 1) * (n_rows + 1), (width - 1) + width * n_rows):
+        return  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
     ends = np.flatnonzero(array == 10)
     if ends.size == 0:
         return
@@ -363,6 +416,8 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> 
     blank = (ends - starts) <= 1  # empty or "\r" only
     counts[starts == ends] = 0  # reduceat returns the element itself for empty slices
     bad = ~blank & (counts != width - 1) & (counts != width)
+    if trailing_empty:  # the header ends with a delimiter the rows do not repeat
+        bad &= counts != width - 2
     bad[0] = False  # the header itself
     if bad.any():
         line = int(np.argmax(bad))
@@ -375,9 +430,37 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path) -> 
         )
 
 
-def _finish(table: RawTable) -> RawTable:
+def _check_quoted_field_counts(
+    data: bytes, encoding: str, delimiter: str, width: int, frame: pd.DataFrame, path: Path
+) -> None:
+    """Quote-aware short-row check, run only when pandas may have padded a row (its last column has gaps).
+
+    ``csv.reader`` follows quoted fields across lines; records and pandas rows correspond one to one
+    (blank lines included, as pandas parses with ``skip_blank_lines=False``).
+    """
+    text = data.decode(encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)  # header
+    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
+    for index, record in enumerate(reader):
+        if record and len(record) < min(width, allowed_short):
+            raise SecretomeInputError(
+                f"this row has {len(record)} fields where the header has {width}: the file is damaged or uses "
+                "more than one delimiter",
+                file=path,
+                row=reader.line_num,
+                expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
+            )
+
+
+def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     """Drop empty trailing columns/rows, name unnamed columns, and refuse duplicated column names."""
     frame = table.frame
+    if frame.shape[1] < min_columns:
+        raise SecretomeInputError(
+            f"the table has {frame.shape[1]} column(s)", file=table.path,
+            expected="an identifier column plus quantity columns",
+        )
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
     if not all(keep):
@@ -395,9 +478,12 @@ def _finish(table: RawTable) -> RawTable:
             )
         seen[name] = position
     frame.columns = names
-    empty_rows = frame.isna().all(axis=1).to_numpy()
+    first_missing = frame.iloc[:, 0].isna().to_numpy()  # only these rows can be entirely empty
+    empty_rows = np.zeros(len(frame), dtype=bool)
+    if first_missing.any():
+        empty_rows[first_missing] = frame.loc[first_missing].isna().all(axis=1).to_numpy()
     if empty_rows.any():
-        table = RawTable(frame, table.path, table.sha256, table.kind, table.row_numbers, table.delimiter, table.sheet)
+        table.frame = frame
         table = table.subset_rows(~empty_rows)
         frame = table.frame
     else:
@@ -416,11 +502,13 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     """
     frame = table.frame
     n_rows = len(frame)
-    out = np.empty((n_rows, len(columns)), dtype=np.float64)
+    # Column-major storage: the AnnData matrix (samples x proteins) is then ``out.T`` without a copy.
+    out = np.empty((len(columns), n_rows), dtype=np.float64).T
     numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
     first_bad: tuple[int, int, str, str] | None = None  # (row number, column position, column, text)
     if len(numeric) == len(columns):
-        out[:] = frame[columns].to_numpy(dtype=np.float64)
+        for position, column in enumerate(columns):  # one contiguous copy per column, no frame-wide take
+            out[:, position] = frame[column].to_numpy(dtype=np.float64)
     else:
         for position, column in enumerate(columns):
             series = frame[column]
@@ -466,19 +554,6 @@ def _earlier(current: tuple | None, candidate: tuple) -> tuple:
     if current is None or candidate[:2] < current[:2]:
         return candidate
     return current
-
-
-def is_numeric_column(series: pd.Series) -> bool:
-    """True when every non-missing cell of ``series`` is a number (and at least one is)."""
-    if series.dtype.kind in "fiu":
-        return bool(series.notna().any())
-    if series.dtype.kind != "O" and not isinstance(series.dtype, pd.StringDtype):
-        return False
-    text = series.dropna().astype(str).str.strip()
-    text = text[~text.isin(NA_TOKENS)]
-    if text.empty:
-        return False
-    return bool(pd.to_numeric(text, errors="coerce").notna().all())
 
 
 def text_column(frame: pd.DataFrame, column: str | None) -> pd.Series:
