@@ -196,3 +196,19 @@ def test_single_sample_profile_does_not_crash():
     assert summary["n_samples"] == 1
     assert summary["qc"]["pca"]["scores"] == [[]]
     assert "outlier_min_samples" in summary["samples"][0]["verdicts"][-1]
+
+
+def test_an_empty_sample_fails_clearly_and_everything_still_renders(tmp_path):
+    from secretome.report import render_report
+
+    adata = five_protein_dataset()
+    values = np.vstack([adata.X, np.full((1, adata.n_vars), np.nan)])
+    empty = make_annotated(values, [{"id": name, **row} for name, row in adata.var.to_dict(orient="index").items()],
+                           obs={"lot": ["A", "B", "B"]})
+    result = profile(empty, group="lot")
+    row = result.summary["samples"][2]
+    assert row["qc_status"] == "fail" and row["serum_share"] is None
+    assert "fail: serum_share could not be computed (no quantified proteins)" in row["verdicts"]
+    json.dumps(result.summary, allow_nan=False)
+    assert "n/a" in render_report(result.summary)
+    write_outputs(result, tmp_path / "o", "lot")
