@@ -14,5 +14,18 @@ from secretome import kb
 from secretome.annotate import annotate, annotate_identifiers
 from secretome.errors import SecretomeInputError
 from secretome.io import read, read_samples
+from secretome.profile import ProfileResult, profile
+from secretome.qc import qc
 
-__all__ = ["__version__", "SecretomeInputError", "read", "read_samples", "annotate", "annotate_identifiers", "kb"]
+__all__ = [
+    "__version__",
+    "SecretomeInputError",
+    "read",
+    "read_samples",
+    "annotate",
+    "annotate_identifiers",
+    "kb",
+    "ProfileResult",
+    "profile",
+    "qc",
+]

@@ -39,6 +39,19 @@ def _root(
     """Make therapeutic secretomes measurable."""
 
 
+def _read_with_warnings(path: Path, **options: object) -> AnnData:
+    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", io.ReaderWarning)
+        adata = io.read(path, **options)
+    for warning in caught:
+        if issubclass(warning.category, io.ReaderWarning):
+            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return adata
+
+
 @app.command()
 def compare(
     input: str = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
@@ -76,39 +89,6 @@ def comparability(
     summary = comparability_job(input, samples, lot_column, reference, out, margin=margin)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {summary['out']}")
-kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
-app.add_typer(kb_app, name="kb")
-
-
-@app.command()
-def annotate(
-    source: str = typer.Argument("-", metavar="FILE|-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
-) -> None:
-    """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
-    from secretome.annotate import annotate_source, write_annotation
-
-    write_annotation(annotate_source(source), out)
-
-
-@kb_app.command("info")
-def kb_info() -> None:
-    """Print the knowledge-base version, its sources and the class sizes."""
-    from secretome.kb import kb_summary
-    from secretome.kb.store import format_summary
-
-    typer.echo(format_summary(kb_summary()))
-def _read_with_warnings(path: Path, **options: object) -> AnnData:
-    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(path, **options)
-    for warning in caught:
-        if issubclass(warning.category, io.ReaderWarning):
-            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return adata
 
 
 @app.command()
@@ -139,6 +119,54 @@ def info(
     adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
     for label, value in io.summary_lines(io.summarize(adata)):
         typer.echo(f"{label}: {value}")
+
+
+@app.command()
+def profile(
+    input: Optional[Path] = typer.Argument(None, help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (TSV/CSV/XLSX)."),
+    group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
+    format: Optional[str] = typer.Option(None, "--format", help="Input format (default: detected)."),
+    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
+    set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
+    demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
+    design: Optional[str] = typer.Option(None, "--design", help='Adds a limma section, e.g. "~ lot" (with --contrast).'),
+    contrast: Optional[str] = typer.Option(None, "--contrast", help='Two levels of the design\'s first factor, "B-A".'),
+    out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
+    from secretome.profile import run_profile
+
+    report = run_profile(
+        input, out=out, samples=samples, group=group, format=format, quantity=quantity,
+        config=config, overrides=set_, demo=demo, design=design, contrast=contrast,
+    )
+    typer.echo(f"report: {report}")
+
+
+kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@app.command()
+def annotate(
+    source: str = typer.Argument("-", metavar="FILE|-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
+) -> None:
+    """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
+    from secretome.annotate import annotate_source, write_annotation
+
+    write_annotation(annotate_source(source), out)
+
+
+@kb_app.command("info")
+def kb_info() -> None:
+    """Print the knowledge-base version, its sources and the class sizes."""
+    from secretome.kb import kb_summary
+    from secretome.kb.store import format_summary
+
+    typer.echo(format_summary(kb_summary()))
 
 
 def main() -> None:

@@ -1,0 +1,688 @@
+"""Quality control and purity indices of secretome preparations (samples x proteins AnnData).
+
+What it computes, per sample:
+
+* identifications (``n_proteins``) and missingness (``missing_share``);
+* intensity distributions (log2 quantiles), sample-sample Pearson correlation on log2 values with
+  pairwise-complete observations, and a PCA (per-sample median centring; proteins quantified in at
+  least ``settings.pca_min_detection`` of samples; remaining gaps set to the protein mean; the first
+  components from an eigendecomposition of the smaller cross-product matrix);
+* robust outliers: modified z-scores (median/MAD, Iglewicz & Hoaglin 1993) of each sample's median
+  correlation to the others and of its standardised PCA score distance;
+* purity indices as shares of the sample's total *linear* quantity (``2**X`` when
+  ``uns['source']['is_log2']``), from an exclusive partition of the proteins (first rule that matches):
+
+  1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
+     protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
+     contaminant (bovine casein or keratin stay ``handling``); a ``mixed_species`` group counts here
+     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member or a serum marker
+     (:func:`secretome.annotate` carries a non-human member's ``serum_marker`` over to its group); it is
+     also reported on its own as ``serum_mixed_share``. A mixed group whose non-human member is not a
+     serum protein (e.g. human COL1A1 sharing peptides with a bovine collagen contaminant entry) is
+     classified like any other protein;
+  2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
+     (non-serum ones, see 1);
+  3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
+  4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted``; 6. ``membrane``; 7. ``unknown``.
+
+  The seven shares sum to 1. Decoys are left out of the total.
+* within-group coefficients of variation (linear scale) and their medians.
+
+Every verdict says the rule it used, e.g. ``fail: serum_share 0.31 > 0.2 (qc_thresholds.toml:
+serum_share.fail)``. Limits come from ``config/qc_thresholds.toml`` and can be overridden by a config
+file or ``key=value`` settings (see :func:`load_thresholds`).
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+from anndata import AnnData
+
+from secretome.errors import SecretomeInputError
+from secretome.kb.vocab import LYSIS_CATEGORIES
+from secretome.provenance import record_step
+
+THRESHOLDS_FILE = "qc_thresholds.toml"
+
+PURITY_CATEGORIES = ("serum", "handling", "lysis", "ev", "secreted", "membrane", "unknown")
+"""Exclusive purity partition, in the precedence order used to assign a protein."""
+
+FLAGGED_INDICES = ("serum_share", "lysis_share", "handling_share", "ev_share", "secreted_share")
+"""Purity indices that get a pass/warn/fail flag (the others are reported as context)."""
+
+
+REQUIRED_VAR = (
+    "secretion_class",
+    "species",
+    "mixed_species",
+    "serum_marker",
+    "handling_contaminant",
+    "lysis_marker",
+    "lysis_category",
+    "gene",
+)
+
+_LEVELS = ("pass", "warn", "fail")
+_DIRECTIONS = ("above", "below", "below_median_fraction")
+
+
+# --------------------------------------------------------------------------------------- thresholds
+@dataclass
+class Thresholds:
+    """QC limits and settings, each value remembering where it came from (for verdict citations)."""
+
+    values: dict[str, dict[str, Any]]
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def limit(self, metric: str, level: str) -> float:
+        """The ``warn`` or ``fail`` limit of a metric."""
+        return float(self.values[metric][level])
+
+    def direction(self, metric: str) -> str:
+        return str(self.values[metric]["direction"])
+
+    def setting(self, name: str) -> Any:
+        return self.values["settings"][name]
+
+    def cite(self, metric: str, level: str) -> str:
+        """Where a limit comes from, e.g. ``qc_thresholds.toml: serum_share.fail``."""
+        key = f"{metric}.{level}"
+        return f"{self.origins.get(key, THRESHOLDS_FILE)}: {key}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain nested copy (values, with the origin of every overridden key)."""
+        return {"values": copy.deepcopy(self.values), "overridden": dict(self.origins)}
+
+
+def load_thresholds(
+    config: str | Path | Mapping[str, Any] | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] | None = None,
+) -> Thresholds:
+    """Defaults from ``qc_thresholds.toml``, then a config TOML file (or mapping), then ``key=value`` overrides.
+
+    Keys are ``section.name`` (e.g. ``serum_share.fail`` or ``settings.top_n``). Unknown keys, wrong
+    types and warn/fail limits in the wrong order are input errors naming the source.
+    """
+    path = resources.files("secretome") / "config" / THRESHOLDS_FILE
+    values = tomllib.loads(path.read_text(encoding="utf-8"))
+    thresholds = Thresholds(values=values)
+    if config is not None:
+        if isinstance(config, Mapping):
+            source, data = "config", dict(config)
+        else:
+            config_path = Path(config)
+            try:
+                data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise SecretomeInputError("config file not found", file=config_path) from None
+            except tomllib.TOMLDecodeError as error:
+                raise SecretomeInputError(f"not valid TOML: {error}", file=config_path) from None
+            source = config_path.name
+        for section, entries in data.items():
+            if not isinstance(entries, Mapping):
+                raise SecretomeInputError(
+                    f"top-level key {section!r} is not a table",
+                    file=source,
+                    expected=f"tables as in {THRESHOLDS_FILE}, e.g. [serum_share] fail = 0.3",
+                )
+            for name, value in entries.items():
+                _set_value(thresholds, f"{section}.{name}", value, source)
+    if overrides is not None:
+        items = overrides.items() if isinstance(overrides, Mapping) else (_split_setting(s) for s in overrides)
+        for key, value in items:
+            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, f"--set {key}")
+    _validate(thresholds)
+    return thresholds
+
+
+def _split_setting(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise SecretomeInputError(f"setting {text!r} has no '='", expected="key=value, e.g. serum_share.fail=0.3")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def _parse_value(text: str) -> Any:
+    """A ``--set`` value as TOML (numbers, booleans, arrays); anything else stays a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> None:
+    section, _, name = key.partition(".")
+    known = thresholds.values
+    if section not in known or name not in known[section] or name == "source":
+        valid = sorted(f"{s}.{n}" for s, entries in known.items() for n in entries if n != "source")
+        raise SecretomeInputError(
+            f"unknown threshold key {key!r}", file=source, expected=f"one of {', '.join(valid)}"
+        )
+    default = known[section][name]
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok and isinstance(default, float) else value
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise SecretomeInputError(
+            f"wrong type for {key!r}: {value!r}", file=source, expected=f"a value like {default!r}"
+        )
+    if name == "direction" and value not in _DIRECTIONS:
+        raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", file=source, expected=str(_DIRECTIONS))
+    known[section][name] = value
+    thresholds.origins[key] = source
+
+
+def _validate(thresholds: Thresholds) -> None:
+    for metric, entries in thresholds.values.items():
+        if metric == "settings":
+            continue
+        warn, fail = float(entries["warn"]), float(entries["fail"])
+        above = entries["direction"] == "above"
+        if (above and fail < warn) or (not above and fail > warn):
+            raise SecretomeInputError(
+                f"{metric}: fail limit {fail} is less strict than warn limit {warn}",
+                file=thresholds.origins.get(f"{metric}.fail", THRESHOLDS_FILE),
+                expected="fail >= warn for 'above' metrics, fail <= warn for 'below' metrics",
+            )
+
+
+# --------------------------------------------------------------------------------------- verdicts
+def judge(value: float, metric: str, thresholds: Thresholds, reference: float | None = None) -> tuple[str, str]:
+    """Flag a metric value and state the rule: returns (``pass``/``warn``/``fail``, verdict text).
+
+    For ``below_median_fraction`` metrics, ``reference`` is the median the fraction applies to.
+    """
+    direction = thresholds.direction(metric)
+    if value is None or not np.isfinite(value):
+        return "fail", f"fail: {metric} could not be computed (no quantified proteins)"
+    shown = _fmt(value)
+    for level in ("fail", "warn"):
+        limit = thresholds.limit(metric, level)
+        if direction == "below_median_fraction":
+            bound = limit * float(reference if reference is not None else np.nan)
+            if value < bound:
+                return level, (
+                    f"{level}: {metric} {shown} < {_fmt(bound)} = {_fmt(limit)} x median {_fmt(reference)} "
+                    f"({thresholds.cite(metric, level)})"
+                )
+        elif direction == "above" and value > limit:
+            return level, f"{level}: {metric} {shown} > {_fmt(limit)} ({thresholds.cite(metric, level)})"
+        elif direction == "below" and value < limit:
+            return level, f"{level}: {metric} {shown} < {_fmt(limit)} ({thresholds.cite(metric, level)})"
+    limit = thresholds.limit(metric, "warn")
+    if direction == "below_median_fraction":
+        bound = limit * float(reference if reference is not None else np.nan)
+        return "pass", f"pass: {metric} {shown} >= {_fmt(bound)} ({thresholds.cite(metric, 'warn')})"
+    sign = "<=" if direction == "above" else ">="
+    return "pass", f"pass: {metric} {shown} {sign} {_fmt(limit)} ({thresholds.cite(metric, 'warn')})"
+
+
+def worst(flags: Iterable[str]) -> str:
+    """The worst of pass/warn/fail flags (``pass`` for none)."""
+    return _LEVELS[max((_LEVELS.index(flag) for flag in flags), default=0)]
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or not np.isfinite(value):
+        return "nan"
+    if abs(value) >= 100 or (float(value).is_integer() and abs(value) >= 1):
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+# --------------------------------------------------------------------------------------- matrices
+def linear_quantities(adata: AnnData) -> np.ndarray:
+    """Samples x proteins linear quantities (``2**X`` when the source is log2); missing/non-positive -> 0."""
+    values = np.asarray(adata.X, dtype=float)
+    if bool(adata.uns.get("source", {}).get("is_log2", False)):
+        with np.errstate(over="ignore"):
+            values = np.exp2(values)
+    out = np.where(np.isfinite(values) & (values > 0), values, 0.0)
+    return out
+
+
+def log2_quantities(adata: AnnData) -> np.ndarray:
+    """Samples x proteins log2 quantities; missing (NaN, zero or negative linear values) stays NaN."""
+    values = np.asarray(adata.X, dtype=float)
+    if bool(adata.uns.get("source", {}).get("is_log2", False)):
+        return np.where(np.isfinite(values), values, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), np.log2(values), np.nan)
+
+
+def _usable(adata: AnnData) -> np.ndarray:
+    """Boolean mask of proteins that count (everything but decoys)."""
+    if "is_decoy" in adata.var:
+        return ~adata.var["is_decoy"].to_numpy(dtype=bool)
+    return np.ones(adata.n_vars, dtype=bool)
+
+
+# --------------------------------------------------------------------------------------- purity
+def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
+    """Assign every protein to one purity category and say which rule put it there.
+
+    Returns a frame indexed like ``adata.var`` with ``purity_category``, ``purity_rule`` and
+    ``serum_mixed`` (a mixed-species group counted as serum).
+    """
+    _require_annotation(adata)
+    var = adata.var
+    n = adata.n_vars
+    serum_species = {s.upper() for s in thresholds.setting("serum_species")}
+    species = np.char.upper(as_text(var["species"]))
+    species_sets = [set(filter(None, s.replace(",", ";").split(";"))) for s in species]
+    serum_species_hit = np.array([bool(s & serum_species) for s in species_sets], dtype=bool)
+    mixed = _bool(var["mixed_species"])
+    serum_marker = _bool(var["serum_marker"])
+    secretion = as_text(var["secretion_class"], "unknown")
+    counts_mixed = bool(thresholds.setting("mixed_species_counts_as_serum"))
+
+    category = np.full(n, "unknown", dtype=object)
+    rule = np.full(n, "secretion_class=unknown", dtype=object)
+    serum_mixed = np.zeros(n, dtype=bool)
+    assigned = np.zeros(n, dtype=bool)
+
+    def take(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
+        new = mask & ~assigned
+        category[new] = name
+        rule[new] = why[new] if isinstance(why, np.ndarray) else why
+        assigned[new] = True
+
+    handling = _bool(var["handling_contaminant"]) | (secretion == "contaminant_handling")
+    # annotate() carries a non-human member's serum_marker over to its mixed group, so serum_marker on a
+    # mixed group means "has a serum member" even though species names the chosen (human) member
+    mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum"))
+    if counts_mixed:
+        serum_mixed = mixed_serum.copy()
+        take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
+    # without the mixed rule a mixed group is never serum: its (carried-over) serum evidence is ignored and
+    # it is classified by its chosen member's secretion class
+    eligible = ~mixed | counts_mixed
+    species_rule = serum_species_hit & ~mixed
+    serum_evidence = np.array(
+        ["; ".join(reason for reason, hit in (("serum_marker", m), ("secretion_class=contaminant_serum", c),
+                                              (f"species {sp}", h)) if hit)
+         for m, c, h, sp in zip(serum_marker, secretion == "contaminant_serum", serum_species_hit, species)],
+        dtype=object,
+    )
+    take((serum_marker | (secretion == "contaminant_serum")) & eligible, "serum", serum_evidence)
+    take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
+                                        "handling_contaminant").astype(object))
+    # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
+    # handling; every other serum-species protein is culture serum
+    take(species_rule, "serum", serum_evidence)
+    lysis_category = as_text(var["lysis_category"])
+    lysis_why = np.array([f"lysis_marker ({c})" if c else "lysis_marker" for c in lysis_category], dtype=object)
+    take(_bool(var["lysis_marker"]), "lysis", lysis_why)
+    take(secretion == "intracellular", "lysis", "secretion_class=intracellular")
+    take(secretion == "ev_cargo", "ev", "secretion_class=ev_cargo")
+    take(secretion == "secreted", "secreted", "secretion_class=secreted")
+    take(secretion == "membrane", "membrane", "secretion_class=membrane")
+    decoy = ~_usable(adata)
+    category[decoy] = "decoy"
+    rule[decoy] = "is_decoy (left out of totals)"
+    return pd.DataFrame(
+        {"purity_category": category.astype(str), "purity_rule": rule.astype(str), "serum_mixed": serum_mixed},
+        index=var.index,
+    )
+
+
+def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
+    """Per-sample shares of total linear quantity: the seven partition shares and their sub-shares.
+
+    ``serum_share = serum_species_share`` (bovine) ``+ serum_marker_share`` (other serum proteins, e.g.
+    human serum markers) ``+ serum_mixed_share``; the ``lysis_<category>_share`` are parts of
+    ``lysis_share`` with ``lysis_other_share`` (intracellular proteins of no marker category);
+    ``ldh_share`` is the named marker LDH (``settings.ldh_genes``) wherever it falls.
+    """
+    linear = linear_quantities(adata)
+    usable = _usable(adata)
+    total = linear[:, usable].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        def share(mask: np.ndarray) -> np.ndarray:
+            return linear[:, mask & usable].sum(axis=1) / np.where(total > 0, total, np.nan)
+
+        category = categories["purity_category"].to_numpy()
+        out = {f"{name}_share": share(category == name) for name in PURITY_CATEGORIES}
+        var = adata.var
+        serum_species = {s.upper() for s in thresholds.setting("serum_species")}
+        species_hit = np.array(
+            [bool(set(s.replace(",", ";").split(";")) & serum_species) for s in np.char.upper(as_text(var["species"]))],
+            dtype=bool,
+        )
+        out["serum_species_share"] = share((category == "serum") & species_hit & ~categories["serum_mixed"].to_numpy())
+        out["serum_mixed_share"] = share(categories["serum_mixed"].to_numpy())
+        out["serum_marker_share"] = share((category == "serum") & ~species_hit & ~categories["serum_mixed"].to_numpy())
+        lysis_marker = _bool(var["lysis_marker"])
+        lysis_category = as_text(var["lysis_category"])
+        out["lysis_marker_share"] = share((category == "lysis") & lysis_marker)
+        for name in LYSIS_CATEGORIES:
+            out[f"lysis_{name}_share"] = share((category == "lysis") & (lysis_category == name))
+        out["lysis_other_share"] = share((category == "lysis") & ~np.isin(lysis_category, LYSIS_CATEGORIES))
+        ldh = {g.upper() for g in thresholds.setting("ldh_genes")}
+        genes = np.char.upper(as_text(var["gene"]))
+        out["ldh_share"] = share(np.isin(genes, list(ldh)))
+    return pd.DataFrame(out, index=adata.obs_names)
+
+
+def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The proteins that drive each purity category: top ``top_n`` by mean share of sample totals.
+
+    One row per driver: ``category, protein, gene, species, mean_share, n_detected, rule``.
+    """
+    linear = linear_quantities(adata)
+    usable = _usable(adata)
+    total = linear[:, usable].sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = linear / np.where(total > 0, total, np.nan)
+    mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
+    category = categories["purity_category"].to_numpy()
+    picked = []
+    for name in PURITY_CATEGORIES:
+        index = np.flatnonzero((category == name) & (mean_share > 0))
+        picked.append(index[np.argsort(-mean_share[index], kind="stable")][:top_n])
+    rows = np.concatenate(picked).astype(int)
+    return pd.DataFrame(
+        {
+            "category": category[rows].astype(str),
+            "protein": adata.var_names[rows].astype(str),
+            "gene": as_text(adata.var["gene"])[rows],
+            "species": as_text(adata.var["species"])[rows],
+            "mean_share": mean_share[rows],
+            "n_detected": (linear[:, rows] > 0).sum(axis=0).astype(int),
+            "rule": categories["purity_rule"].to_numpy()[rows].astype(str),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------- QC statistics
+def identification_stats(adata: AnnData) -> pd.DataFrame:
+    """Per sample: number of quantified proteins and the share of the table's proteins missing."""
+    usable = _usable(adata)
+    quantified = linear_quantities(adata)[:, usable] > 0
+    n_total = int(usable.sum())
+    n = quantified.sum(axis=1)
+    missing = 1.0 - n / n_total if n_total else np.full(adata.n_obs, np.nan)
+    return pd.DataFrame({"n_proteins": n.astype(int), "missing_share": missing}, index=adata.obs_names)
+
+
+def intensity_quantiles(log2: np.ndarray, sample_names: Iterable[str]) -> pd.DataFrame:
+    """Per-sample log2 quantiles (min, 5, 25, 50, 75, 95 %, max) of quantified proteins."""
+    names = list(sample_names)
+    probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+    columns = ["min", "q05", "q25", "median", "q75", "q95", "max"]
+    out = np.full((log2.shape[0], len(probs)), np.nan)
+    has = np.isfinite(log2).any(axis=1)
+    if has.any():
+        with np.errstate(all="ignore"):
+            out[has] = np.nanquantile(log2[has], probs, axis=1).T
+    return pd.DataFrame(out, index=names, columns=columns)
+
+
+def pairwise_correlation(log2: np.ndarray, min_overlap: int) -> np.ndarray:
+    """Pearson correlation between samples (rows) over pairwise-complete proteins.
+
+    Computed with matrix products over the presence mask (exact, no per-pair loop). Pairs sharing fewer
+    than ``min_overlap`` quantified proteins get NaN. The diagonal is 1 for any sample with data.
+    """
+    present = np.isfinite(log2)
+    filled = np.where(present, log2, 0.0)
+    means = filled.sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
+    centred = np.where(present, filled - means, 0.0)  # centring only improves numerical accuracy
+    mask = present.astype(float)
+    n = mask @ mask.T
+    sx = centred @ mask.T  # sum of x_i over proteins present in both i and j
+    sxx = (centred**2) @ mask.T
+    sxy = centred @ centred.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sx.T / n
+        var_i = sxx - sx**2 / n
+        corr = cov / np.sqrt(var_i * var_i.T)
+    corr[n < max(min_overlap, 3)] = np.nan
+    corr = np.clip(corr, -1.0, 1.0)
+    has = present.sum(axis=1) >= max(min_overlap, 3)
+    np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
+    return corr
+
+
+def robust_z(values: np.ndarray) -> np.ndarray:
+    """Modified z-score (x - median) / (1.4826 MAD) over finite values (Iglewicz & Hoaglin 1993).
+
+    When the MAD is 0, the scale is 1.2533 x mean absolute deviation; when that is 0 too, z = 0.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    out = np.full(values.shape, np.nan)
+    if finite.sum() == 0:
+        return out
+    centre = np.median(values[finite])
+    deviation = np.abs(values[finite] - centre)
+    scale = 1.4826 * np.median(deviation)
+    if scale == 0:
+        scale = 1.2533 * deviation.mean()
+    out[finite] = 0.0 if scale == 0 else (values[finite] - centre) / scale
+    return out
+
+
+@dataclass
+class PCAResult:
+    """Sample scores, explained variance ratios, and the number of proteins used."""
+
+    scores: np.ndarray
+    explained_variance_ratio: np.ndarray
+    n_proteins: int
+    distance: np.ndarray
+
+
+def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
+    """PCA of samples on log2 values (see module docstring for the NaN rule).
+
+    Proteins quantified in >= ``min_detection`` of samples are kept; each sample is centred on its
+    median over those proteins (removes loading differences), each protein on its mean, and remaining
+    gaps are set to 0 (the protein mean). ``distance`` is each sample's score distance over the
+    components, each scaled by its robust standard deviation (1.4826 MAD).
+    """
+    n_samples = log2.shape[0]
+    present = np.isfinite(log2)
+    keep = present.mean(axis=0) >= min_detection if n_samples else np.zeros(log2.shape[1], bool)
+    data = log2[:, keep]
+    empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.sum()), np.full(n_samples, np.nan))
+    if n_samples < 3 or data.shape[1] < 3:
+        return empty
+    with np.errstate(all="ignore"):
+        data = data - np.nanmedian(data, axis=1, keepdims=True)
+        data = data - np.nanmean(data, axis=0, keepdims=True)
+    data = np.nan_to_num(data, nan=0.0)
+    k = int(min(n_components, n_samples - 1, data.shape[1]))
+    # only k components are needed: eigen-decompose the smaller cross-product matrix (exact, and much
+    # faster than a full SVD for 1,000 samples x thousands of proteins)
+    small = data @ data.T if n_samples <= data.shape[1] else data.T @ data
+    total = float(np.trace(small))
+    if total <= 0 or k < 1:
+        return empty
+    size = small.shape[0]
+    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1], driver="evr")
+    values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
+    scores = vectors * np.sqrt(values) if n_samples <= data.shape[1] else data @ vectors
+    # robust scale per component (1.4826 MAD), so that one outlier cannot inflate its own yardstick
+    sd = 1.4826 * np.median(np.abs(scores - np.median(scores, axis=0)), axis=0)
+    fallback = scores.std(axis=0, ddof=1)
+    sd = np.where(sd > 0, sd, np.where(fallback > 0, fallback, 1.0))
+    distance = np.sqrt(((scores / sd) ** 2).sum(axis=1))
+    return PCAResult(scores, values / total, int(keep.sum()), distance)
+
+
+def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.DataFrame:
+    """Per group: median and quantiles of per-protein CVs (sd/mean, linear scale, ddof=1).
+
+    A protein enters a group's CVs when quantified in at least ``max(min_detected, 2)`` of its samples;
+    zeros are missing values, not zeros.
+    """
+    rows = []
+    labels = groups.astype(str).to_numpy()
+    for level in pd.unique(labels):
+        values = np.where(linear[labels == level] > 0, linear[labels == level], np.nan)
+        n = np.isfinite(values).sum(axis=0)
+        use = n >= max(min_detected, 2)
+        row = {"group": str(level), "n_samples": int((labels == level).sum()), "n_proteins": int(use.sum())}
+        if use.any():
+            with np.errstate(all="ignore"):
+                cv = np.nanstd(values[:, use], axis=0, ddof=1) / np.nanmean(values[:, use], axis=0)
+            q = np.quantile(cv, [0.05, 0.25, 0.5, 0.75, 0.95])
+            row.update(dict(zip(["cv_q05", "cv_q25", "median_cv", "cv_q75", "cv_q95"], q.tolist())))
+        else:
+            row.update({"cv_q05": np.nan, "cv_q25": np.nan, "median_cv": np.nan, "cv_q75": np.nan, "cv_q95": np.nan})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------- the stage
+def qc(
+    adata: AnnData,
+    group: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> AnnData:
+    """Run QC and purity on an annotated dataset; store results in it and return it.
+
+    Adds to ``.obs``: ``n_proteins``, ``missing_share``, all purity shares, ``correlation_median``,
+    ``correlation_z``, ``pca_distance``, ``pca_z``, a ``<metric>_flag`` per flagged metric,
+    ``qc_status`` (worst flag) and ``qc_verdicts`` (the non-pass verdicts, ``; ``-joined).
+    Adds to ``.var``: ``purity_category``, ``purity_rule``, ``serum_mixed``, ``n_detected``.
+    Stores correlation, PCA, intensity quantiles, group CVs, purity drivers and every verdict (a samples x
+    metrics frame of verdict texts) in ``.uns['qc']``.
+    """
+    thresholds = thresholds or load_thresholds()
+    if group is not None and group not in adata.obs:
+        raise SecretomeInputError(
+            f"no sample-sheet column {group!r}", column=group, expected=f"one of {list(adata.obs.columns)}"
+        )
+    categories = purity_categories(adata, thresholds)
+    for column in categories:
+        adata.var[column] = categories[column].to_numpy()
+    adata.var["n_detected"] = (linear_quantities(adata) > 0).sum(axis=0).astype(int)
+
+    ident = identification_stats(adata)
+    shares = purity_shares(adata, categories, thresholds)
+    log2 = log2_quantities(adata)[:, _usable(adata)]
+    corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
+    off = corr.copy()
+    np.fill_diagonal(off, np.nan)
+    median_corr = np.full(adata.n_obs, np.nan)
+    has_pairs = np.isfinite(off).any(axis=1)
+    if has_pairs.any():
+        median_corr[has_pairs] = np.nanmedian(off[has_pairs], axis=1)
+    pcs = pca(log2, float(thresholds.setting("pca_min_detection")), int(thresholds.setting("pca_components")))
+    enough = adata.n_obs >= int(thresholds.setting("outlier_min_samples"))
+    corr_z = robust_z(median_corr) if enough else np.full(adata.n_obs, np.nan)
+    pca_z = robust_z(pcs.distance) if enough else np.full(adata.n_obs, np.nan)
+
+    obs = pd.concat([ident, shares], axis=1)
+    obs["correlation_median"] = median_corr
+    obs["correlation_z"] = corr_z
+    obs["pca_distance"] = pcs.distance
+    obs["pca_z"] = pca_z
+    verdicts: dict[str, list[str]] = {}
+    flags: dict[str, list[str]] = {}
+    median_n = float(np.median(ident["n_proteins"])) if adata.n_obs else np.nan
+    checks = [("n_proteins", "n_proteins", median_n), ("missing_share", "missing_share", None)]
+    checks += [(name, name, None) for name in FLAGGED_INDICES]
+    for column, metric, reference in checks:
+        judged = [judge(value, metric, thresholds, reference) for value in obs[column].to_numpy(dtype=float)]
+        flags[f"{column}_flag"] = [flag for flag, _ in judged]
+        verdicts[metric] = [text for _, text in judged]
+    for column, metric, z in (("correlation", "correlation_outlier", corr_z), ("pca", "pca_outlier", pca_z)):
+        column_flags, texts = [], []
+        for value in z:
+            if not enough:
+                flag, verdict = "pass", (
+                    f"pass: {metric} not assessed, {adata.n_obs} samples < "
+                    f"{int(thresholds.setting('outlier_min_samples'))} ({THRESHOLDS_FILE}: settings.outlier_min_samples)"
+                )
+            elif not np.isfinite(value):
+                flag, verdict = "warn", f"warn: {metric} not computable for this sample (too few shared proteins)"
+            else:
+                flag, verdict = judge(float(value), metric, thresholds)
+            column_flags.append(flag)
+            texts.append(verdict)
+        flags[f"{column}_flag"] = column_flags
+        verdicts[metric] = texts
+    for name, values in flags.items():
+        obs[name] = values
+    flag_frame = obs[list(flags)]
+    obs["qc_status"] = [worst(row) for row in flag_frame.itertuples(index=False)]
+    verdict_frame = pd.DataFrame(verdicts, index=adata.obs_names)
+    obs["qc_verdicts"] = [
+        "; ".join(v for v in row if not v.startswith("pass")) for row in verdict_frame.itertuples(index=False)
+    ]
+    for column in obs:
+        adata.obs[column] = obs[column].to_numpy()
+
+    groups = adata.obs[group] if group is not None else pd.Series("all", index=adata.obs_names)
+    cvs = group_cvs(linear_quantities(adata)[:, _usable(adata)], groups, int(thresholds.setting("cv_min_detected")))
+    cv_flags, cv_verdicts = [], []
+    for value, level in zip(cvs["median_cv"], cvs["group"]):
+        flag, verdict = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (
+            "warn", "warn: group_cv not computable (fewer than 2 quantified replicates per protein)")
+        cv_flags.append(flag)
+        cv_verdicts.append(f"{level}: {verdict}")
+    cvs["flag"] = cv_flags
+    cvs["verdict"] = cv_verdicts
+
+    adata.uns["qc"] = {
+        "thresholds": thresholds.as_dict(),
+        "group": group if group is not None else "",
+        "correlation": corr,
+        "pca_scores": pcs.scores,
+        "pca_explained_variance_ratio": pcs.explained_variance_ratio,
+        "pca_n_proteins": pcs.n_proteins,
+        "intensity_quantiles": intensity_quantiles(log2, adata.obs_names),
+        "group_cv": cvs,
+        "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
+        "verdicts": verdict_frame,
+    }
+    record_step(
+        adata,
+        "qc",
+        "secretome.qc.qc",
+        {"group": group, "overridden": sorted(thresholds.origins)},
+    )
+    return adata
+
+
+def _require_annotation(adata: AnnData) -> None:
+    missing = [column for column in REQUIRED_VAR if column not in adata.var]
+    if missing:
+        raise SecretomeInputError(
+            f"the dataset lacks annotation columns {missing}",
+            column=missing[0],
+            expected="an annotated dataset: run secretome.annotate(adata) first",
+        )
+
+
+def as_text(series: pd.Series, missing: str = "") -> np.ndarray:
+    """A text column as a numpy str array, missing -> ``missing`` (works for categoricals read from h5ad)."""
+    values = series.astype(object).to_numpy()
+    return np.array([missing if pd.isna(v) else str(v) for v in values], dtype=str)
+
+
+def _bool(series: pd.Series) -> np.ndarray:
+    """A boolean column as a numpy bool array (missing -> False; 'True'/'False' strings accepted)."""
+    if series.dtype == bool:
+        return series.to_numpy()
+    text = series.astype(str).str.strip().str.lower()
+    return text.isin(("true", "1", "yes", "+")).to_numpy()

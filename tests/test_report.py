@@ -1,0 +1,132 @@
+"""The HTML report: self-contained, renders every figure, and opens cleanly in headless chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from test_profile import anndata_from_simulation
+
+from secretome.datasets import DEMO_PARAMETERS, simulate_secretome
+from secretome.profile import profile
+from secretome.report import render_report, write_report
+from secretome.report.plots import all_figures
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def summary():
+    simulated = simulate_secretome(**DEMO_PARAMETERS)
+    return profile(anndata_from_simulation(simulated), group="lot").summary
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, summary) -> Path:
+    import plotly.graph_objects as go
+
+    # like the stats sections: a plotly div with its own newPlot call, relying on the page's plotly.js
+    inline = go.Figure(go.Scatter(x=[0, 1], y=[1, 0])).to_html(full_html=False, include_plotlyjs=False)
+    extra = [{"id": "stats-demo", "title": "Extra section", "html": "<p id='extra-html'>limma goes here</p>",
+              "figures": [{"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": "extra"}}]},
+             {"id": "inline-demo", "title": "Inline plot", "html": f"<section><h2>Own heading</h2>{inline}</section>",
+              "show_title": False}]
+    return write_report(summary, tmp_path_factory.mktemp("report") / "report.html", extra_sections=extra)
+
+
+def test_report_is_self_contained(report):
+    html = report.read_text(encoding="utf-8")
+    assert html.count("<script") == html.count("</script>")
+    assert not re.search(r"<script[^>]+src=", html), "no external scripts"
+    assert "<link" not in html and "@import" not in html
+    assert html.count("plotly.js v") == 1, "plotly.js inlined exactly once"
+    assert "cdn.plot.ly" not in html.split("</head>")[1]
+
+
+def test_every_figure_has_a_target_and_valid_json(report, summary):
+    html = report.read_text(encoding="utf-8")
+    figures = re.findall(r'<script type="application/json" data-figure="([^"]+)">(.*?)</script>', html, flags=re.S)
+    assert len(figures) == len(all_figures(summary)) + 1
+    assert "Own heading" in html and "<h2>Inline plot</h2>" not in html
+    for target, payload in figures:
+        assert f'id="{target}"' in html, target
+        spec = json.loads(payload.replace("<\\/", "</"))
+        assert spec["data"], target
+    assert "limma goes here" in html
+
+
+def test_report_states_verdict_rules_and_drivers(summary):
+    html = render_report(summary)
+    assert "fail: lysis_share 0.3 &gt; 0.25 (qc_thresholds.toml: lysis_share.fail)" in html
+    assert "CON__P02769" in html  # the serum driver table names bovine albumin
+    assert "Mixed human/bovine groups counted as serum" in html
+    for section in ("verdicts", "purity", "qc", "functional", "key-factors-section", "groups", "methods"):
+        assert f'<section id="{section}">' in html
+
+
+def _browser_available() -> str | None:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        return f"needs Debian chromium at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "needs the playwright package (pip install playwright)"
+    return None
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(report):
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url) if not request.url.startswith(("file:", "data:", "blob:")) else None)
+        page.goto(report.resolve().as_uri())
+        wanted = page.eval_on_selector_all("script[data-figure]", "nodes => nodes.map(n => n.dataset.figure)")
+        wanted += page.eval_on_selector_all(".plotly-graph-div", "nodes => nodes.map(n => n.id)")
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length === n",
+            arg=len(wanted), timeout=30000,
+        )
+        rendered = page.eval_on_selector_all(".js-plotly-plot .main-svg", "nodes => nodes.map(n => n.closest('.js-plotly-plot').id)")
+        rendered = sorted(set(rendered))
+        bars = page.eval_on_selector_all("#fig-purity-partition .main-svg .bars path", "nodes => nodes.length")
+        browser.close()
+    assert errors == []
+    assert requests == [], "the report must not touch the network"
+    assert rendered == sorted(wanted)
+    assert bars >= 12  # one stacked bar per demo sample at least
+
+
+def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
+    import numpy as np
+    from test_qc import make_annotated
+
+    rng = np.random.default_rng(2)
+    n = 310
+    proteins = [{"secretion_class": c, "gene": f"G{i}"} for i, c in
+                enumerate(["secreted"] * 30 + ["intracellular"] * 10 + ["ev_cargo"] * 5 + ["contaminant_serum"] * 5)]
+    values = np.exp2(rng.normal(22, 2, (1, 50)) + rng.normal(0, 0.3, (n, 50)))
+    adata = make_annotated(values, proteins, obs={"lot": [f"L{i % 3}" for i in range(n)]})
+    summary = profile(adata, group="lot").summary
+    assert summary["qc"]["correlation"]["matrix"] == []
+    assert "max_heatmap_samples" in summary["qc"]["correlation"]["note"]
+    figures = all_figures(summary)
+    assert "correlation" not in figures and "pca" in figures
+    html = render_report(summary)
+    assert "heatmap omitted" in html
