@@ -12,10 +12,10 @@ from test_qc import five_protein_dataset, make_annotated
 
 from secretome.datasets import protein_identities, simulate_secretome
 from secretome.errors import SecretomeInputError
+from secretome.io import h5ad_safe
 from secretome.profile import (
     FUNCTIONAL_CLASSES,
     OUTPUT_FILES,
-    h5ad_safe,
     profile,
     proteins_table,
     samples_table,

@@ -13,7 +13,8 @@ import pytest
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv, write_dir_atomically
+from secretome.outputs import write_files
+from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv
 
 
 def make_adata(n_per_group: int = 3, n_proteins: int = 120, missing: float = 0.1, seed: int = 0) -> AnnData:
@@ -111,16 +112,16 @@ def test_every_preprocessing_combination_runs(normalize_method, impute_method):
 
 
 # ---------------------------------------------------------------------------------- outputs, HTML
-def test_write_dir_atomically_new_existing_and_failure(tmp_path):
+def test_write_files_new_existing_and_failure(tmp_path):
     out = tmp_path / "result"
-    write_dir_atomically(out, {"a.tsv": "x\n", "b.html": "<p>"})
+    write_files(out, {"a.tsv": "x\n", "b.html": "<p>"})
     assert sorted(os.listdir(out)) == ["a.tsv", "b.html"]
     (out / "keep.txt").write_text("mine")
-    write_dir_atomically(out, {"a.tsv": "y\n"})
+    write_files(out, {"a.tsv": "y\n"})
     assert (out / "a.tsv").read_text() == "y\n" and (out / "keep.txt").read_text() == "mine"
     fresh = tmp_path / "fresh"
     with pytest.raises(TypeError):
-        write_dir_atomically(fresh, {"a.tsv": "fine", "b.tsv": object()})  # type: ignore[dict-item]
+        write_files(fresh, {"a.tsv": "fine", "b.tsv": object()})  # type: ignore[dict-item]
     assert not fresh.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]  # no staging directory left
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import gzip
 import lzma
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.outputs import atomic_file
 from secretome.kb.store import BOOL_COLUMNS, KnowledgeBase, load_kb
 from secretome.provenance import record_step
 
@@ -289,12 +288,5 @@ def write_annotation(frame: pd.DataFrame, out: str | Path | None = None) -> None
     if out is None:
         table.to_csv(sys.stdout, sep="\t", index=False)
         return
-    target = Path(out)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            table.to_csv(stream, sep="\t", index=False)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out) as temporary:
+        table.to_csv(temporary, sep="\t", index=False)

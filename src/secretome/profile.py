@@ -16,9 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +30,8 @@ from anndata import AnnData
 from secretome import __version__
 from secretome.annotate import annotate
 from secretome.errors import SecretomeInputError
-from secretome.io import h5ad_storable, read
+from secretome.io import h5ad_safe, read
+from secretome.outputs import atomic_directory
 from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
 from secretome.provenance import file_sha256, record_step
 from secretome.qc import (
@@ -607,9 +606,7 @@ def write_outputs(
 
     out = Path(out)
     _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with atomic_directory(out, replace_existing=True) as staging:
         proteins_table(result.adata, group).to_csv(staging / "proteins.tsv", sep="\t", lineterminator="\n")
         samples_table(result.adata, group).to_csv(staging / "samples.tsv", sep="\t", index=False, lineterminator="\n")
         (staging / "profile.json").write_text(
@@ -620,37 +617,6 @@ def write_outputs(
             target = staging / Path(name).name
             target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")
         write_report(result.summary, staging / "report.html", extra_sections)
-        _default_permissions(staging)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            staging.rename(out)
-            shutil.rmtree(old)
-        else:
-            staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _default_permissions(directory: Path) -> None:
-    """Give a temporary directory and its files the modes a normal ``mkdir``/``open`` would (umask applied)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    directory.chmod(0o777 & ~umask)
-    for path in directory.iterdir():
-        path.chmod(0o666 & ~umask)
-
-
-def h5ad_safe(adata: AnnData) -> AnnData:
-    """A copy whose ``.uns`` holds only what h5ad can store (lists of records become keyed dicts)."""
-    copy = adata.copy()
-    copy.uns = h5ad_storable(dict(adata.uns))
-    for frame in (copy.obs, copy.var):
-        for column in frame.columns:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].astype(str)
-    return copy
 
 
 # --------------------------------------------------------------------------------------- helpers

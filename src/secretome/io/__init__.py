@@ -6,8 +6,6 @@ generic wide tables), parses the table once, attaches an optional sample sheet a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from secretome.io.samples import match_samples, read_samples
 from secretome.io.table import read_table
 
 __all__ = [
-    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "read_h5ad", "detect_format", "detect_log2",
+    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
     "match_samples", "FORMATS", "ReaderWarning",
 ]
 
@@ -70,34 +68,32 @@ def read(
 
 
 def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
-    """Write ``adata`` to ``out`` via a temporary file in the same directory and an atomic rename.
+    """Write ``adata`` to ``out`` (an ``.h5ad`` path) atomically: a failure leaves no file at ``out``."""
+    from secretome.outputs import atomic_file
 
-    A failure leaves no file at ``out`` (and removes the temporary file).
-    """
     out = Path(out)
     if out.suffix != ".h5ad":
         raise SecretomeInputError("output file must end in .h5ad", file=out, expected="a path like result.h5ad")
-    if not out.parent.exists():
-        raise SecretomeInputError("output directory does not exist", file=out.parent)
+    storable = h5ad_safe(adata)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    except OSError as error:
-        raise SecretomeInputError(f"cannot write here ({error.strerror})", file=out) from None
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; give the file the user's usual mode
-    storable = adata.copy()
-    storable.uns = h5ad_storable(dict(adata.uns))
-    try:
-        storable.write_h5ad(temporary)
-        os.replace(temporary, out)
+        with atomic_file(out) as temporary:
+            storable.write_h5ad(temporary)
     except OSError as error:
         raise SecretomeInputError(f"cannot write the output ({error.strerror or error})", file=out) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return out
+
+
+def h5ad_safe(adata: AnnData) -> AnnData:
+    """A copy h5ad can store: ``uns`` lists of records become keyed dicts (see :func:`h5ad_storable`) and
+    ``obs``/``var`` columns mixing text with other Python objects become text."""
+    copy = adata.copy()
+    copy.uns = h5ad_storable(dict(adata.uns))
+    for frame in (copy.obs, copy.var):
+        for column in frame.columns:
+            values = frame[column]
+            if values.dtype == object and not values.map(lambda v: isinstance(v, str) or v is None or v != v).all():
+                frame[column] = values.astype(str)
+    return copy
 
 
 def h5ad_storable(value: Any) -> Any:

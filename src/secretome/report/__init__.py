@@ -10,8 +10,6 @@ and optional ``figures`` (plotly figures or their JSON dicts), shown after the b
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,7 @@ import jinja2
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from secretome.outputs import atomic_file
 from secretome.report.plots import FLAG_COLOURS, all_figures
 
 
@@ -67,17 +66,8 @@ def write_report(
     """Render the report and write it atomically to ``path`` (temporary file, then rename)."""
     path = Path(path)
     html = render_report(summary, extra_sections)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(html)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as temporary:
+        temporary.write_text(html, encoding="utf-8")
     return path
 
 

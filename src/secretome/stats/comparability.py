@@ -286,7 +286,8 @@ def comparability_job(
     """CLI job: read, log2 + normalize (no imputation: TOST uses observed values), run
     :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
     from secretome.report.stats_sections import comparability_page
-    from secretome.stats.compare import read_dataset, table_tsv, write_dir_atomically
+    from secretome.outputs import write_files
+    from secretome.stats.compare import read_dataset, table_tsv
     from secretome.stats import preprocess as pp
 
     adata = read_dataset(input_path, samples)
@@ -300,5 +301,5 @@ def comparability_job(
         "lots.tsv": table_tsv(result.lots),
         "comparability.html": comparability_page(result, adata),
     }
-    out_dir = write_dir_atomically(out, files)
+    out_dir = write_files(out, files)
     return {"out": str(out_dir), "files": sorted(files), "lot_verdicts": result.summary["lot_verdicts"]}

@@ -6,11 +6,7 @@ misspelled column or level is an input error with a clear message, never a table
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.outputs import write_files
 from secretome.provenance import record_step
 from secretome.stats import preprocess as pp
 from secretome.stats.design import Design, design_matrix
@@ -122,35 +119,6 @@ def safe_filename(text: str) -> str:
     return stem or "contrast"
 
 
-def write_dir_atomically(out: str | Path, files: Mapping[str, str | bytes]) -> Path:
-    """Write ``files`` (name -> content) into ``out`` with nothing partial on error.
-
-    Everything is written into a temporary directory beside ``out`` first; a new ``out`` is then
-    created by one rename, an existing one receives each file by an atomic ``os.replace``.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        for name, content in files.items():
-            target = staging / name
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
-        if not out.exists():
-            os.rename(staging, out)
-            return out
-        if not out.is_dir():
-            raise SecretomeInputError("the output path exists and is not a directory", file=out)
-        for name in files:
-            os.replace(staging / name, out / name)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return out
-
-
 def table_tsv(table: pd.DataFrame) -> str:
     """TSV text of a result table (full float precision, NaN as empty)."""
     return table.to_csv(sep="\t", index=False, float_format="%.17g", na_rep="")
@@ -192,7 +160,7 @@ def compare_job(
         "volcano.html": volcano_page(table, contrast),
         "compare.html": compare_page(work, table, design=design, contrast=contrast),
     }
-    out_dir = write_dir_atomically(out, files)
+    out_dir = write_files(out, files)
     return {
         "out": str(out_dir),
         "files": sorted(files),
