@@ -65,13 +65,16 @@ def compare(
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
 ) -> None:
-    """Moderated (limma) test of one contrast: result TSV, volcano plot and an HTML section."""
+    """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
         input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
     )
-    typer.echo(f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05; wrote {summary['out']}")
+    typer.echo(
+        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
+        f"{summary['n_enriched']} enrichment results at adj. p < 0.05; wrote {summary['out']}"
+    )
 
 
 @app.command()
