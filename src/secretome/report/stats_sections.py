@@ -169,8 +169,9 @@ def _verdict_cells(frame: pd.DataFrame) -> str:
     return html
 
 
-def comparability_section(result: ComparabilityResult) -> str:
-    """HTML ``<section>``: lot verdicts, control chart, factor equivalence (TOST) and CV tables."""
+def comparability_section(result: ComparabilityResult, note: str = "") -> str:
+    """HTML ``<section>``: lot verdicts, control chart, factor equivalence (TOST) and CV tables;
+    ``note`` (plain text, e.g. how the values were preprocessed) follows the method paragraph."""
     summary = result.summary
     factors = result.factors
     shown = factors[["lot", "factor", "protein", "n_test", "n_reference", "diff", "ci_low", "ci_high", "p_value", "verdict"]] if not factors.empty else factors
@@ -180,7 +181,8 @@ def comparability_section(result: ComparabilityResult) -> str:
         f"&plusmn;{summary['margin_log2']:g} log2 units, TOST at alpha {summary['alpha']:g} (Welch). Similarity: "
         f"{escape(summary['similarity_method'])} correlation of lot mean profiles; control limits: "
         f"{escape(summary['control_limit_method'])}. Rule: {escape(summary['rule'])}.</p>\n"
-        f"<h3>Lots</h3>\n{_verdict_cells(result.lots)}\n"
+        + (f"<p>{escape(note)}</p>\n" if note else "")
+        + f"<h3>Lots</h3>\n{_verdict_cells(result.lots)}\n"
         f"{_figure_div(control_chart_figure(result.lots, summary['similarity_method']))}\n"
         f"<h3>Factor equivalence (TOST)</h3>\n{_verdict_cells(shown)}\n"
         f"<h3>Coefficient of variation across lots (linear scale)</h3>\n{_table(result.cv)}\n</section>"
