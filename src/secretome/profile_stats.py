@@ -77,12 +77,14 @@ class StatsOptions:
                          "--trend": self.trend, "--robust": self.robust}
         given = [name for name, used in contrast_only.items() if used]
         if given and not self.has_contrast:
-            raise SecretomeInputError(f"{', '.join(given)} apply to a contrast", expected="--design and --contrast as well")
+            raise SecretomeInputError(f"contrast options without a contrast: {', '.join(given)}",
+                                      expected="--design and --contrast as well")
         lot_only = {"--lot-column": self.lot_column is not None, "--margin": self.margin is not None,
                     "--factor": self.factors is not None}
         given = [name for name, used in lot_only.items() if used]
         if given and not self.has_lots:
-            raise SecretomeInputError(f"{', '.join(given)} apply to lot comparability", expected="one or more --reference lots")
+            raise SecretomeInputError(f"lot-comparability options without a reference lot: {', '.join(given)}",
+                                      expected="one or more --reference lots")
         if self.normalize is not None and not (self.has_contrast or self.has_lots):
             raise SecretomeInputError("--normalize applies to a contrast or a lot comparison",
                                       expected="--design/--contrast or --reference as well")
