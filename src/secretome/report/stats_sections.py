@@ -195,6 +195,12 @@ def comparability_page(result: ComparabilityResult, adata: AnnData | None = None
     return standalone_page("secretome lot comparability", body)
 
 
+def _gene_list(genes: str, limit: int = 12) -> str:
+    """A ``;``-joined gene list for a table cell: at most ``limit`` names, then how many more (the TSV has all)."""
+    names = [name for name in genes.split(";") if name]
+    return "; ".join(names[:limit]) + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
 def _split_enrichment(tidy: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The tidy table of :func:`secretome.stats.enrichment.enrichment_table` back into up/down/rank parts."""
     from secretome.stats.enrichment import ORA_COLUMNS, RANK_COLUMNS
@@ -233,7 +239,7 @@ def enrichment_section(results: dict[str, pd.DataFrame] | pd.DataFrame, contrast
             parts.append("<p>No gene set within the size limits.</p>")
             continue
         shown = frame.head(top_n).copy()
-        shown["genes"] = shown["genes"].str.replace(";", "; ", regex=False)
+        shown["genes"] = shown["genes"].fillna("").map(_gene_list)
         parts.append(_table(shown))
     parts.append("</section>")
     return "\n".join(parts)
