@@ -161,7 +161,7 @@ def test_lot_comparability_on_hand_built_lots():
                                      "L4": "not_comparable", "L5": "comparable"}
     assert entry["margin_log2"] == 0.5 and "mean - 3 SD" in entry["control_limit_method"]
     assert [step["step"] for step in entry["preprocessing"]] == ["filter_valid", "log2_transform", "normalize"]
-    assert section["id"] == "comparability" and "none normalization" in section["html"]
+    assert section["id"] == "comparability" and "none normalization" in section["html"] and "G1, G2, G3" in section["html"]
     assert len(adata.layers) == 0 and "preprocessing" not in adata.uns  # the caller's dataset is left as it was
 
 
@@ -222,3 +222,6 @@ def test_stats_options_combinations():
         StatsOptions(reference=("L1",), factors=(" ",)).check()
     StatsOptions(design="~ lot", contrast="a-b", normalize="vsn", impute="knn", min_valid=0, trend=True).check()
     assert StatsOptions().parameters()["normalize"] is None
+    from secretome.kb.panel import key_factor_genes
+
+    assert StatsOptions(reference=("L1",)).parameters()["factors"] == list(key_factor_genes())

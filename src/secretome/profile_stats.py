@@ -118,6 +118,14 @@ class StatsOptions:
     def normalization(self) -> str:
         return self.normalize or "median"
 
+    def factor_genes(self) -> list[str]:
+        """The genes tested for equivalence: ``factors`` as given, else the key-factor panel."""
+        if self.factors is None:
+            from secretome.kb.panel import key_factor_genes
+
+            return list(key_factor_genes())
+        return [str(factor).strip() for factor in self.factors if str(factor).strip()]
+
     def compare_settings(self) -> dict[str, Any]:
         """Keyword arguments of :func:`secretome.stats.compare.compare` (library defaults filled in)."""
         return {"normalize": self.normalization, "impute": self.impute or "none",
@@ -138,7 +146,7 @@ class StatsOptions:
             "lot_column": self.lot if self.has_lots else None,
             "reference": list(self.reference),
             "margin": margin if self.has_lots else None,
-            "factors": list(self.factors) if self.factors is not None else ("key-factor panel" if self.has_lots else None),
+            "factors": self.factor_genes() if self.has_lots else None,
         }
 
 
@@ -221,15 +229,16 @@ def lot_comparability(adata: AnnData, options: StatsOptions) -> tuple[Section, d
     work = pp.filter_valid(adata, min_valid=0)
     pp.log2_transform(work)
     pp.normalize(work, options.normalization)  # type: ignore[arg-type]
-    factors = [str(factor).strip() for factor in options.factors if str(factor).strip()] if options.factors is not None else None
-    result = comparability(work, lot_column=options.lot, reference=list(options.reference), factors=factors, margin=options.margin)
+    result = comparability(work, lot_column=options.lot, reference=list(options.reference), factors=options.factor_genes(),
+                           margin=options.margin)
     files = {
         "comparability_factors.tsv": table_tsv(result.factors),
         "comparability_cv.tsv": table_tsv(result.cv),
         "comparability_lots.tsv": table_tsv(result.lots),
     }
     note = (f"Values: log2 quantities, {options.normalization} normalization, no imputation (the equivalence tests "
-            "compare observed values). Factors: " + (", ".join(factors) if factors is not None else "the key-factor panel") + ".")
+            "compare observed values). Factors: " + ("the key-factor panel" if options.factors is None else ", ".join(options.factor_genes()))
+            + ".")
     factor_columns = ["lot", "factor", "protein", "n_test", "n_reference", "diff", "ci_low", "ci_high", "p_value", "verdict"]
     entry = {
         **_jsonable(result.summary),
