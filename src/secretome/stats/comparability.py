@@ -125,7 +125,7 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
     if obs[lot_column].isna().any():
         raise SecretomeInputError("samples without a lot", column=lot_column, expected="a lot for every sample")
     all_lots = list(pd.unique(obs[lot_column].astype(str)))
-    reference = [str(lot) for lot in reference]
+    reference = list(dict.fromkeys(str(lot) for lot in reference))  # a lot named twice is one reference lot
     if not reference:
         raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
     unknown = [lot for lot in reference if lot not in all_lots]
