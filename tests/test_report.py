@@ -81,8 +81,20 @@ def _browser_available() -> str | None:
     return None
 
 
+@pytest.fixture(scope="module")
+def stats_report(tmp_path_factory) -> Path:
+    """A demo profile with every statistics section: preprocessing, differential (volcano), enrichment and
+    lot comparability (control chart)."""
+    from secretome.profile import run_profile
+
+    return run_profile(demo=True, design="~ lot", contrast="lot_B-lot_A", reference=["lot_A"],
+                       out=tmp_path_factory.mktemp("stats-report") / "run")
+
+
 @pytest.mark.browser
-def test_report_renders_in_headless_chromium(report):
+@pytest.mark.parametrize("which", ["report", "stats_report"])
+def test_report_renders_in_headless_chromium(which, request):
+    report = request.getfixturevalue(which)
     reason = _browser_available()
     if reason:
         pytest.skip(reason)
@@ -98,7 +110,9 @@ def test_report_renders_in_headless_chromium(report):
         page.on("request", lambda request: requests.append(request.url) if not request.url.startswith(("file:", "data:", "blob:")) else None)
         page.goto(report.resolve().as_uri())
         wanted = page.eval_on_selector_all("script[data-figure]", "nodes => nodes.map(n => n.dataset.figure)")
-        wanted += page.eval_on_selector_all(".plotly-graph-div", "nodes => nodes.map(n => n.id)")
+        inline = page.eval_on_selector_all(".plotly-graph-div", "nodes => nodes.map(n => n.id)")
+        wanted += inline
+        sections = page.eval_on_selector_all("section[id]", "nodes => nodes.map(n => n.id)")
         page.wait_for_function(
             "n => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length === n",
             arg=len(wanted), timeout=30000,
@@ -111,6 +125,9 @@ def test_report_renders_in_headless_chromium(report):
     assert requests == [], "the report must not touch the network"
     assert rendered == sorted(wanted)
     assert bars >= 12  # one stacked bar per demo sample at least
+    if which == "stats_report":  # volcano (WebGL markers) and the lot control chart, inside their sections
+        assert len(inline) == 2
+        assert {"preprocessing", "differential", "enrichment", "comparability"} <= set(sections)
 
 
 def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():

@@ -143,3 +143,12 @@ def test_tost_is_shift_invariant_and_consistent_with_its_interval(x, y, shift, m
     assert base["verdict"] == moved["verdict"] or abs(abs(base["diff"]) - margin) < 1e-6
     if base["verdict"] == "equivalent" and np.isfinite(base["se"]) and base["se"] > 0:
         assert -margin < base["ci_low"] and base["ci_high"] < margin
+
+
+def test_check_lots_names_each_reference_lot_once():
+    from secretome.stats.comparability import check_lots
+
+    obs = pd.DataFrame({"lot": ["L1", "L1", "L2", "L2", "L3"]})
+    assert check_lots(obs, "lot", ["L1", "L2", "L1"]) == (["L1", "L2"], ["L3"])
+    with pytest.raises(SecretomeInputError, match="every lot is a reference lot"):
+        check_lots(obs, "lot", ["L1", "L2", "L3"])

@@ -195,9 +195,14 @@ def test_cli_compare_end_to_end(tmp_path):
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
                "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["compare.html", "treated-control.tsv", "volcano.html"]
+    assert sorted(os.listdir(out)) == ["compare.html", "enrichment.tsv", "treated-control.tsv", "volcano.html"]
     result = pd.read_csv(out / "treated-control.tsv", sep="\t")
     assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
+    from secretome.stats.enrichment import ENRICHMENT_COLUMNS
+
+    enrichment = pd.read_csv(out / "enrichment.tsv", sep="\t")
+    assert list(enrichment.columns) == ENRICHMENT_COLUMNS  # made-up genes G0..: no set within the size limits
+    assert "Enrichment: treated-control" in (out / "compare.html").read_text()
     bad = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ treatment", "--contrast", "a-b", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "treatment" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()

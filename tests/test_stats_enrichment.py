@@ -106,3 +106,38 @@ def test_contrast_enrichment_up_down_and_rank(universe, sets):
 
     html = enrichment_section(results, "treated-control")
     assert "class:growth_factor" in html and html.startswith("<section")
+
+
+def test_enrich_contrast_tidy_table_and_background(universe, sets):
+    """up/down over-representation and the rank test in one table; the background is the tested genes."""
+    rng = np.random.default_rng(5)
+    genes = [g.lower() if i % 7 == 0 else g for i, g in enumerate(universe)]  # case does not matter
+    t = rng.normal(0, 1, len(universe))
+    t[[universe.index(g) for g in sets["class:growth_factor"] if g in universe]] += 4
+    table = pd.DataFrame({"protein": [f"P{i}" for i in range(len(universe))], "gene": genes, "log2fc": t / 2, "t": t,
+                          "adj_p_value": np.where(np.abs(t) > 3, 0.001, 0.5)})
+    results, tidy = enrichment.enrich_contrast(table, gene_sets=sets, alpha=0.05)
+    assert list(tidy.columns) == enrichment.ENRICHMENT_COLUMNS
+    assert set(zip(tidy["test"], tidy["direction"])) >= {("hypergeometric", "up"), ("hypergeometric", "down"), ("wilcoxon_rank_sum", "up")}
+    ora_up = tidy[(tidy["test"] == "hypergeometric") & (tidy["direction"] == "up")].set_index("set")
+    n_up = int(((table["adj_p_value"] < 0.05) & (table["log2fc"] > 0)).sum())
+    assert (ora_up["n_hits"] == n_up).all() and (ora_up["background_size"] == len(universe)).all()
+    expected = enrichment.over_representation(
+        set(table.loc[(table["adj_p_value"] < 0.05) & (table["log2fc"] > 0), "gene"].str.upper()), universe, sets
+    ).set_index("set")
+    assert np.allclose(ora_up.loc[expected.index, "p_value"], expected["p_value"])
+    assert ora_up.index[0] == "class:growth_factor" and ora_up.loc["class:growth_factor", "adj_p_value"] < 0.05
+    rank = tidy[tidy["test"] == "wilcoxon_rank_sum"].set_index("set")
+    assert rank.loc["class:growth_factor", "direction"] == "up" and rank.loc["class:growth_factor", "auc"] > 0.9
+    assert rank["expected"].isna().all() and ora_up["auc"].isna().all()
+    assert len(tidy) == sum(len(frame) for frame in results.values())
+
+
+def test_enrich_contrast_without_gene_symbols_says_why():
+    from secretome.report.stats_sections import enrichment_section
+
+    table = pd.DataFrame({"protein": ["P1", "P2"], "gene": ["", "nan"], "log2fc": [1.0, -1.0], "t": [3.0, -3.0],
+                          "adj_p_value": [0.01, 0.01]})
+    results, tidy = enrichment.enrich_contrast(table)
+    assert results == {} and tidy.empty and list(tidy.columns) == enrichment.ENRICHMENT_COLUMNS
+    assert "too few for enrichment" in enrichment_section(tidy, "a-b")

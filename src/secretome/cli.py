@@ -65,13 +65,16 @@ def compare(
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
 ) -> None:
-    """Moderated (limma) test of one contrast: result TSV, volcano plot and an HTML section."""
+    """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
         input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
     )
-    typer.echo(f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05; wrote {summary['out']}")
+    typer.echo(
+        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
+        f"{summary['n_enriched']} enrichment results at adj. p < 0.05; wrote {summary['out']}"
+    )
 
 
 @app.command()
@@ -131,8 +134,17 @@ def profile(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
-    design: Optional[str] = typer.Option(None, "--design", help='Adds a limma section, e.g. "~ lot" (with --contrast).'),
+    design: Optional[str] = typer.Option(None, "--design", help='Adds limma, preprocessing and enrichment sections, e.g. "~ lot" (with --contrast).'),
     contrast: Optional[str] = typer.Option(None, "--contrast", help='Two levels of the design\'s first factor, "B-A".'),
+    normalize: Optional[str] = typer.Option(None, "--normalize", help="With --design or --reference: none, median (default), quantile or vsn."),
+    impute: Optional[str] = typer.Option(None, "--impute", help="With --design: none (default), perseus, minprob or knn."),
+    min_valid: Optional[int] = typer.Option(None, "--min-valid", help="With --design: valid values needed in one contrast group (default 2; 0 = no filter)."),
+    trend: bool = typer.Option(False, "--trend", help="With --design: eBayes trend=TRUE."),
+    robust: bool = typer.Option(False, "--robust", help="With --design: eBayes robust=TRUE."),
+    lot_column: Optional[str] = typer.Option(None, "--lot-column", help="With --reference: sample-sheet column naming lots (default lot)."),
+    reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
+    factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
@@ -140,7 +152,9 @@ def profile(
 
     report = run_profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity,
-        config=config, overrides=set_, demo=demo, design=design, contrast=contrast,
+        config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
+        impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
+        reference=reference, margin=margin, factors=factor or None,
     )
     typer.echo(f"report: {report}")
 

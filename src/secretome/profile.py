@@ -503,16 +503,30 @@ def run_profile(
     demo: bool = False,
     design: str | None = None,
     contrast: str | None = None,
+    normalize: str | None = None,
+    impute: str | None = None,
+    min_valid: int | float | None = None,
+    trend: bool = False,
+    robust: bool = False,
+    lot_column: str | None = None,
+    reference: Sequence[str] = (),
+    margin: float | None = None,
+    factors: Sequence[str] | None = None,
     progress: bool | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
 
     With ``demo=True`` the shipped simulated MaxQuant dataset is used (``input`` must be omitted) and
     grouped by its ``lot`` column unless ``group`` is given. With ``design`` and ``contrast`` (e.g.
-    ``"~ lot"``, ``"lot_B-lot_A"``) the report gets a limma differential-abundance section and the
-    table is written beside it (see :func:`differential`).
+    ``"~ lot"``, ``"lot_B-lot_A"``) the report gains preprocessing, differential-abundance and
+    enrichment sections and their tables (``normalize``, ``impute``, ``min_valid``, ``trend``,
+    ``robust`` as in ``secretome compare``); with ``reference`` lots it gains the lot-comparability
+    section and tables (``lot_column``, ``margin``, ``factors``); see :mod:`secretome.profile_stats`.
+    Options and the design, contrast and lots are checked before any work: an input error leaves no
+    output directory.
     """
     from secretome import datasets
+    from secretome.profile_stats import StatsOptions, differential, lot_comparability
 
     if demo:
         if input is not None:
@@ -522,62 +536,43 @@ def run_profile(
         group = group or "lot"
     if input is None:
         raise SecretomeInputError("no input file given", expected="INPUT (a proteomics result table) or --demo")
-    if (design is None) != (contrast is None):
-        raise SecretomeInputError("--design and --contrast go together", expected='both, e.g. --design "~ lot" '
-                                  '--contrast "lot_B-lot_A"')
+    options = StatsOptions(
+        design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend,
+        robust=robust, lot_column=lot_column, reference=tuple(reference), margin=margin,
+        factors=tuple(factors) if factors is not None else None,
+    )
+    options.check()
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
     _check_out(out)
-    with _Steps(total=6 + (design is not None), enabled=progress) as steps:
+    with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
             adata = read(input, samples=samples, format=format, quantity=quantity)
+            options.validate(adata)
         result = _profile(adata, group, thresholds, steps)
         result.summary["input"]["path"] = str(input)
         if not result.summary["input"]["sha256"]:
             result.summary["input"]["sha256"] = file_sha256(input)
         result.summary["parameters"].update(
             {"samples": str(samples) if samples else None, "format": format, "quantity": quantity,
-             "config": str(config) if config else None, "overrides": list(overrides), "demo": demo}
+             "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
+             **options.parameters()}
         )
         sections: list[dict[str, Any]] = []
         files: dict[str, str | bytes] = {}
-        if design is not None and contrast is not None:
+        if options.has_contrast:
             with steps.step(f"differential abundance {contrast}"):
-                section, files, result.summary["differential"] = differential(result.adata, design, contrast)
-                sections.append(section)
-                result.summary["parameters"].update({"design": design, "contrast": contrast})
+                contrast_sections, contrast_files, result.summary["differential"] = differential(result.adata, options)
+                sections.extend(contrast_sections)
+                files.update(contrast_files)
+        if options.has_lots:
+            with steps.step("lot comparability"):
+                lot_section, lot_files, result.summary["comparability"] = lot_comparability(result.adata, options)
+                sections.append(lot_section)
+                files.update(lot_files)
         with steps.step("writing report and tables"):
             write_outputs(result, out, group, extra_sections=sections, extra_files=files)
     return out / "report.html"
-
-
-def differential(
-    adata: AnnData, design: str, contrast: str
-) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
-    """limma moderated test of one contrast for the profile report (the stats engineer's ``compare``).
-
-    Returns the report section, the files to write beside the report (``differential_<contrast>.tsv``)
-    and a summary entry (design, contrast, counts at adj. p < 0.05) for ``profile.json``.
-    """
-    from secretome.report.stats_sections import compare_section
-    from secretome.stats.compare import compare, safe_filename, table_tsv
-
-    work, table = compare(adata, design, contrast)
-    name = f"differential_{safe_filename(contrast)}.tsv"
-    significant = table["adj_p_value"] < 0.05
-    entry = {
-        "design": design,
-        "contrast": contrast,
-        "file": name,
-        "n_tested": int(np.isfinite(table["p_value"]).sum()),
-        "n_up": int((significant & (table["log2fc"] > 0)).sum()),
-        "n_down": int((significant & (table["log2fc"] < 0)).sum()),
-        "method": "secretome.stats.compare.compare (limma moderated t, BH-adjusted)",
-    }
-    section = {"id": "differential", "title": f"Differential: {contrast}", "html": compare_section(work, table, design,
-                                                                                                   contrast),
-               "show_title": False}
-    return section, {name: table_tsv(table)}, entry
 
 
 def _check_out(out: Path) -> None:

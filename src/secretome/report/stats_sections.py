@@ -95,8 +95,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def compare_section(adata: AnnData, table: pd.DataFrame, design: str, contrast: str, alpha: float = 0.05, top_n: int = 25) -> str:
-    """HTML ``<section>`` for one contrast: summary, preprocessing, volcano, top proteins."""
+def compare_section(
+    adata: AnnData, table: pd.DataFrame, design: str, contrast: str, alpha: float = 0.05, top_n: int = 25,
+    include_preprocessing: bool = True,
+) -> str:
+    """HTML ``<section>`` for one contrast: summary, preprocessing (unless shown in its own section),
+    volcano, top proteins."""
     tested = int(np.isfinite(table["p_value"]).sum())
     up = int(((table["adj_p_value"] < alpha) & (table["log2fc"] > 0)).sum())
     down = int(((table["adj_p_value"] < alpha) & (table["log2fc"] < 0)).sum())
@@ -106,14 +110,32 @@ def compare_section(adata: AnnData, table: pd.DataFrame, design: str, contrast: 
         f"<p>Design <code>{escape(design)}</code>, limma moderated t-test (empirical Bayes), Benjamini-Hochberg "
         f"adjusted. {tested} proteins tested; {up} higher and {down} lower at adj. p &lt; {alpha:g}. "
         "Fold changes are in log2 units.</p>\n"
-        f"{preprocessing_section(adata)}\n{_figure_div(volcano_figure(table, contrast, alpha))}\n"
+        f"{preprocessing_section(adata) if include_preprocessing else ''}\n{_figure_div(volcano_figure(table, contrast, alpha))}\n"
         f"<h3>Top {len(top)} proteins</h3>\n{_table(top)}\n</section>"
     )
 
 
-def compare_page(adata: AnnData, table: pd.DataFrame, design: str, contrast: str) -> str:
-    """Standalone page holding :func:`compare_section`."""
-    return standalone_page(f"secretome compare {contrast}", compare_section(adata, table, design, contrast))
+def compare_page(
+    adata: AnnData, table: pd.DataFrame, design: str, contrast: str, enrichment: pd.DataFrame | None = None
+) -> str:
+    """Standalone page holding :func:`compare_section` and, when given the tidy enrichment table,
+    :func:`enrichment_section`."""
+    body = compare_section(adata, table, design, contrast)
+    if enrichment is not None:
+        body += "\n" + enrichment_section(enrichment, contrast)
+    return standalone_page(f"secretome compare {contrast}", body)
+
+
+def preprocessing_report_section(adata: AnnData, parameters: dict[str, Any]) -> str:
+    """HTML ``<section>``: the options a statistics run was given and the steps it recorded
+    (``uns['preprocessing']``), for reports that show preprocessing apart from the results."""
+    options = ", ".join(f"{escape(str(key))} = <code>{escape(_short(value))}</code>" for key, value in parameters.items())
+    return (
+        "<section class=\"stats-preprocessing\">\n<h2>Preprocessing</h2>\n"
+        f"<p>Options: {options}. Values are log2 after the log2 step and stay in log2 units through "
+        "normalization and imputation; <code>none</code>/<code>0</code> switch a step off.</p>\n"
+        f"{preprocessing_section(adata)}\n</section>"
+    )
 
 
 def control_chart_figure(lots: pd.DataFrame, method: str) -> go.Figure:
@@ -147,8 +169,9 @@ def _verdict_cells(frame: pd.DataFrame) -> str:
     return html
 
 
-def comparability_section(result: ComparabilityResult) -> str:
-    """HTML ``<section>``: lot verdicts, control chart, factor equivalence (TOST) and CV tables."""
+def comparability_section(result: ComparabilityResult, note: str = "") -> str:
+    """HTML ``<section>``: lot verdicts, control chart, factor equivalence (TOST) and CV tables;
+    ``note`` (plain text, e.g. how the values were preprocessed) follows the method paragraph."""
     summary = result.summary
     factors = result.factors
     shown = factors[["lot", "factor", "protein", "n_test", "n_reference", "diff", "ci_low", "ci_high", "p_value", "verdict"]] if not factors.empty else factors
@@ -158,7 +181,8 @@ def comparability_section(result: ComparabilityResult) -> str:
         f"&plusmn;{summary['margin_log2']:g} log2 units, TOST at alpha {summary['alpha']:g} (Welch). Similarity: "
         f"{escape(summary['similarity_method'])} correlation of lot mean profiles; control limits: "
         f"{escape(summary['control_limit_method'])}. Rule: {escape(summary['rule'])}.</p>\n"
-        f"<h3>Lots</h3>\n{_verdict_cells(result.lots)}\n"
+        + (f"<p>{escape(note)}</p>\n" if note else "")
+        + f"<h3>Lots</h3>\n{_verdict_cells(result.lots)}\n"
         f"{_figure_div(control_chart_figure(result.lots, summary['similarity_method']))}\n"
         f"<h3>Factor equivalence (TOST)</h3>\n{_verdict_cells(shown)}\n"
         f"<h3>Coefficient of variation across lots (linear scale)</h3>\n{_table(result.cv)}\n</section>"
@@ -171,14 +195,41 @@ def comparability_page(result: ComparabilityResult, adata: AnnData | None = None
     return standalone_page("secretome lot comparability", body)
 
 
-def enrichment_section(results: dict[str, pd.DataFrame], contrast: str, top_n: int = 15) -> str:
-    """HTML ``<section>`` of :func:`secretome.stats.enrichment.contrast_enrichment` results."""
+def _gene_list(genes: str, limit: int = 12) -> str:
+    """A ``;``-joined gene list for a table cell: at most ``limit`` names, then how many more (the TSV has all)."""
+    names = [name for name in genes.split(";") if name]
+    return "; ".join(names[:limit]) + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _split_enrichment(tidy: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tidy table of :func:`secretome.stats.enrichment.enrichment_table` back into up/down/rank parts."""
+    from secretome.stats.enrichment import ORA_COLUMNS, RANK_COLUMNS
+
+    ora = tidy[tidy["test"] == "hypergeometric"]
+    return {
+        "up": ora[ora["direction"] == "up"][ORA_COLUMNS],
+        "down": ora[ora["direction"] == "down"][ORA_COLUMNS],
+        "rank": tidy[tidy["test"] == "wilcoxon_rank_sum"][RANK_COLUMNS],
+    }
+
+
+def enrichment_section(results: dict[str, pd.DataFrame] | pd.DataFrame, contrast: str, top_n: int = 15) -> str:
+    """HTML ``<section>`` of enrichment results: the dict of
+    :func:`secretome.stats.enrichment.contrast_enrichment` or the tidy table of
+    :func:`secretome.stats.enrichment.enrich_contrast` (whose ``attrs['note']`` is shown)."""
+    note = ""
+    if isinstance(results, pd.DataFrame):
+        note = str(results.attrs.get("note", ""))
+        results = {} if results.attrs.get("skipped") else _split_enrichment(results)
     titles = {
         "up": "Over-represented among higher proteins (hypergeometric, background = detected proteins)",
         "down": "Over-represented among lower proteins (hypergeometric, background = detected proteins)",
         "rank": "Shifted in the ranking by moderated t (Wilcoxon rank-sum; AUC > 0.5 = higher)",
     }
     parts = [f"<section class=\"stats-enrichment\">\n<h2>Enrichment: {escape(contrast)}</h2>"]
+    if note:
+        parts.append(f"<p>{escape(note)} Sets: the knowledge base's functional classes and gene sets; "
+                     "Benjamini-Hochberg adjusted within each test.</p>")
     for key, title in titles.items():
         frame = results.get(key)
         if frame is None:
@@ -188,7 +239,7 @@ def enrichment_section(results: dict[str, pd.DataFrame], contrast: str, top_n: i
             parts.append("<p>No gene set within the size limits.</p>")
             continue
         shown = frame.head(top_n).copy()
-        shown["genes"] = shown["genes"].str.replace(";", "; ", regex=False)
+        shown["genes"] = shown["genes"].fillna("").map(_gene_list)
         parts.append(_table(shown))
     parts.append("</section>")
     return "\n".join(parts)

@@ -112,6 +112,31 @@ def _mean_profile(profiles: list[np.ndarray]) -> np.ndarray:
     return mean
 
 
+def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Check the lot column and reference lots against a sample sheet; returns ``(reference, test lots)``.
+
+    Cheap, so callers run it before any work: an absent column, a sample without a lot, an unknown
+    reference lot or no lot left to test is an input error naming the column and the lots that exist.
+    """
+    if lot_column not in obs.columns:
+        raise SecretomeInputError(
+            "the lot column is absent from the sample sheet", column=lot_column, expected=", ".join(map(str, obs.columns))
+        )
+    if obs[lot_column].isna().any():
+        raise SecretomeInputError("samples without a lot", column=lot_column, expected="a lot for every sample")
+    all_lots = list(pd.unique(obs[lot_column].astype(str)))
+    reference = list(dict.fromkeys(str(lot) for lot in reference))  # a lot named twice is one reference lot
+    if not reference:
+        raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
+    unknown = [lot for lot in reference if lot not in all_lots]
+    if unknown:
+        raise SecretomeInputError(f"reference lot(s) {', '.join(unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
+    tests = [lot for lot in all_lots if lot not in reference]
+    if not tests:
+        raise SecretomeInputError("every lot is a reference lot; nothing to compare", column=lot_column)
+    return reference, tests
+
+
 def comparability(
     adata: AnnData,
     lot_column: str = "lot",
@@ -141,23 +166,9 @@ def comparability(
         raise SecretomeInputError(f"alpha must be in (0, 0.5), got {alpha}")
     if similarity not in ("pearson", "spearman"):
         raise SecretomeInputError(f"unknown similarity {similarity!r}", expected="pearson or spearman")
-    if lot_column not in adata.obs.columns:
-        raise SecretomeInputError(
-            "the lot column is absent from the sample sheet", column=lot_column, expected=", ".join(map(str, adata.obs.columns))
-        )
-    if adata.obs[lot_column].isna().any():
-        raise SecretomeInputError("samples without a lot", column=lot_column, expected="a lot for every sample")
+    reference, tests = check_lots(adata.obs, lot_column, reference)
     lots = adata.obs[lot_column].astype(str)
     all_lots = list(pd.unique(lots))
-    reference = [str(lot) for lot in reference]
-    if not reference:
-        raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
-    unknown = [lot for lot in reference if lot not in all_lots]
-    if unknown:
-        raise SecretomeInputError(f"reference lot(s) {', '.join(unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
-    tests = [lot for lot in all_lots if lot not in reference]
-    if not tests:
-        raise SecretomeInputError("every lot is a reference lot; nothing to compare", column=lot_column)
     if factors is None:
         from secretome.kb.panel import key_factor_genes
 

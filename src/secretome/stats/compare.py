@@ -144,26 +144,39 @@ def compare_job(
     robust: bool = False,
     seed: int | None = 0,
 ) -> dict[str, Any]:
-    """CLI job: read, :func:`compare`, write ``<contrast>.tsv``, ``volcano.html``, ``compare.html``.
+    """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`), written atomically.
 
     Returns a summary (paths and counts) for the shell to print.
     """
-    from secretome.report.stats_sections import compare_page, volcano_page
-
     adata = read_dataset(input_path, samples)
     work, table = compare(
         adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
     )
-    stem = safe_filename(contrast)
-    files = {
-        f"{stem}.tsv": table_tsv(table),
-        "volcano.html": volcano_page(table, contrast),
-        "compare.html": compare_page(work, table, design=design, contrast=contrast),
-    }
+    files, enrichment = contrast_files(work, table, design, contrast)
     out_dir = write_files(out, files)
     return {
         "out": str(out_dir),
         "files": sorted(files),
         "n_proteins": int(len(table)),
         "n_significant": int((table["adj_p_value"] < 0.05).sum()),
+        "n_enriched": int((enrichment["adj_p_value"] < 0.05).sum()) if not enrichment.empty else 0,
     }
+
+
+def contrast_files(work: AnnData, table: pd.DataFrame, design: str, contrast: str) -> tuple[dict[str, str], pd.DataFrame]:
+    """The compare job's files: ``<contrast>.tsv``, ``enrichment.tsv`` (up/down over-representation at
+    adj. p < 0.05 and the rank test on the moderated t, against the tested proteins' genes, over the
+    knowledge base's functional classes and gene sets: :func:`secretome.stats.enrichment.enrich_contrast`),
+    ``volcano.html`` and ``compare.html`` (differential and enrichment sections). Also returns the
+    tidy enrichment table."""
+    from secretome.report.stats_sections import compare_page, volcano_page
+    from secretome.stats.enrichment import enrich_contrast
+
+    _, enrichment = enrich_contrast(table)
+    files = {
+        f"{safe_filename(contrast)}.tsv": table_tsv(table),
+        "enrichment.tsv": table_tsv(enrichment),
+        "volcano.html": volcano_page(table, contrast),
+        "compare.html": compare_page(work, table, design=design, contrast=contrast, enrichment=enrichment),
+    }
+    return files, enrichment

@@ -211,3 +211,71 @@ def contrast_enrichment(
         "down": over_representation(down, background, sets, min_size, max_size),
         "rank": rank_test(gene_scores(table, "t"), sets, min_size, max_size),
     }
+
+
+ENRICHMENT_COLUMNS = [
+    "test", "direction", "set", "collection", "size_in_background", "overlap", "n_hits", "background_size",
+    "expected", "odds_ratio", "auc", "p_value", "adj_p_value", "genes",
+]
+"""Columns of the tidy enrichment table (:func:`enrichment_table`); a test's unused columns are empty."""
+
+
+def enrichment_table(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One tidy table from :func:`contrast_enrichment` results.
+
+    ``test`` is ``hypergeometric`` (rows of ``up`` and ``down``; ``direction`` = the hit list: proteins
+    higher or lower in the contrast) or ``wilcoxon_rank_sum`` (rows of ``rank``; ``direction`` = where
+    the set sits in the ranking by moderated t: ``up`` when AUC > 0.5). BH adjustment stays per test and
+    direction, as computed. Rows are ordered up, down, rank, each by p-value.
+    """
+    parts = []
+    for key in ("up", "down"):
+        frame = results.get(key)
+        if frame is None:
+            continue
+        part = frame.assign(
+            test="hypergeometric", direction=key, n_hits=frame.attrs.get("n_hits", np.nan),
+            background_size=frame.attrs.get("background_size", np.nan), auc=np.nan,
+        )
+        parts.append(part)
+    rank = results.get("rank")
+    if rank is not None:
+        parts.append(
+            rank.assign(test="wilcoxon_rank_sum", n_hits=np.nan, background_size=rank.attrs.get("n_ranked", np.nan),
+                        expected=np.nan, odds_ratio=np.nan)
+        )
+    parts = [part for part in parts if not part.empty]
+    if not parts:
+        return pd.DataFrame({column: pd.Series(dtype=object if column in ("test", "direction", "set", "collection", "genes")
+                                               else float) for column in ENRICHMENT_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[ENRICHMENT_COLUMNS]
+
+
+def enrich_contrast(
+    table: pd.DataFrame,
+    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    alpha: float = 0.05,
+    min_abs_log2fc: float = 0.0,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Enrichment of a contrast's result table against the detected proteins that were tested.
+
+    Gene symbols are upper-cased (the knowledge base's sets hold upper-case human symbols). Returns
+    the per-test results of :func:`contrast_enrichment` and their :func:`enrichment_table`. With fewer
+    than 3 gene symbols there is nothing to test: both are empty, the table's ``attrs['skipped']`` is
+    True and ``attrs['note']`` says why (a result table without gene names is valid input for the moderated test itself).
+    """
+    genes = table["gene"].fillna("").astype(str).str.strip().str.upper()
+    named = table.assign(gene=genes.where(genes != "NAN", ""))
+    n_named = int(named.loc[named["gene"] != "", "gene"].nunique())
+    if n_named < 3:
+        tidy = enrichment_table({})
+        tidy.attrs["skipped"] = True
+        tidy.attrs["note"] = f"{n_named} gene symbols among the tested proteins: too few for enrichment (3 or more needed)."
+        return {}, tidy
+    results = contrast_enrichment(named, gene_sets=gene_sets, alpha=alpha, min_abs_log2fc=min_abs_log2fc)
+    tidy = enrichment_table(results)
+    tidy.attrs.update(
+        background_size=n_named, alpha=alpha,
+        note=f"Background: the {n_named} gene symbols of the tested (detected) proteins; hits: adj. p < {alpha:g}.",
+    )
+    return results, tidy
