@@ -221,3 +221,8 @@ def test_cli_comparability_end_to_end(tmp_path):
     assert set(lots["lot"]) == {"L1", "L2", "L3"}
     bad = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L9", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "L9" in bad.stderr
+    chosen = tmp_path / "chosen"
+    run = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L1", "--factor", "G1", "--factor", "G2",
+               "--out", str(chosen))
+    assert run.returncode == 0, run.stderr
+    assert set(pd.read_csv(chosen / "factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}

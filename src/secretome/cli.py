@@ -84,12 +84,13 @@ def comparability(
     lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
     reference: list[str] = typer.Option(..., "--reference", help="A reference lot (repeat for several)."),
     margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
+    factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.stats.comparability import comparability_job
 
-    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin)
+    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin, factors=factor)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {summary['out']}")
 

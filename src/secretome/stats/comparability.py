@@ -293,6 +293,7 @@ def comparability_job(
     margin: float | None = None,
     normalize: str = "median",
     min_valid: int | float = 0,
+    factors: list[str] | None = None,
 ) -> dict[str, Any]:
     """CLI job: read, log2 + normalize (no imputation: TOST uses observed values), run
     :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
@@ -305,7 +306,7 @@ def comparability_job(
     adata = pp.filter_valid(adata, min_valid=min_valid)
     pp.log2_transform(adata)
     pp.normalize(adata, normalize)  # type: ignore[arg-type]
-    result = comparability(adata, lot_column=lot_column, reference=reference, margin=margin)
+    result = comparability(adata, lot_column=lot_column, reference=reference, factors=factors or None, margin=margin)
     files = {
         "factors.tsv": table_tsv(result.factors),
         "cv.tsv": table_tsv(result.cv),
