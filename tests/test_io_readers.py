@@ -357,6 +357,23 @@ def test_perseus_type_row_and_categories(tmp_path):
     assert adata.var["is_contaminant"].tolist() == [False, True]
 
 
+def test_perseus_export_of_maxquant_28_keeps_decoy_flags(tmp_path):
+    # MaxQuant 2.8 renamed 'Reverse' to 'Decoy'; a Perseus export of such a table must keep the flag.
+    text = (
+        "A\tB\tProtein IDs\tDecoy\tPotential contaminant\tPeptides\n"
+        "#!{Type}E\tE\tT\tC\tC\tN\n"
+        "25.5\t26.25\tP01112\t\t\t4\n"
+        "20.125\t21.5\tQ9Y6R7\t+\t\t1\n"
+        "22.0\t23.5\tP02768\t\t+\t7\n"
+    )
+    (tmp_path / "perseus.txt").write_text(text)
+    adata = read(tmp_path / "perseus.txt")
+    assert adata.uns["source"]["format"] == "perseus"
+    assert adata.var["is_decoy"].tolist() == [False, True, False]
+    assert adata.var["is_contaminant"].tolist() == [False, False, True]
+    assert adata.var["n_peptides"].tolist() == [4, 1, 7]
+
+
 def test_perseus_prefixed_columns_skip_statistics_and_group_means(tmp_path):
     data = RNG.normal(25, 2, size=(6, 4)).round(4)
     frame = pd.DataFrame({"T: Protein IDs": [f"P{70000 + i}" for i in range(6)], "T: Gene names": [f"G{i}" for i in range(6)]})

@@ -17,7 +17,7 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_samples
-from secretome.io.table import RawTable
+from secretome.io.table import RawTable, numeric_block
 from secretome.provenance import record_step
 
 #: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
@@ -100,6 +100,53 @@ def count_column(table: RawTable, column: str | None) -> np.ndarray | None:
         return None
     values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=np.float64)
     return values
+
+
+def engine_columns(
+    table: RawTable,
+    *,
+    decoy: str | None = None,
+    contaminant: str | None = None,
+    only_by_site: str | None = None,
+    peptides: str | None = None,
+    unique_peptides: str | None = None,
+) -> dict[str, np.ndarray | None]:
+    """The engine's own flag and peptide-count columns, named per format, as :class:`Parsed` fields.
+
+    Every reader keeps these as ``.var`` columns (never deletes flagged rows); an absent column gives None.
+    """
+    return {
+        "is_decoy": flag_column(table, decoy),
+        "is_contaminant": flag_column(table, contaminant),
+        "only_identified_by_site": flag_column(table, only_by_site),
+        "n_peptides": count_column(table, peptides),
+        "n_unique_peptides": count_column(table, unique_peptides),
+    }
+
+
+def prefixed_columns(columns: list[str], family: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """Per-sample columns written as ``'{family} {sample}'`` (MaxQuant, PEAKS), minus ``exclude``."""
+    prefix = f"{family} "
+    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix) and c not in exclude]
+
+
+def quantity_block(
+    table: RawTable, families: dict[str, list[str]], requested: str | None, format_name: str
+) -> tuple[str, list[str], np.ndarray]:
+    """Choose the quantity family (see :func:`choose_quantity`) and parse its columns:
+    (family, its sample columns, proteins x samples float64 values)."""
+    family = choose_quantity(table, families, requested, format_name)
+    columns = families[family]
+    return family, columns, numeric_block(table, columns)
+
+
+def check_fixed_quantity(
+    table: RawTable, requested: str | None, accepted: tuple[str, ...], message: str, expected: str
+) -> None:
+    """Refuse a ``quantity`` for formats with a single quantity unless it names it (any of ``accepted``,
+    case-insensitive); ``message`` is formatted with ``{quantity!r}``."""
+    if requested is not None and requested.strip().casefold() not in {name.casefold() for name in accepted}:
+        raise SecretomeInputError(message.format(quantity=requested), file=table.path, expected=expected)
 
 
 def detect_log2(values: np.ndarray) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, count_column, require_columns
+from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, numeric_block, text_column
 
@@ -66,10 +66,10 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             "protein matrix", file=table.path, expected="report.pg_matrix.tsv (DIA-NN writes it next to the report)",
         )
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
-    if quantity is not None and quantity.strip().casefold() not in {QUANTITY.casefold(), "maxlfq", "pg.quantity"}:
-        raise SecretomeInputError(
-            f"unknown quantity {quantity!r} for a DIA-NN pg_matrix", file=table.path, expected=f"{QUANTITY!r}"
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY, "maxlfq", "pg.quantity"), "unknown quantity {quantity!r} for a DIA-NN pg_matrix",
+        expected=repr(QUANTITY),
+    )
     sample_columns = [c for c in columns if c not in ANNOTATION_COLUMNS]
     values = numeric_block(table, sample_columns)
     ids = parse_protein_groups(
@@ -88,6 +88,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein.Group",
-        n_peptides=count_column(table, "N.Sequences"),
-        n_unique_peptides=count_column(table, "N.Proteotypic.Sequences"),
+        **engine_columns(table, peptides="N.Sequences", unique_peptides="N.Proteotypic.Sequences"),
     )

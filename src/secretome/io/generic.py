@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed
+from secretome.io.dataset import Parsed, check_fixed_quantity
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
@@ -257,9 +257,8 @@ def parsed_from_roles(
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a generic wide table (``quantity`` is not applicable and must be None or 'values')."""
-    if quantity is not None and quantity.strip().casefold() != QUANTITY:
-        raise SecretomeInputError(
-            f"quantity {quantity!r} does not apply to a generic table", file=table.path,
-            expected="no --quantity for generic tables (all numeric sample columns are read)",
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY,), "quantity {quantity!r} does not apply to a generic table",
+        expected="no --quantity for generic tables (all numeric sample columns are read)",
+    )
     return parsed_from_roles(table, column_roles(table), format_name=FORMAT, format_version="wide table")

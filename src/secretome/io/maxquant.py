@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import (
-    Parsed, choose_quantity, count_column, flag_column, require_columns,
-)
+from collections.abc import Mapping
+
+from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, numeric_block, text_column
+from secretome.io.table import RawTable, text_column
 
 FORMAT = "maxquant"
 #: Quantity column families, in order of preference for the default.
@@ -39,8 +39,22 @@ def detect_score(columns: list[str]) -> int:
 
 def family_columns(columns: list[str], family: str) -> list[str]:
     """Per-sample columns of one family: ``'{family} {sample}'``."""
-    prefix = f"{family} "
-    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix) and c not in NOT_SAMPLES]
+    return prefixed_columns(columns, family, NOT_SAMPLES)
+
+
+def engine_column_names(lookup: Mapping[str, str]) -> dict[str, str | None]:
+    """MaxQuant's flag and peptide-count columns, for :func:`~secretome.io.dataset.engine_columns`.
+
+    ``lookup`` maps MaxQuant's column name to the table's column (the same name in proteinGroups.txt; the
+    typed ``T: Reverse`` etc. in a Perseus export of it). Each flag takes whichever name the version wrote.
+    """
+    return {
+        "decoy": lookup.get("Reverse", lookup.get("Decoy")),
+        "contaminant": lookup.get("Potential contaminant", lookup.get("Contaminant")),
+        "only_by_site": lookup.get("Only identified by site"),
+        "peptides": lookup.get("Peptides"),
+        "unique_peptides": lookup.get("Unique peptides"),
+    }
 
 
 def version(columns: list[str]) -> str:
@@ -69,9 +83,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         )
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: family_columns(columns, family) for family in QUANTITIES}
-    family = choose_quantity(table, families, quantity, "MaxQuant proteinGroups")
-    sample_columns = families[family]
-    values = numeric_block(table, sample_columns)
+    family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
     sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
     headers = text_column(frame, "Fasta headers")
     entry_names = [";".join(_ENTRY_NAME.findall(header)) for header in headers]
@@ -84,7 +96,6 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     )
     if "Protein names" in columns:
         ids["description"] = description.tolist()
-    contaminant = "Potential contaminant" if "Potential contaminant" in columns else "Contaminant"
     return Parsed(
         table=table,
         format=FORMAT,
@@ -95,9 +106,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein IDs",
-        is_decoy=flag_column(table, "Reverse" if "Reverse" in columns else "Decoy"),
-        is_contaminant=flag_column(table, contaminant),
-        only_identified_by_site=flag_column(table, "Only identified by site"),
-        n_peptides=count_column(table, "Peptides"),
-        n_unique_peptides=count_column(table, "Unique peptides"),
+        **engine_columns(table, **engine_column_names({column: column for column in columns})),
     )

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, count_column, require_columns
+from secretome.io.dataset import Parsed, check_fixed_quantity, count_column, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, numeric_block, text_column
 
@@ -43,10 +43,9 @@ def _run_name(text: str) -> str:
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Spectronaut protein report in either layout."""
-    if quantity is not None and quantity.strip().casefold() != QUANTITY.casefold():
-        raise SecretomeInputError(
-            f"unknown quantity {quantity!r} for Spectronaut", file=table.path, expected=repr(QUANTITY)
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY,), "unknown quantity {quantity!r} for Spectronaut", expected=repr(QUANTITY)
+    )
     columns = list(table.frame.columns)
     id_column = next((c for c in ID_COLUMNS if c in columns), None)
     if id_column is None:

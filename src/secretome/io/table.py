@@ -97,25 +97,26 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns:
     return _finish(table, min_columns)
 
 
+#: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
+_STREAMS = (
+    (b"\x1f\x8b", gzip.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
+    (b"\xfd7zXZ\x00", lzma.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
+)
+
+
 def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
     """Undo gzip/xz/zip wrapping (up to three layers, e.g. a .csv.gz inside a .zip); report whether the
     payload is an XLSX workbook."""
     data = raw
     for _ in range(3):
-        if data[:2] == b"\x1f\x8b":
+        stream = next((s for s in _STREAMS if data.startswith(s[0])), None)
+        if stream is not None:
+            _, decompress, errors, name, suffix = stream
             try:
-                data = gzip.decompress(data)
-            except (EOFError, OSError, zlib.error) as error:
+                data = decompress(data)
+            except errors as error:
                 raise SecretomeInputError(
-                    f"the gzip stream is truncated or damaged ({error})", file=path, expected="a complete .gz file"
-                ) from None
-            continue
-        if data[:6] == b"\xfd7zXZ\x00":
-            try:
-                data = lzma.decompress(data)
-            except (EOFError, lzma.LZMAError) as error:
-                raise SecretomeInputError(
-                    f"the xz stream is truncated or damaged ({error})", file=path, expected="a complete .xz file"
+                    f"the {name} stream is truncated or damaged ({error})", file=path, expected=f"a complete {suffix} file"
                 ) from None
             continue
         if data[:4] == b"PK\x03\x04":
