@@ -429,6 +429,28 @@ def test_generic_log2_detected_declared_never_transformed(tmp_path):
     np.testing.assert_array_equal(declared.X, detected.X)
 
 
+def test_centred_log2_table_keeps_its_zeros(tmp_path):
+    # A median-centred log2 matrix (as Perseus' "subtract median" writes it): each sample's median protein is
+    # exactly 0.0, a real value (no change from the median), not an engine's missing-value zero.
+    raw = np.round(RNG.normal(25, 2, size=(7, 3)), 4)
+    centred = raw - np.median(raw, axis=0)
+    frame = pd.DataFrame({"Protein IDs": [f"P{61000 + i}" for i in range(7)]})
+    for j in range(3):
+        frame[f"s{j}"] = centred[:, j]
+    frame.to_csv(tmp_path / "centred.tsv", sep="\t", index=False)
+    adata = read(tmp_path / "centred.tsv")
+    source = adata.uns["source"]
+    assert source["is_log2"] and source["log2_evidence"] == "detected"
+    np.testing.assert_allclose(adata.X, centred.T, rtol=1e-12, atol=1e-12)  # nothing turned into NaN
+    assert source["n_zeros_to_nan"] == 0 and source["n_zeros_kept"] == 3
+    # Log2 intensities (all positive) still treat 0 as the engine's missing value.
+    frame["s0"] = np.where(np.arange(7) == 2, 0.0, raw[:, 0])
+    frame["s1"], frame["s2"] = raw[:, 1], raw[:, 2]
+    frame.to_csv(tmp_path / "intensity.tsv", sep="\t", index=False)
+    intensity = read(tmp_path / "intensity.tsv")
+    assert np.isnan(intensity.X[0, 2]) and intensity.uns["source"]["n_zeros_to_nan"] == 1
+
+
 def test_generic_gene_identifiers_made_unique_and_counted(tmp_path):
     frame = pd.DataFrame({"Gene names": ["A", "B", "A", "A"], "x1": [1.5, 2, 3, 4], "x2": [5, 6, 7.25, 8]})
     frame.to_csv(tmp_path / "g.csv", index=False)

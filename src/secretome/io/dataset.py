@@ -173,7 +173,8 @@ def assemble(
 ) -> AnnData:
     """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet).
 
-    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``); values are otherwise stored
+    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``), except in signed log2 data
+    (centred values or ratios, some negative), where 0 is a real value (counted in ``n_zeros_kept``); values are otherwise stored
     exactly as parsed, never transformed. ``uns['source']['log2_evidence']`` is ``"declared"`` (the caller's
     ``is_log2``), ``"detected"`` (the :func:`detect_log2` rule found log2 values) or ``"linear"`` (a
     linear-only engine format, or the rule found linear values). Linear data must not be negative.
@@ -190,18 +191,22 @@ def assemble(
     var_names, n_suffixed = _protein_ids(parsed)
 
     values = parsed.values
-    zeros = values == 0
-    n_zeros = int(zeros.sum())
-    if n_zeros:
-        values[zeros] = np.nan
-
     if is_log2 is not None:
         log2, evidence = bool(is_log2), "declared"
     elif parsed.format in LINEAR_FORMATS:
         log2, evidence = False, "linear"
     else:
-        log2 = detect_log2(values)
+        log2 = detect_log2(values)  # the rule ignores zeros
         evidence = "detected" if log2 else "linear"
+    zeros = values == 0
+    n_zeros = int(zeros.sum())
+    n_zeros_kept = 0
+    if n_zeros and log2 and bool((values < 0).any()):
+        # Signed log2 values (centred data, ratios): 0 is a real value (a sample's median after centring),
+        # not an engine's missing-value zero; log2 intensities are positive, so there 0 still means missing.
+        n_zeros, n_zeros_kept = 0, n_zeros
+    elif n_zeros:
+        values[zeros] = np.nan
     if not log2:
         negative = values < 0
         if negative.any():
@@ -240,6 +245,7 @@ def assemble(
         "is_log2": log2,
         "log2_evidence": evidence,
         "n_zeros_to_nan": n_zeros,
+        "n_zeros_kept": n_zeros_kept,
         "sample_columns": list(parsed.sample_columns),
         "identifier_column": parsed.id_column,
         "identifier_kind": parsed.id_kind,
