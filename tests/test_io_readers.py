@@ -187,6 +187,27 @@ def test_maxquant_quantity_choice(tmp_path, quantity, prefix):
     assert "iBAQ peptides" not in adata.uns["source"]["sample_columns"]
 
 
+def test_maxquant_species_follow_each_members_own_fasta_header(tmp_path):
+    # MaxQuant's contaminants.fasta headers carry no UniProt entry name ("P02769 SWISS-PROT:P02769 (Bos taurus)
+    # ..."); the human member's header does. The one entry name found must not be given to the bovine member.
+    frame = pd.DataFrame({
+        "Protein IDs": ["CON__P02769;P02768", "P01112;CON__Q3SZR3"],
+        "Fasta headers": [
+            "P02769 SWISS-PROT:P02769 (Bos taurus) Bovine serum albumin precursor;"
+            ">sp|P02768|ALBU_HUMAN Serum albumin OS=Homo sapiens OX=9606 GN=ALB PE=1 SV=2",
+            "sp|P01112|RASH_HUMAN GTPase HRas OS=Homo sapiens OX=9606 GN=HRAS PE=1 SV=1;"
+            "Q3SZR3 TREMBL:Q3SZR3 (Bos taurus) Alpha-1-acid glycoprotein",
+        ],
+        "Gene names": ["ALB", "HRAS"],
+        "LFQ intensity A": [1e6, 2e6], "LFQ intensity B": [1.5e6, 3e6],
+        "Potential contaminant": ["+", "+"], "Reverse": ["", ""],
+    })
+    frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
+    adata = read(tmp_path / "proteinGroups.txt")
+    assert adata.var["species"].tolist() == ["BOVIN;HUMAN", "HUMAN;BOVIN"]
+    assert adata.var["description"].tolist() == frame["Fasta headers"].tolist()  # still all headers, as given
+
+
 def test_maxquant_without_lfq_defaults_to_intensity_and_old_version(tmp_path):
     frame = maxquant_frame(contaminant_column="Contaminant")
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("LFQ intensity ")])

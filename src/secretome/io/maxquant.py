@@ -6,13 +6,12 @@ Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (
 
 from __future__ import annotations
 
-import re
 
 from secretome.errors import SecretomeInputError
 from collections.abc import Mapping
 
 from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
-from secretome.io.identifiers import parse_protein_groups
+from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
 from secretome.io.table import RawTable, text_column
 
 FORMAT = "maxquant"
@@ -25,7 +24,6 @@ SIGNATURE: tuple[str, ...] = (
     "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
     "Fasta headers", "Number of proteins", "Sequence coverage [%]",
 )
-_ENTRY_NAME = re.compile(r"\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")
 
 
 def detect_score(columns: list[str]) -> int:
@@ -72,6 +70,23 @@ def version(columns: list[str]) -> str:
     return "unknown (no contaminant column)"
 
 
+def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
+    """Align ``Fasta headers`` with the members of ``Protein IDs`` by accession, not by position.
+
+    A header may lack an entry name (contaminants.fasta) or be missing (truncated lists); matching each
+    header's own accession keeps one member's species from being given to another. Returns the members'
+    entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading member's header.
+    """
+    by_accession: dict[str, tuple[str, str, str]] = {}
+    for header in headers.split(";"):
+        words = header.split()
+        if words:
+            member = parse_member(words[0])
+            by_accession.setdefault(member.accession, (member.entry_name, organism_of_header(header), header.strip()))
+    found = [by_accession.get(parse_member(token).accession, ("", "", "")) for token in group.split(";") if token.strip()]
+    return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2] if found else ""
+
+
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
     frame = table.frame
@@ -86,16 +101,17 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
     sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
     headers = text_column(frame, "Fasta headers")
-    entry_names = [";".join(_ENTRY_NAME.findall(header)) for header in headers]
+    groups = text_column(frame, "Protein IDs").tolist()
+    aligned = [_headers_by_member(group, header) for group, header in zip(groups, headers)]
     description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
     ids = parse_protein_groups(
-        text_column(frame, "Protein IDs").tolist(),
+        groups,
         genes=text_column(frame, "Gene names").tolist(),
-        entry_names=entry_names,
-        descriptions=[d if d else h for d, h in zip(description, headers)],
+        entry_names=[names for names, _, _ in aligned],
+        organisms=[organisms for _, organisms, _ in aligned],
+        descriptions=[d if "Protein names" in columns and d else lead for d, (_, _, lead) in zip(description, aligned)],
     )
-    if "Protein names" in columns:
-        ids["description"] = description.tolist()
+    ids["description"] = description.tolist()
     return Parsed(
         table=table,
         format=FORMAT,
