@@ -132,6 +132,19 @@ def test_annotate_fills_var_from_reader_columns() -> None:
     assert adata.uns["provenance"][-1]["step"] == "annotate"
 
 
+def test_reader_species_mark_a_group_mixed_when_the_bovine_member_is_not_in_the_kb() -> None:
+    # A human protein grouped with a bovine accession the knowledge base does not hold: the reader knows the
+    # member is bovine (its FASTA header), so the group is still a mixed human/bovine group.
+    bovine_only_in_fasta = "F1MXX9"
+    assert not resolve([bovine_only_in_fasta])["resolved"].iloc[0]
+    groups = [f"P02768;{bovine_only_in_fasta}", "P61626", f"CON__{bovine_only_in_fasta}"]
+    var = pd.DataFrame({"protein_group": groups, "species": ["HUMAN;BOVIN", "HUMAN", "BOVIN"]}, index=groups)
+    adata = annotate(_adata(var))
+    assert adata.var["mixed_species"].tolist() == [True, False, False]
+    assert adata.var["species"].tolist() == ["HUMAN", "HUMAN", "BOVIN"]
+    assert "mixed-species group: member species HUMAN;BOVIN in the input" in adata.var["evidence"].iloc[0]
+
+
 def test_annotate_from_var_names_only_keeps_reader_gene_when_unresolved() -> None:
     var = pd.DataFrame({"gene": ["", "MYSTERY"]}, index=["P61626", "Q0000000"])
     adata = annotate(_adata(var))

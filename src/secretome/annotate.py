@@ -200,6 +200,8 @@ def annotate(adata: AnnData) -> AnnData:
     queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, adata.var_names))
     result = resolve(queries, **_fallbacks(var))
     result.index = adata.var_names
+    if "species" in var:
+        _mixed_from_reader_species(result, var["species"].astype(str))
     previous_gene = var["gene"].astype(str) if "gene" in var else pd.Series("", index=adata.var_names)
     previous_species = var["species"].astype(str) if "species" in var else pd.Series("", index=adata.var_names)
     for column in VAR_COLUMNS:
@@ -224,6 +226,22 @@ def annotate(adata: AnnData) -> AnnData:
         "n_resolved": int(result["resolved"].sum()), "n_unknown": int((result["secretion_class"] == "unknown").sum()),
     })
     return adata
+
+
+def _mixed_from_reader_species(result: pd.DataFrame, reader_species: pd.Series) -> None:
+    """Mark resolved groups ``mixed_species`` when the reader's per-member species (from FASTA headers, entry
+    names, organism columns) mix human and non-human, also where the non-human member is not in the knowledge
+    base and so could not mark the group itself; the evidence says so."""
+    evidence = result["evidence"].to_numpy(dtype=object)
+    mixed = result["mixed_species"].to_numpy(dtype=bool).copy()
+    for i, (text, resolved, species) in enumerate(zip(reader_species, result["resolved"], result["species"])):
+        kinds = set(text.split(";")) - {""}
+        if mixed[i] or not resolved or not (kinds - {"HUMAN"}) or "HUMAN" not in kinds | {species}:
+            continue
+        mixed[i] = True
+        evidence[i] = f"mixed-species group: member species {text} in the input | {evidence[i]}"
+    result["mixed_species"] = mixed
+    result["evidence"] = evidence
 
 
 def _fallbacks(var: pd.DataFrame) -> dict[str, list[str] | None]:
