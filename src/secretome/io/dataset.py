@@ -7,8 +7,11 @@ evidence, ``.uns['source']``, provenance) is implemented once.
 from __future__ import annotations
 
 import difflib
+import tomllib
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -23,13 +26,21 @@ from secretome.provenance import record_step
 #: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
 LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
 
-#: log2 detection rule (generic, Perseus, Spectronaut): over finite non-zero values, the table is log2 when
-#: the maximum is at most LOG2_MAX (2**64 exceeds any MS intensity), at least LOG2_NONINTEGER_SHARE of the
-#: values are non-integers (counts are integers), and either some value is negative (linear quantities
-#: cannot be) or the median is at least LOG2_MIN_MEDIAN (log2 intensities sit around 15-35; ratios near 1).
-LOG2_MAX = 64.0
-LOG2_MIN_MEDIAN = 5.0
-LOG2_NONINTEGER_SHARE = 0.5
+
+@lru_cache(maxsize=1)
+def reader_config() -> dict[str, Any]:
+    """The readers' numeric rules, ``secretome/config/readers.toml`` (each value with its justification)."""
+    return tomllib.loads((resources.files("secretome") / "config" / "readers.toml").read_text(encoding="utf-8"))
+
+
+#: log2 detection rule (generic, Perseus, Spectronaut), from ``config/readers.toml`` [log2_detection]: over
+#: finite non-zero values, the table is log2 when the maximum is at most LOG2_MAX, at least
+#: LOG2_NONINTEGER_SHARE of the values are non-integers, and either some value is negative or the median is
+#: at least LOG2_MIN_MEDIAN.
+LOG2_MAX = float(reader_config()["log2_detection"]["max_value"])
+LOG2_MIN_MEDIAN = float(reader_config()["log2_detection"]["min_median"])
+LOG2_NONINTEGER_SHARE = float(reader_config()["log2_detection"]["min_noninteger_share"])
+
 
 class ReaderWarning(UserWarning):
     """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, check_fixed_quantity
+from secretome.io.dataset import Parsed, check_fixed_quantity, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
@@ -47,8 +47,9 @@ DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
     "first.protein.description",
 )
-CATEGORY_MAX_LEVELS = 10
-CATEGORY_MIN_ROWS = 50
+#: Category-code rule for numeric columns (``config/readers.toml`` [generic_columns], with its reasons).
+CATEGORY_MAX_LEVELS = int(reader_config()["generic_columns"]["category_max_levels"])
+CATEGORY_MIN_ROWS = int(reader_config()["generic_columns"]["category_min_rows"])
 _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
 
 
