@@ -6,10 +6,10 @@ Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (
 
 from __future__ import annotations
 
-
-from secretome.errors import SecretomeInputError
+import re
 from collections.abc import Mapping
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
 from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
 from secretome.io.table import RawTable, text_column
@@ -19,6 +19,7 @@ FORMAT = "maxquant"
 QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 #: Columns that carry a family prefix but are not per-sample quantities.
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
+_HEADER_ENTRY = re.compile(r"\|([^|;\s]+)\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")  # "|accession|ENTRY_NAME"
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
     "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
@@ -77,14 +78,24 @@ def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
     header's own accession keeps one member's species from being given to another. Returns the members'
     entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading member's header.
     """
+    named = _HEADER_ENTRY.findall(headers)  # (accession, entry name) of "db|ACC|ENTRY_NAME ..." headers
+    tokens = [token for token in group.split(";") if token.strip()]
+    if not tokens:
+        return "", "", ""
+    if len(named) == len(tokens) and all(
+        accession in token for (accession, _), token in zip(named, tokens)
+    ):  # the usual case: one named header per member, in member order
+        return ";".join(name for _, name in named), "", headers
+    accessions = [parse_member(token).accession for token in tokens]
     by_accession: dict[str, tuple[str, str, str]] = {}
     for header in headers.split(";"):
-        words = header.split()
+        words = header.split(None, 1)
         if words:
             member = parse_member(words[0])
-            by_accession.setdefault(member.accession, (member.entry_name, organism_of_header(header), header.strip()))
-    found = [by_accession.get(parse_member(token).accession, ("", "", "")) for token in group.split(";") if token.strip()]
-    return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2] if found else ""
+            organism = "" if member.entry_name else organism_of_header(header)  # the entry name gives the species
+            by_accession.setdefault(member.accession, (member.entry_name, organism, header.strip()))
+    found = [by_accession.get(accession, ("", "", "")) for accession in accessions]
+    return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2]
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
