@@ -557,6 +557,19 @@ def test_sample_sheet_reading_and_mismatch_message(tmp_path):
     assert "'S4' (closest: 'S3')" in message and "'S3' (closest: 'S4')" in message and "s.tsv" in message
 
 
+def test_sample_sheet_names_with_leading_zeros_keep_them(tmp_path):
+    # Names such as 001 are common; read as numbers they became '1' and could never match the data's '001'.
+    pd.DataFrame({"Protein IDs": ["P12345", "P23456"], "001": [1.5, 2.5], "002": [3.5, 4.5]}).to_csv(
+        tmp_path / "data.tsv", sep="\t", index=False
+    )
+    (tmp_path / "sheet.csv").write_text("sample,lot,passage,donor\n002,B,4,007\n001,A,3,008\n")
+    sheet = read_samples(tmp_path / "sheet.csv")
+    assert list(sheet.index) == ["002", "001"]
+    assert sheet["passage"].tolist() == [4, 3] and sheet["passage"].dtype.kind == "i"  # numeric columns stay numeric
+    adata = read(tmp_path / "data.tsv", samples=tmp_path / "sheet.csv")
+    assert list(adata.obs_names) == ["001", "002"] and adata.obs["lot"].tolist() == ["A", "B"]
+
+
 def test_summarize_counts(tmp_path):
     write_maxquant(tmp_path / "pg.txt")
     adata = read(tmp_path / "pg.txt")

@@ -47,11 +47,14 @@ def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None =
     else:
         table = read_table(source, min_columns=1)
         frame, file, row_numbers = table.frame, table.path, table.row_numbers
+        as_written = read_table(source, min_columns=1, as_text=True).frame  # names like 001 keep their zeros
     frame.columns = [str(column).strip() for column in frame.columns]
+    if not isinstance(source, pd.DataFrame):
+        as_written.columns = frame.columns
     if frame.shape[1] == 0 or len(frame) == 0:
         raise SecretomeInputError("the sample sheet is empty", file=file, expected="one row per sample")
     column = _name_column(frame, name_column, file)
-    names = frame[column].map(_name_text)
+    names = (frame if isinstance(source, pd.DataFrame) else as_written)[column].map(_name_text)
     empty = (names == "").to_numpy()
     if empty.any():
         raise SecretomeInputError(

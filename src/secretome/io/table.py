@@ -70,10 +70,14 @@ class RawTable:
         )
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2) -> RawTable:
+def read_table(
+    path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False
+) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
+    ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
+    the caller converts numeric columns). XLSX cells keep the types Excel stored.
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -92,7 +96,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns:
         frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
-        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2)
+        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2, as_text=as_text)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
     return _finish(table, min_columns)
 
@@ -237,7 +241,9 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
     return (bom + body[position:], skipped) if skipped else (data, 0)
 
 
-def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> tuple[pd.DataFrame, str, int]:
+def _parse_text(
+    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False
+) -> tuple[pd.DataFrame, str, int]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
     Returns the frame, the delimiter and the number of blank lines skipped before the header.
@@ -274,7 +280,7 @@ def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> t
     _check_field_counts(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=decimal,
+        decimal=decimal, dtype=str if as_text else None,
     )
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
