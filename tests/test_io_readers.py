@@ -16,7 +16,7 @@ import pytest
 
 import secretome
 from secretome.errors import SecretomeInputError
-from secretome.io import detect_log2, read, read_samples, summarize
+from secretome.io import detect_log2, read, read_samples, summarize, summary_lines
 from secretome.io.identifiers import canonical_accession, parse_member, parse_protein_groups, species_from_description
 
 RNG = np.random.default_rng(7)
@@ -464,6 +464,7 @@ def test_centred_log2_table_keeps_its_zeros(tmp_path):
     assert source["is_log2"] and source["log2_evidence"] == "detected"
     np.testing.assert_allclose(adata.X, centred.T, rtol=1e-12, atol=1e-12)  # nothing turned into NaN
     assert source["n_zeros_to_nan"] == 0 and source["n_zeros_kept"] == 3
+    assert ("zeros kept as values", "3 (signed log2 data: 0 is a value, not missing)") in summary_lines(summarize(adata))
     # Log2 intensities (all positive) still treat 0 as the engine's missing value.
     frame["s0"] = np.where(np.arange(7) == 2, 0.0, raw[:, 0])
     frame["s1"], frame["s2"] = raw[:, 1], raw[:, 2]

@@ -375,6 +375,7 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "n_samples": int(adata.n_obs),
         "missing_share": float(np.isnan(x).mean()) if x.size else 0.0,
         "n_zeros_to_nan": int(source.get("n_zeros_to_nan", 0)),
+        "n_zeros_kept": int(source.get("n_zeros_kept", 0)),
         "n_decoy": counts.get("is_decoy", 0),
         "n_contaminant": counts.get("is_contaminant", 0),
         "n_only_identified_by_site": counts.get("only_identified_by_site", 0),
