@@ -502,6 +502,21 @@ def test_generic_excludes_category_codes(tmp_path):
     assert list(adata.obs_names) == ["s1"] and adata.uns["source"]["ignored_columns"] == ["O2.percent"]
 
 
+def test_generic_count_matrix_keeps_a_sparse_sample(tmp_path):
+    # Spectral counts are integers; a low-depth sample has few distinct counts (0-9) but is a sample, not a
+    # category code like O2.percent: it was silently left out.
+    rng = np.random.default_rng(1)
+    n = 80
+    frame = pd.DataFrame({"Protein": [f"P{80000 + i}" for i in range(n)], "s1": rng.poisson(30, n),
+                          "s2": rng.poisson(25, n), "s3": rng.poisson(2, n)})
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    adata = read(tmp_path / "counts.csv")
+    assert list(adata.obs_names) == ["s1", "s2", "s3"] and adata.uns["source"]["ignored_columns"] == []
+    expected = frame["s3"].to_numpy(dtype=float)
+    expected[expected == 0] = np.nan
+    np.testing.assert_array_equal(adata.X[2], expected)
+
+
 def test_utf16_and_bom_text(tmp_path):
     frame = generic_frame()
     (tmp_path / "u16.txt").write_bytes(frame.to_csv(sep="\t", index=False).encode("utf-16"))
