@@ -27,7 +27,17 @@ NAME_COLUMNS: tuple[str, ...] = (
     "sample", "sample_name", "sample name", "samplename", "sample_id", "sample id", "name", "samples", "run",
     "raw file", "raw_file", "file", "filename", "column",
 )
-_RAW_EXTENSIONS = re.compile(r"\.(d|raw|mzml|mzxml|wiff|wiff2|dia|htrms|mgf)(\.gz)?$", re.IGNORECASE)
+#: Mass-spectrometry run-file extensions (Bruker .d, Thermo .raw, Sciex .wiff/.wiff2/.wiff.scan, mzML/mzXML,
+#: DIA-NN .dia, Spectronaut .htrms, .mgf, timsTOF), optionally compressed: removed from run names by every
+#: reader and by sample-sheet matching, so one list decides what a run's name is.
+RAW_EXTENSIONS = re.compile(
+    r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
+)
+
+
+def strip_raw_extension(name: str) -> str:
+    """A run name without its raw-file extension (``S1.raw`` -> ``S1``, ``x.wiff.scan`` -> ``x``)."""
+    return RAW_EXTENSIONS.sub("", name)
 
 
 def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None = None) -> pd.DataFrame:
@@ -115,7 +125,7 @@ def _clean_column(series: pd.Series) -> pd.Series:
 
 def _normalise(name: str, family_words: set[str]) -> str:
     text = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    text = _RAW_EXTENSIONS.sub("", text).casefold()
+    text = strip_raw_extension(text).casefold()
     words = [word for word in re.split(r"\s+", text) if word and word not in family_words]
     return " ".join(words)
 

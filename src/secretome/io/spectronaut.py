@@ -16,13 +16,13 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, check_fixed_quantity, count_column, require_columns
 from secretome.io.identifiers import parse_protein_groups
+from secretome.io.samples import strip_raw_extension
 from secretome.io.table import RawTable, numeric_block, text_column
 
 FORMAT = "spectronaut"
 QUANTITY = "PG.Quantity"
 ID_COLUMNS: tuple[str, ...] = ("PG.ProteinGroups", "PG.ProteinAccessions")
 _PIVOT = re.compile(r"^(?:\[\d+\]\s*)?(?P<run>.+?)\.PG\.Quantity$")
-_RAW_EXTENSIONS = re.compile(r"\.(raw|d|htrms|wiff|mzml)$", re.IGNORECASE)
 _RUN_ANNOTATIONS = {"R.Condition": "condition", "R.Replicate": "replicate", "R.Label": "label"}
 
 
@@ -38,7 +38,7 @@ def detect_score(columns: list[str]) -> int:
 
 
 def _run_name(text: str) -> str:
-    return _RAW_EXTENSIONS.sub("", text.strip())
+    return strip_raw_extension(text.strip())
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
