@@ -132,6 +132,36 @@ def test_annotate_fills_var_from_reader_columns() -> None:
     assert adata.uns["provenance"][-1]["step"] == "annotate"
 
 
+def test_reader_species_mark_a_group_mixed_when_the_bovine_member_is_not_in_the_kb() -> None:
+    # A human protein grouped with a bovine accession the knowledge base does not hold: the reader knows the
+    # member is bovine (its FASTA header), so the group is still a mixed human/bovine group.
+    bovine_only_in_fasta = "F1MXX9"
+    assert not resolve([bovine_only_in_fasta])["resolved"].iloc[0]
+    groups = [f"P02768;{bovine_only_in_fasta}", "P61626", f"CON__{bovine_only_in_fasta}"]
+    var = pd.DataFrame({"protein_group": groups, "species": ["HUMAN;BOVIN", "HUMAN", "BOVIN"]}, index=groups)
+    adata = annotate(_adata(var))
+    assert adata.var["mixed_species"].tolist() == [True, False, False]
+    assert adata.var["species"].tolist() == ["HUMAN", "HUMAN", "BOVIN"]
+    assert "mixed-species group: member species HUMAN;BOVIN in the input" in adata.var["evidence"].iloc[0]
+
+
+def test_decoys_are_not_annotated_through_their_stripped_accession() -> None:
+    # A reversed decoy sequence is not the protein it was made from: REV__P02768 must not become albumin via
+    # the reader's accessions column (which holds the stripped P02768), nor '#DECOY#' variants.
+    groups = ["REV__P02768", "#DECOY#P01133", "P01133"]
+    var = pd.DataFrame(
+        {"protein_group": groups, "accessions": ["P02768", "P01133", "P01133"], "genes": ["ALB", "EGF", "EGF"],
+         "is_decoy": [True, True, False]},
+        index=groups,
+    )
+    adata = annotate(_adata(var))
+    assert adata.var["resolved"].tolist() == [False, False, True]
+    assert adata.var["secretion_class"].tolist() == ["unknown", "unknown", "secreted"]
+    assert adata.var["functional_classes"].tolist() == ["", "", "growth_factor"]
+    assert adata.var["evidence"].iloc[0].startswith("decoy sequence of the search")
+    assert resolve(["#DECOY#P01133"])["resolved"].tolist() == [False]
+
+
 def test_annotate_from_var_names_only_keeps_reader_gene_when_unresolved() -> None:
     var = pd.DataFrame({"gene": ["", "MYSTERY"]}, index=["P61626", "Q0000000"])
     adata = annotate(_adata(var))

@@ -16,7 +16,7 @@ import pytest
 
 import secretome
 from secretome.errors import SecretomeInputError
-from secretome.io import detect_log2, read, read_samples, summarize
+from secretome.io import detect_log2, read, read_samples, summarize, summary_lines
 from secretome.io.identifiers import canonical_accession, parse_member, parse_protein_groups, species_from_description
 
 RNG = np.random.default_rng(7)
@@ -185,6 +185,27 @@ def test_maxquant_quantity_choice(tmp_path, quantity, prefix):
     assert adata.uns["source"]["quantity"] == prefix
     check_values(adata, frame, [f"{prefix} {s}" for s in SAMPLES])
     assert "iBAQ peptides" not in adata.uns["source"]["sample_columns"]
+
+
+def test_maxquant_species_follow_each_members_own_fasta_header(tmp_path):
+    # MaxQuant's contaminants.fasta headers carry no UniProt entry name ("P02769 SWISS-PROT:P02769 (Bos taurus)
+    # ..."); the human member's header does. The one entry name found must not be given to the bovine member.
+    frame = pd.DataFrame({
+        "Protein IDs": ["CON__P02769;P02768", "P01112;CON__Q3SZR3"],
+        "Fasta headers": [
+            "P02769 SWISS-PROT:P02769 (Bos taurus) Bovine serum albumin precursor;"
+            ">sp|P02768|ALBU_HUMAN Serum albumin OS=Homo sapiens OX=9606 GN=ALB PE=1 SV=2",
+            "sp|P01112|RASH_HUMAN GTPase HRas OS=Homo sapiens OX=9606 GN=HRAS PE=1 SV=1;"
+            "Q3SZR3 TREMBL:Q3SZR3 (Bos taurus) Alpha-1-acid glycoprotein",
+        ],
+        "Gene names": ["ALB", "HRAS"],
+        "LFQ intensity A": [1e6, 2e6], "LFQ intensity B": [1.5e6, 3e6],
+        "Potential contaminant": ["+", "+"], "Reverse": ["", ""],
+    })
+    frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
+    adata = read(tmp_path / "proteinGroups.txt")
+    assert adata.var["species"].tolist() == ["BOVIN;HUMAN", "HUMAN;BOVIN"]
+    assert adata.var["description"].tolist() == frame["Fasta headers"].tolist()  # still all headers, as given
 
 
 def test_maxquant_without_lfq_defaults_to_intensity_and_old_version(tmp_path):
@@ -357,6 +378,23 @@ def test_perseus_type_row_and_categories(tmp_path):
     assert adata.var["is_contaminant"].tolist() == [False, True]
 
 
+def test_perseus_export_of_maxquant_28_keeps_decoy_flags(tmp_path):
+    # MaxQuant 2.8 renamed 'Reverse' to 'Decoy'; a Perseus export of such a table must keep the flag.
+    text = (
+        "A\tB\tProtein IDs\tDecoy\tPotential contaminant\tPeptides\n"
+        "#!{Type}E\tE\tT\tC\tC\tN\n"
+        "25.5\t26.25\tP01112\t\t\t4\n"
+        "20.125\t21.5\tQ9Y6R7\t+\t\t1\n"
+        "22.0\t23.5\tP02768\t\t+\t7\n"
+    )
+    (tmp_path / "perseus.txt").write_text(text)
+    adata = read(tmp_path / "perseus.txt")
+    assert adata.uns["source"]["format"] == "perseus"
+    assert adata.var["is_decoy"].tolist() == [False, True, False]
+    assert adata.var["is_contaminant"].tolist() == [False, False, True]
+    assert adata.var["n_peptides"].tolist() == [4, 1, 7]
+
+
 def test_perseus_prefixed_columns_skip_statistics_and_group_means(tmp_path):
     data = RNG.normal(25, 2, size=(6, 4)).round(4)
     frame = pd.DataFrame({"T: Protein IDs": [f"P{70000 + i}" for i in range(6)], "T: Gene names": [f"G{i}" for i in range(6)]})
@@ -412,6 +450,29 @@ def test_generic_log2_detected_declared_never_transformed(tmp_path):
     np.testing.assert_array_equal(declared.X, detected.X)
 
 
+def test_centred_log2_table_keeps_its_zeros(tmp_path):
+    # A median-centred log2 matrix (as Perseus' "subtract median" writes it): each sample's median protein is
+    # exactly 0.0, a real value (no change from the median), not an engine's missing-value zero.
+    raw = np.round(RNG.normal(25, 2, size=(7, 3)), 4)
+    centred = raw - np.median(raw, axis=0)
+    frame = pd.DataFrame({"Protein IDs": [f"P{61000 + i}" for i in range(7)]})
+    for j in range(3):
+        frame[f"s{j}"] = centred[:, j]
+    frame.to_csv(tmp_path / "centred.tsv", sep="\t", index=False)
+    adata = read(tmp_path / "centred.tsv")
+    source = adata.uns["source"]
+    assert source["is_log2"] and source["log2_evidence"] == "detected"
+    np.testing.assert_allclose(adata.X, centred.T, rtol=1e-12, atol=1e-12)  # nothing turned into NaN
+    assert source["n_zeros_to_nan"] == 0 and source["n_zeros_kept"] == 3
+    assert ("zeros kept as values", "3 (signed log2 data: 0 is a value, not missing)") in summary_lines(summarize(adata))
+    # Log2 intensities (all positive) still treat 0 as the engine's missing value.
+    frame["s0"] = np.where(np.arange(7) == 2, 0.0, raw[:, 0])
+    frame["s1"], frame["s2"] = raw[:, 1], raw[:, 2]
+    frame.to_csv(tmp_path / "intensity.tsv", sep="\t", index=False)
+    intensity = read(tmp_path / "intensity.tsv")
+    assert np.isnan(intensity.X[0, 2]) and intensity.uns["source"]["n_zeros_to_nan"] == 1
+
+
 def test_generic_gene_identifiers_made_unique_and_counted(tmp_path):
     frame = pd.DataFrame({"Gene names": ["A", "B", "A", "A"], "x1": [1.5, 2, 3, 4], "x2": [5, 6, 7.25, 8]})
     frame.to_csv(tmp_path / "g.csv", index=False)
@@ -439,6 +500,21 @@ def test_generic_excludes_category_codes(tmp_path):
     frame.to_csv(tmp_path / "c.csv", index=False)
     adata = read(tmp_path / "c.csv")
     assert list(adata.obs_names) == ["s1"] and adata.uns["source"]["ignored_columns"] == ["O2.percent"]
+
+
+def test_generic_count_matrix_keeps_a_sparse_sample(tmp_path):
+    # Spectral counts are integers; a low-depth sample has few distinct counts (0-9) but is a sample, not a
+    # category code like O2.percent: it was silently left out.
+    rng = np.random.default_rng(1)
+    n = 80
+    frame = pd.DataFrame({"Protein": [f"P{80000 + i}" for i in range(n)], "s1": rng.poisson(30, n),
+                          "s2": rng.poisson(25, n), "s3": rng.poisson(2, n)})
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    adata = read(tmp_path / "counts.csv")
+    assert list(adata.obs_names) == ["s1", "s2", "s3"] and adata.uns["source"]["ignored_columns"] == []
+    expected = frame["s3"].to_numpy(dtype=float)
+    expected[expected == 0] = np.nan
+    np.testing.assert_array_equal(adata.X[2], expected)
 
 
 def test_utf16_and_bom_text(tmp_path):
@@ -495,6 +571,19 @@ def test_sample_sheet_reading_and_mismatch_message(tmp_path):
         read(tmp_path / "pg.txt", samples=tmp_path / "s.tsv")
     message = str(caught.value)
     assert "'S4' (closest: 'S3')" in message and "'S3' (closest: 'S4')" in message and "s.tsv" in message
+
+
+def test_sample_sheet_names_with_leading_zeros_keep_them(tmp_path):
+    # Names such as 001 are common; read as numbers they became '1' and could never match the data's '001'.
+    pd.DataFrame({"Protein IDs": ["P12345", "P23456"], "001": [1.5, 2.5], "002": [3.5, 4.5]}).to_csv(
+        tmp_path / "data.tsv", sep="\t", index=False
+    )
+    (tmp_path / "sheet.csv").write_text("sample,lot,passage,donor\n002,B,4,007\n001,A,3,008\n")
+    sheet = read_samples(tmp_path / "sheet.csv")
+    assert list(sheet.index) == ["002", "001"]
+    assert sheet["passage"].tolist() == [4, 3] and sheet["passage"].dtype.kind == "i"  # numeric columns stay numeric
+    adata = read(tmp_path / "data.tsv", samples=tmp_path / "sheet.csv")
+    assert list(adata.obs_names) == ["001", "002"] and adata.obs["lot"].tolist() == ["A", "B"]
 
 
 def test_summarize_counts(tmp_path):

@@ -64,6 +64,29 @@ def test_continuous_covariate_and_level_order() -> None:
     assert design_matrix(unordered, "~ condition").columns == ["(Intercept)", "conditionlow", "conditionmid"]
 
 
+def test_factor_term_codes_numeric_donor_ids_as_levels_like_r() -> None:
+    # Donor ids written as numbers are a covariate in '~ condition + donor' (as in R); a paired/blocked design
+    # needs them as a factor, written as in R: factor(donor). R: colnames "factor(donor)2", "factor(donor)3".
+    obs = _sheet(condition=["a", "b"] * 3, donor=[1, 1, 2, 2, 3, 3])
+    assert design_matrix(obs, "~ condition + donor").columns == ["(Intercept)", "conditionb", "donor"]
+    design = design_matrix(obs, "~ condition + factor(donor)")
+    assert design.columns == ["(Intercept)", "conditionb", "factor(donor)2", "factor(donor)3"]
+    np.testing.assert_array_equal(design.matrix[:, 2:], [[0, 0], [0, 0], [1, 0], [1, 0], [0, 1], [0, 1]])
+    floats = _sheet(condition=["a", "b"] * 3, donor=[1.0, 1.0, 2.0, 2.0, 10.0, 10.0])
+    assert design_matrix(floats, "~ condition + factor(donor)").columns[2:] == ["factor(donor)2", "factor(donor)10"]
+    means = design_matrix(obs, "~ 0 + factor(donor) + condition")
+    assert means.columns == ["factor(donor)1", "factor(donor)2", "factor(donor)3", "conditionb"]
+    assert make_contrast("2-1", means).tolist() == [-1.0, 1.0, 0.0, 0.0]  # levels of the first factor by name
+    with pytest.raises(SecretomeInputError, match="not supported"):
+        design_matrix(obs, "~ log(donor)")
+    with pytest.raises(SecretomeInputError, match="twice"):
+        design_matrix(obs, "~ condition + donor + factor(donor)")
+    # the contrast machinery of compare() sees the sample-sheet column and its level labels
+    first = design_matrix(obs, "~ factor(donor) + condition")
+    assert first.first_factor == "donor" and first.factors["donor"] == ["1", "2", "3"]
+    assert obs["donor"].astype(str).isin(["1", "2"]).sum() == 4
+
+
 @pytest.mark.parametrize(
     ("obs", "formula", "words"),
     [

@@ -215,8 +215,8 @@ def test_vsn_needs_enough_data():
 def test_imputation_never_changes_observed_values_and_mask_is_exact(values, method, seed):
     if method == "minprob" and not ((np.isfinite(values).mean(axis=0) > 0.5) & (np.isfinite(values).sum(axis=0) >= 2)).any():
         return
-    if method == "knn" and (~np.isfinite(values)).all(axis=0).any():
-        return
+    if method == "knn" and ((~np.isfinite(values)).all(axis=0).any() or (~np.isfinite(values)).all(axis=1).any()):
+        return  # kNN refuses all-missing proteins and all-missing samples
     adata = make_adata(np.exp2(values))
     pp.log2_transform(adata)
     pp.impute(adata, method, seed=seed)
@@ -284,6 +284,16 @@ def test_knn_matches_brute_force_definition():
     reference = _knn_brute_force(values, 3)
     np.testing.assert_allclose(pp.impute_knn(values, k=3), reference)
     np.testing.assert_allclose(pp.impute_knn(values, k=3, candidates=4), reference)  # mostly the exhaustive path
+
+
+def test_knn_refuses_a_sample_without_any_value():
+    # A sample with nothing measured has no neighbours' values to borrow; kNN filled it entirely with each
+    # protein's own mean, a fabricated sample (R's impute.knn halts on such a column, like Perseus/MinProb here).
+    rng = np.random.default_rng(5)
+    values = rng.normal(22, 1, (4, 30))
+    values[2] = np.nan
+    with pytest.raises(SecretomeInputError, match="sample 3 has no valid value"):
+        pp.impute_knn(values, k=3)
 
 
 def test_impute_is_reproducible_with_seed_and_rejects_bad_options():

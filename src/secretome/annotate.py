@@ -22,6 +22,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
+from secretome.io.identifiers import CONTAMINANT_PREFIXES, DECOY_PREFIXES
 from secretome.outputs import atomic_file
 from secretome.kb.store import BOOL_COLUMNS, KnowledgeBase, load_kb
 from secretome.provenance import record_step
@@ -31,8 +32,15 @@ VAR_COLUMNS = (
     "accession", "gene", "species", "mixed_species", "resolved", "secretion_class", "functional_classes", "evidence",
     *BOOL_COLUMNS, "lysis_category", "ev_category",
 )
-_CONTAMINANT_PREFIX = re.compile(r"^(CON__|CONT_|CONTAM_)", re.IGNORECASE)
-_DECOY_PREFIX = re.compile(r"^(REV__|REV_|DECOY_|XXX_|##)", re.IGNORECASE)
+
+
+def _prefix_pattern(prefixes: set[str]) -> re.Pattern:
+    return re.compile("^(" + "|".join(map(re.escape, sorted(prefixes, key=len, reverse=True))) + ")", re.IGNORECASE)
+
+
+# The search engines' prefixes, shared with the readers (secretome.io.identifiers), matched case-insensitively.
+_CONTAMINANT_PREFIX = _prefix_pattern({prefix.upper() for prefix in CONTAMINANT_PREFIXES})
+_DECOY_PREFIX = _prefix_pattern({prefix.upper() for prefix in DECOY_PREFIXES} | {"REV_", "##"})
 _ISOFORM = re.compile(r"^([A-Z0-9]{6,10})(?:-\d+|v\d+)$")
 _ENTRY_NAME = re.compile(r"^[A-Z0-9]{1,11}_([A-Z0-9]{2,5})$")
 _UNRESOLVED = -1
@@ -196,9 +204,10 @@ def annotate(adata: AnnData) -> AnnData:
     ``accessions`` and then the ``genes`` columns are tried. Sets ``adata.uns['kb']`` (version, sources) and records a provenance step.
     """
     var = adata.var
-    queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, adata.var_names))
-    result = resolve(queries, **_fallbacks(var))
+    result = _resolve_var(var)
     result.index = adata.var_names
+    if "species" in var:
+        _mixed_from_reader_species(result, var["species"].astype(str))
     previous_gene = var["gene"].astype(str) if "gene" in var else pd.Series("", index=adata.var_names)
     previous_species = var["species"].astype(str) if "species" in var else pd.Series("", index=adata.var_names)
     for column in VAR_COLUMNS:
@@ -225,12 +234,44 @@ def annotate(adata: AnnData) -> AnnData:
     return adata
 
 
-def _fallbacks(var: pd.DataFrame) -> dict[str, list[str] | None]:
-    """The readers' ``accessions`` and ``genes`` columns, tried where ``protein_group`` does not resolve."""
-    return {
-        "fallback_accessions": var["accessions"].astype(str).tolist() if "accessions" in var else None,
-        "fallback_genes": var["genes"].astype(str).tolist() if "genes" in var else None,
-    }
+def _mixed_from_reader_species(result: pd.DataFrame, reader_species: pd.Series) -> None:
+    """Mark resolved groups ``mixed_species`` when the reader's per-member species (from FASTA headers, entry
+    names, organism columns) mix human and non-human, also where the non-human member is not in the knowledge
+    base and so could not mark the group itself; the evidence says so."""
+    evidence = result["evidence"].to_numpy(dtype=object)
+    mixed = result["mixed_species"].to_numpy(dtype=bool).copy()
+    for i, (text, resolved, species) in enumerate(zip(reader_species, result["resolved"], result["species"])):
+        kinds = set(text.split(";")) - {""}
+        if mixed[i] or not resolved or not (kinds - {"HUMAN"}) or "HUMAN" not in kinds | {species}:
+            continue
+        mixed[i] = True
+        evidence[i] = f"mixed-species group: member species {text} in the input | {evidence[i]}"
+    result["mixed_species"] = mixed
+    result["evidence"] = evidence
+
+
+def _resolve_var(var: pd.DataFrame) -> pd.DataFrame:
+    """:func:`resolve` over a readers' ``.var``: queries are ``protein_group`` (else the index), with the
+    ``accessions``/``genes`` fallbacks. A decoy (``is_decoy``: a reversed sequence, not the protein it was
+    made from) is never resolved, not even through the readers' prefix-stripped accessions or genes."""
+    queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, var.index))
+    decoy = var["is_decoy"].fillna(False).astype(bool).to_numpy() if "is_decoy" in var else np.zeros(len(var), bool)
+    result = resolve([q if not d else "" for q, d in zip(queries, decoy)], **_fallbacks(var, decoy))
+    result["query"] = queries
+    result.loc[decoy, "evidence"] = "decoy sequence of the search (is_decoy): not annotated"
+    return result
+
+
+def _fallbacks(var: pd.DataFrame, skip: np.ndarray | None = None) -> dict[str, list[str] | None]:
+    """The readers' ``accessions`` and ``genes`` columns, tried where ``protein_group`` does not resolve
+    ("" where ``skip``, e.g. decoys)."""
+    def column(name: str) -> list[str] | None:
+        if name not in var:
+            return None
+        values = var[name].astype(str).tolist()
+        return values if skip is None else ["" if s else v for v, s in zip(values, skip)]
+
+    return {"fallback_accessions": column("accessions"), "fallback_genes": column("genes")}
 
 
 def _table_frame(path: Path) -> pd.DataFrame:
@@ -242,9 +283,7 @@ def _table_frame(path: Path) -> pd.DataFrame:
             "reading proteomics tables needs the secretome readers (secretome.io.read), which are not available",
             file=path, expected="one identifier per line, or install secretome with its readers",
         ) from error
-    var = read(path).var
-    queries = var["protein_group"].astype(str).tolist() if "protein_group" in var else list(map(str, var.index))
-    return resolve(queries, **_fallbacks(var))
+    return _resolve_var(read(path).var)
 
 
 def _read_lines(path: Path) -> list[str]:

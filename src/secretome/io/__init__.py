@@ -150,6 +150,9 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
             f"only identified by site {summary['n_only_identified_by_site']})",
         ),
     ] + (
+        [("zeros kept as values", f"{summary['n_zeros_kept']} (signed log2 data: 0 is a value, not missing)")]
+        if summary.get("n_zeros_kept") else []
+    ) + (
         [("repeated identifiers made unique", str(summary["n_duplicate_ids_suffixed"]))]
         if summary["n_duplicate_ids_suffixed"] else []
     )

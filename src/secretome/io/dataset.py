@@ -7,8 +7,11 @@ evidence, ``.uns['source']``, provenance) is implemented once.
 from __future__ import annotations
 
 import difflib
+import tomllib
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -17,19 +20,27 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_samples
-from secretome.io.table import RawTable
+from secretome.io.table import RawTable, numeric_block
 from secretome.provenance import record_step
 
 #: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
 LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
 
-#: log2 detection rule (generic, Perseus, Spectronaut): over finite non-zero values, the table is log2 when
-#: the maximum is at most LOG2_MAX (2**64 exceeds any MS intensity), at least LOG2_NONINTEGER_SHARE of the
-#: values are non-integers (counts are integers), and either some value is negative (linear quantities
-#: cannot be) or the median is at least LOG2_MIN_MEDIAN (log2 intensities sit around 15-35; ratios near 1).
-LOG2_MAX = 64.0
-LOG2_MIN_MEDIAN = 5.0
-LOG2_NONINTEGER_SHARE = 0.5
+
+@lru_cache(maxsize=1)
+def reader_config() -> dict[str, Any]:
+    """The readers' numeric rules, ``secretome/config/readers.toml`` (each value with its justification)."""
+    return tomllib.loads((resources.files("secretome") / "config" / "readers.toml").read_text(encoding="utf-8"))
+
+
+#: log2 detection rule (generic, Perseus, Spectronaut), from ``config/readers.toml`` [log2_detection]: over
+#: finite non-zero values, the table is log2 when the maximum is at most LOG2_MAX, at least
+#: LOG2_NONINTEGER_SHARE of the values are non-integers, and either some value is negative or the median is
+#: at least LOG2_MIN_MEDIAN.
+LOG2_MAX = float(reader_config()["log2_detection"]["max_value"])
+LOG2_MIN_MEDIAN = float(reader_config()["log2_detection"]["min_median"])
+LOG2_NONINTEGER_SHARE = float(reader_config()["log2_detection"]["min_noninteger_share"])
+
 
 class ReaderWarning(UserWarning):
     """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""
@@ -102,6 +113,53 @@ def count_column(table: RawTable, column: str | None) -> np.ndarray | None:
     return values
 
 
+def engine_columns(
+    table: RawTable,
+    *,
+    decoy: str | None = None,
+    contaminant: str | None = None,
+    only_by_site: str | None = None,
+    peptides: str | None = None,
+    unique_peptides: str | None = None,
+) -> dict[str, np.ndarray | None]:
+    """The engine's own flag and peptide-count columns, named per format, as :class:`Parsed` fields.
+
+    Every reader keeps these as ``.var`` columns (never deletes flagged rows); an absent column gives None.
+    """
+    return {
+        "is_decoy": flag_column(table, decoy),
+        "is_contaminant": flag_column(table, contaminant),
+        "only_identified_by_site": flag_column(table, only_by_site),
+        "n_peptides": count_column(table, peptides),
+        "n_unique_peptides": count_column(table, unique_peptides),
+    }
+
+
+def prefixed_columns(columns: list[str], family: str, exclude: frozenset[str] = frozenset()) -> list[str]:
+    """Per-sample columns written as ``'{family} {sample}'`` (MaxQuant, PEAKS), minus ``exclude``."""
+    prefix = f"{family} "
+    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix) and c not in exclude]
+
+
+def quantity_block(
+    table: RawTable, families: dict[str, list[str]], requested: str | None, format_name: str
+) -> tuple[str, list[str], np.ndarray]:
+    """Choose the quantity family (see :func:`choose_quantity`) and parse its columns:
+    (family, its sample columns, proteins x samples float64 values)."""
+    family = choose_quantity(table, families, requested, format_name)
+    columns = families[family]
+    return family, columns, numeric_block(table, columns)
+
+
+def check_fixed_quantity(
+    table: RawTable, requested: str | None, accepted: tuple[str, ...], message: str, expected: str
+) -> None:
+    """Refuse a ``quantity`` for formats with a single quantity unless it names it (any of ``accepted``,
+    case-insensitive); ``message`` is formatted with ``{quantity!r}``."""
+    if requested is not None and requested.strip().casefold() not in {name.casefold() for name in accepted}:
+        raise SecretomeInputError(message.format(quantity=requested), file=table.path, expected=expected)
+
+
 def detect_log2(values: np.ndarray) -> bool:
     """Apply the documented log2 rule (see :data:`LOG2_MAX`) to the finite non-zero quantities."""
     with warnings.catch_warnings():
@@ -126,7 +184,8 @@ def assemble(
 ) -> AnnData:
     """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet).
 
-    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``); values are otherwise stored
+    Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``), except in signed log2 data
+    (centred values or ratios, some negative), where 0 is a real value (counted in ``n_zeros_kept``); values are otherwise stored
     exactly as parsed, never transformed. ``uns['source']['log2_evidence']`` is ``"declared"`` (the caller's
     ``is_log2``), ``"detected"`` (the :func:`detect_log2` rule found log2 values) or ``"linear"`` (a
     linear-only engine format, or the rule found linear values). Linear data must not be negative.
@@ -143,18 +202,22 @@ def assemble(
     var_names, n_suffixed = _protein_ids(parsed)
 
     values = parsed.values
-    zeros = values == 0
-    n_zeros = int(zeros.sum())
-    if n_zeros:
-        values[zeros] = np.nan
-
     if is_log2 is not None:
         log2, evidence = bool(is_log2), "declared"
     elif parsed.format in LINEAR_FORMATS:
         log2, evidence = False, "linear"
     else:
-        log2 = detect_log2(values)
+        log2 = detect_log2(values)  # the rule ignores zeros
         evidence = "detected" if log2 else "linear"
+    zeros = values == 0
+    n_zeros = int(zeros.sum())
+    n_zeros_kept = 0
+    if n_zeros and log2 and bool((values < 0).any()):
+        # Signed log2 values (centred data, ratios): 0 is a real value (a sample's median after centring),
+        # not an engine's missing-value zero; log2 intensities are positive, so there 0 still means missing.
+        n_zeros, n_zeros_kept = 0, n_zeros
+    elif n_zeros:
+        values[zeros] = np.nan
     if not log2:
         negative = values < 0
         if negative.any():
@@ -193,6 +256,7 @@ def assemble(
         "is_log2": log2,
         "log2_evidence": evidence,
         "n_zeros_to_nan": n_zeros,
+        "n_zeros_kept": n_zeros_kept,
         "sample_columns": list(parsed.sample_columns),
         "identifier_column": parsed.id_column,
         "identifier_kind": parsed.id_kind,
@@ -311,6 +375,7 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "n_samples": int(adata.n_obs),
         "missing_share": float(np.isnan(x).mean()) if x.size else 0.0,
         "n_zeros_to_nan": int(source.get("n_zeros_to_nan", 0)),
+        "n_zeros_kept": int(source.get("n_zeros_kept", 0)),
         "n_decoy": counts.get("is_decoy", 0),
         "n_contaminant": counts.get("is_contaminant", 0),
         "n_only_identified_by_site": counts.get("only_identified_by_site", 0),

@@ -13,11 +13,10 @@ per-accession order may then be off while the set of species is right.
 
 from __future__ import annotations
 
-import re
-
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, count_column, require_columns
+from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns, require_columns
 from secretome.io.identifiers import parse_protein_groups
+from secretome.io.samples import strip_raw_extension
 from secretome.io.table import RawTable, numeric_block, text_column
 
 FORMAT = "diann"
@@ -28,9 +27,6 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
 )
 #: Columns of DIA-NN's long main report (report.tsv / report.parquet), which is not a protein matrix.
 LONG_REPORT_COLUMNS: tuple[str, ...] = ("File.Name", "Run", "Precursor.Id", "Stripped.Sequence")
-_RAW_EXTENSIONS = re.compile(
-    r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
-)
 
 
 def detect_score(columns: list[str]) -> int:
@@ -43,7 +39,7 @@ def detect_score(columns: list[str]) -> int:
 def sample_name(column: str) -> str:
     """The run's file stem from a path header (``R:\\x\\62_Slot1-54_1_2674.d`` -> ``62_Slot1-54_1_2674``)."""
     name = column.strip().replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return _RAW_EXTENSIONS.sub("", name)
+    return strip_raw_extension(name)
 
 
 def version(columns: list[str]) -> str:
@@ -66,10 +62,10 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             "protein matrix", file=table.path, expected="report.pg_matrix.tsv (DIA-NN writes it next to the report)",
         )
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
-    if quantity is not None and quantity.strip().casefold() not in {QUANTITY.casefold(), "maxlfq", "pg.quantity"}:
-        raise SecretomeInputError(
-            f"unknown quantity {quantity!r} for a DIA-NN pg_matrix", file=table.path, expected=f"{QUANTITY!r}"
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY, "maxlfq", "pg.quantity"), "unknown quantity {quantity!r} for a DIA-NN pg_matrix",
+        expected=repr(QUANTITY),
+    )
     sample_columns = [c for c in columns if c not in ANNOTATION_COLUMNS]
     values = numeric_block(table, sample_columns)
     ids = parse_protein_groups(
@@ -88,6 +84,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein.Group",
-        n_peptides=count_column(table, "N.Sequences"),
-        n_unique_peptides=count_column(table, "N.Proteotypic.Sequences"),
+        **engine_columns(table, peptides="N.Sequences", unique_peptides="N.Proteotypic.Sequences"),
     )

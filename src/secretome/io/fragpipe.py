@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from secretome.io.dataset import Parsed, choose_quantity, count_column, require_columns
+from secretome.io.dataset import Parsed, engine_columns, quantity_block, require_columns
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, numeric_block, text_column
+from secretome.io.table import RawTable, text_column
 
 FORMAT = "fragpipe"
 #: Selectable quantity families, in order of preference for the default.
@@ -59,9 +59,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     require_columns(table, ["Protein ID"], "FragPipe combined_protein")
     groups = family_columns(columns)
     families = {family: groups[family] for family in QUANTITIES}
-    family = choose_quantity(table, families, quantity, "FragPipe combined_protein")
-    sample_columns = families[family]
-    values = numeric_block(table, sample_columns)
+    family, sample_columns, values = quantity_block(table, families, quantity, "FragPipe combined_protein")
     group_column = "Protein" if "Protein" in columns else "Protein ID"
     leading = text_column(frame, group_column)
     others = text_column(frame, "Indistinguishable Proteins")
@@ -84,6 +82,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column=group_column,
-        n_peptides=count_column(table, "Combined Total Peptides"),
-        n_unique_peptides=count_column(table, "Combined Unique Peptides"),
+        **engine_columns(table, peptides="Combined Total Peptides", unique_peptides="Combined Unique Peptides"),
     )

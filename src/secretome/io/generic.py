@@ -8,7 +8,8 @@ Column roles (documented rules):
   column is then an error naming the cell), except:
   statistics/properties listed in ``data/non_sample_columns.tsv``; integer codes (at most
   :data:`CATEGORY_MAX_LEVELS` distinct integers in a table of at least :data:`CATEGORY_MIN_ROWS` rows, e.g. an
-  ``O2.percent`` design column); numbers under an identifier name (e.g. PEAKS' numeric ``Protein ID``);
+  ``O2.percent`` design column), unless other sample columns are integer counts too (a spectral-count
+  matrix, where a sparse sample has few distinct counts); numbers under an identifier name (e.g. PEAKS' numeric ``Protein ID``);
   and group summaries (a column ``X`` equal to the row mean or median of
   columns ``X_1, X_2, ...``).
 Excluded columns are listed in ``uns['source']['ignored_columns']``. Values are never transformed: log2 is
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed
+from secretome.io.dataset import Parsed, check_fixed_quantity, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
@@ -47,8 +48,9 @@ DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
     "first.protein.description",
 )
-CATEGORY_MAX_LEVELS = 10
-CATEGORY_MIN_ROWS = 50
+#: Category-code rule for numeric columns (``config/readers.toml`` [generic_columns], with its reasons).
+CATEGORY_MAX_LEVELS = int(reader_config()["generic_columns"]["category_max_levels"])
+CATEGORY_MIN_ROWS = int(reader_config()["generic_columns"]["category_min_rows"])
 _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
 
 
@@ -92,6 +94,13 @@ def _is_category_code(series: pd.Series) -> bool:
     if values.size == 0 or not (values == np.round(values)).all():
         return False
     return bool(np.unique(values).size <= CATEGORY_MAX_LEVELS)
+
+
+def _integer_valued(series: pd.Series) -> bool:
+    """Every finite value of the column is a whole number (and there is at least one)."""
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return bool(values.size) and bool((values == np.round(values)).all())
 
 
 def _numeric_block_facts(frame: pd.DataFrame, columns: list[str]) -> tuple[dict[str, bool], dict[str, bool]]:
@@ -190,6 +199,7 @@ def column_roles(
     patterns = non_sample_patterns()
     candidates: list[str] = []
     ignored: list[str] = []
+    codes: list[str] = []
     numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
     has_value, category = _numeric_block_facts(frame, numeric_columns)
     for column in columns:
@@ -206,10 +216,18 @@ def column_roles(
         name = bare_name(column)
         code = category[column] if column in category else _is_category_code(frame[column])
         id_like = name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES  # numeric ids
-        if id_like or any(pattern.search(name) for pattern in patterns) or code:
+        if id_like or any(pattern.search(name) for pattern in patterns):
+            ignored.append(column)
+            continue
+        if code:
+            codes.append(column)
             ignored.append(column)
             continue
         candidates.append(column)
+    if codes and any(_integer_valued(frame[c]) for c in candidates if types.get(c) != "E"):
+        # a count matrix (spectral counts): a sparse sample has few distinct counts but is a sample, not a code
+        candidates = [c for c in columns if c in set(candidates) | set(codes)]
+        ignored = [c for c in ignored if c not in codes]
     derived = _group_summaries(frame, [c for c in candidates if types.get(c) != "E"])
     samples = [c for c in candidates if c not in derived]
     ignored.extend(sorted(derived, key=columns.index))
@@ -257,9 +275,8 @@ def parsed_from_roles(
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a generic wide table (``quantity`` is not applicable and must be None or 'values')."""
-    if quantity is not None and quantity.strip().casefold() != QUANTITY:
-        raise SecretomeInputError(
-            f"quantity {quantity!r} does not apply to a generic table", file=table.path,
-            expected="no --quantity for generic tables (all numeric sample columns are read)",
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY,), "quantity {quantity!r} does not apply to a generic table",
+        expected="no --quantity for generic tables (all numeric sample columns are read)",
+    )
     return parsed_from_roles(table, column_roles(table), format_name=FORMAT, format_version="wide table")

@@ -29,6 +29,7 @@ ENTRY_NAME_RE = re.compile(r"^[A-Z0-9]{1,11}_([A-Z0-9]{2,5})$")
 _OX_RE = re.compile(r"\bOX=(\d+)")
 _OS_RE = re.compile(r"\bOS=(.+?)(?=\s+[A-Z]{2}=|$)")
 _GN_RE = re.compile(r"\bGN=(\S+)")
+_BINOMIAL_RE = re.compile(r"\(([A-Z][a-z]+ [a-z]+)\)")
 _FASTA_DATABASES = {"sp", "tr", "gi", "ref", "emb", "gb", "dbj", "pdb", "up"}
 
 
@@ -135,6 +136,19 @@ def species_from_description(description: str) -> str:
     return ""
 
 
+def organism_of_header(header: str) -> str:
+    """The organism a FASTA header names: its ``OS=`` field, else a parenthesised binomial known to
+    ``data/species_mnemonics.tsv`` (MaxQuant's contaminants.fasta: ``P02769 SWISS-PROT:P02769 (Bos taurus) ...``);
+    "" if neither."""
+    match = _OS_RE.search(header)
+    if match:
+        return match.group(1)
+    for candidate in _BINOMIAL_RE.findall(header):
+        if species_of_organism(candidate):
+            return candidate
+    return ""
+
+
 def gene_from_description(description: str) -> str:
     """Gene symbol from a FASTA-style ``GN=`` field, "" if absent."""
     match = _GN_RE.search(description)
@@ -148,6 +162,11 @@ def _split(text: str, separator: str = ";") -> list[str]:
         stripped = text.strip()
         return [stripped] if stripped else []
     return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def _split_aligned(text: str) -> list[str]:
+    """Positions of a ``;``-joined list aligned with the members: empty positions are kept (``";X"`` -> 2)."""
+    return [part.strip() for part in text.split(";")] if text.strip() else []
 
 
 def parse_protein_groups(
@@ -164,7 +183,7 @@ def parse_protein_groups(
     ``kind="protein"``: groups hold accessions (any of the forms above). ``kind="gene"``: groups hold gene
     symbols (a generic table whose only identifier is a gene column); accessions are then "".
     Optional aligned sequences give gene symbols, entry names (``;``-separated, aligned by position with the
-    members), organism names and descriptions (``OX=``/``OS=``/``GN=`` are read from them).
+    members; an empty position means "unknown for this member"), organism names (likewise) and descriptions (``OX=``/``OS=``/``GN=`` are read from them).
 
     Returns columns ``protein_group, leading_accession, accessions, genes, gene, species, description,
     is_decoy, is_contaminant`` (the flags from member prefixes only; readers OR them with engine flags).
@@ -194,12 +213,12 @@ def parse_protein_groups(
         members = [parse_member(token) for token in _split(group)]
         accessions = [member.accession for member in members]
         species = [species_of_entry_name(member.entry_name) for member in members]
-        names = _split(names_text)
+        names = _split_aligned(names_text)
         if names and len(names) == len(members):
             species = [own or species_of_entry_name(name) for own, name in zip(species, names)]
         elif names and members and not species[0]:
             species[0] = species_of_entry_name(names[0])
-        organism_list = _split(organism_text)
+        organism_list = _split_aligned(organism_text)
         if organism_list and len(organism_list) == len(members):
             species = [own or species_of_organism(name) for own, name in zip(species, organism_list)]
         elif organism_list and members and not species[0]:

@@ -7,25 +7,24 @@ Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import (
-    Parsed, choose_quantity, count_column, flag_column, require_columns,
-)
-from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, numeric_block, text_column
+from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
+from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
+from secretome.io.table import RawTable, text_column
 
 FORMAT = "maxquant"
 #: Quantity column families, in order of preference for the default.
 QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 #: Columns that carry a family prefix but are not per-sample quantities.
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
+_HEADER_ENTRY = re.compile(r"\|([^|;\s]+)\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")  # "|accession|ENTRY_NAME"
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
     "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
     "Fasta headers", "Number of proteins", "Sequence coverage [%]",
 )
-_ENTRY_NAME = re.compile(r"\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")
 
 
 def detect_score(columns: list[str]) -> int:
@@ -39,8 +38,22 @@ def detect_score(columns: list[str]) -> int:
 
 def family_columns(columns: list[str], family: str) -> list[str]:
     """Per-sample columns of one family: ``'{family} {sample}'``."""
-    prefix = f"{family} "
-    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix) and c not in NOT_SAMPLES]
+    return prefixed_columns(columns, family, NOT_SAMPLES)
+
+
+def engine_column_names(lookup: Mapping[str, str]) -> dict[str, str | None]:
+    """MaxQuant's flag and peptide-count columns, for :func:`~secretome.io.dataset.engine_columns`.
+
+    ``lookup`` maps MaxQuant's column name to the table's column (the same name in proteinGroups.txt; the
+    typed ``T: Reverse`` etc. in a Perseus export of it). Each flag takes whichever name the version wrote.
+    """
+    return {
+        "decoy": lookup.get("Reverse", lookup.get("Decoy")),
+        "contaminant": lookup.get("Potential contaminant", lookup.get("Contaminant")),
+        "only_by_site": lookup.get("Only identified by site"),
+        "peptides": lookup.get("Peptides"),
+        "unique_peptides": lookup.get("Unique peptides"),
+    }
 
 
 def version(columns: list[str]) -> str:
@@ -58,6 +71,33 @@ def version(columns: list[str]) -> str:
     return "unknown (no contaminant column)"
 
 
+def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
+    """Align ``Fasta headers`` with the members of ``Protein IDs`` by accession, not by position.
+
+    A header may lack an entry name (contaminants.fasta) or be missing (truncated lists); matching each
+    header's own accession keeps one member's species from being given to another. Returns the members'
+    entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading member's header.
+    """
+    named = _HEADER_ENTRY.findall(headers)  # (accession, entry name) of "db|ACC|ENTRY_NAME ..." headers
+    tokens = [token for token in group.split(";") if token.strip()]
+    if not tokens:
+        return "", "", ""
+    if len(named) == len(tokens) and all(
+        accession in token for (accession, _), token in zip(named, tokens)
+    ):  # the usual case: one named header per member, in member order
+        return ";".join(name for _, name in named), "", headers
+    accessions = [parse_member(token).accession for token in tokens]
+    by_accession: dict[str, tuple[str, str, str]] = {}
+    for header in headers.split(";"):
+        words = header.split(None, 1)
+        if words:
+            member = parse_member(words[0])
+            organism = "" if member.entry_name else organism_of_header(header)  # the entry name gives the species
+            by_accession.setdefault(member.accession, (member.entry_name, organism, header.strip()))
+    found = [by_accession.get(accession, ("", "", "")) for accession in accessions]
+    return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2]
+
+
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
     frame = table.frame
@@ -69,22 +109,20 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         )
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: family_columns(columns, family) for family in QUANTITIES}
-    family = choose_quantity(table, families, quantity, "MaxQuant proteinGroups")
-    sample_columns = families[family]
-    values = numeric_block(table, sample_columns)
+    family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
     sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
     headers = text_column(frame, "Fasta headers")
-    entry_names = [";".join(_ENTRY_NAME.findall(header)) for header in headers]
+    groups = text_column(frame, "Protein IDs").tolist()
+    aligned = [_headers_by_member(group, header) for group, header in zip(groups, headers)]
     description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
     ids = parse_protein_groups(
-        text_column(frame, "Protein IDs").tolist(),
+        groups,
         genes=text_column(frame, "Gene names").tolist(),
-        entry_names=entry_names,
-        descriptions=[d if d else h for d, h in zip(description, headers)],
+        entry_names=[names for names, _, _ in aligned],
+        organisms=[organisms for _, organisms, _ in aligned],
+        descriptions=[d if "Protein names" in columns and d else lead for d, (_, _, lead) in zip(description, aligned)],
     )
-    if "Protein names" in columns:
-        ids["description"] = description.tolist()
-    contaminant = "Potential contaminant" if "Potential contaminant" in columns else "Contaminant"
+    ids["description"] = description.tolist()
     return Parsed(
         table=table,
         format=FORMAT,
@@ -95,9 +133,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein IDs",
-        is_decoy=flag_column(table, "Reverse" if "Reverse" in columns else "Decoy"),
-        is_contaminant=flag_column(table, contaminant),
-        only_identified_by_site=flag_column(table, "Only identified by site"),
-        n_peptides=count_column(table, "Peptides"),
-        n_unique_peptides=count_column(table, "Unique peptides"),
+        **engine_columns(table, **engine_column_names({column: column for column in columns})),
     )

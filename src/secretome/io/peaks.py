@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from secretome.io.dataset import Parsed, choose_quantity, count_column, require_columns
+from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, numeric_block, text_column
+from secretome.io.table import RawTable, text_column
 
 FORMAT = "peaks"
 #: Quantity families, written as ``'{family} {sample}'``; the first present is the default.
@@ -26,8 +26,7 @@ def detect_score(columns: list[str]) -> int:
 
 def family_columns(columns: list[str], family: str) -> list[str]:
     """Per-sample columns of one family (``'Area d_pulp_18'``)."""
-    prefix = f"{family} "
-    return [c for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
+    return prefixed_columns(columns, family)
 
 
 def version(columns: list[str]) -> str:
@@ -43,9 +42,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     columns = list(frame.columns)
     require_columns(table, ["Accession"], "PEAKS protein table")
     families = {family: family_columns(columns, family) for family in QUANTITIES}
-    family = choose_quantity(table, families, quantity, "PEAKS protein table")
-    sample_columns = families[family]
-    values = numeric_block(table, sample_columns)
+    family, sample_columns, values = quantity_block(table, families, quantity, "PEAKS protein table")
     ids = parse_protein_groups(
         text_column(frame, "Accession").tolist(), descriptions=text_column(frame, "Description").tolist()
     )
@@ -59,6 +56,5 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Accession",
-        n_peptides=count_column(table, "#Peptides"),
-        n_unique_peptides=count_column(table, "#Unique"),
+        **engine_columns(table, peptides="#Peptides", unique_peptides="#Unique"),
     )

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, count_column, flag_column
+from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns
 from secretome.io.generic import QUANTITY, bare_name, column_roles, parsed_from_roles
+from secretome.io.maxquant import engine_column_names
 from secretome.io.table import RawTable
 
 FORMAT = "perseus"
@@ -37,11 +37,10 @@ def detect_score(columns: list[str], table: RawTable | None = None) -> int:
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Perseus matrix; sample columns are the expression (E) columns or, without types, the numbers."""
-    if quantity is not None and quantity.strip().casefold() != QUANTITY:
-        raise SecretomeInputError(
-            f"quantity {quantity!r} does not apply to a Perseus matrix", file=table.path,
-            expected="no --quantity (the expression columns are read)",
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY,), "quantity {quantity!r} does not apply to a Perseus matrix",
+        expected="no --quantity (the expression columns are read)",
+    )
     columns = list(table.frame.columns)
     marks = _annotation_rows(table)
     types: dict[str, str] = {}
@@ -66,11 +65,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     roles = column_roles(table, types)
     parsed = parsed_from_roles(table, roles, format_name=FORMAT, format_version=version)
     by_bare = {bare_name(column): column for column in columns}
-    parsed.is_decoy = flag_column(table, by_bare.get("Reverse"))
-    parsed.is_contaminant = flag_column(table, by_bare.get("Potential contaminant", by_bare.get("Contaminant")))
-    parsed.only_identified_by_site = flag_column(table, by_bare.get("Only identified by site"))
-    parsed.n_peptides = count_column(table, by_bare.get("Peptides"))
-    parsed.n_unique_peptides = count_column(table, by_bare.get("Unique peptides"))
+    for name, values in engine_columns(table, **engine_column_names(by_bare)).items():
+        setattr(parsed, name, values)  # MaxQuant's flags and counts, as Perseus keeps them
     if categories:
         annotations = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
         for name, per_column in categories.items():

@@ -27,7 +27,17 @@ NAME_COLUMNS: tuple[str, ...] = (
     "sample", "sample_name", "sample name", "samplename", "sample_id", "sample id", "name", "samples", "run",
     "raw file", "raw_file", "file", "filename", "column",
 )
-_RAW_EXTENSIONS = re.compile(r"\.(d|raw|mzml|mzxml|wiff|wiff2|dia|htrms|mgf)(\.gz)?$", re.IGNORECASE)
+#: Mass-spectrometry run-file extensions (Bruker .d, Thermo .raw, Sciex .wiff/.wiff2/.wiff.scan, mzML/mzXML,
+#: DIA-NN .dia, Spectronaut .htrms, .mgf, timsTOF), optionally compressed: removed from run names by every
+#: reader and by sample-sheet matching, so one list decides what a run's name is.
+RAW_EXTENSIONS = re.compile(
+    r"\.(d|raw|mzml|mzxml|wiff|wiff2|wiff\.scan|dia|htrms|mgf|timstof)(\.gz|\.zip)?$", re.IGNORECASE
+)
+
+
+def strip_raw_extension(name: str) -> str:
+    """A run name without its raw-file extension (``S1.raw`` -> ``S1``, ``x.wiff.scan`` -> ``x``)."""
+    return RAW_EXTENSIONS.sub("", name)
 
 
 def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None = None) -> pd.DataFrame:
@@ -47,11 +57,14 @@ def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None =
     else:
         table = read_table(source, min_columns=1)
         frame, file, row_numbers = table.frame, table.path, table.row_numbers
+        as_written = read_table(source, min_columns=1, as_text=True).frame  # names like 001 keep their zeros
     frame.columns = [str(column).strip() for column in frame.columns]
+    if not isinstance(source, pd.DataFrame):
+        as_written.columns = frame.columns
     if frame.shape[1] == 0 or len(frame) == 0:
         raise SecretomeInputError("the sample sheet is empty", file=file, expected="one row per sample")
     column = _name_column(frame, name_column, file)
-    names = frame[column].map(_name_text)
+    names = (frame if isinstance(source, pd.DataFrame) else as_written)[column].map(_name_text)
     empty = (names == "").to_numpy()
     if empty.any():
         raise SecretomeInputError(
@@ -112,7 +125,7 @@ def _clean_column(series: pd.Series) -> pd.Series:
 
 def _normalise(name: str, family_words: set[str]) -> str:
     text = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    text = _RAW_EXTENSIONS.sub("", text).casefold()
+    text = strip_raw_extension(text).casefold()
     words = [word for word in re.split(r"\s+", text) if word and word not in family_words]
     return " ".join(words)
 

@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, count_column, require_columns
+from secretome.io.dataset import Parsed, check_fixed_quantity, count_column, require_columns
 from secretome.io.identifiers import parse_protein_groups
+from secretome.io.samples import strip_raw_extension
 from secretome.io.table import RawTable, numeric_block, text_column
 
 FORMAT = "spectronaut"
 QUANTITY = "PG.Quantity"
 ID_COLUMNS: tuple[str, ...] = ("PG.ProteinGroups", "PG.ProteinAccessions")
 _PIVOT = re.compile(r"^(?:\[\d+\]\s*)?(?P<run>.+?)\.PG\.Quantity$")
-_RAW_EXTENSIONS = re.compile(r"\.(raw|d|htrms|wiff|mzml)$", re.IGNORECASE)
 _RUN_ANNOTATIONS = {"R.Condition": "condition", "R.Replicate": "replicate", "R.Label": "label"}
 
 
@@ -38,15 +38,14 @@ def detect_score(columns: list[str]) -> int:
 
 
 def _run_name(text: str) -> str:
-    return _RAW_EXTENSIONS.sub("", text.strip())
+    return strip_raw_extension(text.strip())
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Spectronaut protein report in either layout."""
-    if quantity is not None and quantity.strip().casefold() != QUANTITY.casefold():
-        raise SecretomeInputError(
-            f"unknown quantity {quantity!r} for Spectronaut", file=table.path, expected=repr(QUANTITY)
-        )
+    check_fixed_quantity(
+        table, quantity, (QUANTITY,), "unknown quantity {quantity!r} for Spectronaut", expected=repr(QUANTITY)
+    )
     columns = list(table.frame.columns)
     id_column = next((c for c in ID_COLUMNS if c in columns), None)
     if id_column is None:

@@ -70,10 +70,14 @@ class RawTable:
         )
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2) -> RawTable:
+def read_table(
+    path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False
+) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
+    ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
+    the caller converts numeric columns). XLSX cells keep the types Excel stored.
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -92,9 +96,16 @@ def read_table(path: str | Path, *, sheet: str | int | None = None, min_columns:
         frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
-        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2)
+        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2, as_text=as_text)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
     return _finish(table, min_columns)
+
+
+#: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
+_STREAMS = (
+    (b"\x1f\x8b", gzip.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
+    (b"\xfd7zXZ\x00", lzma.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
+)
 
 
 def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
@@ -102,20 +113,14 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
     payload is an XLSX workbook."""
     data = raw
     for _ in range(3):
-        if data[:2] == b"\x1f\x8b":
+        stream = next((s for s in _STREAMS if data.startswith(s[0])), None)
+        if stream is not None:
+            _, decompress, errors, name, suffix = stream
             try:
-                data = gzip.decompress(data)
-            except (EOFError, OSError, zlib.error) as error:
+                data = decompress(data)
+            except errors as error:
                 raise SecretomeInputError(
-                    f"the gzip stream is truncated or damaged ({error})", file=path, expected="a complete .gz file"
-                ) from None
-            continue
-        if data[:6] == b"\xfd7zXZ\x00":
-            try:
-                data = lzma.decompress(data)
-            except (EOFError, lzma.LZMAError) as error:
-                raise SecretomeInputError(
-                    f"the xz stream is truncated or damaged ({error})", file=path, expected="a complete .xz file"
+                    f"the {name} stream is truncated or damaged ({error})", file=path, expected=f"a complete {suffix} file"
                 ) from None
             continue
         if data[:4] == b"PK\x03\x04":
@@ -236,7 +241,9 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
     return (bom + body[position:], skipped) if skipped else (data, 0)
 
 
-def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> tuple[pd.DataFrame, str, int]:
+def _parse_text(
+    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False
+) -> tuple[pd.DataFrame, str, int]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
     Returns the frame, the delimiter and the number of blank lines skipped before the header.
@@ -273,7 +280,7 @@ def _parse_text(data: bytes, path: Path, *, single_column_ok: bool = False) -> t
     _check_field_counts(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=decimal,
+        decimal=decimal, dtype=str if as_text else None,
     )
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different

@@ -16,7 +16,11 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 
-SUPPORTED_SYNTAX = "'~ a + b' with sample-sheet columns, optionally '~ 0 + a' (no intercept)"
+SUPPORTED_SYNTAX = (
+    "'~ a + b' with sample-sheet columns, optionally '~ 0 + a' (no intercept) and 'factor(a)' (a numeric column "
+    "as levels, e.g. donor ids)"
+)
+_FACTOR_TERM = re.compile(r"^factor\(\s*([^()]+?)\s*\)$")
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,10 @@ class Design:
     samples: list[str]
     formula: str
     intercept: bool
-    factors: dict[str, list[str]] = field(default_factory=dict)
+    factors: dict[str, list[str]] = field(default_factory=dict)  # sample-sheet column -> level labels
     covariates: list[str] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # sample-sheet columns, in formula order
+    prefixes: dict[str, str] = field(default_factory=dict)  # factor column -> design-column prefix (factor(x))
 
     @property
     def first_factor(self) -> str | None:
@@ -59,7 +64,10 @@ def _parse_formula(formula: str) -> tuple[bool, list[str]]:
     terms: list[str] = []
     for sign, token in re.findall(r"([+-]?)\s*([^+-]+)", rhs):
         token = token.strip().strip("`")
-        if any(ch in token for ch in ":*^()|/"):
+        forced = _FACTOR_TERM.match(token)
+        if forced:
+            token = f"factor({forced.group(1).strip('`')})"  # R's column names: factor(donor)2
+        if any(ch in (forced.group(1) if forced else token) for ch in ":*^()|/"):
             raise SecretomeInputError(
                 f"design formula {formula!r}: term {token!r} is not supported (interactions and functions are not)",
                 column="design",
@@ -96,15 +104,18 @@ def _is_factor(values: pd.Series) -> bool:
 def _level_label(level) -> str:
     if isinstance(level, (bool, np.bool_)):
         return "TRUE" if level else "FALSE"
+    if isinstance(level, (float, np.floating)) and float(level).is_integer():
+        return str(int(level))  # R: factor(c(1, 2)) has levels "1", "2"
     return str(level)
 
 
 def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
     """Build the design matrix of ``formula`` over the sample sheet ``obs`` (rows = samples), like R.
 
-    Factors (text, categorical, boolean columns) get treatment coding against their first level; without
-    an intercept (``~ 0 + condition``) the first factor gets one column per level. Numeric columns enter
-    as covariates. Raises SecretomeInputError for absent columns, NaN values, single-level factors and
+    Factors (text, categorical, boolean columns, and ``factor(column)`` for numeric codes such as donor ids)
+    get treatment coding against their first level; without an intercept (``~ 0 + condition``) the first
+    factor gets one column per level. Numeric columns enter as covariates (as in R: a numeric donor id is a
+    slope unless written ``factor(donor)``). Raises SecretomeInputError for absent columns, NaN values, single-level factors and
     designs that leave no residual degrees of freedom.
     """
     intercept, terms = _parse_formula(formula)
@@ -112,16 +123,25 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
     columns: list[str] = ["(Intercept)"] if intercept else []
     blocks: list[np.ndarray] = [np.ones((n, 1))] if intercept else []
     factors: dict[str, list[str]] = {}
+    prefixes: dict[str, str] = {}
     covariates: list[str] = []
+    columns_used: list[str] = []
     full_coding_done = intercept
     for term in terms:
-        if term not in obs.columns:
+        forced = _FACTOR_TERM.match(term)
+        name = forced.group(1) if forced else term
+        if name in columns_used:
             raise SecretomeInputError(
-                f"design formula {formula!r} names column {term!r}, which the sample sheet does not have",
-                column=term,
+                f"design formula {formula!r} uses column {name!r} twice", column=name, expected=SUPPORTED_SYNTAX
+            )
+        columns_used.append(name)
+        if name not in obs.columns:
+            raise SecretomeInputError(
+                f"design formula {formula!r} names column {name!r}, which the sample sheet does not have",
+                column=name,
                 expected=f"one of: {', '.join(map(str, obs.columns))}",
             )
-        values = obs[term]
+        values = obs[name]
         missing = values.isna().to_numpy()
         if values.dtype == object or pd.api.types.is_string_dtype(values):
             missing |= values.astype(str).str.strip().eq("").to_numpy()
@@ -132,7 +152,7 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
                 column=term,
                 expected="a value for every sample in the design",
             )
-        if _is_factor(values):
+        if forced or _is_factor(values):
             levels = _levels(values)
             if len(levels) < 2:
                 raise SecretomeInputError(
@@ -142,7 +162,8 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
                     expected="at least two levels",
                 )
             labels = [_level_label(level) for level in levels]
-            factors[term] = labels
+            factors[name] = labels
+            prefixes[name] = term
             codes = pd.Categorical(values, categories=levels).codes
             dummies = (codes[:, None] == np.arange(len(levels))[None, :]).astype(float)
             if full_coding_done:
@@ -160,8 +181,8 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
                     f"design column {term!r} has non-finite values", column=term, expected="finite numbers"
                 )
             blocks.append(numeric[:, None])
-            columns.append(term)
-            covariates.append(term)
+            columns.append(name)
+            covariates.append(name)
     matrix = np.hstack(blocks) if blocks else np.zeros((n, 0))
     design = Design(
         matrix=matrix,
@@ -171,7 +192,8 @@ def design_matrix(obs: pd.DataFrame, formula: str) -> Design:
         intercept=intercept,
         factors=factors,
         covariates=covariates,
-        terms=terms,
+        terms=columns_used,
+        prefixes=prefixes,
     )
     rank = np.linalg.matrix_rank(matrix)
     if rank < matrix.shape[1]:
@@ -222,7 +244,7 @@ def make_contrast(contrast: str, design: Design) -> np.ndarray:
     factor = design.first_factor
     if factor is not None:
         for k, level in enumerate(design.factors[factor]):
-            column = f"{factor}{level}"
+            column = f"{design.prefixes.get(factor, factor)}{level}"
             vector = np.zeros(p)
             if column in design.columns:
                 vector[design.columns.index(column)] = 1.0

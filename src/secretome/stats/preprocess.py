@@ -432,7 +432,8 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
 
     Distance between two proteins: mean squared difference over the samples both have observed. A
     missing value of protein p in sample j is the mean of sample j's values of the k nearest proteins
-    observed in j. Proteins sharing no sample with any candidate fall back to their own mean.
+    observed in j. Proteins sharing no sample with any candidate fall back to their own mean. A sample
+    without any valid value is refused (as R's ``impute.knn`` halts on such a column).
     For speed the ``candidates`` (default ``max(5k, 100)``) nearest proteins are searched first; a cell
     whose k donors are not all among them is resolved by the exhaustive search (same result).
     """
@@ -444,6 +445,12 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
     empty = ~observed.any(axis=1)
     if empty.any():
         raise SecretomeInputError(f"{int(empty.sum())} proteins have no valid value; filter them before kNN imputation")
+    blank = np.flatnonzero(~observed.any(axis=0))
+    if blank.size:  # no protein of the sample to borrow from: every value would be invented
+        raise SecretomeInputError(
+            f"sample {int(blank[0]) + 1} has no valid value"
+            + (f" ({blank.size} such samples)" if blank.size > 1 else "") + "; remove it before kNN imputation"
+        )
     m = observed.astype(np.float64)
     v = np.where(observed, x, 0.0)
     v2 = v**2
