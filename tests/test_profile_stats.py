@@ -25,7 +25,7 @@ from secretome.stats.enrichment import ENRICHMENT_COLUMNS, over_representation
 
 CONTRAST = "lot_B-lot_A"
 FACTOR_COLUMNS = ["lot", "factor", "protein", "detected", "n_test", "n_reference", "mean_test", "mean_reference", "diff", "se",
-                  "df", "ci_low", "ci_high", "p_lower", "p_upper", "p_value", "margin", "verdict"]
+                  "df", "ci_low", "ci_high", "p_lower", "p_upper", "p_value", "margin", "verdict", "method"]
 LOT_COLUMNS = ["lot", "role", "similarity", "n_shared_proteins", "center", "lower_limit", "upper_limit", "similarity_verdict",
                "n_equivalent", "n_not_equivalent", "n_insufficient_data", "verdict"]
 

@@ -47,7 +47,34 @@ def test_tost_matches_statsmodels_ttost_ind():
 
 
 def test_tost_insufficient_data():
-    assert tost_welch(np.array([1.0, np.nan]), np.array([1.0, 2.0, 3.0]), 1.0)["verdict"] == "insufficient_data"
+    assert tost_welch(np.array([np.nan, np.nan]), np.array([1.0, 2.0, 3.0]), 1.0)["verdict"] == "insufficient_data"
+    assert tost_welch(np.array([1.0, 2.0]), np.array([1.0, np.nan]), 1.0)["verdict"] == "insufficient_data"
+
+
+def test_tost_of_a_lot_measured_once_is_the_pooled_student_tost():
+    """One value per test lot (a release measurement): the reference lots' variance is the common variance."""
+    rng = np.random.default_rng(3)
+    for shift in (0.0, 0.4, 1.2):
+        x, y = np.array([shift + rng.normal(0, 0.2)]), rng.normal(0, 0.3, 8)
+        ours = tost_welch(np.array([x[0], np.nan]), y, margin=1.0)
+        p, lower, upper = ttost_ind(x, y, -1.0, 1.0, usevar="pooled")
+        np.testing.assert_allclose([ours["p_value"], ours["p_lower"], ours["p_upper"]], [p, lower[1], upper[1]], rtol=1e-10)
+        assert ours["method"] == "pooled_single_test" and ours["df"] == 7
+        assert ours["verdict"] == ("equivalent" if p < 0.05 else "not_equivalent")
+
+
+def test_lots_measured_once_get_verdicts_not_insufficient_data():
+    n = 200
+    shifted = np.zeros(n)
+    shifted[1] = 2.0  # TGFB1 four-fold up in the second release lot
+    adata = make_lots({"R1": np.zeros(n), "R2": np.zeros(n), "R3": np.zeros(n), "T1": np.zeros(n), "T2": shifted})
+    keep = ~adata.obs["lot"].isin(["T1", "T2"]).to_numpy() | adata.obs_names.isin(["S10", "S13"])  # one sample per test lot
+    result = comparability(adata[keep].copy(), reference=["R1", "R2", "R3"], factors=["LCN1", "TGFB1", "LTF", "PRG4"])
+    factor = result.factors.set_index(["lot", "factor"])
+    assert (factor["method"] == "pooled_single_test").all()
+    assert factor.loc[("T1", "TGFB1"), "verdict"] == "equivalent"
+    assert factor.loc[("T2", "TGFB1"), "verdict"] == "not_equivalent"
+    assert result.summary["lot_verdicts"]["T2"] == "not_comparable"
 
 
 def test_similar_lot_comparable_and_shifted_lot_not():

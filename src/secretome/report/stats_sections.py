@@ -178,7 +178,7 @@ def comparability_section(result: ComparabilityResult, note: str = "") -> str:
     return (
         "<section class=\"stats-comparability\">\n<h2>Lot comparability</h2>\n"
         f"<p>Reference lots: {escape(', '.join(summary['reference_lots']))}. Equivalence margin "
-        f"&plusmn;{summary['margin_log2']:g} log2 units, TOST at alpha {summary['alpha']:g} (Welch). Similarity: "
+        f"&plusmn;{summary['margin_log2']:g} log2 units, TOST at alpha {summary['alpha']:g} (Welch; a lot measured once: pooled with the reference variance). Similarity: "
         f"{escape(summary['similarity_method'])} correlation of lot mean profiles; control limits: "
         f"{escape(summary['control_limit_method'])}. Rule: {escape(summary['rule'])}.</p>\n"
         + (f"<p>{escape(note)}</p>\n" if note else "")

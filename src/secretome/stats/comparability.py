@@ -6,8 +6,10 @@ Rules (all thresholds come from ``secretome/config/comparability.toml``):
   against the pooled samples of the reference lots, on log2 values. ``p = max(p_lower, p_upper)`` of
   the two one-sided tests of H0 ``diff <= -margin`` and H0 ``diff >= margin``; ``equivalent`` when
   ``p < alpha`` (equivalently: the ``1 - 2 alpha`` Welch confidence interval lies inside
-  ``+/- margin``), ``not_equivalent`` otherwise, ``insufficient_data`` when either side has fewer
-  than 2 values (no variance) or the factor is not detected.
+  ``+/- margin``), ``not_equivalent`` otherwise. A lot measured once (one value, the usual release
+  situation) is tested with the reference lots' variance as the common variance: the pooled Student
+  TOST, ``se = s_ref * sqrt(1 + 1/n_ref)`` on ``n_ref - 1`` df (column ``method``). ``insufficient_data``
+  when the test lot has no value, the reference fewer than 2, or the factor is not detected.
 * **Similarity** of a lot: correlation (Pearson by default) of its mean log2 profile with the mean
   profile of the reference lots over proteins finite in both. Reference lots are scored
   leave-one-out (against the mean of the other reference lots); their scores set the lower control
@@ -49,8 +51,10 @@ class ComparabilityResult:
 def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05) -> dict[str, float | str]:
     """Two one-sided Welch tests of equivalence of mean(x) - mean(y) within ``+/- margin``.
 
-    Returns diff, se, df, the ``1 - 2 alpha`` confidence interval, p_lower, p_upper, p_value (the max)
-    and the verdict. NaN values are ignored; fewer than 2 values on a side gives ``insufficient_data``.
+    Returns diff, se, df, the ``1 - 2 alpha`` confidence interval, p_lower, p_upper, p_value (the max),
+    the verdict and the method. NaN values are ignored. A single test value is compared with the pooled
+    Student TOST, whose variance then comes from the reference alone (``method = "pooled_single_test"``);
+    no test value or fewer than 2 reference values gives ``insufficient_data``.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -59,27 +63,35 @@ def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05)
         "n_test": float(x.size), "n_reference": float(y.size),
         "mean_test": float(x.mean()) if x.size else np.nan, "mean_reference": float(y.mean()) if y.size else np.nan,
     }
-    if x.size < 2 or y.size < 2:
+    if x.size < 1 or y.size < 2:
         nan = np.nan
         return {**result, "diff": result["mean_test"] - result["mean_reference"], "se": nan, "df": nan, "ci_low": nan,
-                "ci_high": nan, "p_lower": nan, "p_upper": nan, "p_value": nan, "verdict": "insufficient_data"}
-    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-    se = float(np.sqrt(vx + vy))
+                "ci_high": nan, "p_lower": nan, "p_upper": nan, "p_value": nan, "verdict": "insufficient_data",
+                "method": "none"}
     diff = float(x.mean() - y.mean())
+    if x.size == 1:
+        method = "pooled_single_test"
+        se = float(y.std(ddof=1) * np.sqrt(1.0 + 1.0 / y.size))
+        df = float(y.size - 1)
+    else:
+        method = "welch"
+        vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+        se = float(np.sqrt(vx + vy))
+        df = float((vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))) if se > 0 else np.nan
     if se == 0.0:
         inside = abs(diff) < margin
         p_lower = p_upper = 0.0 if inside else 1.0
         df = np.nan
         ci_low = ci_high = diff
     else:
-        df = float((vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1)))
         p_lower = float(stats.t.sf((diff + margin) / se, df))
         p_upper = float(stats.t.cdf((diff - margin) / se, df))
         half = float(stats.t.ppf(1.0 - alpha, df)) * se
         ci_low, ci_high = diff - half, diff + half
     p_value = max(p_lower, p_upper)
     return {**result, "diff": diff, "se": se, "df": df, "ci_low": ci_low, "ci_high": ci_high, "p_lower": p_lower,
-            "p_upper": p_upper, "p_value": p_value, "verdict": "equivalent" if p_value < alpha else "not_equivalent"}
+            "p_upper": p_upper, "p_value": p_value, "verdict": "equivalent" if p_value < alpha else "not_equivalent",
+            "method": method}
 
 
 def _correlation(a: np.ndarray, b: np.ndarray, method: str) -> tuple[float, int]:
