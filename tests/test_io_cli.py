@@ -146,3 +146,21 @@ def test_sheet_option(tmp_path, monkeypatch, capsys):
         assert "samples: 4" in stdout
     code, _, stderr = run_main(monkeypatch, capsys, "info", tmp_path / "book.xlsx", "--sheet", "nope")
     assert code == 2 and "no sheet 'nope'" in stderr and "'matrix'" in stderr
+
+
+def test_declared_scale_overrides_detection_and_is_never_applied_twice(tmp_path, monkeypatch, capsys):
+    """Small positive decimals look linear to the detector; --log2 declares them log2, --linear keeps them."""
+    table = tmp_path / "matrix.tsv"
+    pd.DataFrame({"Protein": ["P02768", "P01133", "P00338"], "S1": [1.5, 2.25, 3.75], "S2": [1.25, 2.5, 3.5]}).to_csv(
+        table, sep="\t", index=False
+    )
+    for flag, expected in (("--log2", True), ("--linear", False)):
+        out = tmp_path / f"{flag.strip('-')}.h5ad"
+        code, _, stderr = run_main(monkeypatch, capsys, "read", table, "--out", out, flag)
+        assert code == 0, stderr
+        adata = read_h5ad(out)
+        assert adata.uns["source"]["is_log2"] is expected or bool(adata.uns["source"]["is_log2"]) == expected
+        assert adata.uns["source"]["log2_evidence"] == "declared"
+        np.testing.assert_array_equal(adata.X[0], [1.5, 2.25, 3.75])  # sample S1 as in the file, never transformed
+    code, stdout, _ = run_main(monkeypatch, capsys, "info", table, "--log2")
+    assert code == 0 and "log2 values: yes (declared)" in stdout

@@ -103,9 +103,10 @@ def read(
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
     typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
@@ -118,9 +119,10 @@ def info(
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet)
+    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
     for label, value in io.summary_lines(io.summarize(adata)):
         typer.echo(f"{label}: {value}")
 
@@ -132,6 +134,7 @@ def profile(
     group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
     format: Optional[str] = typer.Option(None, "--format", help="Input format (default: detected)."),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
@@ -152,7 +155,7 @@ def profile(
     from secretome.profile import run_profile
 
     report = run_profile(
-        input, out=out, samples=samples, group=group, format=format, quantity=quantity,
+        input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
         reference=reference, margin=margin, factors=factor or None,

@@ -498,6 +498,7 @@ def run_profile(
     group: str | None = None,
     format: str | None = None,
     quantity: str | None = None,
+    is_log2: bool | None = None,
     config: str | Path | None = None,
     overrides: Sequence[str] = (),
     demo: bool = False,
@@ -547,14 +548,14 @@ def run_profile(
     _check_out(out)
     with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = read(input, samples=samples, format=format, quantity=quantity)
+            adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
             options.validate(adata)
         result = _profile(adata, group, thresholds, steps)
         result.summary["input"]["path"] = str(input)
         if not result.summary["input"]["sha256"]:
             result.summary["input"]["sha256"] = file_sha256(input)
         result.summary["parameters"].update(
-            {"samples": str(samples) if samples else None, "format": format, "quantity": quantity,
+            {"samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
              "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
              **options.parameters()}
         )
