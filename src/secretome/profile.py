@@ -48,15 +48,7 @@ from secretome.qc import (
 
 OUTPUT_FILES = ("report.html", "proteins.tsv", "samples.tsv", "profile.json", "dataset.h5ad")
 
-SAMPLE_COLUMNS = (
-    "n_proteins",
-    "missing_share",
-    "serum_share",
-    "lysis_share",
-    "handling_share",
-    "ev_share",
-    "secreted_share",
-)
+SAMPLE_COLUMNS = ("n_proteins", "missing_share", *FLAGGED_INDICES)
 
 
 @dataclass
