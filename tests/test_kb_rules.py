@@ -77,6 +77,17 @@ def test_secretion_class_matches_expectation(evaluated: pd.DataFrame) -> None:
     assert correct.mean() >= 0.9, wrong
 
 
+def test_cytosolic_negatives_are_never_hidden_as_vesicle_or_secreted(evaluated: pd.DataFrame) -> None:
+    """A cytosolic protein in a cell-free preparation must count as lysis: the lysis index would otherwise be
+    understated (ExoCarta's most reported proteins are largely abundant cytosolic ones), so every negative the
+    list expects intracellular must be intracellular, not merely most of them."""
+    negatives = evaluated[evaluated["basis"].str.contains("(negative", regex=False)
+                          & (evaluated["expected_secretion"] == "intracellular")]
+    assert len(negatives) >= 40
+    wrong = negatives.loc[negatives["secretion"] != "intracellular", ["gene", "secretion"]].values.tolist()
+    assert not wrong, wrong
+
+
 def test_every_entry_has_a_valid_class_and_evidence() -> None:
     table = load_kb().table
     assert set(table["secretion_class"]) <= set(SECRETION_CLASSES)

@@ -219,6 +219,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "lysis_marker": lysis,
         "secreted_evidence": secreted_any,
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
+        "exocarta_membrane_marker": exo_top & membrane & ~lysis,
         "exocarta_marker": exo_top & ~lysis,
         "membrane_evidence": membrane,
         "weak_secreted_evidence": human & hpa18_secreted,
