@@ -14,12 +14,13 @@ What it computes, per sample:
 
   1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
      protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
-     contaminant (bovine casein or keratin stay ``handling``); a ``mixed_species`` group counts here
+     contaminant (bovine keratin or trypsin stay ``handling``); a ``mixed_species`` group counts here
      (``settings.mixed_species_counts_as_serum``) when it has a serum-species member or a serum marker
      (:func:`secretome.annotate` carries a non-human member's ``serum_marker`` over to its group); it is
-     also reported on its own as ``serum_mixed_share``. A mixed group whose non-human member is not a
-     serum protein (e.g. human COL1A1 sharing peptides with a bovine collagen contaminant entry) is
-     classified like any other protein;
+     also reported on its own as ``serum_mixed_share`` (e.g. human COL1A1 sharing peptides with a
+     bovine collagen entry of the contaminant libraries, which are all culture-serum by species). A mixed
+     group whose non-human member is not a serum protein (e.g. a human keratin sharing peptides with a
+     sheep keratin) is classified like any other protein;
   2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
      (non-serum ones, see 1);
   3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
