@@ -88,6 +88,16 @@ def test_cytosolic_negatives_are_never_hidden_as_vesicle_or_secreted(evaluated: 
     assert not wrong, wrong
 
 
+def test_misev_purity_controls_are_never_vesicle_markers() -> None:
+    """MISEV2018 categories 3 (co-isolated non-EV structures, e.g. albumin) and 4 (other compartments, e.g. ER
+    BiP) are the guideline's negative controls: an ExoCarta count must not turn them into EV markers."""
+    table = load_kb().table
+    controls = table[(table["species"] == "HUMAN") & table["ev_category"].isin(["non_ev_coisolate", "other_compartment"])]
+    assert {"ALB", "HSPA5", "CANX"} <= set(controls["gene"])
+    assert not controls["ev_marker"].any(), controls.loc[controls["ev_marker"], "gene"].tolist()
+    assert not (controls["secretion_class"] == "ev_cargo").any()
+
+
 def test_every_entry_has_a_valid_class_and_evidence() -> None:
     table = load_kb().table
     assert set(table["secretion_class"]) <= set(SECRETION_CLASSES)

@@ -209,6 +209,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     exo_top = human & (exo_rank <= 100)
     note(exo_top, lambda i: f"ExoCarta release 5 top-100 (rank {int(exo_rank[i])}, {exo_n[i]} experiments)")
     ev_category = np.where((ev_category == "") & exo_top, "exocarta_top100", ev_category)
+    # MISEV2018 categories 3/4 are the guideline's negative controls: an ExoCarta count never makes them EV markers
+    purity_control = np.isin(ev_category, ["non_ev_coisolate", "other_compartment"])
+    exo_top = exo_top & ~purity_control
     ev_marker = np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) | exo_top
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
@@ -218,6 +221,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "serum_contaminant": serum_contaminant,
         "lysis_marker": lysis,
         "secreted_evidence": secreted_any,
+        "misev_compartment_marker": human & (ev_category == "other_compartment"),
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
         "exocarta_membrane_marker": exo_top & membrane & ~lysis,
         "exocarta_marker": exo_top & ~lysis,
