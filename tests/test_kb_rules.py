@@ -98,6 +98,17 @@ def test_misev_purity_controls_are_never_vesicle_markers() -> None:
     assert not (controls["secretion_class"] == "ev_cargo").any()
 
 
+def test_immunoglobulins_are_not_proteases() -> None:
+    """MSigDB C5 v6.2 lists immunoglobulin chains under GO endopeptidase and serine hydrolase activity: without
+    the exclusions every IgG heavy and kappa/lambda chain of a serum-containing medium counted as a protease."""
+    table = load_kb().table
+    human = table[table["species"] == "HUMAN"]
+    immunoglobulins = human[human["gene"].str.match(r"^IG[HKL](C|G|V|J|A|M|D|E)")]
+    assert len(immunoglobulins) > 50
+    proteases = immunoglobulins["functional_classes"].str.split(";").map(lambda classes: "protease" in classes)
+    assert not proteases.any(), immunoglobulins.loc[proteases, "gene"].tolist()
+
+
 def test_every_entry_has_a_valid_class_and_evidence() -> None:
     table = load_kb().table
     assert set(table["secretion_class"]) <= set(SECRETION_CLASSES)
