@@ -458,7 +458,7 @@ def build_summary(
 
 
 PURITY_RULES = {
-    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as casein or keratin: FBS/culture-serum carry-over. A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).",
+    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).",
     "handling": "Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.",
     "lysis": "Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
     "ev": "Proteins the KB classes as EV cargo (vesicle content).",

@@ -324,7 +324,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     take((serum_marker | (secretion == "contaminant_serum")) & eligible, "serum", serum_evidence)
     take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
                                         "handling_contaminant").astype(object))
-    # a serum-species protein the KB calls a handling contaminant (e.g. bovine casein, bovine keratin) stays
+    # a serum-species protein the KB calls a handling contaminant (e.g. bovine keratin or trypsin) stays
     # handling; every other serum-species protein is culture serum
     take(species_rule, "serum", serum_evidence)
     lysis_category = as_text(var["lysis_category"])
