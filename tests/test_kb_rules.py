@@ -109,6 +109,15 @@ def test_immunoglobulins_are_not_proteases() -> None:
     assert not proteases.any(), immunoglobulins.loc[proteases, "gene"].tolist()
 
 
+def test_membrane_anchored_proteins_are_membrane(evaluated: pd.DataFrame) -> None:
+    """A membrane-anchored protein whose shed or spliced soluble form earns a database 'Secreted' flag (the ocular
+    membrane-associated mucins MUC1/4/16) is 'membrane' (membrane-bound or shed), every one of them."""
+    expected = evaluated[evaluated["expected_secretion"] == "membrane"]
+    assert {"MUC1", "MUC4", "MUC16"} <= set(expected["gene"])
+    wrong = expected.loc[expected["secretion"] != "membrane", ["gene", "secretion"]].values.tolist()
+    assert not wrong, wrong
+
+
 def test_every_entry_has_a_valid_class_and_evidence() -> None:
     table = load_kb().table
     assert set(table["secretion_class"]) <= set(SECRETION_CLASSES)

@@ -24,7 +24,7 @@ from secretome.kb.vocab import FUNCTIONAL_CLASSES, SECRETION_CLASSES
 CURATED_FILES = (
     "secretion_class_priority.tsv", "functional_class_rules.tsv", "functional_class_genes.tsv",
     "lysis_markers.tsv", "ev_markers.tsv", "handling_contaminants.tsv", "serum_proteins.tsv",
-    "contaminant_categories.tsv", "functional_class_exclusions.tsv",
+    "contaminant_categories.tsv", "functional_class_exclusions.tsv", "membrane_anchored.tsv",
 )
 BOOL_COLUMNS = (
     "uniprot_secreted", "hpa_secreted", "cellphonedb_secreted", "membrane_evidence", "ev_marker", "lysis_marker",
@@ -214,12 +214,18 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     exo_top = exo_top & ~purity_control
     ev_marker = np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) | exo_top
 
+    anchored_rules = _read_curated("membrane_anchored.tsv")
+    anchored_reason = dict(zip(anchored_rules["gene"].str.upper(), anchored_rules["reason"]))
+    anchored = human & genes.isin(anchored_reason).to_numpy()
+    note(anchored, lambda i: f"curated membrane-anchored: {anchored_reason[genes.iat[i]]}")
+
     # --- secretion class by the curated priority order ----------------------------------------------------------
     secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
     conditions = {
         "handling_contaminant": handling,
         "serum_contaminant": serum_contaminant,
         "lysis_marker": lysis,
+        "curated_membrane": anchored,
         "secreted_evidence": secreted_any,
         "misev_compartment_marker": human & (ev_category == "other_compartment"),
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
