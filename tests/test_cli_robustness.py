@@ -1,0 +1,143 @@
+"""Adversarial input through the real CLI entry point: every bad input is one clear error line and exit 2,
+never a traceback, a silently wrong result or a partial output."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from secretome import datasets
+from secretome.cli import main
+from secretome.errors import SecretomeInputError
+
+
+def run(monkeypatch, capsys, *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Run ``secretome ARGS`` in-process through ``main()``; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["secretome", *map(str, args)])
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape"))
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture()
+def demo(tmp_path: Path) -> dict[str, Path]:
+    paths = datasets.demo_paths()
+    return {"table": Path(paths["table"]), "samples": Path(paths["samples"]), "dir": tmp_path}
+
+
+def sheet(demo: dict[str, Path], name: str, edit) -> Path:
+    """A copy of the demo sample sheet changed by ``edit(frame)``."""
+    frame = pd.read_csv(demo["samples"], sep="\t", dtype=str, keep_default_na=False)
+    edit(frame)
+    path = demo["dir"] / name
+    frame.to_csv(path, sep="\t", index=False)
+    return path
+
+
+# --------------------------------------------------------------------------------------- outputs
+@pytest.mark.parametrize("command", ["compare", "comparability"])
+def test_output_directory_that_cannot_be_created_is_an_input_error(monkeypatch, capsys, demo, command):
+    blocker = demo["dir"] / "a_file"
+    blocker.write_text("x")
+    extra = ["--design", "~ lot", "--contrast", "lot_B-lot_A"] if command == "compare" else ["--reference", "lot_A"]
+    code, _, err = run(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], *extra,
+                       "--out", blocker / "sub" / "out")
+    assert code == 2, err
+    assert "Traceback" not in err and "a_file" in err
+
+
+# --------------------------------------------------------------------------------------- profile settings
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        ("serum_share.fail=nan", "finite"),
+        ("serum_share.fail=inf", "finite"),
+        ("serum_share.warn=1.5", "0 and 1"),
+        ("settings.top_n=2.5", "whole number"),
+        ("settings.top_n=0", ">= 1"),
+        ("settings.pca_components=-2", ">= 1"),
+        ("settings.pca_min_detection=7", "0 and 1"),
+        ("settings.cv_min_detected=1", ">= 2"),
+    ],
+)
+def test_out_of_range_settings_are_input_errors(monkeypatch, capsys, demo, setting, words):
+    out = demo["dir"] / "profile"
+    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", out)
+    assert code == 2, err
+    assert "Traceback" not in err and setting.split("=")[0] in err and words in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", None])
+def test_unreadable_config_is_an_input_error(monkeypatch, capsys, demo, content):
+    config = demo["dir"] / "config.toml"
+    if content is None:
+        config.mkdir()
+    else:
+        config.write_bytes(content)
+    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--config", config, "--out", demo["dir"] / "p")
+    assert code == 2, err
+    assert "Traceback" not in err and "config.toml" in err
+
+
+def test_group_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, demo):
+    samples = sheet(demo, "nan_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].mask(f.index == 2, "")))
+    out = demo["dir"] / "profile"
+    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", samples, "--group", "lot", "--out", out)
+    assert code == 2, err
+    assert "'lot'" in err and "CM_A3" in err
+    assert not out.exists()
+
+
+# --------------------------------------------------------------------------------------- compare
+def test_contrast_of_levels_with_spaces(monkeypatch, capsys, demo):
+    samples = sheet(demo, "spaces.tsv", lambda f: f.__setitem__("lot", f["lot"].str.replace("_", " ")))
+    out = demo["dir"] / "compare"
+    code, stdout, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
+                            "--contrast", "lot B - lot A", "--out", out)
+    assert code == 0, err
+    assert (out / "lot B-lot A.tsv").exists() or any(out.glob("lot*B*lot*A*.tsv"))
+
+
+# --------------------------------------------------------------------------------------- comparability
+def test_lot_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, demo):
+    samples = sheet(demo, "nan_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].mask(f.index == 2, "")))
+    out = demo["dir"] / "comparability"
+    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", samples, "--reference", "lot_A",
+                       "--out", out)
+    assert code == 2, err
+    assert "'lot'" in err and "CM_A3" in err
+    assert not out.exists()
+
+
+def test_factor_symbols_match_whatever_their_case(monkeypatch, capsys, demo):
+    out = demo["dir"] / "comparability"
+    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+                       "--reference", "lot_A", "--factor", "egf", "--out", out)
+    assert code == 0, err
+    factors = pd.read_csv(out / "factors.tsv", sep="\t")
+    assert factors["detected"].all() and set(factors["factor"]) == {"EGF"}
+
+
+# --------------------------------------------------------------------------------------- annotate
+def test_binary_stdin_is_an_input_error(monkeypatch, capsys):
+    code, stdout, err = run(monkeypatch, capsys, "annotate", "-", stdin=bytes(range(256)) * 4)
+    assert code == 2, err
+    assert "<stdin>" in err and stdout == ""
+
+
+def test_annotate_a_directory_says_so(monkeypatch, capsys, tmp_path):
+    code, _, err = run(monkeypatch, capsys, "annotate", tmp_path)
+    assert code == 2
+    assert "directory" in err
