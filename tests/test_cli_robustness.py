@@ -141,3 +141,19 @@ def test_annotate_a_directory_says_so(monkeypatch, capsys, tmp_path):
     code, _, err = run(monkeypatch, capsys, "annotate", tmp_path)
     assert code == 2
     assert "directory" in err
+
+
+@pytest.mark.parametrize("design", ["~ lot +", "~ lot + + replicate", "~ lot -"])
+def test_design_with_a_dangling_operator_is_an_input_error(design):
+    from secretome.stats.design import design_matrix
+
+    obs = pd.DataFrame({"lot": ["a", "a", "b", "b"], "replicate": [1, 2, 1, 2]}, index=list("pqrs"))
+    with pytest.raises(SecretomeInputError, match="operator"):
+        design_matrix(obs, design)
+
+
+def test_numeric_first_term_suggests_factor(monkeypatch, capsys, demo):
+    samples = sheet(demo, "numeric_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].map({"lot_A": "1", "lot_B": "2"})))
+    code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
+                       "--contrast", "2-1", "--out", demo["dir"] / "c")
+    assert code == 2 and "factor(lot)" in err
