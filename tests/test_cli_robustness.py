@@ -157,3 +157,9 @@ def test_numeric_first_term_suggests_factor(monkeypatch, capsys, demo):
     code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
                        "--contrast", "2-1", "--out", demo["dir"] / "c")
     assert code == 2 and "factor(lot)" in err
+
+
+def test_empty_factor_name_is_an_input_error(monkeypatch, capsys, demo):
+    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+                       "--reference", "lot_A", "--factor", " ", "--out", demo["dir"] / "c")
+    assert code == 2 and "factor" in err
