@@ -605,6 +605,13 @@ def qc(
         raise SecretomeInputError(
             f"no sample-sheet column {group!r}", column=group, expected=f"one of {list(adata.obs.columns)}"
         )
+    if group is not None:
+        empty = as_text(adata.obs[group]) == ""  # sample sheets keep empty cells as ""
+        if empty.any():
+            raise SecretomeInputError(
+                f"sample(s) without a {group!r} value: {', '.join(map(str, adata.obs_names[empty][:8]))}",
+                column=group, expected="a group level for every sample",
+            )
     categories = purity_categories(adata, thresholds)
     for column in categories:
         adata.var[column] = categories[column].to_numpy()
