@@ -127,6 +127,11 @@ def _sample_sheet_as_data(tmp: Path) -> tuple[Path, dict]:
     return tmp / "legend.csv", {}
 
 
+def _sheet_of_a_text_table(tmp: Path) -> tuple[Path, dict]:
+    (tmp / "table.tsv").write_text("Protein IDs\tLFQ intensity A\tLFQ intensity B\nP12345\t1\t2\nP23456\t3\t4\n")
+    return tmp / "table.tsv", {"sheet": "2"}
+
+
 BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "empty": (_empty, ["{file}", "empty"]),
     "blank lines only": (_blank, ["{file}", "empty"]),
@@ -144,6 +149,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "renamed column": (_renamed_diann_column, ["{file}", "'Protein.Group'", "Protein.Groups", "newer engine"]),
     "renamed quantity columns": (_renamed_maxquant_quantity, ["{file}", "no quantity columns", "LFQ Intensity_S1"]),
     "sample sheet given as the data": (_sample_sheet_as_data, ["{file}", "'Sample'", "sample sheet", "--samples"]),
+    "worksheet of a text table": (_sheet_of_a_text_table, ["{file}", "worksheet", "text table"]),
     "sheet names unknown sample": (_sheet_with_unknown_sample, ["sheet.csv", "'S9' (closest: 'S3')", "'S3'"]),
 }
 

@@ -96,6 +96,11 @@ def read_table(
         frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
+        if sheet is not None:  # ignoring it would silently read something other than what was asked for
+            raise SecretomeInputError(
+                f"a worksheet ({sheet!r}) was given but this is a text table, not an Excel workbook", file=path,
+                expected="--sheet only with .xlsx input",
+            )
         frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2, as_text=as_text)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
     return _finish(table, min_columns)
