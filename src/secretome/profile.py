@@ -524,6 +524,9 @@ def run_profile(
     if demo:
         if input is not None:
             raise SecretomeInputError("give either INPUT or --demo, not both", expected="one input")
+        if samples is not None:  # the demo has its own sheet; replacing the user's silently would mislead
+            raise SecretomeInputError("--demo uses its own sample sheet; --samples cannot be combined with it",
+                                      file=samples, expected="--demo alone, or INPUT with --samples")
         paths = datasets.demo_paths()
         input, samples = paths["table"], paths["samples"]
         group = group or "lot"
