@@ -163,3 +163,15 @@ def test_empty_factor_name_is_an_input_error(monkeypatch, capsys, demo):
     code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "lot_A", "--factor", " ", "--out", demo["dir"] / "c")
     assert code == 2 and "factor" in err
+
+
+def test_demo_with_a_sample_sheet_is_an_input_error(monkeypatch, capsys, demo):
+    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--samples", demo["samples"], "--out", demo["dir"] / "p")
+    assert code == 2 and "--demo" in err and "--samples" in err
+    assert not (demo["dir"] / "p").exists()
+
+
+def test_min_valid_above_the_group_size_says_so(monkeypatch, capsys, demo):
+    code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", demo["samples"], "--design", "~ lot",
+                       "--contrast", "lot_B-lot_A", "--min-valid", "7", "--out", demo["dir"] / "c")
+    assert code == 2 and "more than any group has samples" in err and "lot_A: 6" in err

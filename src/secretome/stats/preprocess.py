@@ -113,9 +113,11 @@ def filter_valid(
     stacked = np.vstack(passes)
     keep = stacked.all(axis=0) if mode == "all_groups" else stacked.any(axis=0)
     if not keep.any():
+        sizes = ", ".join(f"{level}: {int(members.sum())}" for level, members in blocks.items())
+        too_many = not is_fraction and min_valid > max(int(members.sum()) for members in blocks.values())
         raise SecretomeInputError(
             f"no protein has {min_valid} valid values ({mode}{'' if group is None else ' by ' + group}); "
-            "nothing is left to analyse",
+            f"nothing is left to analyse{' (more than any group has samples)' if too_many else ''}; samples per group: {sizes}",
             expected="a lower --min-valid",
         )
     result = adata[:, keep].copy()
