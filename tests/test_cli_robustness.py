@@ -175,3 +175,10 @@ def test_min_valid_above_the_group_size_says_so(monkeypatch, capsys, demo):
     code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", demo["samples"], "--design", "~ lot",
                        "--contrast", "lot_B-lot_A", "--min-valid", "7", "--out", demo["dir"] / "c")
     assert code == 2 and "more than any group has samples" in err and "lot_A: 6" in err
+
+
+def test_header_only_sample_sheet_mentions_samples(monkeypatch, capsys, demo):
+    samples = demo["dir"] / "header.csv"
+    samples.write_text("sample,lot\n")
+    code, _, err = run(monkeypatch, capsys, "info", demo["table"], "--samples", samples)
+    assert code == 2 and "header.csv" in err and "per sample in a sample sheet" in err

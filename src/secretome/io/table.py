@@ -106,6 +106,10 @@ def read_table(
     return _finish(table, min_columns)
 
 
+#: What a table without data rows lacks (the same reader reads result tables and sample sheets).
+_ROWS_EXPECTED = "one row per protein (per sample in a sample sheet)"
+
+
 #: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
 _STREAMS = (
     (b"\x1f\x8b", gzip.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
@@ -275,7 +279,7 @@ def _parse_text(
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
     if sum(1 for line in lines if line.strip()) < 2:
-        raise SecretomeInputError("the table has a header but no data rows", file=path, expected="one row per protein")
+        raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal = "."
     if delimiter == ";" and re.search(r"[;^]-?\d+,\d+(?:[;\r\n]|$)", "\n".join(lines[1:])) and not re.search(
         r"[;^]-?\d+\.\d+(?:[;\r\n]|$)", "\n".join(lines[1:])
@@ -501,7 +505,7 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     else:
         table.frame = frame
     if len(frame) == 0:
-        raise SecretomeInputError("the table has a header but no data rows", file=table.path, expected="one row per protein")
+        raise SecretomeInputError("the table has a header but no data rows", file=table.path, expected=_ROWS_EXPECTED)
     return table
 
 
