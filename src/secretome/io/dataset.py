@@ -218,6 +218,11 @@ def assemble(
         n_zeros, n_zeros_kept = 0, n_zeros
     elif n_zeros:
         values[zeros] = np.nan
+    if not np.isfinite(values).any():
+        raise SecretomeInputError(
+            f"no quantified value: every cell of the {parsed.quantity!r} columns is empty or zero", file=path,
+            expected="a table with quantities (another --quantity?)",
+        )
     if not log2:
         negative = values < 0
         if negative.any():
