@@ -182,3 +182,26 @@ def test_header_only_sample_sheet_mentions_samples(monkeypatch, capsys, demo):
     samples.write_text("sample,lot\n")
     code, _, err = run(monkeypatch, capsys, "info", demo["table"], "--samples", samples)
     assert code == 2 and "header.csv" in err and "per sample in a sample sheet" in err
+
+
+def _zeroed_demo(demo: dict[str, Path], name: str, columns) -> Path:
+    table = pd.read_csv(demo["table"], sep="\t", dtype=str, keep_default_na=False)
+    chosen = [c for c in table.columns if columns(c)]
+    table[chosen] = "0"
+    path = demo["dir"] / name
+    table.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def test_a_table_without_any_value_is_an_input_error(monkeypatch, capsys, demo):
+    path = _zeroed_demo(demo, "zero.txt", lambda c: c.startswith(("Intensity", "LFQ intensity")))
+    code, _, err = run(monkeypatch, capsys, "info", path)
+    assert code == 2 and "zero.txt" in err and "no quantified value" in err
+
+
+@pytest.mark.parametrize("method", ["median", "quantile"])
+def test_an_empty_sample_is_named_when_normalization_cannot_place_it(monkeypatch, capsys, demo, method):
+    path = _zeroed_demo(demo, "empty_sample.txt", lambda c: c.endswith("CM_B6"))
+    code, _, err = run(monkeypatch, capsys, "compare", path, "--samples", demo["samples"], "--design", "~ lot",
+                       "--contrast", "lot_B-lot_A", "--normalize", method, "--out", demo["dir"] / "c")
+    assert code == 2 and "CM_B6" in err and "empty_sample.txt" in err

@@ -184,6 +184,14 @@ def normalize(adata: AnnData, method: NormalizeMethod = "median", layer: str = "
     if layer not in adata.layers:
         raise SecretomeInputError(f"layers[{layer!r}] is absent; run log2_transform first")
     values = _dense(adata.layers[layer])
+    empty = ~np.isfinite(values).any(axis=1)
+    if method != "none" and empty.any():
+        raise SecretomeInputError(
+            f"sample(s) {', '.join(map(str, adata.obs_names[empty][:8]))} have no quantified value; "
+            f"{method} normalization cannot place them",
+            file=adata.uns.get("source", {}).get("path"),
+            expected="a sample with at least one value (drop the empty sample, or --normalize none)",
+        )
     outcome: dict[str, Any] = {}
     if method == "none":
         normalized = values.copy()
