@@ -205,3 +205,12 @@ def test_an_empty_sample_is_named_when_normalization_cannot_place_it(monkeypatch
     code, _, err = run(monkeypatch, capsys, "compare", path, "--samples", demo["samples"], "--design", "~ lot",
                        "--contrast", "lot_B-lot_A", "--normalize", method, "--out", demo["dir"] / "c")
     assert code == 2 and "CM_B6" in err and "empty_sample.txt" in err
+
+
+@pytest.mark.parametrize("command", ["comparability", "profile"])
+def test_infinite_margin_is_an_input_error(monkeypatch, capsys, demo, command):
+    out = demo["dir"] / "out"
+    code, _, err = run(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], "--reference", "lot_A",
+                       "--margin", "inf", "--out", out)
+    assert code == 2 and "margin" in err and "Traceback" not in err
+    assert not out.exists()

@@ -187,8 +187,8 @@ def comparability(
     similarity = similarity or settings["similarity"]["method"]
     k_sd = float(settings["similarity"]["k_sd"])
     min_lots_sd = int(settings["similarity"]["min_reference_lots_for_sd"])
-    if not margin > 0:
-        raise SecretomeInputError(f"margin must be positive (log2 units), got {margin}")
+    if not (margin > 0 and np.isfinite(margin)):
+        raise SecretomeInputError(f"margin must be a positive finite number (log2 units), got {margin}")
     if not 0 < alpha < 0.5:
         raise SecretomeInputError(f"alpha must be in (0, 0.5), got {alpha}")
     if similarity not in ("pearson", "spearman"):
