@@ -214,3 +214,12 @@ def test_infinite_margin_is_an_input_error(monkeypatch, capsys, demo, command):
                        "--margin", "inf", "--out", out)
     assert code == 2 and "margin" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_reference_lot_is_matched_without_surrounding_spaces(monkeypatch, capsys, demo):
+    code, stdout, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+                            "--reference", " lot_A ", "--out", demo["dir"] / "c")
+    assert code == 0, err
+    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+                       "--reference", "", "--out", demo["dir"] / "d")
+    assert code == 2 and "''" in err

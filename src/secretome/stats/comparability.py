@@ -142,12 +142,13 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
             f"sample(s) without a lot: {names}", column=lot_column, expected="a lot for every sample"
         )
     all_lots = list(pd.unique(obs[lot_column].astype(str)))
-    reference = list(dict.fromkeys(str(lot) for lot in reference))  # a lot named twice is one reference lot
+    # a lot named twice is one reference lot; sheet values are read stripped, so the names are too
+    reference = list(dict.fromkeys(str(lot).strip() for lot in reference))
     if not reference:
         raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
     unknown = [lot for lot in reference if lot not in all_lots]
     if unknown:
-        raise SecretomeInputError(f"reference lot(s) {', '.join(unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
+        raise SecretomeInputError(f"reference lot(s) {', '.join(lot or "''" for lot in unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
     tests = [lot for lot in all_lots if lot not in reference]
     if not tests:
         raise SecretomeInputError("every lot is a reference lot; nothing to compare", column=lot_column)
