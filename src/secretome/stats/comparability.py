@@ -148,7 +148,8 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
         raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
     unknown = [lot for lot in reference if lot not in all_lots]
     if unknown:
-        raise SecretomeInputError(f"reference lot(s) {', '.join(lot or "''" for lot in unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
+        shown = ", ".join(lot or "''" for lot in unknown)
+        raise SecretomeInputError(f"reference lot(s) {shown} do not occur", column=lot_column, expected=", ".join(all_lots))
     tests = [lot for lot in all_lots if lot not in reference]
     if not tests:
         raise SecretomeInputError("every lot is a reference lot; nothing to compare", column=lot_column)
