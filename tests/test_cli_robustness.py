@@ -223,3 +223,14 @@ def test_reference_lot_is_matched_without_surrounding_spaces(monkeypatch, capsys
     code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "", "--out", demo["dir"] / "d")
     assert code == 2 and "''" in err
+
+
+def test_profile_never_deletes_an_input_kept_in_its_earlier_output(monkeypatch, capsys, demo):
+    out = demo["dir"] / "profile"
+    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--out", out)
+    assert code == 0, err
+    table = out / "data.txt"
+    table.write_bytes(demo["table"].read_bytes())
+    code, _, err = run(monkeypatch, capsys, "profile", table, "--samples", demo["samples"], "--out", out)
+    assert code == 2 and "INPUT" in err and "data.txt" in err
+    assert table.exists()
