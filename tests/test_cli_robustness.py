@@ -234,3 +234,8 @@ def test_profile_never_deletes_an_input_kept_in_its_earlier_output(monkeypatch, 
     code, _, err = run(monkeypatch, capsys, "profile", table, "--samples", demo["samples"], "--out", out)
     assert code == 2 and "INPUT" in err and "data.txt" in err
     assert table.exists()
+
+
+def test_annotate_refuses_a_sample_sheet(monkeypatch, capsys, demo):
+    code, stdout, err = run(monkeypatch, capsys, "annotate", demo["samples"])
+    assert code == 2 and "sample sheet" in err and stdout == ""

@@ -194,7 +194,7 @@ def column_roles(
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-        if kind == "gene" and bare_name(id_column).casefold() in SAMPLE_NAME_COLUMNS:
+        if bare_name(id_column).casefold() in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
