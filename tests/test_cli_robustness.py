@@ -239,3 +239,10 @@ def test_profile_never_deletes_an_input_kept_in_its_earlier_output(monkeypatch, 
 def test_annotate_refuses_a_sample_sheet(monkeypatch, capsys, demo):
     code, stdout, err = run(monkeypatch, capsys, "annotate", demo["samples"])
     assert code == 2 and "sample sheet" in err and stdout == ""
+
+
+@pytest.mark.parametrize("setting, shown", [("settings.mixed_species_counts_as_serum=True", "like true"),
+                                            ("settings.serum_species=[BOVIN]", 'like ["BOVIN"]')])
+def test_wrong_type_settings_show_the_toml_spelling(monkeypatch, capsys, demo, setting, shown):
+    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", demo["dir"] / "p")
+    assert code == 2 and shown in err

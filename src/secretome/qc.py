@@ -36,6 +36,7 @@ file or ``key=value`` settings (see :func:`load_thresholds`).
 from __future__ import annotations
 
 import copy
+import json
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -186,7 +187,8 @@ def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> Non
         ok = isinstance(value, str)
     if not ok:
         raise SecretomeInputError(
-            f"wrong type for {key!r}: {value!r}", file=source, expected=f"a value like {default!r}"
+            f"wrong type for {key!r}: {value!r}", file=source,
+            expected=f"a value like {json.dumps(default)} (TOML spelling)",
         )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = _checked_number(key, value, default, source)
