@@ -246,3 +246,13 @@ def test_annotate_refuses_a_sample_sheet(monkeypatch, capsys, demo):
 def test_wrong_type_settings_show_the_toml_spelling(monkeypatch, capsys, demo, setting, shown):
     code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", demo["dir"] / "p")
     assert code == 2 and shown in err
+
+
+@pytest.mark.parametrize("design", ["~ `cell-type`", "~ `cell-type` + replicate", "~ factor(`cell-type`)"])
+def test_backticks_name_a_column_with_a_dash(design):
+    from secretome.stats.design import design_matrix
+
+    obs = pd.DataFrame({"cell-type": ["a", "a", "b", "b", "a", "b"], "replicate": [1.0, 2, 1, 2, 3, 3]},
+                       index=list("pqrstu"))
+    model = design_matrix(obs, design)
+    assert model.first_factor in ("cell-type", "factor(cell-type)")
