@@ -256,3 +256,10 @@ def test_backticks_name_a_column_with_a_dash(design):
                        index=list("pqrstu"))
     model = design_matrix(obs, design)
     assert model.first_factor in ("cell-type", "factor(cell-type)")
+
+
+def test_linear_values_declared_log2_are_an_input_error(monkeypatch, capsys, demo):
+    out = demo["dir"] / "p"
+    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--log2", "--out", out)
+    assert code == 2 and "declared log2" in err and "LFQ intensity" in err and "row" in err
+    assert not out.exists()

@@ -204,6 +204,14 @@ def assemble(
     values = parsed.values
     if is_log2 is not None:
         log2, evidence = bool(is_log2), "declared"
+        finite = np.where(np.isfinite(values), values, -np.inf)
+        if log2 and finite.size and finite.max() > LOG2_MAX:  # 2**64 is beyond any MS intensity (readers.toml)
+            row, col = np.unravel_index(int(np.argmax(finite)), finite.shape)
+            raise SecretomeInputError(
+                f"values are declared log2 but {values[row, col]:g} is far above any log2 intensity",
+                file=path, column=parsed.sample_columns[col], row=int(table.row_numbers[row]),
+                expected=f"log2 values of at most {LOG2_MAX:g} (these look linear: drop --log2 / is_log2=True)",
+            )
     elif parsed.format in LINEAR_FORMATS:
         log2, evidence = False, "linear"
     else:
