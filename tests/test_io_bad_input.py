@@ -120,6 +120,18 @@ def _sheet_with_unknown_sample(tmp: Path) -> tuple[Path, dict]:
 
 
 #: name -> (builder, substrings the message must contain; "{file}" is the input file's name)
+def _sample_sheet_as_data(tmp: Path) -> tuple[Path, dict]:
+    (tmp / "legend.csv").write_text(
+        "Sample,Cell_type,Donor\n18_pulp_dif,DPSCs,18\n18_sv_dif,PDLSCs,18\n20_pulp_dif,DPSCs,20\n20_sv_dif,PDLSCs,20\n"
+    )
+    return tmp / "legend.csv", {}
+
+
+def _sheet_of_a_text_table(tmp: Path) -> tuple[Path, dict]:
+    (tmp / "table.tsv").write_text("Protein IDs\tLFQ intensity A\tLFQ intensity B\nP12345\t1\t2\nP23456\t3\t4\n")
+    return tmp / "table.tsv", {"sheet": "2"}
+
+
 BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "empty": (_empty, ["{file}", "empty"]),
     "blank lines only": (_blank, ["{file}", "empty"]),
@@ -136,6 +148,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "non-numeric cell": (_non_numeric_cell, ["{file}", "'LFQ intensity S2'", "row 5", "'12,3e'"]),
     "renamed column": (_renamed_diann_column, ["{file}", "'Protein.Group'", "Protein.Groups", "newer engine"]),
     "renamed quantity columns": (_renamed_maxquant_quantity, ["{file}", "no quantity columns", "LFQ Intensity_S1"]),
+    "sample sheet given as the data": (_sample_sheet_as_data, ["{file}", "'Sample'", "sample sheet", "--samples"]),
+    "worksheet of a text table": (_sheet_of_a_text_table, ["{file}", "worksheet", "text table"]),
     "sheet names unknown sample": (_sheet_with_unknown_sample, ["sheet.csv", "'S9' (closest: 'S3')", "'S3'"]),
 }
 

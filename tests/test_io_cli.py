@@ -79,6 +79,7 @@ def test_subprocess_failure_is_one_line_exit_2_no_output(tmp_path, case):
     builder, fragments = BAD_INPUTS[case]
     path, kwargs = builder(tmp_path)
     extra = ["--samples", kwargs["samples"]] if "samples" in kwargs else []
+    extra += ["--sheet", kwargs["sheet"]] if "sheet" in kwargs else []
     out = tmp_path / "result.h5ad"
     result = run_cli("read", path, *extra, "--out", out)
     assert result.returncode == 2
@@ -96,6 +97,7 @@ def test_every_bad_input_through_main(tmp_path, monkeypatch, capsys, case, comma
     builder, fragments = BAD_INPUTS[case]
     path, kwargs = builder(tmp_path)
     extra = ["--samples", kwargs["samples"]] if "samples" in kwargs else []
+    extra += ["--sheet", kwargs["sheet"]] if "sheet" in kwargs else []
     out = tmp_path / "result.h5ad"
     args = [command, path, *extra] + (["--out", out] if command == "read" else [])
     code, stdout, stderr = run_main(monkeypatch, capsys, *args)

@@ -300,10 +300,17 @@ def annotate_source(source: str | Path) -> pd.DataFrame:
     """Annotate identifiers from a file or ``-`` (stdin): one identifier per line, or the protein column of any
     table the readers accept (recognised by a tab or comma in its first line, or by an Excel suffix)."""
     if str(source) == "-":
-        lines = sys.stdin.read().splitlines()
         path = Path("<stdin>")
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+        try:
+            lines = raw.decode("utf-8-sig").splitlines()  # strict: binary input is an error, not identifiers
+        except UnicodeDecodeError as error:
+            raise SecretomeInputError(f"cannot read as text: {error}", file=path,
+                                      expected="UTF-8 text, one identifier per line") from None
     else:
         path = Path(source)
+        if path.is_dir():
+            raise SecretomeInputError("is a directory, not a file", file=path, expected="a file of identifiers or a proteomics table")
         if not path.is_file():
             raise SecretomeInputError("no such file", file=path, expected="a file of identifiers or a proteomics table")
         if path.suffix.lower() in (".xlsx", ".xls"):

@@ -55,8 +55,14 @@ def atomic_directory(out: str | Path, *, replace_existing: bool = False) -> Iter
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SecretomeInputError("the output path exists and is not a directory", file=out, expected="a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as error:
+        raise SecretomeInputError(
+            f"cannot create the output directory here ({error.strerror or error})", file=out,
+            expected="a directory path whose parent exists or can be created, and is writable",
+        ) from None
     try:
         yield staging
         _usual_mode(staging)

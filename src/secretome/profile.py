@@ -524,6 +524,9 @@ def run_profile(
     if demo:
         if input is not None:
             raise SecretomeInputError("give either INPUT or --demo, not both", expected="one input")
+        if samples is not None:  # the demo has its own sheet; replacing the user's silently would mislead
+            raise SecretomeInputError("--demo uses its own sample sheet; --samples cannot be combined with it",
+                                      file=samples, expected="--demo alone, or INPUT with --samples")
         paths = datasets.demo_paths()
         input, samples = paths["table"], paths["samples"]
         group = group or "lot"
@@ -538,6 +541,7 @@ def run_profile(
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
     _check_out(out)
+    _check_inputs_outside(out, {"INPUT": input, "--samples": samples, "--config": config})
     with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
             adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
@@ -575,6 +579,19 @@ def _check_out(out: Path) -> None:
             file=out,
             expected="a new or empty directory, or one written by secretome profile",
         )
+
+
+def _check_inputs_outside(out: Path, inputs: dict[str, str | Path | None]) -> None:
+    """An earlier output directory is replaced whole: an input file kept inside it would be deleted."""
+    if not out.is_dir():
+        return
+    root = out.resolve()
+    for option, path in inputs.items():
+        if path is not None and root in Path(path).resolve().parents:
+            raise SecretomeInputError(
+                f"{option} lies inside the output directory, which is replaced whole; it would be deleted",
+                file=path, expected="input files outside --out",
+            )
 
 
 def write_outputs(

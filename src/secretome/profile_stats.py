@@ -15,6 +15,7 @@ lot or level is one clear input error and no output directory is written.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,8 +95,10 @@ class StatsOptions:
             raise SecretomeInputError(f"unknown imputation {self.impute!r}", expected=", ".join(IMPUTE_METHODS))
         if self.min_valid is not None and self.min_valid < 0:
             raise SecretomeInputError(f"--min-valid {self.min_valid} is negative", expected="a count >= 0 (0 = no filter)")
-        if self.margin is not None and not self.margin > 0:
-            raise SecretomeInputError(f"--margin {self.margin} is not positive", expected="an equivalence margin in log2 units > 0")
+        if self.margin is not None and not (self.margin > 0 and math.isfinite(self.margin)):
+            raise SecretomeInputError(
+                f"--margin {self.margin} is not positive and finite", expected="an equivalence margin in log2 units > 0"
+            )
         if self.factors is not None and not [factor for factor in self.factors if str(factor).strip()]:
             raise SecretomeInputError("--factor names no gene", expected="gene symbols, e.g. --factor EGF --factor HGF")
 

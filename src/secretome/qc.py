@@ -37,6 +37,8 @@ file or ``key=value`` settings (see :func:`load_thresholds`).
 from __future__ import annotations
 
 import copy
+import json
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -128,6 +130,11 @@ def load_thresholds(
                 raise SecretomeInputError("config file not found", file=config_path) from None
             except tomllib.TOMLDecodeError as error:
                 raise SecretomeInputError(f"not valid TOML: {error}", file=config_path) from None
+            except (OSError, UnicodeDecodeError) as error:
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+                raise SecretomeInputError(
+                    f"cannot read the config file ({reason})", file=config_path, expected="a UTF-8 TOML file"
+                ) from None
             source = config_path.name
         for section, entries in data.items():
             if not isinstance(entries, Mapping):
@@ -181,12 +188,41 @@ def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> Non
         ok = isinstance(value, str)
     if not ok:
         raise SecretomeInputError(
-            f"wrong type for {key!r}: {value!r}", file=source, expected=f"a value like {default!r}"
+            f"wrong type for {key!r}: {value!r}", file=source,
+            expected=f"a value like {json.dumps(default)} (TOML spelling)",
         )
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = _checked_number(key, value, default, source)
     if name == "direction" and value not in _DIRECTIONS:
         raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", file=source, expected=str(_DIRECTIONS))
     known[section][name] = value
     thresholds.origins[key] = source
+
+
+#: Least value of the integer settings: counts below it make the computation meaningless (a CV needs two
+#: values, a median/MAD outlier score three samples, a Pearson correlation two shared proteins).
+_SETTING_MINIMUM = {"pca_components": 1, "correlation_min_overlap": 2, "outlier_min_samples": 3,
+                    "cv_min_detected": 2, "top_n": 1, "max_heatmap_samples": 0}
+#: Settings and metrics whose values are fractions (0..1): the shares, and n_proteins' fraction of the median.
+_FRACTIONS = ("pca_min_detection", "n_proteins")
+
+
+def _checked_number(key: str, value: float, default: float, source: str) -> float:
+    """A numeric setting in its domain: finite, whole where the default is an integer, a fraction where it is one."""
+    section, _, name = key.partition(".")
+    if not math.isfinite(value):
+        raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a finite number")
+    if isinstance(default, int):
+        if not float(value).is_integer():
+            raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a whole number")
+        value = int(value)
+        least = _SETTING_MINIMUM.get(name, 0)
+        if value < least:
+            raise SecretomeInputError(f"{key!r} is {value}", file=source, expected=f"a whole number >= {least}")
+    fraction = section.endswith("_share") or section in _FRACTIONS or name in _FRACTIONS
+    if fraction and name != "direction" and not 0 <= value <= 1:
+        raise SecretomeInputError(f"{key!r} is {value}", file=source, expected="a fraction between 0 and 1")
+    return value
 
 
 def _validate(thresholds: Thresholds) -> None:
@@ -572,6 +608,13 @@ def qc(
         raise SecretomeInputError(
             f"no sample-sheet column {group!r}", column=group, expected=f"one of {list(adata.obs.columns)}"
         )
+    if group is not None:
+        empty = as_text(adata.obs[group]) == ""  # sample sheets keep empty cells as ""
+        if empty.any():
+            raise SecretomeInputError(
+                f"sample(s) without a {group!r} value: {', '.join(map(str, adata.obs_names[empty][:8]))}",
+                column=group, expected="a group level for every sample",
+            )
     categories = purity_categories(adata, thresholds)
     for column in categories:
         adata.var[column] = categories[column].to_numpy()

@@ -204,6 +204,14 @@ def assemble(
     values = parsed.values
     if is_log2 is not None:
         log2, evidence = bool(is_log2), "declared"
+        finite = np.where(np.isfinite(values), values, -np.inf)
+        if log2 and finite.size and finite.max() > LOG2_MAX:  # 2**64 is beyond any MS intensity (readers.toml)
+            row, col = np.unravel_index(int(np.argmax(finite)), finite.shape)
+            raise SecretomeInputError(
+                f"values are declared log2 but {values[row, col]:g} is far above any log2 intensity",
+                file=path, column=parsed.sample_columns[col], row=int(table.row_numbers[row]),
+                expected=f"log2 values of at most {LOG2_MAX:g} (these look linear: drop --log2 / is_log2=True)",
+            )
     elif parsed.format in LINEAR_FORMATS:
         log2, evidence = False, "linear"
     else:
@@ -218,6 +226,11 @@ def assemble(
         n_zeros, n_zeros_kept = 0, n_zeros
     elif n_zeros:
         values[zeros] = np.nan
+    if not np.isfinite(values).any():
+        raise SecretomeInputError(
+            f"no quantified value: every cell of the {parsed.quantity!r} columns is empty or zero", file=path,
+            expected="a table with quantities (another --quantity?)",
+        )
     if not log2:
         negative = values < 0
         if negative.any():

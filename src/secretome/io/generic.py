@@ -29,6 +29,7 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, check_fixed_quantity, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
+from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
 FORMAT = "generic"
@@ -193,6 +194,13 @@ def column_roles(
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
+        if bare_name(id_column).casefold() in SAMPLE_NAME_COLUMNS:
+            # a sample sheet passed as the data: its sample names would become "proteins"
+            raise SecretomeInputError(
+                "this looks like a sample sheet (its first text column names samples), not a protein table",
+                file=table.path, column=id_column,
+                expected="a protein table as INPUT; give a sample sheet with --samples",
+            )
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}

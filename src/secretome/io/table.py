@@ -96,9 +96,18 @@ def read_table(
         frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
     else:
+        if sheet is not None:  # ignoring it would silently read something other than what was asked for
+            raise SecretomeInputError(
+                f"a worksheet ({sheet!r}) was given but this is a text table, not an Excel workbook", file=path,
+                expected="--sheet only with .xlsx input",
+            )
         frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2, as_text=as_text)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
     return _finish(table, min_columns)
+
+
+#: What a table without data rows lacks (the same reader reads result tables and sample sheets).
+_ROWS_EXPECTED = "one row per protein (per sample in a sample sheet)"
 
 
 #: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
@@ -270,7 +279,7 @@ def _parse_text(
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
     if sum(1 for line in lines if line.strip()) < 2:
-        raise SecretomeInputError("the table has a header but no data rows", file=path, expected="one row per protein")
+        raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal = "."
     if delimiter == ";" and re.search(r"[;^]-?\d+,\d+(?:[;\r\n]|$)", "\n".join(lines[1:])) and not re.search(
         r"[;^]-?\d+\.\d+(?:[;\r\n]|$)", "\n".join(lines[1:])
@@ -496,7 +505,7 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     else:
         table.frame = frame
     if len(frame) == 0:
-        raise SecretomeInputError("the table has a header but no data rows", file=table.path, expected="one row per protein")
+        raise SecretomeInputError("the table has a header but no data rows", file=table.path, expected=_ROWS_EXPECTED)
     return table
 
 

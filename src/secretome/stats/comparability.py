@@ -23,6 +23,7 @@ Rules (all thresholds come from ``secretome/config/comparability.toml``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -134,19 +135,35 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
         raise SecretomeInputError(
             "the lot column is absent from the sample sheet", column=lot_column, expected=", ".join(map(str, obs.columns))
         )
-    if obs[lot_column].isna().any():
-        raise SecretomeInputError("samples without a lot", column=lot_column, expected="a lot for every sample")
+    missing = obs[lot_column].isna() | (obs[lot_column].astype(str).str.strip() == "")  # sheets keep empty cells as ""
+    if missing.any():
+        names = ", ".join(map(str, obs.index[missing.to_numpy()][:8]))
+        raise SecretomeInputError(
+            f"sample(s) without a lot: {names}", column=lot_column, expected="a lot for every sample"
+        )
     all_lots = list(pd.unique(obs[lot_column].astype(str)))
-    reference = list(dict.fromkeys(str(lot) for lot in reference))  # a lot named twice is one reference lot
+    # a lot named twice is one reference lot; sheet values are read stripped, so the names are too
+    reference = list(dict.fromkeys(str(lot).strip() for lot in reference))
     if not reference:
         raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
     unknown = [lot for lot in reference if lot not in all_lots]
     if unknown:
-        raise SecretomeInputError(f"reference lot(s) {', '.join(unknown)} do not occur", column=lot_column, expected=", ".join(all_lots))
+        shown = ", ".join(lot or "''" for lot in unknown)
+        raise SecretomeInputError(f"reference lot(s) {shown} do not occur", column=lot_column, expected=", ".join(all_lots))
     tests = [lot for lot in all_lots if lot not in reference]
     if not tests:
         raise SecretomeInputError("every lot is a reference lot; nothing to compare", column=lot_column)
     return reference, tests
+
+
+def _data_symbols(factors: Sequence[str], genes: np.ndarray) -> list[str]:
+    """Factors spelled as the data spells them (gene symbols match whatever their case: ``egf`` is EGF), once each."""
+    if any(not str(gene).strip() for gene in factors):
+        raise SecretomeInputError("an empty factor name", column="factor", expected="gene symbols such as EGF")
+    spelled: dict[str, str] = {}
+    for gene in genes:
+        spelled.setdefault(gene.casefold(), gene)
+    return list(dict.fromkeys(spelled.get(str(gene).strip().casefold(), str(gene).strip()) for gene in factors))
 
 
 def comparability(
@@ -172,8 +189,8 @@ def comparability(
     similarity = similarity or settings["similarity"]["method"]
     k_sd = float(settings["similarity"]["k_sd"])
     min_lots_sd = int(settings["similarity"]["min_reference_lots_for_sd"])
-    if not margin > 0:
-        raise SecretomeInputError(f"margin must be positive (log2 units), got {margin}")
+    if not (margin > 0 and np.isfinite(margin)):
+        raise SecretomeInputError(f"margin must be a positive finite number (log2 units), got {margin}")
     if not 0 < alpha < 0.5:
         raise SecretomeInputError(f"alpha must be in (0, 0.5), got {alpha}")
     if similarity not in ("pearson", "spearman"):
@@ -193,10 +210,12 @@ def comparability(
     values = np.asarray(adata.layers[layer], dtype=np.float64)
     is_reference = lots.isin(reference).to_numpy()
     genes = adata.var["gene"].astype(str).to_numpy()
+    factors = _data_symbols(factors, genes)
+    genes = np.array([gene.casefold() for gene in genes], dtype=object)  # matched case-insensitively
 
     factor_rows = []
     for gene in factors:
-        matches = np.flatnonzero(genes == gene)
+        matches = np.flatnonzero(genes == gene.casefold())
         for lot in tests:
             in_lot = (lots == lot).to_numpy()
             if matches.size == 0:
@@ -212,7 +231,7 @@ def comparability(
     means = _lot_means(values, lots, all_lots)
     cv_rows = []
     for gene in factors:
-        for index in np.flatnonzero(genes == gene):
+        for index in np.flatnonzero(genes == gene.casefold()):
             linear = {lot: float(np.nanmean(np.exp2(values[(lots == lot).to_numpy(), index]))) if np.isfinite(means[lot][index]) else np.nan for lot in all_lots}
             cv_rows.append(
                 {"factor": gene, "protein": str(adata.var_names[index]), **_cv(list(linear.values()), "all_lots"),
@@ -268,7 +287,7 @@ def comparability(
         "similarity_method": similarity,
         "control_limit_method": limit_method,
         "n_factors_requested": len(factors),
-        "n_factors_detected": int(sum((genes == gene).any() for gene in factors)),
+        "n_factors_detected": int(sum((genes == gene.casefold()).any() for gene in factors)),
         "lot_verdicts": dict(zip(lot_table["lot"], lot_table["verdict"])),
         "rule": "not_comparable if any factor not_equivalent or similarity out_of_limits; else insufficient_data "
         "if any factor or the similarity lacks data; else comparable",

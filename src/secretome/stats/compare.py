@@ -33,13 +33,16 @@ def parse_contrast(adata: AnnData, design: str, contrast: str) -> tuple[Design, 
     model = design_matrix(adata.obs, design)
     factor = model.first_factor
     if factor is None:
+        numeric = [term for term in model.terms if not term.startswith("factor(")]
+        hint = f' (a numeric column such as {numeric[0]!r} enters as a covariate; "factor({numeric[0]})" makes its values levels)' if numeric else ""
         raise SecretomeInputError(
-            f"design {design!r} has no factor to contrast", expected='a design whose first term is a factor, e.g. "~ condition"'
+            f"design {design!r} has no factor to contrast{hint}",
+            expected='a design whose first term is a factor, e.g. "~ condition"',
         )
     levels = model.factors[factor]
-    text = contrast.replace(" ", "")
+    text = contrast.strip()
     for cut in [match.start() for match in re.finditer("-", text)]:
-        level_a, level_b = text[:cut], text[cut + 1 :]
+        level_a, level_b = text[:cut].strip(), text[cut + 1 :].strip()  # spaces inside a level name are kept
         if level_a in levels and level_b in levels and level_a != level_b:
             return model, factor, level_a, level_b
     raise SecretomeInputError(

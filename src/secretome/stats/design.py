@@ -60,9 +60,13 @@ def _parse_formula(formula: str) -> tuple[bool, list[str]]:
     rhs = text[1:].strip()
     if not rhs:
         raise SecretomeInputError(f"design formula {formula!r} has no terms", column="design", expected=SUPPORTED_SYNTAX)
+    if re.search(r"[+-]\s*$|[+-]\s*[+-]", re.sub(r"`[^`]*`", "x", rhs)):
+        raise SecretomeInputError(
+            f"design formula {formula!r} has an operator without a term", column="design", expected=SUPPORTED_SYNTAX
+        )
     intercept = True
     terms: list[str] = []
-    for sign, token in re.findall(r"([+-]?)\s*([^+-]+)", rhs):
+    for sign, token in re.findall(r"([+-]?)\s*((?:`[^`]*`|[^+`-])+)", rhs):  # `a-b` names a column with '-'
         token = token.strip().strip("`")
         forced = _FACTOR_TERM.match(token)
         if forced:

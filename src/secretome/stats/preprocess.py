@@ -113,9 +113,11 @@ def filter_valid(
     stacked = np.vstack(passes)
     keep = stacked.all(axis=0) if mode == "all_groups" else stacked.any(axis=0)
     if not keep.any():
+        sizes = ", ".join(f"{level}: {int(members.sum())}" for level, members in blocks.items())
+        too_many = not is_fraction and min_valid > max(int(members.sum()) for members in blocks.values())
         raise SecretomeInputError(
             f"no protein has {min_valid} valid values ({mode}{'' if group is None else ' by ' + group}); "
-            "nothing is left to analyse",
+            f"nothing is left to analyse{' (more than any group has samples)' if too_many else ''}; samples per group: {sizes}",
             expected="a lower --min-valid",
         )
     result = adata[:, keep].copy()
@@ -182,6 +184,14 @@ def normalize(adata: AnnData, method: NormalizeMethod = "median", layer: str = "
     if layer not in adata.layers:
         raise SecretomeInputError(f"layers[{layer!r}] is absent; run log2_transform first")
     values = _dense(adata.layers[layer])
+    empty = ~np.isfinite(values).any(axis=1)
+    if method != "none" and empty.any():
+        raise SecretomeInputError(
+            f"sample(s) {', '.join(map(str, adata.obs_names[empty][:8]))} have no quantified value; "
+            f"{method} normalization cannot place them",
+            file=adata.uns.get("source", {}).get("path"),
+            expected="a sample with at least one value (drop the empty sample, or --normalize none)",
+        )
     outcome: dict[str, Any] = {}
     if method == "none":
         normalized = values.copy()
