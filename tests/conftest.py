@@ -7,7 +7,9 @@ into a failure so that CI always runs them.
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,22 @@ def shared_data_dir() -> Path:
     """Where the workplace's public reference data lives (``../shared/data`` beside the repo)."""
     override = os.environ.get("SECRETOME_SHARED_DATA")
     return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+
+
+def run_main(monkeypatch, capsys, *args: str | Path, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Run ``secretome ARGS`` in-process through ``secretome.cli.main``; returns (exit code, stdout, stderr)."""
+    from secretome.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["secretome", *map(str, args)])
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape"))
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="session")

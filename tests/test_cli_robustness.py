@@ -3,30 +3,14 @@ never a traceback, a silently wrong result or a partial output."""
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import run_main
 
 from secretome import datasets
-from secretome.cli import main
 from secretome.errors import SecretomeInputError
-
-
-def run(monkeypatch, capsys, *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-    """Run ``secretome ARGS`` in-process through ``main()``; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["secretome", *map(str, args)])
-    if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="surrogateescape"))
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture()
@@ -50,7 +34,7 @@ def test_output_directory_that_cannot_be_created_is_an_input_error(monkeypatch, 
     blocker = demo["dir"] / "a_file"
     blocker.write_text("x")
     extra = ["--design", "~ lot", "--contrast", "lot_B-lot_A"] if command == "compare" else ["--reference", "lot_A"]
-    code, _, err = run(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], *extra,
+    code, _, err = run_main(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], *extra,
                        "--out", blocker / "sub" / "out")
     assert code == 2, err
     assert "Traceback" not in err and "a_file" in err
@@ -72,7 +56,7 @@ def test_output_directory_that_cannot_be_created_is_an_input_error(monkeypatch, 
 )
 def test_out_of_range_settings_are_input_errors(monkeypatch, capsys, demo, setting, words):
     out = demo["dir"] / "profile"
-    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", out)
+    code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", out)
     assert code == 2, err
     assert "Traceback" not in err and setting.split("=")[0] in err and words in err
     assert not out.exists()
@@ -85,7 +69,7 @@ def test_unreadable_config_is_an_input_error(monkeypatch, capsys, demo, content)
         config.mkdir()
     else:
         config.write_bytes(content)
-    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--config", config, "--out", demo["dir"] / "p")
+    code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--config", config, "--out", demo["dir"] / "p")
     assert code == 2, err
     assert "Traceback" not in err and "config.toml" in err
 
@@ -93,7 +77,7 @@ def test_unreadable_config_is_an_input_error(monkeypatch, capsys, demo, content)
 def test_group_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, demo):
     samples = sheet(demo, "nan_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].mask(f.index == 2, "")))
     out = demo["dir"] / "profile"
-    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", samples, "--group", "lot", "--out", out)
+    code, _, err = run_main(monkeypatch, capsys, "profile", demo["table"], "--samples", samples, "--group", "lot", "--out", out)
     assert code == 2, err
     assert "'lot'" in err and "CM_A3" in err
     assert not out.exists()
@@ -103,7 +87,7 @@ def test_group_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, 
 def test_contrast_of_levels_with_spaces(monkeypatch, capsys, demo):
     samples = sheet(demo, "spaces.tsv", lambda f: f.__setitem__("lot", f["lot"].str.replace("_", " ")))
     out = demo["dir"] / "compare"
-    code, stdout, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
+    code, stdout, err = run_main(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
                             "--contrast", "lot B - lot A", "--out", out)
     assert code == 0, err
     assert (out / "lot B-lot A.tsv").exists() or any(out.glob("lot*B*lot*A*.tsv"))
@@ -113,7 +97,7 @@ def test_contrast_of_levels_with_spaces(monkeypatch, capsys, demo):
 def test_lot_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, demo):
     samples = sheet(demo, "nan_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].mask(f.index == 2, "")))
     out = demo["dir"] / "comparability"
-    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", samples, "--reference", "lot_A",
+    code, _, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", samples, "--reference", "lot_A",
                        "--out", out)
     assert code == 2, err
     assert "'lot'" in err and "CM_A3" in err
@@ -122,7 +106,7 @@ def test_lot_column_with_an_empty_cell_is_an_input_error(monkeypatch, capsys, de
 
 def test_factor_symbols_match_whatever_their_case(monkeypatch, capsys, demo):
     out = demo["dir"] / "comparability"
-    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+    code, _, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "lot_A", "--factor", "egf", "--out", out)
     assert code == 0, err
     factors = pd.read_csv(out / "factors.tsv", sep="\t")
@@ -131,13 +115,13 @@ def test_factor_symbols_match_whatever_their_case(monkeypatch, capsys, demo):
 
 # --------------------------------------------------------------------------------------- annotate
 def test_binary_stdin_is_an_input_error(monkeypatch, capsys):
-    code, stdout, err = run(monkeypatch, capsys, "annotate", "-", stdin=bytes(range(256)) * 4)
+    code, stdout, err = run_main(monkeypatch, capsys, "annotate", "-", stdin=bytes(range(256)) * 4)
     assert code == 2, err
     assert "<stdin>" in err and stdout == ""
 
 
 def test_annotate_a_directory_says_so(monkeypatch, capsys, tmp_path):
-    code, _, err = run(monkeypatch, capsys, "annotate", tmp_path)
+    code, _, err = run_main(monkeypatch, capsys, "annotate", tmp_path)
     assert code == 2
     assert "directory" in err
 
@@ -153,25 +137,25 @@ def test_design_with_a_dangling_operator_is_an_input_error(design):
 
 def test_numeric_first_term_suggests_factor(monkeypatch, capsys, demo):
     samples = sheet(demo, "numeric_lot.tsv", lambda f: f.__setitem__("lot", f["lot"].map({"lot_A": "1", "lot_B": "2"})))
-    code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
+    code, _, err = run_main(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
                        "--contrast", "2-1", "--out", demo["dir"] / "c")
     assert code == 2 and "factor(lot)" in err
 
 
 def test_empty_factor_name_is_an_input_error(monkeypatch, capsys, demo):
-    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+    code, _, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "lot_A", "--factor", " ", "--out", demo["dir"] / "c")
     assert code == 2 and "factor" in err
 
 
 def test_demo_with_a_sample_sheet_is_an_input_error(monkeypatch, capsys, demo):
-    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--samples", demo["samples"], "--out", demo["dir"] / "p")
+    code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--samples", demo["samples"], "--out", demo["dir"] / "p")
     assert code == 2 and "--demo" in err and "--samples" in err
     assert not (demo["dir"] / "p").exists()
 
 
 def test_min_valid_above_the_group_size_says_so(monkeypatch, capsys, demo):
-    code, _, err = run(monkeypatch, capsys, "compare", demo["table"], "--samples", demo["samples"], "--design", "~ lot",
+    code, _, err = run_main(monkeypatch, capsys, "compare", demo["table"], "--samples", demo["samples"], "--design", "~ lot",
                        "--contrast", "lot_B-lot_A", "--min-valid", "7", "--out", demo["dir"] / "c")
     assert code == 2 and "more than any group has samples" in err and "lot_A: 6" in err
 
@@ -179,7 +163,7 @@ def test_min_valid_above_the_group_size_says_so(monkeypatch, capsys, demo):
 def test_header_only_sample_sheet_mentions_samples(monkeypatch, capsys, demo):
     samples = demo["dir"] / "header.csv"
     samples.write_text("sample,lot\n")
-    code, _, err = run(monkeypatch, capsys, "info", demo["table"], "--samples", samples)
+    code, _, err = run_main(monkeypatch, capsys, "info", demo["table"], "--samples", samples)
     assert code == 2 and "header.csv" in err and "per sample in a sample sheet" in err
 
 
@@ -194,14 +178,14 @@ def _zeroed_demo(demo: dict[str, Path], name: str, columns) -> Path:
 
 def test_a_table_without_any_value_is_an_input_error(monkeypatch, capsys, demo):
     path = _zeroed_demo(demo, "zero.txt", lambda c: c.startswith(("Intensity", "LFQ intensity")))
-    code, _, err = run(monkeypatch, capsys, "info", path)
+    code, _, err = run_main(monkeypatch, capsys, "info", path)
     assert code == 2 and "zero.txt" in err and "no quantified value" in err
 
 
 @pytest.mark.parametrize("method", ["median", "quantile"])
 def test_an_empty_sample_is_named_when_normalization_cannot_place_it(monkeypatch, capsys, demo, method):
     path = _zeroed_demo(demo, "empty_sample.txt", lambda c: c.endswith("CM_B6"))
-    code, _, err = run(monkeypatch, capsys, "compare", path, "--samples", demo["samples"], "--design", "~ lot",
+    code, _, err = run_main(monkeypatch, capsys, "compare", path, "--samples", demo["samples"], "--design", "~ lot",
                        "--contrast", "lot_B-lot_A", "--normalize", method, "--out", demo["dir"] / "c")
     assert code == 2 and "CM_B6" in err and "empty_sample.txt" in err
 
@@ -209,41 +193,41 @@ def test_an_empty_sample_is_named_when_normalization_cannot_place_it(monkeypatch
 @pytest.mark.parametrize("command", ["comparability", "profile"])
 def test_infinite_margin_is_an_input_error(monkeypatch, capsys, demo, command):
     out = demo["dir"] / "out"
-    code, _, err = run(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], "--reference", "lot_A",
+    code, _, err = run_main(monkeypatch, capsys, command, demo["table"], "--samples", demo["samples"], "--reference", "lot_A",
                        "--margin", "inf", "--out", out)
     assert code == 2 and "margin" in err and "Traceback" not in err
     assert not out.exists()
 
 
 def test_reference_lot_is_matched_without_surrounding_spaces(monkeypatch, capsys, demo):
-    code, stdout, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+    code, stdout, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                             "--reference", " lot_A ", "--out", demo["dir"] / "c")
     assert code == 0, err
-    code, _, err = run(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
+    code, _, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "", "--out", demo["dir"] / "d")
     assert code == 2 and "''" in err
 
 
 def test_profile_never_deletes_an_input_kept_in_its_earlier_output(monkeypatch, capsys, demo):
     out = demo["dir"] / "profile"
-    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--out", out)
+    code, _, err = run_main(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--out", out)
     assert code == 0, err
     table = out / "data.txt"
     table.write_bytes(demo["table"].read_bytes())
-    code, _, err = run(monkeypatch, capsys, "profile", table, "--samples", demo["samples"], "--out", out)
+    code, _, err = run_main(monkeypatch, capsys, "profile", table, "--samples", demo["samples"], "--out", out)
     assert code == 2 and "INPUT" in err and "data.txt" in err
     assert table.exists()
 
 
 def test_annotate_refuses_a_sample_sheet(monkeypatch, capsys, demo):
-    code, stdout, err = run(monkeypatch, capsys, "annotate", demo["samples"])
+    code, stdout, err = run_main(monkeypatch, capsys, "annotate", demo["samples"])
     assert code == 2 and "sample sheet" in err and stdout == ""
 
 
 @pytest.mark.parametrize("setting, shown", [("settings.mixed_species_counts_as_serum=True", "like true"),
                                             ("settings.serum_species=[BOVIN]", 'like ["BOVIN"]')])
 def test_wrong_type_settings_show_the_toml_spelling(monkeypatch, capsys, demo, setting, shown):
-    code, _, err = run(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", demo["dir"] / "p")
+    code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", demo["dir"] / "p")
     assert code == 2 and shown in err
 
 
@@ -259,6 +243,6 @@ def test_backticks_name_a_column_with_a_dash(design):
 
 def test_linear_values_declared_log2_are_an_input_error(monkeypatch, capsys, demo):
     out = demo["dir"] / "p"
-    code, _, err = run(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--log2", "--out", out)
+    code, _, err = run_main(monkeypatch, capsys, "profile", demo["table"], "--samples", demo["samples"], "--log2", "--out", out)
     assert code == 2 and "declared log2" in err and "LFQ intensity" in err and "row" in err
     assert not out.exists()

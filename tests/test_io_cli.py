@@ -14,8 +14,8 @@ import anndata
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_main
 
-from secretome.cli import main
 from secretome.io import read, read_h5ad, summarize
 from test_io_bad_input import BAD_INPUTS
 from test_io_readers import SAMPLES, write_maxquant
@@ -23,17 +23,6 @@ from test_io_readers import SAMPLES, write_maxquant
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "secretome", *map(str, args)], capture_output=True, text=True)
-
-
-def run_main(monkeypatch, capsys, *args: str | Path) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["secretome", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_read_writes_h5ad_that_round_trips(tmp_path):
