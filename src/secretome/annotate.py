@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from secretome.tables import write_tsv
 from secretome.errors import SecretomeInputError
 from secretome.io.identifiers import CONTAMINANT_PREFIXES, DECOY_PREFIXES
 from secretome.outputs import atomic_file
@@ -332,7 +333,7 @@ def write_annotation(frame: pd.DataFrame, out: str | Path | None = None) -> None
     (atomically: a temporary file renamed into place) or to stdout."""
     table = frame[list(OUTPUT_COLUMNS)]
     if out is None:
-        table.to_csv(sys.stdout, sep="\t", index=False)
+        write_tsv(table, sys.stdout)
         return
     with atomic_file(out) as temporary:
-        table.to_csv(temporary, sep="\t", index=False)
+        write_tsv(table, temporary)

@@ -29,6 +29,7 @@ from anndata import AnnData
 
 from secretome import __version__
 from secretome.annotate import annotate
+from secretome.tables import write_tsv
 from secretome.errors import SecretomeInputError
 from secretome.io import h5ad_safe, read
 from secretome.outputs import atomic_directory
@@ -612,8 +613,8 @@ def write_outputs(
     out = Path(out)
     _check_out(out)
     with atomic_directory(out, replace_existing=True) as staging:
-        proteins_table(result.adata, group).to_csv(staging / "proteins.tsv", sep="\t", lineterminator="\n")
-        samples_table(result.adata, group).to_csv(staging / "samples.tsv", sep="\t", index=False, lineterminator="\n")
+        write_tsv(proteins_table(result.adata, group), staging / "proteins.tsv", index=True)
+        write_tsv(samples_table(result.adata, group), staging / "samples.tsv")
         (staging / "profile.json").write_text(
             json.dumps(result.summary, indent=1, allow_nan=False) + "\n", encoding="utf-8"
         )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from secretome.tables import tsv_text
 from secretome.errors import SecretomeInputError
 from secretome.outputs import write_files
 from secretome.provenance import record_step
@@ -124,7 +125,7 @@ def safe_filename(text: str) -> str:
 
 def table_tsv(table: pd.DataFrame) -> str:
     """TSV text of a result table (full float precision, NaN as empty)."""
-    return table.to_csv(sep="\t", index=False, float_format="%.17g", na_rep="")
+    return tsv_text(table, float_format="%.17g")
 
 
 def read_dataset(input_path: str | Path, samples: str | Path | None) -> AnnData:
