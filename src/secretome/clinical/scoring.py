@@ -36,99 +36,100 @@ def snellen_to_logmar(text: str) -> float:
 
 
 def _item_bounds(rule: Mapping[str, Any], position: int) -> tuple[float, float]:
-    high = rule["item_max"]
-    return float(rule["item_min"]), float(high[position] if isinstance(high, list) else high)
+    low, high = rule.get("item_min", -np.inf), rule.get("item_max", np.inf)
+    return float(low), float(high[position] if isinstance(high, list) else high)
 
 
 def validate_items(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | None = None, *, source: str = "") -> pd.DataFrame:
     """The item rows of ``tidy`` that feed a measure, with a numeric ``number`` column; bad items raise.
 
     The error names every problem (up to 20): patient, visit, eye, field, the value and what was allowed.
+    Unanswered items (empty, NA, N/A) get a NaN number.
     """
     rules = shipped_measures() if rules is None else rules
     item_rule: dict[str, tuple[str, int]] = {}
     for measure_id, rule in rules.items():
         for position, item in enumerate(rule["items"]):
             item_rule.setdefault(item, (measure_id, position))
-    rows = tidy[tidy["variable"].isin(list(item_rule))].copy()
-    problems: list[str] = []
-    numbers = np.full(len(rows), np.nan)
-    for k, row in enumerate(rows.itertuples(index=False)):
-        measure_id, position = item_rule[row.variable]
-        rule = rules[measure_id]
-        text = str(row.value).strip()
-        where = f"patient {row.patient}, visit {row.visit or '-'}, {'eye ' + row.eye + ', ' if row.eye else ''}field {row.variable}"
-        if rule["level"] == "patient" and row.eye:
-            problems.append(f"{where}: {rule['label']} is a patient-level measure but the value has an eye")
-            continue
-        if rule["level"] == "eye" and not row.eye:
-            problems.append(f"{where}: {rule['label']} is recorded per eye but the value has no eye (OD/OS)")
-            continue
-        if text.lower() in UNANSWERED:
-            continue
-        method = rule["method"]
-        if method == "positive_negative":
-            lowered = text.lower()
-            if lowered in rule["positive"]:
-                numbers[k] = 1.0
-            elif lowered in rule["negative"]:
-                numbers[k] = 0.0
-            else:
-                problems.append(f"{where}: {text!r} is not a test result (allowed: {', '.join(rule['positive'] + rule['negative'])})")
-            continue
-        if method == "logmar" and row.variable == "snellen":
+    rows = tidy[tidy["variable"].isin(list(item_rule))].reset_index(drop=True)
+    variable = rows["variable"]
+    rule_of = variable.map({item: rules[m] for item, (m, _) in item_rule.items()})
+    level = variable.map({item: rules[m]["level"] for item, (m, _) in item_rule.items()})
+    method = variable.map({item: rules[m]["method"] for item, (m, _) in item_rule.items()})
+    text = rows["value"].astype(str).str.strip()
+    has_eye = rows["eye"].astype(str) != ""
+    problems: dict[int, str] = {}
+    for index in np.flatnonzero(((level == "patient") & has_eye).to_numpy()):
+        problems[index] = f"{rule_of[index]['label']} is a patient-level measure but the value has an eye"
+    for index in np.flatnonzero(((level == "eye") & ~has_eye).to_numpy()):
+        problems[index] = f"{rule_of[index]['label']} is recorded per eye but the value has no eye (OD/OS)"
+    unanswered = text.str.lower().isin(UNANSWERED)
+    numbers = pd.to_numeric(text.where(~unanswered), errors="coerce").to_numpy(float)
+    special = ((method == "positive_negative") | (rows["variable"] == "snellen")) & ~unanswered
+    for index in np.flatnonzero(special.to_numpy()):
+        rule, value = rule_of[index], text[index]
+        if rule["method"] == "positive_negative":
+            lowered = value.lower()
+            numbers[index] = 1.0 if lowered in rule["positive"] else 0.0 if lowered in rule["negative"] else np.nan
+            if lowered not in rule["positive"] and lowered not in rule["negative"]:
+                problems.setdefault(index, f"{value!r} is not a test result (allowed: {', '.join(rule['positive'] + rule['negative'])})")
+        else:
             try:
-                numbers[k] = snellen_to_logmar(text)
+                numbers[index] = snellen_to_logmar(value)
             except ValueError:
-                problems.append(f"{where}: {text!r} is not a Snellen fraction like 20/40 or 6/12 (off-chart CF/HM/LP: record logMAR by protocol)")
-                continue
-            text = str(float(numbers[k]))
-        try:
-            value = float(text)
-        except ValueError:
-            problems.append(f"{where}: {text!r} is not a number")
-            continue
-        low, high = _item_bounds(rule, position)
-        if not math.isfinite(value) or value < low or value > high:
-            problems.append(f"{where}: {text} is outside {low:g}-{high:g}")
-            continue
-        if rule.get("integer") and value != int(value):
-            problems.append(f"{where}: {text} is not a whole number")
-            continue
-        numbers[k] = value
+                problems.setdefault(index, f"{value!r} is not a Snellen fraction like 20/40 or 6/12 (off-chart CF/HM/LP: record logMAR by protocol)")
+    checked = (~unanswered & ~special).to_numpy() | (rows["variable"] == "snellen").to_numpy()
+    item_bounds = {item: _item_bounds(rules[m], k) for item, (m, k) in item_rule.items()}
+    bounds = np.column_stack([variable.map({i: b[0] for i, b in item_bounds.items()}).to_numpy(float),
+                              variable.map({i: b[1] for i, b in item_bounds.items()}).to_numpy(float)])
+    integer = variable.map({item: bool(rules[m].get("integer")) for item, (m, _) in item_rule.items()}).to_numpy(bool)
+    with np.errstate(invalid="ignore"):
+        not_number = checked & np.isnan(numbers) & (rows["variable"] != "snellen").to_numpy()
+        outside = checked & ~np.isnan(numbers) & ((numbers < bounds[:, 0]) | (numbers > bounds[:, 1]) | ~np.isfinite(numbers))
+        fractional = checked & ~np.isnan(numbers) & ~outside & integer & (numbers != np.round(numbers))
+    for index in np.flatnonzero(not_number):
+        problems.setdefault(index, f"{text[index]!r} is not a number")
+    for index in np.flatnonzero(outside):
+        problems.setdefault(index, f"{text[index]} is outside {bounds[index, 0]:g}-{bounds[index, 1]:g}")
+    for index in np.flatnonzero(fractional):
+        problems.setdefault(index, f"{text[index]} is not a whole number")
     if problems:
-        listed = problems[:MAX_LISTED_PROBLEMS]
+        listed = []
+        for index in sorted(problems)[:MAX_LISTED_PROBLEMS]:
+            row = rows.iloc[index]
+            eye = f"eye {row['eye']}, " if row["eye"] else ""
+            listed.append(f"patient {row['patient']}, visit {row['visit'] or '-'}, {eye}field {row['variable']}: {problems[index]}")
         more = f" (and {len(problems) - len(listed)} more)" if len(problems) > len(listed) else ""
         raise SecretomeInputError(
             f"{len(problems)} raw item(s) fail validation{more}: " + "; ".join(listed), file=source or None,
             expected="items within the ranges of secretome/clinical/data/measures.toml",
         )
-    rows["number"] = numbers
-    return rows
+    return rows.assign(number=numbers)
 
 
-def _score_group(method: str, rule: Mapping[str, Any], values: Mapping[str, float]) -> float:
-    items = rule["items"]
-    answered = [values[i] for i in items if i in values and not math.isnan(values[i])]
+def _score_frame(method: str, rule: Mapping[str, Any], wide: pd.DataFrame) -> pd.Series:
+    """Scores of one measure from its items (one row per patient, eye and visit; NaN = unanswered)."""
+    items = wide.reindex(columns=rule["items"])
+    answered = items.notna().sum(axis=1)
+    enough = answered >= int(rule.get("min_answered", len(rule["items"])))
     if method == "logmar":
-        logmar = values.get("logmar", math.nan)
-        return logmar if not math.isnan(logmar) else values.get("snellen", math.nan)
-    if len(answered) < int(rule.get("min_answered", len(items))):
-        return math.nan
+        return items["logmar"].fillna(items["snellen"])
     if method == "osdi":
-        return sum(answered) * 25.0 / len(answered)
-    if method == "sum":
-        return float(sum(answered))
-    if method == "mean":
-        return float(sum(answered) / len(answered))
-    if method == "sqrt_product":
-        return math.sqrt(math.prod(answered))
-    if method == "geometric_mean":
-        return float(math.prod(answered) ** (1.0 / len(answered)))
-    if method in ("value", "positive_negative"):
-        return float(answered[0])
-    raise SecretomeInputError(f"measure rule has unknown method {method!r}",
-                              expected="value, sum, mean, osdi, sqrt_product, geometric_mean, positive_negative, logmar")
+        values = items.sum(axis=1) * 25.0 / answered
+    elif method == "sum":
+        values = items.sum(axis=1)
+    elif method == "mean":
+        values = items.mean(axis=1)
+    elif method == "sqrt_product":
+        values = np.sqrt(items.prod(axis=1))
+    elif method == "geometric_mean":
+        values = items.prod(axis=1) ** (1.0 / answered)
+    elif method in ("value", "positive_negative"):
+        values = items.iloc[:, 0]
+    else:
+        raise SecretomeInputError(f"measure rule has unknown method {method!r}",
+                                  expected="value, sum, mean, osdi, sqrt_product, geometric_mean, positive_negative, logmar")
+    return values.where(enough)
 
 
 def band(rule: Mapping[str, Any], score: float) -> str:
@@ -152,36 +153,39 @@ def score(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | None = No
     if only is not None:
         rules = {k: v for k, v in rules.items() if k in set(only)}
     items = validate_items(tidy, rules, source=source)
+    keys = ["patient", "eye", "visit"]
+    duplicated = items.duplicated([*keys, "variable"])
+    if duplicated.any():
+        row = items[duplicated].iloc[0]
+        raise SecretomeInputError(
+            f"patient {row['patient']}, visit {row['visit'] or '-'}, {'eye ' + row['eye'] + ', ' if row['eye'] else ''}field {row['variable']}: recorded twice",
+            file=source or None, expected="one value per patient, eye, visit and field",
+        )
     out = []
     for measure_id, rule in rules.items():
         subset = items[items["variable"].isin(rule["items"])]
         if subset.empty:
             continue
-        for (patient, eye, visit), group in subset.groupby(["patient", "eye", "visit"], sort=False):
-            duplicated = group["variable"][group["variable"].duplicated()]
-            if len(duplicated):
-                raise SecretomeInputError(
-                    f"patient {patient}, visit {visit or '-'}, {'eye ' + eye + ', ' if eye else ''}field {duplicated.iloc[0]}: recorded twice",
-                    file=source or None, expected="one value per patient, eye, visit and field",
-                )
-            values = dict(zip(group["variable"], group["number"]))
-            value = _score_group(rule["method"], rule, values)
-            if math.isnan(value):
-                continue
-            answered = int(np.isfinite(group["number"]).sum())
-            out.append({"patient": patient, "eye": eye, "visit": visit, "measure": measure_id, "score": value,
-                        "band": band(rule, value), "n_items": answered})
-    scored = pd.DataFrame(out, columns=list(SCORE_COLUMNS))
-    return pd.concat([scored, _osmolarity_rows(scored)], ignore_index=True)
+        wide = subset.pivot(index=keys, columns="variable", values="number")
+        values = _score_frame(rule["method"], rule, wide)
+        answered = wide.reindex(columns=rule["items"]).notna().sum(axis=1)
+        frame = values.rename("score").reset_index().assign(measure=measure_id, n_items=answered.to_numpy())
+        frame = frame[frame["score"].notna()]
+        frame["band"] = [band(rule, v) for v in frame["score"]]
+        out.append(frame)
+    scored = pd.concat(out, ignore_index=True)[list(SCORE_COLUMNS)] if out else pd.DataFrame(columns=list(SCORE_COLUMNS))
+    extra = _osmolarity_rows(scored)
+    return pd.concat([scored, extra], ignore_index=True) if len(extra) else scored.reset_index(drop=True)
 
 
 def _osmolarity_rows(scored: pd.DataFrame) -> pd.DataFrame:
     osm = scored[scored["measure"] == "osmolarity"]
-    rows = []
-    for (patient, visit), group in osm.groupby(["patient", "visit"], sort=False):
-        rows.append({"patient": patient, "eye": "", "visit": visit, "measure": "osmolarity_higher_eye",
-                     "score": float(group["score"].max()), "band": "", "n_items": len(group)})
-        if set(group["eye"]) >= {"OD", "OS"}:
-            rows.append({"patient": patient, "eye": "", "visit": visit, "measure": "osmolarity_inter_eye_difference",
-                         "score": float(group["score"].max() - group["score"].min()), "band": "", "n_items": len(group)})
-    return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
+    if osm.empty:
+        return pd.DataFrame(columns=list(SCORE_COLUMNS))
+    grouped = osm.groupby(["patient", "visit"], sort=False)["score"]
+    summary = pd.DataFrame({"high": grouped.max(), "low": grouped.min(), "n": grouped.size(),
+                            "both": osm.groupby(["patient", "visit"], sort=False)["eye"].agg(lambda e: {"OD", "OS"} <= set(e))}).reset_index()
+    higher = summary.assign(eye="", measure="osmolarity_higher_eye", score=summary["high"], band="", n_items=summary["n"])
+    two = summary[summary["both"]]
+    difference = two.assign(eye="", measure="osmolarity_inter_eye_difference", score=two["high"] - two["low"], band="", n_items=two["n"])
+    return pd.concat([higher, difference], ignore_index=True)[list(SCORE_COLUMNS)].astype({"score": float})
