@@ -26,11 +26,8 @@ BLANKS = ("auto", "subtract", "none")
 DECIMAL_HANDLING = ("exclude", "repair")
 
 #: Per-well concentration flags, in order of severity (codes stored in the AnnData ``flags`` layer).
-FLAGS = ("ok", "<LLOQ", ">ULOQ", "<curve", ">curve", "no_curve", "no_signal", "masked")
+FLAGS = ("ok", "<LLOQ", ">ULOQ", "<curve", ">curve", "<LOD", "no_curve", "no_signal", "masked")
 FLAG_CODES = {flag: code for code, flag in enumerate(FLAGS)}
-
-#: Signals that the instrument already blank-subtracted.
-NET_SIGNALS = ("Net MFI", "Blank-subtracted")
 
 
 @dataclass
@@ -157,7 +154,7 @@ def quantify(
     # A standard at concentration 0 is a blank: it cannot sit on the log-concentration axis.
     zero = (wells["kind"] == "standard") & (wells["expected"] == 0)
     wells.loc[zero, "kind"] = "blank"
-    subtract = blank == "subtract" or (blank == "auto" and read.signal_name not in NET_SIGNALS)
+    subtract = blank == "subtract" or (blank == "auto" and not read.blank_subtracted)
     tolerance = rule("monotonicity", "tolerance")
     ratio_tolerance = rule("decimal_check", "ratio_tolerance")
     recovery_low, recovery_high = rule("quantifiable", "recovery_low"), rule("quantifiable", "recovery_high")

@@ -41,9 +41,17 @@ class AssayRead:
     signal_name: str  # e.g. "Net MFI", "OD 450-620", "ECL signal", "NPX"
     wells: pd.DataFrame
     instrument: str = ""
-    relative: bool = False  # NPX-like relative units: no standard curve
+    #: what ``signal`` holds: "signal" (a response to fit against standards), "concentration" (values
+    #: already in concentration or activity units, e.g. a generic long table) or "relative" (NPX: log2
+    #: relative units, never fitted).
+    quantity: str = "signal"
+    blank_subtracted: bool = False  # the export's signal is already net of the blank (xPONENT Net MFI ...)
     vendor_curves: dict[str, dict[str, Any]] = field(default_factory=dict)  # analyte -> vendor fit
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def relative(self) -> bool:
+        return self.quantity == "relative"
 
     @property
     def analytes(self) -> list[str]:

@@ -144,5 +144,5 @@ def read(path: Path) -> AssayRead:
     return AssayRead(
         path=path, format=FORMAT, format_version=header.get("Build", ""), signal_name=signal_section,
         wells=finish_wells(out, path), instrument=program.split(",")[-1] if program else "",
-        vendor_curves=vendor_curves, meta={"batch": header.get("Batch", ""), "protocol": header.get("ProtocolName", "")},
+        blank_subtracted=signal_section == "Net MFI", vendor_curves=vendor_curves, meta={"batch": header.get("Batch", ""), "protocol": header.get("ProtocolName", "")},
     )
