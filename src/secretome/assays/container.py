@@ -38,10 +38,11 @@ def _records(frame: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
-def _worst_common(flags: pd.Series) -> str:
-    counts = flags.value_counts()
-    top = counts[counts == counts.max()].index
-    return max(top, key=lambda flag: FLAG_CODES.get(flag, 0))
+def _common_flags(frame: pd.DataFrame) -> pd.Series:
+    """Per (sample, analyte): the most common well flag, ties going to the more severe flag."""
+    counts = frame.groupby(["sample", "analyte", "flag"], sort=False).size().unstack("flag", fill_value=0)
+    ordered = sorted(counts.columns, key=lambda flag: FLAG_CODES.get(flag, len(FLAGS)), reverse=True)
+    return counts[ordered].idxmax(axis=1)
 
 
 def sample_table(wells: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +53,7 @@ def sample_table(wells: pd.DataFrame) -> pd.DataFrame:
         reported=("reported", "mean"), concentration=("corrected", "mean"), signal=("fitted_signal", "mean"),
         n_wells=("well", "size"), unit=("unit", "first"),
     )
-    table["flag"] = grouped["flag"].apply(_worst_common)
+    table["flag"] = _common_flags(unknown).reindex(table.index)
     return table.reset_index()
 
 

@@ -80,17 +80,22 @@ def inverse(response: np.ndarray, params: dict[str, float]) -> np.ndarray:
         return np.where(inside & (t > 0), np.exp(log_x), np.nan)
 
 
-def weight_vector(y: np.ndarray, weights: str) -> np.ndarray:
-    """Least-squares weights for the observed responses (``1/y`` and ``1/y^2`` need positive responses)."""
+def weight_vector(y: np.ndarray, weights: str, floor: float | None = None) -> np.ndarray:
+    """Least-squares weights from the observed responses: 1, ``1/max(|y|, floor)`` or its square.
+
+    ``floor`` defaults to ``assays.toml`` [weights]: min(floor_signal, floor_share x max |y|)."""
     if weights == "none":
         return np.ones_like(y)
-    floor = max(np.nanmax(np.abs(y)) * 1e-6, 1e-12)
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, not {weights!r}")
+    if floor is None:
+        from secretome.assays.config import rule
+
+        largest = float(np.nanmax(np.abs(y))) if np.isfinite(y).any() else 1.0
+        floor = min(rule("weights", "floor_signal"), rule("weights", "floor_share") * largest)
+    floor = max(floor, 1e-12)
     positive = np.maximum(np.abs(y), floor)
-    if weights == "1/y":
-        return 1.0 / positive
-    if weights == "1/y^2":
-        return 1.0 / positive**2
-    raise ValueError(f"weights must be one of {WEIGHTS}, not {weights!r}")
+    return 1.0 / positive if weights == "1/y" else 1.0 / positive**2
 
 
 def _start_4pl(log_x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -119,10 +124,12 @@ def fit_curve(
     *,
     model: str = "5pl",
     weights: str = "none",
+    weight_floor: float | None = None,
 ) -> CurveFit:
     """Fit a 4PL or 5PL to standards (linear concentrations > 0, responses) on the log-concentration scale.
 
-    Raises ``ValueError`` when there are fewer distinct concentrations than parameters (the caller turns
+    ``weight_floor`` overrides the response floor of ``1/y`` weights (see :func:`weight_vector`; 0 = none,
+    as R's ``nls(weights = 1/y^2)``). Raises ``ValueError`` when there are fewer distinct concentrations than parameters (the caller turns
     that into a curve flag naming the analyte and plate).
     """
     if model not in MODELS:
@@ -135,7 +142,7 @@ def fit_curve(
     if np.unique(x).size < n_params:
         raise ValueError(f"{np.unique(x).size} distinct standard concentrations; a {model.upper()} needs at least {n_params}")
     log_x = np.log(x)
-    sqrt_w = np.sqrt(weight_vector(y, weights))
+    sqrt_w = np.sqrt(weight_vector(y, weights, weight_floor))
     scale = np.ptp(y) or 1.0
     factor = sqrt_w / scale
 
@@ -158,7 +165,21 @@ def fit_curve(
         return np.nan_to_num(np.column_stack(columns)) * factor[:, None]
 
     tolerances = {"xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14, "max_nfev": 2000}
-    four = least_squares(residual, _start_4pl(log_x, y), jac=jacobian, method="lm", **tolerances)
+    start = _start_4pl(log_x, y)
+    four = least_squares(residual, start, jac=jacobian, method="lm", **tolerances)
+    if weights != "none":  # heavy weights can trap the fit far from the data: also start from the unweighted fit
+        unit = np.ones_like(factor) / scale
+
+        def unweighted(p: np.ndarray) -> np.ndarray:
+            return residual(p) / factor * unit
+
+        def unweighted_jacobian(p: np.ndarray) -> np.ndarray:
+            return jacobian(p) / factor[:, None] * unit[:, None]
+
+        plain = least_squares(unweighted, start, jac=unweighted_jacobian, method="lm", **tolerances)
+        second = least_squares(residual, plain.x, jac=jacobian, method="lm", **tolerances)
+        if second.cost < four.cost * (1 - 1e-9):
+            four = second
     p = four.x
     converged, message = bool(four.success), str(four.message)
     if model == "5pl":

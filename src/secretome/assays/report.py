@@ -20,8 +20,8 @@ def _anchor(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(parts)).strip("-")
 
 
-def _json(figure: Any) -> str:
-    return figure.to_json().replace("</", "<\\/")
+def _json(figure: dict[str, Any]) -> str:
+    return json.dumps(figure, default=float).replace("</", "<\\/")
 
 
 def _num(value: Any, digits: int = 3) -> str:
