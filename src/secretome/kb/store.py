@@ -158,11 +158,17 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     # a transmembrane segment: CellPhoneDB's curated flag, or GO 'integral component of membrane' confirmed by the
     # HPA v18.1 membrane prediction (GO alone also lists a few secreted ligands, e.g. BMP2)
     transmembrane = human & (cpdb_tm | (where["go:transmembrane"] & hpa18_membrane))
-    secretory = where["go:secretory_pathway"] | where["if:secretory_pathway"]
+    # ER/Golgi passage: HPA IF, or GO unless HPA IF (experimental) sees the protein only in cytosol/nucleus/mitochondria
+    go_secretory = where["go:er"] | where["go:golgi"]
+    secretory = (go_secretory & ~where["if:intracellular_only"]) | where["if:er"] | where["if:golgi"]
+    # ER, lysosome and mitochondrial residents: HPA v21.1 keeps the signal-peptide protein inside the cell, and GO or
+    # HPA IF place it in one of those compartments (secreted mucins HPA also lists there are in none of them)
+    resident = human & hpa21_negative & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
+                                         | where["if:er"] | where["if:lysosome"] | where["if:mitochondrion"])
     go_intracellular = where["go:cytosol"] | where["go:nucleus"] | where["go:mitochondrion"]
-    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'), or
-    # HPA v21.1 lists the protein as a signal-peptide protein that stays inside ('Intracellular and membrane')
-    signal_peptide = hpa18_secreted | hpa21_negative
+    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'; HPA
+    # v21.1 'Intracellular and membrane' is no such evidence: it also lists leaderless thioredoxin)
+    signal_peptide = hpa18_secreted
     # leaderless: no signal peptide, no transmembrane segment, no ER/Golgi passage, and GO or HPA IF place it in the
     # cytosol, nucleus or mitochondria
     leaderless = human & ~signal_peptide & ~transmembrane & ~secretory & (go_intracellular | where["if:intracellular_only"])
@@ -260,7 +266,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
     secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
-    classical = secreted_any & ~transmembrane & ~leaderless & ~hpa21_negative
+    classical = secreted_any & ~transmembrane & ~leaderless & ~resident
     extracellular_go = where["go:extracellular"]
     conditions = {
         "handling_contaminant": handling,
@@ -269,7 +275,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "curated_unconventional": unconventional,
         "curated_membrane": anchored,
         "classical_secretion": classical,
-        "hpa_intracellular_resident": human & hpa21_negative & ~transmembrane,
+        "hpa_intracellular_resident": resident & ~transmembrane,
         "secreted_transmembrane": secreted_any & transmembrane,
         "leaderless_secreted_flag": secreted_any & leaderless,
         "misev_compartment_marker": human & (ev_category == "other_compartment"),
@@ -428,7 +434,7 @@ def _compartments(proteins: pd.DataFrame) -> dict[str, np.ndarray]:
     the protein's go_cc), ``if:<compartment>`` (any HPA IF main location of it, reliability not Uncertain) and
     ``if:intracellular_only`` (every IF main location is cytosolic, nuclear or mitochondrial)."""
     terms = _read_curated("compartment_terms.tsv")
-    known = {"cytosol", "nucleus", "mitochondrion", "secretory_pathway", "extracellular", "transmembrane",
+    known = {"cytosol", "nucleus", "mitochondrion", "er", "golgi", "lysosome", "extracellular", "transmembrane",
              "membrane_or_vesicle"}
     bad = sorted(set(terms["compartment"]) - known) + sorted(set(terms["source"]) - {"go", "hpa_if"})
     if bad:
