@@ -133,6 +133,23 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def first_last(names: list[str]) -> str:
+    """``N ('first' ... 'last')``: a column list as a count with its ends (all names stay in ``uns``)."""
+    if not names:
+        return "0"
+    if len(names) == 1:
+        return f"1 ({names[0]!r})"
+    return f"{len(names)} ({names[0]!r} ... {names[-1]!r})"
+
+
+def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]]:
+    """One (label, value) line per reason a column was not read: how many, first and last."""
+    by_reason: dict[str, list[str]] = {}
+    for column, reason in zip(columns, reasons):
+        by_reason.setdefault(reason, []).append(column)
+    return [(f"  {reason}", first_last(names)) for reason, names in by_reason.items()]
+
+
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
@@ -143,6 +160,13 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("log2 values", log2),
         ("proteins", str(summary["n_proteins"])),
         ("samples", str(summary["n_samples"])),
+        ("sample columns", first_last(summary.get("sample_columns", []))),
+    ] + (
+        [("samples without this quantity", first_last(summary["samples_without_quantity"]))]
+        if summary.get("samples_without_quantity") else []
+    ) + [
+        ("columns not read", str(len(summary.get("unread_columns", [])))),
+        *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",
