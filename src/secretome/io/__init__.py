@@ -34,6 +34,8 @@ def read(
     *,
     is_log2: bool | None = None,
     sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
 ) -> AnnData:
     """Read a protein-level result table into an AnnData of samples x proteins.
 
@@ -48,11 +50,15 @@ def read(
         default: the format's preferred family present in the file.
     is_log2: declare whether values are log2; ``None`` detects it for formats that may hold either.
     sheet: worksheet name or number for XLSX input (default: the first sheet).
+    decimal: the decimal mark of a text table, ``"."`` or ``","``; default: decided from every number in
+        the file (a file mixing conventions is refused naming a cell of each).
+    sample_column: the sample sheet's column holding the sample names (default: the first column named
+        like ``sample``/``name``/``run``, see :data:`secretome.io.samples.NAME_COLUMNS`).
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
-    table = read_table(path, sheet=sheet)
-    sheet_frame = read_samples(samples) if samples is not None else None
+    table = read_table(path, sheet=sheet, decimal=decimal)
+    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
     params: dict[str, Any] = {
@@ -63,6 +69,8 @@ def read(
         "quantity": parsed.quantity,
         "is_log2": is_log2,
         "sheet": sheet,
+        "decimal": decimal,
+        "sample_column": sample_column,
     }
     return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
 
