@@ -187,6 +187,11 @@ def kb_info() -> None:
     typer.echo(format_summary(kb_summary()))
 
 
+from secretome.registry.cli import register as _register_registry_commands  # noqa: E402
+
+_register_registry_commands(app)
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one clear line and exit code 2."""
     try:
