@@ -31,7 +31,7 @@ from secretome.provenance import record_step
 
 OUTPUT_COLUMNS = ("query", "accession", "gene", "species", "secretion_class", "functional_classes", "evidence")
 VAR_COLUMNS = (
-    "accession", "gene", "species", "mixed_species", "resolved", "secretion_class", "functional_classes", "evidence",
+    "accession", "gene", "species", "mixed_species", "leading_species", "resolved", "secretion_class", "functional_classes", "evidence",
     *BOOL_COLUMNS, "lysis_category", "ev_category",
 )
 
@@ -143,6 +143,8 @@ def resolve(
     out = table.iloc[safe].reset_index(drop=True).drop(columns=["reviewed", "synonyms", "entry_name"])
     out.insert(0, "query", queries)
     out.insert(out.columns.get_loc("secretion_class"), "mixed_species", [by_query[q][3] for q in queries])
+    out.insert(out.columns.get_loc("secretion_class"), "leading_species",
+               [_leading_species(q, cache, species) for q in queries])
     out.insert(out.columns.get_loc("secretion_class"), "resolved", resolved)
     if (~resolved).any():
         blank = ~resolved
@@ -173,6 +175,13 @@ def resolve(
     out["serum_marker"] = serum_col
     out["handling_contaminant"] = handling_col
     return out
+
+
+def _leading_species(group: str, cache: dict, species: np.ndarray) -> str:
+    """Species of a group's first member: the engine's leading (razor) protein in MaxQuant-style groups."""
+    first = str(group).split(";")[0]
+    row, guess, _ = cache.get(first, (_UNRESOLVED, "", ""))
+    return str(species[row]) if row != _UNRESOLVED else guess
 
 
 def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str], bool, bool]:
@@ -218,6 +227,8 @@ def annotate(adata: AnnData) -> AnnData:
             values = values.where(result["resolved"], previous_gene)
         elif column == "species":
             values = values.where(result["resolved"] | (values != ""), previous_species.str.split(";").str[0])
+        elif column == "leading_species":  # the reader's per-member species name a first member the KB lacks
+            values = values.where(values != "", previous_species.str.split(";").str[0])
         adata.var[column] = values.to_numpy()
     if "is_contaminant" in var:  # the engine's own contaminant flag stays visible next to the knowledge base's call
         flagged = var["is_contaminant"].fillna(False).astype(bool).to_numpy()

@@ -25,8 +25,10 @@ CURATED_FILES = (
     "secretion_class_priority.tsv", "functional_class_rules.tsv", "functional_class_genes.tsv",
     "lysis_markers.tsv", "ev_markers.tsv", "handling_contaminants.tsv", "serum_proteins.tsv",
     "contaminant_categories.tsv", "functional_class_exclusions.tsv", "membrane_anchored.tsv",
-    "unconventional_secretion.tsv", "compartment_terms.tsv", "functional_classes.tsv",
+    "unconventional_secretion.tsv", "compartment_terms.tsv", "functional_classes.tsv", "supplement_proteins.tsv",
+    "supplement_types.tsv",
 )
+SUPPLEMENTS = ("bovine_serum", "human_serum", "human_platelet_lysate", "none")
 BOOL_COLUMNS = (
     "uniprot_secreted", "hpa_secreted", "cellphonedb_secreted", "membrane_evidence", "ev_marker", "lysis_marker",
     "serum_marker", "handling_contaminant", "shed",
@@ -493,6 +495,31 @@ def load_kb() -> KnowledgeBase:
         by_entry_name=by_entry_name, by_gene=by_gene, by_synonym=by_synonym,
         exocarta_top100=manifest.get("exocarta_top100", []),
     )
+
+
+@lru_cache(maxsize=1)
+def supplement_types() -> dict[str, str]:
+    """Sample-sheet supplement value (lower case) -> supplement (``curated/supplement_types.tsv``)."""
+    table = _read_curated("supplement_types.tsv")
+    bad = sorted(set(table["supplement"]) - set(SUPPLEMENTS))
+    if bad:
+        raise ValueError(f"supplement_types.tsv: unknown supplement {bad} (one of {', '.join(SUPPLEMENTS)})")
+    return dict(zip(table["value"].str.strip().str.lower(), table["supplement"]))
+
+
+def supplement_markers(genes: pd.Series, supplements: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which genes a human culture supplement brings in (``curated/supplement_proteins.tsv``), for the given
+    supplements: (mask, reason per gene, '' where none)."""
+    table = _read_curated("supplement_proteins.tsv")
+    bad = sorted(set(table["supplement"]) - set(SUPPLEMENTS))
+    if bad:
+        raise ValueError(f"supplement_proteins.tsv: unknown supplement {bad} (one of {', '.join(SUPPLEMENTS)})")
+    table = table[table["supplement"].isin(supplements)].reset_index(drop=True)
+    upper = genes.astype(str).str.upper().reset_index(drop=True)
+    hit = _match_genes(upper, table) if len(table) else np.full(len(upper), -1)
+    labels = (table["supplement"] + ": " + table["reason"]).to_numpy() if len(table) else np.array([], dtype=object)
+    reason = np.where(hit >= 0, labels[np.maximum(hit, 0)] if len(labels) else "", "")
+    return hit >= 0, reason.astype(str)
 
 
 def gene_sets() -> dict[str, frozenset[str]]:
