@@ -202,6 +202,40 @@ def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str
     return notes, serum, handling
 
 
+COMPOSITION_FLAGS = ("serum", "lysis", "handling")
+
+
+def composition_flags(var: pd.DataFrame) -> np.ndarray:
+    """Per protein, the composition markers it is (``serum``, ``lysis``, ``handling``; ';'-joined, '' for none),
+    from the annotation (and the QC partition when present), so that a differential hit that is culture serum,
+    cell debris or handling contamination is never read as the cells' biology."""
+    def flag(column: str) -> np.ndarray:
+        if column not in var:
+            return np.zeros(len(var), dtype=bool)
+        values = var[column]
+        return values.fillna(False).astype(bool).to_numpy() if values.dtype != object else \
+            values.astype(str).str.lower().isin(("true", "1")).to_numpy()
+
+    def text(column: str) -> np.ndarray:
+        return var[column].astype(str).to_numpy() if column in var else np.full(len(var), "", dtype=object)
+
+    secretion, category = text("secretion_class"), text("purity_category")
+    marks = {
+        "serum": flag("serum_marker") | (secretion == "contaminant_serum") | (category == "serum"),
+        "lysis": flag("lysis_marker") | (secretion == "intracellular") | (category == "lysis"),
+        "handling": flag("handling_contaminant") | (secretion == "contaminant_handling") | (category == "handling"),
+    }
+    return np.array([";".join(name for name in COMPOSITION_FLAGS if marks[name][i]) for i in range(len(var))],
+                    dtype=object)
+
+
+def with_composition(table: pd.DataFrame, var: pd.DataFrame, protein: str = "protein") -> pd.DataFrame:
+    """``table`` (e.g. a differential result, one row per protein of ``var``'s index) with a ``composition``
+    column: :func:`composition_flags` of each row's protein ('' where not annotated)."""
+    flags = pd.Series(composition_flags(var), index=var.index.astype(str))
+    return table.assign(composition=flags.reindex(table[protein].astype(str)).fillna("").to_numpy())
+
+
 def annotate_identifiers(identifiers: Sequence[str]) -> pd.DataFrame:
     """Classify a list of identifiers; columns ``query, accession, gene, species, secretion_class,
     functional_classes, evidence`` (one row per identifier, in order)."""
