@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -106,19 +107,28 @@ def _first_index(keys: list[str], rows: list[int]) -> dict[str, int]:
 
 def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
     """Index of the curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1: an exact gene row
-    wins over patterns, otherwise the first matching pattern row."""
-    hit = np.full(len(genes), -1, dtype=np.int64)
-    exact = {}
+    wins over patterns, otherwise the first matching pattern row (all patterns in one alternation, tried in row
+    order, over the distinct symbols)."""
+    exact: dict[str, int] = {}
+    patterns = []
     for position, (kind, match) in enumerate(zip(table["kind"], table["match"])):
         if kind == "gene":
             exact.setdefault(match.upper(), position)
         elif kind == "pattern":
-            mask = genes.str.match(match).to_numpy()
-            hit[(hit < 0) & mask] = position
+            patterns.append(f"(?P<p{position}>{match})")
         else:
             raise ValueError(f"curated marker kind must be 'gene' or 'pattern', not {kind!r}")
-    exact_hit = genes.map(exact).fillna(-1).to_numpy(dtype=np.int64)
-    return np.where(exact_hit >= 0, exact_hit, hit) if exact else hit
+    codes, uniques = pd.factorize(genes)
+    combined = re.compile("|".join(patterns)) if patterns else None
+    hit = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    for code, gene in enumerate(uniques):
+        if gene in exact:
+            hit[code] = exact[gene]
+        elif combined is not None:
+            found = combined.match(gene)
+            if found:
+                hit[code] = int(found.lastgroup[1:])
+    return hit[codes]
 
 
 def classify(proteins: pd.DataFrame) -> pd.DataFrame:
@@ -127,6 +137,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     human = (proteins["species"] == "HUMAN").to_numpy()
     reviewed = (proteins["in_uniprot_reviewed"] == "1").to_numpy()
     genes = proteins["gene"].str.upper()
+    gene_codes, gene_uniques = pd.factorize(genes)
+    code_of = {gene: code for code, gene in enumerate(gene_uniques)}
+
+    def in_genes(members) -> np.ndarray:
+        """``gene in members`` per entry, in O(len(members)) lookups plus one vectorised gather."""
+        lookup = np.zeros(len(gene_uniques) + 1, dtype=bool)
+        lookup[[code_of[g] for g in members if g in code_of]] = True
+        return lookup[gene_codes]
+
     in_library = (proteins["contaminant_libraries"] != "").to_numpy()
     evidence: list[list[str]] = [[] for _ in range(n)]
 
@@ -225,7 +244,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
 
     serum_rules = _read_curated("serum_proteins.tsv")
     serum_reason = dict(zip(serum_rules["gene"].str.upper(), serum_rules["reason"]))
-    human_serum = human & genes.isin(serum_reason).to_numpy()
+    human_serum = human & in_genes(serum_reason)
     note(human_serum, lambda i: f"curated culture-serum protein: {serum_reason[genes.iat[i]]}")
     serum_marker = human_serum | serum_contaminant
 
@@ -255,15 +274,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     anchored_rules = _read_curated("membrane_anchored.tsv")
     anchored_reason = dict(zip(anchored_rules["gene"].str.upper(), anchored_rules["reason"] + " (" + anchored_rules["reference"] + ")"))
     shed_genes = set(anchored_rules.loc[anchored_rules["shed"] == "1", "gene"].str.upper())
-    anchored = human & genes.isin(anchored_reason).to_numpy()
-    shed = anchored & genes.isin(shed_genes).to_numpy()
+    anchored = human & in_genes(anchored_reason)
+    shed = anchored & in_genes(shed_genes)
     note(anchored, lambda i: f"curated membrane-anchored{' (shed ectodomain)' if shed[i] else ''}: {anchored_reason[genes.iat[i]]}")
 
     unconventional_rules = _read_curated("unconventional_secretion.tsv")
     unconventional_reason = dict(zip(unconventional_rules["gene"].str.upper(),
                                      unconventional_rules["route"] + ": " + unconventional_rules["reason"] + " ("
                                      + unconventional_rules["reference"] + ")"))
-    unconventional = human & genes.isin(unconventional_reason).to_numpy()
+    unconventional = human & in_genes(unconventional_reason)
     note(unconventional, lambda i: f"curated unconventional secretion, {unconventional_reason[genes.iat[i]]}")
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
@@ -314,8 +333,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     exclusions = _read_curated("functional_class_exclusions.tsv")
     no_gene = np.zeros(n, dtype=bool)
     excluded = {
-        cls: genes.isin(set(group["gene"].str.upper())).to_numpy() for cls, group in exclusions.groupby("class")
+        cls: in_genes(set(group["gene"].str.upper())) for cls, group in exclusions.groupby("class")
     }
+    reachable: dict[str, np.ndarray] = {}
     member_of = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=bool)
     score = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=np.int64)
     class_evidence: list[list[tuple[int, str]]] = [[] for _ in range(n)]
@@ -327,12 +347,12 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
-            mask = genes.isin(sets[key]).to_numpy()
+            mask = in_genes(sets[key])
         elif src == "go":
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: GO term {term!r} is not in the knowledge base's gene sets")
-            mask = genes.isin(sets[key]).to_numpy()
+            mask = in_genes(sets[key])
         elif src == "hpa_function":
             mask = _contains(hpa_fun, f", {term},")
         elif src == "hpa_location":
@@ -341,7 +361,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
             mask = _contains(cpdb_parts, f" | {term.capitalize()} |")
         else:
             raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
-        mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
+        if requires not in reachable:
+            reachable[requires] = human & np.isin(secretion, requires.split(";"))
+        mask &= reachable[requires] & ~excluded.get(cls, no_gene)
         score[k] += mask * int(weight)
         label = f"{term} ({SOURCE_LABELS[src]})" if src in ("go", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
         if int(weight) > 0:  # negative weights count against a class; they are never listed as its evidence
