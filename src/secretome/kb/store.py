@@ -179,17 +179,22 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     # a transmembrane segment: CellPhoneDB's curated flag, or GO 'integral component of membrane' confirmed by the
     # HPA v18.1 membrane prediction (GO alone also lists a few secreted ligands, e.g. BMP2)
     transmembrane = human & (cpdb_tm | (where["go:transmembrane"] & hpa18_membrane))
+    gpi_anchored = human & where["go:gpi_anchor"]
     # ER/Golgi passage: HPA IF, or GO unless HPA IF (experimental) sees the protein only in cytosol/nucleus/mitochondria
     go_secretory = where["go:er"] | where["go:golgi"]
     secretory = (go_secretory & ~where["if:intracellular_only"]) | where["if:er"] | where["if:golgi"]
     # ER, lysosome and mitochondrial residents: HPA v21.1 keeps the signal-peptide protein inside the cell, and GO or
     # HPA IF place it in one of those compartments (secreted mucins HPA also lists there are in none of them)
-    resident = human & hpa21_negative & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
+    resident = human & hpa21_negative & ~gpi_anchored & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
                                          | where["if:er"] | where["if:lysosome"] | where["if:mitochondrion"])
     go_intracellular = where["go:cytosol"] | where["go:nucleus"] | where["go:mitochondrion"]
-    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'; HPA
-    # v21.1 'Intracellular and membrane' is no such evidence: it also lists leaderless thioredoxin)
-    signal_peptide = hpa18_secreted
+    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'), or
+    # HPA v21.1/v23 give a secretome location other than 'Secreted to blood' (the one location HPA also assigns to
+    # leaderless proteins found in plasma, e.g. GPI, PPIA, NAMPT). HPA v21.1 'Intracellular and membrane' is no
+    # such evidence: it also lists leaderless thioredoxin.
+    located = (hpa_secreted & (hpa21_loc != "Secreted to blood") & (hpa_loc != "Secreted to blood")
+               & (hpa21_loc != "Immunoglobulin genes"))
+    signal_peptide = hpa18_secreted | located
     # leaderless: no signal peptide, no transmembrane segment, no ER/Golgi passage, and GO or HPA IF place it in the
     # cytosol, nucleus or mitochondria
     leaderless = human & ~signal_peptide & ~transmembrane & ~secretory & (go_intracellular | where["if:intracellular_only"])
@@ -199,7 +204,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     # a 'Predicted membrane' isoform (HPA v18.1, any isoform) cannot outvote consistent cytosol/nucleus evidence
     # (GO 'integral component of membrane' alone counts only where HPA predicts no intracellular isoform: GO also
     # lists cytoskeletal proteins such as filamin A there)
-    membrane = human & (transmembrane | (where["go:transmembrane"] & ~hpa18_intracellular)
+    membrane = human & (transmembrane | gpi_anchored | (where["go:transmembrane"] & ~hpa18_intracellular)
                         | (hpa18_membrane & ~consistent_intracellular))
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
     note(hpa18_membrane & consistent_intracellular & ~where["go:transmembrane"],
@@ -287,7 +292,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
     secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
-    classical = secreted_any & ~transmembrane & ~leaderless & ~resident
+    classical = secreted_any & ~transmembrane & ~gpi_anchored & ~leaderless & ~resident
     extracellular_go = where["go:extracellular"]
     conditions = {
         "handling_contaminant": handling,
@@ -297,7 +302,8 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "curated_membrane": anchored,
         "classical_secretion": classical,
         "hpa_intracellular_resident": resident & ~transmembrane,
-        "secreted_transmembrane": secreted_any & transmembrane,
+        "gpi_anchored": gpi_anchored & hpa21_negative,
+        "secreted_transmembrane": secreted_any & (transmembrane | gpi_anchored),
         "leaderless_secreted_flag": secreted_any & leaderless,
         "misev_compartment_marker": human & (ev_category == "other_compartment"),
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
@@ -318,6 +324,10 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         take = (secretion == "") & conditions[condition]
         secretion[take] = cls
         decided_by[take] = condition
+    # a transmembrane protein whose soluble form earned the secretion evidence: flagged shed like the curated ones
+    generic_shed = decided_by == "secreted_transmembrane"
+    shed = shed | generic_shed
+    note(generic_shed, "shed: soluble form of a transmembrane protein (shed ectodomain or spliced isoform)")
     for i in range(n):  # the deciding rule leads the evidence, so the class is traceable at a glance
         evidence[i].insert(0, f"secretion_class {secretion[i]} by rule {decided_by[i]}")
 
@@ -459,7 +469,7 @@ def _compartments(proteins: pd.DataFrame) -> dict[str, np.ndarray]:
     ``if:intracellular_only`` (every IF main location is cytosolic, nuclear or mitochondrial)."""
     terms = _read_curated("compartment_terms.tsv")
     known = {"cytosol", "nucleus", "mitochondrion", "er", "golgi", "lysosome", "extracellular", "transmembrane",
-             "membrane_or_vesicle"}
+             "gpi_anchor", "membrane_or_vesicle"}
     bad = sorted(set(terms["compartment"]) - known) + sorted(set(terms["source"]) - {"go", "hpa_if"})
     if bad:
         raise ValueError(f"compartment_terms.tsv: unknown compartment or source {bad}")
