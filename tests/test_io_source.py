@@ -1,198 +1,130 @@
-"""Bounded reading: bombs, devices, FIFOs, sparse files refused at once, in bounded memory.
-
-Each hostile input goes through the real ``secretome info`` in a subprocess whose peak RSS is read
-from ``wait4``: the issue's goal is a clear one-line refusal under 500 MB.
-"""
+"""What every read took and what it left (issue 15 parts a, b, f): uns['source'], info lines, families,
+renamed columns and sample sheets that cover a whole study."""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
-import lzma
-import os
-import subprocess
-import sys
-import zipfile
-import zlib
-from pathlib import Path
+import warnings
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from secretome.errors import SecretomeInputError
-from secretome.io import source
+from secretome.io import ReaderWarning, read, summarize, summary_lines
+from test_io_readers import SAMPLES, check_values, fragpipe_frame, write_maxquant
 
-ROW = b"P12345\t1.5\t2.5\n"
-HEADER = b"protein\ts1\ts2\n"
-MIB = 1 << 20
-
-
-_MEASURED = """
-import contextlib, io, json, sys
-from secretome.cli import main
-results = {}
-for case, path in json.loads(sys.argv[1]).items():
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # reset the peak RSS (VmHWM) to the current RSS
-    err = io.StringIO()
-    sys.argv = ["secretome", "info", path]
-    code = 0
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            main()
-        except SystemExit as exit_:
-            code = exit_.code
-    with open("/proc/self/status") as status:
-        peak = next(line for line in status if line.startswith("VmHWM:")).split()[1]
-    results[case] = [code, err.getvalue(), int(peak) // 1024]
-print(json.dumps(results))
-"""
+EIGHT = [f"S{i}" for i in range(1, 9)]
 
 
-@pytest.fixture(scope="module")
-def refusals(hostile) -> dict[str, tuple[int, str, int]]:
-    """(exit code, stderr, peak RSS in MB) of ``secretome info`` on each hostile input, all in one
-    child process whose peak RSS is reset before each (``/proc/self/clear_refs``)."""
-    if not Path("/proc/self/clear_refs").exists():
-        pytest.skip("peak RSS is measured through /proc/self/clear_refs and VmHWM (Linux)")
-    payload = json.dumps({case: str(path) for case, path in hostile.items()})
-    run = subprocess.run([sys.executable, "-c", _MEASURED, payload], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    return {case: tuple(result) for case, result in json.loads(run.stdout).items()}
+def renamed_fragpipe(tmp_path):
+    """A FragPipe table of 8 samples whose authors renamed four MaxLFQ columns by hand."""
+    rng = np.random.default_rng(3)
+    n = 6
+    frame = pd.DataFrame({
+        "Protein": [f"sp|P3{i:04d}|FP{i}_HUMAN" for i in range(n)], "Protein ID": [f"P3{i:04d}" for i in range(n)],
+        "Entry Name": [f"FP{i}_HUMAN" for i in range(n)], "Gene": [f"FG{i}" for i in range(n)],
+        "Organism": ["Homo sapiens"] * n, "Protein Probability": [1.0] * n,
+        "Combined Total Peptides": np.arange(n) + 1, "Combined Spectral Count": np.arange(n) + 5,
+    })
+    for family in ("Spectral Count", "Intensity", "MaxLFQ Intensity"):
+        for sample in EIGHT:
+            values = np.round(rng.lognormal(20, 1, n), 1) if "Intensity" in family else rng.integers(0, 9, n)
+            frame[f"{sample} {family}"] = values
+    renamed = {f"{s} MaxLFQ Intensity": f"{s} MaxLFQ remove Intensity" for s in EIGHT[4:]}
+    frame = frame.rename(columns=renamed)
+    path = tmp_path / "combined_protein.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    return path, frame, list(renamed.values())
 
 
-def _gzip_member(head: bytes, body: bytes, n_bytes: int, level: int = 6) -> bytes:
-    """A gzip member of ``head`` + ``body`` repeated to ``n_bytes``, compressed 1 MiB at a time."""
-    engine = zlib.compressobj(level, zlib.DEFLATED, 31)
-    block = body * (MIB // len(body))
-    parts = [engine.compress(head)]
-    parts += [engine.compress(block) for _ in range(n_bytes // len(block))]
-    return b"".join(parts) + engine.flush()
+def test_fragpipe_renamed_maxlfq_columns_are_named_never_mixed(tmp_path):
+    path, frame, renamed = renamed_fragpipe(tmp_path)
+    with pytest.warns(ReaderWarning, match=r"cover 4 of the table's 8 samples.*'S5'"):
+        adata = read(path)
+    source = adata.uns["source"]
+    assert source["quantity"] == "MaxLFQ Intensity" and list(adata.obs_names) == EIGHT[:4]
+    check_values(adata, frame, [f"{s} MaxLFQ Intensity" for s in EIGHT[:4]])
+    assert source["samples_without_quantity"] == EIGHT[4:]
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    for column in renamed:
+        assert "is not one of the 8 samples" in reasons[column] and "a renamed column" in reasons[column]
+    assert reasons["S1 Intensity"].startswith("quantity family 'Intensity'")
+    # --quantity Intensity: every sample exactly once, none of the renamed MaxLFQ columns
+    adata = read(path, quantity="Intensity")
+    assert list(adata.obs_names) == EIGHT
+    check_values(adata, frame, [f"{s} Intensity" for s in EIGHT])
 
 
-def _rows(n_bytes: int) -> bytes:
-    return ROW * (n_bytes // len(ROW))
+def test_full_study_sheet_is_accepted_with_a_warning(tmp_path):
+    path, _, renamed = renamed_fragpipe(tmp_path)
+    (tmp_path / "sheet.tsv").write_text("sample\tgroup\n" + "".join(f"{s}\t{'ab'[i % 2]}\n" for i, s in enumerate(EIGHT)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        adata = read(path, samples=tmp_path / "sheet.tsv")
+    messages = [str(w.message) for w in caught if issubclass(w.category, ReaderWarning)]
+    sheet_warning = next(m for m in messages if "sample sheet row(s)" in m)
+    assert "4 sample sheet row(s)" in sheet_warning and "'S5'" in sheet_warning and renamed[0] in sheet_warning
+    assert adata.obs["group"].tolist() == ["a", "b", "a", "b"]
+    # a data sample missing from the sheet stays an error
+    (tmp_path / "short.tsv").write_text("sample\tgroup\nS1\ta\nS2\tb\n")
+    with pytest.raises(SecretomeInputError, match="data sample"):
+        read(path, samples=tmp_path / "short.tsv", quantity="Intensity")
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory) -> dict[str, Path]:
-    """Bombs built from repeated members, so an 8 GiB bomb costs a second to make."""
-    root = tmp_path_factory.mktemp("hostile")
-    paths = {}
-    paths["gzip_zeros_8gib"] = root / "zeros.tsv.gz"
-    paths["gzip_zeros_8gib"].write_bytes(_gzip_member(b"", b"\0", 8 * MIB) * 1024)
-    paths["gzip_table_8gib"] = root / "table.tsv.gz"
-    paths["gzip_table_8gib"].write_bytes(_gzip_member(HEADER, ROW, 8 * MIB) + _gzip_member(b"", ROW, 8 * MIB) * 1023)
-    paths["gzip_1mb"] = root / "small.tsv.gz"
-    paths["gzip_1mb"].write_bytes(_gzip_member(HEADER, ROW, MIB) + _gzip_member(b"", ROW, MIB) * 1023)
-    xz = lzma.compress(HEADER + _rows(16 * MIB), preset=1)
-    paths["xz_table_1gib"] = root / "table.tsv.xz"
-    paths["xz_table_1gib"].write_bytes(xz * 64)
-    paths["zip_table"] = root / "table.zip"
-    with zipfile.ZipFile(paths["zip_table"], "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("t.tsv", HEADER + _rows(96 * MIB))
-    paths["xlsx_sheet"] = root / "book.xlsx"
-    with zipfile.ZipFile(paths["xlsx_sheet"], "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("xl/workbook.xml", b"<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"<row>" * (96 * MIB // 5))
-    paths["sparse_2gb"] = root / "sparse.tsv"
-    with open(paths["sparse_2gb"], "wb") as handle:
-        handle.write(HEADER)
-        handle.truncate(2 << 30)
-    paths["fifo"] = root / "fifo.tsv"
-    os.mkfifo(paths["fifo"])
-    paths["dev_zero"] = Path("/dev/zero")
-    loop = root / "loop.tsv"
-    loop.symlink_to(loop)
-    paths["symlink_loop"] = loop
-    dangling = root / "dangling.tsv"
-    dangling.symlink_to(root / "nowhere")
-    paths["dangling_symlink"] = dangling
-    return paths
+def test_info_lines_give_counts_first_last_and_reasons(tmp_path):
+    write_maxquant(tmp_path / "pg.txt")
+    adata = read(tmp_path / "pg.txt")
+    lines = dict(summary_lines(summarize(adata)))
+    assert lines["sample columns"] == "3 ('LFQ intensity S1' ... 'LFQ intensity S3')"
+    reasons = [label for label in lines if label.startswith("  quantity family 'Intensity'")]
+    assert reasons and lines[reasons[0]] == "3 ('Intensity S1' ... 'Intensity S3')"
+    source = adata.uns["source"]
+    assert len(source["unread_columns"]) == len(source["unread_reasons"]) == int(lines["columns not read"])
+    taken = set(source["sample_columns"]) | set(source["annotation_columns"]) | {"Protein IDs"}
+    assert not taken & set(source["unread_columns"])
+    assert set(source["unread_columns"]) | taken == set(pd.read_csv(tmp_path / "pg.txt", sep="\t").columns)
 
 
-@pytest.mark.parametrize(
-    "case, words",
-    [
-        ("gzip_zeros_8gib", "binary"),
-        ("gzip_table_8gib", "decompression bomb"),
-        ("gzip_1mb", "decompression bomb"),
-        ("xz_table_1gib", "decompression bomb"),
-        ("zip_table", "decompression bomb"),
-        ("xlsx_sheet", "decompression bomb"),
-        ("sparse_2gb", "binary"),
-        ("fifo", "named pipe"),
-        ("dev_zero", "device"),
-        ("symlink_loop", "symbolic links"),
-        ("dangling_symlink", "dangling"),
-    ],
-)
-def test_hostile_inputs_are_refused_in_one_line_and_bounded_memory(hostile, refusals, case, words):
-    path = hostile[case]
-    code, err, rss = refusals[case]
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    assert words in lines[0] and path.name in lines[0]
-    assert rss < 500, f"peak RSS {rss} MB"
+def test_generic_families_over_the_same_samples(tmp_path):
+    """AlphaPept's results_proteins.csv: raw 'A' beside 'A_LFQ' (alphapeptstats testfiles layout)."""
+    text = ",A_LFQ,B_LFQ,A,B\nsp|P36578|RL4_HUMAN,4.5e8,4.8e8,4.4e8,5.0e8\nsp|Q9P258|RCC2_HUMAN,4.0e8,4.1e8,4.2e8,4.0e8\n"
+    (tmp_path / "results_proteins.csv").write_text(text)
+    adata = read(tmp_path / "results_proteins.csv", format="generic")
+    assert list(adata.obs_names) == ["A", "B"] and adata.uns["source"]["quantity"] == "LFQ"
+    np.testing.assert_array_equal(adata.X, [[4.5e8, 4.0e8], [4.8e8, 4.1e8]])
+    raw = read(tmp_path / "results_proteins.csv", format="generic", quantity="values")
+    np.testing.assert_array_equal(raw.X, [[4.4e8, 4.2e8], [5.0e8, 4.0e8]])
 
 
-def test_a_real_compressed_table_still_reads(tmp_path):
-    path = tmp_path / "t.tsv.gz"
-    path.write_bytes(gzip.compress(HEADER + ROW * 3) + gzip.compress(ROW))  # two members
-    assert source.decompress(path.read_bytes(), "gzip", path=path) == HEADER + ROW * 4
-    xz = lzma.compress(HEADER) + lzma.compress(ROW)
-    assert source.decompress(xz, "xz", path=path) == HEADER + ROW
+def test_generic_tied_families_are_refused_listing_them(tmp_path):
+    text = "Protein,Intensity A,Intensity B,Area A,Area B\nP12345,1,2,3,4\nP23456,5,6,7,8\nP34567,1,1,1,1\n"
+    (tmp_path / "t.csv").write_text(text)
+    with pytest.raises(SecretomeInputError, match=r"several quantity families.*'Intensity'.*'Area'"):
+        read(tmp_path / "t.csv")
+    assert list(read(tmp_path / "t.csv", quantity="area").obs_names) == ["A", "B"]
 
 
-@pytest.mark.parametrize("name, damage", [("gzip", gzip.compress(HEADER * 1000)[:-20]), ("xz", lzma.compress(HEADER * 1000)[:-20])])
-def test_a_truncated_stream_raises_what_the_standard_library_raises(tmp_path, name, damage):
-    with pytest.raises((EOFError, lzma.LZMAError)):
-        source.decompress(damage, name, path=tmp_path / "x")
+def test_generic_excludes_pd_counts_ids_row_numbers_and_row_sums(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 8
+    block = np.round(rng.lognormal(15, 1, (n, 3)), 2)
+    frame = pd.DataFrame({
+        "": np.arange(1, n + 1), "Accession": [f"P{10000 + i}" for i in range(n)], "# PSMs": rng.integers(1, 50, n),
+        "# AAs": rng.integers(100, 900, n), "Protein Group IDs": rng.integers(1, 900, n), "Prob": rng.random(n),
+        "Avg": block.mean(axis=1) + 1, "s1": block[:, 0], "s2": block[:, 1], "s3": block[:, 2], "Intensity": block.sum(axis=1),
+    })
+    frame.to_csv(tmp_path / "g.csv", index=False)
+    adata = read(tmp_path / "g.csv")
+    assert list(adata.obs_names) == ["s1", "s2", "s3"]
+    reasons = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
+    assert reasons["Intensity"] == "row sum of the other numeric columns"
+    assert "row numbers" in reasons["(unnamed column 1)"]
+    assert {"# PSMs", "# AAs", "Protein Group IDs", "Prob", "Avg"} <= set(adata.uns["source"]["ignored_columns"])
 
 
-def test_the_ratio_limit_is_configurable(tmp_path, monkeypatch):
-    data = gzip.compress(HEADER + _rows(2 * MIB))
-    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_FLOOR_MIB", "1")
-    with pytest.raises(SecretomeInputError, match="decompression bomb"):
-        source.decompress(data, "gzip", path=tmp_path / "x")
-    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_RATIO", "100000")
-    assert len(source.decompress(data, "gzip", path=tmp_path / "x")) == len(HEADER + _rows(2 * MIB))
-    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_RATIO", "lots")
-    with pytest.raises(SecretomeInputError, match="SECRETOME_MAX_DECOMPRESSED_RATIO"):
-        source.limits()
-
-
-def test_an_input_too_large_for_the_memory_is_refused_before_loading(tmp_path, monkeypatch):
-    path = tmp_path / "big.tsv"
-    path.write_bytes(HEADER + _rows(MIB))
-    monkeypatch.setattr(source, "available_memory", lambda: 1_000_000)
-    with pytest.raises(SecretomeInputError, match=r"too large for this machine: reading it needs about 3\.1 MB"):
-        source.read_input(path)
-
-
-def test_available_memory_is_known_on_linux():
-    if not Path("/proc/meminfo").exists():
-        pytest.skip("no /proc/meminfo on this system")
-    assert source.available_memory() > 0
-
-
-def test_fields_longer_than_the_csv_default_are_read(tmp_path):
-    from secretome.io import read
-
-    long = "x" * 200_000  # over csv's default limit of 128 KiB; a last line without line end goes through csv
-    path = tmp_path / "long.tsv"
-    path.write_text(f"protein\tdescription\tS1\tS2\tS3\nP67890\tshort\t3\t4\t5\nQ12345\tx\t3\t4\t5\nP12345\t{long}\t1.5\t2.5\t3")
-    csv.field_size_limit(131072)
-    adata = read(path)
-    assert adata.n_vars == 3 and adata.var["description"].str.len().max() == 200_000
-
-
-def test_stdin_is_bounded(monkeypatch):
-    import io
-
-    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_CAP_MIB", "1")
-    with pytest.raises(SecretomeInputError, match="larger than the limit"):
-        source.read_stream(io.BytesIO(b"P12345\n" * 300_000))
-    with pytest.raises(SecretomeInputError, match="binary"):
-        source.read_stream(io.BytesIO(b"\0" * 100))
+def test_maxquant_quantity_choice_lists_other_families(tmp_path):
+    write_maxquant(tmp_path / "pg.txt")
+    adata = read(tmp_path / "pg.txt", quantity="iBAQ")
+    reasons = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
+    assert reasons["LFQ intensity S2"].startswith("quantity family 'LFQ intensity'")
+    assert list(adata.obs_names) == SAMPLES
