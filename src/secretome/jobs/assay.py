@@ -96,7 +96,7 @@ def assay_job(
         files["balance.tsv"] = balance
     if potency_table is not None:
         files["potency.tsv"] = potency_table
-    with atomic_directory(out) as staging:
+    with atomic_directory(out, kind="assay") as staging:
         for name, frame in files.items():
             write_tsv(frame, staging / name)
         h5ad_safe(adata).write_h5ad(staging / "assay.h5ad")
