@@ -101,7 +101,7 @@ def read(path: Path, analyte: str = "ELISA") -> AssayRead:
                     "expected": parse_value(concentration)[0] if kind == "standard" else np.nan,
                     "dilution": factor, "unit": unit, "masked": masked,
                     "vendor_concentration": result * factor if np.isfinite(result) else np.nan,
-                    "vendor_flag": flag if flag != "?" or masked else "?",
+                    "vendor_flag": "" if masked else flag,
                 })
                 i += 1
             continue
