@@ -38,6 +38,7 @@ def read_assay_data(
     blank: str = "auto",
     substitution: str = "none",
     decimal: str = "exclude",
+    sample_column: str | None = None,
 ) -> AnnData:
     """An immunoassay export as a samples x analytes AnnData (curves fitted where the export has standards).
 
@@ -53,7 +54,7 @@ def read_assay_data(
     else:
         adata = to_anndata(read)
     if samples is not None:
-        sheet = read_samples(samples)
+        sheet = read_samples(samples, name_column=sample_column)
         names = list(map(str, adata.obs_names))
         rows = match_samples(sheet, names, names, data_file=path)
         for column in sheet.columns:
