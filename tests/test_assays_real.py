@@ -35,7 +35,7 @@ CASES = [
         ("1", "A1", "delta"): {"sample": "S1", "level": "Standard1", "signal": 3245.0, "count": 60.0},
     }),
     ("allotropy/msd_workbench_plate_methodical_test_1.txt", "methodical_mind", 192, 1, {"unknown": 192}, {
-        ("1", "A1", "ECL"): {"signal": 12895.0}, ("2", "H12", "ECL"): {"signal": 6043.0},
+        ("1", "A1", "ECL"): {"sample": "P1-A1", "signal": 12895.0}, ("2", "H12", "ECL"): {"sample": "P2-H12", "signal": 6043.0},
     }),
     ("allotropy/msd_workbench_test_2.csv", "msd_workbench", 48, 1, {"unknown": 32, "standard": 16}, {
         ("Plate_TEST001", "B1", "Test Assay 1.0"): {"sample": "S002", "kind": "standard", "expected": 50.0, "signal": 500.0, "vendor_concentration": 49.5},

@@ -49,7 +49,8 @@ def read_assay_data(
     from secretome.io.samples import match_samples, read_samples
 
     read = read_assay(path, format=format, layout=layout)
-    if read.quantity == "signal":
+    has_standards = ((read.wells["kind"] == "standard") & np.isfinite(read.wells["expected"]) & (read.wells["expected"] > 0)).any()
+    if read.quantity == "signal" and has_standards:
         adata = to_anndata(quantify(read, model=model, weights=weights, blank=blank, substitution=substitution, decimal=decimal))
     else:
         adata = to_anndata(read)

@@ -100,7 +100,11 @@ def monotonicity(concentration: np.ndarray, signal: np.ndarray, tolerance: float
     if drops.size == 0:
         return "monotonic", None
     peak = int(np.argmax(y * direction))
-    if peak < len(y) - 1 and drops.min() > peak and np.all(np.diff(y[: peak + 1]) * direction >= -tolerance * span):
+    rising_then_falling = (
+        np.all(np.diff(y[: peak + 1]) * direction >= -tolerance * span)
+        and np.all(np.diff(y[peak:]) * direction <= tolerance * span)
+    )
+    if peak < len(y) - 1 and drops.min() > peak and rising_then_falling:
         return "hook", float(table.index[peak])
     return "non_monotonic", None
 
@@ -169,8 +173,8 @@ def quantify(
     curve_rows: list[dict[str, Any]] = []
     level_rows: list[pd.DataFrame] = []
     fits: dict[tuple[str, str], CurveFit] = {}
-    for (plate, analyte), index in wells.groupby(["plate", "analyte"], sort=False).groups.items():
-        group = wells.loc[index]
+    for (plate, analyte), group in wells.groupby(["plate", "analyte"], sort=False):
+        index = group.index
         notes: list[str] = []
         blank_signal = group.loc[(group["kind"] == "blank") & ~group["masked"], "signal"].to_numpy(dtype=float)
         blank_mean = float(np.nanmean(blank_signal)) if np.isfinite(blank_signal).any() else float("nan")
