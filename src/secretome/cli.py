@@ -163,6 +163,7 @@ def profile(
     reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    assay: Optional[Path] = typer.Option(None, "--assay", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
@@ -173,7 +174,7 @@ def profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None, force=force,
+        reference=reference, margin=margin, factors=factor or None, assay=assay, force=force,
     )
     typer.echo(f"report: {report}")
 
