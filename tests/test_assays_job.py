@@ -16,7 +16,7 @@ from secretome.assays.quantify import FLAG_CODES, quantify
 from secretome.errors import SecretomeInputError
 from secretome.io.assay import read_assay
 from secretome.jobs.assay import assay_job
-from tests.conftest import run_main
+from conftest import run_main
 
 TRUTH = {"A": 30.0, "B": 20000.0, "xmid": np.log(400.0), "scal": 1.0, "g": 0.8}
 LEVELS = 5000 / 2.5 ** np.arange(8)
@@ -143,7 +143,7 @@ def test_layout_sheet_turns_a_raw_plate_into_standards(examples, tmp_path: Path)
     plate1 = read.wells[read.wells["plate"] == "1"].set_index("well")
     assert plate1.loc["A1", "kind"] == "standard" and plate1.loc["A1", "expected"] == 10000
     assert plate1.loc["C3", "sample"] == "sampleC2" and plate1.loc["C3", "dilution"] == 2
-    result = quantify(read[0] if isinstance(read, tuple) else read, model="5pl", weights="1/y^2")
+    result = quantify(read, model="5pl", weights="1/y^2")
     curve = result.curves.set_index("plate").loc["1"]
     assert curve["status"].startswith("fitted") and curve["r_squared"] > 0.99
     assert np.isnan(result.curves.set_index("plate").loc["2", "r_squared"])  # plate 2 has no standards
@@ -262,3 +262,37 @@ def test_cli_assay_command(monkeypatch, capsys, tmp_path: Path) -> None:
     assert code == 2 and "model must be one of" in err
     code, out, err = run_main(monkeypatch, capsys, "info", _long_plate(tmp_path))
     assert code == 0 and "analytes: 4 (4 mapped to genes)" in out
+
+
+def test_generic_grids_96_and_384_with_a_layout(tmp_path: Path) -> None:
+    """A plate-reader grid (rows A..H / A..P, columns 1..12 / 1..24) read as wells; a layout makes column 1-2
+    the standards, and the fitted concentrations come back."""
+    for n_rows, n_columns in ((8, 12), (16, 24)):
+        od = {"A": 0.04, "B": 3.2, "xmid": np.log(200.0), "scal": 0.9}
+        levels = 2000 / 2 ** np.arange(n_rows)
+        lines = ["," + ",".join(str(c) for c in range(1, n_columns + 1))]
+        layout = []
+        for r in range(n_rows):
+            letter = chr(ord("A") + r)
+            cells = []
+            for c in range(1, n_columns + 1):
+                conc = levels[r] if c <= 2 else 150.0
+                cells.append(f"{logistic(np.log(conc), od):.5f}")
+                layout.append({"well": f"{letter}{c}", "kind": "standard" if c <= 2 else "unknown",
+                               "level": f"S{r + 1}" if c <= 2 else "", "expected": levels[r] if c <= 2 else "",
+                               "sample": "" if c <= 2 else f"s{c}", "dilution": "" if c <= 2 else 4})
+            lines.append(letter + "," + ",".join(cells))
+        grid = tmp_path / f"grid{n_rows * n_columns}.csv"
+        grid.write_text("Plate 1 OD 450\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        sheet = tmp_path / f"layout{n_rows * n_columns}.csv"
+        pd.DataFrame(layout).to_csv(sheet, index=False)
+        read = read_assay(grid, layout=sheet, analyte="VEGF")
+        assert read.format == "grid" and len(read.wells) == n_rows * n_columns
+        result = quantify(read, model="4pl", weights="none", blank="none")
+        sample = result.wells[result.wells["sample"] == "s3"].iloc[0]
+        assert sample["corrected"] == pytest.approx(600.0, rel=1e-4) and sample["flag"] == "ok"
+        assert result.curves.iloc[0]["analyte"] == "VEGF"
+    broken = tmp_path / "broken.csv"
+    broken.write_text(",1,2,3,4,5,6,7,8,9,10,11,12\nA,1,2,3,4,5,6,7,8,9,10,11,12\n", encoding="utf-8")
+    with pytest.raises(SecretomeInputError, match="row B missing"):
+        read_assay(broken)

@@ -10,7 +10,7 @@ import pytest
 
 from secretome.assays.demo import PANEL, demo_assay_frame
 from secretome.profile import run_profile
-from tests.conftest import run_main
+from conftest import run_main
 
 
 def test_demo_panel_is_deterministic_and_covers_the_demo_samples() -> None:
@@ -40,7 +40,7 @@ def test_demo_profile_report_shows_the_assay_panel(tmp_path: Path) -> None:
 
 
 def test_profile_of_an_assay_export_is_a_targeted_panel_report(monkeypatch, capsys, tmp_path: Path) -> None:
-    from tests.test_assays_job import _long_plate
+    from test_assays_job import _long_plate
 
     code, out, err = run_main(monkeypatch, capsys, "profile", _long_plate(tmp_path), "--out", tmp_path / "panel")
     assert code == 0, err

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
+from secretome.io.assay.base import AssayRead
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
 
 KIND = "assay"
@@ -16,7 +17,7 @@ KIND = "assay"
 
 def read_runs(
     inputs: str | Path | Sequence[str | Path], *, format: str | None = None, layout: Any = None, analyte: str | None = None
-):
+) -> AssayRead:
     """Read one or several exports (runs) into one :class:`AssayRead`; with several, plates are named
     ``<file stem>:<plate>`` so Levey-Jennings charts run across files."""
     from secretome.io.assay import read_assay

@@ -9,7 +9,6 @@ groups give wells, values, SoftMax's ``Result`` and the ``Dilution``; ``Masked``
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 from typing import Any
 
