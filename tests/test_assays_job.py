@@ -296,3 +296,17 @@ def test_generic_grids_96_and_384_with_a_layout(tmp_path: Path) -> None:
     broken.write_text(",1,2,3,4,5,6,7,8,9,10,11,12\nA,1,2,3,4,5,6,7,8,9,10,11,12\n", encoding="utf-8")
     with pytest.raises(SecretomeInputError, match="row B missing"):
         read_assay(broken)
+
+
+def test_cli_assay_with_samples_and_potency(monkeypatch, capsys, tmp_path: Path) -> None:
+    plate = _long_plate(tmp_path)
+    sheet = tmp_path / "sheet.tsv"
+    names = ["lotA_1", "lotA_2", "lotB_1", "lotB_2", "lotC_1", "lotC_2", "low"]
+    pd.DataFrame({"sample": names, "lot": [n.split("_")[0] for n in names]}).to_csv(sheet, sep="\t", index=False)
+    spec = tmp_path / "spec.tsv"
+    pd.DataFrame([{"analyte": "IL-1RA", "kind": "release", "low": 200, "high": 5000, "unit": "pg/mL", "source": "spec v2"}]).to_csv(spec, sep="\t", index=False)
+    code, out, err = run_main(monkeypatch, capsys, "assay", plate, "--samples", sheet, "--potency", spec, "--out", tmp_path / "o")
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "o" / "potency.tsv", sep="\t").set_index("lot")
+    assert table.loc["lotA", "result"] == "pass" and table.loc["lotB", "result"] == "fail"
+    assert "Potency and release assays" in (tmp_path / "o" / "report.html").read_text(encoding="utf-8")

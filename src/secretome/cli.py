@@ -228,6 +228,8 @@ def assay(
     format: Optional[str] = typer.Option(None, "--format", help="Force an assay reader (default: detected)."),
     analyte: Optional[str] = typer.Option(None, "--analyte", help="Name of the analyte of a single-analyte ELISA export."),
     potency: Optional[Path] = typer.Option(None, "--potency", help="Potency/release specification (analyte, kind, low, high, unit, source)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (sample names, lot ...); potency is judged per --lot-column."),
+    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
     out: Path = typer.Option(Path("secretome-assay"), "--out", help="Output directory (written atomically)."),
 ) -> None:
     """Standard curves, concentrations with LLOQ/ULOQ flags, QC and an HTML report for immunoassay exports."""
@@ -235,7 +237,7 @@ def assay(
 
     result = assay_job(
         input if len(input) > 1 else input[0], layout=layout, model=model, weights=weights, blank=blank, substitution=substitution,
-        decimal=decimal, format=format, analyte=analyte, potency=potency, out=out,
+        decimal=decimal, format=format, analyte=analyte, potency=potency, samples=samples, lot_column=lot_column, out=out,
     )
     s = result.summary
     typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
