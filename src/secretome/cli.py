@@ -122,7 +122,8 @@ def read(
     adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
-    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
+    features = f"{summary['n_analytes']} analytes" if "n_analytes" in summary else f"{summary['n_proteins']} proteins"
+    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {features} ({summary['format']})")
 
 
 @app.command()
@@ -162,6 +163,7 @@ def profile(
     reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    assay: Optional[Path] = typer.Option(None, "--assay", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
@@ -172,7 +174,7 @@ def profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None, force=force,
+        reference=reference, margin=margin, factors=factor or None, assay=assay, force=force,
     )
     typer.echo(f"report: {report}")
 
@@ -212,6 +214,33 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print_message("warning", str(message))
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@app.command()
+def assay(
+    input: list[Path] = typer.Argument(..., help="Immunoassay export(s): xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink NPX, grids, long tables; several = several runs."),
+    layout: Optional[Path] = typer.Option(None, "--layout", help="Plate layout sheet (well, sample, kind, level, expected, dilution ...)."),
+    model: str = typer.Option("5pl", "--model", help="Standard curve: 4pl or 5pl."),
+    weights: str = typer.Option("1/y^2", "--weights", help="none, 1/y or 1/y^2 (xPONENT's own)."),
+    blank: str = typer.Option("auto", "--blank", help="auto, subtract, none, or fit (zero standards in the fit, as SoftMax Pro)."),
+    substitution: str = typer.Option("none", "--substitution", help="Values below LLOQ reported as: none, lloq/2 or lloq/sqrt2 (flags are kept)."),
+    decimal: str = typer.Option("exclude", "--decimal", help="Standards with a lost decimal point: exclude (flagged) or repair."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force an assay reader (default: detected)."),
+    analyte: Optional[str] = typer.Option(None, "--analyte", help="Name of the analyte of a single-analyte ELISA export."),
+    potency: Optional[Path] = typer.Option(None, "--potency", help="Potency/release specification (analyte, kind, low, high, unit, source)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (sample names, lot ...); potency is judged per --lot-column."),
+    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
+    out: Path = typer.Option(Path("secretome-assay"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Standard curves, concentrations with LLOQ/ULOQ flags, QC and an HTML report for immunoassay exports."""
+    from secretome.jobs.assay import assay_job
+
+    result = assay_job(
+        input if len(input) > 1 else input[0], layout=layout, model=model, weights=weights, blank=blank, substitution=substitution,
+        decimal=decimal, format=format, analyte=analyte, potency=potency, samples=samples, lot_column=lot_column, out=out,
+    )
+    s = result.summary
+    typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
 
 
 def main() -> None:
