@@ -106,8 +106,9 @@ def fit_mixed_model(
             v = np.eye(m) + theta[0] ** 2 * np.ones((m, m)) + (theta[1] ** 2 * same_eye if eye_effect else 0.0)
             chol = np.linalg.cholesky(v)
             logdet += len(xs) * 2.0 * np.log(np.diag(chol)).sum()
-            xi = np.linalg.solve(chol, xs)
-            yi = np.linalg.solve(chol, ys)
+            inverse = np.linalg.inv(chol)
+            xi = inverse @ xs
+            yi = inverse @ ys
             xtx += np.einsum("kij,kil->jl", xi, xi)
             xty += np.einsum("kij,ki->j", xi, yi[..., 0])
             yty += float((yi ** 2).sum())
@@ -123,10 +124,11 @@ def fit_mixed_model(
 
     start = np.array([1.0, 1.0 if eye_effect else 0.0])
     bounds = [(0.0, None), (0.0, None) if eye_effect else (0.0, 0.0)]
-    best = optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000})
-    polished = optimize.minimize(criterion, best.x, method="Nelder-Mead",
-                                 options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000})
-    theta = np.clip(polished.x, 0.0, None) if polished.fun <= best.fun else best.x
+    options = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000}
+    fit = optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds, options=options)
+    # a restart from the optimum refreshes L-BFGS-B's curvature memory and tightens theta
+    refit = optimize.minimize(criterion, fit.x, method="L-BFGS-B", bounds=bounds, options=options)
+    theta = np.array(refit.x if refit.fun <= fit.fun else fit.x, float)
     if not eye_effect:
         theta[1] = 0.0
     logdet, xtx, xty, yty = pieces(theta)
@@ -177,7 +179,7 @@ def kaplan_meier(time: Sequence[float], event: Sequence[int], group: Sequence[st
                 greenwood += d / (at_risk * (at_risk - d)) if at_risk > d else np.inf
             se_log = np.sqrt(greenwood)
             rows.append({"group": name, "time": t, "n_risk": at_risk, "n_event": d, "n_censor": c, "survival": surv,
-                         "se": surv * se_log, "ci_low": surv * np.exp(-z * se_log) if surv > 0 else np.nan,
+                         "se": surv * se_log if surv > 0 else np.nan, "ci_low": surv * np.exp(-z * se_log) if surv > 0 else np.nan,
                          "ci_high": min(1.0, surv * np.exp(z * se_log)) if surv > 0 else np.nan})
     return pd.DataFrame(rows)
 
