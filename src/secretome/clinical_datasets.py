@@ -4,7 +4,8 @@
 key factor, a potency assay) and patients treated with them or with vehicle; each patient's OSDI change
 at the last visit depends on the arm and, planted, on the lot's growth-factor share (``effect_per_sd``
 OSDI points per standard deviation across lots). Signs (NIBUT, corneal spots, osmolarity, Schirmer) and
-an epithelial-defect sub-study (time to re-epithelialisation, faster on secretome) are simulated without
+an epithelial-defect sub-study (time to re-epithelialisation, hazard ratio 1.8 on secretome, censored at
+day 21) are simulated without
 any composition effect. :meth:`SimulatedTrial.write` writes the files a clinic would have: a REDCap
 records export with its data dictionary and events (with fictitious names and birth dates flagged as
 identifiers, which the import must drop), a treatment table, and a lots folder (composition, potency).
@@ -137,10 +138,10 @@ def simulate_trial(
                 rows.append((patient, eye, visit, "osmolarity", f"{np.clip(base_osm - fraction * (8 if treated else 3) + rng.normal(0, 3), 275, 400):.0f}"))
                 rows.append((patient, eye, visit, "schirmer_1", f"{np.clip(rng.normal(9, 3), 0, 35):.0f}"))
         if rng.uniform() < 0.3:
-            rate = (1.8 if treated else 1.0) / 10.0
+            rate = (1.8 if treated else 1.0) / 14.0
             days = rng.exponential(1.0 / rate)
-            healed = days <= 28
-            defect_rows.append((patient, "OD", "day28", "days_to_reepithelialisation", f"{min(np.ceil(days), 28):.0f}"))
+            healed = days <= 21
+            defect_rows.append((patient, "OD", "day28", "days_to_reepithelialisation", f"{min(np.ceil(days), 21):.0f}"))
             defect_rows.append((patient, "OD", "day28", "reepithelialised", "1" if healed else "0"))
             rows.append((patient, "OD", "day0", "epi_defect_area_mm2", f"{rng.uniform(2, 12):.1f}"))
     tidy = pd.DataFrame(rows + defect_rows, columns=["patient", "eye", "visit", "variable", "value"])

@@ -147,7 +147,7 @@ def fit_mixed_model(
     formula = "value ~ visit * treatment + (1 | patient/eye)" if eye_effect else "value ~ visit * treatment + (1 | patient)"
     notes = ["REML; p-values and CIs are Wald z (lme4 reports no degrees of freedom); reference visit "
              f"{visits[0]!r}, reference treatment {treatments[0]!r}"]
-    if theta.min() < 1e-6:
+    if theta[0] < 1e-6 or (eye_effect and theta[1] < 1e-6):
         notes.append("a random-effect variance is at its boundary (0): the fit is singular, as lme4 would warn")
     return MixedModelResult(fixed=fixed, variance=variance, reml_criterion=float(criterion(theta)), n_observations=n,
                             n_patients=int(data["patient"].nunique()), n_eyes=int(eye_key.nunique()), formula=formula, notes=notes)

@@ -94,7 +94,7 @@ def _survival(scored: pd.DataFrame, exposure: pd.DataFrame, arms: Sequence[str],
     shown["n_risk"] = shown["n_risk"].astype(object).where(~small, f"< {min_cell}")
     shown.loc[small, "note"] = f"suppressed (< {min_cell} eyes at risk)"
     result: dict[str, Any] = {"km": shown, "median_days": medians, "n_eyes": int(len(data)), "n_events": int(data["reepithelialised"].sum()),
-                              "notes": ["eyes are the units; two eyes of one patient are treated as independent here"]}
+                              "notes": ["Eyes are the units; two eyes of one patient are treated as independent here."]}
     present = [a for a in arms if a in set(data["arm"])]
     if len(present) >= 2:
         covariates = []
@@ -104,7 +104,7 @@ def _survival(scored: pd.DataFrame, exposure: pd.DataFrame, arms: Sequence[str],
             covariates.append(name)
         cox = models.fit_cox(data.rename(columns={"days_to_reepithelialisation": "time", "reepithelialised": "event"}), covariates)
         result["cox"] = cox.coefficients.assign(reference=present[0])
-        result["notes"] += cox.notes + [f"hazard ratio > 1 = faster re-epithelialisation than {present[0]}"]
+        result["notes"] += [f"{note}." for note in cox.notes] + [f"A hazard ratio above 1 means faster re-epithelialisation than {present[0]}."]
     return result
 
 

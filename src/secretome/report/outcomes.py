@@ -59,7 +59,8 @@ def trajectory_figure(summary: dict[str, Any], measure: dict[str, Any], group_by
                         "arrayminus": [None if r["ci_low"] is None else r["mean"] - r["ci_low"] for r in part]},
             "hovertext": [f"n = {r['n_patients']}" + (f" ({r['note']})" if r.get("note") else "") for r in part]})
     what = "arm (mean, 95% CI)" if group_by == "arm" else "lot (mean)"
-    return {"data": traces, "layout": _layout(f"{measure['label']} by {what}", "visit", measure["unit"] or measure["id"])}
+    title = f"{measure['id']} by {what}"
+    return {"data": traces, "layout": _layout(title, "visit", f"{measure['id']} ({measure['unit']})" if measure["unit"] else measure["id"])}
 
 
 def responder_figure(summary: dict[str, Any], measure: str, group_by: str) -> Figure | None:
