@@ -145,3 +145,15 @@ def test_report_renders_offline_in_headless_chromium(demo_output: tuple[Path, Pa
         browser.close()
     assert errors == [] and requests == [], "the report must draw without errors and never touch the network"
     assert wanted >= 20 and cloud == 0
+
+
+def test_results_are_split_by_sensitivity(demo_output: tuple[Path, Path], tmp_path: Path) -> None:
+    from secretome.clinical.results import AGGREGATE_FILES, PATIENT_LEVEL_FILES, is_patient_level, load_summary, load_table
+
+    _, out = demo_output
+    assert set(PATIENT_LEVEL_FILES) | set(AGGREGATE_FILES) == set(OUTPUT_FILES)
+    assert is_patient_level("scores.tsv") and not is_patient_level("trajectories.tsv")
+    assert load_summary(out)["n_patients"] == 120
+    assert len(load_table(out, "diagnoses.tsv")) == 2 * 3 * 120
+    with pytest.raises(SecretomeInputError, match="not an outcomes output"):
+        load_summary(tmp_path)
