@@ -241,6 +241,11 @@ def kb_info() -> None:
     typer.echo(format_summary(kb_summary()))
 
 
+from secretome.registry.cli import register as _register_registry_commands  # noqa: E402
+
+_register_registry_commands(app)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
     if category.__module__.startswith("secretome"):
