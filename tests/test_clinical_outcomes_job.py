@@ -36,6 +36,8 @@ def test_outputs_are_written_and_the_planted_link_is_reported(demo_output: tuple
     assert osdi[PLANTED_FEATURE]["significant"] and summary["composition"]["osdi"]["n_lots"] == 12
     model = {r["term"]: r for r in summary["models"]["osdi"]["fixed"]}
     assert model["visitday84_arm_1:treatmentsecretome"]["ci_high"] < 0  # secretome improves OSDI beyond vehicle
+    adjusted = {r["measure"]: r for r in summary["baseline_adjusted"]}["osdi"]
+    assert adjusted["ci_low"] <= -8.0 <= adjusted["ci_high"]  # the planted treatment effect on OSDI at day 84
     assert summary["survival"]["cox"][0]["term"] == "arm:secretome"
     assert {r["criteria"] for r in summary["diagnosis_counts"]} == {"TFOS DEWS II 2017", "TFOS DEWS III 2025"}
 

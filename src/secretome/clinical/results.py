@@ -18,7 +18,7 @@ from secretome.outputs import read_marker
 
 PATIENT_LEVEL_FILES = ("scores.tsv", "diagnoses.tsv", "changes.tsv")
 """One row per pseudonymous patient (and eye, visit): clinical role only."""
-AGGREGATE_FILES = ("trajectories.tsv", "responders.tsv", "mixed_models.tsv", "composition_link.tsv", "lots.tsv",
+AGGREGATE_FILES = ("trajectories.tsv", "responders.tsv", "baseline_adjusted.tsv", "mixed_models.tsv", "composition_link.tsv", "lots.tsv",
                    "survival_km.tsv", "survival_cox.tsv", "outcomes.json", "report.html")
 """Aggregates with small cells suppressed, model results and the report."""
 

@@ -33,7 +33,7 @@ from secretome.tables import write_tsv
 
 KIND = "outcomes"
 OUTPUT_FILES = ("report.html", "outcomes.json", "scores.tsv", "diagnoses.tsv", "changes.tsv", "trajectories.tsv",
-                "responders.tsv", "mixed_models.tsv", "composition_link.tsv", "lots.tsv", "survival_km.tsv", "survival_cox.tsv")
+                "responders.tsv", "baseline_adjusted.tsv", "mixed_models.tsv", "composition_link.tsv", "lots.tsv", "survival_km.tsv", "survival_cox.tsv")
 SURVIVAL_MEASURES = ("days_to_reepithelialisation", "reepithelialised")
 
 
@@ -216,6 +216,16 @@ def outcomes_job(
     responder_table = pd.concat(responders, ignore_index=True) if responders else pd.DataFrame(
         columns=["group", "group_by", "measure", "visit", "mcid", "n_patients", "n_responders", "rate", "ci_low", "ci_high", "mcid_source"])
 
+    adjusted = []
+    if len(arms) >= 2:
+        for measure in outcome_measures:
+            per_patient = analysis.patient_values(changes, exposure, measure=measure, visit=visit)
+            try:
+                adjusted.append(analysis.baseline_adjusted_effect(per_patient, reference=arms[0]).assign(measure=measure, visit=visit))
+            except SecretomeInputError as error:
+                messages.append(f"{measure}: no baseline-adjusted comparison ({error.message})")
+    adjusted_table = pd.concat(adjusted, ignore_index=True) if adjusted else pd.DataFrame(columns=["measure", "visit", "arm", "reference", "difference"])
+
     report_progress(progress, "mixed models", 0.55)
     model_rows, model_info = [], {}
     for measure in outcome_measures:
@@ -271,6 +281,7 @@ def outcomes_job(
         "measures": [_measure_info(m, rules) for m in outcome_measures],
         "diagnosis_counts": _records(diagnosis_counts),
         "trajectories": _records(trajectories_shown), "responders": _records(responders_shown),
+        "baseline_adjusted": _records(adjusted_table),
         "models": {m: {**info, "fixed": _records(model_table[model_table["measure"] == m].drop(columns=["measure"]))} if "formula" in info else info
                    for m, info in model_info.items()},
         "composition": {m: {**info, "table": _records(link_table[link_table["measure"] == m])} for m, info in link_info.items()},
@@ -289,6 +300,7 @@ def outcomes_job(
         write_tsv(changes, staging / "changes.tsv")
         write_tsv(trajectories_shown, staging / "trajectories.tsv")
         write_tsv(responders_shown, staging / "responders.tsv")
+        write_tsv(adjusted_table, staging / "baseline_adjusted.tsv")
         write_tsv(model_table, staging / "mixed_models.tsv")
         write_tsv(link_table, staging / "composition_link.tsv")
         write_tsv(composition.reset_index() if not composition.empty else pd.DataFrame(columns=["lot"]), staging / "lots.tsv")
