@@ -159,3 +159,19 @@ def test_results_are_split_by_sensitivity(demo_output: tuple[Path, Path], tmp_pa
     assert len(load_table(out, "diagnoses.tsv")) == 2 * 3 * 120
     with pytest.raises(SecretomeInputError, match="not an outcomes output"):
         load_summary(tmp_path)
+
+
+def test_tidy_table_input_and_progress(tmp_path: Path) -> None:
+    from secretome.clinical_datasets import simulate_trial
+    from secretome.tables import write_tsv
+
+    trial = simulate_trial(n_lots=4, patients_per_lot=5, vehicle_patients=10, seed=7, signs=False)
+    write_tsv(trial.tidy, tmp_path / "tidy.tsv")
+    trial.treatments.to_csv(tmp_path / "treatments.csv", index=False)
+    steps: list[tuple[str, float | None]] = []
+    result = outcomes_job(tmp_path / "tidy.tsv", treatments=tmp_path / "treatments.csv", out=tmp_path / "out",
+                          key=b"another test key, long enough", reference_arm="vehicle", progress=lambda s, f: steps.append((s, f)))
+    assert steps[0][1] == 0.0 and steps[-1] == ("done", 1.0)
+    summary = json.loads((result.out / "outcomes.json").read_text())
+    assert summary["n_patients"] == 30 and summary["visits"] == ["day0", "day28", "day84"] and summary["composition"] == {}
+    assert {m["id"] for m in summary["measures"]} == {"osdi", "osdi6"}

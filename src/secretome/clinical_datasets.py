@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.outputs import atomic_file
-from secretome.tables import write_tsv
+from secretome.tables import write_csv, write_tsv
 
 VISITS = ("day0", "day28", "day84")
 PLANTED_FEATURE = "class_share:growth_factor"
@@ -53,14 +53,14 @@ class SimulatedTrial:
         paths = {key: directory / name for key, name in TRIAL_FILES.items()}
         records = _redcap_records(self.tidy, self.identifiers)
         with atomic_file(paths["records"]) as temporary:
-            records.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(records, temporary)
         with atomic_file(paths["dictionary"]) as temporary:
-            _dictionary(records.columns).to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(_dictionary(records.columns), temporary)
         events = pd.DataFrame({"event_name": list(VISITS), "arm_num": 1, "unique_event_name": [f"{v}_arm_1" for v in VISITS]})
         with atomic_file(paths["events"]) as temporary:
-            events.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(events, temporary)
         with atomic_file(paths["treatments"]) as temporary:
-            self.treatments.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(self.treatments, temporary)
         paths["lots"].mkdir(exist_ok=True)
         with atomic_file(paths["lots"] / "composition.tsv") as temporary:
             write_tsv(self.composition.reset_index(), temporary)
