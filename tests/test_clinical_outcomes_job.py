@@ -175,3 +175,15 @@ def test_tidy_table_input_and_progress(tmp_path: Path) -> None:
     summary = json.loads((result.out / "outcomes.json").read_text())
     assert summary["n_patients"] == 30 and summary["visits"] == ["day0", "day28", "day84"] and summary["composition"] == {}
     assert {m["id"] for m in summary["measures"]} == {"osdi", "osdi6"}
+
+
+def test_composition_from_registry_metrics() -> None:
+    from secretome.clinical.lots import composition_from_metrics
+
+    rows = [("L1", "serum_share", 0.02), ("L1", "class_share:growth_factor", 0.2), ("L1", "factor:EGF", 26.1),
+            ("L1", "n_proteins", 900.0), ("L2", "serum_share", 0.09), ("L2", "factor:EGF", None), ("L2", "potency:scratch", 40.0)]
+    table = composition_from_metrics(rows)
+    assert list(table.index) == ["L1", "L2"] and "n_proteins" not in table.columns
+    assert table.loc["L1", "key_factor:EGF"] == 26.1 and pd.isna(table.loc["L2", "key_factor:EGF"])
+    with pytest.raises(SecretomeInputError, match="two values of serum_share"):
+        composition_from_metrics(rows + [("L1", "serum_share", 0.03)])

@@ -10,7 +10,7 @@ Benjamini-Hochberg corrected across features, and every result carries its effec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -230,7 +230,3 @@ def sample_size_statement(n_lots: int, n_patients: int, *, n_features: int, alph
         lines.append(f"These features move together across the lots and cannot be told apart here: {shown}.")
     return lines
 
-
-def arm_of(exposure: pd.DataFrame) -> Mapping[str, str]:
-    """Patient -> arm (the first exposure's arm)."""
-    return exposure.drop_duplicates("patient").set_index("patient")["arm"].to_dict()

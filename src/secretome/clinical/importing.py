@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -454,8 +453,3 @@ def exposures(treatments: pd.DataFrame, eyes: Sequence[str] = ("OD", "OS")) -> p
                                   expected="one lot per patient and eye (split the course into separate analyses)")
     return table.reset_index(drop=True)
 
-
-def summarise_values(tidy: pd.DataFrame) -> dict[str, Any]:
-    """Counts of a tidy table for reports: patients, eyes, visits, variables, observations."""
-    return {"patients": int(tidy["patient"].nunique()), "visits": int(tidy["visit"].nunique()),
-            "variables": int(tidy["variable"].nunique()), "observations": int(len(tidy))}

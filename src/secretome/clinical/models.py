@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -226,10 +225,3 @@ def fit_cox(data: pd.DataFrame, covariates: Sequence[str], *, time: str = "time"
     return CoxResult(coefficients=table, n=len(frame), n_events=int(frame[event].sum()), log_likelihood=float(fit.llf),
                      notes=["Efron ties; model-based (not robust) standard errors, as coxph reports by default"])
 
-
-def as_dict(result: Any) -> dict[str, Any]:
-    """A JSON-able dict of a model result (tables as lists of records)."""
-    out = {}
-    for key, value in vars(result).items():
-        out[key] = value.to_dict("records") if isinstance(value, pd.DataFrame) else value
-    return out
