@@ -169,11 +169,12 @@ def test_tidy_table_input_and_progress(tmp_path: Path) -> None:
     write_tsv(trial.tidy, tmp_path / "tidy.tsv")
     trial.treatments.to_csv(tmp_path / "treatments.csv", index=False)
     steps: list[tuple[str, float | None]] = []
-    result = outcomes_job(tmp_path / "tidy.tsv", treatments=tmp_path / "treatments.csv", out=tmp_path / "out",
+    result = outcomes_job(tmp_path / "tidy.tsv", treatments=tmp_path / "treatments.csv", out=tmp_path / "out", lots=trial.composition,
                           key=b"another test key, long enough", reference_arm="vehicle", progress=lambda s, f: steps.append((s, f)))
     assert steps[0][1] == 0.0 and steps[-1] == ("done", 1.0)
     summary = json.loads((result.out / "outcomes.json").read_text())
-    assert summary["n_patients"] == 30 and summary["visits"] == ["day0", "day28", "day84"] and summary["composition"] == {}
+    assert summary["n_patients"] == 30 and summary["visits"] == ["day0", "day28", "day84"]
+    assert summary["composition"]["osdi"]["n_lots"] == 4 and summary["inputs"]["lots"] == "composition table"
     assert {m["id"] for m in summary["measures"]} == {"osdi", "osdi6"}
 
 
@@ -187,3 +188,11 @@ def test_composition_from_registry_metrics() -> None:
     assert table.loc["L1", "key_factor:EGF"] == 26.1 and pd.isna(table.loc["L2", "key_factor:EGF"])
     with pytest.raises(SecretomeInputError, match="two values of serum_share"):
         composition_from_metrics(rows + [("L1", "serum_share", 0.03)])
+
+
+def test_bad_item_error_names_the_source_record(tmp_path: Path) -> None:
+    (tmp_path / "tidy.tsv").write_text("patient\teye\tvisit\tvariable\tvalue\nA17\t\tv0\tosdi_3\t7\nA17\t\tv1\tosdi_3\t2\n")
+    (tmp_path / "treatments.csv").write_text("patient,eye,lot,dose,start,end\nA17,,L1,1,,\n")
+    with pytest.raises(SecretomeInputError, match=r"record A17, visit v0, field osdi_3: 7 is outside 0-4"):
+        outcomes_job(tmp_path / "tidy.tsv", treatments=tmp_path / "treatments.csv", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -140,7 +140,7 @@ def outcomes_job(
     *,
     dictionary: str | Path | None = None,
     treatments: str | Path,
-    lots: str | Path | None = None,
+    lots: str | Path | pd.DataFrame | None = None,
     out: str | Path,
     progress: ProgressCallback | None = None,
     events: str | Path | None = None,
@@ -155,6 +155,8 @@ def outcomes_job(
 ) -> JobResult:
     """Score, classify and model clinical outcomes and link them to the lots' composition; write ``out``.
 
+    ``lots`` is a folder of lot outputs (:func:`secretome.clinical.lots.lot_composition`) or a composition
+    table indexed by lot number (e.g. from :func:`secretome.clinical.lots.composition_from_metrics`).
     ``key`` is the pseudonymisation key (a path to a key file, created when missing, or the key itself;
     None = a one-off random key). ``baseline`` and ``visit`` default to the first and last visit;
     ``reference_arm`` to the first arm in sorted order; ``min_cell_patients`` to ``privacy.toml``.
@@ -170,7 +172,7 @@ def outcomes_job(
     treatment_table = read_treatments(treatments, pseudonymizer=pseudonymizer, shift=shift_dates)
     exposure = exposures(treatment_table)
     report_progress(progress, "scoring measures", 0.15)
-    scored = score(imported.tidy, source=str(records))
+    scored = score(imported.tidy, source=str(records), record_ids=imported.record_ids)
     if scored.empty:
         raise SecretomeInputError("no clinical measure could be scored", file=records,
                                   expected="fields named as in secretome/clinical/data/measures.toml (e.g. osdi_1..osdi_12, nibut_od)")
@@ -244,7 +246,10 @@ def outcomes_job(
     survival = _survival(scored, exposure, arms, min_cell)
 
     report_progress(progress, "composition-outcome link", 0.75)
-    composition = lot_composition(lots) if lots is not None else pd.DataFrame()
+    if isinstance(lots, pd.DataFrame):
+        composition = lots
+    else:
+        composition = lot_composition(lots) if lots is not None else pd.DataFrame()
     link_rows, link_info = [], {}
     if not composition.empty:
         for measure in outcome_measures:
@@ -269,7 +274,7 @@ def outcomes_job(
         "title": "secretome outcomes", "secretome_version": __version__,
         "inputs": {"records": Path(records).name, "dictionary": Path(dictionary).name if dictionary else None,
                    "events": Path(events).name if events else None, "treatments": Path(treatments).name,
-                   "lots": Path(lots).name if lots else None},
+                   "lots": ("composition table" if isinstance(lots, pd.DataFrame) else Path(lots).name) if lots is not None else None},
         "rules": {"measures": load_rules("measures.toml")["version"], "privacy": privacy_rules()["version"],
                   "criteria": {v: load_rules(f)["version"] for v, f in CRITERIA_FILES.items()}},
         "privacy": {"pseudonymous_ids": True, "key": key_note, "identifiers_dropped": imported.dropped,
