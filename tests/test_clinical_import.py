@@ -110,6 +110,11 @@ def test_tidy_and_treatment_tables(tmp_path: Path) -> None:
     tidy.write_text("patient\teye\tvisit\tvariable\tvalue\nA1\tright\t0\tnibut\t8\nA1\tL\t0\tnibut\t9\nA1\t\t0\temail\tx@y.org\n")
     result = read_tidy(tidy)
     assert list(result.tidy["eye"]) == ["OD", "OS"] and "email" in result.dropped and result.messages
+    tidy.write_text("patient\teye\tvisit\tvariable\tvalue\nA1\t\t0\tsurgery_date\t2024-03-01\nA1\tOD\t0\tnibut\t8\n")
+    pseudo = Pseudonymizer(b"a project key of sufficient length")
+    shifted = read_tidy(tidy, pseudonymizer=pseudo, shift=True).tidy
+    moved = pd.Timestamp(shifted["value"].iloc[0]) - pd.Timestamp("2024-03-01")
+    assert moved.days == pseudo.shift_days("A1") and shifted["value"].iloc[1] == "8"
     treatments = tmp_path / "treat.csv"
     treatments.write_text("patient,eye,lot,dose,start,end\nA1,,L-001,2 drops qid,2024-01-01,2024-02-01\n")
     table = read_treatments(treatments)

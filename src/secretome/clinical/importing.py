@@ -282,11 +282,12 @@ def _visit_labels(data: pd.DataFrame, event_labels: dict[str, str]) -> pd.Series
     return visit
 
 
-def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None) -> ClinicalImport:
+def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None, shift: bool = False) -> ClinicalImport:
     """Import a generic tidy table (columns patient, eye, visit, variable, value; optional label).
 
     Eyes may be written OD/OS, R/L, right/left; blank or OU means a patient-level observation. Rows whose
-    variable is a direct identifier (by name) are dropped with a message.
+    variable is a direct identifier (by name) are dropped with a message. With ``shift`` and a
+    pseudonymizer, values that are ISO dates (YYYY-MM-DD) move by the patient's shift.
     """
     path = Path(path)
     frame = _read_table(path, "tidy clinical table")
@@ -314,6 +315,10 @@ def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None) -
     frame = frame[frame["value"].notna() & (frame["value"].astype(str).str.strip() != "")]
     frame["value"] = frame["value"].astype(str).str.strip()
     raw_ids = frame["patient"]
+    if shift and pseudonymizer is not None:
+        dates = frame["value"].str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        if dates.any():
+            frame.loc[dates, "value"] = shift_dates(frame.loc[dates, "value"], raw_ids[dates], pseudonymizer).to_numpy()
     if pseudonymizer is not None:
         frame["patient"] = raw_ids.map(pseudonymizer.mapping(raw_ids.unique()))
     record_ids = dict(zip(frame["patient"], raw_ids))

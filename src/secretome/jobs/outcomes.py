@@ -49,7 +49,7 @@ def import_records(
         return read_redcap(path, dictionary, events=events, pseudonymizer=pseudonymizer, shift=shift)
     header = path.open(encoding="utf-8-sig").readline().lower()
     if all(name in header for name in ("patient", "eye", "visit", "variable", "value")):
-        return read_tidy(path, pseudonymizer=pseudonymizer)
+        return read_tidy(path, pseudonymizer=pseudonymizer, shift=shift)
     return read_redcap(path, None, events=events, pseudonymizer=pseudonymizer, shift=shift)
 
 
