@@ -194,6 +194,46 @@ def annotate(
     write_annotation(annotate_source(source), out)
 
 
+@app.command()
+def outcomes(
+    records: Optional[Path] = typer.Argument(None, help="REDCap records export (CSV) or a tidy table (patient, eye, visit, variable, value)."),
+    dictionary: Optional[Path] = typer.Option(None, "--dictionary", help="REDCap data dictionary (CSV): labels, checkboxes, validation, identifier flags."),
+    treatments: Optional[Path] = typer.Option(None, "--treatments", help="Treatment table: patient, eye, lot, dose, start, end (optional arm)."),
+    lots: Optional[Path] = typer.Option(None, "--lots", help="Folder of lot profile outputs (profile.json), composition.tsv or potency.tsv."),
+    events: Optional[Path] = typer.Option(None, "--events", help="REDCap events export (CSV) for visit order in longitudinal projects."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Pseudonymisation key file (created if missing; keep it private). Default: a one-off key."),
+    shift_dates: bool = typer.Option(False, "--shift-dates", help="Shift every patient's dates by a key-derived number of days."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline visit (default: the first)."),
+    visit: Optional[str] = typer.Option(None, "--visit", help="Outcome visit for responders and the composition link (default: the last)."),
+    reference_arm: Optional[str] = typer.Option(None, "--reference-arm", help="Control arm of the models (default: the first arm by name)."),
+    min_cell: Optional[int] = typer.Option(None, "--min-cell", help="Smallest number of patients an aggregated cell may show (default from privacy.toml)."),
+    demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated trial (12 lots, a planted growth-factor effect)."),
+    force: bool = typer.Option(False, "--force", help="Replace an output directory this command did not write (it is moved aside)."),
+    out: Path = typer.Option(Path("secretome-outcomes"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Clinical outcomes linked to the lots patients received: scores, DEWS diagnoses, models, report.html in --out."""
+    import tempfile
+
+    from secretome.jobs.outcomes import outcomes_job
+
+    with tempfile.TemporaryDirectory(prefix="secretome-trial-") as scratch:
+        if demo:
+            from secretome.clinical_datasets import write_demo_trial
+
+            paths = write_demo_trial(scratch)
+            records, dictionary, events, treatments, lots = (paths["records"], paths["dictionary"], paths["events"],
+                                                             paths["treatments"], paths["lots"])
+            reference_arm = reference_arm or "vehicle"
+        if records is None or treatments is None:
+            raise SecretomeInputError("outcomes needs RECORDS and --treatments (or --demo)", expected="secretome outcomes RECORDS --treatments FILE --out DIR")
+        result = outcomes_job(records, dictionary=dictionary, treatments=treatments, lots=lots, out=out, events=events, key=key_file,
+                              shift_dates=shift_dates, baseline=baseline, visit=visit, reference_arm=reference_arm,
+                              min_cell_patients=min_cell, force=force)
+    s = result.summary
+    typer.echo(f"{s['patients']} patients, {s['measures']} measures, {s['identifiers_dropped']} identifier field(s) dropped, "
+               f"{s['significant_links']} significant composition link(s); report: {result.out / 'report.html'}")
+
+
 @kb_app.command("info")
 def kb_info() -> None:
     """Print the knowledge-base version, its sources and the class sizes."""
