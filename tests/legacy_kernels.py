@@ -1,19 +1,24 @@
 """The kernels as they were before they were vectorised (issue 14), kept as reference implementations.
 
-Copied verbatim from ``src/secretome/stats/preprocess.py`` and ``src/secretome/stats/classic.py`` at
-commit 799a2ac (this project, same licence); only the defaults lookup of ``vsn_transform`` is
-replaced by explicit arguments. The tests compare the vectorised kernels with these on random data
+Copied verbatim from ``src/secretome/stats/preprocess.py``, ``src/secretome/stats/classic.py`` and
+``src/secretome/stats/enrichment.py`` at commit 799a2ac (this project, same licence); only the
+defaults lookup of ``vsn_transform`` is replaced by explicit arguments and the enrichment tests take
+their gene sets explicitly (one Python set operation and one scipy call per set, as before). The tests compare the vectorised kernels with these on random data
 with missing values, so a later speed-up cannot change a result unnoticed.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 from scipy import interpolate, optimize, special, stats
 
 from secretome.errors import SecretomeInputError
+from secretome.stats.classic import bh_adjust
+from secretome.stats.enrichment import ORA_COLUMNS, RANK_COLUMNS, _size_bounds, collection_of
 
 
 def vsn_transform(
@@ -216,3 +221,111 @@ def _srd_sf_quadrature(q: np.ndarray, k: int, df: float, n_s: int = 100, n_z: in
         tail = k * ((base - inner ** (k - 1)) * (weight_z * phi)).sum(axis=2)
         out[start : start + 16] = tail @ weight_s
     return np.clip(out, 0.0, 1.0)
+
+
+def over_representation(
+    hits: Iterable[str],
+    background: Iterable[str],
+    gene_sets: Mapping[str, Iterable[str]],
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> pd.DataFrame:
+    """Hypergeometric over-representation of ``hits`` in each set, within ``background``.
+
+    ``p = P(X >= overlap)`` with ``X ~ Hypergeom(N = |background|, K = |set & background|, n = |hits|)``;
+    ``expected = n K / N``; ``odds_ratio`` is the sample odds ratio of the 2x2 table, with 0.5 added to
+    every cell when one is zero (Haldane-Anscombe), so it is always finite. Every hit must be in the
+    background (hits come from the same detected proteins). Sorted by p-value.
+    """
+    background_set = {str(gene) for gene in background if str(gene)}
+    hit_set = {str(gene) for gene in hits if str(gene)}
+    outside = hit_set - background_set
+    if outside:
+        raise SecretomeInputError(
+            f"{len(outside)} hits are not in the background (e.g. {', '.join(sorted(outside)[:5])})",
+            expected="hits drawn from the detected proteins' genes",
+        )
+    if not background_set:
+        raise SecretomeInputError("the background is empty", expected="the detected proteins' gene symbols")
+    low, high = _size_bounds(min_size, max_size)
+    total, n_hits = len(background_set), len(hit_set)
+    rows = []
+    for name, members in gene_sets.items():
+        in_background = background_set.intersection(members)
+        size = len(in_background)
+        if not low <= size <= high:
+            continue
+        overlap = sorted(hit_set & in_background)
+        k = len(overlap)
+        table = np.array([[k, n_hits - k], [size - k, total - size - n_hits + k]], dtype=float)
+        if (table == 0).any():
+            table += 0.5
+        rows.append(
+            {
+                "set": name,
+                "collection": collection_of(name),
+                "size_in_background": size,
+                "overlap": k,
+                "expected": n_hits * size / total,
+                "odds_ratio": table[0, 0] * table[1, 1] / (table[0, 1] * table[1, 0]),
+                "p_value": float(stats.hypergeom.sf(k - 1, total, size, n_hits)),
+                "genes": ";".join(overlap),
+            }
+        )
+    result = pd.DataFrame(rows, columns=[c for c in ORA_COLUMNS if c != "adj_p_value"])
+    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    result.attrs.update(test="hypergeometric", background_size=total, n_hits=n_hits, min_size=low, max_size=high)
+    return result
+
+
+def rank_test(
+    scores: pd.Series | Mapping[str, float],
+    gene_sets: Mapping[str, Iterable[str]],
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> pd.DataFrame:
+    """Wilcoxon rank-sum test of each set's scores against the other ranked genes (module doc).
+
+    ``scores``: gene -> score over the background (all detected genes with a score; see
+    :func:`gene_scores`). ``overlap`` counts the set's genes with a score, ``size_in_background`` the
+    set's genes among them (the same number: the ranked genes are the background).
+    """
+    series = pd.Series(scores, dtype=float)
+    series = series[np.isfinite(series.to_numpy())]
+    if series.index.duplicated().any():
+        raise SecretomeInputError("scores name a gene twice", expected="one score per gene (see gene_scores)")
+    total = series.size
+    if total < 3:
+        raise SecretomeInputError(f"{total} scored genes are too few for a rank test")
+    low, high = _size_bounds(min_size, max_size)
+    ranks = stats.rankdata(series.to_numpy())
+    _, tie_counts = np.unique(series.to_numpy(), return_counts=True)
+    tie_term = float((tie_counts**3 - tie_counts).sum())
+    position = {gene: i for i, gene in enumerate(series.index)}
+    rows = []
+    for name, members in gene_sets.items():
+        index = sorted(position[g] for g in set(members) if g in position)
+        n_in = len(index)
+        if not low <= n_in <= high or n_in == total:
+            continue
+        n_out = total - n_in
+        u = float(ranks[index].sum() - n_in * (n_in + 1) / 2.0)
+        mean_u = n_in * n_out / 2.0
+        sd_u = np.sqrt(n_in * n_out / 12.0 * ((total + 1) - tie_term / (total * (total - 1))))
+        if sd_u == 0:
+            p = 1.0
+        else:
+            z = (abs(u - mean_u) - 0.5) / sd_u
+            p = float(min(1.0, 2.0 * stats.norm.sf(max(z, 0.0))))
+        auc = u / (n_in * n_out)
+        rows.append(
+            {"set": name, "collection": collection_of(name), "size_in_background": n_in, "overlap": n_in, "auc": auc,
+             "direction": "up" if auc > 0.5 else ("down" if auc < 0.5 else "none"), "p_value": p,
+             "genes": ";".join(sorted(series.index[index]))}
+        )
+    result = pd.DataFrame(rows, columns=[c for c in RANK_COLUMNS if c != "adj_p_value"])
+    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
+    return result

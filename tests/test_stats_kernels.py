@@ -10,7 +10,7 @@ import pytest
 from anndata import AnnData
 from scipy import stats
 
-from secretome.stats import classic
+from secretome.stats import classic, enrichment
 from secretome.stats import preprocess as pp
 
 
@@ -122,3 +122,45 @@ def test_tukey_with_missing_values_equals_per_df_evaluation():
         where = tested & (n_groups == kk) & (df_within == df)
         expected[where] = legacy.studentized_range_sf(posthoc["q"].to_numpy()[where], kk, df)
     np.testing.assert_allclose(posthoc["p_value"].to_numpy(), expected, rtol=1e-6, atol=1e-13)
+
+
+def random_sets(seed: int) -> tuple[list[str], dict[str, list[str]]]:
+    """A background of 300 genes and 400 sets of 1-60 members, some outside the background, some repeated."""
+    rng = np.random.default_rng(seed)
+    universe = [f"G{i}" for i in range(360)]
+    sets = {}
+    for i in range(400):
+        size = int(rng.integers(1, 60))
+        members = list(rng.choice(universe, size, replace=False))
+        sets[f"{['GO', 'Reactome:', 'secretome:'][i % 3]}set{i}"] = members + members[:2]
+    return universe[:300], sets
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_over_representation_equals_previous_per_set_loop(seed):
+    background, sets = random_sets(seed)
+    hits = list(np.random.default_rng(seed).choice(background, 40, replace=False))
+    new = enrichment.over_representation(hits, background, sets, min_size=3, max_size=50)
+    old = legacy.over_representation(hits, background, sets, min_size=3, max_size=50)
+    assert len(new) > 100
+    pd.testing.assert_frame_equal(new, old, check_dtype=False, rtol=1e-14)
+    assert new.attrs == old.attrs
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rank_test_equals_previous_per_set_loop(seed):
+    background, sets = random_sets(seed)
+    rng = np.random.default_rng(seed)
+    scores = pd.Series(np.round(rng.normal(0, 2, len(background)), 1), index=background)  # rounding makes ties
+    new = enrichment.rank_test(scores, sets, min_size=3, max_size=50)
+    old = legacy.rank_test(scores, sets, min_size=3, max_size=50)
+    assert len(new) > 100
+    pd.testing.assert_frame_equal(new, old, check_dtype=False, rtol=1e-14)
+    # a prebuilt index gives the same table
+    pd.testing.assert_frame_equal(enrichment.rank_test(scores, enrichment.SetIndex.build(sets), 3, 50), new)
+
+
+def test_enrichment_without_any_set_in_range_is_an_empty_table():
+    background, sets = random_sets(2)
+    table = enrichment.over_representation(background[:5], background, sets, min_size=200, max_size=300)
+    assert table.empty and list(table.columns) == enrichment.ORA_COLUMNS
