@@ -164,6 +164,8 @@ def profile(
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
     assay: Optional[Path] = typer.Option(None, "--assay", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
+    preparation: Optional[str] = typer.Option(None, "--preparation", help="Preparation type (msc_conditioned_medium, msc_ev, ocular_surface_epithelium, tear_fluid ...; default: the sheet's 'preparation' column): selects the key-factor panel and plausibility warnings."),
+    panel: Optional[Path] = typer.Option(None, "--panel", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
@@ -174,7 +176,8 @@ def profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None, assay=assay, force=force,
+        reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation,
+        panel_file=panel, force=force,
     )
     typer.echo(f"report: {report}")
 
