@@ -388,7 +388,11 @@ def _decide_decimal(
         return declared, ("." if declared == "," else None)
     if delimiter == ",":
         return ".", None
-    has_comma = b"," in data
+    if b"," not in data or not _comma_between_digits(np.frombuffer(data, dtype=np.uint8)):
+        # no "digit,digit" anywhere: no decimal comma and no thousands comma (fast path); a lone European
+        # "1.234.567" cell is then text, and the quantity parser refuses it naming the cell
+        return ".", None
+    has_comma = True
     european = (has_comma and _field(_COMMA_DECIMAL, delimiter).search(data)) or _field(_POINT_THOUSANDS, delimiter).search(data)
     english = _field(_POINT_DECIMAL, delimiter).search(data) if european or has_comma else None
     comma_thousands = has_comma and not european and _field(_COMMA_THOUSANDS, delimiter).search(data)
@@ -402,6 +406,13 @@ def _decide_decimal(
     if european:
         return ",", "."
     return ".", ("," if comma_thousands else None)
+
+
+def _comma_between_digits(array: np.ndarray) -> bool:
+    """Whether some comma has a digit on both sides (a vectorised screen before the exact patterns)."""
+    positions = np.flatnonzero(array[1:-1] == ord(",")) + 1
+    before, after = array[positions - 1], array[positions + 1]
+    return bool(((before >= 48) & (before <= 57) & (after >= 48) & (after <= 57)).any())
 
 
 def _cell_at(data: bytes, match: re.Match, delimiter: str, skipped: int) -> str:
