@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
+from secretome.io import source
 
 #: Cell texts read as missing values in every table (engines write these for "no value").
 NA_TOKENS: tuple[str, ...] = (
@@ -99,7 +100,7 @@ def read_table(
         raise SecretomeInputError("file not found", file=path)
     if path.is_dir():
         raise SecretomeInputError("is a directory, not a table file", file=path)
-    raw = path.read_bytes()
+    raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
@@ -129,8 +130,8 @@ _ROWS_EXPECTED = "one row per protein (per sample in a sample sheet)"
 
 #: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
 _STREAMS = (
-    (b"\x1f\x8b", gzip.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
-    (b"\xfd7zXZ\x00", lzma.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
+    (b"\x1f\x8b", source.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
+    (b"\xfd7zXZ\x00", source.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
 )
 
 
@@ -143,7 +144,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         if stream is not None:
             _, decompress, errors, name, suffix = stream
             try:
-                data = decompress(data)
+                data = decompress(data, name, path=path, compressed_size=len(raw))
             except errors as error:
                 raise SecretomeInputError(
                     f"the {name} stream is truncated or damaged ({error})", file=path, expected=f"a complete {suffix} file"
@@ -152,6 +153,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         if data[:4] == b"PK\x03\x04":
             try:
                 archive = zipfile.ZipFile(io.BytesIO(data))
+                source.check_zip(archive, path, len(raw))
                 names = [info.filename for info in archive.infolist() if not info.is_dir()]
                 if "xl/workbook.xml" in names:
                     return data, True
