@@ -17,8 +17,6 @@ the row number Excel shows.
 from __future__ import annotations
 
 import csv
-import sys
-import gzip
 import hashlib
 import io
 import lzma
@@ -100,6 +98,7 @@ def read_table(
         raise SecretomeInputError("file not found", file=path)
     if path.is_dir():
         raise SecretomeInputError("is a directory, not a table file", file=path)
+    _refuse_known_binary(path)
     raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
@@ -122,6 +121,33 @@ def read_table(
             width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)},
         )
     return _finish(table, min_columns)
+
+
+#: Binary formats of non-protein engine outputs: (magic bytes, what the file is, which file to give instead).
+_KNOWN_BINARY = (
+    (b"PAR1", "a Parquet file (DIA-NN 1.9+/2.x main report report.parquet: one row per precursor and run)",
+     "report.pg_matrix.tsv from the same DIA-NN run (or the protein table of the engine that wrote it)"),
+)
+#: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
+_KNOWN_TEXT = (
+    (b"MTD\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
+     "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+    (b"COM\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
+     "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+)
+
+
+def _refuse_known_binary(path: Path) -> None:
+    """Refuse a binary engine output by its magic bytes, naming what it is (before the generic binary check)."""
+    source.check_regular_file(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return  # read_input reports it
+    for magic, kind, give in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
 
 
 #: What a table without data rows lacks (the same reader reads result tables and sample sheets).
@@ -299,6 +325,9 @@ def _parse_text(
     if b"\r" in data and _LONE_CR.search(data):  # classic Mac line ends (alone or mixed with CRLF)
         data = _LONE_CR.sub(b"\n", data)
     data, skipped = _skip_leading_blank_lines(data)
+    for start, kind, give in _KNOWN_TEXT:
+        if data.lstrip(b"\xef\xbb\xbf").startswith(start):
+            raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
@@ -352,7 +381,6 @@ def _parse_text(
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short)
 
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # cells of any width (protein group lists of 100 kB)
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 #: Whole-field numbers that show the decimal mark (one pattern per convention, see :func:`_decide_decimal`).
