@@ -508,6 +508,8 @@ def run_profile(
     factors: Sequence[str] | None = None,
     progress: bool | None = None,
     force: bool = False,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
 
@@ -549,7 +551,10 @@ def run_profile(
     check_directory(out, kind="profile", inputs=inputs, force=force)
     with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
+            adata = read(
+                input, samples=samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
+                sample_column=sample_column,
+            )
             options.validate(adata)
         result = _profile(adata, group, thresholds, steps)
         result.summary["input"]["path"] = str(input)
