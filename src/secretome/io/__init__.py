@@ -16,7 +16,7 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
-from secretome.io.detect import FORMATS, detect_format, reader_for
+from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
@@ -72,7 +72,7 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    table = read_table(path, sheet=sheet, decimal=decimal)
+    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)

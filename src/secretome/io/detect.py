@@ -7,6 +7,7 @@ ties broken by :data:`FORMATS` order, and the generic reader is the fallback.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from types import ModuleType
@@ -58,19 +59,30 @@ def non_protein_kinds() -> list[tuple[str, frozenset[str], frozenset[str], str]]
     path = resources.files("secretome.io").joinpath("data/non_protein_tables.tsv")
     with path.open("r", encoding="utf-8") as handle:
         rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
-    split = lambda text: frozenset(part for part in text.split("|") if part)  # noqa: E731
+    split = lambda text: frozenset(column_key(part) for part in text.split("|") if part)  # noqa: E731
     return [(k, split(a), split(n), g) for k, a, n, g in zip(rows["kind"], rows["all_of"], rows["none_of"], rows["give_instead"])]
+
+
+def column_key(name: str) -> str:
+    """A column name compared case-insensitively and as R's ``make.names`` spells it (``Raw file`` and
+    ``Raw.file`` are one column), so that R-resaved files are recognised too."""
+    return re.sub(r"[^a-z0-9]+", ".", name.strip().casefold()).strip(".")
 
 
 def refuse_non_protein(table: RawTable) -> None:
     """Refuse a table of a known non-protein kind (precursor, peptide, PSM, feature tables), saying what it
     is and which file of the same engine run to give instead."""
-    columns = {str(column) for column in table.frame.columns}
+    refuse_non_protein_header([str(column) for column in table.frame.columns], table.path)
+
+
+def refuse_non_protein_header(header: list[str], path: object) -> None:
+    """:func:`refuse_non_protein` on a header alone (run before the body is parsed, so that what the file
+    is comes before any problem of its cells)."""
+    columns = {column_key(column) for column in header}
     for kind, all_of, none_of, give in non_protein_kinds():
         if all_of <= columns and not none_of & columns:
             raise SecretomeInputError(
-                f"this is {kind}, not a protein-level quantity table", file=table.path,
-                expected=f"{give}",
+                f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
             )
 
 

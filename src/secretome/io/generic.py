@@ -93,7 +93,8 @@ _SEPARATOR = re.compile(r"[ _.:\-]+")
 
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
-    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix)]
+    spaced = _SEPARATOR.sub(" ", affix)  # "MS1_iBAQ": words split by any separator
+    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix) or pattern.search(spaced)]
     return min(ranks) if ranks else None
 
 
@@ -346,7 +347,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-        if bare_name(id_column).casefold() in SAMPLE_NAME_COLUMNS:
+        if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
@@ -380,7 +381,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES:
             reasons[column] = "numeric identifier column"
             continue
-        rule = next((reason for pattern, reason in rules if pattern.search(name)), None)
+        spaced = _SEPARATOR.sub(" ", name)  # "S1_Prob", "X..PSMs": words split by any separator
+        rule = next((reason for pattern, reason in rules if pattern.search(name) or pattern.search(spaced)), None)
         if rule is not None:
             reasons[column] = f"{rule} (non-sample column rule, data/non_sample_columns.tsv)"
             continue

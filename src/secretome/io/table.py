@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -80,13 +81,15 @@ class RawTable:
 
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
-    decimal: str | None = None,
+    decimal: str | None = None, check_header: Callable[[list[str], Path], None] | None = None,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
     ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
     file (:func:`_decide_decimal`).
+    ``check_header``: called with a text table's header before its body is parsed (the readers refuse
+    known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
 
@@ -114,7 +117,7 @@ def read_table(
                 expected="--sheet only with .xlsx input",
             )
         frame, delimiter, skipped, short = _parse_text(
-            data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal
+            data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal, check_header=check_header
         )
         table = RawTable(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
@@ -132,6 +135,8 @@ _KNOWN_BINARY = (
 _KNOWN_TEXT = (
     (b"MTD\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
      "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+    (b"Search Name:", "a Protein Prospector report (search settings above a peptide table)",
+     "a protein-level table (summarise the peptides to proteins first)"),
     (b"COM\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
      "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
 )
@@ -310,7 +315,8 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 
 
 def _parse_text(
-    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None
+    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None,
+    check_header: Callable[[list[str], Path], None] | None = None,
 ) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...]]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
@@ -344,6 +350,8 @@ def _parse_text(
     if not any(line.strip() for line in lines):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    if check_header is not None:
+        check_header(header, path)
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
