@@ -75,13 +75,15 @@ def compare(
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
         input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust,
-        force=force,
+        force=force, sheet=sheet, sample_column=sample_column,
     )
     typer.echo(
         f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
@@ -99,11 +101,16 @@ def comparability(
     factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.stats.comparability import comparability_job
 
-    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin, factors=factor, force=force)
+    summary = comparability_job(
+        input, samples, lot_column, reference, out, margin=margin, factors=factor, force=force, sheet=sheet,
+        sample_column=sample_column,
+    )
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {summary['out']}")
 
@@ -117,9 +124,14 @@ def read(
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    adata = _read_with_warnings(
+        input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+        sample_column=sample_column, decimal=decimal,
+    )
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
     features = f"{summary['n_analytes']} analytes" if "n_analytes" in summary else f"{summary['n_proteins']} proteins"
@@ -134,9 +146,14 @@ def info(
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    adata = _read_with_warnings(
+        input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+        sample_column=sample_column, decimal=decimal,
+    )
     for label, value in io.summary_lines(io.summarize(adata)):
         typer.echo(f"{label}: {value}")
 
@@ -168,6 +185,8 @@ def profile(
     panel: Optional[Path] = typer.Option(None, "--panel", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.profile import run_profile
@@ -177,7 +196,7 @@ def profile(
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
         reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation,
-        panel_file=panel, force=force,
+        panel_file=panel, force=force, sheet=sheet, sample_column=sample_column,
     )
     typer.echo(f"report: {report}")
 

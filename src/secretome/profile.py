@@ -549,6 +549,8 @@ def run_profile(
     progress: bool | None = None,
     force: bool = False,
     assay: str | Path | None = None,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
 
@@ -601,7 +603,10 @@ def run_profile(
     check_directory(out, kind="profile", inputs=inputs, force=force)
     with _Steps(total=6 + options.has_contrast + options.has_lots + (assay is not None or demo), enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
+            adata = read(
+                input, samples=samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
+                sample_column=sample_column,
+            )
             options.validate(adata)
         result = _profile(adata, group, thresholds, steps, preparation, panel_file)
         result.summary["input"]["path"] = str(input)
