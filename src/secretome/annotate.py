@@ -361,7 +361,7 @@ def annotate_source(source: str | Path) -> pd.DataFrame:
             raise SecretomeInputError("is a directory, not a file", file=path, expected="a file of identifiers or a proteomics table")
         if not path.is_file():
             raise SecretomeInputError("no such file", file=path, expected="a file of identifiers or a proteomics table")
-        if path.suffix.lower() in (".xlsx", ".xls"):
+        if path.suffix.lower() in (".xlsx", ".xls", ".h5ad"):
             return _table_frame(path)
         lines = _read_lines(path)
     identifiers = [line.strip() for line in lines if line.strip()]

@@ -548,8 +548,16 @@ def run_profile(
     panel_file: str | Path | None = None,
     progress: bool | None = None,
     force: bool = False,
+    assay: str | Path | None = None,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
+
+    ``assay`` is an immunoassay export of the same samples: the report gains an immunoassay section
+    (panel by lot, cytokine balance, agreement with the proteome; :mod:`secretome.assays.section`); the
+    demo has its own panel. An immunoassay export as ``input`` gets the targeted-panel report of
+    :func:`secretome.jobs.assay.assay_job` (purity not assessable, cytokine balance view).
 
     ``out`` must be new, empty or an earlier profile output; ``force`` moves any other directory aside
     (see :func:`secretome.outputs.atomic_directory`).
@@ -577,6 +585,12 @@ def run_profile(
         group = group or "lot"
     if input is None:
         raise SecretomeInputError("no input file given", expected="INPUT (a proteomics result table) or --demo")
+    from secretome.io.assay import detect_assay_format
+
+    if not demo and Path(input).is_file() and detect_assay_format(input):  # a targeted panel, not a proteome
+        from secretome.jobs.assay import assay_job
+
+        return assay_job(input, samples=samples, out=out, lot_column=lot_column or "lot").out / "report.html"
     options = StatsOptions(
         design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend,
         robust=robust, lot_column=lot_column, reference=tuple(reference), margin=margin,
@@ -587,9 +601,12 @@ def run_profile(
     out = Path(out)
     inputs = {"INPUT": input, "samples": samples, "config": config}
     check_directory(out, kind="profile", inputs=inputs, force=force)
-    with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
+    with _Steps(total=6 + options.has_contrast + options.has_lots + (assay is not None or demo), enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
+            adata = read(
+                input, samples=samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
+                sample_column=sample_column,
+            )
             options.validate(adata)
         result = _profile(adata, group, thresholds, steps, preparation, panel_file)
         result.summary["input"]["path"] = str(input)
@@ -612,6 +629,13 @@ def run_profile(
                 lot_section, lot_files, result.summary["comparability"] = lot_comparability(result.adata, options)
                 sections.append(lot_section)
                 files.update(lot_files)
+        if assay is not None or demo:
+            with steps.step("immunoassay panel"):
+                from secretome.assays.section import profile_assay_section
+
+                assay_section, assay_files = profile_assay_section(result.adata, assay, demo=demo, lot_column=lot_column or "lot")
+                sections.append(assay_section)
+                files.update(assay_files)
         with steps.step("writing report and tables"):
             write_outputs(result, out, group, extra_sections=sections, extra_files=files, inputs=inputs, force=force)
     return out / "report.html"

@@ -565,11 +565,10 @@ def functional_class_members() -> dict[str, frozenset[str]]:
     """Human gene symbols in each functional class, for every class of the fixed vocabulary."""
     table = load_kb().table
     human = table[table["species"] == "HUMAN"]
-    out = {}
-    for cls in FUNCTIONAL_CLASSES:
-        has = human["functional_classes"].str.split(";").apply(lambda values: cls in values)
-        out[cls] = frozenset(human.loc[has, "gene"].str.upper()) - {""}
-    return out
+    # one split of every entry's class list (not one per class): (gene, class) pairs, grouped by class
+    pairs = pd.DataFrame({"gene": human["gene"].str.upper(), "cls": human["functional_classes"].str.split(";")}).explode("cls")
+    genes_of = pairs[pairs["gene"] != ""].groupby("cls")["gene"].agg(frozenset).to_dict()
+    return {cls: genes_of.get(cls, frozenset()) for cls in FUNCTIONAL_CLASSES}
 
 
 def kb_summary() -> dict:
