@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from secretome.errors import SecretomeInputError
 from secretome.registry import auth, services, store, trends
 from secretome.registry.engine import REPORT_FILE
-from secretome.registry.models import LOT_STATUSES, Dataset, Decision, Lot, Preparation, ProteinLevel, Run
+from secretome.registry.models import LOT_STATUSES, Dataset, DatasetSample, Decision, Lot, Preparation, ProteinLevel, Run
 from secretome.tables import tsv_text
 from secretome.webapp import security
 from secretome.webapp.security import Viewer
@@ -160,8 +160,9 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         viewer = web.session_viewer(request)
         with web.registry.session() as session:
             lot = get_or_404(session, Lot, lot_id)
-            datasets = list(session.execute(select(Dataset).where(Dataset.lot_id == lot.id).order_by(Dataset.id)).scalars())
-            dataset_ids = select(Dataset.id).where(Dataset.lot_id == lot.id)
+            dataset_ids = select(DatasetSample.dataset_id).where(DatasetSample.lot_id == lot.id)
+            datasets = list(session.execute(select(Dataset).where(or_(Dataset.lot_id == lot.id, Dataset.id.in_(dataset_ids)))
+                                            .order_by(Dataset.id)).scalars())
             runs = list(session.execute(select(Run).where(or_(Run.lot_id == lot.id, Run.dataset_id.in_(dataset_ids)))
                                         .order_by(Run.id.desc())).scalars())
             decisions = list(session.execute(select(Decision).where(Decision.lot_id == lot.id).order_by(Decision.id)).scalars())
@@ -170,7 +171,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             lots_in = {d.id: [item.number for item in services.dataset_lots(session, d)] for d in datasets}
             trend = trends.lot_trend(session, lot)
             return web.page(request, "lot.html", viewer, lot=lot, datasets=datasets, runs=runs, decisions=decisions,
-                            released=released, lots_in=lots_in, trend_json=json.dumps(trend), trend=trend,
+                            released=released, lots_in=lots_in, trend=trend,
                             statuses=("in_process", "qc"))
 
     @routes.post("/lots/{lot_id}/status")
