@@ -13,7 +13,7 @@ import pytest
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.outputs import write_files
+from secretome.outputs import MARKER, write_files
 from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv
 
 
@@ -115,7 +115,7 @@ def test_every_preprocessing_combination_runs(normalize_method, impute_method):
 def test_write_files_new_existing_and_failure(tmp_path):
     out = tmp_path / "result"
     write_files(out, {"a.tsv": "x\n", "b.html": "<p>"})
-    assert sorted(os.listdir(out)) == ["a.tsv", "b.html"]
+    assert sorted(os.listdir(out)) == [MARKER, "a.tsv", "b.html"]
     (out / "keep.txt").write_text("mine")
     write_files(out, {"a.tsv": "y\n"})
     assert (out / "a.tsv").read_text() == "y\n" and (out / "keep.txt").read_text() == "mine"
@@ -195,7 +195,7 @@ def test_cli_compare_end_to_end(tmp_path):
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
                "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["compare.html", "enrichment.tsv", "treated-control.tsv", "volcano.html"]
+    assert sorted(os.listdir(out)) == [MARKER, "compare.html", "enrichment.tsv", "treated-control.tsv", "volcano.html"]
     result = pd.read_csv(out / "treated-control.tsv", sep="\t")
     assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
     from secretome.stats.enrichment import ENRICHMENT_COLUMNS
@@ -216,7 +216,7 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--lot-column", "lot", "--reference", "L1", "--reference", "L2",
                "--margin", "0.8", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["comparability.html", "cv.tsv", "factors.tsv", "lots.tsv"]
+    assert sorted(os.listdir(out)) == [MARKER, "comparability.html", "cv.tsv", "factors.tsv", "lots.tsv"]
     lots = pd.read_csv(out / "lots.tsv", sep="\t")
     assert set(lots["lot"]) == {"L1", "L2", "L3"}
     bad = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L9", "--out", str(tmp_path / "bad"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Optional
 import typer
 from anndata import AnnData
 from rich.console import Console
+from rich.text import Text
 
 from secretome import __version__, io
-from secretome.errors import SecretomeInputError
+from secretome.errors import SecretomeInputError, from_os_error, one_line
 
 app = typer.Typer(
     name="secretome",
@@ -39,6 +41,14 @@ def _root(
     """Make therapeutic secretomes measurable."""
 
 
+def print_message(kind: str, message: str) -> None:
+    """Print ``kind: message`` on stderr as one plain line: the message is never read as markup
+    (a cell holding ``[/]`` or a folder named ``[raw data]`` prints as it is) and control or
+    bidirectional characters are escaped (:func:`secretome.errors.one_line`)."""
+    style = "bold red" if kind == "error" else "yellow"
+    console.print(Text.assemble((f"{kind}:", style), " ", one_line(message)), highlight=False, soft_wrap=True)
+
+
 def _read_with_warnings(path: Path, **options: object) -> AnnData:
     """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
     with warnings.catch_warnings(record=True) as caught:
@@ -46,7 +56,7 @@ def _read_with_warnings(path: Path, **options: object) -> AnnData:
         adata = io.read(path, **options)
     for warning in caught:
         if issubclass(warning.category, io.ReaderWarning):
-            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+            print_message("warning", str(warning.message))
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return adata
@@ -64,12 +74,14 @@ def compare(
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
-        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
+        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust,
+        force=force,
     )
     typer.echo(
         f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
@@ -86,11 +98,12 @@ def comparability(
     margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.stats.comparability import comparability_job
 
-    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin, factors=factor)
+    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin, factors=factor, force=force)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {summary['out']}")
 
@@ -150,6 +163,7 @@ def profile(
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.profile import run_profile
@@ -158,7 +172,7 @@ def profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None,
+        reference=reference, margin=margin, factors=factor or None, force=force,
     )
     typer.echo(f"report: {report}")
 
@@ -192,13 +206,37 @@ from secretome.registry.cli import register as _register_registry_commands  # no
 _register_registry_commands(app)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
+    if category.__module__.startswith("secretome"):
+        print_message("warning", str(message))
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main() -> None:
-    """Entry point: run the app, turning input errors into one clear line and exit code 2."""
+    """Entry point: run the app, turning input and output errors (including OS errors such as a full
+    disk or a permission problem, and running out of memory) into one plain line and exit code 2."""
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         app()
     except SecretomeInputError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        print_message("error", str(error))
         sys.exit(2)
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):  # the reader of stdout went away (``| head``)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
+        print_message("error", str(from_os_error(error, output=None)))
+        sys.exit(2)
+    except MemoryError:
+        print_message("error", "not enough memory to finish: the input is too large for this machine")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print_message("error", "interrupted; no output was changed")
+        sys.exit(130)
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":

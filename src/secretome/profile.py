@@ -32,7 +32,7 @@ from secretome.annotate import annotate
 from secretome.tables import write_tsv
 from secretome.errors import SecretomeInputError
 from secretome.io import h5ad_safe, read
-from secretome.outputs import atomic_directory
+from secretome.outputs import MARKER, atomic_directory, check_directory
 from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
 from secretome.provenance import file_sha256, record_step
 from secretome.qc import (
@@ -47,7 +47,7 @@ from secretome.qc import (
 )
 
 
-OUTPUT_FILES = ("report.html", "proteins.tsv", "samples.tsv", "profile.json", "dataset.h5ad")
+OUTPUT_FILES = ("report.html", "proteins.tsv", "samples.tsv", "profile.json", "dataset.h5ad", MARKER)
 
 SAMPLE_COLUMNS = ("n_proteins", "missing_share", *FLAGGED_INDICES)
 
@@ -507,8 +507,12 @@ def run_profile(
     margin: float | None = None,
     factors: Sequence[str] | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
+
+    ``out`` must be new, empty or an earlier profile output; ``force`` moves any other directory aside
+    (see :func:`secretome.outputs.atomic_directory`).
 
     With ``demo=True`` the shipped simulated MaxQuant dataset is used (``input`` must be omitted) and
     grouped by its ``lot`` column unless ``group`` is given. With ``design`` and ``contrast`` (e.g.
@@ -541,8 +545,8 @@ def run_profile(
     options.check()
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
-    _check_out(out)
-    _check_inputs_outside(out, {"INPUT": input, "--samples": samples, "--config": config})
+    inputs = {"INPUT": input, "samples": samples, "config": config}
+    check_directory(out, kind="profile", inputs=inputs, force=force)
     with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
             adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
@@ -569,30 +573,8 @@ def run_profile(
                 sections.append(lot_section)
                 files.update(lot_files)
         with steps.step("writing report and tables"):
-            write_outputs(result, out, group, extra_sections=sections, extra_files=files)
+            write_outputs(result, out, group, extra_sections=sections, extra_files=files, inputs=inputs, force=force)
     return out / "report.html"
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "profile.json").exists())):
-        raise SecretomeInputError(
-            "output path exists and is not an earlier secretome profile directory; refusing to overwrite it",
-            file=out,
-            expected="a new or empty directory, or one written by secretome profile",
-        )
-
-
-def _check_inputs_outside(out: Path, inputs: dict[str, str | Path | None]) -> None:
-    """An earlier output directory is replaced whole: an input file kept inside it would be deleted."""
-    if not out.is_dir():
-        return
-    root = out.resolve()
-    for option, path in inputs.items():
-        if path is not None and root in Path(path).resolve().parents:
-            raise SecretomeInputError(
-                f"{option} lies inside the output directory, which is replaced whole; it would be deleted",
-                file=path, expected="input files outside --out",
-            )
 
 
 def write_outputs(
@@ -601,18 +583,22 @@ def write_outputs(
     group: str | None,
     extra_sections: Sequence[dict[str, Any]] = (),
     extra_files: dict[str, str | bytes] | None = None,
+    *,
+    inputs: dict[str, str | Path | None] | None = None,
+    force: bool = False,
 ) -> None:
     """Write the five outputs into a temporary directory beside ``out``, then move it into place.
 
     ``extra_sections`` go into the report (see :mod:`secretome.report`) and ``extra_files`` (name ->
     content) beside it, e.g. a differential-abundance section and its table. Nothing partial is left
-    on error: the temporary directory is removed and an existing ``out`` kept.
+    on error: the temporary directory is removed and an existing ``out`` kept. ``out`` is owned
+    (:func:`secretome.outputs.atomic_directory`, kind ``profile``; ``inputs`` checksummed into its
+    marker): a directory holding other files is refused unless ``force``.
     """
     from secretome.report import write_report
 
     out = Path(out)
-    _check_out(out)
-    with atomic_directory(out, replace_existing=True) as staging:
+    with atomic_directory(out, kind="profile", inputs=inputs, force=force) as staging:
         write_tsv(proteins_table(result.adata, group), staging / "proteins.tsv", index=True)
         write_tsv(samples_table(result.adata, group), staging / "samples.tsv")
         (staging / "profile.json").write_text(

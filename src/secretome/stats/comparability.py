@@ -325,14 +325,18 @@ def comparability_job(
     normalize: str = "median",
     min_valid: int | float = 0,
     factors: list[str] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """CLI job: read, log2 + normalize (no imputation: TOST uses observed values), run
+    """CLI job (output directory owned as in :func:`secretome.outputs.atomic_directory`, ``force`` as
+    there): read, log2 + normalize (no imputation: TOST uses observed values), run
     :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
     from secretome.report.stats_sections import comparability_page
-    from secretome.outputs import write_files
+    from secretome.outputs import check_directory, write_files
     from secretome.stats.compare import read_dataset, table_tsv
     from secretome.stats import preprocess as pp
 
+    inputs = {"INPUT": input_path, "samples": samples}
+    check_directory(out, kind="comparability", inputs=inputs, force=force)
     adata = read_dataset(input_path, samples)
     adata = pp.filter_valid(adata, min_valid=min_valid)
     pp.log2_transform(adata)
@@ -344,5 +348,5 @@ def comparability_job(
         "lots.tsv": table_tsv(result.lots),
         "comparability.html": comparability_page(result, adata),
     }
-    out_dir = write_files(out, files)
+    out_dir = write_files(out, files, kind="comparability", inputs=inputs, force=force)
     return {"out": str(out_dir), "files": sorted(files), "lot_verdicts": result.summary["lot_verdicts"]}

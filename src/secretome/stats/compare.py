@@ -16,7 +16,7 @@ from anndata import AnnData
 
 from secretome.tables import tsv_text
 from secretome.errors import SecretomeInputError
-from secretome.outputs import write_files
+from secretome.outputs import check_directory, write_files
 from secretome.provenance import record_step
 from secretome.stats import preprocess as pp
 from secretome.stats.design import Design, design_matrix
@@ -147,17 +147,21 @@ def compare_job(
     trend: bool = False,
     robust: bool = False,
     seed: int | None = 0,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`), written atomically.
+    """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`), written atomically
+    into an owned output directory (:func:`secretome.outputs.atomic_directory`; ``force`` as there).
 
     Returns a summary (paths and counts) for the shell to print.
     """
+    inputs = {"INPUT": input_path, "samples": samples}
+    check_directory(out, kind="compare", inputs=inputs, force=force)
     adata = read_dataset(input_path, samples)
     work, table = compare(
         adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
     )
     files, enrichment = contrast_files(work, table, design, contrast)
-    out_dir = write_files(out, files)
+    out_dir = write_files(out, files, kind="compare", inputs=inputs, force=force)
     return {
         "out": str(out_dir),
         "files": sorted(files),
