@@ -22,6 +22,7 @@ from secretome.webapp import security
 from secretome.webapp.security import Viewer
 
 DASHBOARD_METRICS = ("serum_share", "lysis_share", "secreted_share")
+PAGE_SIZE = 100
 
 
 def get_or_404(session: Session, model: Any, object_id: int) -> Any:
@@ -134,7 +135,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     # -------------------------------------------------------------------------------- dashboard
-    def dashboard_rows(session: Session, q: str, status: str) -> list[dict[str, Any]]:
+    def dashboard_rows(session: Session, q: str, status: str, page: int | None = None) -> list[dict[str, Any]]:
+        """The lots matching ``q``/``status``, newest first: one page of :data:`PAGE_SIZE` (or all when ``page`` is None)."""
         query = select(Lot, Preparation).join(Preparation, Lot.preparation_id == Preparation.id).order_by(Lot.id.desc())
         if status in LOT_STATUSES:
             query = query.where(Lot.status == status)
@@ -142,6 +144,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             like = f"%{q.strip()}%"
             query = query.where(or_(Lot.number.ilike(like), Lot.donor.ilike(like), Preparation.name.ilike(like),
                                     Preparation.cell_source.ilike(like)))
+        if page is not None:
+            query = query.limit(PAGE_SIZE + 1).offset(max(page - 1, 0) * PAGE_SIZE)
         rows = session.execute(query).all()
         ids = [lot.id for lot, _ in rows]
         metrics = services.latest_profile_metrics(session, ids)
@@ -150,13 +154,15 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
                  "metrics": {m: metrics.get(lot.id, {}).get(m) for m in DASHBOARD_METRICS}} for lot, prep in rows]
 
     @routes.get("/")
-    def dashboard(request: Request, q: str = "", status: str = "") -> HTMLResponse:
+    def dashboard(request: Request, q: str = "", status: str = "", page: int = 1) -> HTMLResponse:
         viewer = web.session_viewer(request)
+        page = max(page, 1)
         with web.registry.read() as session:
-            rows = dashboard_rows(session, q, status)
+            rows = dashboard_rows(session, q, status, page)
             preparations = list(session.execute(select(Preparation).order_by(Preparation.name)).scalars())
-            return web.page(request, "dashboard.html", viewer, rows=rows, preparations=preparations, q=q, status=status,
-                            statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS)
+            return web.page(request, "dashboard.html", viewer, rows=rows[:PAGE_SIZE], preparations=preparations, q=q,
+                            status=status, statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS, page=page,
+                            has_next=len(rows) > PAGE_SIZE)
 
     @routes.get("/lots.{fmt}")
     def dashboard_download(request: Request, fmt: str, q: str = "", status: str = "") -> Response:
