@@ -3,7 +3,6 @@ bearer tokens from ``secretome users token NAME``. No cookies are accepted here,
 
 from __future__ import annotations
 
-import json
 import shutil
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from secretome import __version__
 from secretome.errors import SecretomeInputError
-from secretome.registry import services, store, trends
+from secretome.registry import services, trends
 from secretome.registry.engine import REPORT_FILE
 from secretome.registry.models import Dataset, Lot, Preparation, Run
 from secretome.webapp.pages import get_or_404, protein_hits, run_file_response
@@ -113,16 +112,10 @@ def router(web: Any) -> APIRouter:
         who = viewer(request, "write")
         with web.registry.session() as session:
             get_or_404(session, Lot, lot)
-        token, folder = services.staging_folder(web.data_dir)
+        files = {role: (upload.file, upload.filename) for role, upload in (("table", file), ("sheet", samples))
+                 if upload is not None and upload.filename}
+        _, folder = services.stage_upload(web.data_dir, who.user.name, lot, files, web.max_upload_bytes)
         try:
-            meta: dict[str, Any] = {"user": who.user.name, "lot_id": lot}
-            for role, upload in (("table", file), ("sheet", samples)):
-                if upload is None or not upload.filename:
-                    continue
-                staged = store.stage(folder, upload.file, upload.filename, web.max_upload_bytes)
-                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
-                              "suffix": staged.suffix, "name": store.display_name(upload.filename)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             services.preview_staged(folder)
             with web.registry.session() as session:
                 dataset = services.register_dataset(session, web.data_dir, who.user.name, folder, session.get(Lot, lot))

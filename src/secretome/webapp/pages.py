@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from secretome.errors import SecretomeInputError
-from secretome.registry import auth, services, store, trends
+from secretome.registry import auth, services, trends
 from secretome.registry.engine import REPORT_FILE
 from secretome.registry.models import LOT_STATUSES, Dataset, DatasetSample, Decision, Lot, Preparation, ProteinLevel, Run
 from secretome.tables import tsv_text
@@ -253,29 +253,13 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         viewer.require("write")
         with web.registry.session() as session:
             get_or_404(session, Lot, lot_id)
-        token, folder = services.staging_folder(web.data_dir)
-        meta: dict[str, Any] = {"user": viewer.user.name, "lot_id": lot_id}
-        try:
-            for role, field in (("table", "table"), ("sheet", "samples")):
-                upload_file = form.get(field)
-                if upload_file is None or isinstance(upload_file, str) or not upload_file.filename:
-                    if role == "table":
-                        raise SecretomeInputError("no result table chosen", expected="a proteomics result table")
-                    continue
-                staged = store.stage(folder, upload_file.file, upload_file.filename, web.max_upload_bytes)
-                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
-                              "suffix": staged.suffix, "name": store.display_name(upload_file.filename)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            try:
-                services.preview_staged(folder)
-            except SecretomeInputError as error:
-                meta["error"] = str(error)
-                (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        except SecretomeInputError:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        files = {}
+        for role, field in (("table", "table"), ("sheet", "samples")):
+            upload_file = form.get(field)
+            if upload_file is not None and not isinstance(upload_file, str) and upload_file.filename:
+                files[role] = (upload_file.file, upload_file.filename)
+        token, folder = services.stage_upload(web.data_dir, viewer.user.name, lot_id, files, web.max_upload_bytes)
+        services.preview_staged(folder, keep_error=True)
         return RedirectResponse(f"/uploads/{token}", status_code=303)
 
     def staged_for(viewer: Viewer, token: str) -> tuple[Any, dict[str, Any]]:
