@@ -134,7 +134,8 @@ def read(
     )
     io.write_h5ad_atomic(adata, out)
     summary = io.summarize(adata)
-    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
+    features = f"{summary['n_analytes']} analytes" if "n_analytes" in summary else f"{summary['n_proteins']} proteins"
+    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {features} ({summary['format']})")
 
 
 @app.command()
@@ -179,6 +180,9 @@ def profile(
     reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    assay: Optional[Path] = typer.Option(None, "--assay", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
+    preparation: Optional[str] = typer.Option(None, "--preparation", help="Preparation type (msc_conditioned_medium, msc_ev, ocular_surface_epithelium, tear_fluid ...; default: the sheet's 'preparation' column): selects the key-factor panel and plausibility warnings."),
+    panel: Optional[Path] = typer.Option(None, "--panel", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
@@ -191,8 +195,8 @@ def profile(
         input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
         config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
         impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None, force=force, sheet=sheet,
-        sample_column=sample_column,
+        reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation,
+        panel_file=panel, force=force, sheet=sheet, sample_column=sample_column,
     )
     typer.echo(f"report: {report}")
 
@@ -210,6 +214,46 @@ def annotate(
     from secretome.annotate import annotate_source, write_annotation
 
     write_annotation(annotate_source(source), out)
+
+
+@app.command()
+def outcomes(
+    records: Optional[Path] = typer.Argument(None, help="REDCap records export (CSV) or a tidy table (patient, eye, visit, variable, value)."),
+    dictionary: Optional[Path] = typer.Option(None, "--dictionary", help="REDCap data dictionary (CSV): labels, checkboxes, validation, identifier flags."),
+    treatments: Optional[Path] = typer.Option(None, "--treatments", help="Treatment table: patient, eye, lot, dose, start, end (optional arm)."),
+    lots: Optional[Path] = typer.Option(None, "--lots", help="Folder of lot profile outputs (profile.json), composition.tsv or potency.tsv."),
+    events: Optional[Path] = typer.Option(None, "--events", help="REDCap events export (CSV) for visit order in longitudinal projects."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Pseudonymisation key file (created if missing; keep it private). Default: a one-off key."),
+    shift_dates: bool = typer.Option(False, "--shift-dates", help="Shift every patient's dates by a key-derived number of days."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline visit (default: the first)."),
+    visit: Optional[str] = typer.Option(None, "--visit", help="Outcome visit for responders and the composition link (default: the last)."),
+    reference_arm: Optional[str] = typer.Option(None, "--reference-arm", help="Control arm of the models (default: the first arm by name)."),
+    min_cell: Optional[int] = typer.Option(None, "--min-cell", help="Smallest number of patients an aggregated cell may show (default from privacy.toml)."),
+    demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated trial (12 lots, a planted growth-factor effect)."),
+    force: bool = typer.Option(False, "--force", help="Replace an output directory this command did not write (it is moved aside)."),
+    out: Path = typer.Option(Path("secretome-outcomes"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Clinical outcomes linked to the lots patients received: scores, DEWS diagnoses, models, report.html in --out."""
+    import tempfile
+
+    from secretome.jobs.outcomes import outcomes_job
+
+    with tempfile.TemporaryDirectory(prefix="secretome-trial-") as scratch:
+        if demo:
+            from secretome.clinical_datasets import write_demo_trial
+
+            paths = write_demo_trial(scratch)
+            records, dictionary, events, treatments, lots = (paths["records"], paths["dictionary"], paths["events"],
+                                                             paths["treatments"], paths["lots"])
+            reference_arm = reference_arm or "vehicle"
+        if records is None or treatments is None:
+            raise SecretomeInputError("outcomes needs RECORDS and --treatments (or --demo)", expected="secretome outcomes RECORDS --treatments FILE --out DIR")
+        result = outcomes_job(records, dictionary=dictionary, treatments=treatments, lots=lots, out=out, events=events, key=key_file,
+                              shift_dates=shift_dates, baseline=baseline, visit=visit, reference_arm=reference_arm,
+                              min_cell_patients=min_cell, force=force)
+    s = result.summary
+    typer.echo(f"{s['patients']} patients, {s['measures']} measures, {s['identifiers_dropped']} identifier field(s) dropped, "
+               f"{s['significant_links']} significant composition link(s); report: {result.out / 'report.html'}")
 
 
 @kb_app.command("info")
@@ -232,6 +276,33 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print_message("warning", str(message))
     else:
         (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@app.command()
+def assay(
+    input: list[Path] = typer.Argument(..., help="Immunoassay export(s): xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink NPX, grids, long tables; several = several runs."),
+    layout: Optional[Path] = typer.Option(None, "--layout", help="Plate layout sheet (well, sample, kind, level, expected, dilution ...)."),
+    model: str = typer.Option("5pl", "--model", help="Standard curve: 4pl or 5pl."),
+    weights: str = typer.Option("1/y^2", "--weights", help="none, 1/y or 1/y^2 (xPONENT's own)."),
+    blank: str = typer.Option("auto", "--blank", help="auto, subtract, none, or fit (zero standards in the fit, as SoftMax Pro)."),
+    substitution: str = typer.Option("none", "--substitution", help="Values below LLOQ reported as: none, lloq/2 or lloq/sqrt2 (flags are kept)."),
+    decimal: str = typer.Option("exclude", "--decimal", help="Standards with a lost decimal point: exclude (flagged) or repair."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force an assay reader (default: detected)."),
+    analyte: Optional[str] = typer.Option(None, "--analyte", help="Name of the analyte of a single-analyte ELISA export."),
+    potency: Optional[Path] = typer.Option(None, "--potency", help="Potency/release specification (analyte, kind, low, high, unit, source)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (sample names, lot ...); potency is judged per --lot-column."),
+    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
+    out: Path = typer.Option(Path("secretome-assay"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Standard curves, concentrations with LLOQ/ULOQ flags, QC and an HTML report for immunoassay exports."""
+    from secretome.jobs.assay import assay_job
+
+    result = assay_job(
+        input if len(input) > 1 else input[0], layout=layout, model=model, weights=weights, blank=blank, substitution=substitution,
+        decimal=decimal, format=format, analyte=analyte, potency=potency, samples=samples, lot_column=lot_column, out=out,
+    )
+    s = result.summary
+    typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
+from secretome.io.dataset import ReaderWarning, assemble, detect_log2
+from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
@@ -58,6 +59,9 @@ def read(
     An ``.h5ad`` written by ``read`` (:func:`write_h5ad_atomic`) is read back as it was stored; a sample
     sheet given with it is matched to its samples as for a table.
 
+    Immunoassay exports (xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink, long tables) are
+    detected too and read by :func:`secretome.assays.read_assay_data` (samples x analytes).
+
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
     if _is_h5ad(path):
@@ -72,6 +76,12 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+
+    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
+        from secretome.assays import read_assay_data
+
+        return read_assay_data(path, samples, format=format, sample_column=sample_column)
     table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
@@ -190,6 +200,13 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def summarize(adata: AnnData) -> dict[str, Any]:
+    """The facts ``secretome info`` prints (proteome or immunoassay panel)."""
+    from secretome.assays import assay_summary, is_assay
+
+    return assay_summary(adata) if is_assay(adata) else summarize_proteome(adata)
+
+
 def first_last(names: list[str]) -> str:
     """``N ('first' ... 'last')``: a column list as a count with its ends (all names stay in ``uns``)."""
     if not names:
@@ -209,6 +226,10 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
 
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
+    if summary.get("kind") == "immunoassay":
+        from secretome.assays import assay_summary_lines
+
+        return assay_summary_lines(summary)
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
     return [
         ("file", summary["path"]),
