@@ -548,9 +548,9 @@ def run_profile(
     panel_file: str | Path | None = None,
     progress: bool | None = None,
     force: bool = False,
+    assay: str | Path | None = None,
     sheet: str | int | None = None,
     sample_column: str | None = None,
-    assay: str | Path | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
 

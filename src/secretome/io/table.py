@@ -97,8 +97,12 @@ def read_table(
     duplicated column names, or a table without data rows.
     """
     path = Path(path)
+    if not path.exists():
+        raise SecretomeInputError("file not found", file=path)
+    if path.is_dir():
+        raise SecretomeInputError("is a directory, not a table file", file=path)
     _refuse_known_binary(path)
-    raw = source.read_input(path)  # refuses missing, special and binary files, bombs, too large for memory
+    raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")

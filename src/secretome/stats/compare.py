@@ -151,9 +151,9 @@ def compare_job(
     robust: bool = False,
     seed: int | None = 0,
     force: bool = False,
+    enrichment: bool = True,
     sheet: str | int | None = None,
     sample_column: str | None = None,
-    enrichment: bool = True,
 ) -> dict[str, Any]:
     """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`; skipped with
     ``enrichment=False``, which also spares loading the knowledge base's gene sets), written atomically
