@@ -97,11 +97,7 @@ def read_table(
     duplicated column names, or a table without data rows.
     """
     path = Path(path)
-    if not path.exists():
-        raise SecretomeInputError("file not found", file=path)
-    if path.is_dir():
-        raise SecretomeInputError("is a directory, not a table file", file=path)
-    _refuse_known_binary(path)
+    _refuse_known_binary(path)  # after source.check_regular_file: missing, special files, symlink loops
     raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
