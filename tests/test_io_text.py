@@ -90,3 +90,15 @@ def test_utf16_with_decimal_commas(tmp_path):
     text = "Protein\ts1\ts2\r\nP12345\t1,5\t2\r\nP23456\t3\t4,75\r\n"
     (tmp_path / "u16.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
     np.testing.assert_array_equal(read(tmp_path / "u16.txt").X, [[1.5, 3], [2, 4.75]])
+
+
+def test_a_quote_in_unquoted_maxquant_text_does_not_merge_rows(tmp_path):
+    """MaxQuant never quotes: a '"' in a protein name is text, not the start of a field spanning rows."""
+    frame = maxquant_frame()
+    frame.loc[1, "Protein names"] = '"ecto-5\'-nucleotidase'  # a field starting with a quote
+    frame.loc[3, "Protein names"] = 'Protein 3"'
+    lines = frame.to_csv(sep="\t", index=False, quoting=3).splitlines()  # csv.QUOTE_NONE, as MaxQuant writes
+    (tmp_path / "proteinGroups.txt").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "proteinGroups.txt")
+    assert adata.n_vars == len(frame) and adata.var["description"].iloc[1] == '"ecto-5\'-nucleotidase'
+    check_values(adata, frame, [f"LFQ intensity {s}" for s in SAMPLES])

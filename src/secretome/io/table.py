@@ -351,11 +351,13 @@ def _parse_text(
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
-    _check_last_line(data, delimiter, len(header), path)
-    short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
+    quotes = _honours_quotes(lines[0], delimiter, header)
+    _check_last_line(data, delimiter, len(header), path, quotes=quotes)
+    short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
         decimal=decimal, thousands=thousands, dtype=str if as_text else None,
+        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
     )
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
@@ -373,7 +375,7 @@ def _parse_text(
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
-    if b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
+    if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
@@ -533,20 +535,34 @@ def _sniff(
     return delimiter, header
 
 
-def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> None:
+#: Header columns of engines that write tab-separated text without quoting: a ``"`` in their cells is text
+#: (MaxQuant copies FASTA headers such as ``5'-nucleotidase "ecto"`` as they are).
+_UNQUOTED_ENGINES: tuple[frozenset[str], ...] = (frozenset({"Protein IDs", "Majority protein IDs"}),)
+
+
+def _honours_quotes(header_line: str, delimiter: str, header: list[str]) -> bool:
+    """Whether quotes delimit fields: not in a tab-separated export of an engine that never quotes (its
+    header is unquoted), where pandas would otherwise merge rows at a stray ``"`` and shift values."""
+    if delimiter != "\t" or '"' in header_line:
+        return True
+    names = set(header)
+    return not any(signature <= names for signature in _UNQUOTED_ENGINES)
+
+
+def _check_last_line(data: bytes, delimiter: str, width: int, path: Path, *, quotes: bool = True) -> None:
     """A file that stops mid-row (no final newline, too few fields on its last line) is truncated."""
     if data.endswith((b"\n", b"\r")):
         return  # ends with a newline: the last row is complete
     start = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
     last = data[start:].decode("utf-8", errors="replace")
     row = data.count(b"\n") + 1
-    if last.count('"') % 2:
+    if quotes and last.count('"') % 2:
         raise SecretomeInputError(
             "the last row ends inside a quoted field: the file looks truncated", file=path,
             row=row, expected="a complete table",
         )
     try:
-        fields = next(csv.reader([last], delimiter=delimiter), [])
+        fields = next(csv.reader([last], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE), [])
     except csv.Error as error:
         raise SecretomeInputError(f"the last row cannot be read ({error})", file=path, row=row) from None
     if 0 < len(fields) < width:
@@ -559,7 +575,7 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
 
 
 def _short_rows(
-    data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False
+    data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False, quotes: bool = True
 ) -> list[tuple[int, int]]:
     """Rows with fewer fields than the header: (file row, fields); a row with more is an error.
 
@@ -568,7 +584,7 @@ def _short_rows(
     Counted with numpy over the raw bytes (no Python loop); files with quotes are checked by
     :func:`_quoted_short_rows` after parsing instead.
     """
-    if b'"' in data:
+    if quotes and b'"' in data:
         return []
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
