@@ -226,3 +226,16 @@ def test_cli_comparability_end_to_end(tmp_path):
                "--out", str(chosen))
     assert run.returncode == 0, run.stderr
     assert set(pd.read_csv(chosen / "factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}
+
+
+def test_contrast_files_with_and_without_enrichment():
+    from secretome.stats.compare import contrast_files
+
+    work, table = compare(make_adata(), "~ condition", "treated-control")
+    files, tidy = contrast_files(work, table, "~ condition", "treated-control")
+    assert "enrichment.tsv" in files and tidy is not None
+    assert "Enrichment: treated-control" in files["compare.html"]
+    files, tidy = contrast_files(work, table, "~ condition", "treated-control", enrichment=False)
+    assert tidy is None
+    assert sorted(files) == ["compare.html", "treated-control.tsv", "volcano.html"]
+    assert "Enrichment:" not in files["compare.html"] and "treated-control" in files["compare.html"]

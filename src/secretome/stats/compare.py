@@ -128,11 +128,14 @@ def table_tsv(table: pd.DataFrame) -> str:
     return tsv_text(table, float_format="%.17g")
 
 
-def read_dataset(input_path: str | Path, samples: str | Path | None) -> AnnData:
-    """Read a dataset with :func:`secretome.read` (imported lazily: the readers are a separate stage)."""
+def read_dataset(
+    input_path: str | Path, samples: str | Path | None, sheet: str | int | None = None, sample_column: str | None = None
+) -> AnnData:
+    """Read a dataset with :func:`secretome.read` (imported lazily: the readers are a separate stage);
+    ``sheet`` is the input's XLSX worksheet, ``sample_column`` the sample sheet's name column."""
     import secretome
 
-    return secretome.read(input_path, samples=samples)
+    return secretome.read(input_path, samples=samples, sheet=sheet, sample_column=sample_column)
 
 
 def compare_job(
@@ -148,43 +151,53 @@ def compare_job(
     robust: bool = False,
     seed: int | None = 0,
     force: bool = False,
+    enrichment: bool = True,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> dict[str, Any]:
-    """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`), written atomically
+    """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`; skipped with
+    ``enrichment=False``, which also spares loading the knowledge base's gene sets), written atomically
     into an owned output directory (:func:`secretome.outputs.atomic_directory`; ``force`` as there).
 
-    Returns a summary (paths and counts) for the shell to print.
+    Returns a summary (paths and counts) for the shell to print; ``n_enriched`` is None without enrichment.
     """
     inputs = {"INPUT": input_path, "samples": samples}
     check_directory(out, kind="compare", inputs=inputs, force=force)
-    adata = read_dataset(input_path, samples)
+    adata = read_dataset(input_path, samples, sheet=sheet, sample_column=sample_column)
     work, table = compare(
         adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
     )
-    files, enrichment = contrast_files(work, table, design, contrast)
+    files, enriched = contrast_files(work, table, design, contrast, enrichment=enrichment)
     out_dir = write_files(out, files, kind="compare", inputs=inputs, force=force)
     return {
         "out": str(out_dir),
         "files": sorted(files),
         "n_proteins": int(len(table)),
         "n_significant": int((table["adj_p_value"] < 0.05).sum()),
-        "n_enriched": int((enrichment["adj_p_value"] < 0.05).sum()) if not enrichment.empty else 0,
+        "n_enriched": None if enriched is None else int((enriched["adj_p_value"] < 0.05).sum()),
     }
 
 
-def contrast_files(work: AnnData, table: pd.DataFrame, design: str, contrast: str) -> tuple[dict[str, str], pd.DataFrame]:
+def contrast_files(
+    work: AnnData, table: pd.DataFrame, design: str, contrast: str, enrichment: bool = True
+) -> tuple[dict[str, str], pd.DataFrame | None]:
     """The compare job's files: ``<contrast>.tsv``, ``enrichment.tsv`` (up/down over-representation at
     adj. p < 0.05 and the rank test on the moderated t, against the tested proteins' genes, over the
     knowledge base's functional classes and gene sets: :func:`secretome.stats.enrichment.enrich_contrast`),
     ``volcano.html`` and ``compare.html`` (differential and enrichment sections). Also returns the
-    tidy enrichment table."""
+    tidy enrichment table. With ``enrichment=False`` there is no ``enrichment.tsv``, no enrichment
+    section, and None in place of the table."""
     from secretome.report.stats_sections import compare_page, volcano_page
-    from secretome.stats.enrichment import enrich_contrast
 
-    _, enrichment = enrich_contrast(table)
+    tidy = None
+    if enrichment:
+        from secretome.stats.enrichment import enrich_contrast
+
+        _, tidy = enrich_contrast(table)
     files = {
         f"{safe_filename(contrast)}.tsv": table_tsv(table),
-        "enrichment.tsv": table_tsv(enrichment),
+        **({} if tidy is None else {"enrichment.tsv": table_tsv(tidy)}),
         "volcano.html": volcano_page(table, contrast),
-        "compare.html": compare_page(work, table, design=design, contrast=contrast, enrichment=enrichment),
+        "compare.html": compare_page(work, table, design=design, contrast=contrast, enrichment=tidy),
     }
-    return files, enrichment
+    return files, tidy
