@@ -326,3 +326,36 @@ def test_two_runs_racing_on_one_output_one_wins_one_is_refused(tmp_path):
         assert "another secretome run" in next(text for code, text in results if code == 2)
     assert (out / "a.txt").read_text() in {"1", "2"} and (out / "notes.txt").read_text() == "mine"
     assert _names(tmp_path) == ["o"]
+
+
+def test_a_compare_killed_while_writing_leaves_the_previous_output_whole(tmp_path):
+    """The real command, killed the moment its staging folder holds a file (issue 9: a killed compare
+    left a new compare.html beside the previous run's tables)."""
+    import time
+
+    from secretome import datasets
+
+    paths = datasets.demo_paths()
+    out = tmp_path / "compare"
+    command = [sys.executable, "-m", "secretome", "compare", str(paths["table"]), "--samples", str(paths["samples"]),
+               "--design", "~ lot", "--contrast", "lot_B-lot_A", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    (out / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while child.poll() is None and time.monotonic() < deadline:
+        staging = [p for p in tmp_path.iterdir() if p.name.endswith(".partial") and p.is_dir()]
+        if staging and any(entry.name != MARKER for entry in staging[0].iterdir()):
+            child.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    child.wait(timeout=60)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    if child.returncode == -signal.SIGKILL:
+        assert after == before  # the previous output, whole; nothing of the killed run mixed in
+    else:  # the run finished before a file appeared in its staging folder: the new output, whole
+        assert set(after) == set(before) and after["notes.txt"] == b"mine"
+    write_files(out, {"compare.html": "<p>next run</p>"}, kind="compare")  # the next run cleans up
+    assert (out / "notes.txt").read_text() == "mine"
+    assert _names(tmp_path) == ["compare"]

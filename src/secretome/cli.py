@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 from anndata import AnnData
 from rich.console import Console
@@ -305,12 +306,31 @@ def assay(
     typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
 
 
+_COMMAND_LINE_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})
+"""Usage errors of the command-line parser (typer may bundle its own click, whose classes differ)."""
+_ABORTS = tuple({click.exceptions.Abort, typer.Abort})
+
+
 def main() -> None:
     """Entry point: run the app, turning input and output errors (including OS errors such as a full
     disk or a permission problem, and running out of memory) into one plain line and exit code 2."""
     previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
-        app()
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except _COMMAND_LINE_ERRORS as error:  # a usage error: one line too, naming where help is
+        kinds = {kind.__name__ for kind in type(error).__mro__}
+        if "NoArgsIsHelpError" in kinds:  # a bare command group: its help
+            typer.echo(error.format_message())
+        else:
+            context = getattr(error, "ctx", None)
+            where = f" (see '{context.command_path} --help')" if "UsageError" in kinds and context is not None else ""
+            print_message("error", error.format_message() + where)
+        sys.exit(getattr(error, "exit_code", 2))
+    except _ABORTS:
+        print_message("error", "interrupted; no output was changed")
+        sys.exit(130)
     except SecretomeInputError as error:
         print_message("error", str(error))
         sys.exit(2)

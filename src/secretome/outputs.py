@@ -447,3 +447,53 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
                 temporary.unlink(missing_ok=True)
     except OSError as error:
         raise _as_output_error(error, path, temporary) from None
+
+
+SPOOL_LIMIT = 512 << 20
+"""HDF5 files up to this estimated size are built in memory and then written by plain Python I/O."""
+
+
+def _h5ad_estimate(adata: Any) -> int:
+    """Bytes an ``.h5ad`` of ``adata`` takes uncompressed, roughly (arrays plus tables plus 1 MB)."""
+    total = 1 << 20
+    for array in [adata.X, *adata.layers.values(), *adata.obsm.values(), *adata.varm.values()]:
+        total += int(getattr(array, "nbytes", 0) or getattr(getattr(array, "data", None), "nbytes", 0))
+    for frame in (adata.obs, adata.var):
+        total += int(frame.memory_usage(deep=True).sum())
+    return total
+
+
+def write_h5ad(adata: Any, path: str | Path, *, compression: str | None = None) -> None:
+    """Write ``adata`` (an AnnData) as ``.h5ad`` to ``path`` (a staging or temporary path) so that a full
+    disk is an :class:`~secretome.errors.SecretomeOutputError`, never a crash.
+
+    libhdf5 does not survive a failed write: a full disk mid-file leaves it printing errors at every
+    object's release and then crashing the process. So the file is built in memory (h5py on a
+    ``BytesIO``) and written by plain Python I/O, whose failure is an ordinary ``OSError``. Above
+    :data:`SPOOL_LIMIT` (estimated) it is written directly, after checking the free space for the
+    uncompressed size. Text columns become categoricals, as ``AnnData.write_h5ad`` does.
+    """
+    import io
+
+    import h5py
+    from anndata.io import write_elem
+
+    path = Path(path)
+    estimate = _h5ad_estimate(adata)
+    adata.strings_to_categoricals()
+    kwargs = {"compression": compression} if compression else {}
+    if estimate > SPOOL_LIMIT:
+        if compression is None:
+            free = shutil.disk_usage(path.parent).free
+            if estimate > free:
+                raise SecretomeOutputError(
+                    f"not enough space: the file needs about {estimate / 1e6:.0f} MB, {free / 1e6:.0f} MB are free",
+                    file=path,
+                )
+        adata.write_h5ad(path, **kwargs)
+        return
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        write_elem(handle, "/", adata, dataset_kwargs=kwargs)
+    with open(path, "wb") as target:
+        target.write(buffer.getbuffer())

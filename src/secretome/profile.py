@@ -32,7 +32,7 @@ from secretome.annotate import annotate
 from secretome.tables import write_tsv
 from secretome.errors import SecretomeInputError
 from secretome.io import h5ad_safe, read
-from secretome.outputs import MARKER, atomic_directory, check_directory
+from secretome.outputs import MARKER, atomic_directory, check_directory, write_h5ad
 from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
 from secretome.provenance import file_sha256, record_step
 from secretome.qc import (
@@ -668,7 +668,7 @@ def write_outputs(
         (staging / "profile.json").write_text(
             json.dumps(result.summary, indent=1, allow_nan=False) + "\n", encoding="utf-8"
         )
-        h5ad_safe(result.adata).write_h5ad(staging / "dataset.h5ad", compression="lzf")
+        write_h5ad(h5ad_safe(result.adata), staging / "dataset.h5ad", compression="lzf")
         for name, content in (extra_files or {}).items():
             target = staging / Path(name).name
             target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")

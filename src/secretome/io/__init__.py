@@ -138,7 +138,7 @@ def attach_sheet(adata: AnnData, sheet: pd.DataFrame) -> None:
 
 def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
     """Write ``adata`` to ``out`` (an ``.h5ad`` path) atomically: a failure leaves no file at ``out``."""
-    from secretome.outputs import atomic_file
+    from secretome.outputs import atomic_file, write_h5ad
 
     out = Path(out)
     if out.suffix != ".h5ad":
@@ -146,7 +146,7 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
     storable = h5ad_safe(adata)
     try:
         with atomic_file(out) as temporary:
-            storable.write_h5ad(temporary)
+            write_h5ad(storable, temporary)
     except OSError as error:
         raise SecretomeInputError(f"cannot write the output ({error.strerror or error})", file=out) from None
     return out

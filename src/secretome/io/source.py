@@ -196,10 +196,10 @@ def read_input(path: str | Path) -> bytes:
             _refuse_binary(head, path)
             if not head.startswith(_MAGIC):
                 check_memory(info.st_size, path)
-            rest = handle.read()
+            handle.seek(0)
+            return handle.read()  # one bytes object: no second copy of a large file
     except OSError as error:
         raise from_os_error(error, path) from None
-    return head + rest
 
 
 def read_stream(stream: BinaryIO, label: str | Path = "<stdin>") -> bytes:

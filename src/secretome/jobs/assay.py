@@ -74,7 +74,7 @@ def assay_job(
     from secretome.assays.quantify import quantify
     from secretome.assays.report import render_assay_report
     from secretome.io import h5ad_safe
-    from secretome.outputs import atomic_directory
+    from secretome.outputs import atomic_directory, write_h5ad
     from secretome.tables import write_tsv
 
     report_progress(progress, "reading the export", 0.0)
@@ -117,7 +117,7 @@ def assay_job(
     with atomic_directory(out, kind=KIND, inputs=inputs, force=force) as staging:
         for name, frame in files.items():
             write_tsv(frame, staging / name)
-        h5ad_safe(adata).write_h5ad(staging / "assay.h5ad")
+        write_h5ad(h5ad_safe(adata), staging / "assay.h5ad")
         (staging / "report.html").write_text(html, encoding="utf-8")
     report_progress(progress, "done", 1.0)
     summary = {

@@ -1,0 +1,142 @@
+"""Fuzzing the CLI end to end: random bytes, random tables, random sample sheets, random option values.
+
+Whatever goes in, ``secretome.cli.main`` ends with exit 0, or exit 2 and one plain ``error:`` line;
+no other exception escapes (``run_main`` lets it through, failing the test with its traceback).
+
+Every failure found once is replayed forever: each is kept below as an explicit ``@example``, and
+hypothesis' example database lives in ``tests/hypothesis-examples`` (committed; read-only on CI, so
+a shrunk failure found on a developer's machine is saved there to be committed with its fix).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, run_main
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ReadOnlyDatabase
+
+from secretome import datasets
+
+_DATABASE = DirectoryBasedExampleDatabase(REPO_ROOT / "tests" / "hypothesis-examples")
+FUZZ = settings(
+    max_examples=int(os.environ.get("SECRETOME_FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    database=ReadOnlyDatabase(_DATABASE) if os.environ.get("CI") else _DATABASE,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+MARKUP = ["[/]", "[bold]", "[raw data]", "[/old]", "[red]x[/red]", "\\[", "[link=http://x]y[/link]"]
+TEXT = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(MARKUP + ["=1+1", "@x", "-", "", "NA", "nan", "P12345", "sp|P12345|ALBU_HUMAN", "\u202e", "\x00"]),
+)
+
+
+def _assert_clean(code: int, err: str) -> None:
+    assert code in (0, 2), f"exit {code}: {err}"
+    if code == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+
+
+@pytest.fixture()
+def workdir(tmp_path):
+    return tmp_path
+
+
+@FUZZ
+@given(content=st.binary(max_size=3000))
+@example(content=b"")
+@example(content=b"\x1f\x8b\x08\x00")  # a gzip header alone
+@example(content=b"PK\x03\x04" + b"\x00" * 26)  # a zip header alone
+@example(content=b"a\tb\n[/]\t1\n")  # a cell that is rich markup (MarkupError traceback, issue 9)
+@example(content=b"\xff\xfe\x00\x00")  # UTF-16 BOM, then nothing usable
+def test_random_bytes_as_an_input_file(monkeypatch, capsys, workdir, content):
+    path = workdir / "input.tsv"
+    path.write_bytes(content)
+    code, _, err = run_main(monkeypatch, capsys, "info", path)
+    _assert_clean(code, err)
+
+
+@st.composite
+def tables(draw) -> str:
+    """A small delimited table with random header names and cells (numbers, text, markup, formulas)."""
+    delimiter = draw(st.sampled_from(["\t", ",", ";"]))
+    width = draw(st.integers(1, 5))
+    header = draw(st.lists(TEXT, min_size=width, max_size=width))
+    cell = st.one_of(TEXT, st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers(-10, 10**12).map(str))
+    rows = draw(st.lists(st.lists(cell, min_size=width, max_size=width), max_size=6))
+    lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
+    return "\n".join(lines) + draw(st.sampled_from(["\n", ""]))
+
+
+@FUZZ
+@given(text=tables(), command=st.sampled_from(["info", "read", "annotate"]))
+@example(text="Protein IDs\t[/]\nP12345\t1\n", command="info")
+@example(text="protein\tS1\tS2\n=1+1\t1\t2\nP12345\t3\t4\n", command="annotate")
+def test_random_tables_through_info_read_and_annotate(monkeypatch, capsys, workdir, text, command):
+    path = workdir / "table.tsv"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    extra = {"info": [], "read": ["--out", workdir / "out.h5ad"], "annotate": ["--out", workdir / "a.tsv"]}[command]
+    code, _, err = run_main(monkeypatch, capsys, command, path, *extra)
+    _assert_clean(code, err)
+
+
+@FUZZ
+@given(
+    column=TEXT,
+    names=st.lists(st.one_of(TEXT, st.sampled_from([f"CM_A{i}" for i in range(1, 7)])), min_size=0, max_size=14),
+    values=st.lists(TEXT, min_size=0, max_size=14),
+)
+@example(column="sample", names=["[/]"], values=["[bold]"])
+def test_random_sample_sheets(monkeypatch, capsys, workdir, column, names, values):
+    table = Path(datasets.demo_paths()["table"])
+    rows = [f"{n}\t{values[i] if i < len(values) else ''}" for i, n in enumerate(names)]
+    sheet = workdir / "sheet.tsv"
+    sheet.write_text("\n".join([f"sample\t{column}", *rows]) + "\n", encoding="utf-8", errors="surrogatepass")
+    code, _, err = run_main(monkeypatch, capsys, "info", table, "--samples", sheet)
+    _assert_clean(code, err)
+
+
+OPTION_VALUES = st.one_of(TEXT, st.integers().map(str), st.floats().map(repr))
+
+
+@FUZZ
+@given(option=st.sampled_from(["--quantity", "--format", "--sheet"]), value=OPTION_VALUES, log2=st.sampled_from([[], ["--log2"], ["--linear"]]))
+@example(option="--quantity", value="[/]", log2=[])
+@example(option="--sheet", value="0", log2=["--log2"])
+def test_random_option_values_for_info(monkeypatch, capsys, option, value, log2):
+    table = datasets.demo_paths()["table"]
+    code, _, err = run_main(monkeypatch, capsys, "info", table, option, value, *log2)
+    _assert_clean(code, err)
+
+
+@settings(FUZZ, max_examples=max(3, FUZZ.max_examples // 5))
+@given(
+    design=st.one_of(TEXT, st.sampled_from(["~ lot", "~ lot + condition", "~ 0 + lot", "~", "lot"])),
+    contrast=st.one_of(TEXT, st.sampled_from(["lot_B-lot_A", "lot_A-lot_A", "lot_B-", "-lot_A", "a-b-c"])),
+    min_valid=OPTION_VALUES,
+)
+@example(design="~ lot", contrast="[/]", min_valid="2")
+@example(design="~ [bold]", contrast="lot_B-lot_A", min_valid="-1")
+def test_random_compare_options(monkeypatch, capsys, workdir, design, contrast, min_valid):
+    paths = datasets.demo_paths()
+    code, _, err = run_main(monkeypatch, capsys, "compare", paths["table"], "--samples", paths["samples"],
+                            "--design", design, "--contrast", contrast, "--min-valid", min_valid,
+                            "--out", workdir / "compare", "--force")
+    _assert_clean(code, err)
+
+
+@settings(FUZZ, max_examples=max(3, FUZZ.max_examples // 5))
+@given(setting=st.one_of(TEXT, st.builds(lambda k, v: f"{k}={v}", st.sampled_from(
+    ["serum_share.fail", "settings.top_n", "lysis_share.warn", "nonexistent.key", "settings"]), OPTION_VALUES)))
+@example(setting="serum_share.fail=[/]")
+@example(setting="=")
+def test_random_profile_settings(monkeypatch, capsys, workdir, setting):
+    code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", workdir / "p", "--force")
+    _assert_clean(code, err)
