@@ -105,6 +105,8 @@ def profile(
     group: str | None = None,
     thresholds: Thresholds | None = None,
     *,
+    preparation: str | None = None,
+    panel_file: str | Path | None = None,
     progress: bool | None = False,
 ) -> ProfileResult:
     """QC, purity and functional profile of an annotated dataset; returns ``(adata, summary)``.
@@ -112,13 +114,23 @@ def profile(
     Works in place (like scanpy): QC columns go into ``adata.obs``/``.var``/``.uns`` and the same object is
     returned. Runs :func:`secretome.annotate` first when ``.var`` lacks ``secretion_class``. ``group`` names a
     sample-sheet column whose levels are compared (per-group means, CVs, differences to the first
-    level). ``thresholds`` defaults to :func:`secretome.qc.load_thresholds`.
+    level). ``thresholds`` defaults to :func:`secretome.qc.load_thresholds`. ``preparation`` (or the sample
+    sheet's ``preparation`` column: MSC conditioned medium, MSC-EV, ocular surface epithelium, tear fluid ...)
+    selects the key-factor panel and the plausibility warnings (:mod:`secretome.kb.preparation`);
+    ``panel_file`` replaces the panel with the user's own TSV (``gene, seed_class, why``).
     """
     with _Steps(total=4, enabled=progress) as steps:
-        return _profile(adata, group, thresholds or load_thresholds(), steps)
+        return _profile(adata, group, thresholds or load_thresholds(), steps, preparation, panel_file)
 
 
-def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps) -> ProfileResult:
+def _profile(
+    adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps,
+    preparation: str | None = None, panel_file: str | Path | None = None,
+) -> ProfileResult:
+    from secretome.kb.preparation import preparation_of, preparation_panel
+
+    kind = preparation_of(adata, preparation)
+    panel, panel_source = preparation_panel(kind, panel_file)
     steps_so_far = adata.uns.get("provenance")
     if isinstance(steps_so_far, dict):  # read back from h5ad, where the list was stored keyed '000', '001', ...
         adata.uns["provenance"] = [steps_so_far[key] for key in sorted(steps_so_far)]
@@ -129,10 +141,28 @@ def _profile(adata: AnnData, group: str | None, thresholds: Thresholds, steps: _
         adata = qc(adata, group=group, thresholds=thresholds)
     with steps.step("functional profile"):
         functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
-    record_step(adata, "profile", "secretome.profile.profile", {"group": group})
+    adata.uns["functional_contributors"] = _contributors_frame(functional["top_factors"])
+    record_step(adata, "profile", "secretome.profile.profile",
+                {"group": group, "preparation": kind, "panel": panel_source})
     with steps.step("summary"):
-        summary = build_summary(adata, group, thresholds, functional)
+        summary = build_summary(adata, group, thresholds, functional, panel=panel)
+        summary["preparation"] = _preparation_summary(adata, kind, panel_source)
     return ProfileResult(adata, summary)
+
+
+def _contributors_frame(top: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """The top contributors of every functional class as one table (``.uns['functional_contributors']``)."""
+    rows = [{"class": name, **factor} for name, factors in top.items() for factor in factors]
+    columns = ["class", "protein", "gene", "share_of_class", "mean_share_of_secreted", "n_detected", "median_log2"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _preparation_summary(adata: AnnData, kind: str | None, panel_source: str) -> dict[str, Any]:
+    from secretome.kb.preparation import plausibility_warnings, preparation_types
+
+    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
+    return {"type": kind or "", "label": label, "panel": panel_source,
+            "warnings": plausibility_warnings(adata, kind)}
 
 
 def _groups(adata: AnnData, group: str | None) -> pd.Series:
@@ -188,30 +218,37 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
     genes = as_text(adata.var["gene"])
+    class_pool = pool @ members.astype(float)  # samples x classes: the quantity each class's share is made of
     for k, name in enumerate(FUNCTIONAL_CLASSES):
         index = np.flatnonzero(members[:, k] & detected.any(axis=0))
-        order = index[np.argsort(-mean_pool_share[index], kind="stable")][:top_n]
+        # a protein's part of its class's share, averaged over samples: one protein dominating a class shows here
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = pool[:, index] / np.where(class_pool[:, k] > 0, class_pool[:, k], np.nan)[:, None]
+        share_of_class = np.nan_to_num(np.nanmean(part, axis=0)) if adata.n_obs and index.size else np.zeros(index.size)
+        ranked = np.argsort(-share_of_class, kind="stable")[:top_n]
         top[name] = [
             {
-                "protein": str(adata.var_names[i]),
-                "gene": genes[i],
-                "mean_share_of_secreted": float(mean_pool_share[i]),
-                "n_detected": int(detected[:, i].sum()),
-                "median_log2": _num(_nanmedian(log2[:, i])),
+                "protein": str(adata.var_names[index[j]]),
+                "gene": genes[index[j]],
+                "share_of_class": float(share_of_class[j]),
+                "mean_share_of_secreted": float(mean_pool_share[index[j]]),
+                "n_detected": int(detected[:, index[j]].sum()),
+                "median_log2": _num(_nanmedian(log2[:, index[j]])),
             }
-            for i in order
+            for j in ranked
         ]
     return {"per_sample": per_sample, "per_group": per_group, "top_factors": top}
 
 
-def key_factors(adata: AnnData, group: str | None) -> list[dict[str, Any]]:
-    """The key-factor panel: detected or not, level (median log2, abundance percentile) per factor.
+def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """The key-factor panel (default: the general one; see :mod:`secretome.kb.preparation`): detected or not,
+    level (median log2, abundance percentile) per factor.
 
     When several protein groups carry the gene, the most abundant one is shown.
     """
     from secretome.kb.panel import key_factor_panel
 
-    panel = key_factor_panel()
+    panel = key_factor_panel() if panel is None else panel
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"
@@ -358,7 +395,8 @@ def samples_table(adata: AnnData, group: str | None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------- summary
 def build_summary(
-    adata: AnnData, group: str | None, thresholds: Thresholds, functional: dict[str, Any]
+    adata: AnnData, group: str | None, thresholds: Thresholds, functional: dict[str, Any],
+    panel: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able values (no numpy, NaN -> None)."""
     qc_uns = adata.uns["qc"]
@@ -451,7 +489,7 @@ def build_summary(
             "top_factors": _jsonable(functional["top_factors"]),
             "rule": FUNCTIONAL_RULE,
         },
-        "key_factors": _jsonable(key_factors(adata, group)),
+        "key_factors": _jsonable(key_factors(adata, group, panel)),
         "groups": _jsonable(group_comparison(adata, group, functional)) if group is not None else None,
         "provenance": _jsonable(list(adata.uns.get("provenance", []))),
     }
@@ -506,10 +544,20 @@ def run_profile(
     reference: Sequence[str] = (),
     margin: float | None = None,
     factors: Sequence[str] | None = None,
+    preparation: str | None = None,
+    panel_file: str | Path | None = None,
     progress: bool | None = None,
     force: bool = False,
+    assay: str | Path | None = None,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> Path:
     """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
+
+    ``assay`` is an immunoassay export of the same samples: the report gains an immunoassay section
+    (panel by lot, cytokine balance, agreement with the proteome; :mod:`secretome.assays.section`); the
+    demo has its own panel. An immunoassay export as ``input`` gets the targeted-panel report of
+    :func:`secretome.jobs.assay.assay_job` (purity not assessable, cytokine balance view).
 
     ``out`` must be new, empty or an earlier profile output; ``force`` moves any other directory aside
     (see :func:`secretome.outputs.atomic_directory`).
@@ -537,6 +585,12 @@ def run_profile(
         group = group or "lot"
     if input is None:
         raise SecretomeInputError("no input file given", expected="INPUT (a proteomics result table) or --demo")
+    from secretome.io.assay import detect_assay_format
+
+    if not demo and Path(input).is_file() and detect_assay_format(input):  # a targeted panel, not a proteome
+        from secretome.jobs.assay import assay_job
+
+        return assay_job(input, samples=samples, out=out, lot_column=lot_column or "lot").out / "report.html"
     options = StatsOptions(
         design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend,
         robust=robust, lot_column=lot_column, reference=tuple(reference), margin=margin,
@@ -547,11 +601,14 @@ def run_profile(
     out = Path(out)
     inputs = {"INPUT": input, "samples": samples, "config": config}
     check_directory(out, kind="profile", inputs=inputs, force=force)
-    with _Steps(total=6 + options.has_contrast + options.has_lots, enabled=progress) as steps:
+    with _Steps(total=6 + options.has_contrast + options.has_lots + (assay is not None or demo), enabled=progress) as steps:
         with steps.step(f"reading {Path(input).name}"):
-            adata = read(input, samples=samples, format=format, quantity=quantity, is_log2=is_log2)
+            adata = read(
+                input, samples=samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
+                sample_column=sample_column,
+            )
             options.validate(adata)
-        result = _profile(adata, group, thresholds, steps)
+        result = _profile(adata, group, thresholds, steps, preparation, panel_file)
         result.summary["input"]["path"] = str(input)
         if not result.summary["input"]["sha256"]:
             result.summary["input"]["sha256"] = file_sha256(input)
@@ -572,6 +629,13 @@ def run_profile(
                 lot_section, lot_files, result.summary["comparability"] = lot_comparability(result.adata, options)
                 sections.append(lot_section)
                 files.update(lot_files)
+        if assay is not None or demo:
+            with steps.step("immunoassay panel"):
+                from secretome.assays.section import profile_assay_section
+
+                assay_section, assay_files = profile_assay_section(result.adata, assay, demo=demo, lot_column=lot_column or "lot")
+                sections.append(assay_section)
+                files.update(assay_files)
         with steps.step("writing report and tables"):
             write_outputs(result, out, group, extra_sections=sections, extra_files=files, inputs=inputs, force=force)
     return out / "report.html"

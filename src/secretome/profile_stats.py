@@ -163,6 +163,7 @@ def differential(adata: AnnData, options: StatsOptions) -> tuple[list[Section], 
     """
     from secretome.profile import _jsonable
     from secretome.report.stats_sections import compare_section, enrichment_section, preprocessing_report_section
+    from secretome.annotate import COMPOSITION_FLAGS, with_composition
     from secretome.stats.compare import compare, safe_filename, table_tsv
     from secretome.stats.enrichment import enrich_contrast
 
@@ -171,7 +172,8 @@ def differential(adata: AnnData, options: StatsOptions) -> tuple[list[Section], 
     work, table = compare(adata, design, contrast, **settings)
     _, enrichment = enrich_contrast(table, alpha=ALPHA)
     stem = safe_filename(contrast)
-    files = {f"differential_{stem}.tsv": table_tsv(table), f"enrichment_{stem}.tsv": table_tsv(enrichment)}
+    flagged = with_composition(table, work.var)  # serum, lysis and handling markers among the hits
+    files = {f"differential_{stem}.tsv": table_tsv(flagged), f"enrichment_{stem}.tsv": table_tsv(enrichment)}
     significant = table["adj_p_value"] < ALPHA
     steps = _jsonable(list(work.uns.get("preprocessing", [])))
     entry = {
@@ -186,6 +188,10 @@ def differential(adata: AnnData, options: StatsOptions) -> tuple[list[Section], 
         "preprocessing": steps,
         "method": "secretome.stats.compare.compare (limma moderated t, BH-adjusted)",
         "enrichment": enrichment_summary(enrichment, f"enrichment_{stem}.tsv"),
+        "composition_of_hits": {
+            name: int((significant & flagged["composition"].str.contains(name, regex=False)).sum())
+            for name in COMPOSITION_FLAGS
+        },
     }
     sections = [
         {"id": "preprocessing", "title": "Preprocessing", "show_title": False,

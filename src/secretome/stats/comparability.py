@@ -326,6 +326,8 @@ def comparability_job(
     min_valid: int | float = 0,
     factors: list[str] | None = None,
     force: bool = False,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> dict[str, Any]:
     """CLI job (output directory owned as in :func:`secretome.outputs.atomic_directory`, ``force`` as
     there): read, log2 + normalize (no imputation: TOST uses observed values), run
@@ -337,7 +339,7 @@ def comparability_job(
 
     inputs = {"INPUT": input_path, "samples": samples}
     check_directory(out, kind="comparability", inputs=inputs, force=force)
-    adata = read_dataset(input_path, samples)
+    adata = read_dataset(input_path, samples, sheet=sheet, sample_column=sample_column)
     adata = pp.filter_valid(adata, min_valid=min_valid)
     pp.log2_transform(adata)
     pp.normalize(adata, normalize)  # type: ignore[arg-type]

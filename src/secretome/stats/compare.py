@@ -128,11 +128,14 @@ def table_tsv(table: pd.DataFrame) -> str:
     return tsv_text(table, float_format="%.17g")
 
 
-def read_dataset(input_path: str | Path, samples: str | Path | None) -> AnnData:
-    """Read a dataset with :func:`secretome.read` (imported lazily: the readers are a separate stage)."""
+def read_dataset(
+    input_path: str | Path, samples: str | Path | None, sheet: str | int | None = None, sample_column: str | None = None
+) -> AnnData:
+    """Read a dataset with :func:`secretome.read` (imported lazily: the readers are a separate stage);
+    ``sheet`` is the input's XLSX worksheet, ``sample_column`` the sample sheet's name column."""
     import secretome
 
-    return secretome.read(input_path, samples=samples)
+    return secretome.read(input_path, samples=samples, sheet=sheet, sample_column=sample_column)
 
 
 def compare_job(
@@ -149,6 +152,8 @@ def compare_job(
     seed: int | None = 0,
     force: bool = False,
     enrichment: bool = True,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
 ) -> dict[str, Any]:
     """CLI job: read, :func:`compare`, enrichment of the result (:func:`contrast_files`; skipped with
     ``enrichment=False``, which also spares loading the knowledge base's gene sets), written atomically
@@ -158,7 +163,7 @@ def compare_job(
     """
     inputs = {"INPUT": input_path, "samples": samples}
     check_directory(out, kind="compare", inputs=inputs, force=force)
-    adata = read_dataset(input_path, samples)
+    adata = read_dataset(input_path, samples, sheet=sheet, sample_column=sample_column)
     work, table = compare(
         adata, design, contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust, seed=seed
     )

@@ -249,14 +249,27 @@ def contrast_enrichment(
     min_abs_log2fc: float = 0.0,
     min_size: int | None = None,
     max_size: int | None = None,
+    secretion_class: str | Iterable[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Enrichment of one contrast's result table (``protein, gene, log2fc, t, adj_p_value``).
+
+    ``secretion_class`` (e.g. ``"secreted"`` or ``["secreted", "unconventional"]``) restricts hits, background
+    and ranking to the table's proteins of those classes (column ``secretion_class``, e.g. from
+    ``adata.var``), so that lysis-driven "down in intracellular" proteins are not reported as biology.
 
     ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` and
     ``log2fc`` above ``min_abs_log2fc`` (below its negative); ``rank``: rank test on the moderated t
     (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
     proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
     """
+    if secretion_class is not None:
+        if "secretion_class" not in table:
+            raise SecretomeInputError("the result table has no secretion_class column", column="secretion_class",
+                                      expected="a table joined with the annotation (adata.var['secretion_class'])")
+        wanted = {secretion_class} if isinstance(secretion_class, str) else set(secretion_class)
+        table = table[table["secretion_class"].astype(str).isin(wanted)]
+        if background is not None:
+            background = set(background) & set(table["gene"].astype(str))
     genes = table["gene"].astype(str)
     if background is None:
         background = {gene for gene in genes if gene and gene != "nan"}
