@@ -164,3 +164,11 @@ def test_enrichment_without_any_set_in_range_is_an_empty_table():
     background, sets = random_sets(2)
     table = enrichment.over_representation(background[:5], background, sets, min_size=200, max_size=300)
     assert table.empty and list(table.columns) == enrichment.ORA_COLUMNS
+
+
+def test_knn_on_complete_data_returns_the_values():
+    values = random_log2(6, 50, 0.0, 9)
+    assert np.isfinite(values).all()
+    out = pp.impute_knn(values, k=3)
+    np.testing.assert_array_equal(out, values)
+    assert out is not values
