@@ -172,3 +172,17 @@ def test_knn_on_complete_data_returns_the_values():
     out = pp.impute_knn(values, k=3)
     np.testing.assert_array_equal(out, values)
     assert out is not values
+
+
+def test_default_set_index_holds_exactly_the_knowledge_base_sets():
+    from secretome.kb import gene_sets
+
+    index = enrichment.set_index(None)
+    sets = gene_sets()
+    assert sorted(index.names) == sorted(sets)
+    sizes = dict(zip(index.names, np.bincount(index.set_of, minlength=index.names.size)))
+    assert all(sizes[name] == len(members) for name, members in sets.items())
+    some = [name for name in sets if name.startswith("secretome:")][:3] + list(sets)[:3]
+    for name in some:
+        position = int(np.flatnonzero(index.names == name)[0])
+        assert set(index.genes[index.gene_of[index.set_of == position]]) == set(sets[name])
