@@ -7,20 +7,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from secretome.errors import SecretomeInputError
-from secretome.registry import auth, services, store, trends
+from secretome.registry import auth, services, trends
 from secretome.registry.engine import REPORT_FILE
-from secretome.registry.models import LOT_STATUSES, Dataset, Decision, Lot, Preparation, ProteinLevel, Run
+from secretome.registry.models import LOT_STATUSES, Dataset, DatasetSample, Decision, Lot, Preparation, ProteinLevel, Run
 from secretome.tables import tsv_text
 from secretome.webapp import security
 from secretome.webapp.security import Viewer
 
 DASHBOARD_METRICS = ("serum_share", "lysis_share", "secreted_share")
+PAGE_SIZE = 100
 
 
 def get_or_404(session: Session, model: Any, object_id: int) -> Any:
@@ -45,12 +47,49 @@ def run_file_response(web: Any, run: Run, name: str) -> Response:
     return Response(path.read_bytes(), media_type=media, headers=headers)
 
 
+DOWNLOAD_TYPES = {"tsv": "text/tab-separated-values", "csv": "text/csv",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def table_download(frame: Any, name: str, fmt: str) -> Response:
+    """A table as a TSV, CSV or XLSX download, written by :mod:`secretome.tables` (formula-like cells neutralised)."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from secretome.tables import write_csv, write_xlsx
+
+    if fmt not in DOWNLOAD_TYPES:
+        raise SecretomeInputError(f"unknown download type {fmt!r}", expected="tsv, csv or xlsx")
+    if fmt == "tsv":
+        content: bytes = tsv_text(frame).encode("utf-8")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        write_csv(frame, buffer)
+        content = buffer.getvalue().encode("utf-8")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.xlsx"
+            write_xlsx({name: frame}, path)
+            content = path.read_bytes()
+    return Response(content, media_type=DOWNLOAD_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
 def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps the routes readable in one place)
     routes = APIRouter(include_in_schema=False)
 
-    async def form_of(request: Request, viewer: Viewer, **limits: int) -> Any:
-        form = await request.form(**limits)
+    async def session_form(request: Request) -> tuple[Viewer, Any]:
+        """The logged-in user and their form, its CSRF token checked. Parsed here, in the event loop; the
+        (synchronous) route then runs in the thread pool, so slow work never blocks other requests."""
+        viewer = await run_in_threadpool(web.session_viewer, request)
+        form = await request.form(max_files=2, max_fields=40)
         security.check_csrf(viewer.csrf, form.get("csrf"))  # type: ignore[arg-type]
+        return viewer, form
+
+    async def login_form(request: Request) -> Any:
+        form = await request.form(max_files=0, max_fields=10)
+        security.check_csrf(request.cookies.get(security.LOGIN_COOKIE, ""), form.get("csrf"))  # type: ignore[arg-type]
         return form
 
     # ------------------------------------------------------------------------------------ login
@@ -63,9 +102,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     @routes.post("/login")
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        security.check_csrf(request.cookies.get(security.LOGIN_COOKIE, ""), form.get("csrf"))  # type: ignore[arg-type]
+    def login(request: Request, form: Any = Depends(login_form)) -> Response:
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
         address = security.client_address(request)
         wait = web.limiter.retry_after(address, name)
@@ -89,9 +126,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     @routes.post("/logout")
-    async def logout(request: Request) -> Response:
-        viewer = web.session_viewer(request)
-        await form_of(request, viewer)
+    def logout(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, _ = posted
         with web.registry.session() as session:
             auth.close_session(session, request.cookies.get(security.SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
@@ -99,7 +135,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     # -------------------------------------------------------------------------------- dashboard
-    def dashboard_rows(session: Session, q: str, status: str) -> list[dict[str, Any]]:
+    def dashboard_rows(session: Session, q: str, status: str, page: int | None = None) -> list[dict[str, Any]]:
+        """The lots matching ``q``/``status``, newest first: one page of :data:`PAGE_SIZE` (or all when ``page`` is None)."""
         query = select(Lot, Preparation).join(Preparation, Lot.preparation_id == Preparation.id).order_by(Lot.id.desc())
         if status in LOT_STATUSES:
             query = query.where(Lot.status == status)
@@ -107,6 +144,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             like = f"%{q.strip()}%"
             query = query.where(or_(Lot.number.ilike(like), Lot.donor.ilike(like), Preparation.name.ilike(like),
                                     Preparation.cell_source.ilike(like)))
+        if page is not None:
+            query = query.limit(PAGE_SIZE + 1).offset(max(page - 1, 0) * PAGE_SIZE)
         rows = session.execute(query).all()
         ids = [lot.id for lot, _ in rows]
         metrics = services.latest_profile_metrics(session, ids)
@@ -115,41 +154,40 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
                  "metrics": {m: metrics.get(lot.id, {}).get(m) for m in DASHBOARD_METRICS}} for lot, prep in rows]
 
     @routes.get("/")
-    def dashboard(request: Request, q: str = "", status: str = "") -> HTMLResponse:
+    def dashboard(request: Request, q: str = "", status: str = "", page: int = 1) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
-            rows = dashboard_rows(session, q, status)
+        page = max(page, 1)
+        with web.registry.read() as session:
+            rows = dashboard_rows(session, q, status, page)
             preparations = list(session.execute(select(Preparation).order_by(Preparation.name)).scalars())
-            return web.page(request, "dashboard.html", viewer, rows=rows, preparations=preparations, q=q, status=status,
-                            statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS)
+            return web.page(request, "dashboard.html", viewer, rows=rows[:PAGE_SIZE], preparations=preparations, q=q,
+                            status=status, statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS, page=page,
+                            has_next=len(rows) > PAGE_SIZE)
 
-    @routes.get("/lots.tsv")
-    def dashboard_download(request: Request, q: str = "", status: str = "") -> Response:
+    @routes.get("/lots.{fmt}")
+    def dashboard_download(request: Request, fmt: str, q: str = "", status: str = "") -> Response:
         import pandas as pd
 
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             rows = dashboard_rows(session, q, status)
         frame = pd.DataFrame([{"lot": r["lot"].number, "preparation": r["preparation"].name, "status": r["lot"].status,
                                "donor": r["lot"].donor, "qc": r["qc"], **r["metrics"]} for r in rows],
                              columns=["lot", "preparation", "status", "donor", "qc", *DASHBOARD_METRICS])
-        return Response(tsv_text(frame), media_type="text/tab-separated-values",
-                        headers={"Content-Disposition": 'attachment; filename="lots.tsv"'})
+        return table_download(frame, "lots", fmt)
 
     @routes.post("/preparations")
-    async def create_preparation(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_preparation(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             services.create_preparation(session, viewer.user.name, dict(form))
         return RedirectResponse("/", status_code=303)
 
     @routes.post("/lots")
-    async def create_lot(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_lot(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             lot = services.create_lot(session, viewer.user.name, dict(form))
         return RedirectResponse(f"/lots/{lot.id}", status_code=303)
@@ -158,10 +196,11 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/lots/{lot_id}")
     def lot_page(request: Request, lot_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, lot_id)
-            datasets = list(session.execute(select(Dataset).where(Dataset.lot_id == lot.id).order_by(Dataset.id)).scalars())
-            dataset_ids = select(Dataset.id).where(Dataset.lot_id == lot.id)
+            dataset_ids = select(DatasetSample.dataset_id).where(DatasetSample.lot_id == lot.id)
+            datasets = list(session.execute(select(Dataset).where(or_(Dataset.lot_id == lot.id, Dataset.id.in_(dataset_ids)))
+                                            .order_by(Dataset.id)).scalars())
             runs = list(session.execute(select(Run).where(or_(Run.lot_id == lot.id, Run.dataset_id.in_(dataset_ids)))
                                         .order_by(Run.id.desc())).scalars())
             decisions = list(session.execute(select(Decision).where(Decision.lot_id == lot.id).order_by(Decision.id)).scalars())
@@ -170,23 +209,21 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             lots_in = {d.id: [item.number for item in services.dataset_lots(session, d)] for d in datasets}
             trend = trends.lot_trend(session, lot)
             return web.page(request, "lot.html", viewer, lot=lot, datasets=datasets, runs=runs, decisions=decisions,
-                            released=released, lots_in=lots_in, trend_json=json.dumps(trend), trend=trend,
+                            released=released, lots_in=lots_in, trend=trend,
                             statuses=("in_process", "qc"))
 
     @routes.post("/lots/{lot_id}/status")
-    async def lot_status(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def lot_status(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             services.set_lot_status(session, viewer.user.name, get_or_404(session, Lot, lot_id), str(form.get("status", "")))
         return RedirectResponse(f"/lots/{lot_id}", status_code=303)
 
     @routes.post("/lots/{lot_id}/decision")
-    async def decision(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def decision(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("decide")
-        form = await form_of(request, viewer)
         evidence = []
         for value in form.getlist("evidence"):
             if not str(value).isdigit():
@@ -206,40 +243,23 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     def upload_page(request: Request, lot_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
         viewer.require("write")
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, lot_id)
             return web.page(request, "upload.html", viewer, lot=lot)
 
     @routes.post("/lots/{lot_id}/upload")
-    async def upload(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def upload(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
         with web.registry.session() as session:
             get_or_404(session, Lot, lot_id)
-        form = await form_of(request, viewer, max_files=2, max_fields=10)
-        token, folder = services.staging_folder(web.data_dir)
-        meta: dict[str, Any] = {"user": viewer.user.name, "lot_id": lot_id}
-        try:
-            for role, field in (("table", "table"), ("sheet", "samples")):
-                upload_file = form.get(field)
-                if upload_file is None or isinstance(upload_file, str) or not upload_file.filename:
-                    if role == "table":
-                        raise SecretomeInputError("no result table chosen", expected="a proteomics result table")
-                    continue
-                staged = store.stage(folder, upload_file.file, upload_file.filename, web.max_upload_bytes)
-                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
-                              "suffix": staged.suffix, "name": store.display_name(upload_file.filename)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            try:
-                services.preview_staged(folder)
-            except SecretomeInputError as error:
-                meta["error"] = str(error)
-                (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        except SecretomeInputError:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        files = {}
+        for role, field in (("table", "table"), ("sheet", "samples")):
+            upload_file = form.get(field)
+            if upload_file is not None and not isinstance(upload_file, str) and upload_file.filename:
+                files[role] = (upload_file.file, upload_file.filename)
+        token, folder = services.stage_upload(web.data_dir, viewer.user.name, lot_id, files, web.max_upload_bytes)
+        services.preview_staged(folder, keep_error=True)
         return RedirectResponse(f"/uploads/{token}", status_code=303)
 
     def staged_for(viewer: Viewer, token: str) -> tuple[Any, dict[str, Any]]:
@@ -259,17 +279,16 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         viewer = web.session_viewer(request)
         viewer.require("write")
         _, meta = staged_for(viewer, token)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, int(meta["lot_id"]))
             known = set(session.execute(select(Lot.number)).scalars())
             return web.page(request, "preview.html", viewer, token=token, meta=meta, lot=lot, preview=meta.get("preview"),
                             error=meta.get("error", ""), known_lots=known)
 
     @routes.post("/uploads/{token}/register")
-    async def register(request: Request, token: str) -> Response:
-        viewer = web.session_viewer(request)
+    def register(request: Request, token: str, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, _ = posted
         viewer.require("write")
-        await form_of(request, viewer)
         folder, meta = staged_for(viewer, token)
         if meta.get("error"):
             raise SecretomeInputError(meta["error"])
@@ -280,22 +299,20 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @routes.post("/uploads/{token}/discard")
-    async def discard(request: Request, token: str) -> Response:
+    def discard(request: Request, token: str, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
         import shutil
 
-        viewer = web.session_viewer(request)
+        viewer, _ = posted
         viewer.require("write")
-        await form_of(request, viewer)
         folder, meta = staged_for(viewer, token)
         shutil.rmtree(folder, ignore_errors=True)
         return RedirectResponse(f"/lots/{int(meta['lot_id'])}", status_code=303)
 
     # ------------------------------------------------------------------------------------- runs
     @routes.post("/runs")
-    async def create_run(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_run(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         kind = str(form.get("kind", ""))
         dataset_id = str(form.get("dataset_id", ""))
         if not dataset_id.isdigit():
@@ -315,7 +332,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/runs/{run_id}")
     def run_page(request: Request, run_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             report = next((o["name"] for o in run.outputs if o["name"] == REPORT_FILE[run.kind]), "")
             return web.page(request, "run.html", viewer, run=run, report=report, lot=run.lot, dataset=run.dataset)
@@ -323,23 +340,36 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/runs/{run_id}/status.json")
     def run_status(request: Request, run_id: int) -> dict[str, Any]:
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             return {"status": run.status, "step": run.step, "progress": run.progress, "error": run.error, "log": run.log}
 
     @routes.get("/runs/{run_id}/files/{name}")
     def run_file(request: Request, run_id: int, name: str) -> Response:
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             return run_file_response(web, run, name)
 
     # ----------------------------------------------------------------------------------- search
+    @routes.get("/search.{fmt}")
+    def search_download(request: Request, fmt: str, q: str = "") -> Response:
+        import pandas as pd
+
+        web.session_viewer(request)
+        with web.registry.read() as session:
+            hits = protein_hits(session, q.strip()) if q.strip() else []
+        frame = pd.DataFrame([{"lot": h["lot"].number, "preparation": h["preparation"].name, "protein": h["level"].protein,
+                               "gene": h["level"].gene, "description": h["level"].description,
+                               "mean_log2": h["level"].mean_log2, "n_detected": h["level"].n_detected} for h in hits],
+                             columns=["lot", "preparation", "protein", "gene", "description", "mean_log2", "n_detected"])
+        return table_download(frame, "protein-search", fmt)
+
     @routes.get("/search")
     def search(request: Request, q: str = "") -> HTMLResponse:
         viewer = web.session_viewer(request)
         hits: list[Any] = []
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             if q.strip():
                 hits = protein_hits(session, q.strip())
             return web.page(request, "search.html", viewer, q=q, hits=hits)
