@@ -497,11 +497,11 @@ def build_summary(
 
 
 PURITY_RULES = {
-    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).",
+    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source); with human serum or platelet lysate named in the sample sheet's supplement column, the immunoglobulins and platelet factors it brings. A human/bovine mixed group counts here when the engine's leading (razor) protein is the bovine member (shown alone as serum_mixed_share); without such evidence it is reported as serum_ambiguous_share and not counted.",
     "handling": "Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.",
-    "lysis": "Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
+    "lysis": "Intracellular proteins (including leaderless cytosolic proteins with a database 'Secreted' flag, e.g. PPIA, TXN, GPI) and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
     "ev": "Proteins the KB classes as EV cargo (vesicle content).",
-    "secreted": "Proteins with secretion evidence (UniProt/HPA/CellPhoneDB) left after the rules above: the genuinely secreted share.",
+    "secreted": "Classically secreted proteins (signal peptide or UniProt secreted, no transmembrane segment) and curated unconventionally secreted ones (FGF2, IL-1 family, HMGB1, galectins) left after the rules above: the genuinely secreted share. Leaderless cytosolic proteins count as lysis.",
     "membrane": "Membrane proteins (shed or vesicle-bound); context, not flagged.",
     "unknown": "Proteins without localisation evidence; context, not flagged.",
 }

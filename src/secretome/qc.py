@@ -14,17 +14,21 @@ What it computes, per sample:
 
   1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
      protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
-     contaminant (bovine keratin or trypsin stay ``handling``); a ``mixed_species`` group counts here
-     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member or a serum marker
-     (:func:`secretome.annotate` carries a non-human member's ``serum_marker`` over to its group); it is
-     also reported on its own as ``serum_mixed_share`` (e.g. human COL1A1 sharing peptides with a
-     bovine collagen entry of the contaminant libraries, which are all culture-serum by species). A mixed
-     group whose non-human member is not a serum protein (e.g. a human keratin sharing peptides with a
-     sheep keratin) is classified like any other protein;
+     contaminant (bovine keratin or trypsin stay ``handling``); with a human supplement named in the sample
+     sheet (``settings.supplement_column``: human serum, human platelet lysate) the proteins it brings in
+     (immunoglobulins, platelet factors: ``kb/data/curated/supplement_proteins.tsv``). A ``mixed_species``
+     group (a human protein grouped with a bovine contaminant entry through shared peptides) is decided by
+     the engine's evidence: in formats whose groups lead with the razor/leading protein
+     (``settings.leading_protein_formats``) a group led by its bovine member is serum (also reported as
+     ``serum_mixed_share``) and one led by its human member is the human protein; any other mixed group is
+     ambiguous: reported as ``serum_ambiguous_share`` and classified by its human member, unless
+     ``settings.mixed_species_counts_as_serum`` counts it as serum;
   2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
      (non-serum ones, see 1);
-  3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
-  4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted``; 6. ``membrane``; 7. ``unknown``.
+  3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular`` (which includes leaderless
+     cytosolic proteins with a database 'Secreted' flag that are not curated as unconventionally secreted);
+  4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted`` (classical and curated unconventional
+     secretion); 6. ``membrane``; 7. ``unknown``.
 
   The seven shares sum to 1. Decoys are left out of the total.
 * within-group coefficients of variation (linear scale) and their medians.
