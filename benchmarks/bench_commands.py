@@ -72,7 +72,9 @@ data, sheet, out = sys.argv[1:4]
 columns = list(pd.read_csv(sheet, sep="\t")["sample"])
 loader = GenericLoader(file=data, intensity_column=columns, index_column="Protein IDs", sep="\t")
 dataset = DataSet(loader=loader, metadata_path_or_df=sheet, sample_column="sample")
-dataset.preprocess(log2_transform=True, normalization="median" if False else None)
+# AlphaPeptStats has no median normalisation ("zscore", "quantile", "linear", "vst"): its t-test path is
+# zeros to missing, log2, the welch/student t-test per protein with its own multiple-testing correction.
+dataset.preprocess(log2_transform=True, replace_zeroes=True)
 result = dataset.diff_expression_analysis(method="ttest", column="condition", group1="treated", group2="control")
 result.to_csv(out, sep="\t", index=False)
 """

@@ -239,3 +239,16 @@ def test_contrast_files_with_and_without_enrichment():
     assert tidy is None
     assert sorted(files) == ["compare.html", "treated-control.tsv", "volcano.html"]
     assert "Enrichment:" not in files["compare.html"] and "treated-control" in files["compare.html"]
+
+
+def test_cli_compare_without_enrichment(tmp_path, monkeypatch, capsys):
+    from conftest import run_main
+
+    table, sheet = _maxquant_input(tmp_path, make_adata())
+    out = tmp_path / "out"
+    code, stdout, stderr = run_main(monkeypatch, capsys, "compare", table, "--samples", sheet, "--design", "~ condition",
+                                    "--contrast", "treated-control", "--no-enrichment", "--out", out)
+    assert code == 0, stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["compare.html", "treated-control.tsv", "volcano.html"]
+    assert "enrichment" not in stdout and "proteins tested" in stdout
+    assert "Enrichment:" not in (out / "compare.html").read_text()

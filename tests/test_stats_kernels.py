@@ -164,3 +164,25 @@ def test_enrichment_without_any_set_in_range_is_an_empty_table():
     background, sets = random_sets(2)
     table = enrichment.over_representation(background[:5], background, sets, min_size=200, max_size=300)
     assert table.empty and list(table.columns) == enrichment.ORA_COLUMNS
+
+
+def test_knn_on_complete_data_returns_the_values():
+    values = random_log2(6, 50, 0.0, 9)
+    assert np.isfinite(values).all()
+    out = pp.impute_knn(values, k=3)
+    np.testing.assert_array_equal(out, values)
+    assert out is not values
+
+
+def test_default_set_index_holds_exactly_the_knowledge_base_sets():
+    from secretome.kb import gene_sets
+
+    index = enrichment.set_index(None)
+    sets = gene_sets()
+    assert sorted(index.names) == sorted(sets)
+    sizes = dict(zip(index.names, np.bincount(index.set_of, minlength=index.names.size)))
+    assert all(sizes[name] == len(members) for name, members in sets.items())
+    some = [name for name in sets if name.startswith("secretome:")][:3] + list(sets)[:3]
+    for name in some:
+        position = int(np.flatnonzero(index.names == name)[0])
+        assert set(index.genes[index.gene_of[index.set_of == position]]) == set(sets[name])

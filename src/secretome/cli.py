@@ -78,17 +78,18 @@ def compare(
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
     sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    enrichment: bool = typer.Option(True, "--enrichment/--no-enrichment", help="Gene-set enrichment of the result (enrichment.tsv and its section); --no-enrichment skips it and the knowledge base's sets."),
 ) -> None:
     """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
     from secretome.stats.compare import compare_job
 
     summary = compare_job(
         input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust,
-        force=force, sheet=sheet, sample_column=sample_column,
+        force=force, sheet=sheet, sample_column=sample_column, enrichment=enrichment,
     )
+    enriched = "" if summary["n_enriched"] is None else f"{summary['n_enriched']} enrichment results at adj. p < 0.05; "
     typer.echo(
-        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
-        f"{summary['n_enriched']} enrichment results at adj. p < 0.05; wrote {summary['out']}"
+        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, {enriched}wrote {summary['out']}"
     )
 
 

@@ -64,7 +64,8 @@ class SetIndex:
 
     @classmethod
     def build(cls, gene_sets: Mapping[str, Iterable[str]]) -> "SetIndex":
-        members = [genes if isinstance(genes, (set, frozenset)) else set(genes) for genes in gene_sets.values()]
+        """Index a mapping of set name -> member genes (repeated members count once)."""
+        members = [genes if isinstance(genes, (set, frozenset, list, tuple)) else list(genes) for genes in gene_sets.values()]
         sizes = np.fromiter((len(genes) for genes in members), dtype=np.int64, count=len(members))
         flat = np.empty(int(sizes.sum()), dtype=object)
         flat[:] = [gene for genes in members for gene in genes]
@@ -75,11 +76,14 @@ class SetIndex:
         set_of = np.repeat(np.arange(len(members)), sizes)
         gene_of = rank[codes]
         entries = np.lexsort((gene_of, set_of))
+        set_of, gene_of = set_of[entries], gene_of[entries]
+        first = np.ones(set_of.size, dtype=bool)  # drop a member repeated within its set
+        first[1:] = (set_of[1:] != set_of[:-1]) | (gene_of[1:] != gene_of[:-1])
         names = np.empty(len(members), dtype=object)
         names[:] = list(gene_sets)
         genes = np.empty(len(uniques), dtype=object)
         genes[:] = [uniques[i] for i in order]
-        return cls(names=names, genes=genes, set_of=set_of[entries], gene_of=gene_of[entries])
+        return cls(names=names, genes=genes, set_of=set_of[first], gene_of=gene_of[first])
 
     def positions(self, lookup: Mapping[object, int]) -> np.ndarray:
         """Each universe gene's position in ``lookup`` (e.g. the background), -1 where absent."""
@@ -99,9 +103,14 @@ class SetIndex:
 
 @lru_cache(maxsize=1)
 def _default_index() -> SetIndex:
-    from secretome.kb import gene_sets as kb_gene_sets
+    """The knowledge base's sets (:func:`secretome.kb.gene_sets`), indexed straight from the GMT lines the
+    KB keeps in memory: no frozenset per set is built only to be flattened again."""
+    from secretome.kb.store import _gmt_lines, functional_class_members
 
-    return SetIndex.build(kb_gene_sets())
+    lines = _gmt_lines()  # name -> "description<TAB>gene<TAB>gene..."
+    members: dict[str, Iterable[str]] = {name: rest.split("\t")[1:] for name, rest in lines.items()}
+    members.update({f"secretome:{cls}": genes for cls, genes in functional_class_members().items()})
+    return SetIndex.build(members)
 
 
 def set_index(gene_sets: Mapping[str, Iterable[str]] | SetIndex | None) -> SetIndex:

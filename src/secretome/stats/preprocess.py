@@ -495,20 +495,19 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
             f"sample {int(blank[0]) + 1} has no valid value"
             + (f" ({blank.size} such samples)" if blank.size > 1 else "") + "; remove it before kNN imputation"
         )
+    out = x.copy()
+    targets = np.flatnonzero(~observed.all(axis=1))
+    if targets.size == 0:  # complete data: nothing to impute
+        return out.T
     m = observed.astype(np.float64)
     v = np.where(observed, x, 0.0)
-    # squared distance over shared samples, sum (a - b)^2 = a^2 . 1 + 1 . b^2 - 2 a . b, as one product
-    left = np.hstack([v**2, m, -2.0 * v])
-    right = np.ascontiguousarray(np.hstack([m, v**2, v]).T)
-    m_t = np.ascontiguousarray(m.T)
-    out = x.copy()
+    v2 = v**2  # squared distance over shared samples: sum (a - b)^2 = a^2 . 1 + 1 . b^2 - 2 a . b
     width = max(1, min(n_proteins - 1, max(5 * k, 100) if candidates is None else candidates))
     chunk = max(1, min(512, 4_000_000 // (width * n_samples)))
-    targets = np.flatnonzero(~observed.all(axis=1))
     for start in range(0, targets.size, chunk):
         rows = targets[start : start + chunk]
-        shared = m[rows] @ m_t
-        ssd = left[rows] @ right
+        shared = m[rows] @ m.T
+        ssd = v2[rows] @ m.T + m[rows] @ v2.T - 2.0 * v[rows] @ v.T
         with np.errstate(invalid="ignore", divide="ignore"):
             dist = np.where(shared > 0, np.maximum(ssd, 0.0) / shared, np.inf)
         dist[np.arange(rows.size), rows] = np.inf
