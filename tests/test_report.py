@@ -11,7 +11,7 @@ import pytest
 from test_profile import anndata_from_simulation
 
 from secretome.datasets import DEMO_PARAMETERS, simulate_secretome
-from secretome.profile import profile
+from conftest import profiled, run_profile
 from secretome.report import render_report, write_report
 from secretome.report.plots import all_figures
 
@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def summary():
     simulated = simulate_secretome(**DEMO_PARAMETERS)
-    return profile(anndata_from_simulation(simulated), group="lot").summary
+    return profiled(anndata_from_simulation(simulated), group="lot")[1]
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +85,6 @@ def _browser_available() -> str | None:
 def stats_report(tmp_path_factory) -> Path:
     """A demo profile with every statistics section: preprocessing, differential (volcano), enrichment and
     lot comparability (control chart)."""
-    from secretome.profile import run_profile
-
     return run_profile(demo=True, design="~ lot", contrast="lot_B-lot_A", reference=["lot_A"],
                        out=tmp_path_factory.mktemp("stats-report") / "run")
 
@@ -140,7 +138,7 @@ def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
                 enumerate(["secreted"] * 30 + ["intracellular"] * 10 + ["ev_cargo"] * 5 + ["contaminant_serum"] * 5)]
     values = np.exp2(rng.normal(22, 2, (1, 50)) + rng.normal(0, 0.3, (n, 50)))
     adata = make_annotated(values, proteins, obs={"lot": [f"L{i % 3}" for i in range(n)]})
-    summary = profile(adata, group="lot").summary
+    summary = profiled(adata, group="lot")[1]
     assert summary["qc"]["correlation"]["matrix"] == []
     assert "max_heatmap_samples" in summary["qc"]["correlation"]["note"]
     figures = all_figures(summary)

@@ -14,7 +14,9 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.outputs import write_files
-from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv
+from secretome.jobs.common import results_tsv
+from secretome.jobs.naming import contrast_stem, differential_file, enrichment_file
+from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast
 
 
 def make_adata(n_per_group: int = 3, n_proteins: int = 120, missing: float = 0.1, seed: int = 0) -> AnnData:
@@ -126,10 +128,11 @@ def test_write_files_new_existing_and_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]  # no staging directory left
 
 
-def test_safe_filename_and_tsv():
-    assert safe_filename("treated-control") == "treated-control"
-    assert safe_filename("a/b c") == "a_b_c"
-    text = table_tsv(pd.DataFrame({"protein": ["P1"], "p_value": [np.nan], "t": [1 / 3]}))
+def test_file_names_and_tsv():
+    assert contrast_stem("treated-control") == "treated-control"
+    assert contrast_stem("a/b c") == "a_b_c"
+    assert differential_file("a/b c") == "differential_a_b_c.tsv" and enrichment_file("B-A") == "enrichment_B-A.tsv"
+    text = results_tsv(pd.DataFrame({"protein": ["P1"], "p_value": [np.nan], "t": [1 / 3]}))
     assert text.splitlines() == ["protein\tp_value\tt", "P1\t\t0.33333333333333331"]
 
 
@@ -195,14 +198,14 @@ def test_cli_compare_end_to_end(tmp_path):
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
                "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["compare.html", "enrichment.tsv", "treated-control.tsv", "volcano.html"]
-    result = pd.read_csv(out / "treated-control.tsv", sep="\t")
+    assert sorted(os.listdir(out)) == ["differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
+    result = pd.read_csv(out / "differential_treated-control.tsv", sep="\t")
     assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
     from secretome.stats.enrichment import ENRICHMENT_COLUMNS
 
-    enrichment = pd.read_csv(out / "enrichment.tsv", sep="\t")
+    enrichment = pd.read_csv(out / "enrichment_treated-control.tsv", sep="\t")
     assert list(enrichment.columns) == ENRICHMENT_COLUMNS  # made-up genes G0..: no set within the size limits
-    assert "Enrichment: treated-control" in (out / "compare.html").read_text()
+    assert "Enrichment: treated-control" in (out / "report.html").read_text()
     bad = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ treatment", "--contrast", "a-b", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "treatment" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()
@@ -216,8 +219,8 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--lot-column", "lot", "--reference", "L1", "--reference", "L2",
                "--margin", "0.8", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["comparability.html", "cv.tsv", "factors.tsv", "lots.tsv"]
-    lots = pd.read_csv(out / "lots.tsv", sep="\t")
+    assert sorted(os.listdir(out)) == ["comparability_cv.tsv", "comparability_factors.tsv", "comparability_lots.tsv", "report.html"]
+    lots = pd.read_csv(out / "comparability_lots.tsv", sep="\t")
     assert set(lots["lot"]) == {"L1", "L2", "L3"}
     bad = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L9", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "L9" in bad.stderr
@@ -225,4 +228,4 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L1", "--factor", "G1", "--factor", "G2",
                "--out", str(chosen))
     assert run.returncode == 0, run.stderr
-    assert set(pd.read_csv(chosen / "factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}
+    assert set(pd.read_csv(chosen / "comparability_factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}

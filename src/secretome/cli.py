@@ -1,18 +1,26 @@
-"""Command-line shell: every command is a few lines over the Python API."""
+"""Command-line shell: every command is a few lines over a job of :mod:`secretome.jobs`.
+
+The library speaks of parameters (``min_valid``); this shell re-words them as its flags
+(``--min-valid``) when it prints an input error. Imports are lazy: ``secretome --version`` and
+``--help`` load neither pandas nor the engine.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from anndata import AnnData
-from rich.console import Console
 
-from secretome import __version__, io
+from secretome import __version__
 from secretome.errors import SecretomeInputError
+
+if TYPE_CHECKING:
+    from secretome.jobs import JobResult, ProgressCallback
 
 app = typer.Typer(
     name="secretome",
@@ -20,8 +28,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-console = Console(stderr=True)
+
+READER_FORMATS = ("maxquant", "diann", "fragpipe", "spectronaut", "peaks", "perseus", "generic")
+"""The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
+
+FLAGS = {
+    "input": "INPUT", "out": "--out", "samples": "--samples", "group": "--group", "format": "--format",
+    "quantity": "--quantity", "sheet": "--sheet", "is_log2": "--log2/--linear", "config": "--config",
+    "overrides": "--set", "demo": "--demo", "design": "--design", "contrast": "--contrast",
+    "normalize": "--normalize", "impute": "--impute", "min_valid": "--min-valid", "trend": "--trend",
+    "robust": "--robust", "lot_column": "--lot-column", "reference": "--reference", "margin": "--margin",
+    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf",
+}
+"""Library parameter -> the flag (or argument) that sets it: how input errors are worded on the command line."""
 
 
 def _version_callback(value: bool) -> None:
@@ -32,30 +53,49 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Optional[bool] = typer.Option(
-        None, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Show the version and exit."),
 ) -> None:
     """Make therapeutic secretomes measurable."""
 
 
-def _read_with_warnings(path: Path, **options: object) -> AnnData:
-    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(path, **options)
-    for warning in caught:
-        if issubclass(warning.category, io.ReaderWarning):
-            console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return adata
+def _say(line: str) -> None:
+    """One plain line on stderr (no markup: file names may hold brackets)."""
+    sys.stderr.write(line + "\n")
+
+
+def _warnings(result: JobResult) -> None:
+    for warning in result.summary.get("warnings", []):
+        _say(f"warning: {warning}")
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on stderr when it is a terminal (not in pipes or CI); yields the jobs' callback."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(title, total=1.0)
+
+        def update(step: str, fraction: float | None) -> None:
+            bar.update(task, description=f"{title}: {step}", **({"completed": fraction} if fraction is not None else {}))
+
+        yield update
+
+
+FORMAT_HELP = "Force a reader: " + ", ".join(READER_FORMATS) + " (default: detected)."
+LOG2_HELP = "Declare the values log2 or linear (default: detected; never log-transformed twice)."
 
 
 @app.command()
 def compare(
-    input: str = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
-    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet (one row per sample)."),
+    input: Path = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (one row per sample)."),
     design: str = typer.Option(..., "--design", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
     contrast: str = typer.Option(..., "--contrast", help='Two levels of the design\'s first factor, "A-B".'),
     normalize: str = typer.Option("median", "--normalize", help="none, median, quantile or vsn."),
@@ -63,36 +103,40 @@ def compare(
     min_valid: int = typer.Option(2, "--min-valid", help="Valid values needed in one contrast group (0 = no filter)."),
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
-    out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
+    out: Path = typer.Option(Path("secretome-compare"), "--out", help="Output directory (written atomically)."),
 ) -> None:
-    """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
-    from secretome.stats.compare import compare_job
+    """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
+    from secretome.jobs import compare_job
 
-    summary = compare_job(
-        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust
-    )
-    typer.echo(
-        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, "
-        f"{summary['n_enriched']} enrichment results at adj. p < 0.05; wrote {summary['out']}"
-    )
+    with _progress("secretome compare") as progress:
+        result = compare_job(input, out, samples=samples, design=design, contrast=contrast, normalize=normalize,
+                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, progress=progress)
+    _warnings(result)
+    s = result.summary
+    typer.echo(f"{s['n_tested']} proteins tested, {s['n_up'] + s['n_down']} at adj. p < {s['alpha']:g} "
+               f"({s['n_up']} up, {s['n_down']} down), {s['n_enriched']} enrichment results at adj. p < {s['alpha']:g}; "
+               f"wrote {result.out}")
 
 
 @app.command()
 def comparability(
-    input: str = typer.Argument(..., help="Search-engine result file."),
-    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet with a lot column."),
+    input: Path = typer.Argument(..., help="Search-engine result file."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet with a lot column."),
     lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
     reference: list[str] = typer.Option(..., "--reference", help="A reference lot (repeat for several)."),
     margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
-    out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
+    out: Path = typer.Option(Path("secretome-comparability"), "--out", help="Output directory (written atomically)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
-    from secretome.stats.comparability import comparability_job
+    from secretome.jobs import comparability_job
 
-    summary = comparability_job(input, samples, lot_column, reference, out, margin=margin, factors=factor)
-    verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
-    typer.echo(f"{verdicts}; wrote {summary['out']}")
+    with _progress("secretome comparability") as progress:
+        result = comparability_job(input, out, samples=samples, lot_column=lot_column, reference=reference,
+                                   margin=margin, factors=factor or None, progress=progress)
+    _warnings(result)
+    verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in result.summary["lot_verdicts"].items())
+    typer.echo(f"{verdicts}; wrote {result.out}")
 
 
 @app.command()
@@ -100,30 +144,37 @@ def read(
     input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
-    io.write_h5ad_atomic(adata, out)
-    summary = io.summarize(adata)
-    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {summary['n_proteins']} proteins ({summary['format']})")
+    from secretome.jobs import read_job
+
+    result = read_job(input, out, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    _warnings(result)
+    s = result.summary
+    typer.echo(f"wrote {result.out}: {s['n_samples']} samples x {s['n_proteins']} proteins ({s['format']})")
 
 
 @app.command()
 def info(
     input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
+    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = _read_with_warnings(input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
-    for label, value in io.summary_lines(io.summarize(adata)):
+    from secretome.io import summarize, summary_lines
+    from secretome.jobs.common import read_input
+
+    adata, warnings = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    for warning in warnings:
+        _say(f"warning: {warning}")
+    for label, value in summary_lines(summarize(adata)):
         typer.echo(f"{label}: {value}")
 
 
@@ -132,9 +183,9 @@ def profile(
     input: Optional[Path] = typer.Argument(None, help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (TSV/CSV/XLSX)."),
     group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
-    format: Optional[str] = typer.Option(None, "--format", help="Input format (default: detected)."),
+    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
     quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
@@ -152,15 +203,17 @@ def profile(
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
-    from secretome.profile import run_profile
+    from secretome.jobs import profile_job
 
-    report = run_profile(
-        input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
-        config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
-        impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None,
-    )
-    typer.echo(f"report: {report}")
+    with _progress("secretome profile") as progress:
+        result = profile_job(
+            input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
+            config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
+            impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
+            reference=reference, margin=margin, factors=factor or None, progress=progress,
+        )
+    _warnings(result)
+    typer.echo(f"report: {result.summary['report']}")
 
 
 kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
@@ -173,9 +226,14 @@ def annotate(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
 ) -> None:
     """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
-    from secretome.annotate import annotate_source, write_annotation
+    if out is None:
+        from secretome.annotate import annotate_source, write_annotation
 
-    write_annotation(annotate_source(source), out)
+        write_annotation(annotate_source(source))
+        return
+    from secretome.jobs import annotate_job
+
+    annotate_job(source, out)
 
 
 @kb_app.command("info")
@@ -192,7 +250,7 @@ def main() -> None:
     try:
         app()
     except SecretomeInputError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        _say(f"error: {error.reworded(FLAGS)}")
         sys.exit(2)
 
 

@@ -57,11 +57,30 @@ from secretome.provenance import record_step
 
 THRESHOLDS_FILE = "qc_thresholds.toml"
 
+OVERRIDE = "override"
+"""Origin of a value set through ``load_thresholds(overrides=...)``, as verdicts cite it (``override: serum_share.fail``)."""
+
 PURITY_CATEGORIES = ("serum", "handling", "lysis", "ev", "secreted", "membrane", "unknown")
 """Exclusive purity partition, in the precedence order used to assign a protein."""
 
 FLAGGED_INDICES = ("serum_share", "lysis_share", "handling_share", "ev_share", "secreted_share")
 """Purity indices that get a pass/warn/fail flag (the others are reported as context)."""
+
+PURITY_METHODS = {
+    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).",
+    "handling": "Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.",
+    "lysis": "Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
+    "ev": "Proteins the KB classes as EV cargo (vesicle content).",
+    "secreted": "Proteins with secretion evidence (UniProt/HPA/CellPhoneDB) left after the rules above: the genuinely secreted share.",
+    "membrane": "Membrane proteins (shed or vesicle-bound); context, not flagged.",
+    "unknown": "Proteins without localisation evidence; context, not flagged.",
+}
+"""What each purity category holds and why, as the report's method text states it."""
+
+
+def purity_method_texts() -> dict[str, str]:
+    """The method text of every purity category (a copy, in precedence order)."""
+    return dict(PURITY_METHODS)
 
 
 REQUIRED_VAR = (
@@ -148,7 +167,7 @@ def load_thresholds(
     if overrides is not None:
         items = overrides.items() if isinstance(overrides, Mapping) else (_split_setting(s) for s in overrides)
         for key, value in items:
-            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, f"--set {key}")
+            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, OVERRIDE)
     _validate(thresholds)
     return thresholds
 
@@ -168,13 +187,18 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _where(source: str) -> dict[str, Any]:
+    """Error location of a threshold value: its config file, or the ``overrides`` parameter."""
+    return {"parameters": ("overrides",)} if source == OVERRIDE else {"file": source}
+
+
 def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> None:
     section, _, name = key.partition(".")
     known = thresholds.values
     if section not in known or name not in known[section] or name == "source":
         valid = sorted(f"{s}.{n}" for s, entries in known.items() for n in entries if n != "source")
         raise SecretomeInputError(
-            f"unknown threshold key {key!r}", file=source, expected=f"one of {', '.join(valid)}"
+            f"unknown threshold key {key!r}", **_where(source), expected=f"one of {', '.join(valid)}"
         )
     default = known[section][name]
     if isinstance(default, bool):
@@ -188,13 +212,13 @@ def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> Non
         ok = isinstance(value, str)
     if not ok:
         raise SecretomeInputError(
-            f"wrong type for {key!r}: {value!r}", file=source,
+            f"wrong type for {key!r}: {value!r}", **_where(source),
             expected=f"a value like {json.dumps(default)} (TOML spelling)",
         )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = _checked_number(key, value, default, source)
     if name == "direction" and value not in _DIRECTIONS:
-        raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", file=source, expected=str(_DIRECTIONS))
+        raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", **_where(source), expected=str(_DIRECTIONS))
     known[section][name] = value
     thresholds.origins[key] = source
 
@@ -211,17 +235,17 @@ def _checked_number(key: str, value: float, default: float, source: str) -> floa
     """A numeric setting in its domain: finite, whole where the default is an integer, a fraction where it is one."""
     section, _, name = key.partition(".")
     if not math.isfinite(value):
-        raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a finite number")
+        raise SecretomeInputError(f"{key!r} is {value!r}", **_where(source), expected="a finite number")
     if isinstance(default, int):
         if not float(value).is_integer():
-            raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a whole number")
+            raise SecretomeInputError(f"{key!r} is {value!r}", **_where(source), expected="a whole number")
         value = int(value)
         least = _SETTING_MINIMUM.get(name, 0)
         if value < least:
-            raise SecretomeInputError(f"{key!r} is {value}", file=source, expected=f"a whole number >= {least}")
+            raise SecretomeInputError(f"{key!r} is {value}", **_where(source), expected=f"a whole number >= {least}")
     fraction = section.endswith("_share") or section in _FRACTIONS or name in _FRACTIONS
     if fraction and name != "direction" and not 0 <= value <= 1:
-        raise SecretomeInputError(f"{key!r} is {value}", file=source, expected="a fraction between 0 and 1")
+        raise SecretomeInputError(f"{key!r} is {value}", **_where(source), expected="a fraction between 0 and 1")
     return value
 
 
@@ -234,7 +258,7 @@ def _validate(thresholds: Thresholds) -> None:
         if (above and fail < warn) or (not above and fail > warn):
             raise SecretomeInputError(
                 f"{metric}: fail limit {fail} is less strict than warn limit {warn}",
-                file=thresholds.origins.get(f"{metric}.fail", THRESHOLDS_FILE),
+                **_where(thresholds.origins.get(f"{metric}.fail", THRESHOLDS_FILE)),
                 expected="fail >= warn for 'above' metrics, fail <= warn for 'below' metrics",
             )
 

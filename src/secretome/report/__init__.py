@@ -60,6 +60,13 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
     )
 
 
+def render_page(title: str, sections: Sequence[dict[str, Any]]) -> str:
+    """One offline HTML page (plotly.js inline once) holding the given sections, for the jobs other than profile."""
+    from secretome.report.stats_sections import standalone_page
+
+    return standalone_page(title, "\n".join(section["html"] for section in sections))
+
+
 def write_report(
     summary: dict[str, Any], path: str | Path, extra_sections: Sequence[dict[str, Any]] = ()
 ) -> Path:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -145,7 +144,7 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
     # a lot named twice is one reference lot; sheet values are read stripped, so the names are too
     reference = list(dict.fromkeys(str(lot).strip() for lot in reference))
     if not reference:
-        raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
+        raise SecretomeInputError("no reference lot given", expected="one or more reference lots", parameters=("reference",))
     unknown = [lot for lot in reference if lot not in all_lots]
     if unknown:
         shown = ", ".join(lot or "''" for lot in unknown)
@@ -313,36 +312,3 @@ def _lot_verdict(role: str, factor_verdicts: pd.Series, similarity_verdict: str)
     if (factor_verdicts == "insufficient_data").any() or similarity_verdict == "insufficient_data":
         return "insufficient_data"
     return "comparable"
-
-
-def comparability_job(
-    input_path: str | Path,
-    samples: str | Path | None,
-    lot_column: str,
-    reference: list[str],
-    out: str | Path,
-    margin: float | None = None,
-    normalize: str = "median",
-    min_valid: int | float = 0,
-    factors: list[str] | None = None,
-) -> dict[str, Any]:
-    """CLI job: read, log2 + normalize (no imputation: TOST uses observed values), run
-    :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
-    from secretome.report.stats_sections import comparability_page
-    from secretome.outputs import write_files
-    from secretome.stats.compare import read_dataset, table_tsv
-    from secretome.stats import preprocess as pp
-
-    adata = read_dataset(input_path, samples)
-    adata = pp.filter_valid(adata, min_valid=min_valid)
-    pp.log2_transform(adata)
-    pp.normalize(adata, normalize)  # type: ignore[arg-type]
-    result = comparability(adata, lot_column=lot_column, reference=reference, factors=factors or None, margin=margin)
-    files = {
-        "factors.tsv": table_tsv(result.factors),
-        "cv.tsv": table_tsv(result.cv),
-        "lots.tsv": table_tsv(result.lots),
-        "comparability.html": comparability_page(result, adata),
-    }
-    out_dir = write_files(out, files)
-    return {"out": str(out_dir), "files": sorted(files), "lot_verdicts": result.summary["lot_verdicts"]}

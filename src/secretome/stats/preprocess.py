@@ -118,7 +118,7 @@ def filter_valid(
         raise SecretomeInputError(
             f"no protein has {min_valid} valid values ({mode}{'' if group is None else ' by ' + group}); "
             f"nothing is left to analyse{' (more than any group has samples)' if too_many else ''}; samples per group: {sizes}",
-            expected="a lower --min-valid",
+            expected="a lower min_valid", parameters=("min_valid",),
         )
     result = adata[:, keep].copy()
     _note(
@@ -190,7 +190,8 @@ def normalize(adata: AnnData, method: NormalizeMethod = "median", layer: str = "
             f"sample(s) {', '.join(map(str, adata.obs_names[empty][:8]))} have no quantified value; "
             f"{method} normalization cannot place them",
             file=adata.uns.get("source", {}).get("path"),
-            expected="a sample with at least one value (drop the empty sample, or --normalize none)",
+            expected="a sample with at least one value (drop the empty sample, or normalize none)",
+            parameters=("normalize",),
         )
     outcome: dict[str, Any] = {}
     if method == "none":

@@ -1,0 +1,55 @@
+"""The ``compare`` job: read -> preprocessing + limma moderated test of one contrast + enrichment -> one directory.
+
+Writes ``differential_<contrast>.tsv``, ``enrichment_<contrast>.tsv`` (the names ``profile`` uses with
+a design) and one ``report.html`` page, atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secretome.jobs import naming
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.common import read_input, write_directory
+
+
+def compare_job(
+    input: str | Path,
+    out: str | Path,
+    *,
+    design: str,
+    contrast: str,
+    samples: str | Path | None = None,
+    normalize: str = "median",
+    impute: str = "none",
+    min_valid: int | float = 2,
+    trend: bool = False,
+    robust: bool = False,
+    seed: int | None = 0,
+    progress: ProgressCallback | None = None,
+) -> JobResult:
+    """Test one contrast (``design`` e.g. ``"~ condition + donor"``, ``contrast`` ``"A-B"`` over the design's
+    first factor) with :func:`secretome.stats.compare.compare` and enrichment, and write the tables and
+    the page into ``out``. Parameters are checked before reading; the design and contrast right after."""
+    from secretome.jobs.analyses import ContrastOptions, differential_analysis, differential_files
+    from secretome.jobs.sections import differential_sections
+    from secretome.report import render_page
+
+    options = ContrastOptions(design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid,
+                              trend=trend, robust=robust, seed=seed)
+    options.check()
+    report_progress(progress, f"reading {Path(input).name}", 0.0)
+    adata, warnings = read_input(input, samples)
+    options.validate(adata)
+    report_progress(progress, f"differential abundance {contrast}", 0.3)
+    result = differential_analysis(adata, options)
+    report_progress(progress, "writing tables and report", 0.9)
+    files = differential_files(result)
+    page = render_page(f"secretome compare {contrast}", differential_sections(result))
+    written = write_directory(Path(out), {**files, naming.REPORT: page}, replace_existing=False)
+    report_progress(progress, "done", 1.0)
+    entry = result.entry
+    return JobResult(kind="compare", out=Path(out), files=written, summary={
+        "n_tested": entry["n_tested"], "n_up": entry["n_up"], "n_down": entry["n_down"], "alpha": entry["alpha"],
+        "n_enriched": entry["enrichment"]["n_adj_p_below_alpha"], "warnings": warnings,
+    })
