@@ -3,17 +3,20 @@
 
 Usage::
 
-    python scripts/build_kb.py [--source ../shared/data] [--out src/secretome/kb/data]
+    python scripts/build_kb.py [--source ../shared/data] [--bioc /usr/lib/R/site-library] [--out src/secretome/kb/data]
 
-Reads only the files listed in ``SOURCES`` (UniProt, HPA, MSigDB C5, Reactome, CellPhoneDB, ExoCarta and the
-contaminant libraries). The SignalP 6.0 data (CC BY-NC-ND) is never opened: nothing shipped derives from it.
+Reads only the files listed in ``SOURCES``: UniProt, HPA (v23 secretome, v21.1 secretome and immunofluorescence
+locations via pyreadr, v18.1 protein classes), the Gene Ontology and its human annotation from the SQLite files of
+Debian's Bioconductor packages org.Hs.eg.db and GO.db (read with sqlite3, no R), Reactome, CellPhoneDB, ExoCarta and
+the contaminant libraries. The SignalP 6.0 data (CC BY-NC-ND) is never opened: nothing shipped derives from it.
 
 Writes, byte-deterministically (sorted rows, gzip with mtime=0 and no file name):
 
 - ``proteins.tsv.gz``: one row per UniProt entry (human reviewed entries and contaminant-library entries) with the
   source facts the classifier needs (secretion evidence, HPA classes, CellPhoneDB flags, ExoCarta counts,
   contaminant libraries). No classification is stored: the rules in ``curated/`` are applied at load time.
-- ``gene_sets.gmt.gz``: MSigDB C5 (BP/CC/MF) and Reactome gene sets, names prefixed by their collection.
+- ``gene_sets.gmt.gz``: GO (BP/CC/MF, ``GO_<ontology>:<GO id>``, annotations propagated to ancestors, 3-2000 genes)
+  and Reactome gene sets, names prefixed by their collection.
 - ``manifest.json``: KB semantic version, content hash, per-source file hashes, releases, licences, counts.
 - ``ATTRIBUTION.md``: each source, its release and licence, and what was taken.
 """
@@ -29,6 +32,7 @@ import json
 import lzma
 import os
 import re
+import sqlite3
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,6 +41,7 @@ from pathlib import Path
 KB_SEMVER = "1.0.0"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = Path(os.environ.get("SECRETOME_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+DEFAULT_BIOC = Path(os.environ.get("SECRETOME_BIOC_LIBRARY") or "/usr/lib/R/site-library")
 DEFAULT_OUT = REPO_ROOT / "src" / "secretome" / "kb" / "data"
 FORBIDDEN_DIR = "signal_peptides"  # SignalP 6.0, CC BY-NC-ND: evaluation only, never an input of the build
 
@@ -64,22 +69,28 @@ SOURCES: tuple[Source, ...] = (
            "Human Protein Atlas, protein class 'Predicted secreted proteins' export (via zhongzisha/ST_prediction)",
            "HPA v23 (2023, inferred from columns and commit date)", "CC BY-SA 4.0",
            "gene, gene synonyms, UniProt accession, 'Secretome location', 'Secretome function'"),
+    Source("hpa_v21_secretome", "kb/hpa_v21.1/hpaSecretome.rda",
+           "Human Protein Atlas secretome gene table (via lgatto/hpar data/hpaSecretome.rda)",
+           "HPA v21.1 (2022-05-31, Ensembl 103.38; kb/hpa_v21.1/hpaRelease.rda)", "CC BY-SA 4.0",
+           "gene, UniProt accession, gene synonyms, 'Secretome.location' (including the curated negative set "
+           "'Intracellular and membrane')"),
+    Source("hpa_v21_subcellular", "kb/hpa_v21.1/hpaSubcellularLoc.rda",
+           "Human Protein Atlas subcellular (immunofluorescence) locations (via lgatto/hpar data/hpaSubcellularLoc.rda)",
+           "HPA v21.1 (2022-05-31)", "CC BY-SA 4.0", "gene name, reliability and main locations"),
     Source("hpa_v18", "hpa/hpa_v18.1_proteinatlas.tsv.gz",
            "Human Protein Atlas full gene table (via Genome3d/blood-metabolites-regulation)",
            "HPA v18.1 (2018)", "CC BY-SA 4.0",
            "gene, gene synonyms, 'Protein class' (predicted secreted / membrane / intracellular, plasma protein)"),
-    Source("c5_bp", "go/msigdb_c5.bp.v6.2.symbols.gmt.gz", "MSigDB C5 GO biological process gene sets "
-           "(via germaximus/OConnell_2018)", "MSigDB v6.2 (2018)",
-           "MSigDB terms; derived from the Gene Ontology (CC BY 4.0)", "all gene sets (name and gene symbols)"),
-    Source("c5_cc", "go/msigdb_c5.cc.v6.2.symbols.gmt.gz", "MSigDB C5 GO cellular component gene sets",
-           "MSigDB v6.2 (2018)", "MSigDB terms; derived from the Gene Ontology (CC BY 4.0)",
-           "all gene sets (name and gene symbols)"),
-    Source("c5_mf", "go/msigdb_c5.mf.v6.2.symbols.gmt.gz", "MSigDB C5 GO molecular function gene sets",
-           "MSigDB v6.2 (2018)", "MSigDB terms; derived from the Gene Ontology (CC BY 4.0)",
-           "all gene sets (name and gene symbols)"),
     Source("reactome", "go/ReactomePathways.gmt.gz", "Reactome human pathways as gene symbols "
            "(via markziemann/vpa-senescence; spaces in names were replaced by '-' there)",
            "Reactome, file of 2021-10", "CC BY 4.0", "all pathways (name, R-HSA id, gene symbols)"),
+    Source("org_hs_eg_db", "bioc:org.Hs.eg.db/extdata/org.Hs.eg.sqlite",
+           "Bioconductor org.Hs.eg.db SQLite (Debian package r-bioc-org.hs.eg.db)", "",
+           "Artistic-2.0 package; GO annotations CC BY 4.0 (Gene Ontology Consortium); Entrez Gene public domain",
+           "GO annotations of human genes (BP/CC/MF, propagated to ancestors: tables go_*_all; evidence ND left out), "
+           "Entrez gene symbols and their UniProt accessions"),
+    Source("go_db", "bioc:GO.db/extdata/GO.sqlite", "Bioconductor GO.db SQLite (Debian package r-bioc-go.db)", "",
+           "Artistic-2.0 package; Gene Ontology CC BY 4.0", "GO term ids, names and ontologies"),
     Source("cellphonedb", "ligand_receptor/cellphonedb_v5_protein_input.csv",
            "CellPhoneDB protein_input.csv (ventolab/cellphonedb-data)", "CellPhoneDB v5.0.0",
            "no licence file in the data repository; CellPhoneDB software MIT",
@@ -127,11 +138,25 @@ ORGANISM_MNEMONIC = {
 }
 TAXID_MNEMONIC = {"9606": "HUMAN", "9913": "BOVIN", "10090": "MOUSE", "9823": "PIG", "9940": "SHEEP",
                   "9031": "CHICK", "9796": "HORSE", "9986": "RABIT"}
+# GO cellular-component terms recorded per protein (column go_cc) for the compartment rules of
+# curated/compartment_terms.tsv: the compartments the secretion classifier weighs. Kept as a per-protein column
+# (not only as gene sets) so that the largest compartments (cytosol, nucleus, membrane) need not be loaded as sets.
+COMPARTMENT_GO_TERMS = (
+    "GO:0005576", "GO:0005615", "GO:0031012", "GO:0070062", "GO:0005783", "GO:0005788", "GO:0005789", "GO:0005794",
+    "GO:0005764", "GO:0043202", "GO:0005739", "GO:0005759", "GO:0005758", "GO:0005743", "GO:0005829", "GO:0005634",
+    "GO:0005654", "GO:0005730", "GO:0005886", "GO:0016021", "GO:0005887", "GO:0009986", "GO:0031225", "GO:0005777",
+    "GO:0030141", "GO:0034774", "GO:0031093", "GO:0005856", "GO:0005737",
+)
+# evidence codes not used for go_cc: no data, and high-throughput screens (HDA, HTP, HEP, HMP, HGI), which put
+# thousands of cytosolic proteins in 'extracellular exosome' or 'extracellular space'
+WEAK_GO_EVIDENCE = ("ND", "HDA", "HTP", "HEP", "HMP", "HGI")
+GENE_SET_SIZE = (3, 2000)  # GO sets kept in gene_sets.gmt.gz: enrichment-sized terms (typical bounds 5-500)
 ACCESSION_RE = re.compile(r"^(?:[OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9](?:[A-Z][A-Z0-9]{2}[0-9]){1,2})$")
 
 PROTEIN_COLUMNS = [
     "accession", "entry_name", "gene", "synonyms", "species", "description", "in_uniprot_reviewed",
-    "uniprot_secreted", "hpa_v23_location", "hpa_v23_function", "hpa_v18_class", "cellphonedb_secreted",
+    "uniprot_secreted", "hpa_v23_location", "hpa_v23_function", "hpa_v21_location", "hpa_if_location",
+    "hpa_if_reliability", "go_cc", "hpa_v18_class", "cellphonedb_secreted",
     "cellphonedb_secreted_desc", "cellphonedb_transmembrane", "cellphonedb_peripheral", "exocarta_experiments",
     "exocarta_rank", "contaminant_libraries", "contaminant_source",
 ]
@@ -173,7 +198,8 @@ def _first_name(protein_names: str) -> str:
 def read_uniprot(src: Path) -> dict[str, dict[str, str]]:
     proteins: dict[str, dict[str, str]] = {}
     for row in _rows(src / "uniprot/uniprot_human_reviewed_basic_2020.tsv.gz"):
-        names = row["Gene names"].split()
+        # 'Gene names' is space-separated, and a few 2020 entries join two genes with '; ' ("HBA1; HBA2")
+        names = [name for name in re.split(r"[\s;]+", row["Gene names"]) if name]
         proteins[row["Entry"]] = {
             "accession": row["Entry"], "entry_name": row["Entry name"], "gene": names[0] if names else "",
             "synonyms": set(names[1:]), "species": "HUMAN", "description": _first_name(row["Protein names"]),
@@ -221,6 +247,107 @@ def read_hpa(src: Path, proteins: dict[str, dict[str, str]]) -> None:
             entry = proteins[accession]
             entry["hpa_v18_class"] = _clean(row["Protein class"])
             entry["synonyms"].update(s.strip() for s in row["Gene synonym"].split(",") if s.strip())
+
+
+def _read_rda(path: Path):
+    """The one data frame of an R .rda file (HPA v21.1 via hpar), read with pyreadr (no R needed)."""
+    if FORBIDDEN_DIR in path.parts:
+        raise RuntimeError(f"refusing to read {path}: SignalP 6.0 data may not feed the shipped knowledge base")
+    import pyreadr  # build-time dependency only (extra 'kb-build')
+
+    frames = pyreadr.read_r(str(path))
+    (frame,) = frames.values()
+    return frame.fillna("").astype(str)
+
+
+def read_hpa_v21(src: Path, proteins: dict[str, dict[str, str]]) -> str:
+    """HPA v21.1 secretome locations (by UniProt accession) and IF main locations (by gene); returns the release."""
+    by_gene: dict[str, list[str]] = defaultdict(list)
+    for accession, entry in proteins.items():
+        if entry["gene"]:
+            by_gene[entry["gene"].upper()].append(accession)
+    secretome = _read_rda(src / "kb/hpa_v21.1/hpaSecretome.rda")
+    for gene, synonyms, uniprot, location in secretome[["Gene.name", "Gene.synonym", "Uniprot", "Secretome.location"]].itertuples(index=False):
+        accessions = [a.strip() for a in uniprot.split(",") if a.strip() in proteins] or by_gene.get(gene.upper(), [])
+        for accession in accessions:
+            entry = proteins[accession]
+            entry["hpa_v21_location"] = _clean(location)
+            entry["synonyms"].update(s.strip() for s in synonyms.split(",") if s.strip())
+    subcellular = _read_rda(src / "kb/hpa_v21.1/hpaSubcellularLoc.rda")
+    for gene, reliability, main in subcellular[["Gene.name", "Reliability", "Main.location"]].itertuples(index=False):
+        for accession in by_gene.get(gene.upper(), []):
+            proteins[accession]["hpa_if_location"] = ";".join(sorted(filter(None, main.split(";"))))
+            proteins[accession]["hpa_if_reliability"] = reliability
+    release = _read_rda(src / "kb/hpa_v21.1/hpaRelease.rda").iloc[:, 0].tolist()
+    return f"HPA v{release[0]} ({release[1].replace('.', '-')}, Ensembl {release[2]})"
+
+
+def _bioc_version(database: Path) -> str:
+    """The Bioconductor package version from its DESCRIPTION (``<package>/DESCRIPTION`` above ``extdata``)."""
+    for line in (database.parent.parent / "DESCRIPTION").read_text(encoding="utf-8").splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def read_go(bioc: Path, proteins: dict[str, dict[str, str]]) -> tuple[list[tuple[str, str, list[str]]], dict[str, str]]:
+    """GO gene sets from org.Hs.eg.db (annotations propagated to ancestor terms, evidence ND left out) named by
+    GO.db; each set holds the Entrez symbols and, for genes mapped to a UniProt entry, that entry's symbol (the
+    UniProt table is older, so renamed genes still match). Also adds Entrez symbols as synonyms. Returns the
+    sets and the releases of both databases."""
+    org = bioc / "org.Hs.eg.db/extdata/org.Hs.eg.sqlite"
+    go = bioc / "GO.db/extdata/GO.sqlite"
+    with sqlite3.connect(f"file:{go}?mode=ro", uri=True) as connection:
+        terms = {go_id: (ontology, term) for go_id, ontology, term in
+                 connection.execute("SELECT go_id, ontology, term FROM go_term WHERE ontology IN ('BP','CC','MF')")}
+        go_meta = dict(connection.execute("SELECT name, value FROM metadata"))
+    with sqlite3.connect(f"file:{org}?mode=ro", uri=True) as connection:
+        symbol_of = dict(connection.execute("SELECT _id, symbol FROM gene_info"))
+        accessions_of: dict[int, list[str]] = defaultdict(list)
+        for gene_id, accession in connection.execute("SELECT _id, uniprot_id FROM uniprot"):
+            accessions_of[gene_id].append(accession)
+        members: dict[str, set[str]] = defaultdict(set)
+        for table in ("go_bp_all", "go_cc_all", "go_mf_all"):
+            for gene_id, go_id in connection.execute(f"SELECT DISTINCT _id, go_id FROM {table} WHERE evidence != 'ND'"):
+                members[go_id].add(gene_id)
+        marks = ",".join("?" * len(COMPARTMENT_GO_TERMS))
+        weak = ",".join("?" * len(WEAK_GO_EVIDENCE))
+        compartments: dict[int, set[str]] = defaultdict(set)
+        for gene_id, go_id in connection.execute(
+                f"SELECT DISTINCT _id, go_id FROM go_cc_all WHERE go_id IN ({marks}) AND evidence NOT IN ({weak})",
+                COMPARTMENT_GO_TERMS + WEAK_GO_EVIDENCE):
+            compartments[gene_id].add(go_id)
+        org_meta = dict(connection.execute("SELECT name, value FROM metadata"))
+    names_of: dict[int, set[str]] = {}
+    go_cc: dict[str, set[str]] = defaultdict(set)
+    for gene_id, symbol in symbol_of.items():
+        names = {symbol.upper()}
+        for accession in accessions_of.get(gene_id, []):
+            entry = proteins.get(accession)
+            if entry is not None and entry.get("species") == "HUMAN" and entry["gene"]:
+                names.add(entry["gene"].upper())
+                go_cc[accession] |= compartments.get(gene_id, set())
+                if entry["gene"].upper() != symbol.upper():
+                    entry["synonyms"].add(symbol)
+        names_of[gene_id] = names
+    for accession, terms_here in go_cc.items():
+        proteins[accession]["go_cc"] = ";".join(sorted(terms_here))
+    sets = []
+    for go_id, gene_ids in members.items():
+        if go_id not in terms:
+            continue
+        ontology, term = terms[go_id]
+        genes = sorted(set().union(*(names_of.get(g, set()) for g in gene_ids)))
+        if not GENE_SET_SIZE[0] <= len(genes) <= GENE_SET_SIZE[1]:
+            continue
+        sets.append((f"GO_{ontology}:{go_id}", _clean(term), genes))
+    releases = {
+        "org_hs_eg_db": f"org.Hs.eg.db {_bioc_version(org)} (Bioconductor 3.16): GO annotations of "
+                        f"{org_meta.get('GOEGSOURCEDATE', '?')} (Entrez Gene), Entrez Gene {org_meta.get('EGSOURCEDATE', '?')}, "
+                        f"UniProt mapping of {org_meta.get('UPSOURCEDATE', '?')}",
+        "go_db": f"GO.db {_bioc_version(go)} (Bioconductor 3.16): Gene Ontology of {go_meta.get('GOSOURCEDATE', '?')}",
+    }
+    return sets, releases
 
 
 def read_cellphonedb(src: Path, proteins: dict[str, dict[str, str]]) -> None:
@@ -351,12 +478,9 @@ def read_contaminants(src: Path, proteins: dict[str, dict[str, str]]) -> None:
             entry["contaminant_source"] = sources_by_acc[key]
 
 
-def read_gene_sets(src: Path) -> list[tuple[str, str, list[str]]]:
+def read_reactome(src: Path) -> list[tuple[str, str, list[str]]]:
     sets = []
-    for relative, prefix in (("go/msigdb_c5.bp.v6.2.symbols.gmt.gz", "MSigDB_C5_BP"),
-                             ("go/msigdb_c5.cc.v6.2.symbols.gmt.gz", "MSigDB_C5_CC"),
-                             ("go/msigdb_c5.mf.v6.2.symbols.gmt.gz", "MSigDB_C5_MF"),
-                             ("go/ReactomePathways.gmt.gz", "Reactome")):
+    for relative, prefix in (("go/ReactomePathways.gmt.gz", "Reactome"),):
         with _open_text(src / relative) as handle:
             for line in handle:
                 fields = line.rstrip("\r\n").split("\t")
@@ -364,7 +488,7 @@ def read_gene_sets(src: Path) -> list[tuple[str, str, list[str]]]:
                     continue
                 genes = sorted({gene.strip().upper() for gene in fields[2:] if gene.strip()})
                 sets.append((f"{prefix}:{fields[0]}", fields[1], genes))
-    return sorted(sets)
+    return sets
 
 
 def _gzip_bytes(text: str) -> bytes:
@@ -396,12 +520,15 @@ def _attribution(manifest: dict) -> str:
         "",
         "## Licence of this artefact",
         "",
-        "- Columns `hpa_v23_location`, `hpa_v23_function`, `hpa_v18_class` and the HPA gene synonyms merged into "
+        "- Columns `hpa_v23_location`, `hpa_v23_function`, `hpa_v21_location`, `hpa_if_location`, `hpa_if_reliability`, "
+        "`hpa_v18_class` and the HPA gene synonyms merged into "
         "`synonyms` of `proteins.tsv.gz` are derived from the Human Protein Atlas, licensed **CC BY-SA 4.0**. "
         "Shipping them makes that part of the knowledge base CC BY-SA 4.0: redistributions of those columns must "
         "keep the attribution and the same licence.",
-        "- The MSigDB C5 gene sets in `gene_sets.gmt.gz` are derived from the Gene Ontology (CC BY 4.0); MSigDB's own "
-        "terms apply to MSigDB files. Reactome and UniProt data are CC BY 4.0.",
+        "- The GO gene sets in `gene_sets.gmt.gz` and the `go_cc` column come from the Gene Ontology (CC BY 4.0) and its "
+        "human annotation as packaged by Bioconductor's org.Hs.eg.db and GO.db (packages Artistic-2.0). Reactome and "
+        "UniProt data are CC BY 4.0. The MSigDB C5 v6.2 (2018) gene sets of earlier versions are no longer used: "
+        "GO 2022-07 supersedes them.",
         "- The SignalP 6.0 data set (CC BY-NC-ND 2.0) is **not** used: the build never opens it and nothing "
         "shipped derives from it.",
         "- Sources whose redistribution terms are not stated (the MaxQuant contaminant list, the Frankenfield 2022 "
@@ -440,21 +567,35 @@ def _attribution(manifest: dict) -> str:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def build(source_dir: Path, out_dir: Path) -> dict:
-    """Build the artefact from ``source_dir`` into ``out_dir``; return the manifest."""
-    missing = [s.path for s in SOURCES if not (source_dir / s.path).is_file()]
+def _source_path(source: Source, source_dir: Path, bioc: Path) -> Path:
+    return bioc / source.path[len("bioc:"):] if source.path.startswith("bioc:") else source_dir / source.path
+
+
+def build(source_dir: Path, out_dir: Path, bioc: Path = DEFAULT_BIOC) -> dict:
+    """Build the artefact from ``source_dir`` (shared/data) and the Bioconductor SQLite files under ``bioc`` (an R
+    site-library) into ``out_dir``; return the manifest."""
+    missing = [str(_source_path(s, source_dir, bioc)) for s in SOURCES if not _source_path(s, source_dir, bioc).is_file()]
     if missing:
-        raise FileNotFoundError(f"missing source files under {source_dir}: {', '.join(missing)}")
+        raise FileNotFoundError(f"missing source files: {', '.join(missing)} (GO: apt-get install r-bioc-org.hs.eg.db "
+                                "r-bioc-go.db; HPA v21.1: pip install pyreadr)")
     proteins = read_uniprot(source_dir)
     read_hpa(source_dir, proteins)
+    releases = {"hpa_v21_secretome": read_hpa_v21(source_dir, proteins)}
+    releases["hpa_v21_subcellular"] = releases["hpa_v21_secretome"]
+    go_sets, go_releases = read_go(bioc, proteins)
+    releases.update(go_releases)
     read_cellphonedb(source_dir, proteins)
     read_cellphonedb_genes(source_dir, proteins)
     exocarta_top = read_exocarta(source_dir, proteins)
     read_contaminants(source_dir, proteins)
-    gene_sets = read_gene_sets(source_dir)
+    gene_sets = sorted(go_sets + read_reactome(source_dir))
 
     proteins_gz = _gzip_bytes(_proteins_tsv(proteins))
     sets_gz = _gzip_bytes("".join(f"{name}\t{url}\t" + "\t".join(genes) + "\n" for name, url, genes in gene_sets))
@@ -471,9 +612,11 @@ def build(source_dir: Path, out_dir: Path) -> dict:
             "gene_sets": len(gene_sets),
         },
         "exocarta_top100": [{"gene": gene, "experiments": count} for gene, count in exocarta_top],
+        "go_cc_terms": list(COMPARTMENT_GO_TERMS),
+        "go_gene_set_size": list(GENE_SET_SIZE),
         "sources": [
-            {"key": s.key, "path": s.path, "name": s.name, "release": s.release, "licence": s.licence,
-             "taken": s.taken, "sha256": _sha256(source_dir / s.path)}
+            {"key": s.key, "path": s.path, "name": s.name, "release": releases.get(s.key, s.release),
+             "licence": s.licence, "taken": s.taken, "sha256": _sha256(_source_path(s, source_dir, bioc))}
             for s in SOURCES
         ],
     }
@@ -488,9 +631,11 @@ def build(source_dir: Path, out_dir: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="the shared/data directory")
+    parser.add_argument("--bioc", type=Path, default=DEFAULT_BIOC,
+                        help="R site-library holding org.Hs.eg.db and GO.db (their extdata SQLite files are read)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (the package's kb/data)")
     args = parser.parse_args(argv)
-    manifest = build(args.source, args.out)
+    manifest = build(args.source, args.out, args.bioc)
     print(f"knowledge base {manifest['version']}: {manifest['counts']}")
     return 0
 

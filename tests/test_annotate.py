@@ -120,7 +120,9 @@ def test_annotate_fills_var_from_reader_columns() -> None:
     adata = annotate(_adata(var))
     for column in VAR_COLUMNS:
         assert column in adata.var, column
-    assert adata.var["secretion_class"].tolist() == ["secreted", "contaminant_handling", "secreted", "secreted"]
+    # EGF: transmembrane precursor whose soluble form is shed (membrane, shed=True)
+    assert adata.var["secretion_class"].tolist() == ["secreted", "contaminant_handling", "secreted", "membrane"]
+    assert adata.var.loc["sp|EGF_HUMAN_odd", "shed"]
     assert adata.var["mixed_species"].tolist() == [True, False, False, False]
     assert adata.var.loc["CON__P00761", "evidence"].startswith("flagged as contaminant by the search engine")
     assert adata.var.loc["Q99999999", "gene"] == "IL1RN"  # resolved through the genes column
@@ -156,7 +158,7 @@ def test_decoys_are_not_annotated_through_their_stripped_accession() -> None:
     )
     adata = annotate(_adata(var))
     assert adata.var["resolved"].tolist() == [False, False, True]
-    assert adata.var["secretion_class"].tolist() == ["unknown", "unknown", "secreted"]
+    assert adata.var["secretion_class"].tolist() == ["unknown", "unknown", "membrane"]
     assert adata.var["functional_classes"].tolist() == ["", "", "growth_factor"]
     assert adata.var["evidence"].iloc[0].startswith("decoy sequence of the search")
     assert resolve(["#DECOY#P01133"])["resolved"].tolist() == [False]

@@ -12,6 +12,7 @@ from secretome import datasets
 from secretome.errors import SecretomeInputError
 from secretome.jobs import JobResult, annotate_job, comparability_job, compare_job, profile_job, read_job
 from secretome.jobs import naming
+from secretome.outputs import MARKER
 
 CONTRAST = "lot_B-lot_A"
 
@@ -36,8 +37,8 @@ def runs(tmp_path_factory, demo) -> dict[str, JobResult]:
 def test_profile_with_statistics_writes_the_same_tables_as_compare_and_comparability(runs):
     profile, compare, lots = runs["profile"], runs["compare"], runs["comparability"]
     statistics = [naming.differential_file(CONTRAST), naming.enrichment_file(CONTRAST), *naming.COMPARABILITY_FILES]
-    assert set(compare.files) == {naming.differential_file(CONTRAST), naming.enrichment_file(CONTRAST), naming.REPORT}
-    assert set(lots.files) == {*naming.COMPARABILITY_FILES, naming.REPORT}
+    assert set(compare.files) == {naming.differential_file(CONTRAST), naming.enrichment_file(CONTRAST), naming.REPORT, MARKER}
+    assert set(lots.files) == {*naming.COMPARABILITY_FILES, naming.REPORT, MARKER}
     assert set(profile.files) >= {*statistics, naming.REPORT, naming.PROFILE_JSON, naming.DATASET}
     for name in statistics:
         other = compare if name in compare.files else lots

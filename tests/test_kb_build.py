@@ -29,7 +29,18 @@ def _build_module():
 
 
 @pytest.fixture(scope="module")
-def two_builds(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+def bioc() -> Path:
+    """The R site-library holding org.Hs.eg.db and GO.db (Debian r-bioc-org.hs.eg.db, r-bioc-go.db)."""
+    build = _build_module()
+    path = build.DEFAULT_BIOC
+    if not all((path / name).is_file() for name in ("org.Hs.eg.db/extdata/org.Hs.eg.sqlite", "GO.db/extdata/GO.sqlite")):
+        pytest.skip(f"needs org.Hs.eg.db and GO.db under {path} (apt-get install r-bioc-org.hs.eg.db r-bioc-go.db)")
+    pytest.importorskip("pyreadr", reason="needs pyreadr to read HPA v21.1 (.rda)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_builds(shared_data: Path, bioc: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
     """Build twice into fresh directories (recording every file the first build opens)."""
     build = _build_module()
     opened: list[str] = []
@@ -47,11 +58,11 @@ def two_builds(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> t
         patch.setattr(builtins, "open", spy(real_open))
         patch.setattr(gzip, "open", spy(real_gzip))
         patch.setattr(lzma, "open", spy(real_lzma))
-        build.build(shared_data, first)
+        build.build(shared_data, first, bioc)
     # the second build runs in a fresh interpreter with another hash seed: set/dict order must not leak into bytes
     env = dict(os.environ, PYTHONHASHSEED="12345")
     subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "build_kb.py"), "--source", str(shared_data),
-                    "--out", str(second)], check=True, env=env, capture_output=True)
+                    "--bioc", str(bioc), "--out", str(second)], check=True, env=env, capture_output=True)
     return first, second, opened
 
 
@@ -103,5 +114,5 @@ def test_artefact_is_small_and_versioned() -> None:
     assert manifest["version"] == f"{manifest['kb_semver']}+{manifest['content_sha256'][:12]}"
     attribution = (KB_DATA / "ATTRIBUTION.md").read_text()
     for phrase in ("CC BY-SA 4.0", "Gene Ontology (CC BY 4.0)", "UniProt", "Reactome", "CellPhoneDB", "ExoCarta",
-                   "MaxQuant", "cRAP", "Frankenfield"):
+                   "MaxQuant", "cRAP", "Frankenfield", "HPA v21.1", "org.Hs.eg.db 3.16", "GO.db 3.16", "2022-07-01"):
         assert phrase in attribution, phrase

@@ -13,7 +13,7 @@ import pytest
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.outputs import write_files
+from secretome.outputs import MARKER, write_files
 from secretome.jobs.common import results_tsv
 from secretome.jobs.naming import contrast_stem, differential_file, enrichment_file
 from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast
@@ -117,7 +117,7 @@ def test_every_preprocessing_combination_runs(normalize_method, impute_method):
 def test_write_files_new_existing_and_failure(tmp_path):
     out = tmp_path / "result"
     write_files(out, {"a.tsv": "x\n", "b.html": "<p>"})
-    assert sorted(os.listdir(out)) == ["a.tsv", "b.html"]
+    assert sorted(os.listdir(out)) == [MARKER, "a.tsv", "b.html"]
     (out / "keep.txt").write_text("mine")
     write_files(out, {"a.tsv": "y\n"})
     assert (out / "a.tsv").read_text() == "y\n" and (out / "keep.txt").read_text() == "mine"
@@ -198,7 +198,7 @@ def test_cli_compare_end_to_end(tmp_path):
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
                "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
+    assert sorted(os.listdir(out)) == [MARKER, "differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
     result = pd.read_csv(out / "differential_treated-control.tsv", sep="\t")
     assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
     from secretome.stats.enrichment import ENRICHMENT_COLUMNS
@@ -219,7 +219,8 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--lot-column", "lot", "--reference", "L1", "--reference", "L2",
                "--margin", "0.8", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == ["comparability_cv.tsv", "comparability_factors.tsv", "comparability_lots.tsv", "report.html"]
+    assert sorted(os.listdir(out)) == [MARKER, "comparability_cv.tsv", "comparability_factors.tsv", "comparability_lots.tsv",
+                                       "report.html"]
     lots = pd.read_csv(out / "comparability_lots.tsv", sep="\t")
     assert set(lots["lot"]) == {"L1", "L2", "L3"}
     bad = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L9", "--out", str(tmp_path / "bad"))

@@ -10,10 +10,10 @@ best member (a human reviewed entry first); a group mixing human and non-human m
 
 from __future__ import annotations
 
-import gzip
 import lzma
 import re
 import sys
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from anndata import AnnData
 
 from secretome.tables import write_tsv
 from secretome.errors import SecretomeInputError
+from secretome.io.source import decompress, read_input, read_stream
 from secretome.io.identifiers import CONTAMINANT_PREFIXES, DECOY_PREFIXES
 from secretome.outputs import atomic_file
 from secretome.kb.store import BOOL_COLUMNS, KnowledgeBase, load_kb
@@ -288,11 +289,12 @@ def _table_frame(path: Path) -> pd.DataFrame:
 
 
 def _read_lines(path: Path) -> list[str]:
-    opener = {".gz": gzip.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    stream = {".gz": "gzip", ".xz": "xz"}.get(path.suffix.lower())
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as handle:
-            return handle.read().splitlines()
-    except (UnicodeDecodeError, OSError, EOFError, lzma.LZMAError) as error:
+        raw = read_input(path)
+        data = decompress(raw, stream, path=path) if stream else raw
+        return data.decode("utf-8-sig").splitlines()
+    except (UnicodeDecodeError, OSError, EOFError, zlib.error, lzma.LZMAError) as error:
         raise SecretomeInputError(f"cannot read as text: {error}", file=path,
                                   expected="UTF-8 text, one identifier per line, or a proteomics table") from error
 
@@ -302,7 +304,7 @@ def annotate_source(source: str | Path) -> pd.DataFrame:
     table the readers accept (recognised by a tab or comma in its first line, or by an Excel suffix)."""
     if str(source) == "-":
         path = Path("<stdin>")
-        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+        raw = read_stream(sys.stdin.buffer, path) if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
         try:
             lines = raw.decode("utf-8-sig").splitlines()  # strict: binary input is an error, not identifiers
         except UnicodeDecodeError as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from secretome import __version__
-from secretome.errors import SecretomeInputError
+from secretome.errors import SecretomeInputError, from_os_error, one_line
 
 if TYPE_CHECKING:
     from secretome.jobs import JobResult, ProgressCallback
@@ -40,7 +41,7 @@ FLAGS = {
     "overrides": "--set", "demo": "--demo", "design": "--design", "contrast": "--contrast",
     "normalize": "--normalize", "impute": "--impute", "min_valid": "--min-valid", "trend": "--trend",
     "robust": "--robust", "lot_column": "--lot-column", "reference": "--reference", "margin": "--margin",
-    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf",
+    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf", "force": "--force",
 }
 """Library parameter -> the flag (or argument) that sets it: how input errors are worded on the command line."""
 
@@ -59,14 +60,20 @@ def _root(
     """Make therapeutic secretomes measurable."""
 
 
-def _say(line: str) -> None:
-    """One plain line on stderr (no markup: file names may hold brackets)."""
-    sys.stderr.write(line + "\n")
+def print_message(kind: str, message: str) -> None:
+    """Print ``kind: message`` on stderr as one plain line: the message is never read as markup
+    (a cell holding ``[/]`` or a folder named ``[raw data]`` prints as it is) and control or
+    bidirectional characters are escaped (:func:`secretome.errors.one_line`)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    style = "bold red" if kind == "error" else "yellow"
+    Console(stderr=True).print(Text.assemble((f"{kind}:", style), " ", one_line(message)), highlight=False, soft_wrap=True)
 
 
 def _warnings(result: JobResult) -> None:
     for warning in result.summary.get("warnings", []):
-        _say(f"warning: {warning}")
+        print_message("warning", str(warning))
 
 
 @contextmanager
@@ -104,13 +111,14 @@ def compare(
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: Path = typer.Option(Path("secretome-compare"), "--out", help="Output directory (written atomically)."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
     from secretome.jobs import compare_job
 
     with _progress("secretome compare") as progress:
         result = compare_job(input, out, samples=samples, design=design, contrast=contrast, normalize=normalize,
-                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, progress=progress)
+                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, force=force, progress=progress)
     _warnings(result)
     s = result.summary
     typer.echo(f"{s['n_tested']} proteins tested, {s['n_up'] + s['n_down']} at adj. p < {s['alpha']:g} "
@@ -127,13 +135,14 @@ def comparability(
     margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: Path = typer.Option(Path("secretome-comparability"), "--out", help="Output directory (written atomically)."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.jobs import comparability_job
 
     with _progress("secretome comparability") as progress:
         result = comparability_job(input, out, samples=samples, lot_column=lot_column, reference=reference,
-                                   margin=margin, factors=factor or None, progress=progress)
+                                   margin=margin, factors=factor or None, force=force, progress=progress)
     _warnings(result)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in result.summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {result.out}")
@@ -171,9 +180,9 @@ def info(
     from secretome.io import summarize, summary_lines
     from secretome.jobs.common import read_input
 
-    adata, warnings = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
-    for warning in warnings:
-        _say(f"warning: {warning}")
+    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    for warning in notes:
+        print_message("warning", str(warning))
     for label, value in summary_lines(summarize(adata)):
         typer.echo(f"{label}: {value}")
 
@@ -201,6 +210,7 @@ def profile(
     margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.jobs import profile_job
@@ -210,7 +220,7 @@ def profile(
             input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
             config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
             impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-            reference=reference, margin=margin, factors=factor or None, progress=progress,
+            reference=reference, margin=margin, factors=factor or None, force=force, progress=progress,
         )
     _warnings(result)
     typer.echo(f"report: {result.summary['report']}")
@@ -245,13 +255,43 @@ def kb_info() -> None:
     typer.echo(format_summary(kb_summary()))
 
 
+from secretome.registry.cli import register as _register_registry_commands  # noqa: E402
+
+_register_registry_commands(app)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
+    if category.__module__.startswith("secretome"):
+        print_message("warning", str(message))
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main() -> None:
-    """Entry point: run the app, turning input errors into one clear line and exit code 2."""
+    """Entry point: run the app, turning input and output errors (including OS errors such as a full
+    disk or a permission problem, and running out of memory) into one plain line and exit code 2.
+    Library errors name parameters; they are printed with this shell's flags (:data:`FLAGS`)."""
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         app()
     except SecretomeInputError as error:
-        _say(f"error: {error.reworded(FLAGS)}")
+        print_message("error", str(error.reworded(FLAGS)))
         sys.exit(2)
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):  # the reader of stdout went away (``| head``)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
+        print_message("error", str(from_os_error(error, output=None)))
+        sys.exit(2)
+    except MemoryError:
+        print_message("error", "not enough memory to finish: the input is too large for this machine")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print_message("error", "interrupted; no output was changed")
+        sys.exit(130)
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":

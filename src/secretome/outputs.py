@@ -1,19 +1,57 @@
-"""Atomic outputs: a result file or a directory of results appears whole, or not at all.
+"""Outputs that never destroy what they did not write, and appear whole or not at all.
 
-Every writer of the package goes through here, so an error (bad input found late, a full disk, Ctrl-C)
-never leaves a partial file that looks complete, and outputs get the user's usual permissions.
+Every writer of the package goes through here (:func:`atomic_directory`, :func:`write_files`,
+:func:`atomic_file`), so a late input error, a full disk, Ctrl-C, a kill or a second run on the same
+output never leaves a partial output that looks complete, nor a mix of two runs, nor deletes a user's
+file.
+
+An output directory is *owned* by the run that made it: it holds a marker file
+(:data:`MARKER`) with the run's id, the kind of output (``profile``, ``compare``, ...), the package
+version, the input checksums and the names of the files the run wrote. A later run:
+
+- builds the new output in a hidden staging directory beside ``out`` (``.NAME.r<id>.partial``);
+- replaces ``out`` only when it owns it (a marker of the same kind) or it is empty; otherwise it
+  refuses, unless ``force``, which moves the foreign directory aside to a visible ``NAME.before-<time>``
+  and deletes nothing;
+- swaps old for new in one atomic rename (Linux ``renameat2(RENAME_EXCHANGE)``), so ``out`` always
+  holds either the old complete output or the new complete one, then moves any file the user had put
+  into the old output (not in its marker) into the new one, and only then deletes the old output;
+- holds a lock (``.NAME.lock``, removed afterwards) so that a second run on the same ``out`` is
+  refused instead of racing;
+- first cleans up after killed runs: their staging directories are deleted and a swapped-out old
+  output still waiting beside ``out`` gives its user files back to ``out`` before it is deleted.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import functools
+import hashlib
+import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from secretome.errors import SecretomeInputError
+from secretome.errors import SecretomeOutputError, from_os_error
+
+MARKER = ".secretome-output.json"
+"""The ownership marker inside every output directory the package writes."""
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+class OutputWarning(UserWarning):
+    """Something about the outputs the user should know (e.g. where a replaced folder was moved)."""
 
 
 def _usual_mode(path: Path) -> None:
@@ -23,70 +61,358 @@ def _usual_mode(path: Path) -> None:
     path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
-@contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
-    path = Path(path)
-    parent = path.parent
-    if not parent.is_dir():
-        raise SecretomeInputError("the output directory does not exist", file=parent, expected="an existing directory")
+def _run_id() -> str:
+    return secrets.token_hex(6)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%S")
+
+
+# ------------------------------------------------------------------------------ path checks
+def _check_target(out: Path, *, directory: bool) -> Path:
+    """The absolute output path after refusing what cannot be an output: a symbolic link (also a
+    dangling one), the current directory or one of its parents (it would be replaced whole), a file
+    where a directory is expected or the reverse, a missing parent of a file output."""
+    if out.is_symlink():
+        raise SecretomeOutputError(
+            f"the output path is a symbolic link (to {os.readlink(out)}); it is not followed or replaced",
+            file=out, expected="the real path of the output",
+        )
+    absolute = Path(os.path.abspath(out))
+    if directory:
+        if out.exists() and not out.is_dir():
+            raise SecretomeOutputError("the output path exists and is not a directory", file=out, expected="a directory")
+        here = Path(os.path.abspath(os.getcwd()))
+        if absolute == here or absolute in here.parents or absolute.parent == absolute:
+            raise SecretomeOutputError(
+                "the output directory is replaced whole and this one holds the current directory",
+                file=out, expected="a new sub-directory, e.g. ./secretome-out",
+            )
+    else:
+        if out.is_dir():
+            raise SecretomeOutputError("the output path is a directory", file=out, expected="a file path")
+        if out.exists() and not out.is_file():
+            raise SecretomeOutputError("the output path is a special file (device, FIFO or socket)", file=out,
+                                       expected="a regular file path")
+        if not absolute.parent.is_dir():
+            raise SecretomeOutputError("the output directory does not exist", file=absolute.parent,
+                                       expected="an existing directory")
+    return absolute
+
+
+def _check_inputs_outside(out: Path, inputs: Mapping[str, str | Path | None]) -> None:
+    """The output directory is replaced whole: an input inside it (or the output itself) would go."""
+    if not out.exists():
+        return
+    root = out.resolve()
+    for label, path in inputs.items():
+        if path is None or str(path) == "-":
+            continue
+        resolved = Path(path).resolve()
+        if resolved == root or root in resolved.parents:
+            raise SecretomeOutputError(
+                f"the input {label} lies inside the output directory, which is replaced whole",
+                file=path, expected="input files outside the output directory",
+            )
+
+
+def file_checksums(inputs: Mapping[str, str | Path | None]) -> dict[str, dict[str, Any]]:
+    """SHA-256 and size of each regular input file (label -> path), for the ownership marker."""
+    result: dict[str, dict[str, Any]] = {}
+    for label, path in inputs.items():
+        if path is None:
+            continue
+        entry: dict[str, Any] = {"path": str(path)}
+        try:
+            if Path(path).is_file():
+                digest = hashlib.sha256()
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                entry.update(sha256=digest.hexdigest(), size=Path(path).stat().st_size)
+        except OSError as error:
+            raise from_os_error(error, path) from None
+        result[label] = entry
+    return result
+
+
+def read_marker(directory: str | Path) -> dict[str, Any] | None:
+    """The ownership marker of an output directory, or None when it has none (or an unreadable one)."""
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
+        marker = json.loads((Path(directory) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and isinstance(marker.get("run_id"), str) else None
+
+
+def _foreign_entries(directory: Path, marker: dict[str, Any] | None) -> list[str]:
+    """Names in ``directory`` its marker does not list as written by its run (the user's files)."""
+    ours = set(marker.get("files") or []) if marker else set()
+    ours.add(MARKER)
+    try:
+        return sorted(name for name in os.listdir(directory) if name not in ours)
+    except OSError:
+        return []
+
+
+def _ownership(out: Path, kind: str) -> str:
+    """``absent``, ``empty``, ``owned`` (marker of this kind), ``other-kind`` or ``foreign``."""
+    if not out.exists():
+        return "absent"
+    try:
+        if not any(out.iterdir()):
+            return "empty"
     except OSError as error:
-        raise SecretomeInputError(f"cannot write here ({error.strerror or error})", file=path) from None
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        _usual_mode(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+        raise from_os_error(error, out, output=True) from None
+    marker = read_marker(out)
+    if marker is None:
+        return "foreign"
+    return "owned" if marker.get("kind") == kind else "other-kind"
 
 
-@contextmanager
-def atomic_directory(out: str | Path, *, replace_existing: bool = False) -> Iterator[Path]:
-    """Yield a staging directory beside ``out``; on success its content moves into ``out``.
+def check_directory(
+    out: str | Path, *, kind: str, inputs: Mapping[str, str | Path | None] | None = None, force: bool = False
+) -> None:
+    """Refuse early (before any work) an ``out`` that :func:`atomic_directory` would refuse."""
+    out = Path(out)
+    _check_target(out, directory=True)
+    _check_inputs_outside(out, inputs or {})
+    state = _ownership(out, kind)
+    if force or state in ("absent", "empty", "owned"):
+        return
+    if state == "other-kind":
+        marker = read_marker(out) or {}
+        raise SecretomeOutputError(
+            f"the output directory holds a secretome {marker.get('kind')} output, not a {kind} output; refusing to overwrite it",
+            file=out, expected="another output directory, or force=True (--force) to move it aside",
+        )
+    raise SecretomeOutputError(
+        "the output directory holds files secretome did not write; refusing to overwrite it",
+        file=out, expected="a new or empty directory, one written by this command, or force=True (--force), "
+        "which moves it aside and deletes nothing",
+    )
 
-    A new ``out`` appears by one rename. An existing ``out`` is swapped whole when ``replace_existing``
-    (the caller has checked it is its own earlier output), otherwise each file is replaced one by one and
-    the directory's other files are kept. On error the staging directory is removed and ``out`` untouched.
+
+# ------------------------------------------------------------------------------ the swap
+@functools.cache
+def _renameat2() -> Any:
+    return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2``); False where the system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _give_back(old: Path, out: Path) -> None:
+    """Move the user's files of an old output ``old`` (those its marker does not list) into ``out``;
+    one whose name the new output also uses is kept as ``NAME.user-<time>``."""
+    for name in _foreign_entries(old, read_marker(old)):
+        target = out / name
+        if target.exists() or target.is_symlink():
+            target = out / f"{name}.user-{_stamp()}"
+        os.rename(old / name, target)
+
+
+def _move_aside(path: Path, name: str) -> Path:
+    """Rename a foreign directory to a visible, unused ``NAME.before-<time>`` beside it."""
+    target = path.parent / f"{name}.before-{_stamp()}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.parent / f"{name}.before-{_stamp()}-{n}"
+    os.rename(path, target)
+    warnings.warn(OutputWarning(f"the earlier content of {path.parent / name} was moved to {target}"), stacklevel=4)
+    return target
+
+
+def _leftover_pattern(name: str) -> re.Pattern[str]:
+    """Hidden names of this output's staging and swapped-out folders, also those of older versions
+    (``.NAME.xxxxxxxx.partial`` from ``mkdtemp`` and ``.NAME.old-PID``)."""
+    escaped = re.escape(name)
+    return re.compile(rf"^\.{escaped}\.(?:r[0-9a-f]{{12}}\.(?:partial|old)|[a-z0-9_]{{8}}\.partial|old-\d+)$")
+
+
+def _recover(parent: Path, name: str) -> None:
+    """Clean up after killed runs on ``parent/name`` (called with the lock held, so none is running).
+
+    A staging folder holding its own marker (same run id as its name) or no files is deleted. A folder
+    holding an older output (swapped out, not yet deleted) gives the user's files back to ``out``, or
+    becomes ``out`` again if ``out`` is missing, then goes. One holding a foreign directory moved out
+    under ``force`` is renamed to a visible ``NAME.before-<time>``.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SecretomeInputError("the output path exists and is not a directory", file=out, expected="a directory")
+    out = parent / name
+    pattern = _leftover_pattern(name)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    except OSError as error:
-        raise SecretomeInputError(
-            f"cannot create the output directory here ({error.strerror or error})", file=out,
-            expected="a directory path whose parent exists or can be created, and is writable",
-        ) from None
-    try:
-        yield staging
-        _usual_mode(staging)
-        for path in staging.iterdir():
-            _usual_mode(path)
-        if not out.exists():
-            staging.rename(out)
-        elif replace_existing:
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            staging.rename(out)
-            shutil.rmtree(old)
+        leftovers = [entry for entry in os.listdir(parent) if pattern.match(entry)]
+    except OSError:
+        return
+    for entry in leftovers:
+        path = parent / entry
+        if not path.is_dir() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            continue
+        marker = read_marker(path)
+        own_staging = marker is not None and entry == f".{name}.r{marker['run_id']}.partial"
+        legacy_staging = entry.endswith(".partial") and not entry.startswith(f".{name}.r")
+        if own_staging or legacy_staging or not any(path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
+        elif not out.exists():
+            os.rename(path, out)  # killed between two renames: the old output comes back
+        elif marker is None:
+            _move_aside(path, name)  # a foreign folder replaced under force, or an older version's
         else:
-            for path in staging.iterdir():
-                os.replace(path, out / path.name)
+            _give_back(path, out)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _locked(parent: Path, name: str, out: Path) -> Iterator[None]:
+    """Hold ``parent/.NAME.lock`` for the block; refuse when another live process holds it."""
+    path = parent / f".{name}.lock"
+    while True:
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise from_os_error(OSError(error.errno, error.strerror), out, output=True) from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(handle, 32).decode("ascii", "replace").strip() or "unknown"
+            os.close(handle)
+            raise SecretomeOutputError(
+                f"another secretome run (process {holder}) is writing this output", file=out,
+                expected="one run per output at a time; wait for it or choose another output",
+            ) from None
+        try:
+            same = os.fstat(handle).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(handle)  # the previous holder removed the lock file between our open and lock
+    try:
+        os.ftruncate(handle, 0)
+        os.write(handle, str(os.getpid()).encode())
+        yield
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        path.unlink(missing_ok=True)
+        os.close(handle)
 
 
-def write_files(out: str | Path, files: Mapping[str, str | bytes]) -> Path:
-    """Write ``files`` (name -> text or bytes) into the directory ``out`` atomically; returns ``out``."""
+def _prepare_parent(absolute: Path, out: Path) -> None:
+    try:
+        absolute.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise from_os_error(error, out, output=True) from None
+    if not os.access(absolute.parent, os.W_OK | os.X_OK):
+        raise SecretomeOutputError("cannot write the output: permission denied", file=absolute.parent)
+
+
+def _as_output_error(error: OSError, out: Path, staging: Path | None) -> Exception:
+    """An OS error met while writing ``out`` as the project's error, naming ``out`` (not the hidden
+    staging folder); an error about a path elsewhere (an input read inside the block) is left neutral."""
+    filename = None if error.filename is None else str(error.filename)
+    if filename is not None and staging is not None and filename.startswith(str(staging)):
+        filename = str(out) + filename[len(str(staging)):]
+    renamed = OSError(error.errno, error.strerror, filename)
+    parent = str(Path(os.path.abspath(out)).parent)
+    writing = filename is None or os.path.abspath(filename).startswith(parent)
+    return from_os_error(renamed, out, output=True if writing else None)
+
+
+def _write_marker(directory: Path, record: dict[str, Any]) -> None:
+    (directory / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def atomic_directory(
+    out: str | Path,
+    *,
+    kind: str = "output",
+    inputs: Mapping[str, str | Path | None] | None = None,
+    force: bool = False,
+) -> Iterator[Path]:
+    """Yield a staging directory for a ``kind`` output; on success it becomes ``out`` in one swap.
+
+    ``inputs`` (label -> path) are checksummed into the ownership marker and must lie outside ``out``.
+    An existing ``out`` is replaced only when this package wrote it for the same ``kind`` (or it is
+    empty); otherwise :class:`~secretome.errors.SecretomeOutputError`, unless ``force``, which moves it
+    aside to ``NAME.before-<time>``. Files a user added to an owned ``out`` are kept in the new one. On
+    any error the staging directory is removed and ``out`` is untouched. See the module docstring.
+    """
+    from secretome import __version__
+
     out = Path(out)
-    with atomic_directory(out) as staging:
+    absolute = _check_target(out, directory=True)
+    _prepare_parent(absolute, out)
+    parent, name = absolute.parent, absolute.name
+    staging: Path | None = None
+    try:
+        with _locked(parent, name, out):
+            _recover(parent, name)
+            check_directory(out, kind=kind, inputs=inputs, force=force)
+            run_id = _run_id()
+            record: dict[str, Any] = {
+                "run_id": run_id, "kind": kind, "version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "pid": os.getpid(), "inputs": file_checksums(inputs or {}), "files": None,
+            }
+            staging = parent / f".{name}.r{run_id}.partial"
+            staging.mkdir()
+            swapped = False
+            try:
+                _write_marker(staging, record)
+                yield staging
+                record["files"] = sorted(entry for entry in os.listdir(staging) if entry != MARKER)
+                _write_marker(staging, record)
+                _usual_mode(staging)
+                for path in staging.iterdir():
+                    _usual_mode(path)
+                state = _ownership(absolute, kind)
+                if state == "absent":
+                    os.rename(staging, absolute)
+                    swapped = True
+                    return
+                if _exchange(staging, absolute):
+                    swapped, old = True, staging
+                else:  # no atomic exchange here: two renames; a kill in between is undone by _recover
+                    old = parent / f".{name}.r{run_id}.old"
+                    os.rename(absolute, old)
+                    os.rename(staging, absolute)
+                    swapped = True
+                if state in ("owned", "empty"):
+                    _give_back(old, absolute)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    _move_aside(old, name)
+            finally:
+                if not swapped:
+                    shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        raise _as_output_error(error, out, staging) from None
+
+
+def write_files(
+    out: str | Path,
+    files: Mapping[str, str | bytes],
+    *,
+    kind: str = "output",
+    inputs: Mapping[str, str | Path | None] | None = None,
+    force: bool = False,
+) -> Path:
+    """Write ``files`` (name -> text or bytes) as the directory ``out`` through :func:`atomic_directory`;
+    returns ``out``."""
+    out = Path(out)
+    with atomic_directory(out, kind=kind, inputs=inputs, force=force) as staging:
         for name, content in files.items():
             target = staging / Path(name).name
             if isinstance(content, bytes):
@@ -94,3 +420,30 @@ def write_files(out: str | Path, files: Mapping[str, str | bytes]) -> Path:
             else:
                 target.write_text(content, encoding="utf-8")
     return out
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
+
+    A user names an output file explicitly, so an existing regular file there is replaced (a
+    directory, special file or symbolic link is refused). A lock refuses a second run on the same file
+    and leftovers of killed runs (``.NAME.r<id>.partial``) are removed first.
+    """
+    path = Path(path)
+    absolute = _check_target(path, directory=False)
+    parent, name = absolute.parent, absolute.name
+    temporary: Path | None = None
+    try:
+        with _locked(parent, name, path):
+            _recover(parent, name)
+            temporary = parent / f".{name}.r{_run_id()}.partial"
+            try:
+                temporary.touch(exist_ok=False)
+                yield temporary
+                _usual_mode(temporary)
+                os.replace(temporary, absolute)
+            finally:
+                temporary.unlink(missing_ok=True)
+    except OSError as error:
+        raise _as_output_error(error, path, temporary) from None

@@ -1,15 +1,87 @@
-"""The one writer of tabular outputs (TSV now; spreadsheet safety and XLSX are added here).
+"""The one writer of tabular outputs (TSV, CSV, XLSX), spreadsheet-safe by construction.
 
-Every table the package writes for users goes through :func:`write_tsv`, so a rule about what a cell
-may contain (for example formula neutralisation for spreadsheet users) is applied in one place.
+Lab users open ``proteins.tsv`` or a compare table in Excel or LibreOffice first. A gene description,
+sample name or protein name from an input file that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return would be run as a formula there (``=HYPERLINK("http://...")``, ``=1+1``): CSV
+injection. Following the OWASP CSV-injection guidance, every *text* cell (and every header or index
+label) that starts with one of those characters is written with a leading apostrophe ``'`` in TSV/CSV,
+so the spreadsheet shows it as text. Numbers are never touched, nor text that is a plain number such as
+``-1.5`` (a spreadsheet reads it as that number, never as a formula). In XLSX the text is kept exactly
+and stored as a text cell with Excel's own "quote prefix" flag, so it can neither be read nor later
+edited into a formula; characters XML cannot hold (control characters) become U+FFFD and a cell
+longer than Excel's 32,767-character limit is cut there, ending in an ellipsis.
+
+Every table the package writes for users goes through this module, so the rule holds in one place.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+import numpy as np
 import pandas as pd
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection)."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XLSX_CELL_LIMIT = 32_767
+"""Excel's limit on characters in one cell."""
+_SHEET_NAME_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet could read ``text`` as a formula: it starts with a trigger character
+    and is not a plain number."""
+    return text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` safe for a text spreadsheet cell: formula-like text gets a leading ``'``; anything else
+    (numbers, missing values, harmless text) is returned unchanged."""
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
+
+
+def _safe_labels(labels: pd.Index) -> pd.Index:
+    """Header or index labels with :func:`neutralise` applied (a MultiIndex level by level)."""
+    if isinstance(labels, pd.MultiIndex):
+        return labels.set_levels([_safe_labels(level) for level in labels.levels])
+    if labels.dtype == object or isinstance(labels.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        return pd.Index([neutralise(label) for label in labels], name=neutralise(labels.name))
+    return labels.rename(neutralise(labels.name))
+
+
+def _is_text_column(values: pd.Series) -> bool:
+    return values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype))
+
+
+def spreadsheet_safe(frame: pd.DataFrame, *, index: bool = False) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells, column labels (and index labels, when written) carry no
+    formula: see the module docstring for the rule. Numeric columns are shared, not copied."""
+    columns = {}
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if _is_text_column(values):
+            text = values.astype(object)
+            mask = text.map(lambda v: isinstance(v, str) and is_formula_like(v)).to_numpy(dtype=bool)
+            if mask.any():
+                text = text.copy()
+                text[mask] = "'" + text[mask].astype(str)
+            values = text
+        columns[position] = values
+    safe = pd.DataFrame(columns, index=frame.index, copy=False) if columns else pd.DataFrame(index=frame.index)
+    safe.columns = _safe_labels(frame.columns)
+    if index:
+        safe.index = _safe_labels(frame.index)
+    return safe
 
 
 def write_tsv(
@@ -19,10 +91,136 @@ def write_tsv(
     index: bool = False,
     float_format: str | None = None,
 ) -> None:
-    """Write ``frame`` as tab-separated text with ``\\n`` line ends and empty cells for missing values."""
-    frame.to_csv(target, sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n")
+    """Write ``frame`` as tab-separated text with ``\\n`` line ends and empty cells for missing values,
+    spreadsheet-safe (:func:`spreadsheet_safe`)."""
+    spreadsheet_safe(frame, index=index).to_csv(
+        target, sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n"
+    )
 
 
 def tsv_text(frame: pd.DataFrame, *, index: bool = False, float_format: str | None = None) -> str:
     """The text :func:`write_tsv` would write, for callers that assemble files in memory."""
-    return frame.to_csv(sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n")
+    return spreadsheet_safe(frame, index=index).to_csv(
+        sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n"
+    )
+
+
+def write_csv(
+    frame: pd.DataFrame,
+    target: str | Path | IO[str],
+    *,
+    index: bool = False,
+    float_format: str | None = None,
+) -> None:
+    """Write ``frame`` as comma-separated text (fields holding commas, quotes or line breaks quoted),
+    spreadsheet-safe like :func:`write_tsv`."""
+    spreadsheet_safe(frame, index=index).to_csv(
+        target, sep=",", index=index, float_format=float_format, na_rep="", lineterminator="\n"
+    )
+
+
+# ------------------------------------------------------------------------------------------- XLSX
+def _xlsx_text(text: str) -> str:
+    text = _XML_ILLEGAL.sub("\ufffd", text)
+    if len(text) > XLSX_CELL_LIMIT:
+        text = text[: XLSX_CELL_LIMIT - 1] + "\u2026"
+    return text
+
+
+def _xlsx_value(value: Any) -> tuple[Any, bool]:
+    """(cell value, is text) for one pandas value; missing -> None, infinities -> text ``inf``/``-inf``."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None, False
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return value, False
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None, False
+        if isinstance(value, float) and math.isinf(value):
+            return ("inf" if value > 0 else "-inf"), True
+        if isinstance(value, int) and abs(value) >= 2**53:
+            return str(value), True
+        return value, False
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.isoformat(), True
+    if isinstance(value, date):
+        return value, False
+    return _xlsx_text(str(value)), True
+
+
+def _sheet_titles(names: list[str]) -> list[str]:
+    """Valid, distinct worksheet titles (31 characters, none of ``[]:*?/\\``) for ``names``."""
+    titles: list[str] = []
+    for name in names:
+        base = _SHEET_NAME_ILLEGAL.sub("_", _XML_ILLEGAL.sub("_", str(name))).strip("'") or "Sheet"
+        title, n = base[:31], 1
+        while title.lower() in {t.lower() for t in titles}:
+            n += 1
+            suffix = f" ({n})"
+            title = base[: 31 - len(suffix)] + suffix
+        titles.append(title)
+    return titles
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: str | Path, *, index: bool = False) -> None:
+    """Write each frame of ``sheets`` (sheet name -> table) as a formatted worksheet of one XLSX file.
+
+    Each sheet has a bold, frozen header row with an autofilter and column widths fitted to the
+    content (capped). Text is stored as text cells with Excel's quote prefix, so no input text can
+    become a formula (see the module docstring); numbers stay numbers, missing values stay empty.
+    Sheet names are made valid (31 characters, no ``[]:*?/\\``) and distinct.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    header_alignment = Alignment(vertical="top", wrap_text=True)
+    for title, frame in zip(_sheet_titles(list(sheets)), sheets.values()):
+        sheet = workbook.create_sheet(title)
+        table = frame.reset_index() if index else frame
+        labels = [str(label) if not isinstance(label, tuple) else " / ".join(map(str, label)) for label in table.columns]
+        widths = [min(max(len(label), 6), 60) for label in labels]
+        text_columns = [_is_text_column(table.iloc[:, i]) for i in range(table.shape[1])]
+        for i in range(table.shape[1]):
+            if text_columns[i] and len(table):
+                sample = table.iloc[:200, i].dropna().astype(str)
+                if len(sample):
+                    widths[i] = min(max(widths[i], int(sample.str.len().max())), 60)
+        for i, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width + 2
+        if table.shape[1]:
+            sheet.freeze_panes = "A2"
+            last = get_column_letter(table.shape[1])
+            sheet.auto_filter.ref = f"A1:{last}{len(table) + 1}"
+
+        header = []
+        for label in labels:
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(label))
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            cell.font = bold
+            cell.alignment = header_alignment
+            header.append(cell)
+        sheet.append(header)
+        for row in table.itertuples(index=False, name=None):
+            cells = []
+            for value in row:
+                content, is_text = _xlsx_value(value)
+                if is_text:
+                    cell = WriteOnlyCell(sheet, value=content)
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    cells.append(cell)
+                else:
+                    cells.append(content)
+            sheet.append(cells)
+    if not sheets:
+        workbook.create_sheet("Sheet")
+    workbook.save(str(path))

@@ -34,6 +34,8 @@ def read(
     *,
     is_log2: bool | None = None,
     sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
 ) -> AnnData:
     """Read a protein-level result table into an AnnData of samples x proteins.
 
@@ -48,11 +50,15 @@ def read(
         default: the format's preferred family present in the file.
     is_log2: declare whether values are log2; ``None`` detects it for formats that may hold either.
     sheet: worksheet name or number for XLSX input (default: the first sheet).
+    decimal: the decimal mark of a text table, ``"."`` or ``","``; default: decided from every number in
+        the file (a file mixing conventions is refused naming a cell of each).
+    sample_column: the sample sheet's column holding the sample names (default: the first column named
+        like ``sample``/``name``/``run``, see :data:`secretome.io.samples.NAME_COLUMNS`).
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
-    table = read_table(path, sheet=sheet)
-    sheet_frame = read_samples(samples) if samples is not None else None
+    table = read_table(path, sheet=sheet, decimal=decimal)
+    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
     params: dict[str, Any] = {
@@ -63,6 +69,8 @@ def read(
         "quantity": parsed.quantity,
         "is_log2": is_log2,
         "sheet": sheet,
+        "decimal": decimal,
+        "sample_column": sample_column,
     }
     return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
 
@@ -133,6 +141,23 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def first_last(names: list[str]) -> str:
+    """``N ('first' ... 'last')``: a column list as a count with its ends (all names stay in ``uns``)."""
+    if not names:
+        return "0"
+    if len(names) == 1:
+        return f"1 ({names[0]!r})"
+    return f"{len(names)} ({names[0]!r} ... {names[-1]!r})"
+
+
+def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]]:
+    """One (label, value) line per reason a column was not read: how many, first and last."""
+    by_reason: dict[str, list[str]] = {}
+    for column, reason in zip(columns, reasons):
+        by_reason.setdefault(reason, []).append(column)
+    return [(f"  {reason}", first_last(names)) for reason, names in by_reason.items()]
+
+
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
@@ -143,6 +168,13 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("log2 values", log2),
         ("proteins", str(summary["n_proteins"])),
         ("samples", str(summary["n_samples"])),
+        ("sample columns", first_last(summary.get("sample_columns", []))),
+    ] + (
+        [("samples without this quantity", first_last(summary["samples_without_quantity"]))]
+        if summary.get("samples_without_quantity") else []
+    ) + [
+        ("columns not read", str(len(summary.get("unread_columns", [])))),
+        *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

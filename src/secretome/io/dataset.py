@@ -19,7 +19,7 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.io.samples import match_samples
+from secretome.io.samples import match_sheet
 from secretome.io.table import RawTable, numeric_block
 from secretome.provenance import record_step
 
@@ -71,6 +71,34 @@ class Parsed:
     n_unique_peptides: np.ndarray | None = None
     sample_annotations: pd.DataFrame | None = None  # engine-given per-sample columns (index = sample names)
     ignored_columns: list[str] = field(default_factory=list)
+    #: column -> why it was recognised but not read (other quantity family, broken pattern, statistic ...);
+    #: columns without an entry are reported as annotation (see :func:`unread_columns`).
+    unread: dict[str, str] = field(default_factory=dict)
+    #: columns read besides the sample columns (identifiers, flags, counts, a long format's quantity)
+    read_columns: list[str] = field(default_factory=list)
+    #: samples of the engine's own sample set that the chosen quantity family lacks
+    samples_without_quantity: list[str] = field(default_factory=list)
+
+
+#: Reason recorded for a column no reader rule names (identifiers, flags, descriptions ...).
+ANNOTATION_REASON = "annotation, not a quantity"
+
+
+def unread_columns(parsed: Parsed) -> tuple[list[str], list[str]]:
+    """Every column of the table that was not read as a sample, with its reason, in file order."""
+    taken = set(parsed.sample_columns) | set(parsed.read_columns) | {parsed.id_column}
+    columns = [str(c) for c in parsed.table.frame.columns if str(c) not in taken]
+    return columns, [parsed.unread.get(c, ANNOTATION_REASON) for c in columns]
+
+
+def family_reasons(families: dict[str, list[str]], chosen: str, sample_columns: list[str]) -> dict[str, str]:
+    """``unread`` entries for the quantity families not chosen: each column names its family and how to read it."""
+    taken = set(sample_columns)
+    return {
+        column: f"quantity family {name!r} (not chosen; quantity={name!r} reads it)"
+        for name, columns in families.items() if name != chosen
+        for column in columns if column not in taken
+    }
 
 
 def closest_columns(name: str, columns: list[str], n: int = 3) -> list[str]:
@@ -259,6 +287,15 @@ def assemble(
     ]]
 
     obs = _obs(parsed, samples)
+    unread, reasons = unread_columns(parsed)
+    if parsed.samples_without_quantity:
+        missing = parsed.samples_without_quantity
+        warnings.warn(
+            f"{path}: the {parsed.quantity!r} columns cover {n_samples} of the table's "
+            f"{n_samples + len(missing)} samples; {len(missing)} without them: {_shorten(missing)} "
+            "(listed in uns['source']['samples_without_quantity']; another quantity may cover every sample)",
+            ReaderWarning, stacklevel=3,
+        )
     adata = AnnData(X=np.ascontiguousarray(values.T, dtype=np.float64), obs=obs, var=var)
     adata.uns["source"] = {
         "path": str(path),
@@ -275,10 +312,19 @@ def assemble(
         "identifier_kind": parsed.id_kind,
         "n_duplicate_ids_suffixed": n_suffixed,
         "ignored_columns": list(parsed.ignored_columns),
+        "annotation_columns": [c for c in parsed.read_columns if c not in parsed.sample_columns],
+        "unread_columns": unread,
+        "unread_reasons": reasons,
+        "samples_without_quantity": list(parsed.samples_without_quantity),
         "sheet": table.sheet or "",
     }
     record_step(adata, "read", "secretome.read", params or {})
     return adata
+
+
+def _shorten(names: list[str], n: int = 6) -> str:
+    shown = ", ".join(repr(name) for name in names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def _or(own: np.ndarray, engine: np.ndarray | None) -> np.ndarray:
@@ -349,9 +395,11 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
         for column in parsed.sample_annotations.columns:
             obs[column] = parsed.sample_annotations[column].reindex(obs.index).to_numpy()
     if samples is not None:
-        order = match_samples(
+        order, absent = match_sheet(
             samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path
         )
+        if absent:
+            _warn_absent(parsed, absent, samples.attrs.get("file", "<sample sheet>"))
         sheet = samples.loc[order]
         name_column = samples.attrs.get("name_column", "sample")
         if [str(x) for x in sheet.index] != parsed.sample_names:
@@ -363,6 +411,20 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
             obs[column] = sheet[column].to_numpy()
     obs.insert(0, "sample", list(parsed.sample_names))
     return obs
+
+
+def _warn_absent(parsed: Parsed, absent: list[str], sheet_file: str) -> None:
+    """Warn of sheet rows whose samples the data lack, naming unread columns that look like theirs."""
+    lookalikes = sorted(
+        (column for column in parsed.unread if any(name.casefold() in column.casefold() for name in absent)),
+        key=lambda column: parsed.unread[column].startswith("quantity family"),  # renamed columns first
+    )
+    warnings.warn(
+        f"{sheet_file}: {len(absent)} sample sheet row(s) have no sample in {parsed.table.path} "
+        f"(read with quantity {parsed.quantity!r}): {_shorten(absent)}"
+        + (f"; unread columns that look like theirs: {_shorten(lookalikes)}" if lookalikes else ""),
+        ReaderWarning, stacklevel=4,
+    )
 
 
 def summarize(adata: AnnData) -> dict[str, Any]:
@@ -394,6 +456,10 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "n_only_identified_by_site": counts.get("only_identified_by_site", 0),
         "n_flagged": int(flagged.sum()),
         "n_duplicate_ids_suffixed": int(source.get("n_duplicate_ids_suffixed", 0)),
+        "sample_columns": list(source.get("sample_columns", [])),
+        "unread_columns": list(source.get("unread_columns", [])),
+        "unread_reasons": list(source.get("unread_reasons", [])),
+        "samples_without_quantity": list(source.get("samples_without_quantity", [])),
     }
 
 

@@ -6,13 +6,19 @@ Column roles (documented rules):
   counted); without such a name, the first text column.
 - sample columns: every other column whose non-missing cells are mostly numbers (a stray text cell in such a
   column is then an error naming the cell), except:
-  statistics/properties listed in ``data/non_sample_columns.tsv``; integer codes (at most
+  statistics/properties listed in ``data/non_sample_columns.tsv`` (identifiers, counts, scores,
+  probabilities, coverage, mass, annotation); unnamed columns and row numbers (1..n, R ``write.csv``); a
+  column equal to the row sum of the others; integer codes (at most
   :data:`CATEGORY_MAX_LEVELS` distinct integers in a table of at least :data:`CATEGORY_MIN_ROWS` rows, e.g. an
   ``O2.percent`` design column), unless other sample columns are integer counts too (a spectral-count
   matrix, where a sparse sample has few distinct counts); numbers under an identifier name (e.g. PEAKS' numeric ``Protein ID``);
   and group summaries (a column ``X`` equal to the row mean or median of
   columns ``X_1, X_2, ...``).
-Excluded columns are listed in ``uns['source']['ignored_columns']``. Values are never transformed: log2 is
+- quantity families: when several families (``LFQ A``/``Intensity A``, ``A``/``A_LFQ``) run over the same
+  sample names (family words and their ranks in ``data/quantity_families.tsv``), the lowest rank is read,
+  ``quantity=`` picks another, and a tie is refused listing the families.
+Excluded columns are listed in ``uns['source']['ignored_columns']``, each with its reason in
+``unread_columns``/``unread_reasons``. Values are never transformed: log2 is
 declared (``is_log2=``) or detected by the rule in :mod:`secretome.io.dataset`.
 """
 
@@ -21,13 +27,14 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
+from typing import NamedTuple
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, check_fixed_quantity, reader_config
+from secretome.io.dataset import Parsed, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
@@ -56,12 +63,106 @@ _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
 
 
 @lru_cache(maxsize=1)
-def non_sample_patterns() -> list[re.Pattern]:
-    """Compiled name patterns of numeric columns that are not samples (``data/non_sample_columns.tsv``)."""
-    path = resources.files("secretome.io").joinpath("data/non_sample_columns.tsv")
+def non_sample_rules() -> list[tuple[re.Pattern, str]]:
+    """(compiled name pattern, reason) of numeric columns that are not samples (``data/non_sample_columns.tsv``)."""
+    return [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason in _data_rows("non_sample_columns.tsv")]
+
+
+@lru_cache(maxsize=1)
+def family_rules() -> list[tuple[re.Pattern, int, str]]:
+    """(pattern, rank, meaning) of quantity-family words (``data/quantity_families.tsv``)."""
+    table = _data_table("quantity_families.tsv")
+    return [(re.compile(p, re.IGNORECASE), int(r), m) for p, r, m in zip(table["pattern"], table["rank"], table["meaning"])]
+
+
+def _data_rows(name: str) -> list[tuple[str, str]]:
+    table = _data_table(name)
+    return list(zip(table["pattern"], table["reason"]))
+
+
+def _data_table(name: str) -> pd.DataFrame:
+    path = resources.files("secretome.io").joinpath(f"data/{name}")
     with path.open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
-    return [re.compile(pattern, re.IGNORECASE) for pattern in table["pattern"]]
+        return pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
+
+
+#: Rank of the family of columns named by the sample alone (see ``data/quantity_families.tsv``).
+BARE_FAMILY_RANK = 5
+_SEPARATOR = re.compile(r"[ _.:\-]+")
+
+
+def family_rank(affix: str) -> int | None:
+    """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
+    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix)]
+    return min(ranks) if ranks else None
+
+
+def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
+    """Quantity families over one shared set of sample names: family label -> {sample: column}.
+
+    A family is the columns whose names are a family word (:func:`family_rank`) before or after a sample
+    name; the columns named by a sample alone form the family ``'values'``. Returned only when at least two
+    families share at least two sample names (else {}): the sample set is the one covered by most families.
+    """
+    by_affix: dict[str, dict[str, str]] = {}
+    for column in columns:
+        name = bare_name(column)
+        for match in _SEPARATOR.finditer(name):
+            head, tail = name[: match.start()], name[match.end():]
+            for affix, sample in ((head, tail), (tail, head)):
+                if affix and sample and family_rank(affix) is not None:
+                    by_affix.setdefault(affix, {}).setdefault(sample, column)
+    best: tuple[int, int, frozenset] | None = None
+    for members in by_affix.values():
+        key = frozenset(members)
+        if len(key) < 2:
+            continue
+        n_families = sum(1 for other in by_affix.values() if frozenset(other) == key)
+        n_families += any(bare_name(c) in key for c in columns)
+        if n_families >= 2 and (best is None or (n_families, len(key)) > best[:2]):
+            best = (n_families, len(key), key)
+    if best is None:
+        return {}
+    key = best[2]
+    families = {affix: members for affix, members in by_affix.items() if set(members) <= key and len(members) >= 1}
+    bare = {bare_name(c): c for c in columns if bare_name(c) in key}
+    if bare:
+        families[QUANTITY] = bare
+    taken: dict[str, str] = {}
+    for label, members in sorted(families.items(), key=lambda item: -len(item[1])):
+        if any(column in taken for column in members.values()):
+            del families[label]  # one column, one family: the larger reading of its name wins
+            continue
+        taken.update({column: label for column in members.values()})
+    return families if len(families) >= 2 else {}
+
+
+def choose_family(
+    table: RawTable, families: dict[str, dict[str, str]], requested: str | None
+) -> str:
+    """The family to read: ``requested`` (case-insensitive, separators ignored), else the lowest rank; a tie
+    is refused listing the candidate families."""
+    def norm(text: str) -> str:
+        return _SEPARATOR.sub(" ", text).strip().casefold()
+
+    if requested is not None:
+        for label in families:
+            if norm(label) == norm(requested):
+                return label
+        raise SecretomeInputError(
+            f"unknown quantity {requested!r}: the table's quantity families are {list(families)}",
+            file=table.path, expected=f"quantity one of {list(families)}",
+        )
+    ranks = {label: (BARE_FAMILY_RANK if label == QUANTITY else family_rank(label)) for label in families}
+    lowest = min(ranks.values())
+    best = [label for label, rank in ranks.items() if rank == lowest]
+    if len(best) > 1:
+        raise SecretomeInputError(
+            f"several quantity families over the same samples and none is preferred: {best} "
+            f"(all families: {list(families)})", file=table.path,
+            expected=f"quantity= one of {list(families)}",
+        )
+    return best[0]
 
 
 def bare_name(column: str) -> str:
@@ -166,12 +267,51 @@ def _text_columns(frame: pd.DataFrame, types: dict[str, str]) -> list[str]:
     ]
 
 
-def column_roles(
-    table: RawTable, types: dict[str, str] | None = None
-) -> tuple[str, str, str | None, str | None, list[str], list[str]]:
-    """Assign roles: (id column, id kind, gene column, description column, sample columns, ignored columns).
+class Roles(NamedTuple):
+    """Column roles of a generic or Perseus table (see :func:`column_roles`)."""
+
+    id_column: str
+    id_kind: str
+    gene_column: str | None
+    description_column: str | None
+    samples: list[str]
+    ignored: list[str]
+    reasons: dict[str, str]  # ignored column -> why it is not a sample
+    sample_names: list[str] | None = None  # when a quantity family was chosen: the names without its word
+    quantity: str = QUANTITY
+
+
+def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
+    """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    n = len(values)
+    return n >= 2 and bool(np.isfinite(values).all()) and (
+        np.array_equal(values, np.arange(1, n + 1)) or np.array_equal(values, np.arange(n))
+    )
+
+
+def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
+    """Columns equal to the row sum of the other candidate columns (a total 'Intensity' beside its samples)."""
+    if len(candidates) < 3:
+        return set()
+    block = frame[candidates].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    total = np.nansum(block, axis=1)
+    out = set()
+    for j, column in enumerate(candidates):
+        target = block[:, j]
+        rest = total - np.nan_to_num(target)
+        ok = np.isfinite(target) & (rest != 0)
+        if ok.sum() >= 3 and np.allclose(target[ok], rest[ok], rtol=1e-6, atol=0):
+            out.add(column)
+    return out
+
+
+def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
+    """Assign roles: identifier, gene and description columns, sample columns, and every column left out
+    with its reason.
 
     ``types`` (Perseus) maps column -> type letter: E = sample, T/C/M = text, N = numeric annotation.
+    ``quantity`` picks one of several quantity families over the same samples (:func:`quantity_families`).
     """
     frame = table.frame
     columns = list(frame.columns)
@@ -204,9 +344,9 @@ def column_roles(
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
-    patterns = non_sample_patterns()
+    rules = non_sample_rules()
     candidates: list[str] = []
-    ignored: list[str] = []
+    reasons: dict[str, str] = {}
     codes: list[str] = []
     numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
     has_value, category = _numeric_block_facts(frame, numeric_columns)
@@ -218,40 +358,75 @@ def column_roles(
             candidates.append(column)
             continue
         numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column])
-        if kind_letter in ("T", "C", "M", "N") or not numeric:
-            ignored.append(column)
+        if kind_letter in ("T", "C", "M", "N"):
+            reasons[column] = f"Perseus type {kind_letter} (annotation, not an expression column)"
+            continue
+        if not numeric:
+            reasons[column] = "text, not numbers"
             continue
         name = bare_name(column)
-        code = category[column] if column in category else _is_category_code(frame[column])
-        id_like = name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES  # numeric ids
-        if id_like or any(pattern.search(name) for pattern in patterns):
-            ignored.append(column)
+        if name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES:
+            reasons[column] = "numeric identifier column"
             continue
+        rule = next((reason for pattern, reason in rules if pattern.search(name)), None)
+        if rule is not None:
+            reasons[column] = f"{rule} (non-sample column rule, data/non_sample_columns.tsv)"
+            continue
+        if name.startswith("(unnamed column") or _row_numbers(frame, column):
+            reasons[column] = "unnamed column or row numbers, not a sample" if name.startswith("(unnamed") else "row numbers (1..n), not a sample"
+            continue
+        code = category[column] if column in category else _is_category_code(frame[column])
         if code:
             codes.append(column)
-            ignored.append(column)
+            reasons[column] = f"category code (at most {CATEGORY_MAX_LEVELS} distinct integers)"
             continue
         candidates.append(column)
     if codes and any(_integer_valued(frame[c]) for c in candidates if types.get(c) != "E"):
         # a count matrix (spectral counts): a sparse sample has few distinct counts but is a sample, not a code
         candidates = [c for c in columns if c in set(candidates) | set(codes)]
-        ignored = [c for c in ignored if c not in codes]
-    derived = _group_summaries(frame, [c for c in candidates if types.get(c) != "E"])
-    samples = [c for c in candidates if c not in derived]
-    ignored.extend(sorted(derived, key=columns.index))
-    return id_column, kind, gene_column, description_column, samples, ignored
+        for column in codes:
+            del reasons[column]
+    untyped = [c for c in candidates if types.get(c) != "E"]
+    for column in sorted(_group_summaries(frame, untyped), key=columns.index):
+        reasons[column] = "group summary (row mean or median of its group's columns)"
+    for column in sorted(_row_sums(frame, [c for c in untyped if c not in reasons]), key=columns.index):
+        reasons[column] = "row sum of the other numeric columns"
+    samples = [c for c in candidates if c not in reasons]
+    sample_names: list[str] | None = None
+    chosen = QUANTITY
+    families = quantity_families(samples)
+    if families:
+        chosen = choose_family(table, families, quantity)
+        members = families[chosen]
+        family_of = {column: label for label, cols in families.items() for column in cols.values()}
+        for column in samples:
+            label = family_of.get(column)
+            if label is None:
+                reasons[column] = f"outside the quantity families over samples {sorted(members)[:4]}"
+            elif label != chosen:
+                reasons[column] = f"quantity family {label!r} (not chosen; quantity={label!r} reads it)"
+        by_column = {column: sample for sample, column in members.items()}
+        samples = [c for c in samples if c in by_column]
+        sample_names = [by_column[c] for c in samples]
+    elif quantity is not None and quantity.strip().casefold() != QUANTITY:
+        raise SecretomeInputError(
+            f"quantity {quantity!r} does not apply: this generic table has one family of sample columns",
+            file=table.path, expected="no quantity (all numeric sample columns are read)",
+        )
+    ignored = [c for c in columns if c in reasons]
+    return Roles(id_column, kind, gene_column, description_column, samples, ignored, reasons, sample_names, chosen)
 
 
 def parsed_from_roles(
     table: RawTable,
-    roles: tuple[str, str, str | None, str | None, list[str], list[str]],
+    roles: Roles,
     *,
     format_name: str,
     format_version: str,
 ) -> Parsed:
     """Build a :class:`Parsed` from assigned column roles (shared with the Perseus reader)."""
-    id_column, kind, gene_column, description_column, samples, ignored = roles
     frame = table.frame
+    samples, ignored = roles.samples, roles.ignored
     if not samples:
         raise SecretomeInputError(
             "no numeric sample columns: this is not a protein-level quantity table"
@@ -261,30 +436,31 @@ def parsed_from_roles(
         )
     values = numeric_block(table, samples)
     ids = parse_protein_groups(
-        text_column(frame, id_column).tolist(),
-        kind=kind,
-        genes=text_column(frame, gene_column).tolist() if gene_column else None,
-        descriptions=text_column(frame, description_column).tolist() if description_column else None,
+        text_column(frame, roles.id_column).tolist(),
+        kind=roles.id_kind,
+        genes=text_column(frame, roles.gene_column).tolist() if roles.gene_column else None,
+        descriptions=text_column(frame, roles.description_column).tolist() if roles.description_column else None,
     )
+    read_columns = [c for c in (roles.gene_column, roles.description_column) if c]
     return Parsed(
         table=table,
         format=format_name,
         format_version=format_version,
-        quantity=QUANTITY,
+        quantity=roles.quantity,
         values=values,
-        sample_names=[bare_name(c) for c in samples],
+        sample_names=roles.sample_names or [bare_name(c) for c in samples],
         sample_columns=samples,
         ids=ids,
-        id_column=id_column,
-        id_kind=kind,
+        id_column=roles.id_column,
+        id_kind=roles.id_kind,
         ignored_columns=ignored,
+        unread=dict(roles.reasons),
+        read_columns=read_columns,
     )
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
-    """Parse a generic wide table (``quantity`` is not applicable and must be None or 'values')."""
-    check_fixed_quantity(
-        table, quantity, (QUANTITY,), "quantity {quantity!r} does not apply to a generic table",
-        expected="no --quantity for generic tables (all numeric sample columns are read)",
-    )
-    return parsed_from_roles(table, column_roles(table), format_name=FORMAT, format_version="wide table")
+    """Parse a generic wide table; ``quantity`` picks one of several quantity families over the same samples."""
+    roles = column_roles(table, quantity=quantity)
+    version = "wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})"
+    return parsed_from_roles(table, roles, format_name=FORMAT, format_version=version)

@@ -10,7 +10,9 @@ import re
 from collections.abc import Mapping
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, engine_columns, prefixed_columns, quantity_block, require_columns
+from secretome.io.dataset import (
+    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
+)
 from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
 from secretome.io.table import RawTable, text_column
 
@@ -34,6 +36,22 @@ def detect_score(columns: list[str]) -> int:
     if any(column.startswith("LFQ intensity ") for column in columns):
         score += 2
     return score if "Majority protein IDs" in present or "Protein IDs" in present or score >= 3 else 0
+
+
+#: Columns read into ``.var`` (identifiers, names, flags, peptide counts).
+READ_COLUMNS: tuple[str, ...] = (
+    "Gene names", "Protein names", "Fasta headers", "Reverse", "Decoy", "Potential contaminant", "Contaminant",
+    "Only identified by site", "Peptides", "Unique peptides",
+)
+
+
+def sample_set(columns: list[str]) -> list[str]:
+    """The run's samples from MaxQuant's own structure: the experiments of its ``Intensity <experiment>``
+    columns, which it writes for every experiment whatever the quantification (SILAC channels excluded)."""
+    return [
+        column[len("Intensity "):].strip() for column in family_columns(columns, "Intensity")
+        if not column.startswith(("Intensity L ", "Intensity M ", "Intensity H "))
+    ]
 
 
 def family_columns(columns: list[str], family: str) -> list[str]:
@@ -111,6 +129,11 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     families = {family: family_columns(columns, family) for family in QUANTITIES}
     family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
     sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
+    samples = sample_set(columns)
+    unread = family_reasons(families, family, sample_columns)
+    for column in family_columns(columns, "Intensity"):
+        if column.startswith(("Intensity L ", "Intensity M ", "Intensity H ")):
+            unread[column] = "SILAC channel intensity (not read: label-free families only)"
     headers = text_column(frame, "Fasta headers")
     groups = text_column(frame, "Protein IDs").tolist()
     aligned = [_headers_by_member(group, header) for group, header in zip(groups, headers)]
@@ -133,5 +156,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein IDs",
+        unread=unread,
+        read_columns=[c for c in READ_COLUMNS if c in columns],
+        samples_without_quantity=[sample for sample in samples if sample not in set(sample_names)],
         **engine_columns(table, **engine_column_names({column: column for column in columns})),
     )

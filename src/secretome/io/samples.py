@@ -6,8 +6,9 @@ Matching (documented rule, applied in order, each sample at most once):
 3. both equal after normalisation: case-folded, directory and raw-file extension removed, the words of the
    quantity family removed (so ``HCA_C_1 MaxLFQ`` matches the column ``HCA_C_1 MaxLFQ Intensity``), and
    runs of spaces collapsed.
-A match must be one-to-one. Any sheet name left unmatched, or any data sample left without a sheet row, is
-an error listing both sides and the closest candidates (difflib).
+A match must be one-to-one. A data sample left without a sheet row is an error listing both sides and the
+closest candidates (difflib). Sheet rows for samples absent from the data (a study's whole design, of which
+this table holds a part) are accepted by :func:`match_sheet` and reported by the reader as a warning.
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ RAW_EXTENSIONS = re.compile(
 
 
 def strip_raw_extension(name: str) -> str:
-    """A run name without its raw-file extension (``S1.raw`` -> ``S1``, ``x.wiff.scan`` -> ``x``)."""
-    return RAW_EXTENSIONS.sub("", name)
+    """A run name without its raw-file extensions (``S1.raw`` -> ``S1``, ``x.wiff.scan`` -> ``x``,
+    ``S1.raw.dia`` -> ``S1``: DIA-NN's converted file keeps the vendor extension)."""
+    while True:
+        stripped = RAW_EXTENSIONS.sub("", name)
+        if stripped == name or not stripped:
+            return name if not stripped else stripped
+        name = stripped
 
 
 def read_samples(source: str | Path | pd.DataFrame, *, name_column: str | None = None) -> pd.DataFrame:
@@ -140,7 +146,28 @@ def match_samples(
 ) -> list[str]:
     """Map each data sample to its sheet row; returns the sheet index label per data sample, in data order.
 
-    Raises :class:`SecretomeInputError` listing unmatched names on both sides with close candidates.
+    Raises :class:`SecretomeInputError` listing unmatched names on both sides with close candidates, also
+    when the sheet has rows for samples absent from the data (see :func:`match_sheet` to accept those).
+    """
+    order, absent = match_sheet(sheet, sample_names, original_columns, quantity=quantity, data_file=data_file)
+    if absent:
+        _mismatch(sheet, [], absent, sample_names, data_file)
+    return order
+
+
+def match_sheet(
+    sheet: pd.DataFrame,
+    sample_names: list[str],
+    original_columns: list[str],
+    *,
+    quantity: str | None = None,
+    data_file: str | Path | None = None,
+) -> tuple[list[str], list[str]]:
+    """Map each data sample to its sheet row: (the sheet index label per data sample in data order, the
+    sheet names absent from the data).
+
+    Raises :class:`SecretomeInputError` when a data sample has no sheet row, listing unmatched names on
+    both sides with close candidates.
     """
     sheet_names = [str(name) for name in sheet.index]
     family_words = set((quantity or "").casefold().split())
@@ -168,6 +195,16 @@ def match_samples(
                 used.add(names[0])
     missing_data = [sample_names[i] for i in range(len(sample_names)) if i not in matched]
     missing_sheet = [name for name in sheet_names if name not in used]
+    if missing_data:
+        _mismatch(sheet, missing_data, missing_sheet, sample_names, data_file)
+    return [matched[i] for i in range(len(sample_names))], missing_sheet
+
+
+def _mismatch(
+    sheet: pd.DataFrame, missing_data: list[str], missing_sheet: list[str], sample_names: list[str],
+    data_file: str | Path | None,
+) -> None:
+    sheet_names = [str(name) for name in sheet.index]
     if missing_data or missing_sheet:
         parts = []
         if missing_sheet:
@@ -182,7 +219,6 @@ def match_samples(
             column=sheet.attrs.get("name_column"),
             expected=f"one sheet row per sample column of {data_file}" if data_file else "one sheet row per sample",
         )
-    return [matched[i] for i in range(len(sample_names))]
 
 
 def _hint(name: str, candidates: list[str]) -> str:

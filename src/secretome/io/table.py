@@ -17,6 +17,7 @@ the row number Excel shows.
 from __future__ import annotations
 
 import csv
+import sys
 import gzip
 import hashlib
 import io
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
+from secretome.io import source
 
 #: Cell texts read as missing values in every table (engines write these for "no value").
 NA_TOKENS: tuple[str, ...] = (
@@ -57,6 +59,11 @@ class RawTable:
     row_numbers: np.ndarray
     delimiter: str | None = None  # None for XLSX
     sheet: str | None = None  # the worksheet read, None for text
+    #: rows whose trailing empty fields the writer trimmed: (file row, fields it has); padded with missing
+    #: values, which :func:`numeric_block` accepts only when every missing field is after its columns
+    short_rows: tuple[tuple[int, int], ...] = ()
+    width: int = 0  # the header's number of fields (text tables)
+    positions: dict[str, int] | None = None  # column -> its field position in the file (text tables)
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -67,15 +74,21 @@ class RawTable:
             row_numbers=self.row_numbers[mask],
             delimiter=self.delimiter,
             sheet=self.sheet,
+            short_rows=self.short_rows,
+            width=self.width,
+            positions=self.positions,
         )
 
 
 def read_table(
-    path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False
+    path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
+    decimal: str | None = None,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
+    ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
+    file (:func:`_decide_decimal`).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
 
@@ -87,7 +100,7 @@ def read_table(
         raise SecretomeInputError("file not found", file=path)
     if path.is_dir():
         raise SecretomeInputError("is a directory, not a table file", file=path)
-    raw = path.read_bytes()
+    raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
@@ -101,8 +114,13 @@ def read_table(
                 f"a worksheet ({sheet!r}) was given but this is a text table, not an Excel workbook", file=path,
                 expected="--sheet only with .xlsx input",
             )
-        frame, delimiter, skipped = _parse_text(data, path, single_column_ok=min_columns < 2, as_text=as_text)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter)
+        frame, delimiter, skipped, short = _parse_text(
+            data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal
+        )
+        table = RawTable(
+            frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
+            width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)},
+        )
     return _finish(table, min_columns)
 
 
@@ -112,8 +130,8 @@ _ROWS_EXPECTED = "one row per protein (per sample in a sample sheet)"
 
 #: Single-stream compressions: (magic bytes, decompress, errors of a damaged stream, name, file suffix).
 _STREAMS = (
-    (b"\x1f\x8b", gzip.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
-    (b"\xfd7zXZ\x00", lzma.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
+    (b"\x1f\x8b", source.decompress, (EOFError, OSError, zlib.error), "gzip", ".gz"),
+    (b"\xfd7zXZ\x00", source.decompress, (EOFError, lzma.LZMAError), "xz", ".xz"),
 )
 
 
@@ -126,7 +144,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         if stream is not None:
             _, decompress, errors, name, suffix = stream
             try:
-                data = decompress(data)
+                data = decompress(data, name, path=path, compressed_size=len(raw))
             except errors as error:
                 raise SecretomeInputError(
                     f"the {name} stream is truncated or damaged ({error})", file=path, expected=f"a complete {suffix} file"
@@ -135,6 +153,7 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, bool]:
         if data[:4] == b"PK\x03\x04":
             try:
                 archive = zipfile.ZipFile(io.BytesIO(data))
+                source.check_zip(archive, path, len(raw))
                 names = [info.filename for info in archive.infolist() if not info.is_dir()]
                 if "xl/workbook.xml" in names:
                     return data, True
@@ -216,9 +235,23 @@ def _header_name(value: object, index: int) -> str:
     return str(value).strip()
 
 
-def _decode_sample(data: bytes) -> tuple[str, str]:
-    """Decode the first bytes for sniffing; return (text, encoding for pandas)."""
-    head = data[:_SNIFF_BYTES]
+def _sniff_size(data: bytes) -> int:
+    """How many leading bytes to sniff: at least :data:`_SNIFF_BYTES`, and always past the
+    :data:`_SNIFF_LINES`-th line end (a header wider than 64 KiB: 160 MaxQuant samples, 700 DIA-NN runs)."""
+    position = 0
+    for n_lines in range(1, _SNIFF_LINES + 2):
+        end = data.find(b"\n", position)
+        if end == -1:
+            return len(data)
+        position = end + 1
+        if position >= _SNIFF_BYTES and n_lines >= 3:
+            break
+    return max(position, _SNIFF_BYTES)
+
+
+def _decode_sample(data: bytes, size: int = _SNIFF_BYTES) -> tuple[str, str]:
+    """Decode the first ``size`` bytes for sniffing; return (text, encoding for pandas)."""
+    head = data[:size]
     if head.startswith(b"\xef\xbb\xbf"):
         return head[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     try:
@@ -251,24 +284,28 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 
 
 def _parse_text(
-    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False
-) -> tuple[pd.DataFrame, str, int]:
+    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None
+) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...]]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
-    Returns the frame, the delimiter and the number of blank lines skipped before the header.
+    Returns the frame, the delimiter, the number of blank lines skipped before the header and the rows
+    whose trailing empty fields were trimmed (file row, fields).
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 "Unicode text" as Excel saves it
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise SecretomeInputError("the UTF-16 text cannot be decoded", file=path) from None
+    if b"\r" in data and _LONE_CR.search(data):  # classic Mac line ends (alone or mixed with CRLF)
+        data = _LONE_CR.sub(b"\n", data)
     data, skipped = _skip_leading_blank_lines(data)
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
         )
-    sample, encoding = _decode_sample(data)
-    complete = len(data) <= _SNIFF_BYTES
+    size = _sniff_size(data)
+    sample, encoding = _decode_sample(data, size)
+    complete = len(data) <= size
     lines = sample.splitlines()
     if not complete and len(lines) > 1:
         lines = lines[:-1]  # the last sampled line may be cut
@@ -280,16 +317,12 @@ def _parse_text(
     delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
-    decimal = "."
-    if delimiter == ";" and re.search(r"[;^]-?\d+,\d+(?:[;\r\n]|$)", "\n".join(lines[1:])) and not re.search(
-        r"[;^]-?\d+\.\d+(?:[;\r\n]|$)", "\n".join(lines[1:])
-    ):
-        decimal = ","
+    decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
     _check_last_line(data, delimiter, len(header), path)
-    _check_field_counts(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
+    short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=decimal, dtype=str if as_text else None,
+        decimal=decimal, thousands=thousands, dtype=str if as_text else None,
     )
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
@@ -308,7 +341,7 @@ def _parse_text(
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
     if b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
-        _check_quoted_field_counts(data, encoding, delimiter, len(header), frame, path)
+        short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
         frame = frame.reset_index(drop=True)
@@ -316,7 +349,70 @@ def _parse_text(
         frame.columns = header
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
-    return frame, delimiter, skipped
+    return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short)
+
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # cells of any width (protein group lists of 100 kB)
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+#: Whole-field numbers that show the decimal mark (one pattern per convention, see :func:`_decide_decimal`).
+_COMMA_DECIMAL = rb"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,}))(?:[eE][-+]?\d+)?"
+_POINT_DECIMAL = rb"-?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,})|\d+\.\d+[eE][-+]?\d+)"
+_POINT_THOUSANDS = rb"-?\d{1,3}(?:\.\d{3}){2,}"
+_COMMA_THOUSANDS = rb"-?\d{1,3}(?:,\d{3}){2,}"
+
+
+def _field(pattern: bytes, delimiter: str) -> re.Pattern:
+    d = re.escape(delimiter.encode())
+    return re.compile(rb"(?:(?<=" + d + rb")|(?<=^))" + pattern + rb"(?=" + d + rb"|\r?\n|$)", re.MULTILINE)
+
+
+def _decide_decimal(
+    data: bytes, delimiter: str, path: Path, declared: str | None, skipped: int
+) -> tuple[str, str | None]:
+    """The file's (decimal mark, thousands mark), decided once from every whole-field number in it.
+
+    A field like ``0,5``, ``1,25`` or ``1.234.567,5`` shows a decimal comma; ``0.5``, ``1.25``, ``1.5e6`` or
+    ``1,234.5`` a decimal point (three digits after a single mark, ``12,345``/``12.345``, could be either and
+    decides nothing). A file showing both is refused naming one cell of each; with a decimal comma ``.``
+    is the thousands mark, and ``1,234,567`` (point decimals) makes ``,`` the thousands mark. Comma-separated
+    files cannot hold unquoted decimal commas, so they are read with a decimal point. ``declared`` (``"."``
+    or ``","``) skips the decision.
+    """
+    if declared is not None:
+        if declared not in (".", ","):
+            raise SecretomeInputError(f"unknown decimal mark {declared!r}", file=path, expected="'.' or ','")
+        if declared == delimiter:
+            raise SecretomeInputError(
+                f"the decimal mark {declared!r} is also the column delimiter", file=path,
+                expected="a decimal mark other than the delimiter",
+            )
+        return declared, ("." if declared == "," else None)
+    if delimiter == ",":
+        return ".", None
+    has_comma = b"," in data
+    european = (has_comma and _field(_COMMA_DECIMAL, delimiter).search(data)) or _field(_POINT_THOUSANDS, delimiter).search(data)
+    english = _field(_POINT_DECIMAL, delimiter).search(data) if european or has_comma else None
+    comma_thousands = has_comma and not european and _field(_COMMA_THOUSANDS, delimiter).search(data)
+    if european and english:
+        cells = [_cell_at(data, m, delimiter, skipped) for m in (european, english)]
+        raise SecretomeInputError(
+            f"the file mixes number conventions: {cells[0]} is written with a decimal comma or thousands "
+            f"points, {cells[1]} with a decimal point", file=path,
+            expected="one convention in the whole file (declare it with decimal='.' or ',')",
+        )
+    if european:
+        return ",", "."
+    return ".", ("," if comma_thousands else None)
+
+
+def _cell_at(data: bytes, match: re.Match, delimiter: str, skipped: int) -> str:
+    """'row R, field F (text)' of a regex match in the raw data (rows as file lines)."""
+    start = match.start()
+    line_start = data.rfind(b"\n", 0, start) + 1
+    row = data.count(b"\n", 0, start) + 1 + skipped
+    field = data.count(delimiter.encode(), line_start, start) + 1
+    return f"row {row} field {field} ({match.group().decode('ascii', 'replace')!r})"
 
 
 def _pandas_message(error: Exception) -> str:
@@ -334,10 +430,13 @@ def _records(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
     out = []
     start = 1
-    for record in reader:
-        if record and any(field.strip() for field in record):
-            out.append((start, record))
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            if record and any(field.strip() for field in record):
+                out.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error:  # e.g. a quote opened in the sample and closed beyond it: the records so far decide
+        pass
     return out
 
 
@@ -359,7 +458,10 @@ def _sniff(
             continue
         allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())  # header-only trailing tab
         body = records[1:]
-        agree = sum(1 for _, record in body if len(record) in allowed) / len(body) if body else 1.0
+        # rows whose trailing empty fields were trimmed (2 <= fields < width) agree, a little less than full rows
+        agree = sum(
+            1.0 if len(record) in allowed else 0.9 if 2 <= len(record) < width else 0.0 for _, record in body
+        ) / len(body) if body else 1.0
         score = (agree, width, delimiter, header)
         if best is None or score[:2] > best[:2]:
             best = score
@@ -375,7 +477,9 @@ def _sniff(
     agree, width, delimiter, header = best
     if agree < 0.9:
         allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())
-        line, record = next((line, rec) for line, rec in _records(lines, delimiter)[1:] if len(rec) not in allowed)
+        line, record = next(
+            (line, rec) for line, rec in _records(lines, delimiter)[1:] if len(rec) not in allowed and not 2 <= len(rec) < width
+        )
         raise SecretomeInputError(
             f"wrong or mixed delimiter: the header has {width} {_DELIMITER_NAMES[delimiter]}-separated fields "
             f"but this row has {len(record)}",
@@ -390,53 +494,58 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
     """A file that stops mid-row (no final newline, too few fields on its last line) is truncated."""
     if data.endswith((b"\n", b"\r")):
         return  # ends with a newline: the last row is complete
-    stripped = data
-    start = stripped.rfind(b"\n") + 1
-    last = stripped[start:].decode("utf-8", errors="replace")
+    start = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+    last = data[start:].decode("utf-8", errors="replace")
+    row = data.count(b"\n") + 1
     if last.count('"') % 2:
         raise SecretomeInputError(
             "the last row ends inside a quoted field: the file looks truncated", file=path,
-            row=stripped.count(b"\n") + 1, expected="a complete table",
+            row=row, expected="a complete table",
         )
-    fields = next(csv.reader([last], delimiter=delimiter), [])
+    try:
+        fields = next(csv.reader([last], delimiter=delimiter), [])
+    except csv.Error as error:
+        raise SecretomeInputError(f"the last row cannot be read ({error})", file=path, row=row) from None
     if 0 < len(fields) < width:
         raise SecretomeInputError(
             f"the last row has {len(fields)} of the header's {width} fields and no line end: the file looks truncated",
             file=path,
-            row=stripped.count(b"\n") + 1,
+            row=row,
             expected="a complete table",
         )
 
 
-def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False) -> None:
-    """Every line must have the header's number of fields (or one more: R row names).
+def _short_rows(
+    data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False
+) -> list[tuple[int, int]]:
+    """Rows with fewer fields than the header: (file row, fields); a row with more is an error.
 
-    pandas silently pads short rows with NaN, which would misread a damaged file. Counted with numpy over
-    the raw bytes (no Python loop); skipped when the file uses quotes, where delimiters may sit inside
-    quoted fields and pandas' own quote-aware parser is trusted instead.
+    pandas pads short rows with missing values, as R does; whether that is a writer trimming empty
+    trailing fields or a damaged row depends on which columns are read, so :func:`numeric_block` decides.
+    Counted with numpy over the raw bytes (no Python loop); files with quotes are checked by
+    :func:`_quoted_short_rows` after parsing instead.
     """
     if b'"' in data:
-        return
+        return []
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
     total = int(np.count_nonzero(array == ord(delimiter)))
     n_rows = n_lines - 1  # assuming no blank lines; blank lines make the totals differ -> detailed pass
     if total in ((width - 1) * (n_rows + 1), (width - 1) + width * n_rows):
-        return  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
+        return []  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
     ends = np.flatnonzero(array == 10)
     if ends.size == 0:
-        return
+        return []
     starts = np.concatenate(([0], ends[:-1] + 1))
     complete_lines = array[: ends[-1] + 1]  # text after the last newline is checked by _check_last_line
     counts = np.add.reduceat((complete_lines == ord(delimiter)).view(np.uint8), starts, dtype=np.int64)
     blank = (ends - starts) <= 1  # empty or "\r" only
     counts[starts == ends] = 0  # reduceat returns the element itself for empty slices
-    bad = ~blank & (counts != width - 1) & (counts != width)
-    if trailing_empty:  # the header ends with a delimiter the rows do not repeat
-        bad &= counts != width - 2
-    bad[0] = False  # the header itself
-    if bad.any():
-        line = int(np.argmax(bad))
+    full = width - 2 if trailing_empty else width - 1  # the header may end with a delimiter rows do not repeat
+    long = ~blank & (counts > width)
+    long[0] = False  # the header itself
+    if long.any():
+        line = int(np.argmax(long))
         raise SecretomeInputError(
             f"this row has {int(counts[line]) + 1} fields where the header has {width}: "
             "the file is damaged or uses more than one delimiter",
@@ -444,29 +553,33 @@ def _check_field_counts(data: bytes, delimiter: str, width: int, path: Path, *, 
             row=line + 1,
             expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
         )
+    short = ~blank & (counts < full)
+    short[0] = False
+    return [(int(line) + 1, int(counts[line]) + 1) for line in np.flatnonzero(short)]
 
 
-def _check_quoted_field_counts(
+def _quoted_short_rows(
     data: bytes, encoding: str, delimiter: str, width: int, frame: pd.DataFrame, path: Path
-) -> None:
-    """Quote-aware short-row check, run only when pandas may have padded a row (its last column has gaps).
+) -> list[tuple[int, int]]:
+    """Quote-aware :func:`_short_rows`, run only when pandas may have padded a row (its last column has gaps).
 
-    ``csv.reader`` follows quoted fields across lines; records and pandas rows correspond one to one
-    (blank lines included, as pandas parses with ``skip_blank_lines=False``).
+    ``csv.reader`` follows quoted fields across lines; the row reported is the file line the record ends on.
     """
     text = data.decode(encoding, errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader, None)  # header
     allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
-    for index, record in enumerate(reader):
-        if record and len(record) < min(width, allowed_short):
-            raise SecretomeInputError(
-                f"this row has {len(record)} fields where the header has {width}: the file is damaged or uses "
-                "more than one delimiter",
-                file=path,
-                row=reader.line_num,
-                expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
-            )
+    short = []
+    try:
+        next(reader, None)  # header
+        for record in reader:
+            if record and len(record) < min(width, allowed_short):
+                short.append((reader.line_num, len(record)))
+    except csv.Error as error:
+        raise SecretomeInputError(
+            f"the table is malformed near line {reader.line_num} ({error})", file=path,
+            expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
+        ) from None
+    return short
 
 
 def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
@@ -479,10 +592,13 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
         )
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
+    fields = [i for i, kept in enumerate(keep) if kept]  # each kept column's field position in the file
     if not all(keep):
         frame = frame.loc[:, keep]
         names = [name for name, kept in zip(names, keep) if kept]
     names = [name if name else f"(unnamed column {i + 1})" for i, name in enumerate(names)]
+    if table.positions is not None:
+        table.positions = dict(zip(names, fields))
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
@@ -516,6 +632,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     converted with :func:`pandas.to_numeric`; a cell that is neither a number nor a missing-value token
     raises :class:`SecretomeInputError` naming its row and column. Infinite values are refused too.
     """
+    _check_padding(table, columns)
     frame = table.frame
     n_rows = len(frame)
     # Column-major storage: the AnnData matrix (samples x proteins) is then ``out.T`` without a copy.
@@ -564,6 +681,25 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             expected="a finite number or an empty cell",
         )
     return out
+
+
+def _check_padding(table: RawTable, columns: list[str]) -> None:
+    """A row with trimmed trailing fields is read (padded) only when every field it lacks lies after the last
+    of ``columns``; otherwise one of those columns would be read as missing from a damaged row."""
+    if not table.short_rows or table.positions is None:
+        return
+    positions = {column: table.positions.get(column, -1) for column in columns}
+    last = max(positions.values(), default=-1)
+    for row, n_fields in table.short_rows:
+        if n_fields <= last:
+            lacking = min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)
+            raise SecretomeInputError(
+                f"this row has {n_fields} fields where the header has {table.width}: the file is damaged or "
+                f"uses more than one delimiter (it lacks the quantity column {lacking!r})",
+                file=table.path,
+                row=row,
+                expected=f"{table.width} {_DELIMITER_NAMES[table.delimiter or chr(9)]}-separated fields in every row",
+            )
 
 
 def _earlier(current: tuple | None, candidate: tuple) -> tuple:

@@ -1,4 +1,4 @@
-"""What the jobs share: reading an input with its reader warnings kept, checking and writing an output directory."""
+"""What the jobs share: reading an input with its reader warnings kept, writing an owned output directory."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 from anndata import AnnData
 
-from secretome.errors import SecretomeInputError
 from secretome.outputs import atomic_directory
 from secretome.tables import tsv_text
 
@@ -37,39 +36,17 @@ def results_tsv(table: pd.DataFrame) -> str:
     return tsv_text(table, float_format="%.17g")
 
 
-def check_inputs_outside(out: Path, inputs: Mapping[str, str | Path | None]) -> None:
-    """An output directory is replaced whole: an input file (``parameter -> path``) kept inside it would be deleted."""
-    if not out.is_dir():
-        return
-    root = out.resolve()
-    for parameter, path in inputs.items():
-        if path is not None and root in Path(path).resolve().parents:
-            raise SecretomeInputError(
-                f"{parameter} lies inside the output directory out, which is replaced whole; it would be deleted",
-                file=path, expected="input files outside out", parameters=(parameter, "out"),
-            )
-
-
-def check_own_directory(out: Path, marker: str, kind: str) -> None:
-    """``out`` must be new, empty, or an earlier output of this ``kind`` of job (it holds ``marker``)."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
-        raise SecretomeInputError(
-            f"output path exists and is not an earlier secretome {kind} directory; refusing to overwrite it",
-            file=out, expected=f"a new or empty directory, or one written by secretome {kind}",
-        )
-
-
 FileContent = str | bytes | Callable[[Path], None]
 """A file's text, its bytes, or a function writing it to the path it is given (e.g. an ``.h5ad`` or a PDF)."""
 
 
-def write_directory(out: Path, files: Mapping[str, FileContent], *, replace_existing: bool) -> tuple[str, ...]:
-    """Write ``files`` (name -> content) into ``out`` atomically; returns the names written, sorted.
-
-    ``replace_existing`` swaps an earlier output directory whole (the caller checked it is its own);
-    otherwise existing files of the same names are replaced and the directory's other files kept.
-    """
-    with atomic_directory(out, replace_existing=replace_existing) as staging:
+def write_directory(
+    out: Path, files: Mapping[str, FileContent], *, kind: str, inputs: Mapping[str, str | Path | None], force: bool = False,
+) -> tuple[str, ...]:
+    """Write ``files`` (name -> content) as the ``kind`` output directory ``out``, atomically and owned
+    (:func:`secretome.outputs.atomic_directory`: a directory this command did not write is refused unless
+    ``force``, which moves it aside); returns every file name in it, sorted (the marker included)."""
+    with atomic_directory(out, kind=kind, inputs=inputs, force=force) as staging:
         for name, content in files.items():
             target = staging / Path(name).name
             if callable(content):
@@ -78,4 +55,4 @@ def write_directory(out: Path, files: Mapping[str, FileContent], *, replace_exis
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
-    return tuple(sorted(files))
+    return tuple(sorted(path.name for path in out.iterdir() if path.is_file()))

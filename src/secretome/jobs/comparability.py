@@ -12,6 +12,7 @@ from pathlib import Path
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
 from secretome.jobs.common import read_input, write_directory
+from secretome.outputs import check_directory
 
 
 def comparability_job(
@@ -24,6 +25,7 @@ def comparability_job(
     margin: float | None = None,
     factors: Sequence[str] | None = None,
     normalize: str = "median",
+    force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Compare every lot of ``lot_column`` with the pooled ``reference`` lots
@@ -36,6 +38,8 @@ def comparability_job(
     options = LotOptions(reference=tuple(reference), lot_column=lot_column, margin=margin,
                          factors=tuple(factors) if factors else None, normalize=normalize)
     options.check()
+    inputs = {"input": input, "samples": samples}
+    check_directory(out, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
     adata, warnings = read_input(input, samples)
     options.validate(adata)
@@ -43,7 +47,7 @@ def comparability_job(
     lots = lot_analysis(adata, options)
     report_progress(progress, "writing tables and report", 0.9)
     page = render_page("secretome lot comparability", lot_sections(lots))
-    written = write_directory(Path(out), {**lot_files(lots), naming.REPORT: page}, replace_existing=False)
+    written = write_directory(Path(out), {**lot_files(lots), naming.REPORT: page}, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="comparability", out=Path(out), files=written,
                      summary={"lot_verdicts": dict(lots.result.summary["lot_verdicts"]), "warnings": warnings})

@@ -11,6 +11,7 @@ from pathlib import Path
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
 from secretome.jobs.common import read_input, write_directory
+from secretome.outputs import check_directory
 
 
 def compare_job(
@@ -26,6 +27,7 @@ def compare_job(
     trend: bool = False,
     robust: bool = False,
     seed: int | None = 0,
+    force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Test one contrast (``design`` e.g. ``"~ condition + donor"``, ``contrast`` ``"A-B"`` over the design's
@@ -38,6 +40,8 @@ def compare_job(
     options = ContrastOptions(design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid,
                               trend=trend, robust=robust, seed=seed)
     options.check()
+    inputs = {"input": input, "samples": samples}
+    check_directory(out, kind="compare", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
     adata, warnings = read_input(input, samples)
     options.validate(adata)
@@ -46,7 +50,7 @@ def compare_job(
     report_progress(progress, "writing tables and report", 0.9)
     files = differential_files(result)
     page = render_page(f"secretome compare {contrast}", differential_sections(result))
-    written = write_directory(Path(out), {**files, naming.REPORT: page}, replace_existing=False)
+    written = write_directory(Path(out), {**files, naming.REPORT: page}, kind="compare", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     entry = result.entry
     return JobResult(kind="compare", out=Path(out), files=written, summary={

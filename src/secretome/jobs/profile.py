@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from secretome.errors import SecretomeInputError
+from secretome.outputs import MARKER, check_directory
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
-from secretome.jobs.common import FileContent, check_inputs_outside, check_own_directory, read_input, write_directory
+from secretome.jobs.common import FileContent, read_input, write_directory
 
-OUTPUT_FILES = (naming.REPORT, naming.PROTEINS, naming.SAMPLES, naming.PROFILE_JSON, naming.DATASET)
+OUTPUT_FILES = (naming.REPORT, naming.PROTEINS, naming.SAMPLES, naming.PROFILE_JSON, naming.DATASET, MARKER)
 """The files every profile run writes (statistics tables and exports come on top)."""
 
 
@@ -45,6 +46,7 @@ def profile_job(
     reference: Sequence[str] = (),
     margin: float | None = None,
     factors: Sequence[str] | None = None,
+    force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Profile a proteomics result table and write every output into the directory ``out`` (atomically).
@@ -57,7 +59,8 @@ def profile_job(
     ``trend``, ``robust`` as in :func:`secretome.jobs.compare_job`); ``reference`` lots add lot
     comparability (``lot_column``, ``margin``, ``factors`` as in
     :func:`secretome.jobs.comparability_job`). Every parameter, the design, contrast and lots are
-    checked before any work: an input error leaves no output directory.
+    checked before any work: an input error leaves no output directory. ``out`` must be new, empty or an
+    earlier profile output; ``force`` moves any other directory aside (:func:`secretome.outputs.atomic_directory`).
     """
     from secretome import datasets
     from secretome.qc import load_thresholds
@@ -83,8 +86,8 @@ def profile_job(
     )
     thresholds = load_thresholds(config, overrides)
     out = Path(out)
-    check_own_directory(out, naming.PROFILE_JSON, "profile")
-    check_inputs_outside(out, {"input": input, "samples": samples, "config": config})
+    inputs = {"input": input, "samples": samples, "config": config}
+    check_directory(out, kind="profile", inputs=inputs, force=force)
     steps = 6 + (contrast_options is not None) + (lot_options is not None)
 
     def step(description: str, done: int) -> None:
@@ -132,21 +135,21 @@ def profile_job(
         extra_sections.extend(lot_sections(lots))
         done += 1
     step("writing report and tables", done)
-    summary = write_profile(adata, out, files, extra_sections)
+    summary = write_profile(adata, out, files, extra_sections, inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
-    return JobResult(kind="profile", out=out, files=tuple(sorted([*OUTPUT_FILES, *files])),
-                     summary={"overall_status": summary["overall_status"], "status_counts": summary["status_counts"],
-                              "n_samples": summary["n_samples"], "n_proteins": summary["n_proteins"],
-                              "report": str(out / naming.REPORT), "warnings": warnings})
+    return JobResult(kind="profile", out=out, files=tuple(sorted(path.name for path in out.iterdir() if path.is_file())),
+                     summary={**summary, "report": str(out / naming.REPORT), "warnings": warnings})
 
 
 def write_profile(
     adata: Any, out: str | Path, extra_files: dict[str, FileContent] | None = None,
-    extra_sections: Sequence[dict[str, Any]] = (),
+    extra_sections: Sequence[dict[str, Any]] = (), *, inputs: dict[str, str | Path | None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Write a profiled dataset's outputs into ``out`` (atomically: a staging directory moved into place)
-    and return its summary. An earlier profile directory is replaced whole; any other non-empty
-    directory is refused."""
+    """Write a profiled dataset's outputs into ``out`` (atomically: a staging directory swapped into place)
+    and return its summary. An earlier profile directory is replaced; any other non-empty directory is
+    refused unless ``force`` (see :func:`secretome.outputs.atomic_directory`; ``inputs`` are
+    checksummed into its ownership marker)."""
     from secretome.io import h5ad_safe
     from secretome.profile import proteins_table, samples_table
     from secretome.report import render_report
@@ -154,7 +157,7 @@ def write_profile(
     from secretome.tables import tsv_text
 
     out = Path(out)
-    check_own_directory(out, naming.PROFILE_JSON, "profile")
+    check_directory(out, kind="profile", inputs=inputs, force=force)
     summary = build_summary(adata)
     group = summary["parameters"].get("group")
     files: dict[str, FileContent] = {
@@ -165,7 +168,7 @@ def write_profile(
         **(extra_files or {}),
         naming.REPORT: render_report(summary, extra_sections),
     }
-    write_directory(out, files, replace_existing=True)
+    write_directory(out, files, kind="profile", inputs=inputs or {}, force=force)
     return summary
 
 

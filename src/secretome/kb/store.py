@@ -25,17 +25,18 @@ CURATED_FILES = (
     "secretion_class_priority.tsv", "functional_class_rules.tsv", "functional_class_genes.tsv",
     "lysis_markers.tsv", "ev_markers.tsv", "handling_contaminants.tsv", "serum_proteins.tsv",
     "contaminant_categories.tsv", "functional_class_exclusions.tsv", "membrane_anchored.tsv",
+    "unconventional_secretion.tsv", "compartment_terms.tsv", "functional_classes.tsv",
 )
 BOOL_COLUMNS = (
     "uniprot_secreted", "hpa_secreted", "cellphonedb_secreted", "membrane_evidence", "ev_marker", "lysis_marker",
-    "serum_marker", "handling_contaminant",
+    "serum_marker", "handling_contaminant", "shed",
 )
 ANNOTATION_COLUMNS = (
     "accession", "entry_name", "gene", "species", "secretion_class", "functional_classes", "evidence",
     *BOOL_COLUMNS, "lysis_category", "ev_category",
 )
 SOURCE_LABELS = {
-    "msigdb_c5": "MSigDB C5 v6.2", "reactome": "Reactome", "hpa_function": "HPA v23 secretome function",
+    "go": "GO 2022-07", "reactome": "Reactome", "hpa_function": "HPA v23 secretome function",
     "hpa_location": "HPA v23 secretome location", "cellphonedb_secreted_desc": "CellPhoneDB v5 secreted_desc",
 }
 
@@ -135,8 +136,12 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     uniprot_secreted = (proteins["uniprot_secreted"] == "1").to_numpy()
     note(uniprot_secreted, "UniProt subcellular location: Secreted [SL-0243]")
     hpa_loc = proteins["hpa_v23_location"].to_numpy()
-    hpa_secreted = hpa_loc != ""
-    note(hpa_secreted, lambda i: f"HPA v23 secretome location: {hpa_loc[i]}")
+    hpa21_loc = proteins["hpa_v21_location"].to_numpy()
+    hpa21_secreted = _contains(proteins["hpa_v21_location"], "Secreted") | (hpa21_loc == "Immunoglobulin genes")
+    hpa21_negative = hpa21_loc == "Intracellular and membrane"
+    hpa_secreted = (hpa_loc != "") | hpa21_secreted
+    note(hpa_loc != "", lambda i: f"HPA v23 secretome location: {hpa_loc[i]}")
+    note(hpa21_loc != "", lambda i: f"HPA v21.1 secretome location: {hpa21_loc[i]}")
     cpdb_secreted = (proteins["cellphonedb_secreted"] == "1").to_numpy()
     cpdb_desc = proteins["cellphonedb_secreted_desc"].to_numpy()
     note(cpdb_secreted, lambda i: "CellPhoneDB v5 secreted" + (f": {cpdb_desc[i]}" if cpdb_desc[i] else ""))
@@ -145,8 +150,39 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     hpa18_secreted = _contains(hpa18, "Predicted secreted proteins")
     hpa18_intracellular = _contains(hpa18, "Predicted intracellular proteins")
     cpdb_tm = (proteins["cellphonedb_transmembrane"] == "1").to_numpy()
-    membrane = human & (hpa18_membrane | cpdb_tm)
+    where = _compartments(proteins)
+    go_cc = proteins["go_cc"].to_numpy()
+    note(go_cc != "", lambda i: f"GO cellular component (org.Hs.eg.db 3.16): {go_cc[i]}")
+    if_loc = proteins["hpa_if_location"].to_numpy()
+    note(if_loc != "", lambda i: f"HPA v21.1 immunofluorescence: {if_loc[i]}")
+    # a transmembrane segment: CellPhoneDB's curated flag, or GO 'integral component of membrane' confirmed by the
+    # HPA v18.1 membrane prediction (GO alone also lists a few secreted ligands, e.g. BMP2)
+    transmembrane = human & (cpdb_tm | (where["go:transmembrane"] & hpa18_membrane))
+    # ER/Golgi passage: HPA IF, or GO unless HPA IF (experimental) sees the protein only in cytosol/nucleus/mitochondria
+    go_secretory = where["go:er"] | where["go:golgi"]
+    secretory = (go_secretory & ~where["if:intracellular_only"]) | where["if:er"] | where["if:golgi"]
+    # ER, lysosome and mitochondrial residents: HPA v21.1 keeps the signal-peptide protein inside the cell, and GO or
+    # HPA IF place it in one of those compartments (secreted mucins HPA also lists there are in none of them)
+    resident = human & hpa21_negative & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
+                                         | where["if:er"] | where["if:lysosome"] | where["if:mitochondrion"])
+    go_intracellular = where["go:cytosol"] | where["go:nucleus"] | where["go:mitochondrion"]
+    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'; HPA
+    # v21.1 'Intracellular and membrane' is no such evidence: it also lists leaderless thioredoxin)
+    signal_peptide = hpa18_secreted
+    # leaderless: no signal peptide, no transmembrane segment, no ER/Golgi passage, and GO or HPA IF place it in the
+    # cytosol, nucleus or mitochondria
+    leaderless = human & ~signal_peptide & ~transmembrane & ~secretory & (go_intracellular | where["if:intracellular_only"])
+    # consistent cytosol/nucleus evidence: GO or HPA IF intracellular, no membrane or vesicle location anywhere
+    consistent_intracellular = human & ~transmembrane & ~where["go:transmembrane"] & ~where["if:membrane_or_vesicle"] & (
+        go_intracellular | where["if:intracellular_only"])
+    # a 'Predicted membrane' isoform (HPA v18.1, any isoform) cannot outvote consistent cytosol/nucleus evidence
+    # (GO 'integral component of membrane' alone counts only where HPA predicts no intracellular isoform: GO also
+    # lists cytoskeletal proteins such as filamin A there)
+    membrane = human & (transmembrane | (where["go:transmembrane"] & ~hpa18_intracellular)
+                        | (hpa18_membrane & ~consistent_intracellular))
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
+    note(hpa18_membrane & consistent_intracellular & ~where["go:transmembrane"],
+         "HPA v18.1 'Predicted membrane' isoform outvoted by consistent cytosol/nucleus evidence")
     note(cpdb_tm, "CellPhoneDB v5 transmembrane")
     note(hpa18_secreted & ~hpa_secreted, "HPA v18.1 protein class: Predicted secreted proteins")
     note(hpa18_intracellular, "HPA v18.1 protein class: Predicted intracellular proteins")
@@ -215,25 +251,40 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     ev_marker = np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) | exo_top
 
     anchored_rules = _read_curated("membrane_anchored.tsv")
-    anchored_reason = dict(zip(anchored_rules["gene"].str.upper(), anchored_rules["reason"]))
+    anchored_reason = dict(zip(anchored_rules["gene"].str.upper(), anchored_rules["reason"] + " (" + anchored_rules["reference"] + ")"))
+    shed_genes = set(anchored_rules.loc[anchored_rules["shed"] == "1", "gene"].str.upper())
     anchored = human & genes.isin(anchored_reason).to_numpy()
-    note(anchored, lambda i: f"curated membrane-anchored: {anchored_reason[genes.iat[i]]}")
+    shed = anchored & genes.isin(shed_genes).to_numpy()
+    note(anchored, lambda i: f"curated membrane-anchored{' (shed ectodomain)' if shed[i] else ''}: {anchored_reason[genes.iat[i]]}")
+
+    unconventional_rules = _read_curated("unconventional_secretion.tsv")
+    unconventional_reason = dict(zip(unconventional_rules["gene"].str.upper(),
+                                     unconventional_rules["route"] + ": " + unconventional_rules["reason"] + " ("
+                                     + unconventional_rules["reference"] + ")"))
+    unconventional = human & genes.isin(unconventional_reason).to_numpy()
+    note(unconventional, lambda i: f"curated unconventional secretion, {unconventional_reason[genes.iat[i]]}")
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
     secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
+    classical = secreted_any & ~transmembrane & ~leaderless & ~resident
+    extracellular_go = where["go:extracellular"]
     conditions = {
         "handling_contaminant": handling,
         "serum_contaminant": serum_contaminant,
         "lysis_marker": lysis,
+        "curated_unconventional": unconventional,
         "curated_membrane": anchored,
-        "secreted_evidence": secreted_any,
+        "classical_secretion": classical,
+        "hpa_intracellular_resident": resident & ~transmembrane,
+        "secreted_transmembrane": secreted_any & transmembrane,
+        "leaderless_secreted_flag": secreted_any & leaderless,
         "misev_compartment_marker": human & (ev_category == "other_compartment"),
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
-        "exocarta_membrane_marker": exo_top & membrane & ~lysis,
+        "exocarta_membrane_marker": exo_top & transmembrane & ~lysis,
         "exocarta_marker": exo_top & ~lysis,
         "membrane_evidence": membrane,
-        "weak_secreted_evidence": human & hpa18_secreted,
-        "intracellular_evidence": human & hpa18_intracellular,
+        "intracellular_evidence": human & (hpa18_intracellular | go_intracellular | where["if:intracellular_only"]),
+        "weak_secreted_evidence": human & hpa18_secreted & extracellular_go & ~leaderless,
         "always": np.ones(n, dtype=bool),
     }
     priority = _read_curated("secretion_class_priority.tsv")
@@ -251,7 +302,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
 
     # --- functional classes -------------------------------------------------------------------------------------
     rules = _read_curated("functional_class_rules.tsv")
-    wanted = {_set_key(src, term) for src, term in zip(rules["source"], rules["term"]) if src in ("msigdb_c5", "reactome")}
+    wanted = {_set_key(src, term) for src, term in zip(rules["source"], rules["term"]) if src in ("go", "reactome")}
     sets = _read_gmt(wanted)
     hpa_fun = ", " + proteins["hpa_v23_function"] + ","
     cpdb_parts = " | " + proteins["cellphonedb_secreted_desc"] + " |"
@@ -270,10 +321,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         k = _class_index(cls, "functional_class_rules.tsv")
         if not set(requires.split(";")) <= set(SECRETION_CLASSES):
             raise ValueError(f"functional_class_rules.tsv: requires {requires!r} names an unknown secretion class")
-        if src in ("msigdb_c5", "reactome"):
+        if src == "reactome":
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
+            mask = genes.isin(sets[key]).to_numpy()
+        elif src == "go":
+            key = _set_key(src, term)
+            if key not in sets:
+                raise ValueError(f"functional_class_rules.tsv: GO term {term!r} is not in the knowledge base's gene sets")
             mask = genes.isin(sets[key]).to_numpy()
         elif src == "hpa_function":
             mask = _contains(hpa_fun, f", {term},")
@@ -285,19 +341,27 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
         mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
         score[k] += mask * int(weight)
-        label = f"{term} ({SOURCE_LABELS[src]})" if src in ("msigdb_c5", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
+        label = f"{term} ({SOURCE_LABELS[src]})" if src in ("go", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
         if int(weight) > 0:  # negative weights count against a class; they are never listed as its evidence
             for i in np.flatnonzero(mask):
                 class_evidence[i].append((k, f"{cls}: {label}"))
     member_of |= score >= 2
     explicit = _read_curated("functional_class_genes.tsv")
+    opposite = _opposite_classes()
+    curated_member = np.zeros_like(member_of)
     for cls, gene, reason, reference in explicit[["class", "gene", "reason", "reference"]].itertuples(index=False):
         k = _class_index(cls, "functional_class_genes.tsv")
         for i in rows_of_gene.get(gene.upper(), []):
             if not human[i]:
                 continue
-            member_of[k, i] = True
+            curated_member[k, i] = True
             class_evidence[i].append((k, f"{cls}: curated: {reference.replace(':', ' ', 1)} ({reason})"))
+    # a curated direction wins over a gene-set hit of the opposite direction on the same axis (ANGPT2 curated
+    # angiogenic is not also anti_angiogenic because GO lists it under negative regulation of angiogenesis)
+    for k, others in opposite.items():
+        for j in others:
+            member_of[j] &= ~(curated_member[k] & ~curated_member[j])
+    member_of |= curated_member
     functional = np.full(n, "", dtype=object)
     for i in np.flatnonzero(member_of.any(axis=0)):
         functional[i] = ";".join(FUNCTIONAL_CLASSES[k] for k in range(len(FUNCTIONAL_CLASSES)) if member_of[k, i])
@@ -319,11 +383,33 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "lysis_marker": lysis,
         "serum_marker": serum_marker,
         "handling_contaminant": handling,
+        "shed": shed,
         "lysis_category": lysis_category.astype(str),
         "ev_category": ev_category.astype(str),
         "reviewed": reviewed,
         "synonyms": proteins["synonyms"].to_numpy(),
     })
+
+
+def functional_class_table() -> pd.DataFrame:
+    """``curated/functional_classes.tsv``: each functional class with its biological axis and direction
+    (pro/anti/none), validated against the fixed vocabulary."""
+    table = _read_curated("functional_classes.tsv")
+    if tuple(table["class"]) != FUNCTIONAL_CLASSES or not set(table["direction"]) <= {"pro", "anti", "none"}:
+        raise ValueError("functional_classes.tsv must list the classes of secretome.kb.vocab.FUNCTIONAL_CLASSES in "
+                         "their order, each with direction pro, anti or none")
+    return table
+
+
+def _opposite_classes() -> dict[int, list[int]]:
+    """Class index -> indexes of the classes of opposite direction on the same axis."""
+    table = functional_class_table()
+    out: dict[int, list[int]] = {}
+    for k, (axis, direction) in enumerate(zip(table["axis"], table["direction"])):
+        if direction in ("pro", "anti"):
+            out[k] = [j for j, (a, d) in enumerate(zip(table["axis"], table["direction"]))
+                      if a == axis and d in ("pro", "anti") and d != direction]
+    return out
 
 
 def _class_index(name: str, file: str) -> int:
@@ -333,17 +419,48 @@ def _class_index(name: str, file: str) -> int:
 
 
 def _set_key(source: str, term: str) -> str:
+    """The gene-set name of a rule's term: ``Reactome:<name>`` or ``GO_<BP|CC|MF>:<GO id>``."""
     if source == "reactome":
         return f"Reactome:{term}"
     for part in ("BP", "CC", "MF"):
-        key = f"MSigDB_C5_{part}:{term}"
-        if key in _set_names():
+        key = f"GO_{part}:{term}"
+        if key in _gmt_lines():
             return key
-    return f"MSigDB_C5:{term}"
+    return f"GO:{term}"
 
 
-def _set_names() -> dict[str, str]:
-    return _gmt_lines()
+def _compartments(proteins: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per-compartment masks from ``curated/compartment_terms.tsv``: ``go:<compartment>`` (any of its GO terms in
+    the protein's go_cc), ``if:<compartment>`` (any HPA IF main location of it, reliability not Uncertain) and
+    ``if:intracellular_only`` (every IF main location is cytosolic, nuclear or mitochondrial)."""
+    terms = _read_curated("compartment_terms.tsv")
+    known = {"cytosol", "nucleus", "mitochondrion", "er", "golgi", "lysosome", "extracellular", "transmembrane",
+             "membrane_or_vesicle"}
+    bad = sorted(set(terms["compartment"]) - known) + sorted(set(terms["source"]) - {"go", "hpa_if"})
+    if bad:
+        raise ValueError(f"compartment_terms.tsv: unknown compartment or source {bad}")
+    manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
+    missing = sorted(set(terms.loc[terms["source"] == "go", "term"]) - set(manifest.get("go_cc_terms", [])))
+    if missing:
+        raise ValueError(f"compartment_terms.tsv: GO terms {missing} are not in the knowledge base's go_cc column "
+                         "(add them to COMPARTMENT_GO_TERMS of scripts/build_kb.py and rebuild)")
+    go_of = dict(zip(terms.loc[terms["source"] == "go", "term"], terms.loc[terms["source"] == "go", "compartment"]))
+    if_of = dict(zip(terms.loc[terms["source"] == "hpa_if", "term"], terms.loc[terms["source"] == "hpa_if", "compartment"]))
+    reliable = (proteins["hpa_if_reliability"] != "Uncertain").to_numpy()
+
+    def roles(values: pd.Series, mapping: dict[str, str]) -> tuple[np.ndarray, list[set[str]]]:
+        codes, uniques = pd.factorize(values)
+        return codes, [{mapping[t] for t in u.split(";") if t in mapping} for u in uniques]
+
+    out = {}
+    go_codes, go_roles = roles(proteins["go_cc"], go_of)
+    if_codes, if_roles = roles(proteins["hpa_if_location"], if_of)
+    for compartment in known:
+        out[f"go:{compartment}"] = np.array([compartment in r for r in go_roles], dtype=bool)[go_codes]
+        out[f"if:{compartment}"] = np.array([compartment in r for r in if_roles], dtype=bool)[if_codes] & reliable
+    intracellular = {"cytosol", "nucleus", "mitochondrion"}
+    out["if:intracellular_only"] = np.array([bool(r) and r <= intracellular for r in if_roles], dtype=bool)[if_codes] & reliable
+    return out
 
 
 def read_proteins(name: str = "proteins.tsv.gz") -> pd.DataFrame:

@@ -1,0 +1,110 @@
+"""Where the registry lives and how to reach it: the data folder, the database engine, migrations.
+
+The data folder is ``--data-dir`` on a registry command, else ``$SECRETOME_DATA_DIR``, else the
+per-user data folder of the platform (``platformdirs.user_data_dir("secretome")``: on Linux
+``~/.local/share/secretome``). It holds ``registry.sqlite3`` (unless ``$SECRETOME_DATABASE_URL``
+names another database, e.g. ``postgresql+psycopg://user@host/db``), ``store/`` (uploaded files by
+sha256), ``runs/`` (each run's output directory) and ``staging/`` (uploads not yet registered).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from secretome.errors import SecretomeInputError
+
+
+def default_data_dir() -> Path:
+    """``$SECRETOME_DATA_DIR`` or the platform's per-user data folder for secretome."""
+    override = os.environ.get("SECRETOME_DATA_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("secretome", appauthor=False))
+
+
+@dataclass
+class Registry:
+    """An open registry: its data folder, database engine and session factory."""
+
+    data_dir: Path
+    engine: Engine
+    sessions: sessionmaker[Session] = field(repr=False)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite+pysqlite:///{path}", connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # transactions are begun below, explicitly
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock at the start: a read-then-write (the audit chain, claiming a
+        # job) can never fail half-way on a lock upgrade, and writers queue instead of erroring.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_registry(data_dir: str | Path | None = None, database_url: str | None = None, *, migrate_schema: bool = True) -> Registry:
+    """Open (creating if needed) the registry in ``data_dir`` and bring its schema to the newest migration."""
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    try:
+        for sub in ("", "store", "runs", "staging"):
+            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SecretomeInputError(f"cannot create the data folder ({error.strerror or error})", file=data_dir,
+                                  expected="a writable folder") from None
+    url = database_url or os.environ.get("SECRETOME_DATABASE_URL")
+    if url:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = _sqlite_engine(data_dir / "registry.sqlite3")
+    registry = Registry(data_dir=data_dir, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    if migrate_schema:
+        migrate(registry)
+    return registry
+
+
+def migrate(registry: Registry) -> None:
+    """Apply every Alembic migration shipped in the package that the database has not yet had."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("secretome.registry") / "migrations"))
+    with registry.engine.begin() as connection:
+        if registry.is_postgresql:  # two processes starting together must not both create the tables
+            connection.execute(text("SELECT pg_advisory_xact_lock(1151001)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

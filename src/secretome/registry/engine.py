@@ -1,0 +1,194 @@
+"""The registry's one door to the engine: reading a table for preview and one function per run kind.
+
+Nothing else in the registry or the web app imports the science. Each run function takes the stored
+input files, the run's parameters (library names, checked against :data:`PARAMETERS`), an output
+directory and an optional progress callback, and returns a :class:`secretome.jobs.JobResult`;
+:func:`command_line` gives the ``secretome`` command that reproduces the run outside the app.
+"""
+
+from __future__ import annotations
+
+import shlex
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from secretome.errors import SecretomeInputError
+from secretome.jobs import JobResult, ProgressCallback
+
+# name -> (type, CLI flag); a list type is a repeatable flag
+PARAMETERS: dict[str, dict[str, tuple[type, str]]] = {
+    "profile": {
+        "group": (str, "--group"), "design": (str, "--design"), "contrast": (str, "--contrast"),
+        "normalize": (str, "--normalize"), "impute": (str, "--impute"), "min_valid": (int, "--min-valid"),
+        "lot_column": (str, "--lot-column"), "reference": (list, "--reference"), "margin": (float, "--margin"),
+    },
+    "compare": {
+        "design": (str, "--design"), "contrast": (str, "--contrast"), "normalize": (str, "--normalize"),
+        "impute": (str, "--impute"), "min_valid": (int, "--min-valid"), "trend": (bool, "--trend"),
+        "robust": (bool, "--robust"),
+    },
+    "comparability": {
+        "lot_column": (str, "--lot-column"), "reference": (list, "--reference"), "margin": (float, "--margin"),
+    },
+}
+REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",)}
+REPORT_FILE = {"profile": "report.html", "compare": "report.html", "comparability": "report.html"}
+"""Every job writes one page, ``report.html`` (:data:`secretome.jobs.naming.REPORT`)."""
+
+
+def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters with their types checked; unknown names and missing required ones are input errors."""
+    if kind not in PARAMETERS:
+        raise SecretomeInputError(f"unknown run kind {kind!r}", expected="one of " + ", ".join(PARAMETERS))
+    known = PARAMETERS[kind]
+    checked: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if name not in known:
+            raise SecretomeInputError(f"unknown parameter {name!r} for a {kind} run", expected="one of " + ", ".join(known))
+        kind_type = known[name][0]
+        if value is None or value == "" or value == []:
+            continue
+        try:
+            if kind_type is list:
+                values = value if isinstance(value, list) else [value]
+                checked[name] = [str(item) for item in values if str(item).strip()]
+            elif kind_type is bool:
+                checked[name] = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            else:
+                checked[name] = kind_type(value)
+        except (TypeError, ValueError):
+            raise SecretomeInputError(f"parameter {name!r} is {value!r}", expected=f"a {kind_type.__name__}") from None
+    missing = [name for name in REQUIRED[kind] if name not in checked]
+    if missing:
+        raise SecretomeInputError(f"a {kind} run needs {', '.join(missing)}", expected="those parameters")
+    return checked
+
+
+def versions() -> dict[str, str]:
+    """The engine and knowledge-base versions a run records."""
+    from secretome import __version__
+    from secretome.kb import kb_summary
+
+    return {"engine": __version__, "kb": str(kb_summary().get("version", ""))}
+
+
+def preview(table: Path, sheet: Path | None) -> dict[str, Any]:
+    """What the reader takes from ``table`` (and how ``sheet`` matches it), without storing anything.
+
+    Returns the reader's summary (format, quantity, counts, ...), the columns it did not read, its
+    warnings, and the sample names with their sheet columns. Reader errors (including sample-sheet
+    mismatches) propagate as :class:`SecretomeInputError`, worded as the CLI words them.
+    """
+    from secretome import io
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", io.ReaderWarning)
+        adata = io.read(table, samples=sheet)
+    summary = io.summarize(adata)
+    source = dict(adata.uns.get("source", {}))
+    obs = adata.obs.astype(str)
+    return {
+        "summary": {key: value for key, value in summary.items() if key != "path"},
+        "lines": [(label, value) for label, value in io.summary_lines(summary) if label != "file"],
+        "ignored_columns": [str(c) for c in source.get("ignored_columns", [])],
+        "warnings": [str(w.message) for w in caught if issubclass(w.category, io.ReaderWarning)],
+        "samples": [{"sample": str(name), **row} for name, row in obs.to_dict(orient="index").items()],
+        "sheet_columns": [str(c) for c in obs.columns],
+    }
+
+
+def run_profile(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
+                progress: ProgressCallback | None = None) -> JobResult:
+    """QC, purity and functional profile (``secretome profile``): :func:`secretome.jobs.profile_job`."""
+    from secretome.jobs import profile_job
+
+    return profile_job(table, out, samples=sheet, progress=progress, **parameters)
+
+
+def run_compare(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
+                progress: ProgressCallback | None = None) -> JobResult:
+    """Moderated (limma) test of one contrast (``secretome compare``): :func:`secretome.jobs.compare_job`."""
+    from secretome.jobs import compare_job
+
+    return compare_job(table, out, samples=sheet, progress=progress, **parameters)
+
+
+def run_comparability(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
+                      progress: ProgressCallback | None = None) -> JobResult:
+    """Lot comparability against reference lots (``secretome comparability``): :func:`secretome.jobs.comparability_job`."""
+    from secretome.jobs import comparability_job
+
+    return comparability_job(table, out, samples=sheet, progress=progress, **parameters)
+
+
+RUNNERS: dict[str, Callable[..., JobResult]] = {
+    "profile": run_profile, "compare": run_compare, "comparability": run_comparability,
+}
+
+
+def command_line(kind: str, table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path) -> str:
+    """The ``secretome`` command that reproduces this run from the stored files."""
+    words = ["secretome", kind, str(table)]
+    if sheet is not None:
+        words += ["--samples", str(sheet)]
+    for name, (kind_type, flag) in PARAMETERS[kind].items():
+        if name not in parameters:
+            continue
+        value = parameters[name]
+        if kind_type is list:
+            for item in value:
+                words += [flag, str(item)]
+        elif kind_type is bool:
+            if value:
+                words.append(flag)
+        else:
+            words += [flag, str(value)]
+    words += ["--out", str(out)]
+    return shlex.join(words)
+
+
+def lot_metrics(result: JobResult) -> dict[str, dict[str, float | None]]:
+    """Per lot (the profile's group levels): its mean of every purity index and class share, and the mean
+    log2 of each key factor, as the profile summary and protein table state them."""
+    summary = result.summary
+    groups = summary.get("groups") or {}
+    metrics: dict[str, dict[str, float | None]] = {str(k): dict(v) for k, v in (groups.get("means") or {}).items()}
+    proteins = protein_levels(result)
+    genes = [str(f.get("gene")) for f in summary.get("key_factors", []) if f.get("in_table")]
+    for level, values in metrics.items():
+        by_gene = {row["gene"]: row["mean_log2"] for row in proteins.get(level, [])}
+        for gene in genes:
+            values[f"factor:{gene}"] = by_gene.get(gene)
+    return metrics
+
+
+def protein_levels(result: JobResult) -> dict[str, list[dict[str, Any]]]:
+    """Per lot (group level): each protein's mean log2 and detection count from the profile's protein table."""
+    import pandas as pd
+
+    levels = [str(level) for level in (result.summary.get("groups") or {}).get("levels", [])]
+    path = result.out / "proteins.tsv"
+    if not levels or not path.is_file():
+        return {}
+    table = pd.read_csv(path, sep="\t", keep_default_na=True, dtype={"gene": str, "description": str, "protein": str})
+    out: dict[str, list[dict[str, Any]]] = {}
+    for level in levels:
+        mean, count = f"mean_log2_{level}", f"n_detected_{level}"
+        if mean not in table.columns:
+            continue
+        rows = table[["protein", "gene", "description", mean, count]].dropna(subset=[mean])
+        out[level] = [
+            {"protein": str(protein), "gene": "" if pd.isna(gene) else str(gene),
+             "description": "" if pd.isna(description) else str(description),
+             "mean_log2": float(value), "n_detected": int(n)}
+            for protein, gene, description, value, n in rows.itertuples(index=False, name=None)
+        ]
+    return out
+
+
+def sample_verdicts(result: JobResult) -> list[dict[str, Any]]:
+    """Each sample's group and QC status from a profile summary (for the dashboard's verdict column)."""
+    return [{"sample": s.get("sample"), "group": s.get("group"), "qc_status": s.get("qc_status")}
+            for s in result.summary.get("samples", [])]

@@ -1,0 +1,10 @@
+"""Alembic environment: runs the registry's migrations on the connection :func:`secretome.registry.db.migrate` passes."""
+
+from alembic import context
+
+from secretome.registry.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,1 @@
+"""The browser app and JSON API over the registry (``secretome serve``): see :mod:`secretome.webapp.app`."""

@@ -1,0 +1,362 @@
+"""The browser pages: login, dashboard, lot page (trends, datasets, runs, decisions), upload with preview,
+run page with live progress, protein search and downloads. Every form checks the session's CSRF token;
+every object route loads the object by id and checks the user's role before doing anything."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from secretome.errors import SecretomeInputError
+from secretome.registry import auth, services, store, trends
+from secretome.registry.engine import REPORT_FILE
+from secretome.registry.models import LOT_STATUSES, Dataset, Decision, Lot, Preparation, ProteinLevel, Run
+from secretome.tables import tsv_text
+from secretome.webapp import security
+from secretome.webapp.security import Viewer
+
+DASHBOARD_METRICS = ("serum_share", "lysis_share", "secreted_share")
+
+
+def get_or_404(session: Session, model: Any, object_id: int) -> Any:
+    from secretome.webapp.app import NotFound
+
+    row = session.get(model, object_id)
+    if row is None:
+        raise NotFound(f"no {model.__tablename__.rstrip('s')} {object_id}")
+    return row
+
+
+def run_file_response(web: Any, run: Run, name: str) -> Response:
+    """A run's output file: reports as sandboxed HTML with their own script hashes, tables as downloads."""
+    path = services.output_file(web.data_dir, run, name)
+    if name.endswith(".html"):
+        html = path.read_text(encoding="utf-8")
+        return HTMLResponse(html, headers=security.security_headers(security.report_csp(html)))
+    media = {"tsv": "text/tab-separated-values", "json": "application/json", "csv": "text/csv"}.get(name.rsplit(".", 1)[-1],
+                                                                                                   "application/octet-stream")
+    headers = security.security_headers("default-src 'none'; sandbox")
+    headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{name}"'
+    return Response(path.read_bytes(), media_type=media, headers=headers)
+
+
+def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps the routes readable in one place)
+    routes = APIRouter(include_in_schema=False)
+
+    async def form_of(request: Request, viewer: Viewer, **limits: int) -> Any:
+        form = await request.form(**limits)
+        security.check_csrf(viewer.csrf, form.get("csrf"))  # type: ignore[arg-type]
+        return form
+
+    # ------------------------------------------------------------------------------------ login
+    @routes.get("/login")
+    def login_page(request: Request, error: str = "") -> HTMLResponse:
+        token = request.cookies.get(security.LOGIN_COOKIE) or security.new_login_token()
+        response = web.page(request, "login.html", None, login_csrf=token, error=error)
+        response.set_cookie(security.LOGIN_COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/login")
+        return response
+
+    @routes.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        security.check_csrf(request.cookies.get(security.LOGIN_COOKIE, ""), form.get("csrf"))  # type: ignore[arg-type]
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        address = security.client_address(request)
+        wait = web.limiter.retry_after(address, name)
+        if wait:
+            response = web.page(request, "login.html", None, login_csrf=form.get("csrf"), status_code=429,
+                                error=f"too many failed logins; try again in {wait // 60 + 1} minutes")
+            response.headers["Retry-After"] = str(wait)
+            return response
+        with web.registry.session() as session:
+            user = auth.find_user(session, name)
+            if not auth.check_password(user, password):
+                web.limiter.failed(address, name)
+                return web.page(request, "login.html", None, login_csrf=form.get("csrf"), status_code=401,
+                                error="unknown user name or wrong password")
+            token, _ = auth.open_session(session, user)
+        web.limiter.succeeded(name)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(security.SESSION_COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/", max_age=auth.SESSION_HOURS * 3600)
+        response.delete_cookie(security.LOGIN_COOKIE, path="/login")
+        return response
+
+    @routes.post("/logout")
+    async def logout(request: Request) -> Response:
+        viewer = web.session_viewer(request)
+        await form_of(request, viewer)
+        with web.registry.session() as session:
+            auth.close_session(session, request.cookies.get(security.SESSION_COOKIE, ""))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(security.SESSION_COOKIE, path="/")
+        return response
+
+    # -------------------------------------------------------------------------------- dashboard
+    def dashboard_rows(session: Session, q: str, status: str) -> list[dict[str, Any]]:
+        query = select(Lot, Preparation).join(Preparation, Lot.preparation_id == Preparation.id).order_by(Lot.id.desc())
+        if status in LOT_STATUSES:
+            query = query.where(Lot.status == status)
+        if q:
+            like = f"%{q.strip()}%"
+            query = query.where(or_(Lot.number.ilike(like), Lot.donor.ilike(like), Preparation.name.ilike(like),
+                                    Preparation.cell_source.ilike(like)))
+        rows = session.execute(query).all()
+        ids = [lot.id for lot, _ in rows]
+        metrics = services.latest_profile_metrics(session, ids)
+        verdicts = services.lot_verdicts(session, ids)
+        return [{"lot": lot, "preparation": prep, "qc": verdicts.get(lot.id, ""),
+                 "metrics": {m: metrics.get(lot.id, {}).get(m) for m in DASHBOARD_METRICS}} for lot, prep in rows]
+
+    @routes.get("/")
+    def dashboard(request: Request, q: str = "", status: str = "") -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        with web.registry.session() as session:
+            rows = dashboard_rows(session, q, status)
+            preparations = list(session.execute(select(Preparation).order_by(Preparation.name)).scalars())
+            return web.page(request, "dashboard.html", viewer, rows=rows, preparations=preparations, q=q, status=status,
+                            statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS)
+
+    @routes.get("/lots.tsv")
+    def dashboard_download(request: Request, q: str = "", status: str = "") -> Response:
+        import pandas as pd
+
+        web.session_viewer(request)
+        with web.registry.session() as session:
+            rows = dashboard_rows(session, q, status)
+        frame = pd.DataFrame([{"lot": r["lot"].number, "preparation": r["preparation"].name, "status": r["lot"].status,
+                               "donor": r["lot"].donor, "qc": r["qc"], **r["metrics"]} for r in rows],
+                             columns=["lot", "preparation", "status", "donor", "qc", *DASHBOARD_METRICS])
+        return Response(tsv_text(frame), media_type="text/tab-separated-values",
+                        headers={"Content-Disposition": 'attachment; filename="lots.tsv"'})
+
+    @routes.post("/preparations")
+    async def create_preparation(request: Request) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        form = await form_of(request, viewer)
+        with web.registry.session() as session:
+            services.create_preparation(session, viewer.user.name, dict(form))
+        return RedirectResponse("/", status_code=303)
+
+    @routes.post("/lots")
+    async def create_lot(request: Request) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        form = await form_of(request, viewer)
+        with web.registry.session() as session:
+            lot = services.create_lot(session, viewer.user.name, dict(form))
+        return RedirectResponse(f"/lots/{lot.id}", status_code=303)
+
+    # -------------------------------------------------------------------------------------- lot
+    @routes.get("/lots/{lot_id}")
+    def lot_page(request: Request, lot_id: int) -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        with web.registry.session() as session:
+            lot = get_or_404(session, Lot, lot_id)
+            datasets = list(session.execute(select(Dataset).where(Dataset.lot_id == lot.id).order_by(Dataset.id)).scalars())
+            dataset_ids = select(Dataset.id).where(Dataset.lot_id == lot.id)
+            runs = list(session.execute(select(Run).where(or_(Run.lot_id == lot.id, Run.dataset_id.in_(dataset_ids)))
+                                        .order_by(Run.id.desc())).scalars())
+            decisions = list(session.execute(select(Decision).where(Decision.lot_id == lot.id).order_by(Decision.id)).scalars())
+            released = list(session.execute(select(Lot).where(Lot.status == "released", Lot.id != lot.id)
+                                            .order_by(Lot.number)).scalars())
+            lots_in = {d.id: [item.number for item in services.dataset_lots(session, d)] for d in datasets}
+            trend = trends.lot_trend(session, lot)
+            return web.page(request, "lot.html", viewer, lot=lot, datasets=datasets, runs=runs, decisions=decisions,
+                            released=released, lots_in=lots_in, trend_json=json.dumps(trend), trend=trend,
+                            statuses=("in_process", "qc"))
+
+    @routes.post("/lots/{lot_id}/status")
+    async def lot_status(request: Request, lot_id: int) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        form = await form_of(request, viewer)
+        with web.registry.session() as session:
+            services.set_lot_status(session, viewer.user.name, get_or_404(session, Lot, lot_id), str(form.get("status", "")))
+        return RedirectResponse(f"/lots/{lot_id}", status_code=303)
+
+    @routes.post("/lots/{lot_id}/decision")
+    async def decision(request: Request, lot_id: int) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("decide")
+        form = await form_of(request, viewer)
+        evidence = []
+        for value in form.getlist("evidence"):
+            if not str(value).isdigit():
+                raise SecretomeInputError(f"evidence run {value!r}", expected="run ids")
+            evidence.append(int(value))
+        with web.registry.session() as session:
+            user = session.get(type(viewer.user), viewer.user.id)
+            password_ok = auth.check_password(user, str(form.get("password", "")))
+            if not password_ok:
+                web.limiter.failed(security.client_address(request), user.name)
+            services.record_decision(session, user, password_ok, get_or_404(session, Lot, lot_id),
+                                     str(form.get("verdict", "")), str(form.get("justification", "")), evidence)
+        return RedirectResponse(f"/lots/{lot_id}#decisions", status_code=303)
+
+    # ----------------------------------------------------------------------------------- upload
+    @routes.get("/lots/{lot_id}/upload")
+    def upload_page(request: Request, lot_id: int) -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        with web.registry.session() as session:
+            lot = get_or_404(session, Lot, lot_id)
+            return web.page(request, "upload.html", viewer, lot=lot)
+
+    @routes.post("/lots/{lot_id}/upload")
+    async def upload(request: Request, lot_id: int) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        with web.registry.session() as session:
+            get_or_404(session, Lot, lot_id)
+        form = await form_of(request, viewer, max_files=2, max_fields=10)
+        token, folder = services.staging_folder(web.data_dir)
+        meta: dict[str, Any] = {"user": viewer.user.name, "lot_id": lot_id}
+        try:
+            for role, field in (("table", "table"), ("sheet", "samples")):
+                upload_file = form.get(field)
+                if upload_file is None or isinstance(upload_file, str) or not upload_file.filename:
+                    if role == "table":
+                        raise SecretomeInputError("no result table chosen", expected="a proteomics result table")
+                    continue
+                staged = store.stage(folder, upload_file.file, upload_file.filename, web.max_upload_bytes)
+                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
+                              "suffix": staged.suffix, "name": store.display_name(upload_file.filename)}
+            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+            try:
+                services.preview_staged(folder)
+            except SecretomeInputError as error:
+                meta["error"] = str(error)
+                (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        except SecretomeInputError:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return RedirectResponse(f"/uploads/{token}", status_code=303)
+
+    def staged_for(viewer: Viewer, token: str) -> tuple[Any, dict[str, Any]]:
+        from secretome.webapp.app import NotFound
+
+        try:
+            folder = services.staged_folder(web.data_dir, token)
+        except SecretomeInputError:
+            raise NotFound("no such upload (registered, discarded or expired)") from None
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("user") != viewer.user.name:
+            raise NotFound("no such upload (registered, discarded or expired)")
+        return folder, meta
+
+    @routes.get("/uploads/{token}")
+    def preview_page(request: Request, token: str) -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        _, meta = staged_for(viewer, token)
+        with web.registry.session() as session:
+            lot = get_or_404(session, Lot, int(meta["lot_id"]))
+            known = set(session.execute(select(Lot.number)).scalars())
+            return web.page(request, "preview.html", viewer, token=token, meta=meta, lot=lot, preview=meta.get("preview"),
+                            error=meta.get("error", ""), known_lots=known)
+
+    @routes.post("/uploads/{token}/register")
+    async def register(request: Request, token: str) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        await form_of(request, viewer)
+        folder, meta = staged_for(viewer, token)
+        if meta.get("error"):
+            raise SecretomeInputError(meta["error"])
+        with web.registry.session() as session:
+            lot = get_or_404(session, Lot, int(meta["lot_id"]))
+            dataset = services.register_dataset(session, web.data_dir, viewer.user.name, folder, lot)
+            run = services.create_run(session, web.data_dir, viewer.user.name, dataset, "profile", {})
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @routes.post("/uploads/{token}/discard")
+    async def discard(request: Request, token: str) -> Response:
+        import shutil
+
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        await form_of(request, viewer)
+        folder, meta = staged_for(viewer, token)
+        shutil.rmtree(folder, ignore_errors=True)
+        return RedirectResponse(f"/lots/{int(meta['lot_id'])}", status_code=303)
+
+    # ------------------------------------------------------------------------------------- runs
+    @routes.post("/runs")
+    async def create_run(request: Request) -> Response:
+        viewer = web.session_viewer(request)
+        viewer.require("write")
+        form = await form_of(request, viewer)
+        kind = str(form.get("kind", ""))
+        dataset_id = str(form.get("dataset_id", ""))
+        if not dataset_id.isdigit():
+            raise SecretomeInputError("no dataset chosen", expected="a dataset of this lot")
+        parameters: dict[str, Any] = {}
+        for key in form.keys():
+            if key.startswith("p_"):
+                values = form.getlist(key)
+                parameters[key[2:]] = values if key[2:] == "reference" else values[-1]
+        with web.registry.session() as session:
+            dataset = get_or_404(session, Dataset, int(dataset_id))
+            lot_id = str(form.get("lot_id", ""))
+            lot = get_or_404(session, Lot, int(lot_id)) if lot_id.isdigit() else None
+            run = services.create_run(session, web.data_dir, viewer.user.name, dataset, kind, parameters, lot=lot)
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @routes.get("/runs/{run_id}")
+    def run_page(request: Request, run_id: int) -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        with web.registry.session() as session:
+            run = get_or_404(session, Run, run_id)
+            report = next((o["name"] for o in run.outputs if o["name"] == REPORT_FILE[run.kind]), "")
+            return web.page(request, "run.html", viewer, run=run, report=report, lot=run.lot, dataset=run.dataset)
+
+    @routes.get("/runs/{run_id}/status.json")
+    def run_status(request: Request, run_id: int) -> dict[str, Any]:
+        web.session_viewer(request)
+        with web.registry.session() as session:
+            run = get_or_404(session, Run, run_id)
+            return {"status": run.status, "step": run.step, "progress": run.progress, "error": run.error, "log": run.log}
+
+    @routes.get("/runs/{run_id}/files/{name}")
+    def run_file(request: Request, run_id: int, name: str) -> Response:
+        web.session_viewer(request)
+        with web.registry.session() as session:
+            run = get_or_404(session, Run, run_id)
+            return run_file_response(web, run, name)
+
+    # ----------------------------------------------------------------------------------- search
+    @routes.get("/search")
+    def search(request: Request, q: str = "") -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        hits: list[Any] = []
+        with web.registry.session() as session:
+            if q.strip():
+                hits = protein_hits(session, q.strip())
+            return web.page(request, "search.html", viewer, q=q, hits=hits)
+
+    return routes
+
+
+def protein_hits(session: Session, q: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Lots where a protein (gene, accession or description) is found, highest mean log2 first, from each lot's
+    latest profile run."""
+    latest = (select(ProteinLevel.lot_id, func.max(ProteinLevel.run_id).label("run_id"))
+              .group_by(ProteinLevel.lot_id).subquery())
+    like = f"%{q}%"
+    query = (select(ProteinLevel, Lot, Preparation)
+             .join(latest, (ProteinLevel.lot_id == latest.c.lot_id) & (ProteinLevel.run_id == latest.c.run_id))
+             .join(Lot, Lot.id == ProteinLevel.lot_id).join(Preparation, Preparation.id == Lot.preparation_id)
+             .where(or_(func.upper(ProteinLevel.gene) == q.upper(), ProteinLevel.protein.ilike(like),
+                        ProteinLevel.description.ilike(like)))
+             .order_by(ProteinLevel.mean_log2.desc()).limit(limit))
+    return [{"level": level, "lot": lot, "preparation": prep} for level, lot, prep in session.execute(query)]
