@@ -22,7 +22,7 @@ from conftest import run_profile
 from secretome.jobs.analyses import (ContrastOptions, LotOptions, differential_analysis, differential_files, lot_analysis,
                                      lot_files)
 from secretome.jobs.profile import OUTPUT_FILES, statistics_options, statistics_parameters
-from secretome.jobs.sections import differential_sections, lot_sections
+from secretome.report import render_section
 from secretome.stats.compare import RESULT_COLUMNS
 from secretome.stats.enrichment import ENRICHMENT_COLUMNS, over_representation
 
@@ -157,7 +157,8 @@ def test_lot_comparability_on_hand_built_lots():
     adata = _lots_adata()
     options = LotOptions(reference=("L1", "L2", "L3"), factors=("G1", "G2", "G3"), margin=0.5, normalize="none")
     lots = lot_analysis(adata, options)
-    files, entry, (section,) = lot_files(lots), lots.entry, lot_sections(lots)
+    files, entry = lot_files(lots), lots.entry
+    html = render_section("comparability", {"comparability": entry})
     factors = pd.read_csv(pd.io.common.StringIO(files["comparability_factors.tsv"]), sep="\t").set_index(["lot", "factor"])
     assert factors.loc[("L4", "G1"), "verdict"] == "not_equivalent" and abs(factors.loc[("L4", "G1"), "diff"] - 2.0) < 0.2
     assert (factors.drop(index=("L4", "G1"))["verdict"] == "equivalent").all()
@@ -165,7 +166,8 @@ def test_lot_comparability_on_hand_built_lots():
                                      "L4": "not_comparable", "L5": "comparable"}
     assert entry["margin_log2"] == 0.5 and "mean - 3 SD" in entry["control_limit_method"]
     assert [step["step"] for step in entry["preprocessing"]] == ["filter_valid", "log2_transform", "normalize"]
-    assert section["id"] == "comparability" and "none normalization" in section["html"] and "G1, G2, G3" in section["html"]
+    assert '<section id="comparability">' in html and "none normalization" in html and "G1, G2, G3" in html
+    assert 'class="verdict-not_equivalent"' in html and 'id="fig-control-chart"' in html
     assert len(adata.layers) == 0 and "preprocessing" not in adata.uns  # the caller's dataset is left as it was
 
 
@@ -176,8 +178,9 @@ def test_differential_on_hand_built_data_uses_the_options():
     options = ContrastOptions(design="~ condition + donor", contrast="treated-control", normalize="quantile", impute="knn",
                               min_valid=3, robust=True)
     result = differential_analysis(adata, options)
-    sections, files, entry = differential_sections(result), differential_files(result), result.entry
-    assert [section["id"] for section in sections] == ["preprocessing", "differential", "enrichment"]
+    files, entry = differential_files(result), result.entry
+    sections = {name: render_section(name, {"differential": entry}) for name in ("preprocessing", "differential", "enrichment")}
+    assert all(f'<section id="{name}">' in html for name, html in sections.items())
     assert sorted(files) == ["differential_treated-control.tsv", "enrichment_treated-control.tsv"]
     table = pd.read_csv(pd.io.common.StringIO(files["differential_treated-control.tsv"]), sep="\t")
     assert list(table.columns) == RESULT_COLUMNS
@@ -186,7 +189,7 @@ def test_differential_on_hand_built_data_uses_the_options():
     steps = {step["step"]: step for step in entry["preprocessing"]}
     assert steps["filter_valid"]["min_valid"] == 3 and steps["normalize"]["method"] == "quantile"
     assert steps["impute"]["method"] == "knn"
-    assert entry["settings"]["robust"] is True and "robust = <code>True</code>" in sections[0]["html"]
+    assert entry["settings"]["robust"] is True and "robust = <code>True</code>" in sections["preprocessing"]
     enrichment = pd.read_csv(pd.io.common.StringIO(files["enrichment_treated-control.tsv"]), sep="\t")
     assert list(enrichment.columns) == ENRICHMENT_COLUMNS  # made-up genes: no KB set within the size limits
 

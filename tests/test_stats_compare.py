@@ -136,33 +136,23 @@ def test_file_names_and_tsv():
     assert text.splitlines() == ["protein\tp_value\tt", "P1\t\t0.33333333333333331"]
 
 
-def test_html_pages_embed_plotly_once_without_cdn():
-    from secretome.report.stats_sections import compare_page, compare_section, volcano_page
-    from secretome.stats.classic import welch_t
-    from secretome.stats.preprocess import preprocess
-
-    adata = preprocess(make_adata(), min_valid=2)
-    table = welch_t(adata, "condition", "treated", "control").assign(ave_expr=0.0, b=0.0)[RESULT_COLUMNS]
-    table.loc[0, "gene"] = "<b>X</b>"
-    section = compare_section(adata, table, "~ condition", "treated-control")
-    assert section.startswith("<section") and "plotly.js v" not in section
-    assert "<b>X</b>" not in section and "&lt;b&gt;X&lt;/b&gt;" in section  # user text is escaped
-    for page in (compare_page(adata, table, "~ condition", "treated-control"), volcano_page(table, "treated-control")):
-        assert page.count("plotly.js v") == 1
-        assert "<script src=" not in page and 'src="https://cdn' not in page
-
-
-def test_comparability_page_renders_verdicts():
-    from secretome.report.stats_sections import comparability_page
-    from secretome.stats.comparability import comparability
+def test_pages_embed_plotly_once_without_cdn_and_escape_user_text(tmp_path):
+    from secretome.jobs import compare_job, comparability_job
 
     adata = make_adata()
     adata.obs["lot"] = ["L1", "L1", "L2", "L2", "L3", "L3"]
-    adata.layers["log2"] = np.log2(adata.X)
-    result = comparability(adata, reference=["L1", "L2"], factors=["G1", "G50"])
-    page = comparability_page(result, adata)
-    assert page.count("plotly.js v") == 1 and "Lot comparability" in page
-    assert 'class="verdict-' in page
+    adata.var.loc[adata.var_names[0], "gene"] = "<b>X</b>"
+    table, sheet = _maxquant_input(tmp_path, adata)
+    pages = [compare_job(table, tmp_path / "c", samples=sheet, design="~ condition", contrast="treated-control").out,
+             comparability_job(table, tmp_path / "l", samples=sheet, reference=["L1", "L2"], factors=["G1", "G50"]).out]
+    for out in pages:
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert page.count("plotly.js v") == 1
+        assert "<script src=" not in page and 'src="https://cdn' not in page
+    compare_page = (pages[0] / "report.html").read_text(encoding="utf-8")
+    assert "<b>X</b>" not in compare_page and "&lt;b&gt;X&lt;/b&gt;" in compare_page  # user text is escaped
+    lots_page = (pages[1] / "report.html").read_text(encoding="utf-8")
+    assert "Lot comparability" in lots_page and 'class="verdict-' in lots_page
 
 
 # ------------------------------------------------------------------------------------------- CLI

@@ -99,6 +99,7 @@ def profile(
         "top_factors": top_factor_frame(functional["top_factors"]),
         "key_factors": panel,
         "key_factors_by_group": panel_by_group,
+        "overview": lot_overview(adata),
     }
     if group is not None:
         comparison = group_comparison(adata, group, functional)
@@ -112,6 +113,27 @@ def profile(
     adata.uns["profile"] = stored
     record_step(adata, "profile", "secretome.profile.profile", {"group": group})
     return adata
+
+
+PURITY_FLAGS = tuple(f"{name}_flag" for name in FLAGGED_INDICES)
+"""The per-sample purity flags a lot's purity verdict is the worst of."""
+
+
+def lot_overview(adata: AnnData) -> pd.DataFrame:
+    """One row per group level (``obs['profile_group']``): samples, QC status counts, the purity verdict
+    (the worst purity flag of its samples) and which purity indices set it."""
+    from secretome.qc import worst
+
+    groups = adata.obs["profile_group"].astype(str)
+    rows = []
+    for level in _levels(groups):
+        obs = adata.obs[(groups == level).to_numpy()]
+        flags = obs[list(PURITY_FLAGS)].astype(str)
+        status = worst(flags.to_numpy().ravel())
+        why = [name.removesuffix("_flag") for name in PURITY_FLAGS if status != "pass" and (flags[name] == status).any()]
+        rows.append({"level": level, "n_samples": len(obs), "purity_status": status, "purity_set_by": ";".join(why),
+                     **{f"n_{level_}": int((obs["qc_status"] == level_).sum()) for level_ in ("pass", "warn", "fail")}})
+    return pd.DataFrame(rows, columns=["level", "n_samples", "purity_status", "purity_set_by", "n_pass", "n_warn", "n_fail"])
 
 
 GROUP_RULE = "difference = mean(level) - mean(reference); reference = first level in sample order"

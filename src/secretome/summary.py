@@ -198,6 +198,56 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
         summary["differential"] = differential_entry(adata.uns["differential"])
     if "comparability" in adata.uns:
         summary["comparability"] = comparability_entry(adata.uns["comparability"])
+    summary["overview"] = _overview(stored["overview"], summary)
+    return summary
+
+
+def _overview(frame: pd.DataFrame, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first screen, one card per lot or group: purity verdict, what is in it (the seed classes' mean
+    shares, the top factors) and how it compares with the reference (lot verdict, or the group differences)."""
+    seed = summary["functional"]["seed_classes"]
+    per_group = summary["functional"]["per_group"]
+    top = {name: [f["gene"] or f["protein"] for f in summary["functional"]["top_factors"].get(name, [])[:3]] for name in seed}
+    comparability = summary.get("comparability") or {}
+    lot_verdicts = comparability.get("lot_verdicts", {}) if comparability.get("lot_column") == summary["parameters"]["group"] else {}
+    groups = summary.get("groups") or {}
+    cards = []
+    for row in records(frame):
+        level = str(row["level"])
+        differences = [d for d in groups.get("differences", []) if d["level"] == level
+                       and d["metric"] in ("serum_share", "lysis_share", "secreted_share")]
+        cards.append({
+            **row,
+            "seed_shares": {name: per_group.get(level, {}).get("mean_share", {}).get(name) for name in seed},
+            "top_factors": top,
+            "reference": groups.get("reference") if groups else None,
+            "lot_verdict": lot_verdicts.get(level),
+            "reference_lots": comparability.get("reference_lots", []) if lot_verdicts else [],
+            "differences": differences,
+        })
+    return cards
+
+
+def page_summary(adata: AnnData, kind: str) -> dict[str, Any]:
+    """The summary of a ``compare`` or ``comparability`` page: input, versions, the statistics entry, steps."""
+    source = dict(adata.uns.get("source", {}))
+    summary: dict[str, Any] = {
+        "summary_format": SUMMARY_FORMAT,
+        "kind": kind,
+        "title": f"secretome {kind}",
+        "secretome_version": __version__,
+        "kb_version": "",
+        "input": {key: jsonable(source.get(key, "")) for key in ("path", "sha256", "format", "format_version", "quantity", "log2_evidence")}
+        | {"is_log2": bool(source.get("is_log2", False))},
+        "n_samples": int(adata.n_obs),
+        "n_proteins": int(adata.n_vars),
+        "n_decoys": 0,
+        "provenance": jsonable(_provenance(adata)),
+    }
+    if kind == "compare":
+        summary["differential"] = differential_entry(adata.uns["differential"])
+    else:
+        summary["comparability"] = comparability_entry(adata.uns["comparability"])
     return summary
 
 

@@ -31,6 +31,16 @@ def read_input(path: str | Path, samples: str | Path | None = None, **options: A
     return adata, notes
 
 
+def record_input_checksum(adata: AnnData, path: str | Path) -> None:
+    """Record the input's path and SHA-256 in ``uns['source']`` (when the reader has not), for reports and certificates."""
+    from secretome.provenance import file_sha256
+
+    source = adata.uns.setdefault("source", {})
+    source["path"] = str(path)
+    if not source.get("sha256"):
+        source["sha256"] = file_sha256(path)
+
+
 def results_tsv(table: pd.DataFrame) -> str:
     """TSV text of a statistics result table: full float precision (``%.17g``), NaN as an empty cell."""
     return tsv_text(table, float_format="%.17g")

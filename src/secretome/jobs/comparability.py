@@ -11,7 +11,7 @@ from pathlib import Path
 
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
-from secretome.jobs.common import read_input, write_directory
+from secretome.jobs.common import read_input, record_input_checksum, write_directory
 from secretome.outputs import check_directory
 
 
@@ -32,8 +32,8 @@ def comparability_job(
     (:func:`secretome.stats.comparability.comparability`: TOST per factor within ``margin`` log2 units,
     CV across lots, similarity control chart, verdicts) and write the tables and the page into ``out``."""
     from secretome.jobs.analyses import LotOptions, lot_analysis, lot_files
-    from secretome.jobs.sections import lot_sections
-    from secretome.report import render_page
+    from secretome.report import render_report
+    from secretome.summary import page_summary
 
     options = LotOptions(reference=tuple(reference), lot_column=lot_column, margin=margin,
                          factors=tuple(factors) if factors else None, normalize=normalize)
@@ -46,7 +46,8 @@ def comparability_job(
     report_progress(progress, "lot comparability", 0.3)
     lots = lot_analysis(adata, options)
     report_progress(progress, "writing tables and report", 0.9)
-    page = render_page("secretome lot comparability", lot_sections(lots))
+    record_input_checksum(adata, input)
+    page = render_report(page_summary(adata, "comparability"))
     written = write_directory(Path(out), {**lot_files(lots), naming.REPORT: page}, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="comparability", out=Path(out), files=written,

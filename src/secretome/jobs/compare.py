@@ -10,7 +10,7 @@ from pathlib import Path
 
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
-from secretome.jobs.common import read_input, write_directory
+from secretome.jobs.common import read_input, record_input_checksum, write_directory
 from secretome.outputs import check_directory
 
 
@@ -34,8 +34,8 @@ def compare_job(
     first factor) with :func:`secretome.stats.compare.compare` and enrichment, and write the tables and
     the page into ``out``. Parameters are checked before reading; the design and contrast right after."""
     from secretome.jobs.analyses import ContrastOptions, differential_analysis, differential_files
-    from secretome.jobs.sections import differential_sections
-    from secretome.report import render_page
+    from secretome.report import render_report
+    from secretome.summary import page_summary
 
     options = ContrastOptions(design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid,
                               trend=trend, robust=robust, seed=seed)
@@ -49,7 +49,8 @@ def compare_job(
     result = differential_analysis(adata, options)
     report_progress(progress, "writing tables and report", 0.9)
     files = differential_files(result)
-    page = render_page(f"secretome compare {contrast}", differential_sections(result))
+    record_input_checksum(adata, input)
+    page = render_report(page_summary(adata, "compare"))
     written = write_directory(Path(out), {**files, naming.REPORT: page}, kind="compare", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     entry = result.entry

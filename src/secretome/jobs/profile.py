@@ -17,7 +17,7 @@ from secretome.errors import SecretomeInputError
 from secretome.outputs import MARKER, check_directory
 from secretome.jobs import naming
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
-from secretome.jobs.common import FileContent, read_input, write_directory
+from secretome.jobs.common import FileContent, read_input, record_input_checksum, write_directory
 
 OUTPUT_FILES = (naming.REPORT, naming.PROTEINS, naming.SAMPLES, naming.PROFILE_JSON, naming.DATASET, MARKER)
 """The files every profile run writes (statistics tables and exports come on top)."""
@@ -102,40 +102,30 @@ def profile_job(
 
     adata = profile(adata, group, thresholds,
                     progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
-    source = adata.uns.setdefault("source", {})
-    source["path"] = str(input)
-    if not source.get("sha256"):
-        from secretome.provenance import file_sha256
-
-        source["sha256"] = file_sha256(input)
+    record_input_checksum(adata, input)
     adata.uns["profile"]["parameters"] = storable({
         "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
         "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
         **statistics_parameters(contrast_options, lot_options),
     })
     files: dict[str, FileContent] = {}
-    extra_sections: list[dict[str, Any]] = []
     done = 4
     if contrast_options is not None:
         from secretome.jobs.analyses import differential_analysis, differential_files
-        from secretome.jobs.sections import differential_sections
 
         step(f"differential abundance {contrast_options.contrast}", done)
         result = differential_analysis(adata, contrast_options)
         files.update(differential_files(result))
-        extra_sections.extend(differential_sections(result))
         done += 1
     if lot_options is not None:
         from secretome.jobs.analyses import lot_analysis, lot_files
-        from secretome.jobs.sections import lot_sections
 
         step("lot comparability", done)
         lots = lot_analysis(adata, lot_options)
         files.update(lot_files(lots))
-        extra_sections.extend(lot_sections(lots))
         done += 1
     step("writing report and tables", done)
-    summary = write_profile(adata, out, files, extra_sections, inputs=inputs, force=force)
+    summary = write_profile(adata, out, files, inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="profile", out=out, files=tuple(sorted(path.name for path in out.iterdir() if path.is_file())),
                      summary={**summary, "report": str(out / naming.REPORT), "warnings": warnings})
