@@ -124,3 +124,10 @@ def test_library_errors_speak_of_parameters_the_cli_of_flags(tmp_path, demo, cal
 
     reworded = str(error.value.reworded(FLAGS))
     assert any(flag in reworded for flag in FLAGS.values())
+
+
+@pytest.mark.parametrize("command", ["profile", "compare", "comparability", "read", "info", "annotate"])
+def test_help_names_values_not_python_types(monkeypatch, capsys, command):
+    code, stdout, _ = run_main(monkeypatch, capsys, command, "--help")
+    assert code == 0
+    assert "<bool>" not in stdout and "<list[" not in stdout, stdout

@@ -101,16 +101,16 @@ LOG2_HELP = "Declare the values log2 or linear (default: detected; never log-tra
 
 @app.command()
 def compare(
-    input: Path = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (one row per sample)."),
-    design: str = typer.Option(..., "--design", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
-    contrast: str = typer.Option(..., "--contrast", help='Two levels of the design\'s first factor, "A-B".'),
-    normalize: str = typer.Option("median", "--normalize", help="none, median, quantile or vsn."),
-    impute: str = typer.Option("none", "--impute", help="none, perseus, minprob or knn."),
-    min_valid: int = typer.Option(2, "--min-valid", help="Valid values needed in one contrast group (0 = no filter)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (one row per sample)."),
+    design: str = typer.Option(..., "--design", metavar="FORMULA", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
+    contrast: str = typer.Option(..., "--contrast", metavar="A-B", help='Two levels of the design\'s first factor, "A-B".'),
+    normalize: str = typer.Option("median", "--normalize", metavar="METHOD", help="none, median, quantile or vsn."),
+    impute: str = typer.Option("none", "--impute", metavar="METHOD", help="none, perseus, minprob or knn."),
+    min_valid: int = typer.Option(2, "--min-valid", metavar="N", help="Valid values needed in one contrast group (0 = no filter)."),
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
-    out: Path = typer.Option(Path("secretome-compare"), "--out", help="Output directory (written atomically)."),
+    out: Path = typer.Option(Path("secretome-compare"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
@@ -128,13 +128,13 @@ def compare(
 
 @app.command()
 def comparability(
-    input: Path = typer.Argument(..., help="Search-engine result file."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet with a lot column."),
-    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
-    reference: list[str] = typer.Option(..., "--reference", help="A reference lot (repeat for several)."),
-    margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
-    factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
-    out: Path = typer.Option(Path("secretome-comparability"), "--out", help="Output directory (written atomically)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Search-engine result file."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet with a lot column."),
+    lot_column: str = typer.Option("lot", "--lot-column", metavar="COLUMN", help="Sample-sheet column naming each sample's lot."),
+    reference: list[str] = typer.Option(..., "--reference", metavar="LOT", help="A reference lot (repeat for several)."),
+    margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="Equivalence margin in log2 units (default from config)."),
+    factor: Optional[list[str]] = typer.Option(None, "--factor", metavar="GENE", help="Gene to compare (repeatable; default: the key-factor panel)."),
+    out: Path = typer.Option(Path("secretome-comparability"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
@@ -150,12 +150,12 @@ def comparability(
 
 @app.command()
 def read(
-    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE.h5ad", help="Output .h5ad file (written atomically)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'LFQ intensity'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
@@ -169,11 +169,11 @@ def read(
 
 @app.command()
 def info(
-    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'iBAQ'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
@@ -189,27 +189,27 @@ def info(
 
 @app.command()
 def profile(
-    input: Optional[Path] = typer.Argument(None, help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (TSV/CSV/XLSX)."),
-    group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
-    format: Optional[str] = typer.Option(None, "--format", help=FORMAT_HELP),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
+    input: Optional[Path] = typer.Argument(None, metavar="[INPUT]", help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (TSV/CSV/XLSX)."),
+    group: Optional[str] = typer.Option(None, "--group", metavar="COLUMN", help="Sample-sheet column whose levels are compared."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
-    set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="TOML", help="TOML file overriding qc_thresholds.toml."),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
-    design: Optional[str] = typer.Option(None, "--design", help='Adds limma, preprocessing and enrichment sections, e.g. "~ lot" (with --contrast).'),
-    contrast: Optional[str] = typer.Option(None, "--contrast", help='Two levels of the design\'s first factor, "B-A".'),
-    normalize: Optional[str] = typer.Option(None, "--normalize", help="With --design or --reference: none, median (default), quantile or vsn."),
-    impute: Optional[str] = typer.Option(None, "--impute", help="With --design: none (default), perseus, minprob or knn."),
-    min_valid: Optional[int] = typer.Option(None, "--min-valid", help="With --design: valid values needed in one contrast group (default 2; 0 = no filter)."),
+    design: Optional[str] = typer.Option(None, "--design", metavar="FORMULA", help='Adds limma, preprocessing and enrichment sections, e.g. "~ lot" (with --contrast).'),
+    contrast: Optional[str] = typer.Option(None, "--contrast", metavar="A-B", help='Two levels of the design\'s first factor, "B-A".'),
+    normalize: Optional[str] = typer.Option(None, "--normalize", metavar="METHOD", help="With --design or --reference: none, median (default), quantile or vsn."),
+    impute: Optional[str] = typer.Option(None, "--impute", metavar="METHOD", help="With --design: none (default), perseus, minprob or knn."),
+    min_valid: Optional[int] = typer.Option(None, "--min-valid", metavar="N", help="With --design: valid values needed in one contrast group (default 2; 0 = no filter)."),
     trend: bool = typer.Option(False, "--trend", help="With --design: eBayes trend=TRUE."),
     robust: bool = typer.Option(False, "--robust", help="With --design: eBayes robust=TRUE."),
-    lot_column: Optional[str] = typer.Option(None, "--lot-column", help="With --reference: sample-sheet column naming lots (default lot)."),
-    reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
-    margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
-    factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
-    out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+    lot_column: Optional[str] = typer.Option(None, "--lot-column", metavar="COLUMN", help="With --reference: sample-sheet column naming lots (default lot)."),
+    reference: list[str] = typer.Option([], "--reference", metavar="LOT", help="Adds lot comparability against this reference lot (repeatable)."),
+    margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="With --reference: equivalence margin in log2 units (default from config)."),
+    factor: list[str] = typer.Option([], "--factor", metavar="GENE", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
@@ -233,7 +233,7 @@ app.add_typer(kb_app, name="kb")
 @app.command()
 def annotate(
     source: str = typer.Argument("-", metavar="FILE|-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the TSV here instead of stdout."),
 ) -> None:
     """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
     if out is None:
