@@ -121,16 +121,20 @@ PURITY_FLAGS = tuple(f"{name}_flag" for name in FLAGGED_INDICES)
 
 def lot_overview(adata: AnnData) -> pd.DataFrame:
     """One row per group level (``obs['profile_group']``): samples, QC status counts, the purity verdict
-    (the worst purity flag of its samples) and which purity indices set it."""
+    (the worst purity flag of its samples, or ``not_assessable`` for a targeted panel, see
+    :func:`secretome.qc.purity_assessable`) and which purity indices (or which reason) set it."""
     from secretome.qc import worst
 
     groups = adata.obs["profile_group"].astype(str)
+    assessable = bool(adata.uns["qc"].get("purity_assessable", True))
     rows = []
     for level in _levels(groups):
         obs = adata.obs[(groups == level).to_numpy()]
         flags = obs[list(PURITY_FLAGS)].astype(str)
         status = worst(flags.to_numpy().ravel())
         why = [name.removesuffix("_flag") for name in PURITY_FLAGS if status != "pass" and (flags[name] == status).any()]
+        if not assessable:  # a targeted panel: its shares say nothing about the preparation's purity
+            status, why = "not_assessable", [str(adata.uns["qc"]["purity_not_assessable_reason"])]
         rows.append({"level": level, "n_samples": len(obs), "purity_status": status, "purity_set_by": ";".join(why),
                      **{f"n_{level_}": int((obs["qc_status"] == level_).sum()) for level_ in ("pass", "warn", "fail")}})
     return pd.DataFrame(rows, columns=["level", "n_samples", "purity_status", "purity_set_by", "n_pass", "n_warn", "n_fail"])

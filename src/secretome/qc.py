@@ -225,7 +225,7 @@ def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> Non
 
 #: Least value of the integer settings: counts below it make the computation meaningless (a CV needs two
 #: values, a median/MAD outlier score three samples, a Pearson correlation two shared proteins).
-_SETTING_MINIMUM = {"pca_components": 1, "correlation_min_overlap": 2, "outlier_min_samples": 3,
+_SETTING_MINIMUM = {"purity_min_proteins": 1, "pca_components": 1, "correlation_min_overlap": 2, "outlier_min_samples": 3,
                     "cv_min_detected": 2, "top_n": 1, "max_heatmap_samples": 0}
 #: Settings and metrics whose values are fractions (0..1): the shares, and n_proteins' fraction of the median.
 _FRACTIONS = ("pca_min_detection", "n_proteins")
@@ -472,14 +472,45 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
 
 
 # --------------------------------------------------------------------------------------- QC statistics
-def identification_stats(adata: AnnData) -> pd.DataFrame:
-    """Per sample: number of quantified proteins and the share of the table's proteins missing."""
+def identification_stats(adata: AnnData, groups: pd.Series | None = None) -> pd.DataFrame:
+    """Per sample: number of quantified proteins and the share of its peers' proteins it misses.
+
+    Peers are the samples of the same group (``groups``, e.g. the lot or cell type; all samples without
+    it); a sample's ``missing_share`` is 1 - its proteins / the proteins quantified in at least one of its
+    peers. Judged against the table's union instead, a pooled multi-cell-type table would fail every
+    sample for the table's width, not for anything the sample lacks.
+    """
     usable = _usable(adata)
     quantified = linear_quantities(adata)[:, usable] > 0
-    n_total = int(usable.sum())
     n = quantified.sum(axis=1)
-    missing = 1.0 - n / n_total if n_total else np.full(adata.n_obs, np.nan)
+    labels = (groups.astype(str).to_numpy() if groups is not None else np.full(adata.n_obs, "all"))
+    peers_total = np.zeros(adata.n_obs)
+    for level in pd.unique(labels):
+        rows = labels == level
+        peers_total[rows] = quantified[rows].any(axis=0).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        missing = np.where(peers_total > 0, 1.0 - n / np.where(peers_total > 0, peers_total, 1), np.nan)
     return pd.DataFrame({"n_proteins": n.astype(int), "missing_share": missing}, index=adata.obs_names)
+
+
+def purity_assessable(adata: AnnData, categories: pd.DataFrame, thresholds: Thresholds) -> tuple[bool, str]:
+    """Whether purity indices can be judged on this table, and why not.
+
+    A purity index is a share of everything measured: on a targeted panel (few proteins, chosen analytes)
+    it is a share of the panel, and a panel without any intracellular or serum protein cannot show lysis
+    or serum carry-over at all. Not assessable: fewer than ``settings.purity_min_proteins`` quantified
+    proteins, or no lysis and no serum protein in the table.
+    """
+    usable = _usable(adata)
+    n = int(((linear_quantities(adata)[:, usable] > 0).any(axis=0)).sum())
+    least = int(thresholds.setting("purity_min_proteins"))
+    if n < least:
+        return False, (f"{n} quantified proteins < {least} ({THRESHOLDS_FILE}: settings.purity_min_proteins): "
+                       "a targeted panel, not a proteome; purity shares would be shares of the panel")
+    category = categories["purity_category"].to_numpy()
+    if not ((category == "lysis") | (category == "serum")).any():
+        return False, "no intracellular (lysis) or serum protein measured: contamination cannot be seen in this table"
+    return True, ""
 
 
 def intensity_quantiles(log2: np.ndarray, sample_names: Iterable[str]) -> pd.DataFrame:
@@ -644,7 +675,9 @@ def qc(
         adata.var[column] = categories[column].to_numpy()
     adata.var["n_detected"] = (linear_quantities(adata) > 0).sum(axis=0).astype(int)
 
-    ident = identification_stats(adata)
+    peers = adata.obs[group] if group is not None else None
+    ident = identification_stats(adata, peers)
+    assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
     log2 = log2_quantities(adata)[:, _usable(adata)]
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
@@ -673,6 +706,9 @@ def qc(
         judged = [judge(value, metric, thresholds, reference) for value in obs[column].to_numpy(dtype=float)]
         flags[f"{column}_flag"] = [flag for flag, _ in judged]
         verdicts[metric] = [text for _, text in judged]
+    verdicts["purity_assessable"] = [
+        "pass: purity assessable (a proteome with lysis or serum proteins measured)" if assessable
+        else f"not_assessable: purity shares are not judged: {not_assessable_reason}"] * adata.n_obs
     for column, metric, z in (("correlation", "correlation_outlier", corr_z), ("pca", "pca_outlier", pca_z)):
         column_flags, texts = [], []
         for value in z:
@@ -722,6 +758,8 @@ def qc(
         "group_cv": cvs,
         "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
         "verdicts": verdict_frame,
+        "purity_assessable": assessable,
+        "purity_not_assessable_reason": not_assessable_reason,
     }
     record_step(
         adata,
