@@ -26,25 +26,36 @@ from secretome import __version__
 from secretome.kb.vocab import FUNCTIONAL_CLASSES
 from secretome.provenance import provenance_steps, record_step
 from secretome.qc import (
-    FLAGGED_INDICES,
     Thresholds,
     as_text,
     linear_quantities,
     load_thresholds,
     log2_quantities,
     qc,
+    registry_of,
 )
 
-SAMPLE_COLUMNS = ("n_proteins", "missing_share", *FLAGGED_INDICES)
-"""Per-sample metrics with a pass/warn/fail flag, in report order."""
+def sample_columns(adata: AnnData) -> tuple[str, ...]:
+    """Per-sample metrics with a pass/warn/fail flag, in report order: identifications, missingness and the
+    flagged purity indices the dataset was partitioned with (:func:`secretome.qc.registry_of`)."""
+    registry = registry_of(adata)
+    return ("n_proteins", "missing_share", *(f"{name}_share" for name in registry.loc[registry["flagged"].astype(bool), "name"]))
+
+
+def context_columns(adata: AnnData) -> tuple[str, ...]:
+    """Per-sample values shown as context (no flag of their own): the unflagged purity shares, then
+    :data:`CONTEXT_COLUMNS`."""
+    registry = registry_of(adata)
+    return (*(f"{name}_share" for name in registry.loc[~registry["flagged"].astype(bool), "name"]), *CONTEXT_COLUMNS)
+
 
 CONTEXT_COLUMNS = (
-    "membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share", "serum_marker_share",
+    "serum_species_share", "serum_mixed_share", "serum_marker_share",
     "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share", "lysis_ribosomal_share",
     "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share", "correlation_median", "correlation_z",
     "pca_distance", "pca_z",
 )
-"""Per-sample values shown as context (no flag of their own)."""
+"""Sub-shares and outlier scores shown as context beside the purity indices."""
 
 QC_METHODS = [
     "Shares are of each sample's total linear quantity (2**X for log2 input); decoys excluded; each protein counted in one category by precedence serum > handling > lysis > ev > secreted > membrane > unknown.",
@@ -115,10 +126,6 @@ def profile(
     return adata
 
 
-PURITY_FLAGS = tuple(f"{name}_flag" for name in FLAGGED_INDICES)
-"""The per-sample purity flags a lot's purity verdict is the worst of."""
-
-
 def lot_overview(adata: AnnData) -> pd.DataFrame:
     """One row per group level (``obs['profile_group']``): samples, QC status counts, the purity verdict
     (the worst purity flag of its samples, or ``not_assessable`` for a targeted panel, see
@@ -130,9 +137,10 @@ def lot_overview(adata: AnnData) -> pd.DataFrame:
     rows = []
     for level in _levels(groups):
         obs = adata.obs[(groups == level).to_numpy()]
-        flags = obs[list(PURITY_FLAGS)].astype(str)
+        purity_flags = [f"{column}_flag" for column in sample_columns(adata)[2:]]
+        flags = obs[purity_flags].astype(str)
         status = worst(flags.to_numpy().ravel())
-        why = [name.removesuffix("_flag") for name in PURITY_FLAGS if status != "pass" and (flags[name] == status).any()]
+        why = [name.removesuffix("_flag") for name in purity_flags if status != "pass" and (flags[name] == status).any()]
         if not assessable:  # a targeted panel: its shares say nothing about the preparation's purity
             status, why = "not_assessable", [str(adata.uns["qc"]["purity_not_assessable_reason"])]
         rows.append({"level": level, "n_samples": len(obs), "purity_status": status, "purity_set_by": ";".join(why),
@@ -306,7 +314,7 @@ def group_comparison(
     """Per-group means of the purity indices and class shares, and differences to the first level."""
     groups = _groups(adata, group)
     levels = _levels(groups)
-    metrics = list(SAMPLE_COLUMNS) + ["membrane_share", "unknown_share"]
+    metrics = [*sample_columns(adata), *context_columns(adata)[: -len(CONTEXT_COLUMNS)]]
     frame = adata.obs[metrics].astype(float).copy()
     class_share = functional["per_sample"]["share"].add_prefix("class_share:")
     frame = pd.concat([frame, class_share], axis=1)
@@ -385,14 +393,12 @@ def samples_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     table = pd.DataFrame({"sample": list(adata.obs_names)})
     if group is not None:
         table[group] = obs[group].astype(str).to_numpy()
-    for column in SAMPLE_COLUMNS:
+    for column in sample_columns(adata):
         table[column] = obs[column].to_numpy()
         table[f"{column}_flag"] = obs[f"{column}_flag"].to_numpy()
-    extra = ["membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share", "serum_marker_share",
-             "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share", "lysis_ribosomal_share",
-             "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share", "correlation_median", "correlation_z",
-             "correlation_flag",
-             "pca_distance", "pca_z", "pca_flag", "qc_status", "qc_verdicts"]
+    context = context_columns(adata)
+    extra = [*context[: context.index("correlation_z") + 1], "correlation_flag", "pca_distance", "pca_z", "pca_flag",
+             "qc_status", "qc_verdicts"]
     for column in extra:
         table[column] = obs[column].to_numpy()
     return table

@@ -40,9 +40,8 @@ import copy
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +50,7 @@ import pandas as pd
 import scipy.linalg
 from anndata import AnnData
 
+from secretome.config import config as shipped_defaults
 from secretome.errors import SecretomeInputError
 from secretome.kb.vocab import LYSIS_CATEGORIES
 from secretome.provenance import record_step
@@ -60,27 +60,113 @@ THRESHOLDS_FILE = "qc_thresholds.toml"
 OVERRIDE = "override"
 """Origin of a value set through ``load_thresholds(overrides=...)``, as verdicts cite it (``override: serum_share.fail``)."""
 
-PURITY_CATEGORIES = ("serum", "handling", "lysis", "ev", "secreted", "membrane", "unknown")
-"""Exclusive purity partition, in the precedence order used to assign a protein."""
+@dataclass(frozen=True)
+class PurityCategory:
+    """One purity index: a category of the exclusive protein partition and what the report says of it.
 
-FLAGGED_INDICES = ("serum_share", "lysis_share", "handling_share", "ev_share", "secreted_share")
-"""Purity indices that get a pass/warn/fail flag (the others are reported as context)."""
+    ``name`` gives the obs column ``<name>_share``; ``flagged`` indices get pass/warn/fail verdicts from
+    ``[<name>_share]`` of ``qc_thresholds.toml`` (or from ``limits`` when that file has no such table:
+    ``direction``, ``warn``, ``fail``, ``source``). The built-in categories' rules are in
+    :func:`purity_categories`; a new category brings its ``rule``: a function of the dataset returning a
+    boolean mask over ``adata.var`` (the proteins it claims) and the reason recorded for them, applied just
+    before the first rule of the category named ``before`` (default: before ``unknown``, i.e. after every
+    built-in rule).
+    """
 
-PURITY_METHODS = {
-    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).",
-    "handling": "Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.",
-    "lysis": "Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
-    "ev": "Proteins the KB classes as EV cargo (vesicle content).",
-    "secreted": "Proteins with secretion evidence (UniProt/HPA/CellPhoneDB) left after the rules above: the genuinely secreted share.",
-    "membrane": "Membrane proteins (shed or vesicle-bound); context, not flagged.",
-    "unknown": "Proteins without localisation evidence; context, not flagged.",
-}
-"""What each purity category holds and why, as the report's method text states it."""
+    name: str
+    colour: str
+    method: str
+    flagged: bool = False
+    limits: Mapping[str, Any] | None = None
+    rule: Callable[[AnnData], tuple[np.ndarray, str]] | None = None
+    before: str = "unknown"
+
+    @property
+    def share(self) -> str:
+        return f"{self.name}_share"
+
+
+PURITY_REGISTRY: list[PurityCategory] = [
+    PurityCategory(
+        name='serum', colour='#d62728', flagged=True,
+        method='KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).',
+    ),
+    PurityCategory(
+        name='handling', colour='#ff7f0e', flagged=True,
+        method='Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.',
+    ),
+    PurityCategory(
+        name='lysis', colour='#8c564b', flagged=True,
+        method='Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.',
+    ),
+    PurityCategory(
+        name='ev', colour='#9467bd', flagged=True,
+        method='Proteins the KB classes as EV cargo (vesicle content).',
+    ),
+    PurityCategory(
+        name='secreted', colour='#2ca02c', flagged=True,
+        method='Proteins with secretion evidence (UniProt/HPA/CellPhoneDB) left after the rules above: the genuinely secreted share.',
+    ),
+    PurityCategory(
+        name='membrane', colour='#17becf', flagged=False,
+        method='Membrane proteins (shed or vesicle-bound); context, not flagged.',
+    ),
+    PurityCategory(
+        name='unknown', colour='#c7c7c7', flagged=False,
+        method='Proteins without localisation evidence; context, not flagged.',
+    ),
+]
+"""The purity indices, in precedence order (a protein counts in the first category whose rule matches).
+A new index is one entry here (or one :func:`register_purity_category` call): shares, flags, verdicts,
+summary, tables, report and figures follow from it."""
+
+
+def registry_of(adata: AnnData) -> pd.DataFrame:
+    """The purity categories a QC'd dataset was partitioned with (``uns['qc']['purity_registry']``: name,
+    colour, flagged, method, in precedence order), so tables and reports follow the dataset, not the
+    registry of the running process."""
+    return adata.uns["qc"]["purity_registry"]
+
+
+def purity_category_names() -> tuple[str, ...]:
+    """The partition's categories in precedence order."""
+    return tuple(category.name for category in PURITY_REGISTRY)
+
+
+def flagged_indices() -> tuple[str, ...]:
+    """The purity indices (``<name>_share``) that get a pass/warn/fail verdict."""
+    return tuple(category.share for category in PURITY_REGISTRY if category.flagged)
+
+
+def purity_colours() -> dict[str, str]:
+    """The colour of each purity category in figures."""
+    return {category.name: category.colour for category in PURITY_REGISTRY}
 
 
 def purity_method_texts() -> dict[str, str]:
-    """The method text of every purity category (a copy, in precedence order)."""
-    return dict(PURITY_METHODS)
+    """The method text of every purity category, in precedence order."""
+    return {category.name: category.method for category in PURITY_REGISTRY}
+
+
+def register_purity_category(category: PurityCategory) -> None:
+    """Add a purity index (see :class:`PurityCategory`) before ``category.before`` in precedence order."""
+    if category.name in purity_category_names() or category.name == "decoy":
+        raise ValueError(f"a purity category {category.name!r} exists already")
+    if category.rule is None:
+        raise ValueError(f"purity category {category.name!r} has no rule")
+    names = purity_category_names()
+    if category.before not in names:
+        raise ValueError(f"purity category {category.name!r}: before={category.before!r} is not a category ({', '.join(names)})")
+    PURITY_REGISTRY.insert(names.index(category.before), category)
+
+
+def unregister_purity_category(name: str) -> None:
+    """Remove a purity index added by :func:`register_purity_category` (built-in ones cannot be removed)."""
+    for index, category in enumerate(PURITY_REGISTRY):
+        if category.name == name and category.rule is not None:
+            del PURITY_REGISTRY[index]
+            return
+    raise ValueError(f"no registered purity category {name!r} to remove")
 
 
 REQUIRED_VAR = (
@@ -135,8 +221,12 @@ def load_thresholds(
     Keys are ``section.name`` (e.g. ``serum_share.fail`` or ``settings.top_n``). Unknown keys, wrong
     types and warn/fail limits in the wrong order are input errors naming the source.
     """
-    path = resources.files("secretome") / "config" / THRESHOLDS_FILE
-    values = tomllib.loads(path.read_text(encoding="utf-8"))
+    values = copy.deepcopy(shipped_defaults("qc_thresholds"))  # the cached defaults are shared; this copy is changed
+    for category in PURITY_REGISTRY:  # a registered index brings its limits unless the file has them
+        if category.flagged and category.share not in values:
+            if category.limits is None:
+                raise ValueError(f"purity category {category.name!r} is flagged but has no limits")
+            values[category.share] = dict(category.limits)
     thresholds = Thresholds(values=values)
     if config is not None:
         if isinstance(config, Mapping):
@@ -358,11 +448,24 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     serum_mixed = np.zeros(n, dtype=bool)
     assigned = np.zeros(n, dtype=bool)
 
-    def take(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
-        new = mask & ~assigned
+    registered = [entry for entry in PURITY_REGISTRY if entry.rule is not None]
+
+    def claim(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
+        new = np.asarray(mask, dtype=bool) & ~assigned
         category[new] = name
         rule[new] = why[new] if isinstance(why, np.ndarray) else why
         assigned[new] = True
+
+    def registered_before(name: str) -> None:
+        """Registered categories placed before ``name`` claim their proteins ahead of its first rule."""
+        for entry in [entry for entry in registered if entry.before == name]:
+            registered.remove(entry)
+            mask, why = entry.rule(adata)  # type: ignore[misc]
+            claim(mask, entry.name, why)
+
+    def take(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
+        registered_before(name)
+        claim(mask, name, why)
 
     handling = _bool(var["handling_contaminant"]) | (secretion == "contaminant_handling")
     # annotate() carries a non-human member's serum_marker over to its mixed group, so serum_marker on a
@@ -394,6 +497,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     take(secretion == "ev_cargo", "ev", "secretion_class=ev_cargo")
     take(secretion == "secreted", "secreted", "secretion_class=secreted")
     take(secretion == "membrane", "membrane", "secretion_class=membrane")
+    registered_before("unknown")
     decoy = ~_usable(adata)
     category[decoy] = "decoy"
     rule[decoy] = "is_decoy (left out of totals)"
@@ -419,7 +523,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
             return linear[:, mask & usable].sum(axis=1) / np.where(total > 0, total, np.nan)
 
         category = categories["purity_category"].to_numpy()
-        out = {f"{name}_share": share(category == name) for name in PURITY_CATEGORIES}
+        out = {f"{name}_share": share(category == name) for name in purity_category_names()}
         var = adata.var
         serum_species = {s.upper() for s in thresholds.setting("serum_species")}
         species_hit = np.array(
@@ -454,7 +558,7 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
     mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
     category = categories["purity_category"].to_numpy()
     picked = []
-    for name in PURITY_CATEGORIES:
+    for name in purity_category_names():
         index = np.flatnonzero((category == name) & (mean_share > 0))
         picked.append(index[np.argsort(-mean_share[index], kind="stable")][:top_n])
     rows = np.concatenate(picked).astype(int)
@@ -701,7 +805,7 @@ def qc(
     flags: dict[str, list[str]] = {}
     median_n = float(np.median(ident["n_proteins"])) if adata.n_obs else np.nan
     checks = [("n_proteins", "n_proteins", median_n), ("missing_share", "missing_share", None)]
-    checks += [(name, name, None) for name in FLAGGED_INDICES]
+    checks += [(name, name, None) for name in flagged_indices()]
     for column, metric, reference in checks:
         judged = [judge(value, metric, thresholds, reference) for value in obs[column].to_numpy(dtype=float)]
         flags[f"{column}_flag"] = [flag for flag, _ in judged]
@@ -758,6 +862,9 @@ def qc(
         "group_cv": cvs,
         "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
         "verdicts": verdict_frame,
+        "purity_registry": pd.DataFrame(
+            [{"name": c.name, "colour": c.colour, "flagged": c.flagged, "method": c.method} for c in PURITY_REGISTRY],
+            columns=["name", "colour", "flagged", "method"]),
         "purity_assessable": assessable,
         "purity_not_assessable_reason": not_assessable_reason,
     }

@@ -93,8 +93,8 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     Needs a dataset that went through :func:`secretome.profile.profile` (``uns['profile']``).
     """
     from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
-    from secretome.profile import CONTEXT_COLUMNS, FUNCTIONAL_RULE, QC_METHODS, SAMPLE_COLUMNS
-    from secretome.qc import FLAGGED_INDICES, PURITY_CATEGORIES, purity_method_texts
+    from secretome.profile import FUNCTIONAL_RULE, QC_METHODS, context_columns, sample_columns
+    from secretome.qc import registry_of
 
     if "profile" not in adata.uns or "qc" not in adata.uns:
         raise ValueError("the dataset has no uns['profile']/uns['qc']: run secretome.profile.profile(adata) first")
@@ -108,13 +108,15 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     group = stored.get("group")
     group = None if group is None or (isinstance(group, float) and math.isnan(group)) else str(group)
     verdict_frame = qc_uns["verdicts"]
+    registry = registry_of(adata)
+    categories = [str(name) for name in registry["name"]]
     samples = []
     for i, sample in enumerate(names):
         row: dict[str, Any] = {"sample": sample, "group": str(obs["profile_group"].iloc[i])}
-        for column in SAMPLE_COLUMNS:
+        for column in sample_columns(adata):
             row[column] = num(obs[column].iloc[i])
             row[f"{column}_flag"] = str(obs[f"{column}_flag"].iloc[i])
-        for column in CONTEXT_COLUMNS:
+        for column in context_columns(adata):
             row[column] = num(obs[column].iloc[i])
         row["correlation_flag"] = str(obs["correlation_flag"].iloc[i])
         row["pca_flag"] = str(obs["pca_flag"].iloc[i])
@@ -152,18 +154,19 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
         "overall_status": "fail" if status_counts["fail"] else ("warn" if status_counts["warn"] else "pass"),
         "samples": samples,
         "purity": {
-            "categories": list(PURITY_CATEGORIES),
-            "flagged": list(FLAGGED_INDICES),
-            "n_proteins": {c: int((category == c).sum()) for c in PURITY_CATEGORIES},
+            "categories": categories,
+            "flagged": list(sample_columns(adata)[2:]),
+            "colours": dict(zip(categories, (str(c) for c in registry["colour"]))),
+            "n_proteins": {c: int((category == c).sum()) for c in categories},
             "drivers": {
-                name: records(drivers[drivers["category"] == name].drop(columns="category")) for name in PURITY_CATEGORIES
+                name: records(drivers[drivers["category"] == name].drop(columns="category")) for name in categories
             },
             "mean_shares": {
                 column: num(obs[column].astype(float).mean()) if adata.n_obs else None
                 for column in obs.columns
                 if column.endswith("_share") and column != "missing_share"
             },
-            "rules": purity_method_texts(),
+            "rules": dict(zip(categories, (str(m) for m in registry["method"]))),
         },
         "qc": {
             "intensity_quantiles": {column: [num(v) for v in quantiles[column].to_numpy()] for column in quantiles.columns},

@@ -8,15 +8,6 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-CATEGORY_COLOURS = {
-    "serum": "#d62728",
-    "handling": "#ff7f0e",
-    "lysis": "#8c564b",
-    "ev": "#9467bd",
-    "secreted": "#2ca02c",
-    "membrane": "#17becf",
-    "unknown": "#c7c7c7",
-}
 FLAG_COLOURS = {"pass": "#2ca02c", "warn": "#ff9f1a", "fail": "#d62728"}
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=60), font=dict(size=12))
 
@@ -31,7 +22,7 @@ def purity_partition(summary: dict[str, Any]) -> go.Figure:
     fig = go.Figure()
     for category in summary["purity"]["categories"]:
         values = [row.get(f"{category}_share") for row in summary["samples"]]
-        fig.add_bar(x=samples, y=values, name=category, marker_color=CATEGORY_COLOURS.get(category),
+        fig.add_bar(x=samples, y=values, name=category, marker_color=summary["purity"]["colours"].get(category),
                     hovertemplate="%{x}<br>" + category + ": %{y:.1%}<extra></extra>")
     fig.update_layout(barmode="stack", title="Composition of each sample (share of total quantity)",
                       yaxis=dict(title="share of total quantity", tickformat=".0%", range=[0, 1]), **_LAYOUT)

@@ -32,10 +32,10 @@ import pandas as pd
 from anndata import AnnData
 from scipy import stats
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.stats.classic import default_layer
-from secretome.stats.preprocess import config
 
 
 @dataclass
@@ -48,7 +48,7 @@ class ComparabilityResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05) -> dict[str, float | str]:
+def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float | None = None) -> dict[str, float | str]:
     """Two one-sided Welch tests of equivalence of mean(x) - mean(y) within ``+/- margin``.
 
     Returns diff, se, df, the ``1 - 2 alpha`` confidence interval, p_lower, p_upper, p_value (the max),
@@ -56,6 +56,7 @@ def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05)
     Student TOST, whose variance then comes from the reference alone (``method = "pooled_single_test"``);
     no test value or fewer than 2 reference values gives ``insufficient_data``.
     """
+    alpha = float(config("comparability")["tost"]["alpha"]) if alpha is None else alpha
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from secretome.config import significance_level
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.stats import preprocess as pp
@@ -109,7 +110,8 @@ def compare(
         **{key: ("None" if value is None else value) for key, value in params.items()},
         "layer": "imputed",
         "n_proteins": int(len(table)),
-        "n_adj_p_below_0.05": int((table["adj_p_value"] < 0.05).sum()),
+        "alpha": significance_level(),
+        "n_adj_p_below_alpha": int((table["adj_p_value"] < significance_level()).sum()),
     }
     record_step(work, "compare", "secretome.stats.compare.compare", params)
     return work, table

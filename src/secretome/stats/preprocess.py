@@ -7,10 +7,7 @@ dicts the reports show) and in the provenance (:func:`secretome.provenance.recor
 
 from __future__ import annotations
 
-import tomllib
 import warnings
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
@@ -18,6 +15,7 @@ import pandas as pd
 from anndata import AnnData
 from scipy import optimize
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 
@@ -27,13 +25,6 @@ ImputeMethod = Literal["none", "perseus", "minprob", "knn"]
 
 NORMALIZE_METHODS = ("none", "median", "quantile", "vsn")
 IMPUTE_METHODS = ("none", "perseus", "minprob", "knn")
-
-
-@lru_cache(maxsize=None)
-def config(name: str) -> dict[str, Any]:
-    """Read a defaults file ``secretome/config/<name>.toml`` (thresholds live in data, not code)."""
-    path = resources.files("secretome") / "config" / f"{name}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def _note(adata: AnnData, step: str, function: str, params: dict[str, Any], **outcome: Any) -> None:
