@@ -131,3 +131,24 @@ def test_help_names_values_not_python_types(monkeypatch, capsys, command):
     code, stdout, _ = run_main(monkeypatch, capsys, command, "--help")
     assert code == 0
     assert "<bool>" not in stdout and "<list[" not in stdout, stdout
+
+
+def test_xlsx_workbook_holds_lot_verdicts_and_seed_shares(tmp_path):
+    import openpyxl
+
+    result = profile_job(None, tmp_path / "run", demo=True, reference=["lot_A"], xlsx=True)
+    assert naming.WORKBOOK in result.files
+    workbook = openpyxl.load_workbook(result.out / naming.WORKBOOK)
+    assert workbook.sheetnames == ["lots", "samples", "verdicts", "proteins", "comparability lots", "comparability factors"]
+    rows = list(workbook["lots"].iter_rows(values_only=True))
+    header, lots = rows[0], {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert header[:3] == ("lot", "samples", "purity") and workbook["lots"].freeze_panes == "A2"
+    summary = json.loads((result.out / naming.PROFILE_JSON).read_text())
+    for card in summary["overview"]:
+        row = lots[card["level"]]
+        assert row["purity"] == card["purity_status"]
+        for name, share in card["seed_shares"].items():
+            assert row[f"{name} share of secreted"] == pytest.approx(share)
+    assert lots["lot_B"]["comparison with reference"] == summary["comparability"]["lot_verdicts"]["lot_B"]
+    samples = list(workbook["samples"].iter_rows(values_only=True))
+    assert len(samples) == 1 + summary["n_samples"]

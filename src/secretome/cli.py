@@ -209,6 +209,7 @@ def profile(
     reference: list[str] = typer.Option([], "--reference", metavar="LOT", help="Adds lot comparability against this reference lot (repeatable)."),
     margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", metavar="GENE", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    xlsx: bool = typer.Option(False, "--xlsx", help="Also write secretome.xlsx: lots, samples, verdicts, proteins (and statistics) as formatted sheets."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
@@ -220,7 +221,7 @@ def profile(
             input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
             config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
             impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-            reference=reference, margin=margin, factors=factor or None, force=force, progress=progress,
+            reference=reference, margin=margin, factors=factor or None, xlsx=xlsx, force=force, progress=progress,
         )
     _warnings(result)
     typer.echo(f"report: {result.summary['report']}")

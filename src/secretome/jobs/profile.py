@@ -46,6 +46,7 @@ def profile_job(
     reference: Sequence[str] = (),
     margin: float | None = None,
     factors: Sequence[str] | None = None,
+    xlsx: bool = False,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
@@ -59,7 +60,9 @@ def profile_job(
     ``trend``, ``robust`` as in :func:`secretome.jobs.compare_job`); ``reference`` lots add lot
     comparability (``lot_column``, ``margin``, ``factors`` as in
     :func:`secretome.jobs.comparability_job`). Every parameter, the design, contrast and lots are
-    checked before any work: an input error leaves no output directory. ``out`` must be new, empty or an
+    checked before any work: an input error leaves no output directory. ``xlsx`` adds ``secretome.xlsx``
+    (:func:`workbook_sheets`: lots, samples, verdicts, proteins and the statistics tables as formatted
+    sheets). ``out`` must be new, empty or an
     earlier profile output; ``force`` moves any other directory aside (:func:`secretome.outputs.atomic_directory`).
     """
     from secretome import datasets
@@ -125,7 +128,7 @@ def profile_job(
         files.update(lot_files(lots))
         done += 1
     step("writing report and tables", done)
-    summary = write_profile(adata, out, files, inputs=inputs, force=force)
+    summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="profile", out=out, files=tuple(sorted(path.name for path in out.iterdir() if path.is_file())),
                      summary={**summary, "report": str(out / naming.REPORT), "warnings": warnings})
@@ -134,7 +137,7 @@ def profile_job(
 def write_profile(
     adata: Any, out: str | Path, extra_files: dict[str, FileContent] | None = None,
     extra_sections: Sequence[dict[str, Any]] = (), *, inputs: dict[str, str | Path | None] | None = None,
-    force: bool = False,
+    force: bool = False, xlsx: bool = False,
 ) -> dict[str, Any]:
     """Write a profiled dataset's outputs into ``out`` (atomically: a staging directory swapped into place)
     and return its summary. An earlier profile directory is replaced; any other non-empty directory is
@@ -158,8 +161,44 @@ def write_profile(
         **(extra_files or {}),
         naming.REPORT: render_report(summary, extra_sections),
     }
+    if xlsx:
+        from secretome.tables import write_xlsx
+
+        sheets = workbook_sheets(adata, summary)
+        files[naming.WORKBOOK] = lambda path: write_xlsx(sheets, path)
     write_directory(out, files, kind="profile", inputs=inputs or {}, force=force)
     return summary
+
+
+def workbook_sheets(adata: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """The Excel workbook's sheets: one row per lot or group (purity verdict, sample QC counts, the seed
+    classes' shares, the comparison with the reference), one per sample, every verdict text, one per
+    protein, and the differential and comparability tables when the run has them."""
+    import pandas as pd
+
+    from secretome.profile import proteins_table, samples_table
+
+    group = summary["parameters"].get("group")
+    lots = pd.DataFrame([
+        {"lot" if group is None else str(group): card["level"], "samples": card["n_samples"],
+         "purity": card["purity_status"], "purity set by": card["purity_set_by"].replace(";", ", "),
+         "pass": card["n_pass"], "warn": card["n_warn"], "fail": card["n_fail"],
+         **{f"{name} share of secreted": share for name, share in card["seed_shares"].items()},
+         "comparison with reference": card["lot_verdict"] or "; ".join(
+             f"{d['metric']} {d['difference']:+.4f}" for d in card["differences"] if d["difference"] is not None)}
+        for card in summary["overview"]
+    ])
+    verdicts = adata.uns["qc"]["verdicts"].copy()
+    verdicts.index.name = "sample"
+    sheets = {"lots": lots, "samples": samples_table(adata, group), "verdicts": verdicts.reset_index(),
+              "proteins": proteins_table(adata, group).reset_index()}
+    if "differential" in adata.uns:
+        sheets["differential"] = adata.uns["differential"]["table"]
+        sheets["enrichment"] = adata.uns["differential"]["enrichment"]
+    if "comparability" in adata.uns:
+        sheets["comparability lots"] = adata.uns["comparability"]["lots"]
+        sheets["comparability factors"] = adata.uns["comparability"]["factors"]
+    return sheets
 
 
 def statistics_options(
