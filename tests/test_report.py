@@ -212,3 +212,38 @@ def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
     assert "correlation" not in figures and "pca" in figures
     html = render_report(summary)
     assert "heatmap omitted" in html
+
+
+@pytest.mark.browser
+def test_first_screen_screenshot_shows_every_lot_verdict_and_seed_share(stats_report, tmp_path):
+    """On a 1400 x 900 screen the page opens on the lots: each lot's purity verdict, its four seed-class
+    shares and its comparison with the reference are inside the first screenful (and in its screenshot)."""
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    from secretome.report import _pct
+
+    summary = json.loads((stats_report.parent / "profile.json").read_text(encoding="utf-8"))
+    shot = tmp_path / "first-screen.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(stats_report.resolve().as_uri())
+        page.screenshot(path=str(shot))
+        visible = page.eval_on_selector_all(
+            ".lot-card", """cards => cards.map(card => {
+                const box = card.getBoundingClientRect();
+                return {text: card.innerText, bottom: box.bottom, right: box.right};
+            })""")
+        browser.close()
+    assert shot.stat().st_size > 20_000
+    assert len(visible) == len(summary["overview"])
+    for card, seen in zip(summary["overview"], visible):
+        assert seen["bottom"] <= 900 and seen["right"] <= 1400, card["level"]
+        assert card["level"] in seen["text"] and card["purity_status"] in seen["text"]
+        for share in card["seed_shares"].values():
+            assert _pct(share) in seen["text"]
+        if card["lot_verdict"]:
+            assert card["lot_verdict"] in seen["text"]

@@ -210,6 +210,7 @@ def profile(
     margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", metavar="GENE", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write secretome.xlsx: lots, samples, verdicts, proteins (and statistics) as formatted sheets."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write a certificate-of-analysis PDF per lot or group (printed offline by headless Chromium)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
 ) -> None:
@@ -221,7 +222,7 @@ def profile(
             input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
             config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
             impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-            reference=reference, margin=margin, factors=factor or None, xlsx=xlsx, force=force, progress=progress,
+            reference=reference, margin=margin, factors=factor or None, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
         )
     _warnings(result)
     typer.echo(f"report: {result.summary['report']}")

@@ -47,6 +47,7 @@ def profile_job(
     margin: float | None = None,
     factors: Sequence[str] | None = None,
     xlsx: bool = False,
+    pdf: bool = False,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
@@ -62,7 +63,8 @@ def profile_job(
     :func:`secretome.jobs.comparability_job`). Every parameter, the design, contrast and lots are
     checked before any work: an input error leaves no output directory. ``xlsx`` adds ``secretome.xlsx``
     (:func:`workbook_sheets`: lots, samples, verdicts, proteins and the statistics tables as formatted
-    sheets). ``out`` must be new, empty or an
+    sheets); ``pdf`` adds ``certificate_<lot>.pdf`` per lot or group
+    (:mod:`secretome.report.certificate`, printed offline by headless Chromium). ``out`` must be new, empty or an
     earlier profile output; ``force`` moves any other directory aside (:func:`secretome.outputs.atomic_directory`).
     """
     from secretome import datasets
@@ -88,6 +90,10 @@ def profile_job(
         robust=robust, lot_column=lot_column, reference=reference, margin=margin, factors=factors,
     )
     thresholds = load_thresholds(config, overrides)
+    if pdf:
+        from secretome.report.certificate import require_chromium
+
+        require_chromium()
     out = Path(out)
     inputs = {"input": input, "samples": samples, "config": config}
     check_directory(out, kind="profile", inputs=inputs, force=force)
@@ -128,7 +134,7 @@ def profile_job(
         files.update(lot_files(lots))
         done += 1
     step("writing report and tables", done)
-    summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx)
+    summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx, pdf=pdf)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="profile", out=out, files=tuple(sorted(path.name for path in out.iterdir() if path.is_file())),
                      summary={**summary, "report": str(out / naming.REPORT), "warnings": warnings})
@@ -137,7 +143,7 @@ def profile_job(
 def write_profile(
     adata: Any, out: str | Path, extra_files: dict[str, FileContent] | None = None,
     extra_sections: Sequence[dict[str, Any]] = (), *, inputs: dict[str, str | Path | None] | None = None,
-    force: bool = False, xlsx: bool = False,
+    force: bool = False, xlsx: bool = False, pdf: bool = False,
 ) -> dict[str, Any]:
     """Write a profiled dataset's outputs into ``out`` (atomically: a staging directory swapped into place)
     and return its summary. An earlier profile directory is replaced; any other non-empty directory is
@@ -161,6 +167,12 @@ def write_profile(
         **(extra_files or {}),
         naming.REPORT: render_report(summary, extra_sections),
     }
+    if pdf:
+        from secretome.report.certificate import write_certificate
+
+        for card in summary["overview"]:
+            files[naming.certificate_file(card["level"])] = (
+                lambda path, level=card["level"]: write_certificate(summary, level, path))
     if xlsx:
         from secretome.tables import write_xlsx
 
