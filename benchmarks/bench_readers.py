@@ -1,13 +1,17 @@
 """Reader benchmark: ``secretome.read`` against a bare ``pandas.read_csv`` of the same file, same run.
 
-Two synthetic files are written to a temporary directory:
+Synthetic files are written to a temporary directory:
 - a generic wide matrix, 10,000 proteins x 1,000 samples (TSV);
 - a MaxQuant proteinGroups.txt, 8,000 proteins x 200 samples (Intensity, LFQ intensity and iBAQ per sample,
-  plus the usual annotation and flag columns).
+  plus the usual annotation and flag columns);
+- a DIA-NN report.pg_matrix.tsv and a FragPipe combined_protein.tsv, 8,000 proteins x 200 samples.
+With ``--examples`` every public example table in ``../shared/data/examples`` is timed as well (small real
+files of the DIA-NN, FragPipe, Perseus, PEAKS and generic readers: fixed costs dominate there).
 Each reader runs ``--repeat`` times (best time kept, alternating with the bare parse so both see the same
-machine load) and the ratio read/parse is printed. Goal: within 1.5x of the bare parse.
+machine load) and the ratio read/parse is printed. Goal (issue 14): within 1.0x of the bare parse
+(issue 3 asked for 1.5x).
 
-Run: ``python benchmarks/bench_readers.py [--repeat 3] [--proteins-scale 1.0]``
+Run: ``python benchmarks/bench_readers.py [--repeat 3] [--scale 1.0] [--examples]``
 """
 
 from __future__ import annotations
@@ -66,6 +70,54 @@ def write_maxquant(path: Path, n_proteins: int, n_samples: int, rng: np.random.G
     pd.DataFrame(columns).to_csv(path, sep="\t", index=False)
 
 
+def write_diann(path: Path, n_proteins: int, n_samples: int, rng: np.random.Generator) -> None:
+    """A DIA-NN 1.8 report.pg_matrix.tsv: five annotation columns, one column per run file (empty = missing)."""
+    values = np.round(rng.lognormal(12.0, 2.0, size=(n_proteins, n_samples)), 2)
+    values[rng.random(values.shape) < 0.2] = np.nan
+    frame = pd.DataFrame(values, columns=[f"D:\\runs\\plate1\\sample_{j + 1:03d}.d" for j in range(n_samples)])
+    frame.insert(0, "First.Protein.Description", [f"Protein {i}" for i in range(n_proteins)])
+    frame.insert(0, "Genes", [f"GENE{i}" for i in range(n_proteins)])
+    frame.insert(0, "Protein.Names", [f"PROT{i}_HUMAN" for i in range(n_proteins)])
+    frame.insert(0, "Protein.Ids", [f"Q{i:05d};P{i:05d}" for i in range(n_proteins)])
+    frame.insert(0, "Protein.Group", [f"Q{i:05d};P{i:05d}" for i in range(n_proteins)])
+    frame.to_csv(path, sep="\t", index=False)
+
+
+def write_fragpipe(path: Path, n_proteins: int, n_samples: int, rng: np.random.Generator) -> None:
+    """A FragPipe combined_protein.tsv: annotation columns, then Spectral Count, Intensity and MaxLFQ Intensity per sample."""
+    columns: dict[str, object] = {
+        "Protein": [f"sp|P{i:05d}|PROT{i}_HUMAN" for i in range(n_proteins)],
+        "Protein ID": [f"P{i:05d}" for i in range(n_proteins)],
+        "Entry Name": [f"PROT{i}_HUMAN" for i in range(n_proteins)],
+        "Gene": [f"GENE{i}" for i in range(n_proteins)],
+        "Protein Length": rng.integers(50, 3000, n_proteins),
+        "Organism": "Homo sapiens OX=9606",
+        "Protein Existence": "1:Experimental evidence at protein level",
+        "Description": [f"Protein {i}" for i in range(n_proteins)],
+        "Protein Probability": np.round(rng.random(n_proteins), 4),
+        "Top Peptide Probability": np.round(rng.random(n_proteins), 4),
+        "Combined Total Peptides": rng.integers(1, 60, n_proteins),
+        "Combined Spectral Count": rng.integers(1, 600, n_proteins),
+        "Combined Unique Spectral Count": rng.integers(1, 600, n_proteins),
+        "Combined Total Spectral Count": rng.integers(1, 600, n_proteins),
+    }
+    gaps = rng.random((n_proteins, n_samples)) < 0.2
+    counts = np.where(gaps, 0, rng.integers(1, 200, (n_proteins, n_samples)))
+    for family, block in (("Spectral Count", counts), ("Intensity", np.where(gaps, 0.0, np.round(rng.lognormal(20, 2, counts.shape)))),
+                          ("MaxLFQ Intensity", np.where(gaps, 0.0, np.round(rng.lognormal(20, 2, counts.shape))))):
+        for j in range(n_samples):
+            columns[f"S{j + 1:03d} {family}"] = block[:, j]
+    pd.DataFrame(columns).to_csv(path, sep="\t", index=False)
+
+
+def bare_parse(path: Path) -> pd.DataFrame:
+    """The reference: pandas' C parser on the same bytes (sheet 0 of a workbook, delimiter sniffed for text)."""
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        return pd.read_excel(path)
+    name = path.name.lower().removesuffix(".gz").removesuffix(".xz")
+    return pd.read_csv(path, sep="," if name.endswith(".csv") else "\t", low_memory=False)
+
+
 def best_times(path: Path, repeat: int, **read_kwargs) -> tuple[float, float, object]:
     """Best wall time of secretome.read and of pandas.read_csv on the same file, interleaved."""
     read_best = parse_best = float("inf")
@@ -73,7 +125,7 @@ def best_times(path: Path, repeat: int, **read_kwargs) -> tuple[float, float, ob
     for _ in range(repeat):
         gc.collect()
         start = time.perf_counter()
-        frame = pd.read_csv(path, sep="\t")
+        frame = bare_parse(path)
         parse_best = min(parse_best, time.perf_counter() - start)
         del frame
         gc.collect()
@@ -89,11 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0, help="Shrink/grow protein counts (1.0 = the issue's sizes).")
+    parser.add_argument("--examples", action="store_true", help="Also time every public example table in ../shared/data/examples.")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(2026)
     cases = [
         ("generic", "matrix.tsv", write_generic, int(10_000 * args.scale), 1_000),
         ("maxquant", "proteinGroups.txt", write_maxquant, int(8_000 * args.scale), 200),
+        ("diann", "report.pg_matrix.tsv", write_diann, int(8_000 * args.scale), 200),
+        ("fragpipe", "combined_protein.tsv", write_fragpipe, int(8_000 * args.scale), 200),
     ]
     print(f"secretome {secretome.__version__}, pandas {pd.__version__}, numpy {np.__version__}, best of {args.repeat}")
     ratios = []
@@ -113,8 +168,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:9s} {n_proteins} proteins x {n_samples} samples, {size_mb:.0f} MB (written in {written:.1f} s): "
                 f"secretome.read {read_time:.2f} s, pandas.read_csv {parse_time:.2f} s, ratio {ratio:.2f}x"
             )
-    goal = all(r <= 1.5 for r in ratios)
-    print(f"goal (<= 1.5x of the bare parse): {'met' if goal else 'NOT met'}")
+    if args.examples:
+        examples = Path(__file__).resolve().parents[2] / "shared" / "data" / "examples"
+        patterns = ("*.pg_matrix.tsv*", "combined_protein*.tsv*", "*perseus*.csv", "peaks*.xlsx", "PD_*.csv*", "*_log2.tsv", "*_log2.csv")
+        for path in sorted({p for pattern in patterns for p in examples.glob(f"*/{pattern}")}):
+            read_time, parse_time, adata = best_times(path, args.repeat)
+            ratio = read_time / parse_time
+            ratios.append(ratio)
+            print(f"example   {path.parent.name}/{path.name} ({adata.uns['source']['format']}, {adata.n_vars} x {adata.n_obs}): "
+                  f"secretome.read {read_time:.3f} s, bare parse {parse_time:.3f} s, ratio {ratio:.2f}x")
+    print(f"worst ratio {max(ratios):.2f}x; goal (<= 1.0x of the bare parse): {'met' if max(ratios) <= 1.0 else 'NOT met'} "
+          f"in {sum(r <= 1.0 for r in ratios)} of {len(ratios)} files (<= 1.5x: {sum(r <= 1.5 for r in ratios)})")
     return 0
 
 

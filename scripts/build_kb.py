@@ -224,7 +224,7 @@ def read_uniprot(src: Path) -> dict[str, dict[str, str]]:
     return proteins
 
 
-def read_hpa(src: Path, proteins: dict[str, dict[str, str]]) -> None:
+def read_hpa(src: Path, proteins: dict[str, dict[str, str]], by_ensembl: dict[str, list[str]]) -> None:
     by_gene: dict[str, list[str]] = defaultdict(list)
     for accession, entry in proteins.items():
         if entry["gene"]:
@@ -243,7 +243,7 @@ def read_hpa(src: Path, proteins: dict[str, dict[str, str]]) -> None:
         if row["Gene"] and row["Gene"] != entry["gene"]:
             entry["synonyms"].add(row["Gene"])
     for row in _rows(src / "hpa/hpa_v18.1_proteinatlas.tsv.gz"):
-        for accession in by_gene.get(row["Gene"].upper(), []):
+        for accession in by_gene.get(row["Gene"].upper(), []) or by_ensembl.get(row["Ensembl"], []):
             entry = proteins[accession]
             entry["hpa_v18_class"] = _clean(row["Protein class"])
             entry["synonyms"].update(s.strip() for s in row["Gene synonym"].split(",") if s.strip())
@@ -260,7 +260,7 @@ def _read_rda(path: Path):
     return frame.fillna("").astype(str)
 
 
-def read_hpa_v21(src: Path, proteins: dict[str, dict[str, str]]) -> str:
+def read_hpa_v21(src: Path, proteins: dict[str, dict[str, str]], by_ensembl: dict[str, list[str]]) -> str:
     """HPA v21.1 secretome locations (by UniProt accession) and IF main locations (by gene); returns the release."""
     by_gene: dict[str, list[str]] = defaultdict(list)
     for accession, entry in proteins.items():
@@ -274,12 +274,25 @@ def read_hpa_v21(src: Path, proteins: dict[str, dict[str, str]]) -> str:
             entry["hpa_v21_location"] = _clean(location)
             entry["synonyms"].update(s.strip() for s in synonyms.split(",") if s.strip())
     subcellular = _read_rda(src / "kb/hpa_v21.1/hpaSubcellularLoc.rda")
-    for gene, reliability, main in subcellular[["Gene.name", "Reliability", "Main.location"]].itertuples(index=False):
-        for accession in by_gene.get(gene.upper(), []):
+    for ensembl, gene, reliability, main in subcellular[["Gene", "Gene.name", "Reliability", "Main.location"]].itertuples(index=False):
+        for accession in by_gene.get(gene.upper(), []) or by_ensembl.get(ensembl, []):
             proteins[accession]["hpa_if_location"] = ";".join(sorted(filter(None, main.split(";"))))
             proteins[accession]["hpa_if_reliability"] = reliability
     release = _read_rda(src / "kb/hpa_v21.1/hpaRelease.rda").iloc[:, 0].tolist()
     return f"HPA v{release[0]} ({release[1].replace('.', '-')}, Ensembl {release[2]})"
+
+
+def ensembl_accessions(bioc: Path, proteins: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """Ensembl gene id -> UniProt accessions of the knowledge base, through org.Hs.eg.db's Entrez mappings (so
+    HPA rows whose gene symbol changed since the 2020 UniProt table still find their entry)."""
+    org = bioc / "org.Hs.eg.db/extdata/org.Hs.eg.sqlite"
+    with sqlite3.connect(f"file:{org}?mode=ro", uri=True) as connection:
+        rows = connection.execute("SELECT e.ensembl_id, u.uniprot_id FROM ensembl e JOIN uniprot u ON e._id = u._id")
+        out: dict[str, list[str]] = defaultdict(list)
+        for ensembl, accession in sorted(set(rows)):
+            if accession in proteins:
+                out[ensembl].append(accession)
+    return out
 
 
 def _bioc_version(database: Path) -> str:
@@ -586,8 +599,9 @@ def build(source_dir: Path, out_dir: Path, bioc: Path = DEFAULT_BIOC) -> dict:
         raise FileNotFoundError(f"missing source files: {', '.join(missing)} (GO: apt-get install r-bioc-org.hs.eg.db "
                                 "r-bioc-go.db; HPA v21.1: pip install pyreadr)")
     proteins = read_uniprot(source_dir)
-    read_hpa(source_dir, proteins)
-    releases = {"hpa_v21_secretome": read_hpa_v21(source_dir, proteins)}
+    by_ensembl = ensembl_accessions(bioc, proteins)
+    read_hpa(source_dir, proteins, by_ensembl)
+    releases = {"hpa_v21_secretome": read_hpa_v21(source_dir, proteins, by_ensembl)}
     releases["hpa_v21_subcellular"] = releases["hpa_v21_secretome"]
     go_sets, go_releases = read_go(bioc, proteins)
     releases.update(go_releases)

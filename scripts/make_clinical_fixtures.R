@@ -2,7 +2,8 @@
 # Regenerate tests/fixtures/clinical_r/*_r.tsv: the R results the clinical models must equal.
 #   lme4::lmer(value ~ visit * treatment + (1 | patient/eye), REML = TRUE) on mixed_input.tsv
 #   survival::coxph(Surv(time, event) ~ arm + potency, ties = "efron") and survfit(Surv(time, event) ~ arm)
-# on survival_input.tsv. Usage: Rscript scripts/make_clinical_fixtures.R [fixture directory]
+# on survival_input.tsv (inputs written by scripts/make_clinical_model_inputs.py).
+# Usage: Rscript scripts/make_clinical_fixtures.R [fixture directory]
 suppressPackageStartupMessages({ library(lme4); library(survival) })
 args <- commandArgs(trailingOnly = TRUE)
 dir <- if (length(args) >= 1) args[1] else "tests/fixtures/clinical_r"

@@ -230,3 +230,29 @@ def test_annotated_dataset_round_trips_through_h5ad(tmp_path) -> None:
     assert back.var["secretion_class"].tolist() == ["secreted", "unknown"]
     assert back.var["mixed_species"].tolist() == [True, False]
     assert back.uns["kb"]["version"] == adata.uns["kb"]["version"]
+
+
+def test_composition_flags_mark_serum_lysis_and_handling_markers() -> None:
+    """Differential hits carry their composition (issue 8): a hit that is serum, debris or skin is not biology."""
+    from secretome.annotate import composition_flags
+
+    frame = resolve(["ALB", "LDHA", "KRT14", "PPIA", "EGF"])
+    assert composition_flags(frame).tolist() == ["serum", "lysis", "handling", "lysis", ""]
+
+
+def test_enrichment_background_can_be_one_secretion_class() -> None:
+    from secretome.stats.enrichment import contrast_enrichment
+
+    genes = [f"G{i}" for i in range(12)]
+    table = pd.DataFrame({
+        "protein": genes, "gene": genes, "log2fc": [-2.0] * 6 + [0.1] * 6, "t": [-5.0] * 6 + [0.2] * 6,
+        "adj_p_value": [0.001] * 6 + [0.9] * 6,
+        "secretion_class": ["intracellular"] * 6 + ["secreted"] * 6,
+    })
+    sets = {"test:intracellular_set": genes[:6], "test:mixed": genes[3:9]}
+    everything = contrast_enrichment(table, gene_sets=sets, min_size=1)
+    assert len(everything["down"]) and everything["down"]["overlap"].max() == 6
+    secreted_only = contrast_enrichment(table, gene_sets=sets, min_size=1, secretion_class="secreted")
+    assert secreted_only["down"].empty or (secreted_only["down"]["overlap"] == 0).all()
+    with pytest.raises(SecretomeInputError, match="secretion_class"):
+        contrast_enrichment(table.drop(columns="secretion_class"), gene_sets=sets, secretion_class="secreted")

@@ -224,7 +224,7 @@ def test_annotate_refuses_a_sample_sheet(monkeypatch, capsys, demo):
     assert code == 2 and "sample sheet" in err and stdout == ""
 
 
-@pytest.mark.parametrize("setting, shown", [("settings.mixed_species_counts_as_serum=True", "like true"),
+@pytest.mark.parametrize("setting, shown", [("settings.mixed_species_counts_as_serum=True", "like false"),
                                             ("settings.serum_species=[BOVIN]", 'like ["BOVIN"]')])
 def test_wrong_type_settings_show_the_toml_spelling(monkeypatch, capsys, demo, setting, shown):
     code, _, err = run_main(monkeypatch, capsys, "profile", "--demo", "--set", setting, "--out", demo["dir"] / "p")

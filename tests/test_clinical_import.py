@@ -110,6 +110,11 @@ def test_tidy_and_treatment_tables(tmp_path: Path) -> None:
     tidy.write_text("patient\teye\tvisit\tvariable\tvalue\nA1\tright\t0\tnibut\t8\nA1\tL\t0\tnibut\t9\nA1\t\t0\temail\tx@y.org\n")
     result = read_tidy(tidy)
     assert list(result.tidy["eye"]) == ["OD", "OS"] and "email" in result.dropped and result.messages
+    tidy.write_text("patient\teye\tvisit\tvariable\tvalue\nA1\t\t0\tsurgery_date\t2024-03-01\nA1\tOD\t0\tnibut\t8\n")
+    pseudo = Pseudonymizer(b"a project key of sufficient length")
+    shifted = read_tidy(tidy, pseudonymizer=pseudo, shift=True).tidy
+    moved = pd.Timestamp(shifted["value"].iloc[0]) - pd.Timestamp("2024-03-01")
+    assert moved.days == pseudo.shift_days("A1") and shifted["value"].iloc[1] == "8"
     treatments = tmp_path / "treat.csv"
     treatments.write_text("patient,eye,lot,dose,start,end\nA1,,L-001,2 drops qid,2024-01-01,2024-02-01\n")
     table = read_treatments(treatments)
@@ -129,3 +134,18 @@ def test_key_file_and_small_cells(tmp_path: Path) -> None:
     out = suppress_small_cells(table, value_columns=["rate"], min_patients=5)
     assert out.loc[1, "rate"] is None and out.loc[1, "n_patients"] == "< 5" and out.loc[1, "note"].startswith("suppressed")
     assert out.loc[0, "rate"] == 0.5
+
+
+def test_mutt1_baseline_adjusted_comparison_reproduces_the_publication(examples: Path) -> None:
+    """Prajna et al. 2013: voriconazole 0.18 logMAR worse than natamycin at 3 months (95% CI 0.05-0.30, P = .006)."""
+    from secretome.clinical.analysis import baseline_adjusted_effect
+
+    tidy = read_wide(examples / "clinical" / "mutt1_corneal_ulcer_trial" / "mutt1.csv", patient="pid").tidy
+    wide = tidy.pivot(index="patient", columns=["variable", "visit"], values="value")
+    table = pd.DataFrame({"baseline": pd.to_numeric(wide[("logmar", "0")]), "value": pd.to_numeric(wide[("logmar", "3")]),
+                          "arm": wide[("tr", "")], "excluded": wide[("outofwindow", "")]})
+    primary = table[table["excluded"] == "0"]
+    result = baseline_adjusted_effect(primary, reference="Natamycin").iloc[0]
+    assert result["arm"] == "Voriconazole" and result["n_patients"] == 284
+    assert round(result["difference"], 2) == 0.18 and round(result["ci_low"], 2) == 0.05 and round(result["ci_high"], 2) == 0.30
+    assert round(result["p_value"], 3) == 0.006

@@ -76,3 +76,12 @@ def test_fixtures_are_what_r_writes(tmp_path: Path) -> None:
     subprocess.run([rscript, str(REPO / "scripts" / "make_clinical_fixtures.R"), str(tmp_path)], check=True, capture_output=True)
     for name in R_OUTPUTS:
         assert (tmp_path / name).read_text() == (FIXTURES / name).read_text(), name
+
+
+def test_inputs_are_what_the_script_writes(tmp_path: Path) -> None:
+    """scripts/make_clinical_model_inputs.py reproduces the committed simulated inputs byte for byte."""
+    import runpy
+
+    runpy.run_path(str(REPO / "scripts" / "make_clinical_model_inputs.py"), run_name="inputs")["main"](tmp_path)
+    for name in ("mixed_input.tsv", "survival_input.tsv"):
+        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name

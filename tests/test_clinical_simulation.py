@@ -63,3 +63,10 @@ def test_statement_says_what_twelve_lots_can_show() -> None:
     assert "12 lots" in text and f"|r| >= {minimal_detectable_r(12):.2f}" in text
     assert "not that a component causes it" in text
     assert minimal_detectable_r(3) is None
+
+
+def test_demo_trial_is_reproducible(tmp_path: Path) -> None:
+    first, second = write_demo_trial(tmp_path / "a"), write_demo_trial(tmp_path / "b")
+    for key in ("records", "dictionary", "events", "treatments", "truth"):
+        assert first[key].read_bytes() == second[key].read_bytes(), key
+    assert (first["lots"] / "composition.tsv").read_bytes() == (second["lots"] / "composition.tsv").read_bytes()

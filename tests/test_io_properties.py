@@ -18,7 +18,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io import FORMATS, read
 
 SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 
 values_strategy = st.one_of(
@@ -48,6 +48,13 @@ def layout(fmt: str, ids: list[str], samples: list[str], values: np.ndarray) -> 
     elif fmt == "peaks":
         frame = pd.DataFrame({"Accession": ids, "-10lgP": [50.0] * n, "#Peptides": [1] * n})
         columns = [f"Area {s}" for s in samples]
+    elif fmt == "philosopher":
+        frame = pd.DataFrame({"Protein Group": range(1, n + 1), "SubGroup": ["a"] * n, "Protein": ids,
+                              "Protein ID": ids, "Entry Name": ["X_HUMAN"] * n})
+        columns = [f"{s} Razor Intensity" for s in samples]
+    elif fmt == "proteome_discoverer":
+        frame = pd.DataFrame({"Master": ["IsMasterProtein"] * n, "Accession": ids, "# PSMs": [3] * n, "# AAs": [300] * n})
+        columns = [f"Abundance: F{i + 1}: Sample" for i in range(len(samples))]
     elif fmt == "perseus":
         frame = pd.DataFrame({"T: Protein IDs": ids, "T: Gene names": ["G"] * n})
         columns = list(samples)
@@ -182,7 +189,9 @@ def test_arbitrary_cells_generic(tmp_path, header, rows):
 
 
 def test_strategies_cover_every_reader():
-    assert set(FORMATS) == {"maxquant", "diann", "fragpipe", "spectronaut", "peaks", "perseus", "generic"}
+    assert set(FORMATS) == {
+        "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "peaks", "proteome_discoverer", "perseus", "generic",
+    }
 
 
 @SETTINGS

@@ -11,7 +11,7 @@ import pytest
 
 from secretome.errors import SecretomeInputError
 from secretome.io import ReaderWarning, read, summarize, summary_lines
-from test_io_readers import SAMPLES, check_values, fragpipe_frame, write_maxquant
+from test_io_readers import SAMPLES, check_values, write_maxquant
 
 EIGHT = [f"S{i}" for i in range(1, 9)]
 

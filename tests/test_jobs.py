@@ -78,8 +78,10 @@ def test_cli_python_api_and_job_give_byte_identical_tables(tmp_path, monkeypatch
     assert code == 0, err
     name = naming.differential_file(CONTRAST)
     assert (out / name).read_bytes() == (runs["compare"].out / name).read_bytes()
-    _, table = compare(read(demo["table"], samples=demo["samples"]), "~ lot", CONTRAST)
-    assert results_tsv(table).encode() == (out / name).read_bytes()
+    from secretome.annotate import annotate, with_composition
+
+    work, table = compare(annotate(read(demo["table"], samples=demo["samples"])), "~ lot", CONTRAST)
+    assert results_tsv(with_composition(table, work.var)).encode() == (out / name).read_bytes()
     assert f"{runs['compare'].summary['n_tested']} proteins tested" in stdout
 
     lots_out = tmp_path / "cli-lots"

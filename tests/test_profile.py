@@ -47,8 +47,9 @@ def anndata_from_simulation(simulated, quantity: str = "LFQ intensity") -> annda
         proteins.append({
             "id": row["Protein IDs"],
             "gene": ident["gene"].split(";")[0],
-            "species": ident["species"].split(";")[0],
+            "species": "HUMAN" if ident["role"] == "serum_mixed" else ident["species"].split(";")[0],
             "mixed_species": ident["role"] == "serum_mixed",
+            "leading_species": ident["species"].split(";")[0],  # the group's first (leading) member
             "secretion_class": secretion,
             "functional_classes": ident["demo_class"] if ident["role"] == "secreted" else "",
             "serum_marker": serum,
@@ -58,7 +59,9 @@ def anndata_from_simulation(simulated, quantity: str = "LFQ intensity") -> annda
             "ev_marker": ev,
             "is_contaminant": row["Potential contaminant"] == "+",
         })
-    return make_annotated(values, proteins, samples=names, obs={"lot": list(simulated.samples["lot"])})
+    adata = make_annotated(values, proteins, samples=names, obs={"lot": list(simulated.samples["lot"])})
+    adata.uns["source"]["format"] = "maxquant"  # the simulator writes proteinGroups.txt: leading member first
+    return adata
 
 
 @pytest.fixture(scope="module")

@@ -60,17 +60,19 @@ def test_design_adds_compare_preprocessing_and_enrichment(demo_stats):
     out, html, summary = demo_stats
     extra = {f"differential_{CONTRAST}.tsv", f"enrichment_{CONTRAST}.tsv", "comparability_factors.tsv",
              "comparability_cv.tsv", "comparability_lots.tsv"}
+    extra |= set(("assay_agreement.tsv", "assay_balance.tsv", "assay_panel.tsv", "assay_potency.tsv"))  # the demo's immunoassay panel
     assert sorted(p.name for p in out.iterdir()) == sorted(set(OUTPUT_FILES) | extra)
     for section in ("preprocessing", "differential", "enrichment", "comparability"):
         assert f'<section id="{section}">' in html and f'href="#{section}"' in html
     assert html.count("<h2>Preprocessing</h2>") == 1 and html.count("<h3>Preprocessing</h3>") == 1  # shown once
     assert "method=median" in html and f"Enrichment: {CONTRAST}" in html
 
-    table = pd.read_csv(out / f"differential_{CONTRAST}.tsv", sep="\t")
-    assert list(table.columns) == RESULT_COLUMNS
+    table = pd.read_csv(out / f"differential_{CONTRAST}.tsv", sep="\t", keep_default_na=False, na_values=[""])
+    assert list(table.columns) == RESULT_COLUMNS + ["composition"]  # serum/lysis/handling markers (issue 8)
     roles = _by_role(table)
     serum = roles[roles["role"].isin(["serum", "serum_mixed"]) & np.isfinite(roles["log2fc"])]
     assert len(serum) >= 10
+    assert (serum["composition"].fillna("").str.contains("serum")).mean() > 0.9
     assert (serum["log2fc"] > 1.0).all() and (serum["adj_p_value"] < 0.05).all()  # 5x FBS in lot_B: log2(5) = 2.3
     equal = roles[roles["role"].isin(["ev_cargo", "membrane"])]
     assert (equal["log2fc"].abs() < 0.6).all() and (equal["adj_p_value"] > 0.05).all()
@@ -183,7 +185,8 @@ def test_differential_on_hand_built_data_uses_the_options():
     assert all(f'<section id="{name}">' in html for name, html in sections.items())
     assert sorted(files) == ["differential_treated-control.tsv", "enrichment_treated-control.tsv"]
     table = pd.read_csv(pd.io.common.StringIO(files["differential_treated-control.tsv"]), sep="\t")
-    assert list(table.columns) == RESULT_COLUMNS
+    assert list(table.columns) == RESULT_COLUMNS + ["composition"]
+    assert set(entry["composition_of_hits"]) == {"serum", "lysis", "handling"}
     up = set(table.loc[(table["adj_p_value"] < 0.05) & (table["log2fc"] > 1), "protein"])
     assert up == {f"P{j:04d}" for j in range(10)}  # exactly the ten proteins made four-fold higher in treated
     steps = {step["step"]: step for step in entry["preprocessing"]}

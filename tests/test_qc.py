@@ -163,23 +163,56 @@ def test_every_threshold_has_a_source():
 
 
 def test_mixed_species_rule_is_explicit():
+    """A human protein grouped with a bovine entry is decided by the engine's evidence (issue 8): the leading
+    (razor) member of a MaxQuant-style group; without that evidence the group is ambiguous, reported on its own
+    and not counted as serum unless settings.mixed_species_counts_as_serum says so."""
     proteins = [
-        {"id": "P02647;CON__P15497", "gene": "APOA1", "species": "HUMAN;BOVIN", "mixed_species": True,
-         "secretion_class": "secreted"},
+        {"id": "CON__P15497;P02647", "gene": "APOA1", "species": "HUMAN;BOVIN", "mixed_species": True,
+         "leading_species": "BOVIN", "secretion_class": "secreted"},
         {"id": "P02652;CON__P81644", "gene": "APOA2", "species": "HUMAN", "mixed_species": True,
-         "serum_marker": True, "secretion_class": "secreted"},
+         "leading_species": "HUMAN", "serum_marker": True, "secretion_class": "secreted"},
         {"id": "P02768", "gene": "ALB", "species": "HUMAN", "mixed_species": False, "secretion_class": "secreted"},
         {"id": "P01133", "gene": "EGF", "secretion_class": "secreted"},
     ]
     adata = make_annotated(np.array([[10.0, 5.0, 25.0, 60.0]]), proteins)
-    counted = qc(adata.copy())
+    ambiguous = qc(adata.copy())  # generic table: group order is no evidence
+    assert ambiguous.obs["serum_share"].iloc[0] == 0
+    assert ambiguous.obs["serum_ambiguous_share"].iloc[0] == pytest.approx(0.15)
+    assert list(ambiguous.var["purity_category"].iloc[:2]) == ["secreted", "secreted"]
+    assert "ambiguous mixed_species group" in ambiguous.var["purity_rule"].iloc[0]
+    counted = qc(adata.copy(), thresholds=load_thresholds(overrides=["settings.mixed_species_counts_as_serum=true"]))
     assert counted.obs["serum_share"].iloc[0] == pytest.approx(0.15)
     assert counted.obs["serum_mixed_share"].iloc[0] == pytest.approx(0.15)
     assert counted.obs["serum_marker_share"].iloc[0] == 0
     assert counted.var["purity_rule"].iloc[0].startswith("mixed_species group")
-    off = qc(adata.copy(), thresholds=load_thresholds(overrides=["settings.mixed_species_counts_as_serum=false"]))
-    assert off.obs["serum_share"].iloc[0] == 0
-    assert list(off.var["purity_category"].iloc[:2]) == ["secreted", "secreted"]
+    adata.uns["source"]["format"] = "maxquant"  # the first member is the leading (razor) protein
+    decided = qc(adata.copy())
+    assert decided.obs["serum_share"].iloc[0] == pytest.approx(0.10)  # led by bovine: serum
+    assert decided.obs["serum_mixed_share"].iloc[0] == pytest.approx(0.10)
+    assert decided.obs["serum_ambiguous_share"].iloc[0] == 0
+    assert decided.var["purity_category"].iloc[1] == "secreted"  # led by human: the human protein
+    assert "led by its human member" in decided.var["purity_rule"].iloc[1]
+
+
+def test_human_supplement_markers_count_as_serum_when_the_sheet_names_the_supplement():
+    """Human platelet lysate brings platelet factors and immunoglobulins (Burnouf et al. 2016,
+    doi:10.1016/j.biomaterials.2015.10.065): they are serum only where the sample sheet says HPL."""
+    proteins = [
+        {"id": "P02776", "gene": "PF4", "secretion_class": "secreted"},
+        {"id": "P01857", "gene": "IGHG1", "secretion_class": "secreted"},
+        {"id": "P01133", "gene": "EGF", "secretion_class": "secreted"},
+    ]
+    values = np.array([[10.0, 20.0, 70.0], [10.0, 20.0, 70.0]])
+    plain = qc(make_annotated(values, proteins))
+    assert (plain.obs["serum_share"] == 0).all()
+    hpl = qc(make_annotated(values, proteins, obs={"supplement": ["HPL", "human platelet lysate"]}))
+    assert hpl.obs["serum_share"].to_numpy() == pytest.approx([0.3, 0.3])
+    assert "human_platelet_lysate" in hpl.var.loc["P02776", "purity_rule"]
+    serum = qc(make_annotated(values, proteins, obs={"supplement": ["human serum", "FBS"]}))
+    assert serum.var.loc["P02776", "purity_category"] == "secreted"  # a platelet factor is no serum-supplement marker
+    assert serum.var.loc["P01857", "purity_category"] == "serum"
+    with pytest.raises(SecretomeInputError, match="supplement"):
+        qc(make_annotated(values, proteins, obs={"supplement": ["HPL", "goat milk"]}))
 
 
 def test_bovine_handling_contaminants_are_not_serum():

@@ -190,7 +190,7 @@ def test_cli_compare_end_to_end(tmp_path):
     assert run.returncode == 0, run.stderr
     assert sorted(os.listdir(out)) == [MARKER, "differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
     result = pd.read_csv(out / "differential_treated-control.tsv", sep="\t")
-    assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
+    assert list(result.columns) == [*RESULT_COLUMNS, "composition"] and len(result) > 50
     from secretome.stats.enrichment import ENRICHMENT_COLUMNS
 
     enrichment = pd.read_csv(out / "enrichment_treated-control.tsv", sep="\t")

@@ -257,3 +257,20 @@ def test_internal_errors_show_no_traceback(app, registry, monkeypatch):
     monkeypatch.setattr(services, "latest_profile_metrics", broken)
     page = TestClient(app.app, raise_server_exceptions=False, cookies=client.cookies).get("/")
     assert page.status_code == 500 and "secret internals" not in page.text and "Traceback" not in page.text
+
+
+def test_downloads_neutralise_formula_cells(app):
+    import io
+
+    import openpyxl
+
+    client = login(app, "ana")
+    make_lots(client, numbers=('=HYPERLINK("http://x","y")', "@SUM(A1)"))
+    tsv = client.get("/lots.tsv").text
+    assert "'=HYPERLINK" in tsv and "\n'@SUM(A1)" in tsv
+    assert not any(line.lstrip('"').startswith(("=", "@")) for line in tsv.splitlines())
+    assert "'=HYPERLINK" in client.get("/lots.csv").text
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/lots.xlsx").content))
+    cells = [row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    assert '=HYPERLINK("http://x","y")' in cells and all(workbook.active.cell(r, 1).data_type == "s" for r in (2, 3))
+    assert client.get("/lots.exe").status_code == 400

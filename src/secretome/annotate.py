@@ -31,7 +31,7 @@ from secretome.provenance import record_step
 
 OUTPUT_COLUMNS = ("query", "accession", "gene", "species", "secretion_class", "functional_classes", "evidence")
 VAR_COLUMNS = (
-    "accession", "gene", "species", "mixed_species", "resolved", "secretion_class", "functional_classes", "evidence",
+    "accession", "gene", "species", "mixed_species", "leading_species", "resolved", "secretion_class", "functional_classes", "evidence",
     *BOOL_COLUMNS, "lysis_category", "ev_category",
 )
 
@@ -143,6 +143,8 @@ def resolve(
     out = table.iloc[safe].reset_index(drop=True).drop(columns=["reviewed", "synonyms", "entry_name"])
     out.insert(0, "query", queries)
     out.insert(out.columns.get_loc("secretion_class"), "mixed_species", [by_query[q][3] for q in queries])
+    out.insert(out.columns.get_loc("secretion_class"), "leading_species",
+               [_leading_species(q, cache, species) for q in queries])
     out.insert(out.columns.get_loc("secretion_class"), "resolved", resolved)
     if (~resolved).any():
         blank = ~resolved
@@ -175,6 +177,13 @@ def resolve(
     return out
 
 
+def _leading_species(group: str, cache: dict, species: np.ndarray) -> str:
+    """Species of a group's first member: the engine's leading (razor) protein in MaxQuant-style groups."""
+    first = str(group).split(";")[0]
+    row, guess, _ = cache.get(first, (_UNRESOLVED, "", ""))
+    return str(species[row]) if row != _UNRESOLVED else guess
+
+
 def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str], bool, bool]:
     """Evidence notes for a resolved group, and the serum/handling flags its non-human members contribute."""
     chosen, members, _, mixed = found
@@ -191,6 +200,40 @@ def _group_notes(found: tuple, columns: dict[str, np.ndarray]) -> tuple[list[str
                     serum |= bool(columns["serum_marker"][row])
                     handling |= bool(columns["handling_contaminant"][row])
     return notes, serum, handling
+
+
+COMPOSITION_FLAGS = ("serum", "lysis", "handling")
+
+
+def composition_flags(var: pd.DataFrame) -> np.ndarray:
+    """Per protein, the composition markers it is (``serum``, ``lysis``, ``handling``; ';'-joined, '' for none),
+    from the annotation (and the QC partition when present), so that a differential hit that is culture serum,
+    cell debris or handling contamination is never read as the cells' biology."""
+    def flag(column: str) -> np.ndarray:
+        if column not in var:
+            return np.zeros(len(var), dtype=bool)
+        values = var[column]
+        return values.fillna(False).astype(bool).to_numpy() if values.dtype != object else \
+            values.astype(str).str.lower().isin(("true", "1")).to_numpy()
+
+    def text(column: str) -> np.ndarray:
+        return var[column].astype(str).to_numpy() if column in var else np.full(len(var), "", dtype=object)
+
+    secretion, category = text("secretion_class"), text("purity_category")
+    marks = {
+        "serum": flag("serum_marker") | (secretion == "contaminant_serum") | (category == "serum"),
+        "lysis": flag("lysis_marker") | (secretion == "intracellular") | (category == "lysis"),
+        "handling": flag("handling_contaminant") | (secretion == "contaminant_handling") | (category == "handling"),
+    }
+    return np.array([";".join(name for name in COMPOSITION_FLAGS if marks[name][i]) for i in range(len(var))],
+                    dtype=object)
+
+
+def with_composition(table: pd.DataFrame, var: pd.DataFrame, protein: str = "protein") -> pd.DataFrame:
+    """``table`` (e.g. a differential result, one row per protein of ``var``'s index) with a ``composition``
+    column: :func:`composition_flags` of each row's protein ('' where not annotated)."""
+    flags = pd.Series(composition_flags(var), index=var.index.astype(str))
+    return table.assign(composition=flags.reindex(table[protein].astype(str)).fillna("").to_numpy())
 
 
 def annotate_identifiers(identifiers: Sequence[str]) -> pd.DataFrame:
@@ -218,6 +261,8 @@ def annotate(adata: AnnData) -> AnnData:
             values = values.where(result["resolved"], previous_gene)
         elif column == "species":
             values = values.where(result["resolved"] | (values != ""), previous_species.str.split(";").str[0])
+        elif column == "leading_species":  # the reader's per-member species name a first member the KB lacks
+            values = values.where(values != "", previous_species.str.split(";").str[0])
         adata.var[column] = values.to_numpy()
     if "is_contaminant" in var:  # the engine's own contaminant flag stays visible next to the knowledge base's call
         flagged = var["is_contaminant"].fillna(False).astype(bool).to_numpy()
@@ -316,7 +361,7 @@ def annotate_source(source: str | Path) -> pd.DataFrame:
             raise SecretomeInputError("is a directory, not a file", file=path, expected="a file of identifiers or a proteomics table")
         if not path.is_file():
             raise SecretomeInputError("no such file", file=path, expected="a file of identifiers or a proteomics table")
-        if path.suffix.lower() in (".xlsx", ".xls"):
+        if path.suffix.lower() in (".xlsx", ".xls", ".h5ad"):
             return _table_frame(path)
         lines = _read_lines(path)
     identifiers = [line.strip() for line in lines if line.strip()]

@@ -32,7 +32,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-READER_FORMATS = ("maxquant", "diann", "fragpipe", "spectronaut", "peaks", "perseus", "generic")
+READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "peaks", "proteome_discoverer", "perseus",
+                  "generic")
 """The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
 
 FLAGS = {
@@ -41,7 +42,9 @@ FLAGS = {
     "overrides": "--set", "demo": "--demo", "design": "--design", "contrast": "--contrast",
     "normalize": "--normalize", "impute": "--impute", "min_valid": "--min-valid", "trend": "--trend",
     "robust": "--robust", "lot_column": "--lot-column", "reference": "--reference", "margin": "--margin",
-    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf", "force": "--force",
+    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf", "force": "--force", "enrichment": "--no-enrichment",
+    "preparation": "--preparation", "panel_file": "--panel", "assay": "--assay", "sample_column": "--sample-column",
+    "decimal": "--decimal",
 }
 """Library parameter -> the flag (or argument) that sets it: how input errors are worded on the command line."""
 
@@ -112,18 +115,22 @@ def compare(
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: Path = typer.Option(Path("secretome-compare"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    enrichment: bool = typer.Option(True, "--enrichment/--no-enrichment", help="Test enrichment of the result (default on; off spares loading the gene sets)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
     from secretome.jobs import compare_job
 
     with _progress("secretome compare") as progress:
         result = compare_job(input, out, samples=samples, design=design, contrast=contrast, normalize=normalize,
-                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, force=force, progress=progress)
+                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, enrichment=enrichment,
+                             sheet=sheet, sample_column=sample_column, force=force, progress=progress)
     _warnings(result)
     s = result.summary
+    enriched = "enrichment not tested" if s["n_enriched"] is None else f"{s['n_enriched']} enrichment results at adj. p < {s['alpha']:g}"
     typer.echo(f"{s['n_tested']} proteins tested, {s['n_up'] + s['n_down']} at adj. p < {s['alpha']:g} "
-               f"({s['n_up']} up, {s['n_down']} down), {s['n_enriched']} enrichment results at adj. p < {s['alpha']:g}; "
-               f"wrote {result.out}")
+               f"({s['n_up']} up, {s['n_down']} down), {enriched}; wrote {result.out}")
 
 
 @app.command()
@@ -136,13 +143,16 @@ def comparability(
     factor: Optional[list[str]] = typer.Option(None, "--factor", metavar="GENE", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: Path = typer.Option(Path("secretome-comparability"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.jobs import comparability_job
 
     with _progress("secretome comparability") as progress:
         result = comparability_job(input, out, samples=samples, lot_column=lot_column, reference=reference,
-                                   margin=margin, factors=factor or None, force=force, progress=progress)
+                                   margin=margin, factors=factor or None, sheet=sheet, sample_column=sample_column,
+                                   force=force, progress=progress)
     _warnings(result)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in result.summary["lot_verdicts"].items())
     typer.echo(f"{verdicts}; wrote {result.out}")
@@ -157,14 +167,18 @@ def read(
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'LFQ intensity'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
     from secretome.jobs import read_job
 
-    result = read_job(input, out, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    result = read_job(input, out, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+                      sample_column=sample_column, decimal=decimal)
     _warnings(result)
     s = result.summary
-    typer.echo(f"wrote {result.out}: {s['n_samples']} samples x {s['n_proteins']} proteins ({s['format']})")
+    features = f"{s['n_analytes']} analytes" if "n_analytes" in s else f"{s['n_proteins']} proteins"
+    typer.echo(f"wrote {result.out}: {s['n_samples']} samples x {features} ({s['format']})")
 
 
 @app.command()
@@ -175,12 +189,15 @@ def info(
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'iBAQ'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
     log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
     from secretome.io import summarize, summary_lines
     from secretome.jobs.common import read_input
 
-    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2)
+    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+                              sample_column=sample_column, decimal=decimal)
     for warning in notes:
         print_message("warning", str(warning))
     for label, value in summary_lines(summarize(adata)):
@@ -209,10 +226,15 @@ def profile(
     reference: list[str] = typer.Option([], "--reference", metavar="LOT", help="Adds lot comparability against this reference lot (repeatable)."),
     margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="With --reference: equivalence margin in log2 units (default from config)."),
     factor: list[str] = typer.Option([], "--factor", metavar="GENE", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    assay: Optional[Path] = typer.Option(None, "--assay", metavar="EXPORT", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
+    preparation: Optional[str] = typer.Option(None, "--preparation", metavar="TYPE", help="Preparation type (msc_conditioned_medium, msc_ev, ocular_surface_epithelium, tear_fluid ...; default: the sheet's 'preparation' column): selects the key-factor panel and plausibility warnings."),
+    panel: Optional[Path] = typer.Option(None, "--panel", metavar="TSV", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write secretome.xlsx: lots, samples, verdicts, proteins (and statistics) as formatted sheets."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a certificate-of-analysis PDF per lot or group (printed offline by headless Chromium)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.jobs import profile_job
@@ -222,10 +244,11 @@ def profile(
             input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
             config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
             impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-            reference=reference, margin=margin, factors=factor or None, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
+            reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation, panel_file=panel, sheet=sheet,
+            sample_column=sample_column, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
         )
     _warnings(result)
-    typer.echo(f"report: {result.summary['report']}")
+    typer.echo(f"report: {result.out / 'report.html'}")
 
 
 kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
@@ -246,6 +269,73 @@ def annotate(
     from secretome.jobs import annotate_job
 
     annotate_job(source, out)
+
+
+@app.command()
+def outcomes(
+    records: Optional[Path] = typer.Argument(None, help="REDCap records export (CSV) or a tidy table (patient, eye, visit, variable, value)."),
+    dictionary: Optional[Path] = typer.Option(None, "--dictionary", help="REDCap data dictionary (CSV): labels, checkboxes, validation, identifier flags."),
+    treatments: Optional[Path] = typer.Option(None, "--treatments", help="Treatment table: patient, eye, lot, dose, start, end (optional arm)."),
+    lots: Optional[Path] = typer.Option(None, "--lots", help="Folder of lot profile outputs (profile.json), composition.tsv or potency.tsv."),
+    events: Optional[Path] = typer.Option(None, "--events", help="REDCap events export (CSV) for visit order in longitudinal projects."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Pseudonymisation key file (created if missing; keep it private). Default: a one-off key."),
+    shift_dates: bool = typer.Option(False, "--shift-dates", help="Shift every patient's dates by a key-derived number of days."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Baseline visit (default: the first)."),
+    visit: Optional[str] = typer.Option(None, "--visit", help="Outcome visit for responders and the composition link (default: the last)."),
+    reference_arm: Optional[str] = typer.Option(None, "--reference-arm", help="Control arm of the models (default: the first arm by name)."),
+    min_cell: Optional[int] = typer.Option(None, "--min-cell", help="Smallest number of patients an aggregated cell may show (default from privacy.toml)."),
+    demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated trial (12 lots, a planted growth-factor effect)."),
+    force: bool = typer.Option(False, "--force", help="Replace an output directory this command did not write (it is moved aside)."),
+    out: Path = typer.Option(Path("secretome-outcomes"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Clinical outcomes linked to the lots patients received: scores, DEWS diagnoses, models, report.html in --out."""
+    import tempfile
+
+    from secretome.jobs.outcomes import outcomes_job
+
+    with tempfile.TemporaryDirectory(prefix="secretome-trial-") as scratch:
+        if demo:
+            from secretome.clinical_datasets import write_demo_trial
+
+            paths = write_demo_trial(scratch)
+            records, dictionary, events, treatments, lots = (paths["records"], paths["dictionary"], paths["events"],
+                                                             paths["treatments"], paths["lots"])
+            reference_arm = reference_arm or "vehicle"
+        if records is None or treatments is None:
+            raise SecretomeInputError("outcomes needs RECORDS and --treatments (or --demo)", expected="secretome outcomes RECORDS --treatments FILE --out DIR")
+        result = outcomes_job(records, dictionary=dictionary, treatments=treatments, lots=lots, out=out, events=events, key=key_file,
+                              shift_dates=shift_dates, baseline=baseline, visit=visit, reference_arm=reference_arm,
+                              min_cell_patients=min_cell, force=force)
+    s = result.summary
+    typer.echo(f"{s['patients']} patients, {s['measures']} measures, {s['identifiers_dropped']} identifier field(s) dropped, "
+               f"{s['significant_links']} significant composition link(s); report: {result.out / 'report.html'}")
+
+
+@app.command()
+def assay(
+    input: list[Path] = typer.Argument(..., help="Immunoassay export(s): xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink NPX, grids, long tables; several = several runs."),
+    layout: Optional[Path] = typer.Option(None, "--layout", help="Plate layout sheet (well, sample, kind, level, expected, dilution ...)."),
+    model: str = typer.Option("5pl", "--model", help="Standard curve: 4pl or 5pl."),
+    weights: str = typer.Option("1/y^2", "--weights", help="none, 1/y or 1/y^2 (xPONENT's own)."),
+    blank: str = typer.Option("auto", "--blank", help="auto, subtract, none, or fit (zero standards in the fit, as SoftMax Pro)."),
+    substitution: str = typer.Option("none", "--substitution", help="Values below LLOQ reported as: none, lloq/2 or lloq/sqrt2 (flags are kept)."),
+    decimal: str = typer.Option("exclude", "--decimal", help="Standards with a lost decimal point: exclude (flagged) or repair."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force an assay reader (default: detected)."),
+    analyte: Optional[str] = typer.Option(None, "--analyte", help="Name of the analyte of a single-analyte ELISA export."),
+    potency: Optional[Path] = typer.Option(None, "--potency", help="Potency/release specification (analyte, kind, low, high, unit, source)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (sample names, lot ...); potency is judged per --lot-column."),
+    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
+    out: Path = typer.Option(Path("secretome-assay"), "--out", help="Output directory (written atomically)."),
+) -> None:
+    """Standard curves, concentrations with LLOQ/ULOQ flags, QC and an HTML report for immunoassay exports."""
+    from secretome.jobs.assay import assay_job
+
+    result = assay_job(
+        input if len(input) > 1 else input[0], layout=layout, model=model, weights=weights, blank=blank, substitution=substitution,
+        decimal=decimal, format=format, analyte=analyte, potency=potency, samples=samples, lot_column=lot_column, out=out,
+    )
+    s = result.summary
+    typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
 
 
 @kb_app.command("info")

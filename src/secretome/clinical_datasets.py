@@ -4,7 +4,8 @@
 key factor, a potency assay) and patients treated with them or with vehicle; each patient's OSDI change
 at the last visit depends on the arm and, planted, on the lot's growth-factor share (``effect_per_sd``
 OSDI points per standard deviation across lots). Signs (NIBUT, corneal spots, osmolarity, Schirmer) and
-an epithelial-defect sub-study (time to re-epithelialisation, faster on secretome) are simulated without
+an epithelial-defect sub-study (time to re-epithelialisation, hazard ratio 1.8 on secretome, censored at
+day 21) are simulated without
 any composition effect. :meth:`SimulatedTrial.write` writes the files a clinic would have: a REDCap
 records export with its data dictionary and events (with fictitious names and birth dates flagged as
 identifiers, which the import must drop), a treatment table, and a lots folder (composition, potency).
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.outputs import atomic_file
-from secretome.tables import write_tsv
+from secretome.tables import write_csv, write_tsv
 
 VISITS = ("day0", "day28", "day84")
 PLANTED_FEATURE = "class_share:growth_factor"
@@ -52,14 +53,14 @@ class SimulatedTrial:
         paths = {key: directory / name for key, name in TRIAL_FILES.items()}
         records = _redcap_records(self.tidy, self.identifiers)
         with atomic_file(paths["records"]) as temporary:
-            records.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(records, temporary)
         with atomic_file(paths["dictionary"]) as temporary:
-            _dictionary(records.columns).to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(_dictionary(records.columns), temporary)
         events = pd.DataFrame({"event_name": list(VISITS), "arm_num": 1, "unique_event_name": [f"{v}_arm_1" for v in VISITS]})
         with atomic_file(paths["events"]) as temporary:
-            events.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(events, temporary)
         with atomic_file(paths["treatments"]) as temporary:
-            self.treatments.to_csv(temporary, index=False, lineterminator="\n")
+            write_csv(self.treatments, temporary)
         paths["lots"].mkdir(exist_ok=True)
         with atomic_file(paths["lots"] / "composition.tsv") as temporary:
             write_tsv(self.composition.reset_index(), temporary)
@@ -137,10 +138,10 @@ def simulate_trial(
                 rows.append((patient, eye, visit, "osmolarity", f"{np.clip(base_osm - fraction * (8 if treated else 3) + rng.normal(0, 3), 275, 400):.0f}"))
                 rows.append((patient, eye, visit, "schirmer_1", f"{np.clip(rng.normal(9, 3), 0, 35):.0f}"))
         if rng.uniform() < 0.3:
-            rate = (1.8 if treated else 1.0) / 10.0
+            rate = (1.8 if treated else 1.0) / 14.0
             days = rng.exponential(1.0 / rate)
-            healed = days <= 28
-            defect_rows.append((patient, "OD", "day28", "days_to_reepithelialisation", f"{min(np.ceil(days), 28):.0f}"))
+            healed = days <= 21
+            defect_rows.append((patient, "OD", "day28", "days_to_reepithelialisation", f"{min(np.ceil(days), 21):.0f}"))
             defect_rows.append((patient, "OD", "day28", "reepithelialised", "1" if healed else "0"))
             rows.append((patient, "OD", "day0", "epi_defect_area_mm2", f"{rng.uniform(2, 12):.1f}"))
     tidy = pd.DataFrame(rows + defect_rows, columns=["patient", "eye", "visit", "variable", "value"])

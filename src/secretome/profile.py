@@ -16,6 +16,7 @@ and its factor count is the number of such proteins quantified in the sample.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,8 @@ def profile(
     group: str | None = None,
     thresholds: Thresholds | None = None,
     *,
+    preparation: str | None = None,
+    panel_file: str | Path | None = None,
     progress: Callable[[str, float | None], None] | None = None,
 ) -> AnnData:
     """QC, purity and functional profile of a dataset; stores the results in it and returns it.
@@ -83,10 +86,17 @@ def profile(
     Works in place (like scanpy). Runs :func:`secretome.annotate.annotate` first when ``.var`` lacks
     ``secretion_class``. ``group`` names a sample-sheet column whose levels are compared (per-group
     means, CVs, differences to the first level). ``thresholds`` defaults to
-    :func:`secretome.qc.load_thresholds`. ``progress`` is told each step and the fraction done (a
+    :func:`secretome.qc.load_thresholds`. ``preparation`` (or the sample sheet's ``preparation`` column: MSC
+    conditioned medium, MSC-EV, ocular surface epithelium, tear fluid ...) selects the key-factor panel and
+    the plausibility warnings (:mod:`secretome.kb.preparation`); ``panel_file`` replaces the panel with the
+    user's own TSV (``gene, seed_class, why``). ``progress`` is told each step and the fraction done (a
     :data:`secretome.jobs.ProgressCallback`).
     """
+    from secretome.kb.preparation import plausibility_warnings, preparation_of, preparation_panel, preparation_types
+
     thresholds = thresholds or load_thresholds()
+    kind = preparation_of(adata, preparation)
+    panel_table, panel_source = preparation_panel(kind, panel_file)
     adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
     if "secretion_class" not in adata.var:
         from secretome.annotate import annotate
@@ -101,7 +111,11 @@ def profile(
     adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
     adata.obs["profile_group"] = _groups(adata, group).to_numpy()
     _tell(progress, "key factors and groups", 0.8)
-    panel, panel_by_group = key_factor_frames(key_factors(adata, group))
+    adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
+    panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
+    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
+    warnings = pd.DataFrame(plausibility_warnings(adata, kind),
+                            columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
     stored: dict[str, Any] = {
         "group": group,
         "secretome_version": __version__,
@@ -111,6 +125,7 @@ def profile(
         "key_factors": panel,
         "key_factors_by_group": panel_by_group,
         "overview": lot_overview(adata),
+        "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
     }
     if group is not None:
         comparison = group_comparison(adata, group, functional)
@@ -122,7 +137,7 @@ def profile(
                                         columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
         }
     adata.uns["profile"] = stored
-    record_step(adata, "profile", "secretome.profile.profile", {"group": group})
+    record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
     return adata
 
 
@@ -165,7 +180,8 @@ def class_group_frame(per_group: dict[str, dict[str, Any]]) -> pd.DataFrame:
 def top_factor_frame(top: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     """``functional_profile()['top_factors']`` as one row per (class, factor), best first within a class."""
     rows = [{"class": name, **factor} for name, factors in top.items() for factor in factors]
-    return pd.DataFrame(rows, columns=["class", "protein", "gene", "mean_share_of_secreted", "n_detected", "median_log2"])
+    columns = ["class", "protein", "gene", "share_of_class", "mean_share_of_secreted", "n_detected", "median_log2"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 KEY_FACTOR_COLUMNS = ["gene", "seed_class", "why", "protein", "in_table", "detected", "n_detected", "median_log2",
@@ -238,30 +254,37 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
     genes = as_text(adata.var["gene"])
+    class_pool = pool @ members.astype(float)  # samples x classes: the quantity each class's share is made of
     for k, name in enumerate(FUNCTIONAL_CLASSES):
         index = np.flatnonzero(members[:, k] & detected.any(axis=0))
-        order = index[np.argsort(-mean_pool_share[index], kind="stable")][:top_n]
+        # a protein's part of its class's share, averaged over samples: one protein dominating a class shows here
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = pool[:, index] / np.where(class_pool[:, k] > 0, class_pool[:, k], np.nan)[:, None]
+        share_of_class = np.nan_to_num(np.nanmean(part, axis=0)) if adata.n_obs and index.size else np.zeros(index.size)
+        ranked = np.argsort(-share_of_class, kind="stable")[:top_n]
         top[name] = [
             {
-                "protein": str(adata.var_names[i]),
-                "gene": genes[i],
-                "mean_share_of_secreted": float(mean_pool_share[i]),
-                "n_detected": int(detected[:, i].sum()),
-                "median_log2": _number(_nanmedian(log2[:, i])),
+                "protein": str(adata.var_names[index[j]]),
+                "gene": genes[index[j]],
+                "share_of_class": float(share_of_class[j]),
+                "mean_share_of_secreted": float(mean_pool_share[index[j]]),
+                "n_detected": int(detected[:, index[j]].sum()),
+                "median_log2": _number(_nanmedian(log2[:, index[j]])),
             }
-            for i in order
+            for j in ranked
         ]
     return {"per_sample": per_sample, "per_group": per_group, "top_factors": top}
 
 
-def key_factors(adata: AnnData, group: str | None) -> list[dict[str, Any]]:
-    """The key-factor panel: detected or not, level (median log2, abundance percentile) per factor.
+def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """The key-factor panel (default: the general one; see :mod:`secretome.kb.preparation`): detected or not,
+    level (median log2, abundance percentile) per factor.
 
     When several protein groups carry the gene, the most abundant one is shown.
     """
     from secretome.kb.panel import key_factor_panel
 
-    panel = key_factor_panel()
+    panel = key_factor_panel() if panel is None else panel
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"

@@ -471,12 +471,23 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     # annotate() carries a non-human member's serum_marker over to its mixed group, so serum_marker on a
     # mixed group means "has a serum member" even though species names the chosen (human) member
     mixed_serum = mixed & (serum_species_hit | serum_marker | (secretion == "contaminant_serum"))
-    if counts_mixed:
-        serum_mixed = mixed_serum.copy()
-        take(mixed_serum, "serum", "mixed_species group with a serum member (settings.mixed_species_counts_as_serum)")
-    # without the mixed rule a mixed group is never serum: its (carried-over) serum evidence is ignored and
-    # it is classified by its chosen member's secretion class
-    eligible = ~mixed | counts_mixed
+    # the engine's evidence decides a mixed group: where the format orders a group by its razor/leading protein
+    # (settings.leading_protein_formats), the first member is the one the shared peptides were assigned to
+    source_format = str(adata.uns.get("source", {}).get("format", "")).lower()
+    lead_known = source_format in {f.lower() for f in thresholds.setting("leading_protein_formats")}
+    leading = np.char.upper(as_text(var["leading_species"])) if "leading_species" in var else np.full(n, "")
+    led_by_serum = mixed_serum & lead_known & (leading != "") & (leading != "HUMAN")
+    led_by_human = mixed_serum & lead_known & (leading == "HUMAN")
+    ambiguous = mixed_serum & ~led_by_serum & ~led_by_human
+    serum_mixed = led_by_serum | (ambiguous & counts_mixed)
+    take(led_by_serum, "serum", np.array([
+        f"mixed_species group led by its {sp} member (the {source_format} leading/razor protein)" for sp in leading],
+        dtype=object))
+    take(ambiguous & counts_mixed, "serum",
+         "mixed_species group with a serum member, engine evidence not decisive (settings.mixed_species_counts_as_serum)")
+    # without engine evidence a mixed group is reported ambiguous (serum_ambiguous) and classified by its chosen
+    # (human) member; its carried-over serum evidence is ignored, as for a group the engine gives to the human member
+    eligible = ~mixed | serum_mixed
     species_rule = serum_species_hit & ~mixed
     serum_evidence = np.array(
         ["; ".join(reason for reason, hit in (("serum_marker", m), ("secretion_class=contaminant_serum", c),
@@ -485,6 +496,8 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
         dtype=object,
     )
     take((serum_marker | (secretion == "contaminant_serum")) & eligible, "serum", serum_evidence)
+    supplement_hit, supplement_why = _supplement_rule(adata, thresholds)
+    take(supplement_hit & ~handling & ~mixed, "serum", supplement_why)
     take(handling, "handling", np.where(secretion == "contaminant_handling", "secretion_class=contaminant_handling",
                                         "handling_contaminant").astype(object))
     # a serum-species protein the KB calls a handling contaminant (e.g. bovine keratin or trypsin) stays
@@ -496,15 +509,64 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     take(secretion == "intracellular", "lysis", "secretion_class=intracellular")
     take(secretion == "ev_cargo", "ev", "secretion_class=ev_cargo")
     take(secretion == "secreted", "secreted", "secretion_class=secreted")
+    # a curated leaderless protein with literature-backed secretion (FGF2, IL-1 family, HMGB1, galectins) is
+    # secreted, not lysis; every other leaderless cytosolic protein is secretion_class intracellular (lysis above)
+    take(secretion == "unconventional", "secreted", "secretion_class=unconventional (curated unconventional secretion)")
     take(secretion == "membrane", "membrane", "secretion_class=membrane")
+    human_led = led_by_human & ~serum_mixed
+    rule[human_led] = [f"{r}; mixed_species group led by its human member (the {source_format} leading/razor protein)"
+                       for r in rule[human_led]]
+    rule[ambiguous & ~serum_mixed] = [f"{r}; ambiguous mixed_species group with a serum member (serum_ambiguous)"
+                                      for r in rule[ambiguous & ~serum_mixed]]
     registered_before("unknown")
     decoy = ~_usable(adata)
     category[decoy] = "decoy"
     rule[decoy] = "is_decoy (left out of totals)"
     return pd.DataFrame(
-        {"purity_category": category.astype(str), "purity_rule": rule.astype(str), "serum_mixed": serum_mixed},
+        {"purity_category": category.astype(str), "purity_rule": rule.astype(str), "serum_mixed": serum_mixed,
+         "serum_ambiguous": ambiguous & ~serum_mixed},
         index=var.index,
     )
+
+
+def supplements(adata: AnnData, thresholds: Thresholds) -> dict[str, list[str]]:
+    """Supplement -> samples whose sample-sheet column ``settings.supplement_column`` names it (values as in
+    ``kb/data/curated/supplement_types.tsv``, case-insensitive; empty = not stated). {} without that column."""
+    from secretome.kb.store import supplement_types
+
+    column = str(thresholds.setting("supplement_column"))
+    if not column or column not in adata.obs:
+        return {}
+    known = supplement_types()
+    out: dict[str, list[str]] = {}
+    for sample, value in zip(adata.obs_names, as_text(adata.obs[column])):
+        text = value.strip().lower()
+        if not text:
+            continue
+        if text not in known:
+            raise SecretomeInputError(
+                f"sample {sample!r} has supplement {value!r}", column=column,
+                expected=f"one of {', '.join(sorted(known))} (kb/data/curated/supplement_types.tsv) or empty",
+            )
+        out.setdefault(known[text], []).append(str(sample))
+    return out
+
+
+def _supplement_rule(adata: AnnData, thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Proteins a human supplement named in the sample sheet brings in (platelet factors, immunoglobulins), with the
+    rule text; none without a supplement column or with FBS/serum-free media only."""
+    from secretome.kb.store import supplement_markers
+
+    named = supplements(adata, thresholds)
+    human = {kind for kind in named if kind in ("human_serum", "human_platelet_lysate")}
+    if not human:
+        return np.zeros(adata.n_vars, dtype=bool), np.full(adata.n_vars, "", dtype=object)
+    hit, reason = supplement_markers(pd.Series(as_text(adata.var["gene"])), human)
+    column = thresholds.setting("supplement_column")
+    why = np.array([f"supplement marker ({r}); sample sheet '{column}': "
+                    + ", ".join(f"{kind} in {len(named[kind])} of {adata.n_obs} samples" for kind in sorted(human))
+                    for r in reason], dtype=object)
+    return hit, why
 
 
 def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
@@ -532,6 +594,8 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
         )
         out["serum_species_share"] = share((category == "serum") & species_hit & ~categories["serum_mixed"].to_numpy())
         out["serum_mixed_share"] = share(categories["serum_mixed"].to_numpy())
+        # ambiguous mixed human/serum groups, not counted as serum (context: at most this much more serum)
+        out["serum_ambiguous_share"] = share(categories["serum_ambiguous"].to_numpy())
         out["serum_marker_share"] = share((category == "serum") & ~species_hit & ~categories["serum_mixed"].to_numpy())
         lysis_marker = _bool(var["lysis_marker"])
         lysis_category = as_text(var["lysis_category"])

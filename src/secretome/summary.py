@@ -202,6 +202,11 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     if "comparability" in adata.uns:
         summary["comparability"] = comparability_entry(adata.uns["comparability"])
     summary["overview"] = _overview(stored["overview"], summary)
+    preparation = dict(stored.get("preparation", {}))
+    summary["preparation"] = {"type": str(preparation.get("type", "")), "label": str(preparation.get("label", "")),
+                              "panel": str(preparation.get("panel", "")),
+                              "warnings": records(preparation["warnings"]) if "warnings" in preparation else []}
+    summary["sections"] = jsonable(_plain_tree(adata.uns.get("report_sections", [])))
     return summary
 
 
@@ -346,7 +351,9 @@ def differential_entry(stored: Any) -> dict[str, Any]:
             "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"]],
         },
         "top": records(table.head(TOP_PROTEINS_SHOWN)),
-        "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", ""))),
+        "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")))
+        if bool(stored.get("enrichment_done", True)) else None,
+        "composition_of_hits": jsonable(_plain_tree(dict(stored.get("composition_of_hits", {})))),
     }
     return entry
 

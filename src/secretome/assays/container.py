@@ -1,6 +1,7 @@
 """Assay results in the engine's container: an AnnData of samples x analytes.
 
-``.X`` holds the reported concentration (dilution-corrected, substitution applied, NaN = not measured);
+``.X`` holds the reported concentration (dilution-corrected, substitution applied, NaN = not measured),
+or the signal itself for relative (NPX) data and exports without standards (``uns['assay']['calibrated']``);
 layers ``signal`` (MFI/OD/ECL/NPX, replicate mean), ``concentration`` (dilution-corrected back-calculated
 value, no substitution) and ``flags`` (codes of :data:`secretome.assays.quantify.FLAGS`, the most common
 flag of the sample's wells); ``.var`` has the analyte, its gene symbol (curated synonym table), unit,
@@ -23,7 +24,7 @@ from secretome.io.assay.base import AssayRead
 from secretome.provenance import record_step
 
 #: Export flags of readers that have no curve, mapped onto the flag vocabulary.
-_VENDOR_FLAGS = {"<": "<LLOQ", ">": ">ULOQ", "<LOD": "<LOD"}
+_VENDOR_FLAGS = {"<LOD": "<LOD", "<": "<LLOQ", ">": ">ULOQ"}
 
 
 def _records(frame: pd.DataFrame) -> dict[str, list[Any]]:
@@ -67,6 +68,8 @@ def result_wells(read: AssayRead) -> pd.DataFrame:
     wells["corrected"] = wells["signal"] * wells["dilution"] if read.quantity == "concentration" else np.nan
     wells["reported"] = wells["corrected"] if read.quantity == "concentration" else np.nan
     flags = wells["vendor_flag"].map(lambda f: next((v for k, v in _VENDOR_FLAGS.items() if f.startswith(k)), "ok"))
+    if read.quantity == "signal":  # an export without standards: signals only, no concentration
+        flags = pd.Series("no_curve", index=wells.index)
     wells["flag"] = np.where(wells["signal"].notna(), flags, "no_signal")
     wells["qc"] = wells["vendor_flag"].where(wells["vendor_flag"].str.contains("QC"), "")
     return wells
@@ -85,7 +88,8 @@ def to_anndata(result: AssayResult | AssayRead) -> AnnData:
         pivot = table.pivot(index="sample", columns="analyte", values=column)
         return pivot.reindex(index=samples, columns=analytes).to_numpy(dtype=float)
     relative = read.relative
-    x = matrix("signal") if relative else matrix("reported")
+    uncalibrated = isinstance(result, AssayRead) and read.quantity == "signal"  # no standards: X holds the signal
+    x = matrix("signal") if relative or uncalibrated else matrix("reported")
     flags = table.pivot(index="sample", columns="analyte", values="flag").reindex(index=samples, columns=analytes)
     flag_codes = flags.apply(lambda column: column.map(lambda f: FLAG_CODES.get(f, FLAG_CODES["no_signal"]) if isinstance(f, str) else FLAG_CODES["no_signal"]))
     var = pd.DataFrame(index=pd.Index(analytes, name="analyte"))
@@ -113,7 +117,7 @@ def to_anndata(result: AssayResult | AssayRead) -> AnnData:
         "params": {k: (v if not isinstance(v, dict) else {kk: str(vv) for kk, vv in v.items()}) for k, v in params.items()},
         "curves": _records(curves) if not curves.empty else {},
         "standards": _records(standards) if not standards.empty else {},
-        "panel": "targeted",
+        "panel": "targeted", "calibrated": not (relative or uncalibrated),
     }
     adata.uns["source"] = {
         "path": str(read.path), "format": read.format, "format_version": read.format_version,

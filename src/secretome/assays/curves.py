@@ -63,7 +63,7 @@ def logistic(log_x: np.ndarray, params: dict[str, float]) -> np.ndarray:
     """The 4PL/5PL response at log concentration ``log_x`` (``g`` absent = 4PL)."""
     a, b, xmid, scal = params["A"], params["B"], params["xmid"], params["scal"]
     g = params.get("g", 1.0)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         return a + (b - a) / (1.0 + np.exp((xmid - log_x) / scal)) ** g
 
 
@@ -126,7 +126,10 @@ def fit_curve(
     weights: str = "none",
     weight_floor: float | None = None,
 ) -> CurveFit:
-    """Fit a 4PL or 5PL to standards (linear concentrations > 0, responses) on the log-concentration scale.
+    """Fit a 4PL or 5PL to standards (linear concentrations, responses) on the log-concentration scale.
+
+    A standard at concentration 0 enters as the response at zero dose (the curve's lower-dose asymptote),
+    as SoftMax Pro fits its zero standard; callers decide whether zero standards are fitted or are blanks.
 
     ``weight_floor`` overrides the response floor of ``1/y`` weights (see :func:`weight_vector`; 0 = none,
     as R's ``nls(weights = 1/y^2)``). Raises ``ValueError`` when there are fewer distinct concentrations than parameters (the caller turns
@@ -136,12 +139,13 @@ def fit_curve(
         raise ValueError(f"model must be one of {MODELS}, not {model!r}")
     x = np.asarray(concentration, dtype=float)
     y = np.asarray(response, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y) & (x > 0)
+    keep = np.isfinite(x) & np.isfinite(y) & (x >= 0)
     x, y = x[keep], y[keep]
     n_params = 4 if model == "4pl" else 5
-    if np.unique(x).size < n_params:
+    if np.unique(x).size < n_params or not (x > 0).any():
         raise ValueError(f"{np.unique(x).size} distinct standard concentrations; a {model.upper()} needs at least {n_params}")
-    log_x = np.log(x)
+    with np.errstate(divide="ignore"):
+        log_x = np.log(x)  # a zero standard sits at log x = -inf, where the curve is its zero-dose asymptote
     sqrt_w = np.sqrt(weight_vector(y, weights, weight_floor))
     scale = np.ptp(y) or 1.0
     factor = sqrt_w / scale
@@ -153,7 +157,7 @@ def fit_curve(
     def jacobian(p: np.ndarray) -> np.ndarray:
         a, b, xmid, scal = p[:4]
         g = p[4] if p.size == 5 else 1.0
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             z = (xmid - log_x) / scal
             e = np.exp(z)
             u = 1.0 + e
@@ -165,7 +169,8 @@ def fit_curve(
         return np.nan_to_num(np.column_stack(columns)) * factor[:, None]
 
     tolerances = {"xtol": 1e-14, "ftol": 1e-14, "gtol": 1e-14, "max_nfev": 2000}
-    start = _start_4pl(log_x, y)
+    positive = x > 0
+    start = _start_4pl(log_x[positive], y[positive])
     four = least_squares(residual, start, jac=jacobian, method="lm", **tolerances)
     if weights != "none":  # heavy weights can trap the fit far from the data: also start from the unweighted fit
         unit = np.ones_like(factor) / scale

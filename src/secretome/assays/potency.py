@@ -51,8 +51,9 @@ def read_specification(source: str | Path | pd.DataFrame | list[dict[str, Any]])
 def lot_potency(adata: AnnData, specification: pd.DataFrame | str | Path | list[dict[str, Any]], lot_column: str = "lot") -> pd.DataFrame:
     """One row per lot and declared assay: the lot's mean value, its flag, the limits and pass/fail.
 
-    A value below LLOQ passes a ``high``-only limit only when the LLOQ itself is below it and fails a ``low``
-    limit (it cannot be shown to reach it); the result says so."""
+    Only quantified values (flag ``ok``) are averaged. A lot with no quantified value but values below LLOQ
+    fails a ``low`` limit (it cannot be shown to reach it) and passes a ``high``-only one; above ULOQ, the
+    reverse. The note says so."""
     spec = read_specification(specification)
     lots = adata.obs[lot_column].astype(str) if lot_column in adata.obs else pd.Series(adata.obs_names, index=adata.obs_names)
     names = {str(a).casefold(): i for i, a in enumerate(adata.var_names)}
@@ -71,12 +72,16 @@ def lot_potency(adata: AnnData, specification: pd.DataFrame | str | Path | list[
             quantified = values[(codes == FLAG_CODES["ok"]) & np.isfinite(values)]
             value = float(np.mean(quantified)) if quantified.size else float("nan")
             below = bool(np.any(np.isin(codes, [FLAG_CODES["<LLOQ"], FLAG_CODES["<curve"]])))
+            above = bool(np.any(np.isin(codes, [FLAG_CODES[">ULOQ"], FLAG_CODES[">curve"]])))
             if np.isfinite(value):
                 passed = (not np.isfinite(row["low"]) or value >= row["low"]) and (not np.isfinite(row["high"]) or value <= row["high"])
                 note = ""
             elif below:
                 passed = not np.isfinite(row["low"])
                 note = "below LLOQ"
+            elif above:  # at least the ULOQ: it reaches a low limit, it cannot be shown to stay under a high one
+                passed = not np.isfinite(row["high"])
+                note = "above ULOQ"
             else:
                 passed, note = False, "not measured"
             rows.append({

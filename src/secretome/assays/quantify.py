@@ -22,7 +22,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.assay.base import AssayRead
 
 SUBSTITUTIONS = ("none", "lloq/2", "lloq/sqrt2")
-BLANKS = ("auto", "subtract", "none")
+BLANKS = ("auto", "subtract", "none", "fit")
 DECIMAL_HANDLING = ("exclude", "repair")
 
 #: Per-well concentration flags, in order of severity (codes stored in the AnnData ``flags`` layer).
@@ -100,7 +100,11 @@ def monotonicity(concentration: np.ndarray, signal: np.ndarray, tolerance: float
     if drops.size == 0:
         return "monotonic", None
     peak = int(np.argmax(y * direction))
-    if peak < len(y) - 1 and drops.min() > peak and np.all(np.diff(y[: peak + 1]) * direction >= -tolerance * span):
+    rising_then_falling = (
+        np.all(np.diff(y[: peak + 1]) * direction >= -tolerance * span)
+        and np.all(np.diff(y[peak:]) * direction <= tolerance * span)
+    )
+    if peak < len(y) - 1 and drops.min() > peak and rising_then_falling:
         return "hook", float(table.index[peak])
     return "non_monotonic", None
 
@@ -127,8 +131,9 @@ def quantify(
     ----------
     model: ``"4pl"`` or ``"5pl"`` (see :mod:`secretome.assays.curves`).
     weights: ``"none"``, ``"1/y"`` or ``"1/y^2"``.
-    blank: ``"subtract"`` the plate's mean blank signal per analyte, ``"none"``, or ``"auto"`` (subtract
-        unless the export's signal is already blank-subtracted, e.g. xPONENT Net MFI).
+    blank: ``"subtract"`` the plate's mean blank signal per analyte, ``"none"``, ``"fit"`` (zero-concentration
+        standards enter the fit as the zero-dose response, as SoftMax Pro does; nothing is subtracted), or
+        ``"auto"`` (subtract unless the export's signal is already blank-subtracted, e.g. xPONENT Net MFI).
     substitution: what a value below LLOQ (or outside the curve at its low end) is reported as:
         ``"none"`` (the extrapolated value, NaN outside the curve), ``"lloq/2"`` or ``"lloq/sqrt2"``; with a
         substitution, values above ULOQ are reported as ULOQ. The flag is always kept.
@@ -153,7 +158,8 @@ def quantify(
         )
     # A standard at concentration 0 is a blank: it cannot sit on the log-concentration axis.
     zero = (wells["kind"] == "standard") & (wells["expected"] == 0)
-    wells.loc[zero, "kind"] = "blank"
+    if blank != "fit":
+        wells.loc[zero, "kind"] = "blank"
     subtract = blank == "subtract" or (blank == "auto" and not read.blank_subtracted)
     tolerance = rule("monotonicity", "tolerance")
     ratio_tolerance = rule("decimal_check", "ratio_tolerance")
@@ -167,8 +173,8 @@ def quantify(
     curve_rows: list[dict[str, Any]] = []
     level_rows: list[pd.DataFrame] = []
     fits: dict[tuple[str, str], CurveFit] = {}
-    for (plate, analyte), index in wells.groupby(["plate", "analyte"], sort=False).groups.items():
-        group = wells.loc[index]
+    for (plate, analyte), group in wells.groupby(["plate", "analyte"], sort=False):
+        index = group.index
         notes: list[str] = []
         blank_signal = group.loc[(group["kind"] == "blank") & ~group["masked"], "signal"].to_numpy(dtype=float)
         blank_mean = float(np.nanmean(blank_signal)) if np.isfinite(blank_signal).any() else float("nan")
@@ -191,8 +197,9 @@ def quantify(
                 suggestion = f"; {row['repaired']:g} would fit the series" if np.isfinite(row["repaired"]) else ""
                 excluded[row["level"]] = f"expected concentration {row['expected']:g} breaks the dilution series{suggestion}"
         wells.loc[index, "expected"] = np.where(group["kind"] == "standard", expected, group["expected"])
-        use = is_standard & ~group["level"].isin(list(excluded)).to_numpy() & (expected > 0)
-        shape, hook_top = monotonicity(expected[use], signal[use], tolerance) if use.sum() >= 3 else ("monotonic", None)
+        use = is_standard & ~group["level"].isin(list(excluded)).to_numpy() & (expected >= 0)
+        positive = use & (expected > 0)
+        shape, hook_top = monotonicity(expected[positive], signal[positive], tolerance) if positive.sum() >= 3 else ("monotonic", None)
         if shape == "hook":
             above = use & (expected > hook_top)
             for level in group.loc[above, "level"].unique():

@@ -93,7 +93,7 @@ def render_assay_report(
         "n_low_beads": len(qc["low_beads"]), "n_replicate_groups": len(qc["replicate_cv"]),
         "n_high_cv": int((qc["replicate_cv"]["flag"] != "").sum()) if len(qc["replicate_cv"]) else 0,
         "n_controls": int(controls["in_range"].notna().sum()) if len(controls) else 0,
-        "n_controls_in": int((controls["in_range"] == True).sum()) if len(controls) else 0,  # noqa: E712 - NaN-aware
+        "n_controls_in": int((controls["in_range"] == 1).sum()) if len(controls) else 0,  # 1 = inside, 0 = outside, NaN = not judged
         "mostly_out": qc["out_of_range"].loc[qc["out_of_range"]["mostly_out_of_range"], "analyte"].tolist() if len(qc["out_of_range"]) else [],
     }
     if "rules" not in context["params"] or not context["params"]["rules"]:

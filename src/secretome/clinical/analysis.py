@@ -10,7 +10,7 @@ Benjamini-Hochberg corrected across features, and every result carries its effec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,37 @@ def change_from_baseline(scored: pd.DataFrame, baseline: str) -> pd.DataFrame:
     merged = later.merge(base, on=["patient", "eye", "measure"], how="inner")
     merged["change"] = merged["value"] - merged["baseline"]
     return merged[list(CHANGE_COLUMNS)].reset_index(drop=True)
+
+
+def baseline_adjusted_effect(per_patient: pd.DataFrame, *, reference: str, level: float = 0.95) -> pd.DataFrame:
+    """Arm differences at follow-up adjusted for baseline (ANCOVA: value ~ baseline + arm, ordinary least squares).
+
+    ``per_patient`` has one row per patient with columns baseline, value and arm; ``reference`` is the
+    control arm. Returns one row per other arm: difference, SE, t-based CI and p (as R's ``lm`` gives).
+    """
+    frame = per_patient.dropna(subset=["baseline", "value", "arm"])
+    arms = [reference] + sorted(set(frame["arm"]) - {reference})
+    if reference not in set(frame["arm"]) or len(arms) < 2:
+        raise SecretomeInputError(f"the comparison needs the reference arm {reference!r} and another arm",
+                                  column="arm", expected="two or more arms with baseline and follow-up values")
+    X = np.column_stack([np.ones(len(frame)), frame["baseline"].to_numpy(float)]
+                        + [(frame["arm"] == arm).to_numpy(float) for arm in arms[1:]])
+    y = frame["value"].to_numpy(float)
+    dof = len(y) - X.shape[1]
+    if dof < 1:
+        raise SecretomeInputError("too few patients for a baseline-adjusted comparison", expected="more patients than model terms")
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    residual = y - X @ beta
+    sigma2 = residual @ residual / dof
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(X.T @ X)))
+    q = stats.t.ppf(0.5 + level / 2, dof)
+    rows = []
+    for k, arm in enumerate(arms[1:], start=2):
+        t_value = beta[k] / se[k]
+        rows.append({"arm": arm, "reference": reference, "difference": beta[k], "se": se[k], "ci_low": beta[k] - q * se[k],
+                     "ci_high": beta[k] + q * se[k], "p_value": 2 * stats.t.sf(abs(t_value), dof), "baseline_slope": beta[1],
+                     "n_patients": len(y), "df": dof})
+    return pd.DataFrame(rows)
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -72,7 +103,13 @@ def _patient_changes(rows: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame
     eye_rows = rows[rows["eye"] != ""].merge(exposure, on=["patient", "eye"], how="inner")
     patient_rows = rows[rows["eye"] == ""].merge(per_patient_exposure, on="patient", how="inner")
     both = pd.concat([eye_rows, patient_rows], ignore_index=True)
-    return both.groupby(["patient", "arm", "lot"], as_index=False)["change"].mean()
+    return both.groupby(["patient", "arm", "lot"], as_index=False)[["baseline", "value", "change"]].mean()
+
+
+def patient_values(changes: pd.DataFrame, exposure: pd.DataFrame, *, measure: str, visit: str) -> pd.DataFrame:
+    """One row per treated patient: arm, lot, baseline, value at ``visit`` and change (treated eyes averaged)."""
+    rows = changes[(changes["measure"] == measure) & (changes["visit"] == visit)]
+    return _patient_changes(rows, exposure)
 
 
 def lot_changes(changes: pd.DataFrame, exposure: pd.DataFrame, *, measure: str, visit: str) -> pd.DataFrame:
@@ -180,7 +217,3 @@ def sample_size_statement(n_lots: int, n_patients: int, *, n_features: int, alph
         lines.append(f"These features move together across the lots and cannot be told apart here: {shown}.")
     return lines
 
-
-def arm_of(exposure: pd.DataFrame) -> Mapping[str, str]:
-    """Patient -> arm (the first exposure's arm)."""
-    return exposure.drop_duplicates("patient").set_index("patient")["arm"].to_dict()

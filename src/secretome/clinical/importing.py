@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +61,8 @@ class ClinicalImport:
     messages: list[str] = field(default_factory=list)
     source: str = ""
     pseudonymous: bool = False
+    record_ids: dict[str, str] = field(default_factory=dict, repr=False)
+    """Pseudonym -> the record id in the source file, for error messages the user must act on; never written."""
 
 
 def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
@@ -178,6 +179,7 @@ def read_redcap(
     visits_row = _visit_labels(data, event_labels)
     raw_ids = data[id_column].str.strip()
     patients = raw_ids.map(pseudonymizer.mapping(raw_ids.unique())) if pseudonymizer is not None else raw_ids
+    record_ids = dict(zip(patients, raw_ids))
 
     value_columns = [c for c in data.columns if c != id_column and c not in REDCAP_SYSTEM_COLUMNS and not _is_complete_flag(c, meta)]
     checkbox_fields: dict[str, int] = {}
@@ -234,7 +236,7 @@ def read_redcap(
         "observations": int(len(tidy)),
     }
     return ClinicalImport(tidy=tidy[list(TIDY_COLUMNS)], visits=visits, counts=counts, dropped=dropped,
-                          messages=messages, source=str(path), pseudonymous=pseudonymizer is not None)
+                          messages=messages, source=str(path), pseudonymous=pseudonymizer is not None, record_ids=record_ids)
 
 
 def _is_complete_flag(column: str, meta: pd.DataFrame | None) -> bool:
@@ -280,11 +282,12 @@ def _visit_labels(data: pd.DataFrame, event_labels: dict[str, str]) -> pd.Series
     return visit
 
 
-def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None) -> ClinicalImport:
+def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None, shift: bool = False) -> ClinicalImport:
     """Import a generic tidy table (columns patient, eye, visit, variable, value; optional label).
 
     Eyes may be written OD/OS, R/L, right/left; blank or OU means a patient-level observation. Rows whose
-    variable is a direct identifier (by name) are dropped with a message.
+    variable is a direct identifier (by name) are dropped with a message. With ``shift`` and a
+    pseudonymizer, values that are ISO dates (YYYY-MM-DD) move by the patient's shift.
     """
     path = Path(path)
     frame = _read_table(path, "tidy clinical table")
@@ -311,14 +314,21 @@ def read_tidy(path: str | Path, *, pseudonymizer: Pseudonymizer | None = None) -
         frame = frame[~frame["variable"].isin(list(dropped))]
     frame = frame[frame["value"].notna() & (frame["value"].astype(str).str.strip() != "")]
     frame["value"] = frame["value"].astype(str).str.strip()
+    raw_ids = frame["patient"]
+    if shift and pseudonymizer is not None:
+        dates = frame["value"].str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        if dates.any():
+            frame.loc[dates, "value"] = shift_dates(frame.loc[dates, "value"], raw_ids[dates], pseudonymizer).to_numpy()
     if pseudonymizer is not None:
-        frame["patient"] = frame["patient"].map(pseudonymizer.mapping(frame["patient"].unique()))
+        frame["patient"] = raw_ids.map(pseudonymizer.mapping(raw_ids.unique()))
+    record_ids = dict(zip(frame["patient"], raw_ids))
     visits = list(dict.fromkeys(frame["visit"]))
     counts = {"records": int(frame["patient"].nunique()), "rows": int(len(frame)), "events": len(visits),
               "repeating_instances": 0, "repeating_instruments": 0, "checkbox_fields": 0, "checkbox_choices": 0,
               "identifiers_dropped": len(dropped), "observations": int(len(frame))}
     return ClinicalImport(tidy=frame[list(TIDY_COLUMNS)].reset_index(drop=True), visits=visits, counts=counts,
-                          dropped=dropped, messages=messages, source=str(path), pseudonymous=pseudonymizer is not None)
+                          dropped=dropped, messages=messages, source=str(path), pseudonymous=pseudonymizer is not None,
+                          record_ids=record_ids)
 
 
 def read_wide(
@@ -363,7 +373,7 @@ def read_wide(
               "repeating_instruments": 0, "checkbox_fields": 0, "checkbox_choices": 0, "identifiers_dropped": len(dropped),
               "observations": int(len(tidy))}
     return ClinicalImport(tidy=tidy, visits=visits, counts=counts, dropped=dropped, messages=messages, source=str(path),
-                          pseudonymous=pseudonymizer is not None)
+                          pseudonymous=pseudonymizer is not None, record_ids=dict(zip(patients, ids)))
 
 
 def _read_table(path: Path, what: str) -> pd.DataFrame:
@@ -454,8 +464,3 @@ def exposures(treatments: pd.DataFrame, eyes: Sequence[str] = ("OD", "OS")) -> p
                                   expected="one lot per patient and eye (split the course into separate analyses)")
     return table.reset_index(drop=True)
 
-
-def summarise_values(tidy: pd.DataFrame) -> dict[str, Any]:
-    """Counts of a tidy table for reports: patients, eyes, visits, variables, observations."""
-    return {"patients": int(tidy["patient"].nunique()), "visits": int(tidy["visit"].nunique()),
-            "variables": int(tidy["variable"].nunique()), "observations": int(len(tidy))}

@@ -9,7 +9,8 @@ A composition is one row per lot number with numeric features: functional-class 
 * ``potency.tsv`` files (columns lot, assay, value) anywhere under the lots folder;
 * ``composition.tsv`` files (a lot column and numeric feature columns named as above), for lots whose
   composition was measured elsewhere;
-* :func:`composition_from_summaries`, which the registry calls with its own lot -> profile summaries.
+* :func:`composition_from_summaries` (lot -> profile summary) and :func:`composition_from_metrics` (the
+  registry's stored lot metrics: lot number, metric, value), for callers that hold lots elsewhere.
 """
 
 from __future__ import annotations
@@ -72,6 +73,28 @@ def composition_from_summaries(summaries: Mapping[str, Mapping[str, Any]]) -> pd
     table = pd.DataFrame.from_dict(rows, orient="index").sort_index()
     table.index.name = "lot"
     return table
+
+
+def composition_from_metrics(rows: Iterable[tuple[str, str, float | None]]) -> pd.DataFrame:
+    """Composition table from (lot number, metric, value) rows, as the registry stores a profile's lot metrics.
+
+    Kept: purity indices, ``class_share:*``, key factors (the registry's ``factor:<gene>`` becomes
+    ``key_factor:<gene>``) and ``potency:*``; other metrics (counts, missingness) are not composition.
+    """
+    table: dict[str, dict[str, float]] = {}
+    for lot, metric, value in rows:
+        name = f"key_factor:{metric.split(':', 1)[1]}" if metric.startswith("factor:") else metric
+        if not (name in PURITY_FEATURES or name.startswith(("class_share:", "key_factor:", "potency:"))):
+            continue
+        if value is None or not np.isfinite(float(value)):
+            continue
+        features = table.setdefault(str(lot), {})
+        if name in features:
+            raise SecretomeInputError(f"lot {lot} has two values of {name}", expected="one value per lot and metric (one profile run per lot)")
+        features[name] = float(value)
+    frame = pd.DataFrame.from_dict(table, orient="index").sort_index()
+    frame.index.name = "lot"
+    return frame
 
 
 def read_potency(paths: Iterable[Path]) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,8 +105,9 @@ def fit_mixed_model(
             v = np.eye(m) + theta[0] ** 2 * np.ones((m, m)) + (theta[1] ** 2 * same_eye if eye_effect else 0.0)
             chol = np.linalg.cholesky(v)
             logdet += len(xs) * 2.0 * np.log(np.diag(chol)).sum()
-            xi = np.linalg.solve(chol, xs)
-            yi = np.linalg.solve(chol, ys)
+            inverse = np.linalg.inv(chol)
+            xi = inverse @ xs
+            yi = inverse @ ys
             xtx += np.einsum("kij,kil->jl", xi, xi)
             xty += np.einsum("kij,ki->j", xi, yi[..., 0])
             yty += float((yi ** 2).sum())
@@ -123,10 +123,11 @@ def fit_mixed_model(
 
     start = np.array([1.0, 1.0 if eye_effect else 0.0])
     bounds = [(0.0, None), (0.0, None) if eye_effect else (0.0, 0.0)]
-    best = optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000})
-    polished = optimize.minimize(criterion, best.x, method="Nelder-Mead",
-                                 options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000})
-    theta = np.clip(polished.x, 0.0, None) if polished.fun <= best.fun else best.x
+    options = {"ftol": 1e-15, "gtol": 1e-11, "maxiter": 2000}
+    fit = optimize.minimize(criterion, start, method="L-BFGS-B", bounds=bounds, options=options)
+    # a restart from the optimum refreshes L-BFGS-B's curvature memory and tightens theta
+    refit = optimize.minimize(criterion, fit.x, method="L-BFGS-B", bounds=bounds, options=options)
+    theta = np.array(refit.x if refit.fun <= fit.fun else fit.x, float)
     if not eye_effect:
         theta[1] = 0.0
     logdet, xtx, xty, yty = pieces(theta)
@@ -145,7 +146,7 @@ def fit_mixed_model(
     formula = "value ~ visit * treatment + (1 | patient/eye)" if eye_effect else "value ~ visit * treatment + (1 | patient)"
     notes = ["REML; p-values and CIs are Wald z (lme4 reports no degrees of freedom); reference visit "
              f"{visits[0]!r}, reference treatment {treatments[0]!r}"]
-    if theta.min() < 1e-6:
+    if theta[0] < 1e-6 or (eye_effect and theta[1] < 1e-6):
         notes.append("a random-effect variance is at its boundary (0): the fit is singular, as lme4 would warn")
     return MixedModelResult(fixed=fixed, variance=variance, reml_criterion=float(criterion(theta)), n_observations=n,
                             n_patients=int(data["patient"].nunique()), n_eyes=int(eye_key.nunique()), formula=formula, notes=notes)
@@ -177,7 +178,7 @@ def kaplan_meier(time: Sequence[float], event: Sequence[int], group: Sequence[st
                 greenwood += d / (at_risk * (at_risk - d)) if at_risk > d else np.inf
             se_log = np.sqrt(greenwood)
             rows.append({"group": name, "time": t, "n_risk": at_risk, "n_event": d, "n_censor": c, "survival": surv,
-                         "se": surv * se_log, "ci_low": surv * np.exp(-z * se_log) if surv > 0 else np.nan,
+                         "se": surv * se_log if surv > 0 else np.nan, "ci_low": surv * np.exp(-z * se_log) if surv > 0 else np.nan,
                          "ci_high": min(1.0, surv * np.exp(z * se_log)) if surv > 0 else np.nan})
     return pd.DataFrame(rows)
 
@@ -224,10 +225,3 @@ def fit_cox(data: pd.DataFrame, covariates: Sequence[str], *, time: str = "time"
     return CoxResult(coefficients=table, n=len(frame), n_events=int(frame[event].sum()), log_likelihood=float(fit.llf),
                      notes=["Efron ties; model-based (not robust) standard errors, as coxph reports by default"])
 
-
-def as_dict(result: Any) -> dict[str, Any]:
-    """A JSON-able dict of a model result (tables as lists of records)."""
-    out = {}
-    for key, value in vars(result).items():
-        out[key] = value.to_dict("records") if isinstance(value, pd.DataFrame) else value
-    return out

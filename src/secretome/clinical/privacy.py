@@ -71,7 +71,7 @@ def load_key(key: str | bytes | Path | None) -> tuple[bytes, str]:
     bytes are the key itself; None makes a one-off random key, so pseudonyms do not link across runs.
     """
     if key is None:
-        return secrets.token_bytes(32), "a one-off random key (pseudonyms differ between runs; pass a key file to keep them)"
+        return secrets.token_bytes(32), "a one-off random key, so pseudonyms differ between runs; pass a key file to keep them"
     if isinstance(key, bytes):
         if not key:
             raise SecretomeInputError("the pseudonymisation key is empty", expected="a non-empty key")

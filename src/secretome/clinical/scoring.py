@@ -40,10 +40,12 @@ def _item_bounds(rule: Mapping[str, Any], position: int) -> tuple[float, float]:
     return float(low), float(high[position] if isinstance(high, list) else high)
 
 
-def validate_items(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | None = None, *, source: str = "") -> pd.DataFrame:
+def validate_items(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | None = None, *, source: str = "",
+                   record_ids: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The item rows of ``tidy`` that feed a measure, with a numeric ``number`` column; bad items raise.
 
-    The error names every problem (up to 20): patient, visit, eye, field, the value and what was allowed.
+    The error names every problem (up to 20): patient, visit, eye, field, the value and what was allowed;
+    ``record_ids`` (pseudonym -> source record id) makes it name the record to fix in the source file.
     Unanswered items (empty, NA, N/A) get a NaN number.
     """
     rules = shipped_measures() if rules is None else rules
@@ -98,7 +100,8 @@ def validate_items(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | 
         for index in sorted(problems)[:MAX_LISTED_PROBLEMS]:
             row = rows.iloc[index]
             eye = f"eye {row['eye']}, " if row["eye"] else ""
-            listed.append(f"patient {row['patient']}, visit {row['visit'] or '-'}, {eye}field {row['variable']}: {problems[index]}")
+            who = f"record {record_ids[row['patient']]}" if record_ids and row["patient"] in record_ids else f"patient {row['patient']}"
+            listed.append(f"{who}, visit {row['visit'] or '-'}, {eye}field {row['variable']}: {problems[index]}")
         more = f" (and {len(problems) - len(listed)} more)" if len(problems) > len(listed) else ""
         raise SecretomeInputError(
             f"{len(problems)} raw item(s) fail validation{more}: " + "; ".join(listed), file=source or None,
@@ -142,23 +145,25 @@ def band(rule: Mapping[str, Any], score: float) -> str:
 
 
 def score(tidy: pd.DataFrame, rules: Mapping[str, Mapping[str, Any]] | None = None, *, source: str = "",
-          only: Sequence[str] | None = None) -> pd.DataFrame:
+          only: Sequence[str] | None = None, record_ids: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Scores of every measure whose items are in ``tidy`` (validated first), plus the derived osmolarity rows.
 
-    Returns columns patient, eye, visit, measure, score, band, n_items; a measure with too few answered
+    Errors name the source record where ``record_ids`` (pseudonym -> record id) is given. Returns columns
+    patient, eye, visit, measure, score, band, n_items; a measure with too few answered
     items for its rule gets no row. ``osmolarity_higher_eye`` and ``osmolarity_inter_eye_difference`` are
     patient-level rows made where both eyes were measured (the higher eye needs only one).
     """
     rules = shipped_measures() if rules is None else rules
     if only is not None:
         rules = {k: v for k, v in rules.items() if k in set(only)}
-    items = validate_items(tidy, rules, source=source)
+    items = validate_items(tidy, rules, source=source, record_ids=record_ids)
     keys = ["patient", "eye", "visit"]
     duplicated = items.duplicated([*keys, "variable"])
     if duplicated.any():
         row = items[duplicated].iloc[0]
+        who = f"record {record_ids[row['patient']]}" if record_ids and row["patient"] in record_ids else f"patient {row['patient']}"
         raise SecretomeInputError(
-            f"patient {row['patient']}, visit {row['visit'] or '-'}, {'eye ' + row['eye'] + ', ' if row['eye'] else ''}field {row['variable']}: recorded twice",
+            f"{who}, visit {row['visit'] or '-'}, {'eye ' + row['eye'] + ', ' if row['eye'] else ''}field {row['variable']}: recorded twice",
             file=source or None, expected="one value per patient, eye, visit and field",
         )
     out = []

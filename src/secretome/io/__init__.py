@@ -15,9 +15,10 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, assemble, detect_log2, summarize
-from secretome.io.detect import FORMATS, detect_format, reader_for
-from secretome.io.samples import match_samples, read_samples
+from secretome.io.dataset import ReaderWarning, assemble, detect_log2
+from secretome.io.dataset import summarize as summarize_proteome
+from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
+from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
 __all__ = [
@@ -55,9 +56,33 @@ def read(
     sample_column: the sample sheet's column holding the sample names (default: the first column named
         like ``sample``/``name``/``run``, see :data:`secretome.io.samples.NAME_COLUMNS`).
 
+    An ``.h5ad`` written by ``read`` (:func:`write_h5ad_atomic`) is read back as it was stored; a sample
+    sheet given with it is matched to its samples as for a table.
+
+    Immunoassay exports (xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink, long tables) are
+    detected too and read by :func:`secretome.assays.read_assay_data` (samples x analytes).
+
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
-    table = read_table(path, sheet=sheet, decimal=decimal)
+    if _is_h5ad(path):
+        given = {"format": format, "quantity": quantity, "is_log2": is_log2, "sheet": sheet, "decimal": decimal}
+        wrong = [name for name, value in given.items() if value is not None]
+        if wrong:
+            raise SecretomeInputError(
+                f"{', '.join(wrong)} do not apply to an .h5ad file (it was read once already)", file=path,
+                expected="only samples= (and sample_column=) with an .h5ad input",
+            )
+        adata = read_h5ad(path)
+        if samples is not None:
+            attach_sheet(adata, read_samples(samples, name_column=sample_column))
+        return adata
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+
+    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
+        from secretome.assays import read_assay_data
+
+        return read_assay_data(path, samples, format=format, sample_column=sample_column)
+    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
@@ -73,6 +98,40 @@ def read(
         "sample_column": sample_column,
     }
     return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
+
+
+def _is_h5ad(path: str | Path) -> bool:
+    """An AnnData file: by its suffix, or by the HDF5 signature whatever the suffix."""
+    path = Path(path)
+    if path.suffix.lower() == ".h5ad":
+        return True
+    try:
+        if not path.is_file():  # never open a FIFO or device here
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return False
+
+
+def attach_sheet(adata: AnnData, sheet: pd.DataFrame) -> None:
+    """Replace the sheet columns of an already-read AnnData's ``.obs`` with those of ``sheet`` (matched to
+    its samples by the rules of :mod:`secretome.io.samples`; rows for absent samples give a warning)."""
+    import warnings
+
+    source = adata.uns.get("source", {})
+    names = [str(n) for n in adata.obs_names]
+    columns = list(source.get("sample_columns", names))
+    order, absent = match_sheet(sheet, names, columns if len(columns) == len(names) else names,
+                                quantity=source.get("quantity"), data_file=source.get("path"))
+    if absent:
+        warnings.warn(
+            f"{sheet.attrs.get('file', '<sample sheet>')}: {len(absent)} sample sheet row(s) have no sample in "
+            f"the data: {', '.join(repr(a) for a in absent[:6])}", ReaderWarning, stacklevel=3,
+        )
+    rows = sheet.loc[order]
+    for column in rows.columns:
+        adata.obs[column] = rows[column].to_numpy()
 
 
 def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
@@ -141,6 +200,13 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def summarize(adata: AnnData) -> dict[str, Any]:
+    """The facts ``secretome info`` prints (proteome or immunoassay panel)."""
+    from secretome.assays import assay_summary, is_assay
+
+    return assay_summary(adata) if is_assay(adata) else summarize_proteome(adata)
+
+
 def first_last(names: list[str]) -> str:
     """``N ('first' ... 'last')``: a column list as a count with its ends (all names stay in ``uns``)."""
     if not names:
@@ -160,6 +226,10 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
 
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
+    if summary.get("kind") == "immunoassay":
+        from secretome.assays import assay_summary_lines
+
+        return assay_summary_lines(summary)
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
     return [
         ("file", summary["path"]),

@@ -78,6 +78,8 @@ class Parsed:
     read_columns: list[str] = field(default_factory=list)
     #: samples of the engine's own sample set that the chosen quantity family lacks
     samples_without_quantity: list[str] = field(default_factory=list)
+    #: further facts of the read, copied into ``uns['source']`` (e.g. rows a reader did not read, and why)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 #: Reason recorded for a column no reader rule names (identifiers, flags, descriptions ...).
@@ -317,6 +319,7 @@ def assemble(
         "unread_reasons": reasons,
         "samples_without_quantity": list(parsed.samples_without_quantity),
         "sheet": table.sheet or "",
+        **parsed.notes,
     }
     record_step(adata, "read", "secretome.read", params or {})
     return adata

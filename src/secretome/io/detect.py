@@ -7,19 +7,28 @@ ties broken by :data:`FORMATS` order, and the generic reader is the fallback.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from importlib import resources
 from types import ModuleType
 
+import pandas as pd
+
 from secretome.errors import SecretomeInputError
-from secretome.io import diann, fragpipe, generic, maxquant, peaks, perseus, spectronaut
+from secretome.io import (
+    diann, fragpipe, generic, maxquant, peaks, perseus, philosopher, proteome_discoverer, spectronaut,
+)
 from secretome.io.table import RawTable
 
 #: Readers by format name, in tie-break order (most specific first).
 READERS: dict[str, ModuleType] = {
     "maxquant": maxquant,
     "diann": diann,
+    "philosopher": philosopher,
     "fragpipe": fragpipe,
     "spectronaut": spectronaut,
     "peaks": peaks,
+    "proteome_discoverer": proteome_discoverer,
     "perseus": perseus,
     "generic": generic,
 }
@@ -43,13 +52,52 @@ def detect_format(table: RawTable) -> str:
     return best if scores[best] > 1 else "generic"
 
 
+@lru_cache(maxsize=1)
+def non_protein_kinds() -> list[tuple[str, frozenset[str], frozenset[str], str]]:
+    """(kind, columns all present, columns all absent, what to give instead), from
+    ``data/non_protein_tables.tsv``, in order."""
+    path = resources.files("secretome.io").joinpath("data/non_protein_tables.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    split = lambda text: frozenset(column_key(part) for part in text.split("|") if part)  # noqa: E731
+    return [(k, split(a), split(n), g) for k, a, n, g in zip(rows["kind"], rows["all_of"], rows["none_of"], rows["give_instead"])]
+
+
+def column_key(name: str) -> str:
+    """A column name compared case-insensitively and as R's ``make.names`` spells it (``Raw file`` and
+    ``Raw.file`` are one column), so that R-resaved files are recognised too."""
+    return re.sub(r"[^a-z0-9]+", ".", name.strip().casefold()).strip(".")
+
+
+def refuse_non_protein(table: RawTable) -> None:
+    """Refuse a table of a known non-protein kind (precursor, peptide, PSM, feature tables), saying what it
+    is and which file of the same engine run to give instead."""
+    refuse_non_protein_header([str(column) for column in table.frame.columns], table.path)
+
+
+def refuse_non_protein_header(header: list[str], path: object) -> None:
+    """:func:`refuse_non_protein` on a header alone (run before the body is parsed, so that what the file
+    is comes before any problem of its cells)."""
+    columns = {column_key(column) for column in header}
+    for kind, all_of, none_of, give in non_protein_kinds():
+        if all_of <= columns and not none_of & columns:
+            raise SecretomeInputError(
+                f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
+            )
+
+
 def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:
-    """The reader module for a forced ``name`` (validated) or the detected format."""
+    """The reader module for a forced ``name`` (validated) or the detected format; a known non-protein
+    table is refused first (see :func:`refuse_non_protein`), whatever the format."""
+    refuse_non_protein(table)
     if name is None:
         detected = detect_format(table)
         return detected, READERS[detected]
     key = name.strip().casefold().replace("-", "").replace("_", "")
-    aliases = {"diann": "diann", "dia-nn": "diann", "mq": "maxquant", "csv": "generic", "tsv": "generic"}
+    aliases = {
+        "diann": "diann", "dia-nn": "diann", "mq": "maxquant", "csv": "generic", "tsv": "generic",
+        "pd": "proteome_discoverer", "proteomediscoverer": "proteome_discoverer",
+    }
     key = aliases.get(key, key)
     if key not in READERS:
         raise SecretomeInputError(f"unknown format {name!r}", file=table.path, expected=f"one of {list(FORMATS)}")

@@ -13,7 +13,6 @@ per-accession order may then be off while the set of species is right.
 
 from __future__ import annotations
 
-from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.samples import strip_raw_extension
@@ -25,8 +24,6 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
     "N.Sequences", "N.Proteotypic.Sequences",
 )
-#: Columns of DIA-NN's long main report (report.tsv / report.parquet), which is not a protein matrix.
-LONG_REPORT_COLUMNS: tuple[str, ...] = ("File.Name", "Run", "Precursor.Id", "Stripped.Sequence")
 
 
 def detect_score(columns: list[str]) -> int:
@@ -55,12 +52,6 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
     frame = table.frame
     columns = list(frame.columns)
-    long_report = [c for c in LONG_REPORT_COLUMNS if c in columns]
-    if long_report:
-        raise SecretomeInputError(
-            f"this is a DIA-NN main report (one row per precursor and run; columns {long_report}), not a "
-            "protein matrix", file=table.path, expected="report.pg_matrix.tsv (DIA-NN writes it next to the report)",
-        )
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
     check_fixed_quantity(
         table, quantity, (QUANTITY, "maxlfq", "pg.quantity"), "unknown quantity {quantity!r} for a DIA-NN pg_matrix",

@@ -56,8 +56,9 @@ def sample_set(columns: list[str]) -> list[str]:
 
 
 def _plain_suffix(column: str) -> str | None:
-    """The longest FragPipe suffix ``column`` ends with (None for 'Combined ...' and other columns)."""
-    if column.startswith("Combined "):
+    """The longest FragPipe suffix ``column`` ends with (None for 'Combined ...'/'Summarized ...' totals and
+    other columns)."""
+    if column.startswith(("Combined ", "Summarized ")):
         return None
     for suffix in ALL_SUFFIXES:  # longest first within each kind
         if column.endswith(" " + suffix) and len(column) > len(suffix) + 1:

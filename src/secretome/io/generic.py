@@ -93,7 +93,8 @@ _SEPARATOR = re.compile(r"[ _.:\-]+")
 
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
-    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix)]
+    spaced = _SEPARATOR.sub(" ", affix)  # "MS1_iBAQ": words split by any separator
+    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix) or pattern.search(spaced)]
     return min(ranks) if ranks else None
 
 
@@ -283,27 +284,39 @@ class Roles(NamedTuple):
 
 def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
     """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-    n = len(values)
-    return n >= 2 and bool(np.isfinite(values).all()) and (
-        np.array_equal(values, np.arange(1, n + 1)) or np.array_equal(values, np.arange(n))
-    )
+    series = frame[column]
+    n = len(series)
+    if n < 2 or series.dtype.kind not in "iu":  # row numbers are whole numbers without gaps
+        return False
+    values = series.to_numpy(dtype=np.float64)
+    return values[0] in (0.0, 1.0) and bool(np.array_equal(values, np.arange(values[0], values[0] + n)))
 
 
 def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     """Columns equal to the row sum of the other candidate columns (a total 'Intensity' beside its samples)."""
     if len(candidates) < 3:
         return set()
-    block = frame[candidates].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    numeric = [c for c in candidates if frame[c].dtype.kind in "iuf"]
+    if len(numeric) < 3:
+        return set()
+    candidates = numeric  # text cells in a sample column are an error later; sums are over parsed numbers
+    block = frame[candidates].to_numpy(dtype=np.float64)
     total = np.nansum(block, axis=1)
-    out = set()
-    for j, column in enumerate(candidates):
-        target = block[:, j]
-        rest = total - np.nan_to_num(target)
+
+    def matches(rows: slice, columns: np.ndarray) -> np.ndarray:
+        target = block[rows][:, columns]
+        rest = total[rows, None] - np.nan_to_num(target)
         ok = np.isfinite(target) & (rest != 0)
-        if ok.sum() >= 3 and np.allclose(target[ok], rest[ok], rtol=1e-6, atol=0):
-            out.add(column)
-    return out
+        with np.errstate(invalid="ignore"):
+            close = np.abs(target - rest) <= 1e-6 * np.abs(rest)
+        return (close | ~ok).all(axis=0) & (ok.sum(axis=0) >= min(3, rows.stop or len(block)))
+
+    everything = np.arange(len(candidates))
+    screened = everything[matches(slice(0, 32), everything)]  # a sample column fails within a few rows
+    if screened.size == 0:
+        return set()
+    full = screened[matches(slice(0, len(block)), screened)]
+    return {candidates[j] for j in full}
 
 
 def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
@@ -334,7 +347,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-        if bare_name(id_column).casefold() in SAMPLE_NAME_COLUMNS:
+        if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
@@ -368,7 +381,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES:
             reasons[column] = "numeric identifier column"
             continue
-        rule = next((reason for pattern, reason in rules if pattern.search(name)), None)
+        spaced = _SEPARATOR.sub(" ", name)  # "S1_Prob", "X..PSMs": words split by any separator
+        rule = next((reason for pattern, reason in rules if pattern.search(name) or pattern.search(spaced)), None)
         if rule is not None:
             reasons[column] = f"{rule} (non-sample column rule, data/non_sample_columns.tsv)"
             continue

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from secretome.errors import SecretomeInputError
+import pandas as pd
+
 from secretome.io.dataset import (
     Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
@@ -29,8 +30,49 @@ SIGNATURE: tuple[str, ...] = (
 )
 
 
+#: Isobaric reporter families (TMT/iTRAQ), preferred over every label-free family when present: the
+#: per-experiment ``Intensity <experiment>`` of such a table sums all channels of one plex.
+REPORTER_FAMILIES: tuple[str, ...] = ("Reporter intensity corrected", "Reporter intensity")
+_REPORTER = re.compile(r"^(?P<family>Reporter intensity(?: corrected)?) (?P<channel>\d+)(?: (?P<experiment>.+))?$")
+#: Family prefixes and column names whose R ``make.names`` spelling (``LFQ.intensity.``) is read as MaxQuant's.
+_R_PREFIXES: tuple[str, ...] = (
+    "Reporter intensity corrected ", "Reporter intensity count ", "Reporter intensity ", "LFQ intensity ",
+    "Intensity ", "iBAQ ", "MS/MS count ", "Peptides ", "Razor + unique peptides ", "Unique peptides ",
+    "Sequence coverage ", "Identification type ",
+)
+
+
+def r_name(name: str) -> str:
+    """A column name as R's ``make.names`` (``read.csv``/``write.csv`` round trip) spells it."""
+    text = re.sub(r"[^A-Za-z0-9._]", ".", name)
+    return "X" + text if text[:1].isdigit() else text
+
+
+def demangled(columns: list[str]) -> list[str] | None:
+    """MaxQuant's own names for an R-resaved table's columns (``LFQ.intensity.X`` -> ``LFQ intensity X``,
+    ``Potential.contaminant`` -> ``Potential contaminant``); None when the table is not R-resaved."""
+    if "Protein IDs" in columns or "Protein.IDs" not in columns:
+        return None
+    known = {r_name(name): name for name in (*SIGNATURE, *READ_COLUMNS, "Protein IDs", "Intensity", "id")}
+    prefixes = [(r_name(prefix), prefix) for prefix in _R_PREFIXES]
+    out = []
+    for column in columns:
+        if column in known:
+            out.append(known[column])
+            continue
+        match = next(((r, p) for r, p in prefixes if column.startswith(r) and len(column) > len(r)), None)
+        out.append(match[1] + column[len(match[0]):] if match else column)
+    return out
+
+
+def reporter_columns(columns: list[str], family: str) -> list[str]:
+    """Columns of one reporter family (``Reporter intensity corrected 3 exp1``; counts excluded)."""
+    return [c for c in columns if (m := _REPORTER.match(c)) and m.group("family") == family]
+
+
 def detect_score(columns: list[str]) -> int:
-    """How many MaxQuant-specific columns the table has (0 = not MaxQuant)."""
+    """How many MaxQuant-specific columns the table has (0 = not MaxQuant); R-resaved names count too."""
+    columns = demangled(columns) or columns
     present = set(columns)
     score = sum(1 for name in SIGNATURE if name in present)
     if any(column.startswith("LFQ intensity ") for column in columns):
@@ -89,6 +131,21 @@ def version(columns: list[str]) -> str:
     return "unknown (no contaminant column)"
 
 
+def _channels(columns: list[str]) -> tuple[list[str], pd.DataFrame]:
+    """Sample names (``<experiment> <channel>``) and ``.obs`` columns channel/experiment/plex of reporter
+    columns; the plex is the number of channels of the experiment."""
+    parts = [_REPORTER.match(c) for c in columns]
+    experiments = [m.group("experiment") or "" for m in parts]
+    channels = [int(m.group("channel")) for m in parts]
+    names = [f"{e} {c}" if e else f"channel {c}" for e, c in zip(experiments, channels)]
+    plex = {e: experiments.count(e) for e in set(experiments)}
+    frame = pd.DataFrame(index=pd.Index(names, dtype=object))
+    frame["channel"] = channels
+    frame["experiment"] = experiments
+    frame["plex"] = [plex[e] for e in experiments]
+    return names, frame
+
+
 def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
     """Align ``Fasta headers`` with the members of ``Protein IDs`` by accession, not by position.
 
@@ -116,21 +173,40 @@ def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
     return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2]
 
 
+def _renamed(table: RawTable, names: list[str]) -> RawTable:
+    frame = table.frame.copy(deep=False)
+    old = list(frame.columns)
+    frame.columns = names
+    positions = {new: table.positions[o] for o, new in zip(old, names)} if table.positions is not None else None
+    return RawTable(
+        frame, table.path, table.sha256, table.row_numbers, table.delimiter, table.sheet, table.short_rows,
+        table.width, positions,
+    )
+
+
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
-    """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default LFQ intensity if present)."""
+    """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default: the corrected reporter
+    intensities of an isobaric run, else LFQ intensity if present)."""
+    r_resaved = demangled(list(table.frame.columns))
+    if r_resaved is not None:
+        table = _renamed(table, r_resaved)
     frame = table.frame
     columns = list(frame.columns)
-    if "Protein IDs" not in columns and "Sequence" in columns:
-        raise SecretomeInputError(
-            "this is a MaxQuant peptide-level table (peptides.txt/evidence.txt: a 'Sequence' column), not "
-            "proteinGroups.txt", file=table.path, column="Protein IDs", expected="MaxQuant's proteinGroups.txt",
-        )
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
-    families = {family: family_columns(columns, family) for family in QUANTITIES}
+    families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
+    families.update({family: family_columns(columns, family) for family in QUANTITIES})
+    annotations = None
     family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
-    sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
-    samples = sample_set(columns)
+    if family in REPORTER_FAMILIES:
+        sample_names, annotations = _channels(sample_columns)
+        samples = list(sample_names)
+    else:
+        sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
+        samples = sample_set(columns)
     unread = family_reasons(families, family, sample_columns)
+    for column in columns:
+        if column.startswith("Reporter intensity count "):
+            unread[column] = "count of reporter quantifications, not a quantity"
     for column in family_columns(columns, "Intensity"):
         if column.startswith(("Intensity L ", "Intensity M ", "Intensity H ")):
             unread[column] = "SILAC channel intensity (not read: label-free families only)"
@@ -149,8 +225,10 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     return Parsed(
         table=table,
         format=FORMAT,
-        format_version=version(columns),
+        format_version=version(columns) + (" (R-resaved: make.names column names)" if r_resaved else "")
+        + (f" (isobaric: {family}, {annotations['plex'].iloc[0]}-plex)" if annotations is not None else ""),
         quantity=family,
+        sample_annotations=annotations,
         values=values,
         sample_names=sample_names,
         sample_columns=sample_columns,

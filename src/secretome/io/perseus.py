@@ -15,7 +15,8 @@ import pandas as pd
 from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns
 from secretome.io.generic import QUANTITY, bare_name, column_roles, parsed_from_roles
 from secretome.io.maxquant import engine_column_names
-from secretome.io.table import RawTable
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, text_column
 
 FORMAT = "perseus"
 _PREFIXES = ("T: ", "N: ", "C: ", "E: ", "M: ")
@@ -33,6 +34,23 @@ def detect_score(columns: list[str], table: RawTable | None = None) -> int:
     if table is not None and len(table.frame):
         typed = 5 if bool(_annotation_rows(table)[:20].any()) else 0
     return prefixed + typed if prefixed >= 2 or typed else 0
+
+
+#: Columns that may hold MaxQuant's protein groups in a Perseus matrix (with their CON__/REV__ prefixes).
+GROUP_COLUMNS: tuple[str, ...] = ("Protein IDs", "Majority protein IDs", "Name")
+
+
+def _prefix_flags(table: RawTable, by_bare: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Decoy and contaminant flags from the CON__/REV__ prefixes in whichever group column the matrix has
+    (the identifier may be a gene or ``Name`` column, which would otherwise flag none of them)."""
+    n = len(table.frame)
+    decoy, contaminant = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for name in GROUP_COLUMNS:
+        if name in by_bare:
+            flags = parse_protein_groups(text_column(table.frame, by_bare[name]).tolist())
+            decoy |= flags["is_decoy"].to_numpy(bool)
+            contaminant |= flags["is_contaminant"].to_numpy(bool)
+    return decoy, contaminant
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
@@ -67,6 +85,9 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     by_bare = {bare_name(column): column for column in columns}
     for name, values in engine_columns(table, **engine_column_names(by_bare)).items():
         setattr(parsed, name, values)  # MaxQuant's flags and counts, as Perseus keeps them
+    decoy, contaminant = _prefix_flags(table, by_bare)
+    parsed.is_decoy = decoy if parsed.is_decoy is None else parsed.is_decoy | decoy
+    parsed.is_contaminant = contaminant if parsed.is_contaminant is None else parsed.is_contaminant | contaminant
     if categories:
         annotations = pd.DataFrame(index=pd.Index(parsed.sample_names, dtype=object))
         for name, per_column in categories.items():

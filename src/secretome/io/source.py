@@ -267,7 +267,7 @@ def decompress(data: bytes, name: str, *, path: str | Path, compressed_size: int
             check_memory(len(output), path, "decompressing it")
             checked = len(output)
         if engine.eof:
-            position -= len(engine.unused_data) + (len(engine.unconsumed_tail) if name == "gzip" else 0)
+            position -= len(engine.unused_data)  # (zlib also leaves it in unconsumed_tail: not counted twice)
             while name == "gzip" and position < len(view) and view[position] == 0:
                 position += 1  # gzip allows zero padding after a member
             if position >= len(view):

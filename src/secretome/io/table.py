@@ -17,8 +17,6 @@ the row number Excel shows.
 from __future__ import annotations
 
 import csv
-import sys
-import gzip
 import hashlib
 import io
 import lzma
@@ -28,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -82,13 +81,15 @@ class RawTable:
 
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
-    decimal: str | None = None,
+    decimal: str | None = None, check_header: Callable[[list[str], Path], None] | None = None,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
     ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
     file (:func:`_decide_decimal`).
+    ``check_header``: called with a text table's header before its body is parsed (the readers refuse
+    known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
 
@@ -100,6 +101,7 @@ def read_table(
         raise SecretomeInputError("file not found", file=path)
     if path.is_dir():
         raise SecretomeInputError("is a directory, not a table file", file=path)
+    _refuse_known_binary(path)
     raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
@@ -115,13 +117,42 @@ def read_table(
                 expected="--sheet only with .xlsx input",
             )
         frame, delimiter, skipped, short = _parse_text(
-            data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal
+            data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal, check_header=check_header
         )
         table = RawTable(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
             width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)},
         )
     return _finish(table, min_columns)
+
+
+#: Binary formats of non-protein engine outputs: (magic bytes, what the file is, which file to give instead).
+_KNOWN_BINARY = (
+    (b"PAR1", "a Parquet file (DIA-NN 1.9+/2.x main report report.parquet: one row per precursor and run)",
+     "report.pg_matrix.tsv from the same DIA-NN run (or the protein table of the engine that wrote it)"),
+)
+#: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
+_KNOWN_TEXT = (
+    (b"MTD\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
+     "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+    (b"Search Name:", "a Protein Prospector report (search settings above a peptide table)",
+     "a protein-level table (summarise the peptides to proteins first)"),
+    (b"COM\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
+     "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+)
+
+
+def _refuse_known_binary(path: Path) -> None:
+    """Refuse a binary engine output by its magic bytes, naming what it is (before the generic binary check)."""
+    source.check_regular_file(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return  # read_input reports it
+    for magic, kind, give in _KNOWN_BINARY:
+        if head.startswith(magic):
+            raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
 
 
 #: What a table without data rows lacks (the same reader reads result tables and sample sheets).
@@ -284,7 +315,8 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 
 
 def _parse_text(
-    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None
+    data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None,
+    check_header: Callable[[list[str], Path], None] | None = None,
 ) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...]]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
@@ -299,6 +331,9 @@ def _parse_text(
     if b"\r" in data and _LONE_CR.search(data):  # classic Mac line ends (alone or mixed with CRLF)
         data = _LONE_CR.sub(b"\n", data)
     data, skipped = _skip_leading_blank_lines(data)
+    for start, kind, give in _KNOWN_TEXT:
+        if data.lstrip(b"\xef\xbb\xbf").startswith(start):
+            raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
@@ -315,6 +350,8 @@ def _parse_text(
     if not any(line.strip() for line in lines):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    if check_header is not None:
+        check_header(header, path)
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
@@ -352,7 +389,6 @@ def _parse_text(
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short)
 
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # cells of any width (protein group lists of 100 kB)
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 #: Whole-field numbers that show the decimal mark (one pattern per convention, see :func:`_decide_decimal`).
@@ -390,7 +426,11 @@ def _decide_decimal(
         return declared, ("." if declared == "," else None)
     if delimiter == ",":
         return ".", None
-    has_comma = b"," in data
+    if b"," not in data or not _comma_between_digits(np.frombuffer(data, dtype=np.uint8)):
+        # no "digit,digit" anywhere: no decimal comma and no thousands comma (fast path); a lone European
+        # "1.234.567" cell is then text, and the quantity parser refuses it naming the cell
+        return ".", None
+    has_comma = True
     european = (has_comma and _field(_COMMA_DECIMAL, delimiter).search(data)) or _field(_POINT_THOUSANDS, delimiter).search(data)
     english = _field(_POINT_DECIMAL, delimiter).search(data) if european or has_comma else None
     comma_thousands = has_comma and not european and _field(_COMMA_THOUSANDS, delimiter).search(data)
@@ -404,6 +444,13 @@ def _decide_decimal(
     if european:
         return ",", "."
     return ".", ("," if comma_thousands else None)
+
+
+def _comma_between_digits(array: np.ndarray) -> bool:
+    """Whether some comma has a digit on both sides (a vectorised screen before the exact patterns)."""
+    positions = np.flatnonzero(array[1:-1] == ord(",")) + 1
+    before, after = array[positions - 1], array[positions + 1]
+    return bool(((before >= 48) & (before <= 57) & (after >= 48) & (after <= 57)).any())
 
 
 def _cell_at(data: bytes, match: re.Match, delimiter: str, skipped: int) -> str:

@@ -40,6 +40,7 @@ class ContrastOptions:
     trend: bool = False
     robust: bool = False
     seed: int | None = 0
+    enrichment: bool = True
 
     def check(self) -> None:
         """Values that need no data: known methods, a non-negative ``min_valid``."""
@@ -127,12 +128,20 @@ def differential_analysis(adata: AnnData, options: ContrastOptions) -> Different
     are stored in ``adata.uns['differential']``; the entry is their summary
     (:func:`secretome.summary.differential_entry`).
     """
+    from secretome.annotate import COMPOSITION_FLAGS, with_composition
     from secretome.stats.compare import compare
-    from secretome.stats.enrichment import enrich_contrast
 
     alpha = significance_level()
-    work, table = compare(adata, options.design, options.contrast, seed=options.seed, **options.settings())
-    _, enrichment = enrich_contrast(table, alpha=alpha)
+    work, fitted = compare(adata, options.design, options.contrast, seed=options.seed, **options.settings())
+    table = with_composition(fitted, work.var)  # serum, lysis and handling markers among the hits
+    if options.enrichment:
+        from secretome.stats.enrichment import enrich_contrast
+
+        _, enrichment = enrich_contrast(fitted, alpha=alpha)
+    else:  # spares loading the knowledge base's gene sets
+        from secretome.stats.enrichment import ENRICHMENT_COLUMNS
+
+        enrichment = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
     significant = table["adj_p_value"] < alpha
     adata.uns["differential"] = {
         "design": options.design,
@@ -150,16 +159,22 @@ def differential_analysis(adata: AnnData, options: ContrastOptions) -> Different
         "table": table,
         "enrichment": enrichment,
         "enrichment_note": str(enrichment.attrs.get("note", "")),
+        "enrichment_done": options.enrichment,
+        "composition_of_hits": {name: int((significant & table["composition"].str.contains(name, regex=False)).sum())
+                                for name in COMPOSITION_FLAGS},
     }
     entry = differential_entry(adata.uns["differential"])
     return Differential(work=work, table=table, enrichment=enrichment, entry=entry)
 
 
 def differential_files(result: Differential) -> dict[str, str]:
-    """``differential_<contrast>.tsv`` and ``enrichment_<contrast>.tsv`` (full precision)."""
+    """``differential_<contrast>.tsv`` (with each protein's ``composition`` markers) and, unless enrichment
+    was switched off, ``enrichment_<contrast>.tsv`` (full precision)."""
     contrast = result.entry["contrast"]
-    return {naming.differential_file(contrast): results_tsv(result.table),
-            naming.enrichment_file(contrast): results_tsv(result.enrichment)}
+    files = {naming.differential_file(contrast): results_tsv(result.table)}
+    if result.entry["enrichment"] is not None:
+        files[naming.enrichment_file(contrast)] = results_tsv(result.enrichment)
+    return files
 
 
 @dataclass

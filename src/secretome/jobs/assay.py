@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
+from secretome.io.assay.base import AssayRead
 from secretome.jobs.base import JobResult, ProgressCallback, report_progress
 
 KIND = "assay"
@@ -16,7 +17,7 @@ KIND = "assay"
 
 def read_runs(
     inputs: str | Path | Sequence[str | Path], *, format: str | None = None, layout: Any = None, analyte: str | None = None
-):
+) -> AssayRead:
     """Read one or several exports (runs) into one :class:`AssayRead`; with several, plates are named
     ``<file stem>:<plate>`` so Levey-Jennings charts run across files."""
     from secretome.io.assay import read_assay
@@ -51,7 +52,9 @@ def assay_job(
     analyte: str | None = None,
     potency: str | Path | pd.DataFrame | None = None,
     lot_column: str = "lot",
+    samples: str | Path | pd.DataFrame | None = None,
     out: str | Path,
+    force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Fit every analyte's standard curve per plate and write, atomically into ``out``: ``concentrations.tsv``
@@ -60,7 +63,9 @@ def assay_job(
 
     The default weights ``1/y^2`` are xPONENT's own (they reproduce its 5PL coefficients, see the tests).
     Parameters are those of :func:`secretome.assays.quantify.quantify`; ``format``/``analyte``/``layout`` go
-    to :func:`secretome.io.assay.read_assay`.
+    to :func:`secretome.io.assay.read_assay`; ``samples`` is a sample sheet joined on the sample names
+    (its ``lot_column`` makes potency per lot); ``out`` is owned as in every job (``force`` moves a foreign
+    directory aside, see :func:`secretome.outputs.atomic_directory`).
     """
     from secretome.assays.balance import cytokine_balance
     from secretome.assays.container import result_wells, sample_table, to_anndata
@@ -77,6 +82,14 @@ def assay_job(
     report_progress(progress, "fitting standard curves", 0.2)
     result = quantify(read, model=model, weights=weights, blank=blank, substitution=substitution, decimal=decimal) if read.quantity == "signal" else None
     adata = to_anndata(result if result is not None else read)
+    if samples is not None:
+        from secretome.io.samples import match_samples, read_samples
+
+        sheet = read_samples(samples)
+        names = list(map(str, adata.obs_names))
+        rows = match_samples(sheet, names, names, data_file=read.path)
+        for column in sheet.columns:
+            adata.obs[column] = sheet.loc[rows, column].to_numpy()
     report_progress(progress, "QC and summaries", 0.7)
     qc = assay_qc(result) if result is not None else None
     balance = cytokine_balance(adata)
@@ -96,7 +109,12 @@ def assay_job(
         files["balance.tsv"] = balance
     if potency_table is not None:
         files["potency.tsv"] = potency_table
-    with atomic_directory(out) as staging:
+    paths = [input] if isinstance(input, (str, Path)) else list(input)
+    inputs = {f"INPUT{i + 1}": p for i, p in enumerate(paths)} | {
+        "layout": layout if isinstance(layout, (str, Path)) else None, "samples": samples if isinstance(samples, (str, Path)) else None,
+        "potency": potency if isinstance(potency, (str, Path)) else None,
+    }
+    with atomic_directory(out, kind=KIND, inputs=inputs, force=force) as staging:
         for name, frame in files.items():
             write_tsv(frame, staging / name)
         h5ad_safe(adata).write_h5ad(staging / "assay.h5ad")

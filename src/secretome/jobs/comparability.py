@@ -25,6 +25,8 @@ def comparability_job(
     margin: float | None = None,
     factors: Sequence[str] | None = None,
     normalize: str = "median",
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
@@ -41,7 +43,7 @@ def comparability_job(
     inputs = {"input": input, "samples": samples}
     check_directory(out, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
-    adata, warnings = read_input(input, samples)
+    adata, warnings = read_input(input, samples, sheet=sheet, sample_column=sample_column)
     options.validate(adata)
     report_progress(progress, "lot comparability", 0.3)
     lots = lot_analysis(adata, options)

@@ -27,24 +27,34 @@ def compare_job(
     trend: bool = False,
     robust: bool = False,
     seed: int | None = 0,
+    enrichment: bool = True,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Test one contrast (``design`` e.g. ``"~ condition + donor"``, ``contrast`` ``"A-B"`` over the design's
     first factor) with :func:`secretome.stats.compare.compare` and enrichment, and write the tables and
-    the page into ``out``. Parameters are checked before reading; the design and contrast right after."""
+    the page into ``out``. ``enrichment=False`` skips the enrichment (no table, no section; the knowledge
+    base's gene sets are not loaded); ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
+    The proteins are annotated first, so the table's ``composition`` column flags serum, lysis and
+    handling markers among the hits (as ``profile`` does). Parameters are checked before reading; the
+    design and contrast right after."""
     from secretome.jobs.analyses import ContrastOptions, differential_analysis, differential_files
     from secretome.report import render_report
     from secretome.summary import page_summary
 
     options = ContrastOptions(design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid,
-                              trend=trend, robust=robust, seed=seed)
+                              trend=trend, robust=robust, seed=seed, enrichment=enrichment)
     options.check()
     inputs = {"input": input, "samples": samples}
     check_directory(out, kind="compare", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
-    adata, warnings = read_input(input, samples)
+    adata, warnings = read_input(input, samples, sheet=sheet, sample_column=sample_column)
     options.validate(adata)
+    from secretome.annotate import annotate
+
+    adata = annotate(adata)
     report_progress(progress, f"differential abundance {contrast}", 0.3)
     result = differential_analysis(adata, options)
     report_progress(progress, "writing tables and report", 0.9)
@@ -56,5 +66,6 @@ def compare_job(
     entry = result.entry
     return JobResult(kind="compare", out=Path(out), files=written, summary={
         "n_tested": entry["n_tested"], "n_up": entry["n_up"], "n_down": entry["n_down"], "alpha": entry["alpha"],
-        "n_enriched": entry["enrichment"]["n_adj_p_below_alpha"], "warnings": warnings,
+        "n_enriched": entry["enrichment"]["n_adj_p_below_alpha"] if entry["enrichment"] is not None else None,
+        "warnings": warnings,
     })

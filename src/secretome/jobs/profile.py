@@ -46,6 +46,11 @@ def profile_job(
     reference: Sequence[str] = (),
     margin: float | None = None,
     factors: Sequence[str] | None = None,
+    preparation: str | None = None,
+    panel_file: str | Path | None = None,
+    assay: str | Path | None = None,
+    sheet: str | int | None = None,
+    sample_column: str | None = None,
     xlsx: bool = False,
     pdf: bool = False,
     force: bool = False,
@@ -61,7 +66,12 @@ def profile_job(
     ``trend``, ``robust`` as in :func:`secretome.jobs.compare_job`); ``reference`` lots add lot
     comparability (``lot_column``, ``margin``, ``factors`` as in
     :func:`secretome.jobs.comparability_job`). Every parameter, the design, contrast and lots are
-    checked before any work: an input error leaves no output directory. ``xlsx`` adds ``secretome.xlsx``
+    checked before any work: an input error leaves no output directory. ``preparation`` and ``panel_file``
+    choose the key-factor panel and plausibility warnings (:func:`secretome.profile.profile`); ``assay`` is
+    an immunoassay export of the same samples, adding an immunoassay section (the demo has its own panel;
+    :mod:`secretome.assays.section`); an immunoassay export as ``input`` gets the targeted-panel report of
+    :func:`secretome.jobs.assay.assay_job`. ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
+    ``xlsx`` adds ``secretome.xlsx``
     (:func:`workbook_sheets`: lots, samples, verdicts, proteins and the statistics tables as formatted
     sheets); ``pdf`` adds ``certificate_<lot>.pdf`` per lot or group
     (:mod:`secretome.report.certificate`, printed offline by headless Chromium). ``out`` must be new, empty or an
@@ -85,6 +95,12 @@ def profile_job(
     if input is None:
         raise SecretomeInputError("no input file given", expected="input (a proteomics result table) or demo",
                                   parameters=("input", "demo"))
+    from secretome.io.assay import detect_assay_format
+
+    if not demo and Path(input).is_file() and detect_assay_format(input):  # a targeted panel, not a proteome
+        from secretome.jobs.assay import assay_job
+
+        return assay_job(input, samples=samples, out=out, lot_column=lot_column or "lot")
     contrast_options, lot_options = statistics_options(
         design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend,
         robust=robust, lot_column=lot_column, reference=reference, margin=margin, factors=factors,
@@ -97,24 +113,27 @@ def profile_job(
     out = Path(out)
     inputs = {"input": input, "samples": samples, "config": config}
     check_directory(out, kind="profile", inputs=inputs, force=force)
-    steps = 6 + (contrast_options is not None) + (lot_options is not None)
+    steps = 6 + (contrast_options is not None) + (lot_options is not None) + (assay is not None or demo)
 
     def step(description: str, done: int) -> None:
         report_progress(progress, description, done / steps)
 
     step(f"reading {Path(input).name}", 0)
-    adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2)
+    adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
+                                 sample_column=sample_column)
     for options in (contrast_options, lot_options):
         if options is not None:
             options.validate(adata)
     from secretome.profile import profile
 
-    adata = profile(adata, group, thresholds,
+    adata = profile(adata, group, thresholds, preparation=preparation, panel_file=panel_file,
                     progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
     record_input_checksum(adata, input)
     adata.uns["profile"]["parameters"] = storable({
         "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
         "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
+        "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
+        "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column,
         **statistics_parameters(contrast_options, lot_options),
     })
     files: dict[str, FileContent] = {}
@@ -132,6 +151,14 @@ def profile_job(
         step("lot comparability", done)
         lots = lot_analysis(adata, lot_options)
         files.update(lot_files(lots))
+        done += 1
+    if assay is not None or demo:
+        from secretome.assays.section import profile_assay_section
+
+        step("immunoassay panel", done)
+        section, assay_files = profile_assay_section(adata, assay, demo=demo, lot_column=lot_column or "lot")
+        files.update(assay_files)
+        adata.uns["report_sections"] = [stored_section(section)]
         done += 1
     step("writing report and tables", done)
     summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx, pdf=pdf)
@@ -211,6 +238,15 @@ def workbook_sheets(adata: Any, summary: dict[str, Any]) -> dict[str, Any]:
         sheets["comparability lots"] = adata.uns["comparability"]["lots"]
         sheets["comparability factors"] = adata.uns["comparability"]["factors"]
     return sheets
+
+
+def stored_section(section: dict[str, Any]) -> dict[str, Any]:
+    """A report section made by another stage (``id``, ``title``, ``html``, ``figures``) as the dataset keeps
+    it (``uns['report_sections']``, figures as JSON text), so ``profile.json`` redraws the page with it."""
+    figures = [figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
+               for figure in section.get("figures", [])]
+    return {"id": str(section["id"]), "title": str(section["title"]), "html": str(section["html"]),
+            "show_title": bool(section.get("show_title", True)), "figures": figures}
 
 
 def statistics_options(

@@ -17,6 +17,8 @@ def read_job(
     quantity: str | None = None,
     sheet: str | int | None = None,
     is_log2: bool | None = None,
+    sample_column: str | None = None,
+    decimal: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> JobResult:
     """Read ``input`` with :func:`secretome.io.read` (parameters as there) and write the dataset to ``out``
@@ -25,7 +27,8 @@ def read_job(
     from secretome import io
 
     report_progress(progress, f"reading {Path(input).name}", 0.0)
-    adata, warnings = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=is_log2)
+    adata, warnings = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=is_log2,
+                                 sample_column=sample_column, decimal=decimal)
     report_progress(progress, "writing the dataset", 0.8)
     path = io.write_h5ad_atomic(adata, out)
     report_progress(progress, "done", 1.0)

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -25,8 +26,10 @@ CURATED_FILES = (
     "secretion_class_priority.tsv", "functional_class_rules.tsv", "functional_class_genes.tsv",
     "lysis_markers.tsv", "ev_markers.tsv", "handling_contaminants.tsv", "serum_proteins.tsv",
     "contaminant_categories.tsv", "functional_class_exclusions.tsv", "membrane_anchored.tsv",
-    "unconventional_secretion.tsv", "compartment_terms.tsv", "functional_classes.tsv",
+    "unconventional_secretion.tsv", "compartment_terms.tsv", "functional_classes.tsv", "supplement_proteins.tsv",
+    "supplement_types.tsv",
 )
+SUPPLEMENTS = ("bovine_serum", "human_serum", "human_platelet_lysate", "none")
 BOOL_COLUMNS = (
     "uniprot_secreted", "hpa_secreted", "cellphonedb_secreted", "membrane_evidence", "ev_marker", "lysis_marker",
     "serum_marker", "handling_contaminant", "shed",
@@ -104,19 +107,28 @@ def _first_index(keys: list[str], rows: list[int]) -> dict[str, int]:
 
 def _match_genes(genes: pd.Series, table: pd.DataFrame) -> np.ndarray:
     """Index of the curated row (``kind`` gene or pattern, ``match``) each entry matches, or -1: an exact gene row
-    wins over patterns, otherwise the first matching pattern row."""
-    hit = np.full(len(genes), -1, dtype=np.int64)
-    exact = {}
+    wins over patterns, otherwise the first matching pattern row (all patterns in one alternation, tried in row
+    order, over the distinct symbols)."""
+    exact: dict[str, int] = {}
+    patterns = []
     for position, (kind, match) in enumerate(zip(table["kind"], table["match"])):
         if kind == "gene":
             exact.setdefault(match.upper(), position)
         elif kind == "pattern":
-            mask = genes.str.match(match).to_numpy()
-            hit[(hit < 0) & mask] = position
+            patterns.append(f"(?P<p{position}>{match})")
         else:
             raise ValueError(f"curated marker kind must be 'gene' or 'pattern', not {kind!r}")
-    exact_hit = genes.map(exact).fillna(-1).to_numpy(dtype=np.int64)
-    return np.where(exact_hit >= 0, exact_hit, hit) if exact else hit
+    codes, uniques = pd.factorize(genes)
+    combined = re.compile("|".join(patterns)) if patterns else None
+    hit = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    for code, gene in enumerate(uniques):
+        if gene in exact:
+            hit[code] = exact[gene]
+        elif combined is not None:
+            found = combined.match(gene)
+            if found:
+                hit[code] = int(found.lastgroup[1:])
+    return hit[codes]
 
 
 def classify(proteins: pd.DataFrame) -> pd.DataFrame:
@@ -125,6 +137,15 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     human = (proteins["species"] == "HUMAN").to_numpy()
     reviewed = (proteins["in_uniprot_reviewed"] == "1").to_numpy()
     genes = proteins["gene"].str.upper()
+    gene_codes, gene_uniques = pd.factorize(genes)
+    code_of = {gene: code for code, gene in enumerate(gene_uniques)}
+
+    def in_genes(members) -> np.ndarray:
+        """``gene in members`` per entry, in O(len(members)) lookups plus one vectorised gather."""
+        lookup = np.zeros(len(gene_uniques) + 1, dtype=bool)
+        lookup[[code_of[g] for g in members if g in code_of]] = True
+        return lookup[gene_codes]
+
     in_library = (proteins["contaminant_libraries"] != "").to_numpy()
     evidence: list[list[str]] = [[] for _ in range(n)]
 
@@ -158,17 +179,22 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     # a transmembrane segment: CellPhoneDB's curated flag, or GO 'integral component of membrane' confirmed by the
     # HPA v18.1 membrane prediction (GO alone also lists a few secreted ligands, e.g. BMP2)
     transmembrane = human & (cpdb_tm | (where["go:transmembrane"] & hpa18_membrane))
+    gpi_anchored = human & where["go:gpi_anchor"]
     # ER/Golgi passage: HPA IF, or GO unless HPA IF (experimental) sees the protein only in cytosol/nucleus/mitochondria
     go_secretory = where["go:er"] | where["go:golgi"]
     secretory = (go_secretory & ~where["if:intracellular_only"]) | where["if:er"] | where["if:golgi"]
     # ER, lysosome and mitochondrial residents: HPA v21.1 keeps the signal-peptide protein inside the cell, and GO or
     # HPA IF place it in one of those compartments (secreted mucins HPA also lists there are in none of them)
-    resident = human & hpa21_negative & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
+    resident = human & hpa21_negative & ~gpi_anchored & (where["go:er"] | where["go:lysosome"] | where["go:mitochondrion"]
                                          | where["if:er"] | where["if:lysosome"] | where["if:mitochondrion"])
     go_intracellular = where["go:cytosol"] | where["go:nucleus"] | where["go:mitochondrion"]
-    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'; HPA
-    # v21.1 'Intracellular and membrane' is no such evidence: it also lists leaderless thioredoxin)
-    signal_peptide = hpa18_secreted
+    # signal peptide: HPA's predictor majority calls some isoform secreted (v18.1 'Predicted secreted proteins'), or
+    # HPA v21.1/v23 give a secretome location other than 'Secreted to blood' (the one location HPA also assigns to
+    # leaderless proteins found in plasma, e.g. GPI, PPIA, NAMPT). HPA v21.1 'Intracellular and membrane' is no
+    # such evidence: it also lists leaderless thioredoxin.
+    located = (hpa_secreted & (hpa21_loc != "Secreted to blood") & (hpa_loc != "Secreted to blood")
+               & (hpa21_loc != "Immunoglobulin genes"))
+    signal_peptide = hpa18_secreted | located
     # leaderless: no signal peptide, no transmembrane segment, no ER/Golgi passage, and GO or HPA IF place it in the
     # cytosol, nucleus or mitochondria
     leaderless = human & ~signal_peptide & ~transmembrane & ~secretory & (go_intracellular | where["if:intracellular_only"])
@@ -178,7 +204,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     # a 'Predicted membrane' isoform (HPA v18.1, any isoform) cannot outvote consistent cytosol/nucleus evidence
     # (GO 'integral component of membrane' alone counts only where HPA predicts no intracellular isoform: GO also
     # lists cytoskeletal proteins such as filamin A there)
-    membrane = human & (transmembrane | (where["go:transmembrane"] & ~hpa18_intracellular)
+    membrane = human & (transmembrane | gpi_anchored | (where["go:transmembrane"] & ~hpa18_intracellular)
                         | (hpa18_membrane & ~consistent_intracellular))
     note(hpa18_membrane, "HPA v18.1 protein class: Predicted membrane proteins")
     note(hpa18_membrane & consistent_intracellular & ~where["go:transmembrane"],
@@ -223,7 +249,7 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
 
     serum_rules = _read_curated("serum_proteins.tsv")
     serum_reason = dict(zip(serum_rules["gene"].str.upper(), serum_rules["reason"]))
-    human_serum = human & genes.isin(serum_reason).to_numpy()
+    human_serum = human & in_genes(serum_reason)
     note(human_serum, lambda i: f"curated culture-serum protein: {serum_reason[genes.iat[i]]}")
     serum_marker = human_serum | serum_contaminant
 
@@ -253,20 +279,20 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     anchored_rules = _read_curated("membrane_anchored.tsv")
     anchored_reason = dict(zip(anchored_rules["gene"].str.upper(), anchored_rules["reason"] + " (" + anchored_rules["reference"] + ")"))
     shed_genes = set(anchored_rules.loc[anchored_rules["shed"] == "1", "gene"].str.upper())
-    anchored = human & genes.isin(anchored_reason).to_numpy()
-    shed = anchored & genes.isin(shed_genes).to_numpy()
+    anchored = human & in_genes(anchored_reason)
+    shed = anchored & in_genes(shed_genes)
     note(anchored, lambda i: f"curated membrane-anchored{' (shed ectodomain)' if shed[i] else ''}: {anchored_reason[genes.iat[i]]}")
 
     unconventional_rules = _read_curated("unconventional_secretion.tsv")
     unconventional_reason = dict(zip(unconventional_rules["gene"].str.upper(),
                                      unconventional_rules["route"] + ": " + unconventional_rules["reason"] + " ("
                                      + unconventional_rules["reference"] + ")"))
-    unconventional = human & genes.isin(unconventional_reason).to_numpy()
+    unconventional = human & in_genes(unconventional_reason)
     note(unconventional, lambda i: f"curated unconventional secretion, {unconventional_reason[genes.iat[i]]}")
 
     # --- secretion class by the curated priority order ----------------------------------------------------------
     secreted_any = human & (uniprot_secreted | hpa_secreted | cpdb_secreted)
-    classical = secreted_any & ~transmembrane & ~leaderless & ~resident
+    classical = secreted_any & ~transmembrane & ~gpi_anchored & ~leaderless & ~resident
     extracellular_go = where["go:extracellular"]
     conditions = {
         "handling_contaminant": handling,
@@ -276,7 +302,8 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         "curated_membrane": anchored,
         "classical_secretion": classical,
         "hpa_intracellular_resident": resident & ~transmembrane,
-        "secreted_transmembrane": secreted_any & transmembrane,
+        "gpi_anchored": gpi_anchored & hpa21_negative,
+        "secreted_transmembrane": secreted_any & (transmembrane | gpi_anchored),
         "leaderless_secreted_flag": secreted_any & leaderless,
         "misev_compartment_marker": human & (ev_category == "other_compartment"),
         "misev_marker": np.isin(ev_category, ["transmembrane_or_gpi", "cytosolic"]) & ~lysis,
@@ -297,6 +324,10 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
         take = (secretion == "") & conditions[condition]
         secretion[take] = cls
         decided_by[take] = condition
+    # a transmembrane protein whose soluble form earned the secretion evidence: flagged shed like the curated ones
+    generic_shed = decided_by == "secreted_transmembrane"
+    shed = shed | generic_shed
+    note(generic_shed, "shed: soluble form of a transmembrane protein (shed ectodomain or spliced isoform)")
     for i in range(n):  # the deciding rule leads the evidence, so the class is traceable at a glance
         evidence[i].insert(0, f"secretion_class {secretion[i]} by rule {decided_by[i]}")
 
@@ -312,8 +343,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
     exclusions = _read_curated("functional_class_exclusions.tsv")
     no_gene = np.zeros(n, dtype=bool)
     excluded = {
-        cls: genes.isin(set(group["gene"].str.upper())).to_numpy() for cls, group in exclusions.groupby("class")
+        cls: in_genes(set(group["gene"].str.upper())) for cls, group in exclusions.groupby("class")
     }
+    reachable: dict[str, np.ndarray] = {}
     member_of = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=bool)
     score = np.zeros((len(FUNCTIONAL_CLASSES), n), dtype=np.int64)
     class_evidence: list[list[tuple[int, str]]] = [[] for _ in range(n)]
@@ -325,12 +357,12 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: gene set {term!r} is not in the knowledge base")
-            mask = genes.isin(sets[key]).to_numpy()
+            mask = in_genes(sets[key])
         elif src == "go":
             key = _set_key(src, term)
             if key not in sets:
                 raise ValueError(f"functional_class_rules.tsv: GO term {term!r} is not in the knowledge base's gene sets")
-            mask = genes.isin(sets[key]).to_numpy()
+            mask = in_genes(sets[key])
         elif src == "hpa_function":
             mask = _contains(hpa_fun, f", {term},")
         elif src == "hpa_location":
@@ -339,7 +371,9 @@ def classify(proteins: pd.DataFrame) -> pd.DataFrame:
             mask = _contains(cpdb_parts, f" | {term.capitalize()} |")
         else:
             raise ValueError(f"functional_class_rules.tsv: unknown source {src!r}")
-        mask &= human & np.isin(secretion, requires.split(";")) & ~excluded.get(cls, no_gene)
+        if requires not in reachable:
+            reachable[requires] = human & np.isin(secretion, requires.split(";"))
+        mask &= reachable[requires] & ~excluded.get(cls, no_gene)
         score[k] += mask * int(weight)
         label = f"{term} ({SOURCE_LABELS[src]})" if src in ("go", "reactome") else f"{SOURCE_LABELS[src]}: {term}"
         if int(weight) > 0:  # negative weights count against a class; they are never listed as its evidence
@@ -435,7 +469,7 @@ def _compartments(proteins: pd.DataFrame) -> dict[str, np.ndarray]:
     ``if:intracellular_only`` (every IF main location is cytosolic, nuclear or mitochondrial)."""
     terms = _read_curated("compartment_terms.tsv")
     known = {"cytosol", "nucleus", "mitochondrion", "er", "golgi", "lysosome", "extracellular", "transmembrane",
-             "membrane_or_vesicle"}
+             "gpi_anchor", "membrane_or_vesicle"}
     bad = sorted(set(terms["compartment"]) - known) + sorted(set(terms["source"]) - {"go", "hpa_if"})
     if bad:
         raise ValueError(f"compartment_terms.tsv: unknown compartment or source {bad}")
@@ -495,6 +529,31 @@ def load_kb() -> KnowledgeBase:
     )
 
 
+@lru_cache(maxsize=1)
+def supplement_types() -> dict[str, str]:
+    """Sample-sheet supplement value (lower case) -> supplement (``curated/supplement_types.tsv``)."""
+    table = _read_curated("supplement_types.tsv")
+    bad = sorted(set(table["supplement"]) - set(SUPPLEMENTS))
+    if bad:
+        raise ValueError(f"supplement_types.tsv: unknown supplement {bad} (one of {', '.join(SUPPLEMENTS)})")
+    return dict(zip(table["value"].str.strip().str.lower(), table["supplement"]))
+
+
+def supplement_markers(genes: pd.Series, supplements: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which genes a human culture supplement brings in (``curated/supplement_proteins.tsv``), for the given
+    supplements: (mask, reason per gene, '' where none)."""
+    table = _read_curated("supplement_proteins.tsv")
+    bad = sorted(set(table["supplement"]) - set(SUPPLEMENTS))
+    if bad:
+        raise ValueError(f"supplement_proteins.tsv: unknown supplement {bad} (one of {', '.join(SUPPLEMENTS)})")
+    table = table[table["supplement"].isin(supplements)].reset_index(drop=True)
+    upper = genes.astype(str).str.upper().reset_index(drop=True)
+    hit = _match_genes(upper, table) if len(table) else np.full(len(upper), -1)
+    labels = (table["supplement"] + ": " + table["reason"]).to_numpy() if len(table) else np.array([], dtype=object)
+    reason = np.where(hit >= 0, labels[np.maximum(hit, 0)] if len(labels) else "", "")
+    return hit >= 0, reason.astype(str)
+
+
 def gene_sets() -> dict[str, frozenset[str]]:
     """All gene sets by prefixed name: ``MSigDB_C5_BP:GO_...``, ``Reactome:...`` and ``secretome:<class>``."""
     sets = dict(_all_gene_sets())
@@ -506,11 +565,10 @@ def functional_class_members() -> dict[str, frozenset[str]]:
     """Human gene symbols in each functional class, for every class of the fixed vocabulary."""
     table = load_kb().table
     human = table[table["species"] == "HUMAN"]
-    out = {}
-    for cls in FUNCTIONAL_CLASSES:
-        has = human["functional_classes"].str.split(";").apply(lambda values: cls in values)
-        out[cls] = frozenset(human.loc[has, "gene"].str.upper()) - {""}
-    return out
+    # one split of every entry's class list (not one per class): (gene, class) pairs, grouped by class
+    pairs = pd.DataFrame({"gene": human["gene"].str.upper(), "cls": human["functional_classes"].str.split(";")}).explode("cls")
+    genes_of = pairs[pairs["gene"] != ""].groupby("cls")["gene"].agg(frozenset).to_dict()
+    return {cls: genes_of.get(cls, frozenset()) for cls in FUNCTIONAL_CLASSES}
 
 
 def kb_summary() -> dict:

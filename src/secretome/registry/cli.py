@@ -121,7 +121,8 @@ def worker(
 
     from secretome.registry.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("secretome").setLevel(logging.INFO)
     registry = _open(data_dir)
     runner = Worker(registry, poll_seconds=poll)
     typer.echo(f"worker {runner.name} on {registry.engine.url.render_as_string(hide_password=True)}", err=True)

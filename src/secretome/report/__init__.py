@@ -7,7 +7,8 @@ partial per section (``templates/sections/``), one stylesheet (``report.css.j2``
 figures from :mod:`secretome.report.plots`. plotly.js is inlined once from the installed plotly
 package (no CDN) and every figure gets :data:`PLOTLY_CONFIG`, which leaves no control that could send
 data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, trusted ``html``, optional
-``figures`` and ``show_title``) let other stages add sections after the built-in ones.
+``figures`` and ``show_title``) let other stages add sections after the built-in ones; sections stored in the
+summary (``sections``, e.g. the immunoassay panel of ``profile --assay``) are drawn the same way.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ VERDICT_COLUMNS = ("verdict", "similarity_verdict", "purity_status", "qc_status"
 
 SECTIONS = {
     "profile": [("overview", "Lots at a glance"), ("verdicts", "Verdicts"), ("purity", "Purity"), ("qc", "QC"),
-                ("functional", "Function"), ("key_factors", "Key factors"), ("groups", "Groups"),
+                ("functional", "Function"), ("preparation", "Preparation"), ("key_factors", "Key factors"), ("groups", "Groups"),
                 ("preprocessing", "Preprocessing"), ("differential", "Differential"), ("enrichment", "Enrichment"),
                 ("comparability", "Lot comparability"), ("methods", "Methods")],
     "compare": [("preprocessing", "Preprocessing"), ("differential", "Differential"), ("enrichment", "Enrichment"),
@@ -58,14 +59,19 @@ HEADINGS = {"profile": "Secretome profile", "compare": "Differential abundance",
 
 
 def _shown(summary: dict[str, Any], partial: str) -> bool:
-    if partial in ("preprocessing", "differential", "enrichment"):
+    if partial in ("preprocessing", "differential"):
         return bool(summary.get("differential"))
+    if partial == "enrichment":
+        return bool(summary.get("differential")) and summary["differential"].get("enrichment") is not None
     if partial == "comparability":
         return bool(summary.get("comparability"))
     if partial == "groups":
         return bool(summary.get("groups"))
     if partial == "overview":
         return bool(summary.get("overview"))
+    if partial == "preparation":
+        preparation = summary.get("preparation") or {}
+        return bool(preparation.get("type") or preparation.get("warnings"))
     return True
 
 
@@ -111,8 +117,8 @@ def _plotly() -> tuple[str, str]:
 
 
 def _figure_json(figure: Any) -> str:
-    """Figure JSON safe to place inside a ``<script>`` element."""
-    text = figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure)
+    """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
+    text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
     return text.replace("</", "<\\/")
 
 
@@ -122,7 +128,7 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
     shown = [(partial, title) for partial, title in SECTIONS[kind] if _shown(summary, partial)]
     figures = {key: _figure_json(fig) for key, fig in all_figures(summary, kind).items()}
     sections = []
-    for section in extra_sections:
+    for section in [*summary.get("sections", []), *extra_sections]:
         sections.append({"id": section["id"], "title": section["title"], "html": section["html"],
                          "figures": [_figure_json(fig) for fig in section.get("figures", [])],
                          "show_title": section.get("show_title", True)})

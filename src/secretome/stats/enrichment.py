@@ -20,6 +20,8 @@ before the first ``_`` when it has no ``:`` (the knowledge base prefixes every n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -46,12 +48,67 @@ def collection_of(name: str) -> str:
     return name.split(":", 1)[0] if ":" in name else name.split("_", 1)[0]
 
 
-def _sets(gene_sets: Mapping[str, Iterable[str]] | None) -> Mapping[str, Iterable[str]]:
-    if gene_sets is not None:
-        return gene_sets
+@dataclass(frozen=True)
+class SetIndex:
+    """Gene-set membership as arrays, built once and shared by every test of a run.
+
+    ``genes`` is the sorted universe of member genes; entry ``e`` says set ``set_of[e]`` holds gene
+    ``gene_of[e]`` (each set's distinct members once, entries ordered by set, then gene), so a test
+    over all sets is a few array operations instead of one Python set operation per set.
+    """
+
+    names: np.ndarray  # set names, in the mapping's order
+    genes: np.ndarray  # universe of member genes, sorted
+    set_of: np.ndarray  # entry -> set
+    gene_of: np.ndarray  # entry -> gene
+
+    @classmethod
+    def build(cls, gene_sets: Mapping[str, Iterable[str]]) -> "SetIndex":
+        members = [genes if isinstance(genes, (set, frozenset)) else set(genes) for genes in gene_sets.values()]
+        sizes = np.fromiter((len(genes) for genes in members), dtype=np.int64, count=len(members))
+        flat = np.empty(int(sizes.sum()), dtype=object)
+        flat[:] = [gene for genes in members for gene in genes]
+        codes, uniques = pd.factorize(flat)
+        order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+        rank = np.empty(len(uniques), dtype=np.int64)
+        rank[order] = np.arange(len(uniques))
+        set_of = np.repeat(np.arange(len(members)), sizes)
+        gene_of = rank[codes]
+        entries = np.lexsort((gene_of, set_of))
+        names = np.empty(len(members), dtype=object)
+        names[:] = list(gene_sets)
+        genes = np.empty(len(uniques), dtype=object)
+        genes[:] = [uniques[i] for i in order]
+        return cls(names=names, genes=genes, set_of=set_of[entries], gene_of=gene_of[entries])
+
+    def positions(self, lookup: Mapping[object, int]) -> np.ndarray:
+        """Each universe gene's position in ``lookup`` (e.g. the background), -1 where absent."""
+        return np.fromiter((lookup.get(gene, -1) for gene in self.genes), dtype=np.int64, count=self.genes.size)
+
+    def count(self, flags: np.ndarray) -> np.ndarray:
+        """Per set, how many entries are flagged (``flags``: one boolean per entry)."""
+        return np.bincount(self.set_of[flags], minlength=self.names.size)
+
+    def joined(self, flags: np.ndarray, chosen: np.ndarray) -> list[str]:
+        """For each set in ``chosen``, its flagged genes, sorted, joined by ``;``."""
+        entries = np.flatnonzero(flags)
+        bounds = np.searchsorted(self.set_of[entries], np.stack([chosen, chosen + 1]))
+        names = self.genes[self.gene_of[entries]]
+        return [";".join(names[start:stop]) for start, stop in zip(*bounds)]
+
+
+@lru_cache(maxsize=1)
+def _default_index() -> SetIndex:
     from secretome.kb import gene_sets as kb_gene_sets
 
-    return kb_gene_sets()
+    return SetIndex.build(kb_gene_sets())
+
+
+def set_index(gene_sets: Mapping[str, Iterable[str]] | SetIndex | None) -> SetIndex:
+    """The :class:`SetIndex` of ``gene_sets`` (default: the knowledge base's sets, built once per process)."""
+    if isinstance(gene_sets, SetIndex):
+        return gene_sets
+    return _default_index() if gene_sets is None else SetIndex.build(gene_sets)
 
 
 def _size_bounds(min_size: int | None, max_size: int | None) -> tuple[int, int]:
@@ -66,7 +123,7 @@ def _size_bounds(min_size: int | None, max_size: int | None) -> tuple[int, int]:
 def over_representation(
     hits: Iterable[str],
     background: Iterable[str],
-    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
     min_size: int | None = None,
     max_size: int | None = None,
 ) -> pd.DataFrame:
@@ -75,7 +132,8 @@ def over_representation(
     ``p = P(X >= overlap)`` with ``X ~ Hypergeom(N = |background|, K = |set & background|, n = |hits|)``;
     ``expected = n K / N``; ``odds_ratio`` is the sample odds ratio of the 2x2 table, with 0.5 added to
     every cell when one is zero (Haldane-Anscombe), so it is always finite. Every hit must be in the
-    background (hits come from the same detected proteins). Sorted by p-value.
+    background (hits come from the same detected proteins). Sorted by p-value. All sets are tested
+    at once (one hypergeometric call over arrays; ``gene_sets`` may be a prebuilt :class:`SetIndex`).
     """
     background_set = {str(gene) for gene in background if str(gene)}
     hit_set = {str(gene) for gene in hits if str(gene)}
@@ -89,31 +147,29 @@ def over_representation(
         raise SecretomeInputError("the background is empty", expected="the detected proteins' gene symbols")
     low, high = _size_bounds(min_size, max_size)
     total, n_hits = len(background_set), len(hit_set)
-    rows = []
-    for name, members in _sets(gene_sets).items():
-        in_background = background_set.intersection(members)
-        size = len(in_background)
-        if not low <= size <= high:
-            continue
-        overlap = sorted(hit_set & in_background)
-        k = len(overlap)
-        table = np.array([[k, n_hits - k], [size - k, total - size - n_hits + k]], dtype=float)
-        if (table == 0).any():
-            table += 0.5
-        rows.append(
-            {
-                "set": name,
-                "collection": collection_of(name),
-                "size_in_background": size,
-                "overlap": k,
-                "expected": n_hits * size / total,
-                "odds_ratio": table[0, 0] * table[1, 1] / (table[0, 1] * table[1, 0]),
-                "p_value": float(stats.hypergeom.sf(k - 1, total, size, n_hits)),
-                "genes": ";".join(overlap),
-            }
-        )
-    result = pd.DataFrame(rows, columns=[c for c in ORA_COLUMNS if c != "adj_p_value"])
-    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    index = set_index(gene_sets)
+    in_background = np.fromiter((gene in background_set for gene in index.genes), dtype=bool, count=index.genes.size)
+    is_hit = np.fromiter((gene in hit_set for gene in index.genes), dtype=bool, count=index.genes.size)
+    entry_in_background, entry_hit = in_background[index.gene_of], is_hit[index.gene_of]
+    sizes, overlaps = index.count(entry_in_background), index.count(entry_hit)
+    tested = np.flatnonzero((sizes >= low) & (sizes <= high))
+    size, k = sizes[tested].astype(float), overlaps[tested].astype(float)
+    table = np.stack([k, n_hits - k, size - k, total - size - n_hits + k])
+    table = np.where((table == 0).any(axis=0), table + 0.5, table)
+    p_values = np.ones(tested.size)  # P(X >= 0) = 1: only sets with an overlap need the tail
+    some = overlaps[tested] > 0
+    p_values[some] = stats.hypergeom.sf(overlaps[tested][some] - 1, total, sizes[tested][some], n_hits)
+    result = pd.DataFrame({
+        "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
+        "collection": [collection_of(name) for name in index.names[tested]],
+        "size_in_background": sizes[tested],
+        "overlap": overlaps[tested],
+        "expected": n_hits * size / total,
+        "odds_ratio": table[0] * table[3] / (table[1] * table[2]),
+        "p_value": p_values,
+        "adj_p_value": bh_adjust(p_values),
+        "genes": index.joined(entry_hit, tested),
+    }, columns=ORA_COLUMNS)
     result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
     result.attrs.update(test="hypergeometric", background_size=total, n_hits=n_hits, min_size=low, max_size=high)
     return result
@@ -133,7 +189,7 @@ def gene_scores(table: pd.DataFrame, score: str = "t", gene: str = "gene") -> pd
 
 def rank_test(
     scores: pd.Series | Mapping[str, float],
-    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
     min_size: int | None = None,
     max_size: int | None = None,
 ) -> pd.DataFrame:
@@ -141,7 +197,8 @@ def rank_test(
 
     ``scores``: gene -> score over the background (all detected genes with a score; see
     :func:`gene_scores`). ``overlap`` counts the set's genes with a score, ``size_in_background`` the
-    set's genes among them (the same number: the ranked genes are the background).
+    set's genes among them (the same number: the ranked genes are the background). One pass over all
+    sets: rank sums by set, then one normal tail call.
     """
     series = pd.Series(scores, dtype=float)
     series = series[np.isfinite(series.to_numpy())]
@@ -154,30 +211,31 @@ def rank_test(
     ranks = stats.rankdata(series.to_numpy())
     _, tie_counts = np.unique(series.to_numpy(), return_counts=True)
     tie_term = float((tie_counts**3 - tie_counts).sum())
-    position = {gene: i for i, gene in enumerate(series.index)}
-    rows = []
-    for name, members in _sets(gene_sets).items():
-        index = sorted(position[g] for g in set(members) if g in position)
-        n_in = len(index)
-        if not low <= n_in <= high or n_in == total:
-            continue
-        n_out = total - n_in
-        u = float(ranks[index].sum() - n_in * (n_in + 1) / 2.0)
-        mean_u = n_in * n_out / 2.0
-        sd_u = np.sqrt(n_in * n_out / 12.0 * ((total + 1) - tie_term / (total * (total - 1))))
-        if sd_u == 0:
-            p = 1.0
-        else:
-            z = (abs(u - mean_u) - 0.5) / sd_u
-            p = float(min(1.0, 2.0 * stats.norm.sf(max(z, 0.0))))
-        auc = u / (n_in * n_out)
-        rows.append(
-            {"set": name, "collection": collection_of(name), "size_in_background": n_in, "overlap": n_in, "auc": auc,
-             "direction": "up" if auc > 0.5 else ("down" if auc < 0.5 else "none"), "p_value": p,
-             "genes": ";".join(sorted(series.index[index]))}
-        )
-    result = pd.DataFrame(rows, columns=[c for c in RANK_COLUMNS if c != "adj_p_value"])
-    result.insert(result.columns.get_loc("p_value") + 1, "adj_p_value", bh_adjust(result["p_value"].to_numpy()))
+    index = set_index(gene_sets)
+    where = index.positions({gene: i for i, gene in enumerate(series.index)})[index.gene_of]
+    ranked = where >= 0
+    n_in_all = index.count(ranked)
+    rank_sums = np.bincount(index.set_of[ranked], weights=ranks[where[ranked]], minlength=index.names.size)
+    tested = np.flatnonzero((n_in_all >= low) & (n_in_all <= high) & (n_in_all != total))
+    n_in = n_in_all[tested].astype(float)
+    n_out = total - n_in
+    u = rank_sums[tested] - n_in * (n_in + 1) / 2.0
+    sd_u = np.sqrt(n_in * n_out / 12.0 * ((total + 1) - tie_term / (total * (total - 1))))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (np.abs(u - n_in * n_out / 2.0) - 0.5) / sd_u
+    p_values = np.where(sd_u == 0, 1.0, np.minimum(1.0, 2.0 * stats.norm.sf(np.maximum(z, 0.0))))
+    auc = u / (n_in * n_out)
+    result = pd.DataFrame({
+        "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
+        "collection": [collection_of(name) for name in index.names[tested]],
+        "size_in_background": n_in_all[tested],
+        "overlap": n_in_all[tested],
+        "auc": auc,
+        "direction": np.where(auc > 0.5, "up", np.where(auc < 0.5, "down", "none")).astype(object),
+        "p_value": p_values,
+        "adj_p_value": bh_adjust(p_values),
+        "genes": index.joined(ranked, tested),
+    }, columns=RANK_COLUMNS)
     result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
     result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
     return result
@@ -186,13 +244,18 @@ def rank_test(
 def contrast_enrichment(
     table: pd.DataFrame,
     background: Iterable[str] | None = None,
-    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
     alpha: float | None = None,
     min_abs_log2fc: float = 0.0,
     min_size: int | None = None,
     max_size: int | None = None,
+    secretion_class: str | Iterable[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Enrichment of one contrast's result table (``protein, gene, log2fc, t, adj_p_value``).
+
+    ``secretion_class`` (e.g. ``"secreted"`` or ``["secreted", "unconventional"]``) restricts hits, background
+    and ranking to the table's proteins of those classes (column ``secretion_class``, e.g. from
+    ``adata.var``), so that lysis-driven "down in intracellular" proteins are not reported as biology.
 
     ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` (default
     ``statistics.toml: alpha``) and
@@ -200,6 +263,14 @@ def contrast_enrichment(
     (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
     proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
     """
+    if secretion_class is not None:
+        if "secretion_class" not in table:
+            raise SecretomeInputError("the result table has no secretion_class column", column="secretion_class",
+                                      expected="a table joined with the annotation (adata.var['secretion_class'])")
+        wanted = {secretion_class} if isinstance(secretion_class, str) else set(secretion_class)
+        table = table[table["secretion_class"].astype(str).isin(wanted)]
+        if background is not None:
+            background = set(background) & set(table["gene"].astype(str))
     genes = table["gene"].astype(str)
     if background is None:
         background = {gene for gene in genes if gene and gene != "nan"}
@@ -207,7 +278,7 @@ def contrast_enrichment(
     significant = table["adj_p_value"] < alpha
     up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
     down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
-    sets = _sets(gene_sets)
+    sets = set_index(gene_sets)  # built once for the three tests
     return {
         "up": over_representation(up, background, sets, min_size, max_size),
         "down": over_representation(down, background, sets, min_size, max_size),
@@ -255,7 +326,7 @@ def enrichment_table(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 def enrich_contrast(
     table: pd.DataFrame,
-    gene_sets: Mapping[str, Iterable[str]] | None = None,
+    gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
     alpha: float | None = None,
     min_abs_log2fc: float = 0.0,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

@@ -7,7 +7,6 @@ dicts the reports show) and in the provenance (:func:`secretome.provenance.recor
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -282,16 +281,19 @@ def vsn_transform(
     keep = finite.sum(axis=0) >= 2
     if keep.sum() < 10:
         raise SecretomeInputError("vsn needs at least 10 proteins with 2 or more valid values")
+    observed = finite.astype(np.float64)
+    y0 = np.where(finite, y, 0.0)
+    candidates = finite.sum(axis=0) >= 2
     iterations = 0
     for iterations in range(1, max_iterations + 1):
+        kept = np.ascontiguousarray(y0[:, keep]), np.ascontiguousarray(observed[:, keep])
         result = optimize.minimize(
-            _vsn_negloglik, params, args=(y[:, keep],), jac=True, method="L-BFGS-B", options={"maxiter": 2000}
+            _vsn_negloglik, params, args=_vsn_terms(*kept), jac=True, method="L-BFGS-B", options={"maxiter": 2000}
         )
         params = result.x
         a, b = params[:n_samples], params[n_samples:]
         h = np.arcsinh(np.exp(b)[:, None] * y + a[:, None])
         rss = _vsn_residual_ms(h, finite)
-        candidates = finite.sum(axis=0) >= 2
         cutoff = np.quantile(rss[candidates], lts_quantile)
         new_keep = candidates & (rss <= cutoff)
         if np.array_equal(new_keep, keep):
@@ -313,33 +315,65 @@ def vsn_transform(
 
 
 def _vsn_residual_ms(h: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    """Per-protein mean squared residual of the transformed values around the protein mean."""
-    masked = np.where(finite, h, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # proteins with no value: NaN, excluded by callers
-        return np.nanmean((masked - np.nanmean(masked, axis=0)) ** 2, axis=0)
+    """Per-protein mean squared residual of the transformed values around the protein mean (NaN: no value)."""
+    counts = finite.sum(axis=0)
+    filled = np.where(finite, h, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # proteins with no value: NaN, excluded by callers
+        mean = filled.sum(axis=0) / counts
+        return np.where(finite, (filled - mean) ** 2, 0.0).sum(axis=0) / counts
 
 
-def _vsn_negloglik(params: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Profile negative log-likelihood of the VSN model and its gradient in (a, b)."""
-    n_samples = y.shape[0]
+def _vsn_terms(y0: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The fixed inputs of :func:`_vsn_negloglik`: intensities (0 where missing), the 0/1 mask and its counts."""
+    return y0, observed, observed.sum(axis=1), observed.sum(axis=0), float(observed.sum())
+
+
+def _vsn_negloglik(
+    params: np.ndarray, y0: np.ndarray, observed: np.ndarray, per_sample: np.ndarray, per_protein: np.ndarray, n_total: float
+) -> tuple[float, np.ndarray]:
+    """Profile negative log-likelihood of the VSN model and its gradient in (a, b).
+
+    ``y0`` holds the intensities with 0 where missing and ``observed`` the 0/1 mask (float), so every
+    masked term is a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each
+    protein's mean and ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``,
+    so the gradient needs four per-sample sums, accumulated over blocks of proteins in one pass that
+    stays in the CPU cache.
+    """
+    n_samples = y0.shape[0]
     a, b = params[:n_samples], params[n_samples:]
-    observed = np.isfinite(y)
-    scale = np.exp(b)[:, None]
-    z = np.where(observed, scale * np.where(observed, y, 0.0) + a[:, None], 0.0)
-    h = np.arcsinh(z)
-    counts = observed.sum(axis=0)
-    mu = np.where(observed, h, 0.0).sum(axis=0) / counts
-    r = np.where(observed, h - mu, 0.0)
-    n_total = observed.sum()
-    ssq = float((r**2).sum())
-    one_plus = 1.0 + z**2
-    jacobian = float((observed.sum(axis=1) * b).sum() - 0.5 * np.log(one_plus)[observed].sum())
-    value = 0.5 * n_total * np.log(ssq / n_total) - jacobian
-    dz = np.where(observed, n_total * r / ssq / np.sqrt(one_plus) + z / one_plus, 0.0)
-    grad_a = dz.sum(axis=1)
-    grad_b = (dz * (z - a[:, None]) * observed).sum(axis=1) - observed.sum(axis=1)
+    scale = np.exp(b)
+    ssq = log_jacobian = 0.0
+    r_a, r_b, z_a, z_b = (np.zeros(n_samples) for _ in range(4))
+    step = max(1, VSN_BLOCK_CELLS // n_samples)
+    for start in range(0, y0.shape[1], step):
+        part = slice(start, start + step)
+        y_part, mask = y0[:, part], observed[:, part]
+        z = y_part * scale[:, None]
+        z += a[:, None]
+        one_plus = z * z
+        one_plus += 1.0
+        r = np.arcsinh(z)
+        r *= mask
+        r -= r.sum(axis=0) / per_protein[part]  # residual around each protein's mean ...
+        r *= mask  # ... on the observed values only
+        ssq += float(np.einsum("ij,ij->", r, r))
+        log_jacobian += float(np.einsum("ij,ij->", np.log(one_plus), mask))
+        r /= np.sqrt(one_plus)
+        z /= one_plus
+        z *= mask
+        r_a += r.sum(axis=1)
+        z_a += z.sum(axis=1)
+        r_b += np.einsum("ij,ij->i", r, y_part)
+        z_b += np.einsum("ij,ij->i", z, y_part)
+    value = 0.5 * n_total * np.log(ssq / n_total) - (float(per_sample @ b) - 0.5 * log_jacobian)
+    c = n_total / ssq
+    grad_a = c * r_a + z_a
+    grad_b = scale * (c * r_b + z_b) - per_sample
     return value, np.concatenate([grad_a, grad_b])
+
+
+VSN_BLOCK_CELLS = 65_536
+"""Cells (samples x proteins) per block of the VSN likelihood: a few arrays of this size fit in cache."""
 
 
 # ------------------------------------------------------------------------------------------- impute
@@ -455,30 +489,37 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
         )
     m = observed.astype(np.float64)
     v = np.where(observed, x, 0.0)
-    v2 = v**2
+    # squared distance over shared samples, sum (a - b)^2 = a^2 . 1 + 1 . b^2 - 2 a . b, as one product
+    left = np.hstack([v**2, m, -2.0 * v])
+    right = np.ascontiguousarray(np.hstack([m, v**2, v]).T)
+    m_t = np.ascontiguousarray(m.T)
     out = x.copy()
     width = max(1, min(n_proteins - 1, max(5 * k, 100) if candidates is None else candidates))
     chunk = max(1, min(512, 4_000_000 // (width * n_samples)))
     targets = np.flatnonzero(~observed.all(axis=1))
     for start in range(0, targets.size, chunk):
         rows = targets[start : start + chunk]
-        shared = m[rows] @ m.T
-        ssd = v2[rows] @ m.T + m[rows] @ v2.T - 2.0 * v[rows] @ v.T
+        shared = m[rows] @ m_t
+        ssd = left[rows] @ right
         with np.errstate(invalid="ignore", divide="ignore"):
             dist = np.where(shared > 0, np.maximum(ssd, 0.0) / shared, np.inf)
         dist[np.arange(rows.size), rows] = np.inf
         # fast path: the `width` nearest proteins, in order of distance
         near = np.argpartition(dist, width - 1, axis=1)[:, :width] if width < n_proteins else np.argsort(dist, axis=1)
         near = np.take_along_axis(near, np.argsort(np.take_along_axis(dist, near, axis=1), axis=1, kind="stable"), axis=1)
-        donor = observed[near] & np.isfinite(np.take_along_axis(dist, near, axis=1))[:, :, None]  # rows x width x samples
-        use = donor & (np.cumsum(donor, axis=1) <= k)
+        # only the missing cells gather their candidates' values: cells x width, not rows x width x samples
+        missing = ~observed[rows]
+        cell_row, cell_sample = np.nonzero(missing)
+        cell_near = near[cell_row]
+        donor = observed[cell_near, cell_sample[:, None]] & np.isfinite(np.take_along_axis(dist, near, axis=1))[cell_row]
+        use = donor & (np.cumsum(donor, axis=1, dtype=np.int32) <= k)
         count = use.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fast = np.where(use, v[near], 0.0).sum(axis=1) / count
-        missing = ~observed[rows]
-        done = missing & (count >= k)
-        cell_row, cell_sample = np.nonzero(done)
-        out[rows[cell_row], cell_sample] = fast[cell_row, cell_sample]
+            fast = np.where(use, v[cell_near, cell_sample[:, None]], 0.0).sum(axis=1) / count
+        enough = count >= k
+        out[rows[cell_row[enough]], cell_sample[enough]] = fast[enough]
+        done = np.zeros_like(missing)
+        done[cell_row[enough], cell_sample[enough]] = True
         for j in np.flatnonzero((missing & ~done).any(axis=0)):
             need = np.flatnonzero(missing[:, j] & ~done[:, j])
             donors = np.flatnonzero(observed[:, j])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from secretome.errors import SecretomeInputError
 from secretome.registry import auth, services, store, trends
 from secretome.registry.engine import REPORT_FILE
-from secretome.registry.models import LOT_STATUSES, Dataset, Decision, Lot, Preparation, ProteinLevel, Run
+from secretome.registry.models import LOT_STATUSES, Dataset, DatasetSample, Decision, Lot, Preparation, ProteinLevel, Run
 from secretome.tables import tsv_text
 from secretome.webapp import security
 from secretome.webapp.security import Viewer
@@ -43,6 +43,35 @@ def run_file_response(web: Any, run: Run, name: str) -> Response:
     headers = security.security_headers("default-src 'none'; sandbox")
     headers["Content-Disposition"] = f'attachment; filename="run-{run.id}-{name}"'
     return Response(path.read_bytes(), media_type=media, headers=headers)
+
+
+DOWNLOAD_TYPES = {"tsv": "text/tab-separated-values", "csv": "text/csv",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def table_download(frame: Any, name: str, fmt: str) -> Response:
+    """A table as a TSV, CSV or XLSX download, written by :mod:`secretome.tables` (formula-like cells neutralised)."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from secretome.tables import write_csv, write_xlsx
+
+    if fmt not in DOWNLOAD_TYPES:
+        raise SecretomeInputError(f"unknown download type {fmt!r}", expected="tsv, csv or xlsx")
+    if fmt == "tsv":
+        content: bytes = tsv_text(frame).encode("utf-8")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        write_csv(frame, buffer)
+        content = buffer.getvalue().encode("utf-8")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.xlsx"
+            write_xlsx({name: frame}, path)
+            content = path.read_bytes()
+    return Response(content, media_type=DOWNLOAD_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps the routes readable in one place)
@@ -123,8 +152,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             return web.page(request, "dashboard.html", viewer, rows=rows, preparations=preparations, q=q, status=status,
                             statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS)
 
-    @routes.get("/lots.tsv")
-    def dashboard_download(request: Request, q: str = "", status: str = "") -> Response:
+    @routes.get("/lots.{fmt}")
+    def dashboard_download(request: Request, fmt: str, q: str = "", status: str = "") -> Response:
         import pandas as pd
 
         web.session_viewer(request)
@@ -133,8 +162,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         frame = pd.DataFrame([{"lot": r["lot"].number, "preparation": r["preparation"].name, "status": r["lot"].status,
                                "donor": r["lot"].donor, "qc": r["qc"], **r["metrics"]} for r in rows],
                              columns=["lot", "preparation", "status", "donor", "qc", *DASHBOARD_METRICS])
-        return Response(tsv_text(frame), media_type="text/tab-separated-values",
-                        headers={"Content-Disposition": 'attachment; filename="lots.tsv"'})
+        return table_download(frame, "lots", fmt)
 
     @routes.post("/preparations")
     async def create_preparation(request: Request) -> Response:
@@ -160,8 +188,9 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         viewer = web.session_viewer(request)
         with web.registry.session() as session:
             lot = get_or_404(session, Lot, lot_id)
-            datasets = list(session.execute(select(Dataset).where(Dataset.lot_id == lot.id).order_by(Dataset.id)).scalars())
-            dataset_ids = select(Dataset.id).where(Dataset.lot_id == lot.id)
+            dataset_ids = select(DatasetSample.dataset_id).where(DatasetSample.lot_id == lot.id)
+            datasets = list(session.execute(select(Dataset).where(or_(Dataset.lot_id == lot.id, Dataset.id.in_(dataset_ids)))
+                                            .order_by(Dataset.id)).scalars())
             runs = list(session.execute(select(Run).where(or_(Run.lot_id == lot.id, Run.dataset_id.in_(dataset_ids)))
                                         .order_by(Run.id.desc())).scalars())
             decisions = list(session.execute(select(Decision).where(Decision.lot_id == lot.id).order_by(Decision.id)).scalars())
@@ -170,7 +199,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             lots_in = {d.id: [item.number for item in services.dataset_lots(session, d)] for d in datasets}
             trend = trends.lot_trend(session, lot)
             return web.page(request, "lot.html", viewer, lot=lot, datasets=datasets, runs=runs, decisions=decisions,
-                            released=released, lots_in=lots_in, trend_json=json.dumps(trend), trend=trend,
+                            released=released, lots_in=lots_in, trend=trend,
                             statuses=("in_process", "qc"))
 
     @routes.post("/lots/{lot_id}/status")
@@ -335,6 +364,19 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             return run_file_response(web, run, name)
 
     # ----------------------------------------------------------------------------------- search
+    @routes.get("/search.{fmt}")
+    def search_download(request: Request, fmt: str, q: str = "") -> Response:
+        import pandas as pd
+
+        web.session_viewer(request)
+        with web.registry.session() as session:
+            hits = protein_hits(session, q.strip()) if q.strip() else []
+        frame = pd.DataFrame([{"lot": h["lot"].number, "preparation": h["preparation"].name, "protein": h["level"].protein,
+                               "gene": h["level"].gene, "description": h["level"].description,
+                               "mean_log2": h["level"].mean_log2, "n_detected": h["level"].n_detected} for h in hits],
+                             columns=["lot", "preparation", "protein", "gene", "description", "mean_log2", "n_detected"])
+        return table_download(frame, "protein-search", fmt)
+
     @routes.get("/search")
     def search(request: Request, q: str = "") -> HTMLResponse:
         viewer = web.session_viewer(request)

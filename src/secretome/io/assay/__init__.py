@@ -14,7 +14,6 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io.assay import bioplex, gen5, grid, intelliflex, long_table, methodical_mind, msd_workbench, olink, softmax, xponent
 from secretome.io.assay.base import AssayRead
-from secretome.io.assay.text import read_bytes
 
 __all__ = ["ASSAY_FORMATS", "AssayRead", "detect_assay_format", "read_assay"]
 
@@ -28,17 +27,34 @@ _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".xml", ".gz", ".tab", ""}
 
 
 def _head(path: Path) -> str:
+    """The file's first 20 kB as text ('' when it cannot be read: detection never raises, the reader will)."""
+    import gzip
+    import zlib
+
     if path.suffix.casefold() in {".xlsx", ".xlsm"}:
         from secretome.io.table import read_table
 
-        frame = read_table(path).frame
+        try:
+            frame = read_table(path).frame
+        except SecretomeInputError:
+            return ""
         return "\t".join(map(str, frame.columns)) + "\n"
-    data = read_bytes(path)[:20000]
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as handle:
+                data = handle.read(20000)
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(20000)
+    except (OSError, EOFError, zlib.error):
+        return ""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
+        if error.start > len(data) - 4:  # a multi-byte character cut by the 20 kB window
+            return data[: error.start].decode("utf-8-sig")
         return data.decode("cp1252", errors="replace")
 
 

@@ -54,7 +54,7 @@ def read(path: Path, analyte: str = "ELISA") -> AssayRead:
                     value, flag = parse_value(text)
                     if flag == "?":
                         raise SecretomeInputError(f"well {letter}{c + 1}: {text!r} is not a number", file=path, row=i + 1)
-                    rows.append({"plate": str(plate), "well": f"{letter}{c + 1}", "sample": f"{letter}{c + 1}", "kind": "unknown",
+                    rows.append({"plate": str(plate), "well": f"{letter}{c + 1}", "sample": f"P{plate}-{letter}{c + 1}", "kind": "unknown",
                                  "analyte": analyte, "signal": value, "vendor_flag": flag})
         i += 1
     if plate == 0:

@@ -42,12 +42,12 @@ def read_layout(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if "plate" in frame:
         frame["plate"] = frame["plate"].astype(str)
     if "kind" in frame:
-        kinds = frame["kind"].astype(str).str.strip().str.casefold()
-        bad = ~kinds.isin(KINDS)
+        kinds = frame["kind"].fillna("").astype(str).str.strip().str.casefold()
+        bad = ~kinds.isin(KINDS) & (kinds != "")
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise SecretomeInputError(f"well {frame['well'].iloc[i]}: kind {frame['kind'].iloc[i]!r}", file=path, row=i + 2, column="kind", expected=f"one of {list(KINDS)}")
-        frame["kind"] = kinds
+        frame["kind"] = kinds.replace("", np.nan)
     key = [c for c in ("plate", "well", "analyte") if c in frame]
     repeated = frame.duplicated(key, keep=False)
     if repeated.any():

@@ -29,10 +29,11 @@ def read(path: Path) -> AssayRead:
         for measurement in document["measurement aggregate document"]["measurement document"]:
             sample = measurement["sample document"]
             plate = sample.get("custom information document", {}).get("Plate #", 1)
+            plate = str(int(plate)) if isinstance(plate, float) and plate.is_integer() else str(plate)
             well = sample.get("well location identifier", "")
             rows.append({
-                "plate": str(int(plate)) if isinstance(plate, float) and plate.is_integer() else str(plate),
-                "well": well, "sample": well, "kind": "unknown", "analyte": "ECL",
+                "plate": plate,
+                "well": well, "sample": f"P{plate}-{well}", "kind": "unknown", "analyte": "ECL",
                 "signal": (measurement.get("luminescence") or {}).get("value"),
             })
     system = aggregate.get("data system document", {})

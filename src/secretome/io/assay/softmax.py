@@ -9,7 +9,6 @@ groups give wells, values, SoftMax's ``Result`` and the ``Dilution``; ``Masked``
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,7 @@ def read(path: Path, analyte: str = "ELISA") -> AssayRead:
                     "expected": parse_value(concentration)[0] if kind == "standard" else np.nan,
                     "dilution": factor, "unit": unit, "masked": masked,
                     "vendor_concentration": result * factor if np.isfinite(result) else np.nan,
-                    "vendor_flag": flag if flag != "?" or masked else "?",
+                    "vendor_flag": "" if masked else flag,
                 })
                 i += 1
             continue

@@ -59,6 +59,7 @@ def _well_table(section: list[list[str]], path: Path, name: str) -> tuple[list[s
         raise SecretomeInputError(f"section {name!r} has no 'Location,Sample,...' header", file=path, expected="an xPONENT CSV export")
     columns = section[0][2:]
     rows = []
+    seen: set[tuple[str, str]] = set()
     for cells in section[1:]:
         match = _LOCATION.match(cells[0])
         if not match:
@@ -66,7 +67,14 @@ def _well_table(section: list[list[str]], path: Path, name: str) -> tuple[list[s
                 break
             raise SecretomeInputError(f"section {name!r}: location {cells[0]!r} is not like '2(1,B1)'", file=path, row=cells[0])
         values = cells[2:] + [""] * (len(columns) - len(cells[2:]))
-        rows.append((match.group(1), match.group(2).upper(), cells[1] if len(cells) > 1 else "", values))
+        key = (match.group(1), match.group(2).upper())
+        if key in seen:
+            raise SecretomeInputError(
+                f"section {name!r}: well {key[1]} of plate {key[0]} appears more than once", file=path, row=cells[0],
+                expected="each well once per section",
+            )
+        seen.add(key)
+        rows.append((key[0], key[1], cells[1] if len(cells) > 1 else "", values))
     return columns, rows
 
 

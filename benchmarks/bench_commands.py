@@ -1,0 +1,284 @@
+"""Whole process against whole process: the commands users wait for, with the reference tools, in one run.
+
+Usage: python benchmarks/bench_commands.py [--repeat 3] [--only compare,startup,info,profile] [--big]
+
+Every figure is the median wall time of ``--repeat`` runs of a fresh process (interleaved with its
+reference, so both see the same machine load) and its peak resident memory (``ru_maxrss`` of the
+child, from GNU ``/usr/bin/time``); ratios are computed from figures of this run only. Cases:
+
+* ``compare``: ``secretome compare`` of a generic wide table (8,000 proteins x 24 and x 200 samples,
+  two groups, 15% intensity-dependent gaps, real gene symbols so that enrichment has work) against an
+  ``Rscript`` doing the same steps (read, filter >= 2 valid values in a group, log2, median normalise,
+  lmFit, eBayes, topTable, write); with and without enrichment when the CLI has ``--no-enrichment``;
+  and against AlphaPeptStats' t-test path when ``alphastats`` is importable from the venv
+  ``benchmarks/.cache/alphastats-venv`` (``python -m venv ... && .../pip install alphastats``).
+* ``startup``: ``secretome --version`` against ``python -c "import numpy"`` (and ``python -c pass``).
+* ``info``: ``secretome info`` on a small file (500 proteins x 6 samples).
+* ``profile``: ``secretome profile`` of 50 x 3,000 and (with ``--big``) 1,000 x 20,000, with peak memory
+  against the dense float64 matrix.
+
+Goals (issue 14) are printed with "met" or "NOT met". Inputs are cached in ``benchmarks/.cache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+BIN = Path(sys.executable).parent
+SECRETOME = [str(BIN / "secretome")] if (BIN / "secretome").exists() else [sys.executable, "-m", "secretome"]
+ALPHASTATS_PYTHON = CACHE / "alphastats-venv" / "bin" / "python"
+TIME = shutil.which("time", path="/usr/bin:/bin") or "/usr/bin/time"  # GNU time, for the peak memory
+
+R_COMPARE = r"""
+args <- commandArgs(trailingOnly = TRUE)
+suppressPackageStartupMessages(library(limma))
+data <- read.delim(args[1], check.names = FALSE)
+sheet <- read.delim(args[2])
+values <- as.matrix(data[, sheet$sample])
+values[values == 0] <- NA
+group <- factor(sheet$condition, levels = c("control", "treated"))
+valid <- sapply(levels(group), function(g) rowSums(!is.na(values[, group == g, drop = FALSE])))
+keep <- apply(valid >= 2, 1, any)
+expr <- log2(values[keep, ])
+medians <- apply(expr, 2, median, na.rm = TRUE)
+expr <- sweep(expr, 2, medians) + median(medians)
+design <- model.matrix(~ group)
+fit <- eBayes(lmFit(expr, design))
+top <- topTable(fit, coef = 2, number = Inf, sort.by = "p")
+top <- data.frame(protein = data[keep, 1][match(rownames(top), rownames(expr))], top)
+write.table(top, args[3], sep = "\t", quote = FALSE, row.names = FALSE)
+"""
+
+ALPHASTATS_TTEST = r"""
+import sys, warnings
+warnings.simplefilter("ignore")
+import pandas as pd
+from alphastats.loader.generic_loader import GenericLoader
+from alphastats.dataset.dataset import DataSet
+data, sheet, out = sys.argv[1:4]
+columns = list(pd.read_csv(sheet, sep="\t")["sample"])
+loader = GenericLoader(file=data, intensity_column=columns, index_column="Protein IDs", sep="\t")
+dataset = DataSet(loader=loader, metadata_path_or_df=sheet, sample_column="sample")
+dataset.preprocess(log2_transform=True, normalization="median" if False else None)
+result = dataset.diff_expression_analysis(method="ttest", column="condition", group1="treated", group2="control")
+result.to_csv(out, sep="\t", index=False)
+"""
+
+
+# ------------------------------------------------------------------------------------------- running
+def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one fresh process; raises with its stderr if it fails.
+
+    The peak comes from GNU time (``/usr/bin/time -f %M``) wrapping the command: a child forked from this
+    (large) Python process would otherwise report the parent's pages in its ``ru_maxrss``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report, err = Path(tmp) / "time.txt", Path(tmp) / "stderr.txt"
+        with err.open("wb") as handle:
+            start = time.perf_counter()
+            status = subprocess.run([TIME, "-f", "%M", "-o", str(report), *command], stdout=subprocess.DEVNULL,
+                                    stderr=handle, cwd=cwd).returncode
+            wall = time.perf_counter() - start
+        if status != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({status}):\n{err.read_text(errors='replace')[-3000:]}")
+        peak_kib = float(report.read_text().split()[-1])
+    return wall, peak_kib / 1024.0
+
+
+def paired(commands: dict[str, list[str] | None], repeat: int, before=None) -> dict[str, tuple[float, float]]:
+    """Median wall time and max peak RSS per named command, runs interleaved (None: skipped)."""
+    walls: dict[str, list[float]] = {name: [] for name, command in commands.items() if command}
+    peaks: dict[str, list[float]] = {name: [] for name in walls}
+    for _ in range(repeat):
+        for name in walls:
+            if before is not None:
+                before(name)
+            wall, peak = measure(commands[name])
+            walls[name].append(wall)
+            peaks[name].append(peak)
+    return {name: (statistics.median(walls[name]), max(peaks[name])) for name in walls}
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def cli_has(flag: str, command: str) -> bool:
+    help_text = subprocess.run([*SECRETOME, command, "--help"], capture_output=True, text=True).stdout
+    return flag in help_text
+
+
+# -------------------------------------------------------------------------------------------- inputs
+def human_identities(n: int, seed: int = 0) -> pd.DataFrame:
+    """Accessions and gene symbols of ``n`` human reviewed knowledge-base entries (real genes)."""
+    from secretome.kb import load_kb
+
+    table = load_kb().table
+    human = table[(table["species"] == "HUMAN") & table["reviewed"].astype(bool) & (table["gene"] != "")]
+    return human.sample(n, random_state=seed, replace=n > len(human)).reset_index(drop=True)
+
+
+def write_wide(path: Path, n_proteins: int, n_samples: int, seed: int = 0, effects: bool = True) -> Path:
+    """A generic wide TSV (``Protein IDs``, ``Gene names``, one linear column per sample, 0 = missing)
+    and its sample sheet ``<stem>.samples.tsv`` (``sample``, ``condition``: control/treated alternating)."""
+    sheet = path.with_suffix(".samples.tsv")
+    if path.exists() and sheet.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    ids = human_identities(n_proteins, seed)
+    log2 = rng.normal(24, 2, n_proteins)[:, None] + rng.normal(0, 0.4, (n_proteins, n_samples))
+    treated = np.arange(n_samples) % 2 == 1
+    if effects:
+        log2[: n_proteins // 10][:, treated] += rng.choice([-1.0, 1.0], n_proteins // 10)[:, None]
+    chance = 0.3 / (1 + np.exp((log2 - 22) * 1.5))
+    values = np.round(np.exp2(log2), 1)
+    values[rng.random(values.shape) < chance] = 0.0
+    names = [f"S{j + 1:04d}" for j in range(n_samples)]
+    frame = pd.DataFrame(values, columns=names)
+    accessions = ids["accession"].to_numpy()
+    if len(set(accessions)) < n_proteins:  # more rows than entries: make each identifier unique
+        accessions = [f"{a}-{i // len(ids) + 1}" if i >= len(ids) else a for i, a in enumerate(accessions)]
+    frame.insert(0, "Gene names", ids["gene"].to_numpy())
+    frame.insert(0, "Protein IDs", accessions)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, sep="\t", index=False)
+    pd.DataFrame({"sample": names, "condition": np.where(treated, "treated", "control")}).to_csv(sheet, sep="\t", index=False)
+    return path
+
+
+# -------------------------------------------------------------------------------------------- cases
+def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
+    goals = []
+    rscript = shutil.which("Rscript")
+    r_file = work / "compare.R"
+    r_file.write_text(R_COMPARE)
+    alpha_file = work / "alphastats_ttest.py"
+    alpha_file.write_text(ALPHASTATS_TTEST)
+    has_alpha = ALPHASTATS_PYTHON.exists() and subprocess.run(
+        [str(ALPHASTATS_PYTHON), "-c", "import alphastats"], capture_output=True).returncode == 0
+    if not has_alpha:
+        print("  AlphaPeptStats: skipped (no importable alphastats in benchmarks/.cache/alphastats-venv)")
+    no_enrichment = cli_has("--no-enrichment", "compare")
+    if not no_enrichment:
+        print("  secretome compare --no-enrichment: skipped (this CLI has no such flag)")
+    for n_samples in (24, 200):
+        data = write_wide(CACHE / f"compare_8000x{n_samples}.tsv", 8000, n_samples)
+        sheet = data.with_suffix(".samples.tsv")
+        base = [*SECRETOME, "compare", str(data), "--samples", str(sheet), "--design", "~ condition",
+                "--contrast", "treated-control", "--normalize", "median", "--impute", "none", "--min-valid", "2"]
+        out = work / f"out{n_samples}"
+        commands = {
+            "secretome compare": [*base, "--out", str(out / "with")],
+            "secretome compare --no-enrichment": [*base, "--no-enrichment", "--out", str(out / "without")] if no_enrichment else None,
+            "Rscript (limma)": [rscript, str(r_file), str(data), str(sheet), str(work / "r_top.tsv")] if rscript else None,
+            "AlphaPeptStats t-test": [str(ALPHASTATS_PYTHON), str(alpha_file), str(data), str(sheet), str(work / "a.tsv")] if has_alpha else None,
+        }
+
+        def clean(name: str) -> None:
+            shutil.rmtree(out, ignore_errors=True)
+
+        results = paired(commands, repeat, before=clean)
+        print(f"\ncompare, 8,000 proteins x {n_samples} samples (median of {repeat}):")
+        for name, (wall, peak) in results.items():
+            print(f"  {name:36s} {wall:7.2f} s  {peak:7.0f} MiB")
+        if "Rscript (limma)" in results:
+            r_wall = results["Rscript (limma)"][0]
+            limit = 1.0 if n_samples == 24 else 0.5
+            for name in ("secretome compare", "secretome compare --no-enrichment"):
+                if name in results:
+                    ratio = results[name][0] / r_wall
+                    ok = ratio <= limit
+                    print(f"  {name} / Rscript: {ratio:.2f}x (goal <= {limit:g}x: {verdict(ok)})")
+                    goals.append((f"compare 8000x{n_samples} {name.split()[-1] if 'no-' in name else 'default'} vs R <= {limit:g}x", ok))
+        else:
+            print("  Rscript: skipped (no Rscript on PATH)")
+        if "AlphaPeptStats t-test" in results:
+            a_wall = results["AlphaPeptStats t-test"][0]
+            for name in ("secretome compare", "secretome compare --no-enrichment"):
+                if name in results:
+                    speedup = a_wall / results[name][0]
+                    print(f"  AlphaPeptStats / {name}: {speedup:.1f}x (goal >= 10x: {verdict(speedup >= 10)})")
+                    goals.append((f"compare 8000x{n_samples} {name} >= 10x AlphaPeptStats", speedup >= 10))
+    return goals
+
+
+def bench_startup(repeat: int, work: Path) -> list[tuple[str, bool]]:
+    small = write_wide(CACHE / "info_500x6.tsv", 500, 6)
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
+        "secretome --version": [*SECRETOME, "--version"],
+        "secretome --help": [*SECRETOME, "--help"],
+        "secretome info (500 x 6)": [*SECRETOME, "info", str(small)],
+    }
+    results = paired(commands, max(repeat, 5))
+    print(f"\nstart-up (median of {max(repeat, 5)}):")
+    for name, (wall, peak) in results.items():
+        print(f"  {name:36s} {wall:7.3f} s  {peak:7.0f} MiB")
+    ratio = results["secretome --version"][0] / results['python -c "import numpy"'][0]
+    info = results["secretome info (500 x 6)"][0]
+    print(f"  --version / import numpy: {ratio:.1f}x (goal <= 2x: {verdict(ratio <= 2)})")
+    print(f"  info on a small file: {info:.2f} s (goal <= 0.5 s: {verdict(info <= 0.5)})")
+    return [("--version <= 2x import numpy", ratio <= 2), ("info small file <= 0.5 s", info <= 0.5)]
+
+
+def bench_profile(repeat: int, work: Path, big: bool) -> list[tuple[str, bool]]:
+    goals = []
+    cases = [(50, 3000, 1.5)] + ([(1000, 20000, 10.0)] if big else [])
+    if not big:
+        print("\nprofile 1,000 x 20,000: skipped (pass --big; writing its 200 MB input takes about a minute)")
+    for n_samples, n_proteins, limit in cases:
+        data = write_wide(CACHE / f"profile_{n_proteins}x{n_samples}.tsv", n_proteins, n_samples, effects=False)
+        out = work / f"profile{n_samples}"
+        runs = 1 if n_samples >= 1000 else repeat
+        results = paired({"profile": [*SECRETOME, "profile", str(data), "--out", str(out)]}, runs,
+                         before=lambda name: shutil.rmtree(out, ignore_errors=True))
+        wall, peak = results["profile"]
+        dense = n_samples * n_proteins * 8 / 2**20
+        print(f"\nprofile {n_samples} x {n_proteins:,} (median of {runs}): {wall:.2f} s, peak {peak:.0f} MiB "
+              f"= {peak / dense:.1f}x the dense matrix ({dense:.0f} MiB)")
+        print(f"  time goal < {limit:g} s: {verdict(wall < limit)}")
+        goals.append((f"profile {n_samples}x{n_proteins} < {limit:g} s", wall < limit))
+        if n_samples >= 1000:
+            print(f"  memory goal < 2.5x dense: {verdict(peak / dense < 2.5)}")
+            goals.append((f"profile {n_samples}x{n_proteins} peak < 2.5x dense", peak / dense < 2.5))
+    return goals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="compare,startup,info,profile")
+    parser.add_argument("--big", action="store_true", help="Also profile 1,000 x 20,000.")
+    args = parser.parse_args(argv)
+    chosen = set(args.only.split(","))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    goals: list[tuple[str, bool]] = []
+    with tempfile.TemporaryDirectory(prefix="bench_commands_") as tmp:
+        work = Path(tmp)
+        if "compare" in chosen:
+            goals += bench_compare(args.repeat, work)
+        if chosen & {"startup", "info"}:
+            goals += bench_startup(args.repeat, work)
+        if "profile" in chosen:
+            goals += bench_profile(args.repeat, work, args.big)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}; goals:")
+    for name, ok in goals:
+        print(f"  {verdict(ok):8s} {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

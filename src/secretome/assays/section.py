@@ -1,0 +1,113 @@
+"""The immunoassay section of a profile report: a targeted panel beside the proteome.
+
+Purity is not assessable from a targeted panel (it measures no serum, lysis or handling proteins); the
+section shows the panel per lot with flags, the cytokine balance (rules as data), potency results and the
+agreement with the proteome for every shared factor (MS detection limit noted)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+
+from secretome.assays.agreement import assay_proteome_agreement
+from secretome.assays.balance import cytokine_balance
+from secretome.assays.config import rule
+from secretome.assays.plots import balance_figure
+from secretome.assays.potency import lot_potency
+from secretome.assays.quantify import FLAGS
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for value in row:
+            if isinstance(value, (float, np.floating)):
+                cells.append(f'<td class="num">{"n/a" if not np.isfinite(value) else f"{value:.{digits}g}"}</td>')
+            else:
+                cells.append(f"<td>{html.escape(str(value))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<div class="tablewrap"><table><tr>{head}</tr>{"".join(body)}</table></div>'
+
+
+def panel_by_lot(assay: AnnData, lot_column: str) -> pd.DataFrame:
+    """Per analyte: median quantified concentration per lot and the share of values outside the range."""
+    lots = assay.obs[lot_column].astype(str) if lot_column in assay.obs else pd.Series("all", index=assay.obs_names)
+    flags = np.asarray(assay.layers["flags"])
+    rows = []
+    for j, analyte in enumerate(assay.var_names):
+        row: dict[str, Any] = {"analyte": analyte, "gene": assay.var["gene"].iloc[j], "unit": assay.var["unit"].iloc[j]}
+        for lot in dict.fromkeys(lots):
+            mask = (lots == lot).to_numpy()
+            ok = mask & (flags[:, j] == 0)
+            values = np.asarray(assay.X[ok, j], dtype=float)
+            row[f"{lot} median"] = float(np.median(values)) if values.size else float("nan")
+        codes = flags[:, j]
+        row["not quantified"] = ", ".join(f"{FLAGS[c]} {int((codes == c).sum())}" for c in np.unique(codes) if c != 0) or "none"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def assay_section(
+    assay: AnnData, proteome: AnnData | None = None, *, lot_column: str = "lot", potency: Any = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(report section, files) for :func:`secretome.report.render_report`'s ``extra_sections``."""
+    from secretome.tables import tsv_text
+
+    parts = ['<p class="explain">Immunoassay panel of the same samples: concentrations from standard curves '
+             f"({html.escape(str(assay.uns['assay']['params'].get('model', '')))}, weights "
+             f"{html.escape(str(assay.uns['assay']['params'].get('weights', '')))}); values outside LLOQ..ULOQ are flagged, not dropped. "
+             "<b>Purity: not assessable</b> from a targeted panel (it measures no serum, lysis or handling proteins).</p>"]
+    panel = panel_by_lot(assay, lot_column)
+    parts.append("<h3>Panel by lot (median of quantified values)</h3>" + _table(panel))
+    files = {"assay_panel.tsv": tsv_text(panel)}
+    figures = []
+    balance = cytokine_balance(assay)
+    if not balance.empty:
+        rules = balance.drop_duplicates("ratio")[["ratio", "favourable", "rule", "source"]]
+        parts.append("<h3>Cytokine balance</h3><p class='explain'>Ratios of quantified concentrations; each rule and its source:</p>" + _table(rules))
+        figures.append(balance_figure(balance))
+        files["assay_balance.tsv"] = tsv_text(balance)
+    if potency is not None:
+        results = lot_potency(assay, potency, lot_column=lot_column)
+        parts.append("<h3>Potency and release assays</h3>" + _table(results[["lot", "analyte", "kind", "value", "unit", "low", "high", "result", "note", "source"]]))
+        files["assay_potency.tsv"] = tsv_text(results)
+    if proteome is not None:
+        unit = lot_column
+        if lot_column in assay.obs and assay.obs[lot_column].nunique() < rule("agreement", "min_lots"):
+            unit = "sample"  # too few lots for a rank correlation: compare preparations (samples) instead
+        a, p = assay.copy(), proteome.copy()
+        a.obs["sample"], p.obs["sample"] = list(map(str, a.obs_names)), list(map(str, p.obs_names))
+        agreement = assay_proteome_agreement(a, p, lot_column=unit)
+        parts.append(f"<h3>Agreement with the proteome (Spearman across {'lots' if unit == lot_column else 'samples: fewer lots than ' + format(rule('agreement', 'min_lots'), 'g')})</h3>"
+                     "<p class='explain'>Per factor measured both ways; MS detection limit = the lowest MS intensity detected in any sample; "
+                     "a factor the MS did not detect in a unit is listed.</p>" + _table(agreement))
+        files["assay_agreement.tsv"] = tsv_text(agreement)
+    section = {"id": "immunoassay", "title": "Immunoassay panel", "html": "".join(parts), "figures": figures}
+    return section, files
+
+
+def profile_assay_section(
+    proteome: AnnData, assay_path: Any = None, *, demo: bool = False, lot_column: str = "lot"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The profile's immunoassay section: ``assay_path`` read and fitted (the demo's simulated panel when
+    ``demo`` and no path), its samples given the proteome's sample sheet columns (lot ...) by name."""
+    import tempfile
+    from pathlib import Path
+
+    from secretome.assays import read_assay_data
+    from secretome.assays.demo import DEMO_POTENCY, write_demo_assay
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(assay_path) if assay_path is not None else write_demo_assay(folder, proteome)
+        assay = read_assay_data(path)
+    shared = [name for name in assay.obs_names if name in proteome.obs_names]
+    for column in proteome.obs.columns:
+        if column not in assay.obs:
+            assay.obs[column] = proteome.obs[column].reindex(assay.obs_names).astype(object).where(assay.obs_names.isin(shared), "").to_numpy()
+    return assay_section(assay, proteome, lot_column=lot_column, potency=DEMO_POTENCY if demo and assay_path is None else None)

@@ -1,0 +1,140 @@
+"""Thermo Proteome Discoverer protein exports (text or XLSX): ``Abundance: F1: Sample`` families.
+
+PD writes one column per file (and per channel for TMT) and family: ``Abundance: F1: Sample`` (raw),
+``Abundances (Normalized): F1: Sample``, ``Abundances (Grouped): ...``, ``Abundances (Scaled): ...`` and
+ratios ``Abundance Ratio: (F2) / (F1)``. The part after the family is ``<file id>[: <channel>], <sample
+type>[, <condition> ...]``; the samples are named by the file id (``F1``), or by file id and channel when
+one file carries several channels (TMT), and the parts go to ``.obs``. ``Abundances Count`` columns are
+counts, not quantities. Only rows PD marks as master proteins (``Master``) are proteins; other rows (group
+members PD lists beside their master) are not read, and their number is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pandas as pd
+
+from secretome.errors import SecretomeInputError
+from secretome.io.dataset import Parsed, ReaderWarning, engine_columns, family_reasons, quantity_block, require_columns
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, text_column
+
+FORMAT = "proteome_discoverer"
+#: Quantity families, in order of preference for the default (normalised first, as PD's own statistics).
+QUANTITIES: tuple[str, ...] = (
+    "Abundances (Normalized)", "Abundance", "Abundances (Grouped)", "Abundances (Scaled)", "Abundance Ratio",
+)
+#: Ratio families are relative values (log2 or not, as the family says), never mixed with abundances.
+_FAMILY = re.compile(r"^(?P<family>Abundances? ?(?:\((?:Normalized|Grouped|Scaled)\))?|Abundance Ratio(?: \(log2\))?)"
+                     r": (?P<tail>.+)$")
+_CHANNEL = re.compile(r"^(?:1[0-3]\d[NC]?|Light|Medium|Heavy)$")  # TMT/iTRAQ reporter or SILAC channel
+_MASTER_VALUES = {"ismasterprotein", "master protein", "master"}
+SIGNATURE: tuple[str, ...] = (
+    "Accession", "Master", "Description", "# Peptides", "# PSMs", "# Unique Peptides", "# AAs", "MW [kDa]",
+    "calc. pI", "Coverage [%]", "Sum PEP Score", "Exp. q-value: Combined", "Protein FDR Confidence: Combined",
+)
+READ_COLUMNS: tuple[str, ...] = ("Description", "Master", "Contaminant", "# Peptides", "# Unique Peptides")
+
+
+def detect_score(columns: list[str]) -> int:
+    """PD evidence: its '# PSMs'/'# AAs'/'Master' columns next to 'Accession', plus abundance columns."""
+    present = set(columns)
+    score = sum(1 for name in SIGNATURE if name in present)
+    if any(_FAMILY.match(column) for column in columns):
+        score += 2
+    return score if "Accession" in present and ("# PSMs" in present or "Master" in present) and score >= 4 else 0
+
+
+def family_columns(columns: list[str]) -> dict[str, list[str]]:
+    """Per-sample columns of each family (ratio columns under 'Abundance Ratio')."""
+    groups: dict[str, list[str]] = {name: [] for name in QUANTITIES}
+    for column in columns:
+        match = _FAMILY.match(column)
+        if match is None:
+            continue
+        family = match.group("family")
+        family = "Abundance Ratio" if family.startswith("Abundance Ratio") else family
+        family = "Abundance" if family == "Abundances" else family
+        if family in groups:
+            groups[family].append(column)
+    return groups
+
+
+def _tail(column: str) -> str:
+    match = _FAMILY.match(column)
+    return match.group("tail").strip() if match else column
+
+
+def _annotations(tails: list[str]) -> tuple[list[str], pd.DataFrame]:
+    """Sample names and ``.obs`` columns (file id, channel, sample type, condition) from the column tails."""
+    parts = []
+    for tail in tails:
+        file_id, _, rest = tail.partition(":")
+        fields = [f.strip() for f in rest.split(",") if f.strip()]
+        channel = fields.pop(0) if fields and _CHANNEL.match(fields[0]) else ""
+        parts.append((file_id.strip(), channel, fields[0] if fields else "", ", ".join(fields[1:])))
+    ids = [p[0] for p in parts]
+    unique_ids = len(set(ids)) == len(ids) and all(ids)
+    names = ids if unique_ids else [f"{p[0]} {p[1]}".strip() if p[1] else tail for p, tail in zip(parts, tails)]
+    frame = pd.DataFrame(index=pd.Index(names, dtype=object))
+    frame["file_id"] = ids
+    if any(p[1] for p in parts):
+        frame["channel"] = [p[1] for p in parts]
+    frame["sample_type"] = [p[2] for p in parts]
+    if any(p[3] for p in parts):
+        frame["condition"] = [p[3] for p in parts]
+    return names, frame
+
+
+def read(table: RawTable, quantity: str | None = None) -> Parsed:
+    """Parse a PD protein table; default quantity 'Abundances (Normalized)' when present."""
+    columns = list(table.frame.columns)
+    require_columns(table, ["Accession"], "Proteome Discoverer protein table")
+    n_not_master = 0
+    if "Master" in columns:
+        master = text_column(table.frame, "Master").str.casefold().isin(_MASTER_VALUES).to_numpy()
+        n_not_master = int((~master).sum())
+        if n_not_master:
+            if not master.any():
+                raise SecretomeInputError(
+                    "no row is marked as a master protein", file=table.path, column="Master",
+                    expected="PD's protein table with 'Master Protein' rows",
+                )
+            warnings.warn(
+                f"{table.path}: {n_not_master} rows are not master proteins (column 'Master') and are not read",
+                ReaderWarning, stacklevel=3,
+            )
+            table = table.subset_rows(master)
+    families = family_columns(columns)
+    family, sample_columns, values = quantity_block(table, families, quantity, "Proteome Discoverer protein table")
+    names, annotations = _annotations([_tail(c) for c in sample_columns])
+    frame = table.frame
+    ids = parse_protein_groups(
+        text_column(frame, "Accession").tolist(), descriptions=text_column(frame, "Description").tolist()
+    )
+    unread = family_reasons(families, family, sample_columns)
+    for column in columns:
+        if column.startswith("Abundances Count: "):
+            unread[column] = "count of quantified features, not a quantity"
+        elif column.startswith("Abundance Ratio") and family != "Abundance Ratio" and column not in unread:
+            unread[column] = "ratio statistic (not chosen; quantity='Abundance Ratio' reads ratios)"
+    version = f"protein table ({family})" + (", ratios (relative to the denominator sample)" if family == "Abundance Ratio" else "")
+    parsed = Parsed(
+        table=table,
+        format=FORMAT,
+        format_version=version,
+        quantity=family,
+        values=values,
+        sample_names=names,
+        sample_columns=sample_columns,
+        ids=ids,
+        id_column="Accession",
+        sample_annotations=annotations,
+        unread=unread,
+        read_columns=[c for c in READ_COLUMNS if c in columns],
+        **engine_columns(table, contaminant="Contaminant", peptides="# Peptides", unique_peptides="# Unique Peptides"),
+    )
+    parsed.notes["n_rows_not_master"] = n_not_master
+    return parsed

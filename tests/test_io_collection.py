@@ -1,0 +1,119 @@
+"""A collection of real public tables from other projects (issue 15 part g): every file is read with the
+right samples or refused naming what it is. Provenance: ``tests/data/readers/PROVENANCE.tsv``."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from secretome.errors import SecretomeInputError
+from secretome.io import read
+
+HERE = Path(__file__).parent / "data" / "readers"
+
+#: fixture -> (format, quantity, n samples, n proteins, first sample, last sample, two spot values as
+#: (sample index, protein index, protein, value)); the values were checked against the files' text.
+READS = {
+    'alphapept_results_proteins.csv': ('generic', 'LFQ', 2, 40, 'A', 'B', (0, 0, 'sp|P36578|RL4_HUMAN', 466932936.2753704), (1, 39, 'sp|P67809|YBOX1_HUMAN', 208895124.56846175)),
+    'alphapeptstats_preprocessing_pentests.csv': ('generic', 'values', 4, 20, 'Intensity S1', 'Intensity S4', (0, 0, 'P1', 39616.0), (3, 19, 'P20', 165134.0)),
+    'diaumpire_prot.csv': ('generic', 'Top6pep.Top6fra..Freq.0.5', 6, 5, 'lgillet_I150211_010', 'lgillet_I150211_012', (0, 0, 'sp|P0AAC0|USPE_ECOLI', 2717.0), (5, 4, 'sp|P63244|GBLP_HUMAN', 300963.0)),
+    'fragpipe_analyst_proteinGroups.txt': ('maxquant', 'LFQ intensity', 12, 40, 'H2', 'N5', (0, 3, 'P62834;P61224;A6NIZ1', 668520.0), (11, 39, 'CON__Q3SZ57;P02771', 550880.0)),
+    'maxquant_go_proteinGroups.txt': ('maxquant', 'LFQ intensity', 10, 40, 'AC381', 'UT822', (0, 2, 'CON__P00761', 2477800000.0), (9, 36, 'REV__tr|B1AHQ6|B1AHQ6_HUMAN;REV__tr|A0A024R1Q3|A0A024R1Q3_HUMAN;REV__sp|Q9NSP4|CENPM_HUMAN', 12481000.0)),
+    'maxquant_proteinGroups_R.csv': ('maxquant', 'LFQ intensity', 15, 5, '01_LysC_Try_1to10_Mixt_1_1', '15_LysC_Try_1to10_Mixt_5_3', (0, 0, 'P06959', 6940400000.0), (14, 4, 'P69874', 142080000.0)),
+    'maxquant_tmt_proteinGroups_R.csv': ('maxquant', 'Reporter intensity corrected', 10, 5, 'channel 0', 'channel 9', (0, 0, 'P62917', 177160.0), (9, 4, 'REV__P33261;REV__P33260;REV__P11712;REV__P10632', 2075.6)),
+    'philosopher_combined_proteins.tsv': ('philosopher', 'Razor Intensity', 20, 10, 'S1', 'S20', (0, 0, '679a', 2216637.5), (19, 9, '688a', 480642.72)),
+    'protpipe_apms_spectronaut_pivot.csv': ('spectronaut', 'PG.Quantity', 12, 40, 'Control_1', 'UNC13A_WT_6', (0, 1, 'A0A1B0GWG4', 233.2950897), (11, 39, 'O00264', 18839.42578)),
+    'protpipe_peptidome_combined_protein.tsv': ('fragpipe', 'MaxLFQ Intensity', 22, 40, 'H_1975_1', 'PC9_epitope_5', (0, 22, 'sp|A0JNW5|UH1BL_HUMAN', 1150073.6), (21, 34, 'sp|A5YKK6|CNOT1_HUMAN', 12679328.0)),
+    'protpipe_report.pg_matrix.tsv': ('diann', 'PG.MaxLFQ', 12, 40, 'HREC_P_3', 'HREC_P_4', (0, 0, 'A0A087WVC1', 421747.0), (11, 39, 'A0A2R8Y566', 15161.0)),
+    'spectronaut_long_report.tsv': ('spectronaut', 'PG.Quantity', 1, 3, '20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03', '20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03', (0, 0, 'A0A0B4J2D5;P0DPI2', 1449.77978515625), (0, 2, 'A0MZ66;A0MZ66-3', 6052.52783203125)),
+    'spectronaut_msstats_input.csv': ('spectronaut', 'PG.Quantity', 1, 1, 'lgillet_I150211_008_A', 'lgillet_I150211_008_A', (0, 0, '1/sp|O75475|PSIP1_HUMAN', 4302.70458984375), (0, 0, '1/sp|O75475|PSIP1_HUMAN', 4302.70458984375)),
+}
+REFUSALS = {
+    'alphapept_metadata.csv': 'sample sheet',
+    'alphapeptstats_diann_metadata.xlsx': 'not a protein-level quantity table',
+    'alphapeptstats_diann_report_final.pg_matrix.tsv': 'row 2: this row has 24 fields where the header has 25',
+    'alphapeptstats_fragpipe_metadata.xlsx': 'not a protein-level quantity table',
+    'alphapeptstats_test.mztab': 'an mzTab file',
+    'diaumpire_frag.csv': 'a DIA-Umpire fragment summary',
+    'diaumpire_pept.csv': 'a DIA-Umpire peptide summary',
+    'fragpipe_analyst_design.txt': 'sample sheet',
+    'fragpipe_analyst_design_2.txt': 'sample sheet',
+    'fragpipe_msstats.csv': 'an MSstats long-format input table',
+    'maxquant_evidence_R.csv': 'a MaxQuant evidence.txt',
+    'maxquant_tmt_evidence_R.csv': 'a MaxQuant evidence.txt',
+    'metamorpheus_AllQuantifiedPeaks.tsv': 'a MetaMorpheus AllQuantifiedPeaks table',
+    'msstats_diann_annotation.csv': 'sample sheet',
+    'msstats_diann_main_report.csv': 'a DIA-NN main report',
+    'msstats_maxquant_annotation.csv': 'sample sheet',
+    'msstats_metamorpheus_annotation.tsv': 'sample sheet',
+    'msstats_openswath_annotation.csv': 'sample sheet',
+    'msstats_pd_annotation.csv': 'sample sheet',
+    'msstats_prospector_annotation.csv': 'sample sheet',
+    'msstats_unbalanced_data.csv': 'an MSstats long-format input table',
+    'openms_msstats.csv': 'an MSstats long-format input table',
+    'openms_msstatstmt.csv': 'an MSstats long-format input table',
+    'openswath_input.csv': 'an OpenSWATH feature table',
+    'pd_psms_R.csv': 'a Proteome Discoverer PSM table',
+    'pd_tmt_psms_R.csv': 'a Proteome Discoverer PSM table',
+    'progenesis_input.csv': 'a Progenesis QI export with its multi-row header',
+    'proteinprospector_tmt.txt': 'a Protein Prospector report',
+    'protpipe_combined_peptide.tsv': 'a FragPipe peptide table',
+    'protpipe_design_apms.csv': 'sample sheet',
+    'protpipe_differential.tsv': 'not a protein-level quantity table',
+    'protpipe_hla_typing.csv': 'sample sheet',
+    'protpipe_neuron_gene.csv': 'no column delimiter found',
+    'protpipe_nonzero_counts.tsv': 'sample sheet',
+    'protpipe_pca.tsv': 'not a protein-level quantity table',
+    'protpipe_sample_correlation.tsv': 'not a protein-level quantity table',
+    'skyline_transitions.csv': 'a Skyline transition report',
+    'spectromine_input.csv': 'a SpectroMine or Spectronaut precursor report without protein quantities',
+}
+
+
+#: Refusals by side effect, not by kind: a DIA-NN matrix whose writer trimmed empty trailing quantity cells
+#: (the missing fields are quantity columns, so padding would guess), and a one-column gene list.
+
+
+def _read(path: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path)
+
+
+def test_collection_is_complete_and_has_provenance():
+    files = {p.name for p in HERE.iterdir() if not p.name.startswith("PROVENANCE")}
+    assert files == set(READS) | set(REFUSALS) and len(files) >= 50
+    with open(HERE / "PROVENANCE.tsv", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert {row["fixture"] for row in rows} == files
+    assert all(row["licence"] in {"Apache-2.0", "Artistic-2.0", "MIT", "GPL-3.0"} and len(row["commit"]) == 40 for row in rows)
+
+
+@pytest.mark.parametrize("name", list(READS))
+def test_real_protein_tables_read_with_the_right_samples(name):
+    fmt, quantity, n_samples, n_proteins, first, last, *spots = READS[name]
+    adata = _read(HERE / name)
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"], adata.n_obs, adata.n_vars) == (fmt, quantity, n_samples, n_proteins)
+    assert (adata.obs_names[0], adata.obs_names[-1]) == (first, last)
+    for sample, protein, protein_id, value in spots:
+        assert adata.var_names[protein] == protein_id and adata.X[sample, protein] == pytest.approx(value, rel=1e-15)
+    raw = pd.read_csv(HERE / name, sep=None, engine="python") if name.endswith((".csv", ".tsv", ".txt")) else None
+    if raw is not None and set(source["sample_columns"]) <= set(raw.columns) and len(raw) == adata.n_vars:
+        expected = raw[source["sample_columns"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).T
+        expected[expected == 0] = np.nan
+        np.testing.assert_allclose(adata.X, expected, rtol=1e-15)  # every value, as an independent parse gives it
+    assert not set(source["sample_columns"]) & {"# PSMs", "# AAs", "Protein Group IDs"}
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_real_non_protein_tables_are_refused_naming_their_kind(name):
+    with pytest.raises(SecretomeInputError) as caught:
+        _read(HERE / name)
+    message = str(caught.value)
+    assert name in message and REFUSALS[name] in message
