@@ -38,7 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-KB_SEMVER = "1.0.0"
+KB_SEMVER = "2.0.0"  # 2: GO 2022 + HPA v21.1 sources, unconventional and anti_angiogenic classes (issue 8)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = Path(os.environ.get("SECRETOME_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
 DEFAULT_BIOC = Path(os.environ.get("SECRETOME_BIOC_LIBRARY") or "/usr/lib/R/site-library")

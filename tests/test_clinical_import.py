@@ -83,6 +83,7 @@ def test_validation_types_decimal_comma_and_problem_values(examples: Path) -> No
     records, dictionary, _ = _project(examples, "potentially-problematic-values")
     result = read_redcap(records, dictionary)
     assert any("field date_before_validation: 'before validation 1' is not a date (date_ymd); kept as text" in m for m in result.messages)
+    assert any("field integer_before_validation: 'before validation 1' is not a number (integer); kept as text" in m for m in result.messages)
 
 
 def test_date_shift_is_per_patient_and_keeps_intervals(examples: Path) -> None:

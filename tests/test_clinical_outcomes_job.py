@@ -197,3 +197,34 @@ def test_bad_item_error_names_the_source_record(tmp_path: Path) -> None:
     with pytest.raises(SecretomeInputError, match=r"record A17, visit v0, field osdi_3: 7 is outside 0-4"):
         outcomes_job(tmp_path / "tidy.tsv", treatments=tmp_path / "treatments.csv", out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_composition_from_the_registry(tmp_path: Path) -> None:
+    """Lots registered and profiled in the registry give their composition by lot number."""
+    from test_registry import register_demo
+
+    from secretome.clinical.lots import composition_from_registry
+    from secretome.registry import auth, services
+    from secretome.registry.db import open_registry
+    from secretome.registry.models import Dataset
+    from secretome.registry.worker import Worker, wait_for
+
+    registry = open_registry(tmp_path / "data")
+    try:
+        with registry.session() as session:
+            auth.add_user(session, "ana", "analyst", "analyst-password")
+            prep = services.create_preparation(session, "ana", {"name": "BM-MSC"})
+            ids = {"lot_A": services.create_lot(session, "ana", {"number": "lot_A", "preparation_id": prep.id}).id,
+                   "lot_B": services.create_lot(session, "ana", {"number": "lot_B", "preparation_id": prep.id}).id}
+        dataset_id = register_demo(registry, ids)
+        with registry.session() as session:
+            run_id = services.create_run(session, registry.data_dir, "ana", session.get(Dataset, dataset_id), "profile", {}).id
+        Worker(registry).run_once()
+        assert wait_for(registry, run_id).status == "done"
+        with registry.session() as session:
+            table = composition_from_registry(session, ["lot_A", "lot_B", "not-registered"])
+    finally:
+        registry.close()
+    assert list(table.index) == ["lot_A", "lot_B"]
+    assert table.loc["lot_B", "serum_share"] > table.loc["lot_A", "serum_share"] and "key_factor:HGF" in table.columns
+    assert "n_proteins" not in table.columns

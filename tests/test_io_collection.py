@@ -19,9 +19,9 @@ HERE = Path(__file__).parent / "data" / "readers"
 #: fixture -> (format, quantity, n samples, n proteins, first sample, last sample, two spot values as
 #: (sample index, protein index, protein, value)); the values were checked against the files' text.
 READS = {
-    'alphapept_results_proteins.csv': ('generic', 'LFQ', 2, 40, 'A', 'B', (0, 0, 'sp|P36578|RL4_HUMAN', 466932936.2753704), (1, 39, 'sp|P67809|YBOX1_HUMAN', 208895124.56846175)),
+    'alphapept_results_proteins.csv': ('alphapept', 'LFQ', 2, 40, 'A', 'B', (0, 0, 'sp|P36578|RL4_HUMAN', 466932936.2753704), (1, 39, 'sp|P67809|YBOX1_HUMAN', 208895124.56846175)),
     'alphapeptstats_preprocessing_pentests.csv': ('generic', 'values', 4, 20, 'Intensity S1', 'Intensity S4', (0, 0, 'P1', 39616.0), (3, 19, 'P20', 165134.0)),
-    'diaumpire_prot.csv': ('generic', 'Top6pep.Top6fra..Freq.0.5', 6, 5, 'lgillet_I150211_010', 'lgillet_I150211_012', (0, 0, 'sp|P0AAC0|USPE_ECOLI', 2717.0), (5, 4, 'sp|P63244|GBLP_HUMAN', 300963.0)),
+    'diaumpire_prot.csv': ('dia_umpire', 'Top6', 6, 5, 'lgillet_I150211_010', 'lgillet_I150211_012', (0, 0, 'sp|P0AAC0|USPE_ECOLI', 2717.0), (5, 4, 'sp|P63244|GBLP_HUMAN', 300963.0)),
     'fragpipe_analyst_proteinGroups.txt': ('maxquant', 'LFQ intensity', 12, 40, 'H2', 'N5', (0, 3, 'P62834;P61224;A6NIZ1', 668520.0), (11, 39, 'CON__Q3SZ57;P02771', 550880.0)),
     'maxquant_go_proteinGroups.txt': ('maxquant', 'LFQ intensity', 10, 40, 'AC381', 'UT822', (0, 2, 'CON__P00761', 2477800000.0), (9, 36, 'REV__tr|B1AHQ6|B1AHQ6_HUMAN;REV__tr|A0A024R1Q3|A0A024R1Q3_HUMAN;REV__sp|Q9NSP4|CENPM_HUMAN', 12481000.0)),
     'maxquant_proteinGroups_R.csv': ('maxquant', 'LFQ intensity', 15, 5, '01_LysC_Try_1to10_Mixt_1_1', '15_LysC_Try_1to10_Mixt_5_3', (0, 0, 'P06959', 6940400000.0), (14, 4, 'P69874', 142080000.0)),

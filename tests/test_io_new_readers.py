@@ -173,3 +173,36 @@ def test_mztab_and_parquet_are_named(tmp_path):
     (tmp_path / "report.parquet").write_bytes(b"PAR1" + bytes(200) + b"PAR1")
     with pytest.raises(SecretomeInputError, match="Parquet.*report.pg_matrix.tsv"):
         read(tmp_path / "report.parquet")
+
+
+@pytest.mark.parametrize("name,kind", [("abundance_protein_MD.tsv", "log2 abundance"), ("ratio_protein_MD.tsv", "log2 ratio"),
+                                       ("tmt_table.tsv", "log2 ratio")])
+def test_tmt_integrator_channels_and_the_stated_kind(tmp_path, name, kind):
+    rng = np.random.default_rng(4)
+    n = 6
+    frame = pd.DataFrame({"Index": [f"sp|P1{i:04d}|X{i}_HUMAN" for i in range(n)], "NumberPSM": rng.integers(1, 40, n),
+                          "ProteinID": [f"P1{i:04d}" for i in range(n)], "MaxPepProb": rng.random(n),
+                          "ReferenceIntensity": rng.normal(20, 1, n)})
+    for channel in ("ctrl_1", "ctrl_2", "trt_1", "trt_2"):
+        frame[channel] = rng.normal(0, 0.5, n) + (18 if "abundance" in name else 0)
+    frame.to_csv(tmp_path / name, sep="\t", index=False)
+    adata = read(tmp_path / name)
+    source = adata.uns["source"]
+    assert source["format"] == "tmt_integrator" and source["quantity"].startswith(kind) and source["is_log2"]
+    assert list(adata.obs_names) == ["ctrl_1", "ctrl_2", "trt_1", "trt_2"] and "ReferenceIntensity" not in source["sample_columns"]
+    as_pandas_reads = pd.read_csv(tmp_path / name, sep="\t")[["ctrl_1", "ctrl_2", "trt_1", "trt_2"]].to_numpy().T
+    np.testing.assert_array_equal(adata.X, as_pandas_reads)  # exactly what a bare pandas.read_csv gives
+
+
+@pytest.mark.parametrize("id_column", ["pg", "pg.name"])
+def test_alphadia_pg_matrix(tmp_path, id_column):
+    frame = pd.DataFrame({id_column: ["P12345;P12346", "Q99999", "CON__P02769"]})
+    if id_column == "pg.name":
+        frame["pg.genes"] = ["G1", "G2", "ALB"]
+    frame["run_01.raw"] = [1.5e6, 0.0, 3.0e5]
+    frame["run_02.raw"] = [2.5e6, 4.0e4, np.nan]
+    frame.to_csv(tmp_path / "pg.matrix.tsv", sep="\t", index=False)
+    adata = read(tmp_path / "pg.matrix.tsv")
+    assert adata.uns["source"]["format"] == "alphadia" and list(adata.obs_names) == ["run_01", "run_02"]
+    np.testing.assert_array_equal(adata.X, [[1.5e6, np.nan, 3.0e5], [2.5e6, 4.0e4, np.nan]])
+    assert adata.var["is_contaminant"].tolist() == [False, False, True]

@@ -48,6 +48,23 @@ def layout(fmt: str, ids: list[str], samples: list[str], values: np.ndarray) -> 
     elif fmt == "peaks":
         frame = pd.DataFrame({"Accession": ids, "-10lgP": [50.0] * n, "#Peptides": [1] * n})
         columns = [f"Area {s}" for s in samples]
+    elif fmt == "tmt_integrator":
+        frame = pd.DataFrame({"Index": ids, "NumberPSM": [3] * n, "ProteinID": ids, "MaxPepProb": [0.99] * n,
+                              "ReferenceIntensity": [20.5] * n})
+        columns = [f"{s}_tmt" for s in samples]
+    elif fmt == "alphadia":
+        frame = pd.DataFrame({"pg": ids})
+        columns = [f"run_{s}" for s in samples]
+    elif fmt == "alphapept":
+        frame = pd.DataFrame({"": ids})
+        for s in samples:
+            frame[s] = 1.0
+        columns = [f"{s}_LFQ" for s in samples]
+    elif fmt == "dia_umpire":
+        frame = pd.DataFrame({"Protein Key": ids})
+        for s in samples:
+            frame[f"{s}_Prob"] = 1.0
+        columns = [f"{s}_Top6pep/Top6fra (Freq>0.5)" for s in samples]
     elif fmt == "philosopher":
         frame = pd.DataFrame({"Protein Group": range(1, n + 1), "SubGroup": ["a"] * n, "Protein": ids,
                               "Protein ID": ids, "Entry Name": ["X_HUMAN"] * n})
@@ -190,7 +207,8 @@ def test_arbitrary_cells_generic(tmp_path, header, rows):
 
 def test_strategies_cover_every_reader():
     assert set(FORMATS) == {
-        "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "peaks", "proteome_discoverer", "perseus", "generic",
+        "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "alphadia", "alphapept",
+        "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic",
     }
 
 

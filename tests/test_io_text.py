@@ -90,3 +90,38 @@ def test_utf16_with_decimal_commas(tmp_path):
     text = "Protein\ts1\ts2\r\nP12345\t1,5\t2\r\nP23456\t3\t4,75\r\n"
     (tmp_path / "u16.txt").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
     np.testing.assert_array_equal(read(tmp_path / "u16.txt").X, [[1.5, 3], [2, 4.75]])
+
+
+def test_a_quote_in_unquoted_maxquant_text_does_not_merge_rows(tmp_path):
+    """MaxQuant never quotes: a '"' in a protein name is text, not the start of a field spanning rows."""
+    frame = maxquant_frame()
+    frame.loc[1, "Protein names"] = '"ecto-5\'-nucleotidase'  # a field starting with a quote
+    frame.loc[3, "Protein names"] = 'Protein 3"'
+    lines = frame.to_csv(sep="\t", index=False, quoting=3).splitlines()  # csv.QUOTE_NONE, as MaxQuant writes
+    (tmp_path / "proteinGroups.txt").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "proteinGroups.txt")
+    assert adata.n_vars == len(frame) and adata.var["description"].iloc[1] == '"ecto-5\'-nucleotidase'
+    check_values(adata, frame, [f"LFQ intensity {s}" for s in SAMPLES])
+
+
+def _workbook(path, rows):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_path):
+    _workbook(tmp_path / "text.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "2.5"], ["P23456", 3.0, 4.0]])
+    with pytest.warns(UserWarning, match=r"stored as text.*1 in 's2' \(first: row 2\)"):
+        adata = read(tmp_path / "text.xlsx")
+    np.testing.assert_array_equal(adata.X, [[1.5, 3.0], [2.5, 4.0]])
+    _workbook(tmp_path / "formula.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "=B2*2"], ["P23456", 3.0, 4.0]])
+    with pytest.raises(SecretomeInputError, match=r"1 formula cell\(s\).*no saved value \(first: C2\)"):
+        read(tmp_path / "formula.xlsx")
+    _workbook(tmp_path / "error.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "#DIV/0!"], ["P23456", 3.0, 4.0]])
+    with pytest.raises(SecretomeInputError, match=r"1 cell\(s\) of sheet 'Sheet' hold an Excel error value \(first: C2 '#DIV/0!'\)"):
+        read(tmp_path / "error.xlsx")

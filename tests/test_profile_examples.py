@@ -53,7 +53,9 @@ def demo_run(tmp_path_factory):
 def test_demo_command_writes_everything_and_says_where(demo_run):
     out, output = demo_run
     assert output.strip().splitlines() == [f"report: {out / 'report.html'}"]  # no progress output when not a TTY
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES + ("assay_agreement.tsv", "assay_balance.tsv", "assay_panel.tsv", "assay_potency.tsv"))  # the demo has an assay panel
+    from secretome.assays.section import DEMO_ASSAY_FILES
+
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES + DEMO_ASSAY_FILES)  # the demo has an assay panel
     summary = json.loads((out / "profile.json").read_text())
     assert summary["input"]["format"] == "maxquant"
     assert summary["kb_version"]

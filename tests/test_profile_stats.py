@@ -60,7 +60,9 @@ def test_design_adds_compare_preprocessing_and_enrichment(demo_stats):
     out, html, summary = demo_stats
     extra = {f"differential_{CONTRAST}.tsv", f"enrichment_{CONTRAST}.tsv", "comparability_factors.tsv",
              "comparability_cv.tsv", "comparability_lots.tsv"}
-    extra |= set(("assay_agreement.tsv", "assay_balance.tsv", "assay_panel.tsv", "assay_potency.tsv"))  # the demo's immunoassay panel
+    from secretome.assays.section import DEMO_ASSAY_FILES
+
+    extra |= set(DEMO_ASSAY_FILES)  # the demo's immunoassay panel
     assert sorted(p.name for p in out.iterdir()) == sorted(set(OUTPUT_FILES) | extra)
     for section in ("preprocessing", "differential", "enrichment", "comparability"):
         assert f'<section id="{section}">' in html and f'href="#{section}"' in html

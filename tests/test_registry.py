@@ -7,9 +7,6 @@ Every test runs on SQLite and, where PostgreSQL 15 binaries exist, on a throwawa
 from __future__ import annotations
 
 import io
-import json
-import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -17,25 +14,18 @@ from sqlalchemy import select, text
 from secretome.datasets import demo_paths
 from secretome.errors import SecretomeInputError
 from secretome.registry import audit, auth, services, store
-from secretome.registry.models import AuditEntry, Dataset, Lot, ProteinLevel, Run, User
+from secretome.registry.models import AuditEntry, Dataset, Lot, ProteinLevel, Run
 from secretome.registry.worker import Worker, wait_for
 
 from registry_support import *  # noqa: F401,F403  (registry fixtures on SQLite and PostgreSQL)
 
 
-def stage_demo(registry, lot_number: str = "lot_B"):
-    """Stage, preview and register the shipped demo table with its sheet into a new preparation and lots."""
+def stage_demo(registry):
+    """Stage the shipped demo table and its sheet as one upload (not yet previewed or registered)."""
     paths = demo_paths()
-    token, folder = services.staging_folder(registry.data_dir)
-    meta = {}
-    for role in ("table", "sheet"):
-        source = paths["table" if role == "table" else "samples"]
-        with open(source, "rb") as handle:
-            staged = store.stage(folder, handle, source.name, 50 << 20)
-        meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size, "suffix": staged.suffix,
-                      "name": source.name}
-    (folder / "meta.json").write_text(json.dumps(meta))
-    return token, folder
+    with open(paths["table"], "rb") as table, open(paths["samples"], "rb") as sheet:
+        return services.stage_upload(registry.data_dir, "ana", 0, {"table": (table, paths["table"].name),
+                                                                    "sheet": (sheet, paths["samples"].name)}, 50 << 20)
 
 
 @pytest.fixture
@@ -240,4 +230,4 @@ def test_cli_users_token_and_audit_verify(tmp_path, monkeypatch, capsys):
     assert code == 1 and "entry 1" in out
     monkeypatch.setenv("SECRETOME_DATA_DIR", str(data))
     code, out, err = run_main(monkeypatch, capsys, "users", "list")
-    assert code == 0 and "admin" in out and os.environ["SECRETOME_DATA_DIR"] == str(data)
+    assert code == 0 and out.startswith("admin\tadmin")  # found through $SECRETOME_DATA_DIR alone

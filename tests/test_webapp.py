@@ -274,3 +274,19 @@ def test_downloads_neutralise_formula_cells(app):
     cells = [row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
     assert '=HYPERLINK("http://x","y")' in cells and all(workbook.active.cell(r, 1).data_type == "s" for r in (2, 3))
     assert client.get("/lots.exe").status_code == 400
+
+
+def test_dashboard_pages_through_many_lots(app, registry):
+    from secretome.registry import services
+
+    client = login(app, "ana")
+    with registry.session() as session:
+        prep = services.create_preparation(session, "ana", {"name": "UC-MSC"})
+        for i in range(105):
+            services.create_lot(session, "ana", {"number": f"L{i:03d}", "preparation_id": prep.id})
+    first = client.get("/").text
+    assert "L104" in first and "L004" not in first and 'id="older-lots"' in first
+    second = client.get("/", params={"page": 2}).text
+    assert "L004" in second and "L104" not in second and 'id="older-lots"' not in second
+    assert client.get("/", params={"q": "L00", "status": "in_process"}).text.count('class="lot-link"') == 10
+    assert client.get("/lots.tsv").text.count("\n") == 106  # downloads hold every matching lot

@@ -14,17 +14,21 @@ What it computes, per sample:
 
   1. ``serum``: a ``serum_marker`` or ``secretion_class == contaminant_serum``, or a serum-species
      protein (``settings.serum_species``, bovine by default) that the KB does not call a handling
-     contaminant (bovine keratin or trypsin stay ``handling``); a ``mixed_species`` group counts here
-     (``settings.mixed_species_counts_as_serum``) when it has a serum-species member or a serum marker
-     (:func:`secretome.annotate` carries a non-human member's ``serum_marker`` over to its group); it is
-     also reported on its own as ``serum_mixed_share`` (e.g. human COL1A1 sharing peptides with a
-     bovine collagen entry of the contaminant libraries, which are all culture-serum by species). A mixed
-     group whose non-human member is not a serum protein (e.g. a human keratin sharing peptides with a
-     sheep keratin) is classified like any other protein;
+     contaminant (bovine keratin or trypsin stay ``handling``); with a human supplement named in the sample
+     sheet (``settings.supplement_column``: human serum, human platelet lysate) the proteins it brings in
+     (immunoglobulins, platelet factors: ``kb/data/curated/supplement_proteins.tsv``). A ``mixed_species``
+     group (a human protein grouped with a bovine contaminant entry through shared peptides) is decided by
+     the engine's evidence: in formats whose groups lead with the razor/leading protein
+     (``settings.leading_protein_formats``) a group led by its bovine member is serum (also reported as
+     ``serum_mixed_share``) and one led by its human member is the human protein; any other mixed group is
+     ambiguous: reported as ``serum_ambiguous_share`` and classified by its human member, unless
+     ``settings.mixed_species_counts_as_serum`` counts it as serum;
   2. ``handling``: ``handling_contaminant`` or ``secretion_class == contaminant_handling``
      (non-serum ones, see 1);
-  3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular``;
-  4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted``; 6. ``membrane``; 7. ``unknown``.
+  3. ``lysis``: a ``lysis_marker`` or ``secretion_class == intracellular`` (which includes leaderless
+     cytosolic proteins with a database 'Secreted' flag that are not curated as unconventionally secreted);
+  4. ``ev``: ``secretion_class == ev_cargo``; 5. ``secreted`` (classical and curated unconventional
+     secretion); 6. ``membrane``; 7. ``unknown``.
 
   The seven shares sum to 1. Decoys are left out of the total.
 * within-group coefficients of variation (linear scale) and their medians.
@@ -89,7 +93,7 @@ class PurityCategory:
 PURITY_REGISTRY: list[PurityCategory] = [
     PurityCategory(
         name='serum', colour='#d62728', flagged=True,
-        method='KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source). A human/bovine mixed group with a serum member counts here and is also shown alone (serum_mixed_share).',
+        method="KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source); with human serum or platelet lysate named in the sample sheet's supplement column, the immunoglobulins and platelet factors it brings. A human/bovine mixed group counts here when the engine's leading (razor) protein is the bovine member (shown alone as serum_mixed_share); without such evidence it is reported as serum_ambiguous_share and not counted.",
     ),
     PurityCategory(
         name='handling', colour='#ff7f0e', flagged=True,
@@ -97,7 +101,7 @@ PURITY_REGISTRY: list[PurityCategory] = [
     ),
     PurityCategory(
         name='lysis', colour='#8c564b', flagged=True,
-        method='Intracellular proteins and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.',
+        method="Intracellular proteins (including leaderless cytosolic proteins with a database 'Secreted' flag, e.g. PPIA, TXN, GPI) and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
     ),
     PurityCategory(
         name='ev', colour='#9467bd', flagged=True,
@@ -105,7 +109,7 @@ PURITY_REGISTRY: list[PurityCategory] = [
     ),
     PurityCategory(
         name='secreted', colour='#2ca02c', flagged=True,
-        method='Proteins with secretion evidence (UniProt/HPA/CellPhoneDB) left after the rules above: the genuinely secreted share.',
+        method='Classically secreted proteins (signal peptide or UniProt secreted, no transmembrane segment) and curated unconventionally secreted ones (FGF2, IL-1 family, HMGB1, galectins) left after the rules above: the genuinely secreted share. Leaderless cytosolic proteins count as lysis.',
     ),
     PurityCategory(
         name='membrane', colour='#17becf', flagged=False,

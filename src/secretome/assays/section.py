@@ -20,6 +20,9 @@ from secretome.assays.plots import balance_figure
 from secretome.assays.potency import lot_potency
 from secretome.assays.quantify import FLAGS
 
+#: The tables the demo's immunoassay section writes beside a profile report.
+DEMO_ASSAY_FILES = ("assay_panel.tsv", "assay_balance.tsv", "assay_potency.tsv", "assay_agreement.tsv")
+
 
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)

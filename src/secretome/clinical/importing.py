@@ -125,6 +125,14 @@ def _normalise_value(value: str, validation: str) -> tuple[str, str | None]:
         except ValueError:
             return value, "is not a number (validation number_comma_decimal)"
         return candidate, None
+    if validation == "integer" or validation.startswith("number"):
+        try:
+            number = float(value)
+        except ValueError:
+            return value, f"is not a number ({validation})"
+        if validation == "integer" and number != int(number):
+            return value, "is not a whole number (integer)"
+        return value, None
     if validation in _DATE_FORMATS:
         for fmt in (_DATE_FORMATS[validation], "%Y-%m-%d"):
             try:

@@ -1,7 +1,9 @@
 """Readers: proteomics result tables -> one AnnData (samples x proteins) per the dataset contract.
 
-``read`` detects the engine from the columns (MaxQuant, DIA-NN, FragPipe, Spectronaut, PEAKS, Perseus,
-generic wide tables), parses the table once, attaches an optional sample sheet and records the source.
+``read`` detects the engine from the columns (see :data:`FORMATS`: MaxQuant, DIA-NN, FragPipe and
+Philosopher, TMT-Integrator, Spectronaut, Proteome Discoverer, AlphaPept, AlphaDIA, DIA-Umpire, PEAKS,
+Perseus, generic wide tables), refuses known non-protein tables by kind, parses the table once, attaches an
+optional sample sheet and records in ``uns['source']`` what it read and what it left, with reasons.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
-from secretome.io.table import RawTable, numeric_block
+from secretome.io.table import RawTable, ReaderWarning, numeric_block
 from secretome.provenance import record_step
 
 #: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
@@ -40,10 +40,6 @@ def reader_config() -> dict[str, Any]:
 LOG2_MAX = float(reader_config()["log2_detection"]["max_value"])
 LOG2_MIN_MEDIAN = float(reader_config()["log2_detection"]["min_median"])
 LOG2_NONINTEGER_SHARE = float(reader_config()["log2_detection"]["min_noninteger_share"])
-
-
-class ReaderWarning(UserWarning):
-    """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""
 
 
 #: Suffix used to make repeated gene-symbol identifiers unique (``COL6A3``, ``COL6A3#2``).

@@ -16,7 +16,8 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import (
-    diann, fragpipe, generic, maxquant, peaks, perseus, philosopher, proteome_discoverer, spectronaut,
+    alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, peaks, perseus, philosopher,
+    proteome_discoverer, spectronaut, tmt_integrator,
 )
 from secretome.io.table import RawTable
 
@@ -27,6 +28,10 @@ READERS: dict[str, ModuleType] = {
     "philosopher": philosopher,
     "fragpipe": fragpipe,
     "spectronaut": spectronaut,
+    "tmt_integrator": tmt_integrator,
+    "alphadia": alphadia,
+    "alphapept": alphapept,
+    "dia_umpire": dia_umpire,
     "peaks": peaks,
     "proteome_discoverer": proteome_discoverer,
     "perseus": perseus,

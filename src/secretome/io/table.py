@@ -45,6 +45,14 @@ _SNIFF_BYTES = 1 << 16
 _SNIFF_LINES = 60
 
 
+class ReaderWarning(UserWarning):
+    """Something the reader did that the user should know about (e.g. repeated gene identifiers suffixed)."""
+
+
+#: Values Excel shows for a formula that failed (``#N/A`` is read as missing, as engines write it).
+_EXCEL_ERRORS = frozenset({"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"})
+
+
 @dataclass
 class RawTable:
     """A parsed table and where it came from.
@@ -97,11 +105,7 @@ def read_table(
     duplicated column names, or a table without data rows.
     """
     path = Path(path)
-    if not path.exists():
-        raise SecretomeInputError("file not found", file=path)
-    if path.is_dir():
-        raise SecretomeInputError("is a directory, not a table file", file=path)
-    _refuse_known_binary(path)
+    _refuse_known_binary(path)  # after source.check_regular_file: missing, special files, symlink loops
     raw = source.read_input(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
@@ -246,6 +250,19 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
         raise SecretomeInputError(
             f"sheet {sheet_name!r} cannot be read ({type(error).__name__}: {error})", file=path
         ) from None
+    uncached, errors = _unread_cells(data, names.index(sheet_name))
+    if errors:
+        raise SecretomeInputError(
+            f"{len(errors)} cell(s) of sheet {sheet_name!r} hold an Excel error value (first: "
+            f"{', '.join(f'{ref} {value!r}' for ref, value in errors[:5])}), which would be read as missing",
+            file=path, expected="numbers or empty cells (fix or clear the failed formulas)",
+        )
+    if uncached:
+        raise SecretomeInputError(
+            f"{len(uncached)} formula cell(s) of sheet {sheet_name!r} have no saved value (first: "
+            f"{', '.join(uncached[:5])}): the workbook was written by a program that does not compute formulas",
+            file=path, expected="a workbook saved by Excel or LibreOffice (which store each formula's value), or CSV",
+        )
     frame = frame.dropna(how="all", axis=1)
     if frame.empty:
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
@@ -256,6 +273,45 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
     return body, sheet_name, first
+
+
+_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+
+
+def _unread_cells(data: bytes, index: int) -> tuple[list[str], list[tuple[str, str]]]:
+    """Cells of the ``index``-th worksheet that openpyxl would read as empty without a word: formulas
+    without a cached value (``C5``), and Excel error values (``("C5", "#DIV/0!")``; ``#N/A`` is a missing
+    value, as engines write it)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile):
+        return [], []
+    ids = re.findall(rb'<(?:\w+:)?sheet\b[^>]*?r:id="([^"]+)"', workbook)
+    if index >= len(ids):
+        return [], []
+    target = re.search(rb'<Relationship\b[^>]*?Id="' + re.escape(ids[index]) + rb'"[^>]*?Target="([^"]+)"', rels) or re.search(
+        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="' + re.escape(ids[index]) + rb'"', rels
+    )
+    if target is None:
+        return [], []
+    name = target.group(1).decode().lstrip("/")
+    name = name if name.startswith("xl/") else f"xl/{name}"
+    try:
+        sheet = archive.read(name)
+    except KeyError:
+        return [], []
+    if b"<f" not in sheet and b't="e"' not in sheet:
+        return [], []
+    uncached, errors = [], []
+    for ref, attributes, body in _CELL.findall(sheet):
+        value = re.search(rb"<v>([^<]*)</v>", body or b"")
+        if b't="e"' in attributes and value and value.group(1).decode() != "#N/A":
+            errors.append((ref.decode(), value.group(1).decode()))
+        elif body and b"<f" in body and not (value and value.group(1)):
+            uncached.append(ref.decode())
+    return uncached, errors
 
 
 def _header_name(value: object, index: int) -> str:
@@ -355,11 +411,13 @@ def _parse_text(
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
-    _check_last_line(data, delimiter, len(header), path)
-    short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "")
+    quotes = _honours_quotes(lines[0], delimiter, header)
+    _check_last_line(data, delimiter, len(header), path, quotes=quotes)
+    short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
     options = dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
         decimal=decimal, thousands=thousands, dtype=str if as_text else None,
+        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
     )
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
@@ -377,7 +435,7 @@ def _parse_text(
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
-    if b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
+    if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
@@ -537,20 +595,34 @@ def _sniff(
     return delimiter, header
 
 
-def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> None:
+#: Header columns of engines that write tab-separated text without quoting: a ``"`` in their cells is text
+#: (MaxQuant copies FASTA headers such as ``5'-nucleotidase "ecto"`` as they are).
+_UNQUOTED_ENGINES: tuple[frozenset[str], ...] = (frozenset({"Protein IDs", "Majority protein IDs"}),)
+
+
+def _honours_quotes(header_line: str, delimiter: str, header: list[str]) -> bool:
+    """Whether quotes delimit fields: not in a tab-separated export of an engine that never quotes (its
+    header is unquoted), where pandas would otherwise merge rows at a stray ``"`` and shift values."""
+    if delimiter != "\t" or '"' in header_line:
+        return True
+    names = set(header)
+    return not any(signature <= names for signature in _UNQUOTED_ENGINES)
+
+
+def _check_last_line(data: bytes, delimiter: str, width: int, path: Path, *, quotes: bool = True) -> None:
     """A file that stops mid-row (no final newline, too few fields on its last line) is truncated."""
     if data.endswith((b"\n", b"\r")):
         return  # ends with a newline: the last row is complete
     start = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
     last = data[start:].decode("utf-8", errors="replace")
     row = data.count(b"\n") + 1
-    if last.count('"') % 2:
+    if quotes and last.count('"') % 2:
         raise SecretomeInputError(
             "the last row ends inside a quoted field: the file looks truncated", file=path,
             row=row, expected="a complete table",
         )
     try:
-        fields = next(csv.reader([last], delimiter=delimiter), [])
+        fields = next(csv.reader([last], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE), [])
     except csv.Error as error:
         raise SecretomeInputError(f"the last row cannot be read ({error})", file=path, row=row) from None
     if 0 < len(fields) < width:
@@ -563,7 +635,7 @@ def _check_last_line(data: bytes, delimiter: str, width: int, path: Path) -> Non
 
 
 def _short_rows(
-    data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False
+    data: bytes, delimiter: str, width: int, path: Path, *, trailing_empty: bool = False, quotes: bool = True
 ) -> list[tuple[int, int]]:
     """Rows with fewer fields than the header: (file row, fields); a row with more is an error.
 
@@ -572,7 +644,7 @@ def _short_rows(
     Counted with numpy over the raw bytes (no Python loop); files with quotes are checked by
     :func:`_quoted_short_rows` after parsing instead.
     """
-    if b'"' in data:
+    if quotes and b'"' in data:
         return []
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
@@ -686,6 +758,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     out = np.empty((len(columns), n_rows), dtype=np.float64).T
     numeric = [c for c in columns if frame[c].dtype.kind in "fiu"]
     first_bad: tuple[int, int, str, str] | None = None  # (row number, column position, column, text)
+    text_numbers: list[str] = []
     if len(numeric) == len(columns):
         for position, column in enumerate(columns):  # one contiguous copy per column, no frame-wide take
             out[:, position] = frame[column].to_numpy(dtype=np.float64)
@@ -702,6 +775,11 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             text = series.astype("string").str.strip()
             missing = text.isna() | text.isin(NA_TOKENS + extra_na)
             values = pd.to_numeric(text.mask(missing), errors="coerce")
+            if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so
+                as_text = series.map(lambda v: isinstance(v, str)).to_numpy() & values.notna().to_numpy()
+                if as_text.any():
+                    first = int(np.argmax(as_text))
+                    text_numbers.append(f"{int(as_text.sum())} in {column!r} (first: row {int(table.row_numbers[first])})")
             bad = values.isna().to_numpy() & ~missing.to_numpy()
             if bad.any():
                 index = int(np.argmax(bad))
@@ -710,12 +788,18 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             out[:, position] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if first_bad is not None:
         row, _, column, text = first_bad
+        kind = "Excel error value" if text.strip() in _EXCEL_ERRORS else "non-numeric value"
         raise SecretomeInputError(
-            f"non-numeric value {text[:40]!r} in a quantity column",
+            f"{kind} {text[:40]!r} in a quantity column",
             file=table.path,
             column=column,
             row=row,
             expected="a number or an empty cell",
+        )
+    if text_numbers:
+        warnings.warn(
+            f"{table.path}: numbers stored as text in the workbook were read as numbers: {'; '.join(text_numbers[:5])}",
+            ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():

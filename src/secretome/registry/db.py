@@ -50,6 +50,12 @@ class Registry:
         with self.sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it takes no write lock, so readers never queue behind writers)."""
+        with self.sessions(bind=self.engine.execution_options(secretome_read_only=True)) as session, session.begin():
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -71,7 +77,9 @@ def _sqlite_engine(path: Path) -> Engine:
     def _begin(connection) -> None:  # type: ignore[no-untyped-def]
         # IMMEDIATE takes the write lock at the start: a read-then-write (the audit chain, claiming a
         # job) can never fail half-way on a lock upgrade, and writers queue instead of erroring.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (Registry.read) begin a plain snapshot: WAL readers never wait for writers.
+        read_only = connection.get_execution_options().get("secretome_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -113,6 +113,26 @@ def staging_folder(data_dir: Path) -> tuple[str, Path]:
     return token, folder
 
 
+def stage_upload(data_dir: Path, user: str, lot_id: int, files: dict[str, tuple[Any, str]], max_bytes: int) -> tuple[str, Path]:
+    """Stage one upload: ``files`` maps ``table`` (required) and ``sheet`` to (binary file object, uploaded
+    name). Writes the files and ``meta.json`` (who, which lot, checksums) into a new staging folder;
+    returns (upload id, folder). Nothing is registered; a refused file leaves no folder behind."""
+    if "table" not in files:
+        raise SecretomeInputError("no result table chosen", expected="a proteomics result table")
+    token, folder = staging_folder(data_dir)
+    meta: dict[str, Any] = {"user": user, "lot_id": lot_id}
+    try:
+        for role, (handle, filename) in files.items():
+            staged = store.stage(folder, handle, filename, max_bytes)
+            meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
+                          "suffix": staged.suffix, "name": store.display_name(filename)}
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return token, folder
+
+
 def staged_folder(data_dir: Path, token: str) -> Path:
     """The staging folder of an upload id (checked: an id is 32 hex digits, never a path)."""
     if not isinstance(token, str) or len(token) != 32 or any(c not in "0123456789abcdef" for c in token):
@@ -123,12 +143,23 @@ def staged_folder(data_dir: Path, token: str) -> Path:
     return folder
 
 
-def preview_staged(folder: Path) -> dict[str, Any]:
-    """The reader's preview of a staged upload (see :func:`secretome.registry.engine.preview`), saved beside it."""
+def preview_staged(folder: Path, keep_error: bool = False) -> dict[str, Any]:
+    """The reader's preview of a staged upload (see :func:`secretome.registry.engine.preview`), saved beside it.
+
+    A reader error propagates; with ``keep_error`` it is saved as the upload's ``error`` instead (the
+    preview page shows it) and returned as ``{"error": message}``.
+    """
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     table = folder / meta["table"]["file"]
     sheet = folder / meta["sheet"]["file"] if meta.get("sheet") else None
-    result = engine.preview(table, sheet)
+    try:
+        result = engine.preview(table, sheet)
+    except SecretomeInputError as error:
+        if not keep_error:
+            raise
+        meta["error"] = str(error)
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        return {"error": meta["error"]}
     meta["preview"] = result
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return result

@@ -44,7 +44,8 @@ def lot_trend(session: Session, lot: Lot) -> dict[str, Any]:
     """Every metric across the lots of ``lot``'s preparation (in registration order), with control limits."""
     lots = list(session.execute(select(Lot).where(Lot.preparation_id == lot.preparation_id).order_by(Lot.id)).scalars())
     metrics = latest_profile_metrics(session, [item.id for item in lots])
-    names = sorted({name for values in metrics.values() for name in values}, key=lambda n: (n.startswith("factor:"), n))
+    names = sorted({name for values in metrics.values() for name in values},
+                   key=lambda n: (n.startswith("factor:"), n.startswith("class_share:"), n))  # purity indices first
     series = []
     for name in names:
         points = [{"lot": item.number, "lot_id": item.id, "status": item.status, "value": metrics.get(item.id, {}).get(name)}

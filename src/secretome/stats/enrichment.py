@@ -1,7 +1,7 @@
 """Offline gene-set enrichment against the right background: the genes of the detected proteins.
 
 Two tests over the same sets (default: :func:`secretome.kb.gene_sets`, functional classes and
-MSigDB/Reactome sets):
+GO and Reactome sets):
 
 * :func:`over_representation`: one-sided hypergeometric test of a hit list (e.g. proteins up in a
   contrast) against the background of detected genes, never the genome: a secretome detects a few

@@ -3,7 +3,6 @@ bearer tokens from ``secretome users token NAME``. No cookies are accepted here,
 
 from __future__ import annotations
 
-import json
 import shutil
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from secretome import __version__
 from secretome.errors import SecretomeInputError
-from secretome.registry import services, store, trends
+from secretome.registry import services, trends
 from secretome.registry.engine import REPORT_FILE
 from secretome.registry.models import Dataset, Lot, Preparation, Run
 from secretome.webapp.pages import get_or_404, protein_hits, run_file_response
@@ -81,7 +80,7 @@ def router(web: Any) -> APIRouter:
     @api.get("/lots")
     def list_lots(request: Request, status: str = "") -> list[dict[str, Any]]:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             query = select(Lot).order_by(Lot.id)
             if status:
                 query = query.where(Lot.status == status)
@@ -96,14 +95,14 @@ def router(web: Any) -> APIRouter:
     @api.get("/lots/{lot_id}")
     def get_lot(request: Request, lot_id: int) -> dict[str, Any]:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             return services.as_dict(get_or_404(session, Lot, lot_id))
 
     @api.get("/lots/{lot_id}/trend")
     def lot_trend(request: Request, lot_id: int) -> dict[str, Any]:
         """Every purity index, class share and key factor across the preparation's lots, with control limits."""
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             return trends.lot_trend(session, get_or_404(session, Lot, lot_id))
 
     @api.post("/datasets", response_model=Created)
@@ -113,16 +112,10 @@ def router(web: Any) -> APIRouter:
         who = viewer(request, "write")
         with web.registry.session() as session:
             get_or_404(session, Lot, lot)
-        token, folder = services.staging_folder(web.data_dir)
+        files = {role: (upload.file, upload.filename) for role, upload in (("table", file), ("sheet", samples))
+                 if upload is not None and upload.filename}
+        _, folder = services.stage_upload(web.data_dir, who.user.name, lot, files, web.max_upload_bytes)
         try:
-            meta: dict[str, Any] = {"user": who.user.name, "lot_id": lot}
-            for role, upload in (("table", file), ("sheet", samples)):
-                if upload is None or not upload.filename:
-                    continue
-                staged = store.stage(folder, upload.file, upload.filename, web.max_upload_bytes)
-                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
-                              "suffix": staged.suffix, "name": store.display_name(upload.filename)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             services.preview_staged(folder)
             with web.registry.session() as session:
                 dataset = services.register_dataset(session, web.data_dir, who.user.name, folder, session.get(Lot, lot))
@@ -133,7 +126,7 @@ def router(web: Any) -> APIRouter:
     @api.get("/datasets/{dataset_id}")
     def get_dataset(request: Request, dataset_id: int) -> dict[str, Any]:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             dataset = get_or_404(session, Dataset, dataset_id)
             return {**services.as_dict(dataset), "samples": [{"sample": s.sample, "lot": s.lot.number} for s in dataset.samples]}
 
@@ -150,7 +143,7 @@ def router(web: Any) -> APIRouter:
     def get_run(request: Request, run_id: int) -> dict[str, Any]:
         """A run's status and progress, and when done its outputs, summary and reproducing command."""
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             return services.as_dict(run, ("id", "dataset_id", "lot_id", "kind", "parameters", "status", "step", "progress",
                                           "error", "engine_version", "kb_version", "input_checksums", "outputs", "summary",
@@ -159,7 +152,7 @@ def router(web: Any) -> APIRouter:
     @api.get("/runs/{run_id}/report", response_class=HTMLResponse)
     def run_report(request: Request, run_id: int) -> Response:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             if run.status != "done":
                 raise SecretomeInputError(f"run {run.id} is {run.status}", expected="a finished run")
@@ -168,14 +161,14 @@ def router(web: Any) -> APIRouter:
     @api.get("/runs/{run_id}/files/{name}")
     def run_file(request: Request, run_id: int, name: str) -> Response:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             return run_file_response(web, get_or_404(session, Run, run_id), name)
 
     @api.get("/proteins")
     def proteins(request: Request, q: str) -> list[dict[str, Any]]:
         """Where a protein is found across lots (latest profile of each lot), highest mean log2 first."""
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             return [{"lot": h["lot"].number, "lot_id": h["lot"].id, "preparation": h["preparation"].name,
                      "protein": h["level"].protein, "gene": h["level"].gene, "mean_log2": h["level"].mean_log2,
                      "n_detected": h["level"].n_detected} for h in protein_hits(session, q)]
@@ -183,7 +176,7 @@ def router(web: Any) -> APIRouter:
     @api.get("/preparations")
     def list_preparations(request: Request) -> list[dict[str, Any]]:
         viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             return [services.as_dict(p) for p in session.execute(select(Preparation).order_by(Preparation.id)).scalars()]
 
     return api

@@ -111,7 +111,7 @@ class WebApp:
         token = request.cookies.get(security.SESSION_COOKIE)
         if not token:
             raise NotLoggedIn()
-        with self.registry.session() as session:
+        with self.registry.read() as session:
             row = auth.resolve_session(session, token)
             if row is None:
                 raise NotLoggedIn()
@@ -124,7 +124,7 @@ class WebApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotLoggedIn()
-        with self.registry.session() as session:
+        with self.registry.read() as session:
             user = auth.user_for_token(session, token.strip())
             if user is None:
                 raise NotLoggedIn()

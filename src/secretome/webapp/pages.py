@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from secretome.errors import SecretomeInputError
-from secretome.registry import auth, services, store, trends
+from secretome.registry import auth, services, trends
 from secretome.registry.engine import REPORT_FILE
 from secretome.registry.models import LOT_STATUSES, Dataset, DatasetSample, Decision, Lot, Preparation, ProteinLevel, Run
 from secretome.tables import tsv_text
@@ -21,6 +22,7 @@ from secretome.webapp import security
 from secretome.webapp.security import Viewer
 
 DASHBOARD_METRICS = ("serum_share", "lysis_share", "secreted_share")
+PAGE_SIZE = 100
 
 
 def get_or_404(session: Session, model: Any, object_id: int) -> Any:
@@ -77,9 +79,17 @@ def table_download(frame: Any, name: str, fmt: str) -> Response:
 def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps the routes readable in one place)
     routes = APIRouter(include_in_schema=False)
 
-    async def form_of(request: Request, viewer: Viewer, **limits: int) -> Any:
-        form = await request.form(**limits)
+    async def session_form(request: Request) -> tuple[Viewer, Any]:
+        """The logged-in user and their form, its CSRF token checked. Parsed here, in the event loop; the
+        (synchronous) route then runs in the thread pool, so slow work never blocks other requests."""
+        viewer = await run_in_threadpool(web.session_viewer, request)
+        form = await request.form(max_files=2, max_fields=40)
         security.check_csrf(viewer.csrf, form.get("csrf"))  # type: ignore[arg-type]
+        return viewer, form
+
+    async def login_form(request: Request) -> Any:
+        form = await request.form(max_files=0, max_fields=10)
+        security.check_csrf(request.cookies.get(security.LOGIN_COOKIE, ""), form.get("csrf"))  # type: ignore[arg-type]
         return form
 
     # ------------------------------------------------------------------------------------ login
@@ -92,9 +102,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     @routes.post("/login")
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        security.check_csrf(request.cookies.get(security.LOGIN_COOKIE, ""), form.get("csrf"))  # type: ignore[arg-type]
+    def login(request: Request, form: Any = Depends(login_form)) -> Response:
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
         address = security.client_address(request)
         wait = web.limiter.retry_after(address, name)
@@ -118,9 +126,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     @routes.post("/logout")
-    async def logout(request: Request) -> Response:
-        viewer = web.session_viewer(request)
-        await form_of(request, viewer)
+    def logout(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, _ = posted
         with web.registry.session() as session:
             auth.close_session(session, request.cookies.get(security.SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
@@ -128,7 +135,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return response
 
     # -------------------------------------------------------------------------------- dashboard
-    def dashboard_rows(session: Session, q: str, status: str) -> list[dict[str, Any]]:
+    def dashboard_rows(session: Session, q: str, status: str, page: int | None = None) -> list[dict[str, Any]]:
+        """The lots matching ``q``/``status``, newest first: one page of :data:`PAGE_SIZE` (or all when ``page`` is None)."""
         query = select(Lot, Preparation).join(Preparation, Lot.preparation_id == Preparation.id).order_by(Lot.id.desc())
         if status in LOT_STATUSES:
             query = query.where(Lot.status == status)
@@ -136,6 +144,8 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             like = f"%{q.strip()}%"
             query = query.where(or_(Lot.number.ilike(like), Lot.donor.ilike(like), Preparation.name.ilike(like),
                                     Preparation.cell_source.ilike(like)))
+        if page is not None:
+            query = query.limit(PAGE_SIZE + 1).offset(max(page - 1, 0) * PAGE_SIZE)
         rows = session.execute(query).all()
         ids = [lot.id for lot, _ in rows]
         metrics = services.latest_profile_metrics(session, ids)
@@ -144,20 +154,22 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
                  "metrics": {m: metrics.get(lot.id, {}).get(m) for m in DASHBOARD_METRICS}} for lot, prep in rows]
 
     @routes.get("/")
-    def dashboard(request: Request, q: str = "", status: str = "") -> HTMLResponse:
+    def dashboard(request: Request, q: str = "", status: str = "", page: int = 1) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
-            rows = dashboard_rows(session, q, status)
+        page = max(page, 1)
+        with web.registry.read() as session:
+            rows = dashboard_rows(session, q, status, page)
             preparations = list(session.execute(select(Preparation).order_by(Preparation.name)).scalars())
-            return web.page(request, "dashboard.html", viewer, rows=rows, preparations=preparations, q=q, status=status,
-                            statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS)
+            return web.page(request, "dashboard.html", viewer, rows=rows[:PAGE_SIZE], preparations=preparations, q=q,
+                            status=status, statuses=LOT_STATUSES, metrics=DASHBOARD_METRICS, page=page,
+                            has_next=len(rows) > PAGE_SIZE)
 
     @routes.get("/lots.{fmt}")
     def dashboard_download(request: Request, fmt: str, q: str = "", status: str = "") -> Response:
         import pandas as pd
 
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             rows = dashboard_rows(session, q, status)
         frame = pd.DataFrame([{"lot": r["lot"].number, "preparation": r["preparation"].name, "status": r["lot"].status,
                                "donor": r["lot"].donor, "qc": r["qc"], **r["metrics"]} for r in rows],
@@ -165,19 +177,17 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return table_download(frame, "lots", fmt)
 
     @routes.post("/preparations")
-    async def create_preparation(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_preparation(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             services.create_preparation(session, viewer.user.name, dict(form))
         return RedirectResponse("/", status_code=303)
 
     @routes.post("/lots")
-    async def create_lot(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_lot(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             lot = services.create_lot(session, viewer.user.name, dict(form))
         return RedirectResponse(f"/lots/{lot.id}", status_code=303)
@@ -186,7 +196,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/lots/{lot_id}")
     def lot_page(request: Request, lot_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, lot_id)
             dataset_ids = select(DatasetSample.dataset_id).where(DatasetSample.lot_id == lot.id)
             datasets = list(session.execute(select(Dataset).where(or_(Dataset.lot_id == lot.id, Dataset.id.in_(dataset_ids)))
@@ -203,19 +213,17 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
                             statuses=("in_process", "qc"))
 
     @routes.post("/lots/{lot_id}/status")
-    async def lot_status(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def lot_status(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         with web.registry.session() as session:
             services.set_lot_status(session, viewer.user.name, get_or_404(session, Lot, lot_id), str(form.get("status", "")))
         return RedirectResponse(f"/lots/{lot_id}", status_code=303)
 
     @routes.post("/lots/{lot_id}/decision")
-    async def decision(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def decision(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("decide")
-        form = await form_of(request, viewer)
         evidence = []
         for value in form.getlist("evidence"):
             if not str(value).isdigit():
@@ -235,40 +243,23 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     def upload_page(request: Request, lot_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
         viewer.require("write")
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, lot_id)
             return web.page(request, "upload.html", viewer, lot=lot)
 
     @routes.post("/lots/{lot_id}/upload")
-    async def upload(request: Request, lot_id: int) -> Response:
-        viewer = web.session_viewer(request)
+    def upload(request: Request, lot_id: int, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
         with web.registry.session() as session:
             get_or_404(session, Lot, lot_id)
-        form = await form_of(request, viewer, max_files=2, max_fields=10)
-        token, folder = services.staging_folder(web.data_dir)
-        meta: dict[str, Any] = {"user": viewer.user.name, "lot_id": lot_id}
-        try:
-            for role, field in (("table", "table"), ("sheet", "samples")):
-                upload_file = form.get(field)
-                if upload_file is None or isinstance(upload_file, str) or not upload_file.filename:
-                    if role == "table":
-                        raise SecretomeInputError("no result table chosen", expected="a proteomics result table")
-                    continue
-                staged = store.stage(folder, upload_file.file, upload_file.filename, web.max_upload_bytes)
-                meta[role] = {"file": staged.path.name, "sha256": staged.sha256, "size": staged.size,
-                              "suffix": staged.suffix, "name": store.display_name(upload_file.filename)}
-            (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            try:
-                services.preview_staged(folder)
-            except SecretomeInputError as error:
-                meta["error"] = str(error)
-                (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        except SecretomeInputError:
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+        files = {}
+        for role, field in (("table", "table"), ("sheet", "samples")):
+            upload_file = form.get(field)
+            if upload_file is not None and not isinstance(upload_file, str) and upload_file.filename:
+                files[role] = (upload_file.file, upload_file.filename)
+        token, folder = services.stage_upload(web.data_dir, viewer.user.name, lot_id, files, web.max_upload_bytes)
+        services.preview_staged(folder, keep_error=True)
         return RedirectResponse(f"/uploads/{token}", status_code=303)
 
     def staged_for(viewer: Viewer, token: str) -> tuple[Any, dict[str, Any]]:
@@ -288,17 +279,16 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         viewer = web.session_viewer(request)
         viewer.require("write")
         _, meta = staged_for(viewer, token)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             lot = get_or_404(session, Lot, int(meta["lot_id"]))
             known = set(session.execute(select(Lot.number)).scalars())
             return web.page(request, "preview.html", viewer, token=token, meta=meta, lot=lot, preview=meta.get("preview"),
                             error=meta.get("error", ""), known_lots=known)
 
     @routes.post("/uploads/{token}/register")
-    async def register(request: Request, token: str) -> Response:
-        viewer = web.session_viewer(request)
+    def register(request: Request, token: str, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, _ = posted
         viewer.require("write")
-        await form_of(request, viewer)
         folder, meta = staged_for(viewer, token)
         if meta.get("error"):
             raise SecretomeInputError(meta["error"])
@@ -309,22 +299,20 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @routes.post("/uploads/{token}/discard")
-    async def discard(request: Request, token: str) -> Response:
+    def discard(request: Request, token: str, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
         import shutil
 
-        viewer = web.session_viewer(request)
+        viewer, _ = posted
         viewer.require("write")
-        await form_of(request, viewer)
         folder, meta = staged_for(viewer, token)
         shutil.rmtree(folder, ignore_errors=True)
         return RedirectResponse(f"/lots/{int(meta['lot_id'])}", status_code=303)
 
     # ------------------------------------------------------------------------------------- runs
     @routes.post("/runs")
-    async def create_run(request: Request) -> Response:
-        viewer = web.session_viewer(request)
+    def create_run(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
         viewer.require("write")
-        form = await form_of(request, viewer)
         kind = str(form.get("kind", ""))
         dataset_id = str(form.get("dataset_id", ""))
         if not dataset_id.isdigit():
@@ -344,7 +332,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/runs/{run_id}")
     def run_page(request: Request, run_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             report = next((o["name"] for o in run.outputs if o["name"] == REPORT_FILE[run.kind]), "")
             return web.page(request, "run.html", viewer, run=run, report=report, lot=run.lot, dataset=run.dataset)
@@ -352,14 +340,14 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     @routes.get("/runs/{run_id}/status.json")
     def run_status(request: Request, run_id: int) -> dict[str, Any]:
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             return {"status": run.status, "step": run.step, "progress": run.progress, "error": run.error, "log": run.log}
 
     @routes.get("/runs/{run_id}/files/{name}")
     def run_file(request: Request, run_id: int, name: str) -> Response:
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             run = get_or_404(session, Run, run_id)
             return run_file_response(web, run, name)
 
@@ -369,7 +357,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         import pandas as pd
 
         web.session_viewer(request)
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             hits = protein_hits(session, q.strip()) if q.strip() else []
         frame = pd.DataFrame([{"lot": h["lot"].number, "preparation": h["preparation"].name, "protein": h["level"].protein,
                                "gene": h["level"].gene, "description": h["level"].description,
@@ -381,7 +369,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     def search(request: Request, q: str = "") -> HTMLResponse:
         viewer = web.session_viewer(request)
         hits: list[Any] = []
-        with web.registry.session() as session:
+        with web.registry.read() as session:
             if q.strip():
                 hits = protein_hits(session, q.strip())
             return web.page(request, "search.html", viewer, q=q, hits=hits)

@@ -1,0 +1,55 @@
+"""FragPipe TMT-Integrator tables (``abundance_protein_*.tsv`` and ``ratio_protein_*.tsv``).
+
+Columns ``Index`` (the protein), ``NumberPSM``, ``ProteinID``, ``MaxPepProb``, ``ReferenceIntensity``,
+then one column per channel, named by the sample in the experiment annotation (FragPipe TMT-Integrator
+documentation). Values are log2: in ``ratio_*`` files the ratio of each channel to the reference
+(channel or virtual), in ``abundance_*`` files that ratio plus the log2 reference intensity. Which one a
+file holds is stated in ``quantity``: from its name, else from its values (ratios centre on 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from secretome.io.dataset import Parsed, check_fixed_quantity
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, numeric_block, text_column
+
+FORMAT = "tmt_integrator"
+ABUNDANCE = "log2 abundance (ratio to the reference + log2 reference intensity)"
+RATIO = "log2 ratio to the reference channel"
+ANNOTATION_COLUMNS: tuple[str, ...] = (
+    "Index", "NumberPSM", "ProteinID", "MaxPepProb", "ReferenceIntensity", "Gene", "Peptide", "Protein",
+)
+
+
+def detect_score(columns: list[str]) -> int:
+    """TMT-Integrator evidence: its Index/NumberPSM/MaxPepProb/ReferenceIntensity columns."""
+    return 8 if {"Index", "NumberPSM", "MaxPepProb", "ReferenceIntensity"} <= set(columns) else 0
+
+
+def read(table: RawTable, quantity: str | None = None) -> Parsed:
+    """Parse a TMT-Integrator protein table; every channel column is a sample."""
+    check_fixed_quantity(
+        table, quantity, ("abundance", "ratio", ABUNDANCE, RATIO), "unknown quantity {quantity!r} for TMT-Integrator",
+        expected="abundance or ratio, as the file holds",
+    )
+    columns = list(table.frame.columns)
+    channels = [c for c in columns[columns.index("ReferenceIntensity") + 1:] if c not in ANNOTATION_COLUMNS]
+    values = numeric_block(table, channels)
+    name = table.path.name.casefold()
+    if name.startswith("ratio"):
+        kind = RATIO
+    elif name.startswith("abundance"):
+        kind = ABUNDANCE
+    else:
+        finite = values[np.isfinite(values)]
+        kind = RATIO if finite.size and abs(float(np.median(finite))) < 2 else ABUNDANCE
+    id_column = "ProteinID" if "ProteinID" in columns else "Index"
+    return Parsed(
+        table=table, format=FORMAT, format_version=f"protein table ({'ratios' if kind == RATIO else 'abundances'})",
+        quantity=kind, values=values, sample_names=channels, sample_columns=channels,
+        ids=parse_protein_groups(text_column(table.frame, id_column).tolist()), id_column=id_column,
+        read_columns=[c for c in ("Index", "ProteinID") if c in columns and c != id_column],
+        unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")},
+    )
