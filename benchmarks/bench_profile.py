@@ -110,11 +110,13 @@ def run_case(n_samples: int, n_proteins: int, directory: Path) -> dict[str, floa
     """Time each stage for one case; returns seconds per stage (and the total)."""
     from secretome.annotate import annotate
     from secretome.io import read
-    from secretome.profile import (ProfileResult, build_summary, functional_profile, h5ad_safe, proteins_table,
-                                   samples_table, write_outputs)
+    from secretome.io import h5ad_safe
+    from secretome.jobs.profile import write_profile
+    from secretome.profile import functional_profile, profile, proteins_table, samples_table
     from secretome.qc import (group_cvs, linear_quantities, load_thresholds, log2_quantities, pairwise_correlation,
                               pca, purity_categories, purity_shares, qc)
     from secretome.report import write_report
+    from secretome.summary import build_summary
 
     timings: dict[str, float] = {}
     path = write_input(directory, n_samples, n_proteins)
@@ -128,18 +130,18 @@ def run_case(n_samples: int, n_proteins: int, directory: Path) -> dict[str, floa
     _timed(timings, "qc:pca", lambda: pca(log2, 0.7, 5))
     _timed(timings, "qc:cv", lambda: group_cvs(linear_quantities(adata), adata.obs["lot"], 2))
     adata = _timed(timings, "qc (whole stage)", lambda: qc(adata.copy(), group="lot", thresholds=thresholds))
-    functional = _timed(timings, "functional", lambda: functional_profile(adata, "lot", 10))
-    summary = _timed(timings, "summary", lambda: build_summary(adata, "lot", thresholds, functional))
-    result = ProfileResult(adata, summary)
+    _timed(timings, "functional", lambda: functional_profile(adata, "lot", 10))
+    adata = _timed(timings, "profile (whole stage, with qc)", lambda: profile(adata.copy(), group="lot", thresholds=thresholds))
+    summary = _timed(timings, "summary", lambda: build_summary(adata))
     out = directory / f"out_{n_samples}"
     _timed(timings, "write:proteins.tsv", lambda: proteins_table(adata, "lot").to_csv(directory / "p.tsv", sep="\t"))
     _timed(timings, "write:samples.tsv", lambda: samples_table(adata, "lot").to_csv(directory / "s.tsv", sep="\t"))
     _timed(timings, "write:profile.json", lambda: (directory / "p.json").write_text(json.dumps(summary)))
     _timed(timings, "write:h5ad", lambda: h5ad_safe(adata).write_h5ad(directory / "d.h5ad", compression="lzf"))
     _timed(timings, "write:report.html", lambda: write_report(summary, directory / "r.html"))
-    _timed(timings, "write_outputs (all, atomic)", lambda: write_outputs(result, out, "lot"))  # rewrites `out`
+    _timed(timings, "write_profile (all, atomic)", lambda: write_profile(adata, out))  # rewrites `out`
     timings["report size MB"] = (out / "report.html").stat().st_size / 1e6
-    stages = ["read", "annotate", "qc (whole stage)", "functional", "summary", "write_outputs (all, atomic)"]
+    stages = ["read", "annotate", "profile (whole stage, with qc)", "write_profile (all, atomic)"]
     timings["total (read..write)"] = sum(timings[s] for s in stages)
     return timings
 

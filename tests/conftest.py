@@ -62,3 +62,19 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped, but SECRETOME_REQUIRE_OPTIONAL=1 forbids skips: {reason}"
+
+
+def profiled(adata, *args, **kwargs):
+    """``secretome.profile.profile`` then the summary built from the profiled dataset: ``(adata, summary)``."""
+    from secretome.profile import profile
+    from secretome.summary import build_summary
+
+    adata = profile(adata, *args, **kwargs)
+    return adata, build_summary(adata)
+
+
+def run_profile(input=None, *, out, **parameters) -> Path:
+    """The profile job on ``input`` (or ``demo=True``) into ``out``; returns the report's path."""
+    from secretome.jobs import profile_job
+
+    return profile_job(input, out, **parameters).out / "report.html"

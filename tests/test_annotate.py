@@ -8,7 +8,8 @@ import pytest
 from anndata import AnnData
 from typer.testing import CliRunner
 
-from secretome import SecretomeInputError, annotate, annotate_identifiers
+from secretome import SecretomeInputError, annotate_identifiers
+from secretome.annotate import annotate
 from secretome.annotate import OUTPUT_COLUMNS, VAR_COLUMNS, resolve
 from secretome.cli import app
 from secretome.kb import FUNCTIONAL_CLASSES, SECRETION_CLASSES

@@ -315,13 +315,14 @@ def test_cli_assay_with_samples_and_potency(monkeypatch, capsys, tmp_path: Path)
 def test_lot_comparability_runs_on_assay_data(tmp_path: Path) -> None:
     """Lot comparability (TOST per factor) works on an immunoassay export as on a proteome: lot B made
     equal to A is equivalent, lot C made 3x higher is not."""
-    from secretome.stats.comparability import comparability_job
+    from secretome.jobs import comparability_job
 
     samples = {f"lot{lot}_{i}": level * (1 + 0.05 * i) for lot, level in zip("ABC", [300, 310, 900]) for i in range(1, 4)}
     plate = _long_plate(tmp_path, samples=samples)
     sheet = tmp_path / "sheet.tsv"
     pd.DataFrame({"sample": list(samples), "lot": [s.split("_")[0] for s in samples]}).to_csv(sheet, sep="\t", index=False)
-    comparability_job(plate, sheet, "lot", ["lotA"], tmp_path / "lots", normalize="none", factors=["IL1RN", "IL10"])
-    factors = pd.read_csv(tmp_path / "lots" / "factors.tsv", sep="\t").set_index(["lot", "factor"])
+    comparability_job(plate, tmp_path / "lots", samples=sheet, lot_column="lot", reference=["lotA"], normalize="none",
+                      factors=["IL1RN", "IL10"])
+    factors = pd.read_csv(tmp_path / "lots" / "comparability_factors.tsv", sep="\t").set_index(["lot", "factor"])
     assert factors.loc[("lotB", "IL1RN"), "verdict"] == "equivalent"
     assert factors.loc[("lotC", "IL1RN"), "verdict"] == "not_equivalent"

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from secretome.assays.demo import PANEL, demo_assay_frame
-from secretome.profile import run_profile
-from conftest import run_main
+from conftest import run_main, run_profile
 
 
 def test_demo_panel_is_deterministic_and_covers_the_demo_samples() -> None:

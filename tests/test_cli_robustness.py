@@ -90,7 +90,7 @@ def test_contrast_of_levels_with_spaces(monkeypatch, capsys, demo):
     code, stdout, err = run_main(monkeypatch, capsys, "compare", demo["table"], "--samples", samples, "--design", "~ lot",
                             "--contrast", "lot B - lot A", "--out", out)
     assert code == 0, err
-    assert (out / "lot B-lot A.tsv").exists() or any(out.glob("lot*B*lot*A*.tsv"))
+    assert any(out.glob("differential_lot*B*lot*A*.tsv"))
 
 
 # --------------------------------------------------------------------------------------- comparability
@@ -109,7 +109,7 @@ def test_factor_symbols_match_whatever_their_case(monkeypatch, capsys, demo):
     code, _, err = run_main(monkeypatch, capsys, "comparability", demo["table"], "--samples", demo["samples"],
                        "--reference", "lot_A", "--factor", "egf", "--out", out)
     assert code == 0, err
-    factors = pd.read_csv(out / "factors.tsv", sep="\t")
+    factors = pd.read_csv(out / "comparability_factors.tsv", sep="\t")
     assert factors["detected"].all() and set(factors["factor"]) == {"EGF"}
 
 

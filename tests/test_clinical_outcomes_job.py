@@ -106,10 +106,11 @@ def test_records_without_clinical_measures_are_refused(examples: Path, tmp_path:
 def test_lot_composition_from_a_real_profile(tmp_path: Path) -> None:
     from test_profile import anndata_from_simulation
 
-    from secretome.datasets import DEMO_PARAMETERS, simulate_secretome
-    from secretome.profile import profile
+    from conftest import profiled
 
-    summary = profile(anndata_from_simulation(simulate_secretome(**DEMO_PARAMETERS)), group="lot").summary
+    from secretome.datasets import DEMO_PARAMETERS, simulate_secretome
+
+    _, summary = profiled(anndata_from_simulation(simulate_secretome(**DEMO_PARAMETERS)), group="lot")
     (tmp_path / "lots" / "demo_profile").mkdir(parents=True)
     (tmp_path / "lots" / "demo_profile" / "profile.json").write_text(json.dumps(summary))
     composition = lot_composition(tmp_path / "lots")

@@ -11,7 +11,7 @@ from secretome import SecretomeInputError
 from secretome.kb.preparation import (
     plausibility_warnings, preparation_of, preparation_panel, preparation_types, resolve_preparation,
 )
-from secretome.profile import profile
+from conftest import profiled
 
 
 def _adata(genes: list[str], obs: dict | None = None) -> AnnData:
@@ -70,7 +70,7 @@ def test_tear_saliva_and_neutrophil_proteins_warn_in_a_stromal_medium() -> None:
 def test_profile_reports_preparation_panel_warnings_and_class_contributors() -> None:
     genes = ["TIMP1", "LCN1", "TNFAIP6", "IL1RN", "EGF", "ALB"]
     adata = _adata(genes)
-    summary = profile(adata, preparation="MSC conditioned medium").summary
+    adata, summary = profiled(adata, preparation="MSC conditioned medium")
     assert summary["preparation"]["type"] == "msc_conditioned_medium"
     assert summary["preparation"]["panel"].endswith("panel_msc_conditioned_medium.tsv")
     assert {w["gene"] for w in summary["preparation"]["warnings"]} == {"LCN1"}

@@ -13,14 +13,10 @@ from test_qc import five_protein_dataset, make_annotated
 from secretome.datasets import protein_identities, simulate_secretome
 from secretome.errors import SecretomeInputError
 from secretome.io import h5ad_safe
-from secretome.profile import (
-    FUNCTIONAL_CLASSES,
-    OUTPUT_FILES,
-    profile,
-    proteins_table,
-    samples_table,
-    write_outputs,
-)
+from conftest import profiled
+from secretome.jobs.profile import OUTPUT_FILES, write_profile
+from secretome.kb.vocab import FUNCTIONAL_CLASSES
+from secretome.profile import proteins_table, samples_table
 
 ROLE_ANNOTATION = {
     # role -> (secretion_class, serum_marker, handling_contaminant, lysis_marker, ev_marker)
@@ -78,7 +74,7 @@ def simulated():
 
 
 def test_profile_recovers_simulated_shares(simulated):
-    adata, summary = profile(anndata_from_simulation(simulated), group="lot")
+    adata, summary = profiled(anndata_from_simulation(simulated), group="lot")
     realized, target = simulated.truth["realized"], simulated.truth["target"]
     for name in ("serum_share", "lysis_share", "handling_share", "ev_share", "membrane_share", "secreted_share",
                  "serum_mixed_share"):
@@ -94,7 +90,7 @@ def test_profile_recovers_simulated_shares(simulated):
 
 
 def test_summary_is_plain_json_and_complete(simulated):
-    _, summary = profile(anndata_from_simulation(simulated), group="lot")
+    _, summary = profiled(anndata_from_simulation(simulated), group="lot")
     text = json.dumps(summary, allow_nan=False)
     assert json.loads(text)["n_samples"] == 8
     assert summary["functional"]["classes"][:4] == ["lubricating", "anti_inflammatory", "growth_factor", "antimicrobial"]
@@ -111,7 +107,7 @@ def test_summary_is_plain_json_and_complete(simulated):
 
 
 def test_functional_shares_are_shares_of_the_secreted_pool():
-    adata, summary = profile(five_protein_dataset())
+    adata, summary = profiled(five_protein_dataset())
     shares = dict(zip(FUNCTIONAL_CLASSES, summary["functional"]["share"][0]))
     # secreted pool of s1: EGF 50 + LTF 20
     assert shares["growth_factor"] == pytest.approx(50 / 70)
@@ -123,7 +119,7 @@ def test_functional_shares_are_shares_of_the_secreted_pool():
 
 
 def test_tables_have_the_promised_columns(simulated):
-    adata, _ = profile(anndata_from_simulation(simulated), group="lot")
+    adata, _ = profiled(anndata_from_simulation(simulated), group="lot")
     proteins = proteins_table(adata, "lot")
     for column in ("gene", "secretion_class", "functional_classes", "n_detected", "mean_log2_A", "median_log2_B",
                    "log2_diff_B_vs_A", "rank"):
@@ -139,54 +135,57 @@ def test_tables_have_the_promised_columns(simulated):
     assert set(samples["qc_status"]) <= {"pass", "warn", "fail"}
 
 
-def test_write_outputs_is_complete_and_atomic(tmp_path, simulated):
-    result = profile(anndata_from_simulation(simulated), group="lot")
+def test_write_outputs_is_complete_and_atomic(tmp_path, simulated, monkeypatch):
+    adata, _ = profiled(anndata_from_simulation(simulated), group="lot")
     out = tmp_path / "run"
-    write_outputs(result, out, "lot")
+    write_profile(adata, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     back = anndata.read_h5ad(out / "dataset.h5ad")
-    assert np.allclose(back.obs["serum_share"], result.adata.obs["serum_share"])
+    assert np.allclose(back.obs["serum_share"], adata.obs["serum_share"])
     assert json.loads((out / "profile.json").read_text())["kb_version"] == "test-kb"
     samples = pd.read_csv(out / "samples.tsv", sep="\t")
-    assert list(samples["sample"]) == list(result.adata.obs_names)
-    # rewriting an earlier output directory works; a failure leaves the earlier one intact
-    write_outputs(result, out, "lot")
-    broken = profile(anndata_from_simulation(simulated), group="lot")
-    broken.summary["samples"] = None  # the report cannot render this
+    assert list(samples["sample"]) == list(adata.obs_names)
+    # rewriting an earlier output directory works; a failure while writing leaves the earlier one intact
+    write_profile(adata, out)
+
+    def fail(_):
+        raise TypeError("the dataset cannot be stored")
+
+    monkeypatch.setattr("secretome.io.h5ad_safe", fail)
     with pytest.raises(TypeError):
-        write_outputs(broken, out, "lot")
+        write_profile(adata, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.docx").write_text("keep me")
     with pytest.raises(SecretomeInputError, match="refusing to overwrite"):
-        write_outputs(result, foreign, "lot")
+        write_profile(adata, foreign)
 
 
 def test_write_outputs_takes_extra_sections_and_files(tmp_path):
-    result = profile(five_protein_dataset())
+    adata, _ = profiled(five_protein_dataset())
     section = {"id": "differential", "title": "Differential abundance: B-A", "html": "<p>moderated t table</p>"}
-    write_outputs(result, tmp_path / "o", None, extra_sections=[section], extra_files={"differential_B-A.tsv": "protein\n"})
+    write_profile(adata, tmp_path / "o", extra_sections=[section], extra_files={"differential_B-A.tsv": "protein\n"})
     assert (tmp_path / "o" / "differential_B-A.tsv").read_text() == "protein\n"
     html = (tmp_path / "o" / "report.html").read_text()
     assert '<section id="differential">' in html and "moderated t table" in html
 
 
 def test_a_written_dataset_profiles_again_to_the_same_numbers(tmp_path, simulated):
-    first = profile(anndata_from_simulation(simulated), group="lot")
-    h5ad_safe(first.adata).write_h5ad(tmp_path / "d.h5ad")
+    first, first_summary = profiled(anndata_from_simulation(simulated), group="lot")
+    h5ad_safe(first).write_h5ad(tmp_path / "d.h5ad")
     again = anndata.read_h5ad(tmp_path / "d.h5ad")  # text columns come back as categoricals
     assert isinstance(again.var["secretion_class"].dtype, pd.CategoricalDtype)
-    second = profile(again, group="lot")
+    second, second_summary = profiled(again, group="lot")
     for column in ("serum_share", "lysis_share", "secreted_share", "qc_status"):
-        assert list(second.adata.obs[column]) == list(first.adata.obs[column])
-    assert second.summary["key_factors"] == first.summary["key_factors"]
-    assert [p["step"] for p in second.summary["provenance"]] == ["qc", "profile", "qc", "profile"]
+        assert list(second.obs[column]) == list(first.obs[column])
+    assert second_summary["key_factors"] == first_summary["key_factors"]
+    assert [p["step"] for p in second_summary["provenance"]] == ["qc", "profile", "qc", "profile"]
 
 
 def test_h5ad_safe_keeps_provenance_records(tmp_path):
-    adata, _ = profile(five_protein_dataset())
+    adata, _ = profiled(five_protein_dataset())
     h5ad_safe(adata).write_h5ad(tmp_path / "x.h5ad")
     back = anndata.read_h5ad(tmp_path / "x.h5ad")
     steps = [back.uns["provenance"][key]["step"] for key in sorted(back.uns["provenance"])]
@@ -195,7 +194,7 @@ def test_h5ad_safe_keeps_provenance_records(tmp_path):
 
 def test_single_sample_profile_does_not_crash():
     adata = five_protein_dataset()[:1].copy()
-    _, summary = profile(adata)
+    _, summary = profiled(adata)
     assert summary["n_samples"] == 1
     assert summary["qc"]["pca"]["scores"] == [[]]
     assert "outlier_min_samples" in summary["samples"][0]["verdicts"][-1]
@@ -208,10 +207,10 @@ def test_an_empty_sample_fails_clearly_and_everything_still_renders(tmp_path):
     values = np.vstack([adata.X, np.full((1, adata.n_vars), np.nan)])
     empty = make_annotated(values, [{"id": name, **row} for name, row in adata.var.to_dict(orient="index").items()],
                            obs={"lot": ["A", "B", "B"]})
-    result = profile(empty, group="lot")
-    row = result.summary["samples"][2]
+    profiled_empty, summary = profiled(empty, group="lot")
+    row = summary["samples"][2]
     assert row["qc_status"] == "fail" and row["serum_share"] is None
     assert "fail: serum_share could not be computed (no quantified proteins)" in row["verdicts"]
-    json.dumps(result.summary, allow_nan=False)
-    assert "n/a" in render_report(result.summary)
-    write_outputs(result, tmp_path / "o", "lot")
+    json.dumps(summary, allow_nan=False)
+    assert "n/a" in render_report(summary)
+    write_profile(profiled_empty, tmp_path / "o")

@@ -18,8 +18,11 @@ from anndata import AnnData
 
 from secretome.datasets import protein_identities
 from secretome.errors import SecretomeInputError
-from secretome.profile import OUTPUT_FILES, run_profile
-from secretome.profile_stats import StatsOptions, differential, lot_comparability
+from conftest import run_profile
+from secretome.jobs.analyses import (ContrastOptions, LotOptions, differential_analysis, differential_files, lot_analysis,
+                                     lot_files)
+from secretome.jobs.profile import OUTPUT_FILES, statistics_options, statistics_parameters
+from secretome.report import render_section
 from secretome.stats.compare import RESULT_COLUMNS
 from secretome.stats.enrichment import ENRICHMENT_COLUMNS, over_representation
 
@@ -156,8 +159,10 @@ def _lots_adata(seed: int = 3) -> AnnData:
 
 def test_lot_comparability_on_hand_built_lots():
     adata = _lots_adata()
-    options = StatsOptions(reference=("L1", "L2", "L3"), factors=("G1", "G2", "G3"), margin=0.5, normalize="none")
-    section, files, entry = lot_comparability(adata, options)
+    options = LotOptions(reference=("L1", "L2", "L3"), factors=("G1", "G2", "G3"), margin=0.5, normalize="none")
+    lots = lot_analysis(adata, options)
+    files, entry = lot_files(lots), lots.entry
+    html = render_section("comparability", {"comparability": entry})
     factors = pd.read_csv(pd.io.common.StringIO(files["comparability_factors.tsv"]), sep="\t").set_index(["lot", "factor"])
     assert factors.loc[("L4", "G1"), "verdict"] == "not_equivalent" and abs(factors.loc[("L4", "G1"), "diff"] - 2.0) < 0.2
     assert (factors.drop(index=("L4", "G1"))["verdict"] == "equivalent").all()
@@ -165,7 +170,8 @@ def test_lot_comparability_on_hand_built_lots():
                                      "L4": "not_comparable", "L5": "comparable"}
     assert entry["margin_log2"] == 0.5 and "mean - 3 SD" in entry["control_limit_method"]
     assert [step["step"] for step in entry["preprocessing"]] == ["filter_valid", "log2_transform", "normalize"]
-    assert section["id"] == "comparability" and "none normalization" in section["html"] and "G1, G2, G3" in section["html"]
+    assert '<section id="comparability">' in html and "none normalization" in html and "G1, G2, G3" in html
+    assert 'class="verdict-not_equivalent"' in html and 'id="fig-control-chart"' in html
     assert len(adata.layers) == 0 and "preprocessing" not in adata.uns  # the caller's dataset is left as it was
 
 
@@ -173,10 +179,12 @@ def test_differential_on_hand_built_data_uses_the_options():
     from test_stats_compare import make_adata
 
     adata = make_adata(n_per_group=4, n_proteins=150)
-    options = StatsOptions(design="~ condition + donor", contrast="treated-control", normalize="quantile", impute="knn",
-                           min_valid=3, robust=True)
-    sections, files, entry = differential(adata, options)
-    assert [section["id"] for section in sections] == ["preprocessing", "differential", "enrichment"]
+    options = ContrastOptions(design="~ condition + donor", contrast="treated-control", normalize="quantile", impute="knn",
+                              min_valid=3, robust=True)
+    result = differential_analysis(adata, options)
+    files, entry = differential_files(result), result.entry
+    sections = {name: render_section(name, {"differential": entry}) for name in ("preprocessing", "differential", "enrichment")}
+    assert all(f'<section id="{name}">' in html for name, html in sections.items())
     assert sorted(files) == ["differential_treated-control.tsv", "enrichment_treated-control.tsv"]
     table = pd.read_csv(pd.io.common.StringIO(files["differential_treated-control.tsv"]), sep="\t")
     assert list(table.columns) == RESULT_COLUMNS + ["composition"]
@@ -186,7 +194,7 @@ def test_differential_on_hand_built_data_uses_the_options():
     steps = {step["step"]: step for step in entry["preprocessing"]}
     assert steps["filter_valid"]["min_valid"] == 3 and steps["normalize"]["method"] == "quantile"
     assert steps["impute"]["method"] == "knn"
-    assert entry["settings"]["robust"] is True and "robust = <code>True</code>" in sections[0]["html"]
+    assert entry["settings"]["robust"] is True and "robust = <code>True</code>" in sections["preprocessing"]
     enrichment = pd.read_csv(pd.io.common.StringIO(files["enrichment_treated-control.tsv"]), sep="\t")
     assert list(enrichment.columns) == ENRICHMENT_COLUMNS  # made-up genes: no KB set within the size limits
 
@@ -198,9 +206,9 @@ def test_differential_on_hand_built_data_uses_the_options():
         (["--lot-column", "batch", "--reference", "lot_A"], "column 'batch'"),
         (["--reference", "lot_C"], "reference lot(s) lot_C do not occur"),
         (["--design", "~ lot", "--contrast", "lot_C-lot_A"], "does not name two levels of 'lot'"),
-        (["--design", "~ lot", "--contrast", "lot_B-lot_A", "--normalize", "mean"], "unknown normalization 'mean'"),
-        (["--margin", "0.5"], "lot-comparability options without a reference lot: --margin"),
-        (["--impute", "knn"], "contrast options without a contrast: --impute"),
+        (["--design", "~ lot", "--contrast", "lot_B-lot_A", "--normalize", "mean"], "unknown normalization 'mean' (expected: none, median"),
+        (["--margin", "0.5"], "lot-comparability parameters without --reference: --margin"),
+        (["--impute", "knn"], "contrast parameters without --design and --contrast: --impute"),
     ],
 )
 def test_bad_options_exit_2_with_one_line_and_no_output(tmp_path, monkeypatch, capsys, args, message):
@@ -216,17 +224,23 @@ def test_bad_options_exit_2_with_one_line_and_no_output(tmp_path, monkeypatch, c
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_stats_options_combinations():
-    with pytest.raises(SecretomeInputError, match="--design and --contrast go together"):
-        StatsOptions(contrast="a-b").check()
-    with pytest.raises(SecretomeInputError, match="--normalize applies to a contrast or a lot comparison"):
-        StatsOptions(normalize="median").check()
+def test_statistics_parameters_combinations_speak_of_parameters():
+    with pytest.raises(SecretomeInputError, match="design and contrast go together") as error:
+        statistics_options(contrast="a-b")
+    assert "--" not in str(error.value) and error.value.parameters == ("design", "contrast")
+    with pytest.raises(SecretomeInputError, match="normalize applies to a contrast or a lot comparison"):
+        statistics_options(normalize="median")
     with pytest.raises(SecretomeInputError, match="is not positive"):
-        StatsOptions(reference=("L1",), margin=-1.0).check()
-    with pytest.raises(SecretomeInputError, match="--factor names no gene"):
-        StatsOptions(reference=("L1",), factors=(" ",)).check()
-    StatsOptions(design="~ lot", contrast="a-b", normalize="vsn", impute="knn", min_valid=0, trend=True).check()
-    assert StatsOptions().parameters()["normalize"] is None
+        statistics_options(reference=("L1",), margin=-1.0)
+    with pytest.raises(SecretomeInputError, match="factors names no gene"):
+        statistics_options(reference=("L1",), factors=(" ",))
+    with pytest.raises(SecretomeInputError, match="min_valid -1 is negative") as error:
+        statistics_options(design="~ lot", contrast="a-b", min_valid=-1)
+    assert "--min-valid -1 is negative" in str(error.value.reworded({"min_valid": "--min-valid"}))
+    contrast, lots = statistics_options(design="~ lot", contrast="a-b", normalize="vsn", impute="knn", min_valid=0, trend=True)
+    assert lots is None and contrast.settings()["normalize"] == "vsn"
+    assert statistics_parameters(None, None)["normalize"] is None
     from secretome.kb.panel import key_factor_genes
 
-    assert StatsOptions(reference=("L1",)).parameters()["factors"] == list(key_factor_genes())
+    _, lots = statistics_options(reference=("L1",))
+    assert statistics_parameters(None, lots)["factors"] == list(key_factor_genes())

@@ -120,7 +120,7 @@ def test_verdicts_state_the_rule_and_flags_follow_thresholds():
     relaxed = load_thresholds(overrides=["serum_share.fail=0.5", "serum_share.warn=0.45"])
     adata = qc(five_protein_dataset(), thresholds=relaxed)
     assert adata.obs.loc["s2", "serum_share_flag"] == "pass"
-    assert "(--set serum_share.warn: serum_share.warn)" in adata.uns["qc"]["verdicts"].loc["s2", "serum_share"]
+    assert "(override: serum_share.warn)" in adata.uns["qc"]["verdicts"].loc["s2", "serum_share"]
 
 
 def test_judge_directions():

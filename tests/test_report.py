@@ -11,7 +11,7 @@ import pytest
 from test_profile import anndata_from_simulation
 
 from secretome.datasets import DEMO_PARAMETERS, simulate_secretome
-from secretome.profile import profile
+from conftest import profiled, run_profile
 from secretome.report import render_report, write_report
 from secretome.report.plots import all_figures
 
@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def summary():
     simulated = simulate_secretome(**DEMO_PARAMETERS)
-    return profile(anndata_from_simulation(simulated), group="lot").summary
+    return profiled(anndata_from_simulation(simulated), group="lot")[1]
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +85,67 @@ def _browser_available() -> str | None:
 def stats_report(tmp_path_factory) -> Path:
     """A demo profile with every statistics section: preprocessing, differential (volcano), enrichment and
     lot comparability (control chart)."""
-    from secretome.profile import run_profile
-
     return run_profile(demo=True, design="~ lot", contrast="lot_B-lot_A", reference=["lot_A"],
                        out=tmp_path_factory.mktemp("stats-report") / "run")
 
 
+@pytest.fixture(scope="module")
+def compare_page(tmp_path_factory) -> Path:
+    """The one page of a ``compare`` run on the demo."""
+    from secretome import datasets
+    from secretome.jobs import compare_job
+
+    paths = datasets.demo_paths()
+    out = tmp_path_factory.mktemp("compare") / "run"
+    return compare_job(paths["table"], out, samples=paths["samples"], design="~ lot", contrast="lot_B-lot_A").out / "report.html"
+
+
+@pytest.fixture(scope="module")
+def comparability_page(tmp_path_factory) -> Path:
+    """The one page of a ``comparability`` run on the demo."""
+    from secretome import datasets
+    from secretome.jobs import comparability_job
+
+    paths = datasets.demo_paths()
+    out = tmp_path_factory.mktemp("lots") / "run"
+    return comparability_job(paths["table"], out, samples=paths["samples"], reference=["lot_A"]).out / "report.html"
+
+
+def test_the_report_is_redrawn_from_profile_json_alone(stats_report):
+    """profile.json is the report's only input: rendering it again gives the same page, byte for byte;
+    so does the summary rebuilt from dataset.h5ad."""
+    from secretome.io import read_h5ad
+    from secretome.summary import build_summary
+
+    run = stats_report.parent
+    summary = json.loads((run / "profile.json").read_text(encoding="utf-8"))
+    assert render_report(summary) == stats_report.read_text(encoding="utf-8")
+    rebuilt = build_summary(read_h5ad(run / "dataset.h5ad"))
+    assert json.loads(json.dumps(rebuilt)) == summary
+
+
+def test_first_screen_answers_per_lot(stats_report):
+    """The first section: per lot its purity verdict, the four seed classes' shares and the comparison with the
+    reference lot, before any per-sample table."""
+    html = stats_report.read_text(encoding="utf-8")
+    summary = json.loads((stats_report.parent / "profile.json").read_text(encoding="utf-8"))
+    first = html.index("<section")
+    assert html.index('<section id="overview">') == first < html.index('<section id="verdicts">')
+    cards = {card["level"]: card for card in summary["overview"]}
+    assert set(cards) == {"lot_A", "lot_B"}
+    assert cards["lot_B"]["lot_verdict"] == summary["comparability"]["lot_verdicts"]["lot_B"]
+    for level, card in cards.items():
+        mean_share = summary["functional"]["per_group"][level]["mean_share"]
+        assert card["seed_shares"] == {name: mean_share[name] for name in summary["functional"]["seed_classes"]}
+        for name in ("lubricating", "anti_inflammatory", "growth_factor", "antimicrobial"):
+            assert name in card["seed_shares"]
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["report", "stats_report"])
+@pytest.mark.parametrize("which", ["report", "stats_report", "compare_page", "comparability_page"])
 def test_report_renders_in_headless_chromium(which, request):
+    """Every kind of page renders every figure, offers no control that could send data off the machine
+    (no plotly cloud, Chart Studio or 'Share' button, no link leaving the page) and makes no request."""
     report = request.getfixturevalue(which)
     reason = _browser_available()
     if reason:
@@ -120,14 +172,27 @@ def test_report_renders_in_headless_chromium(which, request):
         rendered = page.eval_on_selector_all(".js-plotly-plot .main-svg", "nodes => nodes.map(n => n.closest('.js-plotly-plot').id)")
         rendered = sorted(set(rendered))
         bars = page.eval_on_selector_all("#fig-purity-partition .main-svg .bars path", "nodes => nodes.length")
+        buttons = page.eval_on_selector_all(".modebar-btn", "nodes => nodes.map(n => (n.getAttribute('data-title') || '') + ' ' + (n.getAttribute('data-attr') || '') + ' ' + (n.getAttribute('data-val') || ''))")
+        links = page.eval_on_selector_all("a[href]", "nodes => nodes.map(n => n.getAttribute('href'))")
+        forms = page.eval_on_selector_all("form, iframe, img[src^='http'], link[href^='http']", "nodes => nodes.length")
         browser.close()
+    assert buttons, "the figures have their (local) mode bar"
+    off_machine = [b for b in buttons if re.search(r"cloud|chart studio|share|plotly\.com|edit", b, flags=re.I)]
+    assert off_machine == [], off_machine
+    assert all(link.startswith("#") for link in links), links
+    assert forms == 0
     assert errors == []
     assert requests == [], "the report must not touch the network"
     assert rendered == sorted(wanted)
-    assert bars >= 12  # one stacked bar per demo sample at least
-    if which == "stats_report":  # volcano (WebGL markers) and the lot control chart, inside their sections
-        assert len(inline) == 2
-        assert {"preprocessing", "differential", "enrichment", "comparability"} <= set(sections)
+    if which in ("report", "stats_report"):
+        assert bars >= 12  # one stacked bar per demo sample at least
+    if which == "stats_report":  # volcano and the lot control chart, inside their sections
+        assert {"fig-volcano", "fig-control-chart"} <= set(wanted)
+        assert {"overview", "preprocessing", "differential", "enrichment", "comparability"} <= set(sections)
+    if which == "compare_page":
+        assert "fig-volcano" in wanted and {"preprocessing", "differential", "enrichment"} <= set(sections)
+    if which == "comparability_page":
+        assert wanted == ["fig-control-chart"] and "comparability" in set(sections)
 
 
 def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
@@ -140,10 +205,45 @@ def test_many_samples_omit_the_heatmap_but_keep_every_other_figure():
                 enumerate(["secreted"] * 30 + ["intracellular"] * 10 + ["ev_cargo"] * 5 + ["contaminant_serum"] * 5)]
     values = np.exp2(rng.normal(22, 2, (1, 50)) + rng.normal(0, 0.3, (n, 50)))
     adata = make_annotated(values, proteins, obs={"lot": [f"L{i % 3}" for i in range(n)]})
-    summary = profile(adata, group="lot").summary
+    summary = profiled(adata, group="lot")[1]
     assert summary["qc"]["correlation"]["matrix"] == []
     assert "max_heatmap_samples" in summary["qc"]["correlation"]["note"]
     figures = all_figures(summary)
     assert "correlation" not in figures and "pca" in figures
     html = render_report(summary)
     assert "heatmap omitted" in html
+
+
+@pytest.mark.browser
+def test_first_screen_screenshot_shows_every_lot_verdict_and_seed_share(stats_report, tmp_path):
+    """On a 1400 x 900 screen the page opens on the lots: each lot's purity verdict, its four seed-class
+    shares and its comparison with the reference are inside the first screenful (and in its screenshot)."""
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    from secretome.report import _pct
+
+    summary = json.loads((stats_report.parent / "profile.json").read_text(encoding="utf-8"))
+    shot = tmp_path / "first-screen.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(stats_report.resolve().as_uri())
+        page.screenshot(path=str(shot))
+        visible = page.eval_on_selector_all(
+            ".lot-card", """cards => cards.map(card => {
+                const box = card.getBoundingClientRect();
+                return {text: card.innerText, bottom: box.bottom, right: box.right};
+            })""")
+        browser.close()
+    assert shot.stat().st_size > 20_000
+    assert len(visible) == len(summary["overview"])
+    for card, seen in zip(summary["overview"], visible):
+        assert seen["bottom"] <= 900 and seen["right"] <= 1400, card["level"]
+        assert card["level"] in seen["text"] and card["purity_status"] in seen["text"]
+        for share in card["seed_shares"].values():
+            assert _pct(share) in seen["text"]
+        if card["lot_verdict"]:
+            assert card["lot_verdict"] in seen["text"]

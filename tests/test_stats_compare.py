@@ -14,7 +14,9 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.outputs import MARKER, write_files
-from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast, safe_filename, table_tsv
+from secretome.jobs.common import results_tsv
+from secretome.jobs.naming import contrast_stem, differential_file, enrichment_file
+from secretome.stats.compare import RESULT_COLUMNS, compare, parse_contrast
 
 
 def make_adata(n_per_group: int = 3, n_proteins: int = 120, missing: float = 0.1, seed: int = 0) -> AnnData:
@@ -126,40 +128,31 @@ def test_write_files_new_existing_and_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]  # no staging directory left
 
 
-def test_safe_filename_and_tsv():
-    assert safe_filename("treated-control") == "treated-control"
-    assert safe_filename("a/b c") == "a_b_c"
-    text = table_tsv(pd.DataFrame({"protein": ["P1"], "p_value": [np.nan], "t": [1 / 3]}))
+def test_file_names_and_tsv():
+    assert contrast_stem("treated-control") == "treated-control"
+    assert contrast_stem("a/b c") == "a_b_c"
+    assert differential_file("a/b c") == "differential_a_b_c.tsv" and enrichment_file("B-A") == "enrichment_B-A.tsv"
+    text = results_tsv(pd.DataFrame({"protein": ["P1"], "p_value": [np.nan], "t": [1 / 3]}))
     assert text.splitlines() == ["protein\tp_value\tt", "P1\t\t0.33333333333333331"]
 
 
-def test_html_pages_embed_plotly_once_without_cdn():
-    from secretome.report.stats_sections import compare_page, compare_section, volcano_page
-    from secretome.stats.classic import welch_t
-    from secretome.stats.preprocess import preprocess
-
-    adata = preprocess(make_adata(), min_valid=2)
-    table = welch_t(adata, "condition", "treated", "control").assign(ave_expr=0.0, b=0.0)[RESULT_COLUMNS]
-    table.loc[0, "gene"] = "<b>X</b>"
-    section = compare_section(adata, table, "~ condition", "treated-control")
-    assert section.startswith("<section") and "plotly.js v" not in section
-    assert "<b>X</b>" not in section and "&lt;b&gt;X&lt;/b&gt;" in section  # user text is escaped
-    for page in (compare_page(adata, table, "~ condition", "treated-control"), volcano_page(table, "treated-control")):
-        assert page.count("plotly.js v") == 1
-        assert "<script src=" not in page and 'src="https://cdn' not in page
-
-
-def test_comparability_page_renders_verdicts():
-    from secretome.report.stats_sections import comparability_page
-    from secretome.stats.comparability import comparability
+def test_pages_embed_plotly_once_without_cdn_and_escape_user_text(tmp_path):
+    from secretome.jobs import compare_job, comparability_job
 
     adata = make_adata()
     adata.obs["lot"] = ["L1", "L1", "L2", "L2", "L3", "L3"]
-    adata.layers["log2"] = np.log2(adata.X)
-    result = comparability(adata, reference=["L1", "L2"], factors=["G1", "G50"])
-    page = comparability_page(result, adata)
-    assert page.count("plotly.js v") == 1 and "Lot comparability" in page
-    assert 'class="verdict-' in page
+    adata.var.loc[adata.var_names[0], "gene"] = "<b>X</b>"
+    table, sheet = _maxquant_input(tmp_path, adata)
+    pages = [compare_job(table, tmp_path / "c", samples=sheet, design="~ condition", contrast="treated-control").out,
+             comparability_job(table, tmp_path / "l", samples=sheet, reference=["L1", "L2"], factors=["G1", "G50"]).out]
+    for out in pages:
+        page = (out / "report.html").read_text(encoding="utf-8")
+        assert page.count("plotly.js v") == 1
+        assert "<script src=" not in page and 'src="https://cdn' not in page
+    compare_page = (pages[0] / "report.html").read_text(encoding="utf-8")
+    assert "<b>X</b>" not in compare_page and "&lt;b&gt;X&lt;/b&gt;" in compare_page  # user text is escaped
+    lots_page = (pages[1] / "report.html").read_text(encoding="utf-8")
+    assert "Lot comparability" in lots_page and 'class="verdict-' in lots_page
 
 
 # ------------------------------------------------------------------------------------------- CLI
@@ -195,14 +188,14 @@ def test_cli_compare_end_to_end(tmp_path):
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
                "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == [MARKER, "compare.html", "enrichment.tsv", "treated-control.tsv", "volcano.html"]
-    result = pd.read_csv(out / "treated-control.tsv", sep="\t")
-    assert list(result.columns) == RESULT_COLUMNS and len(result) > 50
+    assert sorted(os.listdir(out)) == [MARKER, "differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
+    result = pd.read_csv(out / "differential_treated-control.tsv", sep="\t")
+    assert list(result.columns) == [*RESULT_COLUMNS, "composition"] and len(result) > 50
     from secretome.stats.enrichment import ENRICHMENT_COLUMNS
 
-    enrichment = pd.read_csv(out / "enrichment.tsv", sep="\t")
+    enrichment = pd.read_csv(out / "enrichment_treated-control.tsv", sep="\t")
     assert list(enrichment.columns) == ENRICHMENT_COLUMNS  # made-up genes G0..: no set within the size limits
-    assert "Enrichment: treated-control" in (out / "compare.html").read_text()
+    assert "Enrichment: treated-control" in (out / "report.html").read_text()
     bad = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ treatment", "--contrast", "a-b", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "treatment" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()
@@ -216,8 +209,9 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--lot-column", "lot", "--reference", "L1", "--reference", "L2",
                "--margin", "0.8", "--out", str(out))
     assert run.returncode == 0, run.stderr
-    assert sorted(os.listdir(out)) == [MARKER, "comparability.html", "cv.tsv", "factors.tsv", "lots.tsv"]
-    lots = pd.read_csv(out / "lots.tsv", sep="\t")
+    assert sorted(os.listdir(out)) == [MARKER, "comparability_cv.tsv", "comparability_factors.tsv", "comparability_lots.tsv",
+                                       "report.html"]
+    lots = pd.read_csv(out / "comparability_lots.tsv", sep="\t")
     assert set(lots["lot"]) == {"L1", "L2", "L3"}
     bad = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L9", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "L9" in bad.stderr
@@ -225,20 +219,22 @@ def test_cli_comparability_end_to_end(tmp_path):
     run = _cli("comparability", str(table), "--samples", str(sheet), "--reference", "L1", "--factor", "G1", "--factor", "G2",
                "--out", str(chosen))
     assert run.returncode == 0, run.stderr
-    assert set(pd.read_csv(chosen / "factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}
+    assert set(pd.read_csv(chosen / "comparability_factors.tsv", sep="\t")["factor"]) == {"G1", "G2"}
 
 
-def test_contrast_files_with_and_without_enrichment():
-    from secretome.stats.compare import contrast_files
+def test_compare_job_with_and_without_enrichment(tmp_path):
+    from secretome.jobs import compare_job
 
-    work, table = compare(make_adata(), "~ condition", "treated-control")
-    files, tidy = contrast_files(work, table, "~ condition", "treated-control")
-    assert "enrichment.tsv" in files and tidy is not None
-    assert "Enrichment: treated-control" in files["compare.html"]
-    files, tidy = contrast_files(work, table, "~ condition", "treated-control", enrichment=False)
-    assert tidy is None
-    assert sorted(files) == ["compare.html", "treated-control.tsv", "volcano.html"]
-    assert "Enrichment:" not in files["compare.html"] and "treated-control" in files["compare.html"]
+    table, sheet = _maxquant_input(tmp_path, make_adata())
+    with_sets = compare_job(table, tmp_path / "with", samples=sheet, design="~ condition", contrast="treated-control")
+    assert "enrichment_treated-control.tsv" in with_sets.files and with_sets.summary["n_enriched"] is not None
+    without = compare_job(table, tmp_path / "without", samples=sheet, design="~ condition", contrast="treated-control",
+                          enrichment=False)
+    assert without.summary["n_enriched"] is None
+    assert sorted(p.name for p in without.out.iterdir() if not p.name.startswith(".")) == [
+        "differential_treated-control.tsv", "report.html"]
+    assert 'id="enrichment"' not in (without.out / "report.html").read_text()
+    assert 'id="enrichment"' in (with_sets.out / "report.html").read_text()
 
 
 def test_cli_compare_without_enrichment(tmp_path, monkeypatch, capsys):
@@ -249,6 +245,6 @@ def test_cli_compare_without_enrichment(tmp_path, monkeypatch, capsys):
     code, stdout, stderr = run_main(monkeypatch, capsys, "compare", table, "--samples", sheet, "--design", "~ condition",
                                     "--contrast", "treated-control", "--no-enrichment", "--out", out)
     assert code == 0, stderr
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["compare.html", "treated-control.tsv", "volcano.html"]
-    assert "enrichment" not in stdout and "proteins tested" in stdout
-    assert "Enrichment:" not in (out / "compare.html").read_text()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "differential_treated-control.tsv", "report.html"]
+    assert "enrichment not tested" in stdout and "proteins tested" in stdout

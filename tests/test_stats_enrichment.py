@@ -102,10 +102,13 @@ def test_contrast_enrichment_up_down_and_rank(universe, sets):
     assert results["down"].iloc[0]["set"] == "GO_ECM" and results["down"].iloc[0]["overlap"] == 8
     rank = results["rank"].set_index("set")
     assert rank.loc["class:growth_factor", "direction"] == "up" and rank.loc["GO_ECM", "direction"] == "down"
-    from secretome.report.stats_sections import enrichment_section
+    from secretome.report import render_section
+    from secretome.summary import enrichment_entry
 
-    html = enrichment_section(results, "treated-control")
-    assert "class:growth_factor" in html and html.startswith("<section")
+    tidy = enrichment.enrichment_table(results)
+    entry = enrichment_entry(tidy, "enrichment_treated-control.tsv", 0.05)
+    html = render_section("enrichment", {"differential": {"contrast": "treated-control", "alpha": 0.05, "enrichment": entry}})
+    assert "class:growth_factor" in html and html.startswith("<section") and "Enrichment: treated-control" in html
 
 
 def test_enrich_contrast_tidy_table_and_background(universe, sets):
@@ -134,10 +137,13 @@ def test_enrich_contrast_tidy_table_and_background(universe, sets):
 
 
 def test_enrich_contrast_without_gene_symbols_says_why():
-    from secretome.report.stats_sections import enrichment_section
+    from secretome.report import render_section
+    from secretome.summary import enrichment_entry
 
     table = pd.DataFrame({"protein": ["P1", "P2"], "gene": ["", "nan"], "log2fc": [1.0, -1.0], "t": [3.0, -3.0],
                           "adj_p_value": [0.01, 0.01]})
     results, tidy = enrichment.enrich_contrast(table)
     assert results == {} and tidy.empty and list(tidy.columns) == enrichment.ENRICHMENT_COLUMNS
-    assert "too few for enrichment" in enrichment_section(tidy, "a-b")
+    entry = enrichment_entry(tidy, "enrichment_a-b.tsv", 0.05, note=str(tidy.attrs.get("note", "")))
+    html = render_section("enrichment", {"differential": {"contrast": "a-b", "alpha": 0.05, "enrichment": entry}})
+    assert "too few for enrichment" in html and "No gene set within the size limits" in html

@@ -185,7 +185,7 @@ def test_signed_release_decision_and_comparability(app, registry):
     assert response.status_code == 303
     Worker(registry).run_once()
     page = analyst.get(response.headers["location"]).text
-    assert "done" in page and "comparability.html" in page
+    assert "done" in page and "comparability_lots.tsv" in page and "report.html" in page
 
 
 def test_user_text_is_escaped(app):

@@ -1,21 +1,28 @@
-"""Command-line shell: every command is a few lines over the Python API."""
+"""Command-line shell: every command is a few lines over a job of :mod:`secretome.jobs`.
+
+The library speaks of parameters (``min_valid``); this shell re-words them as its flags
+(``--min-valid``) when it prints an input error. Imports are lazy: ``secretome --version`` and
+``--help`` load neither pandas nor the engine.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 import typer
-from anndata import AnnData
-from rich.console import Console
-from rich.text import Text
 
-from secretome import __version__, io
+from secretome import __version__
 from secretome.errors import SecretomeInputError, from_os_error, one_line
+
+if TYPE_CHECKING:
+    from secretome.jobs import JobResult, ProgressCallback
 
 app = typer.Typer(
     name="secretome",
@@ -23,8 +30,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-console = Console(stderr=True)
+
+READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "alphadia", "alphapept",
+                  "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic")
+"""The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
+
+FLAGS = {
+    "input": "INPUT", "out": "--out", "samples": "--samples", "group": "--group", "format": "--format",
+    "quantity": "--quantity", "sheet": "--sheet", "is_log2": "--log2/--linear", "config": "--config",
+    "overrides": "--set", "demo": "--demo", "design": "--design", "contrast": "--contrast",
+    "normalize": "--normalize", "impute": "--impute", "min_valid": "--min-valid", "trend": "--trend",
+    "robust": "--robust", "lot_column": "--lot-column", "reference": "--reference", "margin": "--margin",
+    "factors": "--factor", "xlsx": "--xlsx", "pdf": "--pdf", "force": "--force", "enrichment": "--no-enrichment",
+    "preparation": "--preparation", "panel_file": "--panel", "assay": "--assay", "sample_column": "--sample-column",
+    "decimal": "--decimal",
+}
+"""Library parameter -> the flag (or argument) that sets it: how input errors are worded on the command line."""
 
 
 def _version_callback(value: bool) -> None:
@@ -35,9 +58,8 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Optional[bool] = typer.Option(
-        None, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Show the version and exit."),
 ) -> None:
     """Make therapeutic secretomes measurable."""
 
@@ -46,161 +68,188 @@ def print_message(kind: str, message: str) -> None:
     """Print ``kind: message`` on stderr as one plain line: the message is never read as markup
     (a cell holding ``[/]`` or a folder named ``[raw data]`` prints as it is) and control or
     bidirectional characters are escaped (:func:`secretome.errors.one_line`)."""
+    from rich.console import Console
+    from rich.text import Text
+
     style = "bold red" if kind == "error" else "yellow"
-    console.print(Text.assemble((f"{kind}:", style), " ", one_line(message)), highlight=False, soft_wrap=True)
+    Console(stderr=True).print(Text.assemble((f"{kind}:", style), " ", one_line(message)), highlight=False, soft_wrap=True)
 
 
-def _read_with_warnings(path: Path, **options: object) -> AnnData:
-    """``io.read``, with the reader's own warnings printed as one 'warning:' line each on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(path, **options)
-    for warning in caught:
-        if issubclass(warning.category, io.ReaderWarning):
-            print_message("warning", str(warning.message))
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return adata
+def _warnings(result: JobResult) -> None:
+    for warning in result.summary.get("warnings", []):
+        print_message("warning", str(warning))
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar on stderr when it is a terminal (not in pipes or CI); yields the jobs' callback."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(title, total=1.0)
+
+        def update(step: str, fraction: float | None) -> None:
+            bar.update(task, description=f"{title}: {step}", **({"completed": fraction} if fraction is not None else {}))
+
+        yield update
+
+
+FORMAT_HELP = "Force a reader: " + ", ".join(READER_FORMATS) + " (default: detected)."
+LOG2_HELP = "Declare the values log2 or linear (default: detected; never log-transformed twice)."
 
 
 @app.command()
 def compare(
-    input: str = typer.Argument(..., help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
-    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet (one row per sample)."),
-    design: str = typer.Option(..., "--design", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
-    contrast: str = typer.Option(..., "--contrast", help='Two levels of the design\'s first factor, "A-B".'),
-    normalize: str = typer.Option("median", "--normalize", help="none, median, quantile or vsn."),
-    impute: str = typer.Option("none", "--impute", help="none, perseus, minprob or knn."),
-    min_valid: int = typer.Option(2, "--min-valid", help="Valid values needed in one contrast group (0 = no filter)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Search-engine result file (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (one row per sample)."),
+    design: str = typer.Option(..., "--design", metavar="FORMULA", help='Model formula over sample-sheet columns, e.g. "~ condition + donor".'),
+    contrast: str = typer.Option(..., "--contrast", metavar="A-B", help='Two levels of the design\'s first factor, "A-B".'),
+    normalize: str = typer.Option("median", "--normalize", metavar="METHOD", help="none, median, quantile or vsn."),
+    impute: str = typer.Option("none", "--impute", metavar="METHOD", help="none, perseus, minprob or knn."),
+    min_valid: int = typer.Option(2, "--min-valid", metavar="N", help="Valid values needed in one contrast group (0 = no filter)."),
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
-    out: str = typer.Option("secretome-compare", "--out", help="Output directory."),
+    out: Path = typer.Option(Path("secretome-compare"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    enrichment: bool = typer.Option(True, "--enrichment/--no-enrichment", help="Gene-set enrichment of the result (enrichment.tsv and its section); --no-enrichment skips it and the knowledge base's sets."),
+    enrichment: bool = typer.Option(True, "--enrichment/--no-enrichment", help="Test enrichment of the result (default on; off spares loading the gene sets)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
-    """Moderated (limma) test of one contrast: result TSV, enrichment TSV, volcano plot and an HTML page."""
-    from secretome.stats.compare import compare_job
+    """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
+    from secretome.jobs import compare_job
 
-    summary = compare_job(
-        input, samples, design, contrast, out, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend, robust=robust,
-        force=force, sheet=sheet, sample_column=sample_column, enrichment=enrichment,
-    )
-    enriched = "" if summary["n_enriched"] is None else f"{summary['n_enriched']} enrichment results at adj. p < 0.05; "
-    typer.echo(
-        f"{summary['n_proteins']} proteins tested, {summary['n_significant']} at adj. p < 0.05, {enriched}wrote {summary['out']}"
-    )
+    with _progress("secretome compare") as progress:
+        result = compare_job(input, out, samples=samples, design=design, contrast=contrast, normalize=normalize,
+                             impute=impute, min_valid=min_valid, trend=trend, robust=robust, enrichment=enrichment,
+                             sheet=sheet, sample_column=sample_column, force=force, progress=progress)
+    _warnings(result)
+    s = result.summary
+    enriched = "enrichment not tested" if s["n_enriched"] is None else f"{s['n_enriched']} enrichment results at adj. p < {s['alpha']:g}"
+    typer.echo(f"{s['n_tested']} proteins tested, {s['n_up'] + s['n_down']} at adj. p < {s['alpha']:g} "
+               f"({s['n_up']} up, {s['n_down']} down), {enriched}; wrote {result.out}")
 
 
 @app.command()
 def comparability(
-    input: str = typer.Argument(..., help="Search-engine result file."),
-    samples: Optional[str] = typer.Option(None, "--samples", help="Sample sheet with a lot column."),
-    lot_column: str = typer.Option("lot", "--lot-column", help="Sample-sheet column naming each sample's lot."),
-    reference: list[str] = typer.Option(..., "--reference", help="A reference lot (repeat for several)."),
-    margin: Optional[float] = typer.Option(None, "--margin", help="Equivalence margin in log2 units (default from config)."),
-    factor: Optional[list[str]] = typer.Option(None, "--factor", help="Gene to compare (repeatable; default: the key-factor panel)."),
-    out: str = typer.Option("secretome-comparability", "--out", help="Output directory."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Search-engine result file."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet with a lot column."),
+    lot_column: str = typer.Option("lot", "--lot-column", metavar="COLUMN", help="Sample-sheet column naming each sample's lot."),
+    reference: list[str] = typer.Option(..., "--reference", metavar="LOT", help="A reference lot (repeat for several)."),
+    margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="Equivalence margin in log2 units (default from config)."),
+    factor: Optional[list[str]] = typer.Option(None, "--factor", metavar="GENE", help="Gene to compare (repeatable; default: the key-factor panel)."),
+    out: Path = typer.Option(Path("secretome-comparability"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
-    from secretome.stats.comparability import comparability_job
+    from secretome.jobs import comparability_job
 
-    summary = comparability_job(
-        input, samples, lot_column, reference, out, margin=margin, factors=factor, force=force, sheet=sheet,
-        sample_column=sample_column,
-    )
-    verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in summary["lot_verdicts"].items())
-    typer.echo(f"{verdicts}; wrote {summary['out']}")
+    with _progress("secretome comparability") as progress:
+        result = comparability_job(input, out, samples=samples, lot_column=lot_column, reference=reference,
+                                   margin=margin, factors=factor or None, sheet=sheet, sample_column=sample_column,
+                                   force=force, progress=progress)
+    _warnings(result)
+    verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in result.summary["lot_verdicts"].items())
+    typer.echo(f"{verdicts}; wrote {result.out}")
 
 
 @app.command()
 def read(
-    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output .h5ad file (written atomically)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'LFQ intensity'."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    decimal: Optional[str] = typer.Option(None, "--decimal", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    out: Path = typer.Option(..., "--out", "-o", metavar="FILE.h5ad", help="Output .h5ad file (written atomically)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'LFQ intensity'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
-    adata = _read_with_warnings(
-        input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
-        sample_column=sample_column, decimal=decimal,
-    )
-    io.write_h5ad_atomic(adata, out)
-    summary = io.summarize(adata)
-    features = f"{summary['n_analytes']} analytes" if "n_analytes" in summary else f"{summary['n_proteins']} proteins"
-    typer.echo(f"wrote {out}: {summary['n_samples']} samples x {features} ({summary['format']})")
+    from secretome.jobs import read_job
+
+    result = read_job(input, out, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+                      sample_column=sample_column, decimal=decimal)
+    _warnings(result)
+    s = result.summary
+    features = f"{s['n_analytes']} analytes" if "n_analytes" in s else f"{s['n_proteins']} proteins"
+    typer.echo(f"wrote {result.out}: {s['n_samples']} samples x {features} ({s['format']})")
 
 
 @app.command()
 def info(
-    input: Path = typer.Argument(..., help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force a reader: " + ", ".join(io.FORMATS) + "."),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family, e.g. 'iBAQ'."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    decimal: Optional[str] = typer.Option(None, "--decimal", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'iBAQ'."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    adata = _read_with_warnings(
-        input, samples=samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
-        sample_column=sample_column, decimal=decimal,
-    )
-    for label, value in io.summary_lines(io.summarize(adata)):
+    from secretome.io import summarize, summary_lines
+    from secretome.jobs.common import read_input
+
+    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+                              sample_column=sample_column, decimal=decimal)
+    for warning in notes:
+        print_message("warning", str(warning))
+    for label, value in summary_lines(summarize(adata)):
         typer.echo(f"{label}: {value}")
 
 
 @app.command()
 def profile(
-    input: Optional[Path] = typer.Argument(None, help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="Sample sheet (TSV/CSV/XLSX)."),
-    group: Optional[str] = typer.Option(None, "--group", help="Sample-sheet column whose levels are compared."),
-    format: Optional[str] = typer.Option(None, "--format", help="Input format (default: detected)."),
-    quantity: Optional[str] = typer.Option(None, "--quantity", help="Quantity column family (default: detected)."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help="Declare the values log2 or linear (default: detected; never log-transformed twice)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML file overriding qc_thresholds.toml."),
-    set_: list[str] = typer.Option([], "--set", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
+    input: Optional[Path] = typer.Argument(None, metavar="[INPUT]", help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
+    samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (TSV/CSV/XLSX)."),
+    group: Optional[str] = typer.Option(None, "--group", metavar="COLUMN", help="Sample-sheet column whose levels are compared."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    config: Optional[Path] = typer.Option(None, "--config", metavar="TOML", help="TOML file overriding qc_thresholds.toml."),
+    set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
-    design: Optional[str] = typer.Option(None, "--design", help='Adds limma, preprocessing and enrichment sections, e.g. "~ lot" (with --contrast).'),
-    contrast: Optional[str] = typer.Option(None, "--contrast", help='Two levels of the design\'s first factor, "B-A".'),
-    normalize: Optional[str] = typer.Option(None, "--normalize", help="With --design or --reference: none, median (default), quantile or vsn."),
-    impute: Optional[str] = typer.Option(None, "--impute", help="With --design: none (default), perseus, minprob or knn."),
-    min_valid: Optional[int] = typer.Option(None, "--min-valid", help="With --design: valid values needed in one contrast group (default 2; 0 = no filter)."),
+    design: Optional[str] = typer.Option(None, "--design", metavar="FORMULA", help='Adds limma, preprocessing and enrichment sections, e.g. "~ lot" (with --contrast).'),
+    contrast: Optional[str] = typer.Option(None, "--contrast", metavar="A-B", help='Two levels of the design\'s first factor, "B-A".'),
+    normalize: Optional[str] = typer.Option(None, "--normalize", metavar="METHOD", help="With --design or --reference: none, median (default), quantile or vsn."),
+    impute: Optional[str] = typer.Option(None, "--impute", metavar="METHOD", help="With --design: none (default), perseus, minprob or knn."),
+    min_valid: Optional[int] = typer.Option(None, "--min-valid", metavar="N", help="With --design: valid values needed in one contrast group (default 2; 0 = no filter)."),
     trend: bool = typer.Option(False, "--trend", help="With --design: eBayes trend=TRUE."),
     robust: bool = typer.Option(False, "--robust", help="With --design: eBayes robust=TRUE."),
-    lot_column: Optional[str] = typer.Option(None, "--lot-column", help="With --reference: sample-sheet column naming lots (default lot)."),
-    reference: list[str] = typer.Option([], "--reference", help="Adds lot comparability against this reference lot (repeatable)."),
-    margin: Optional[float] = typer.Option(None, "--margin", help="With --reference: equivalence margin in log2 units (default from config)."),
-    factor: list[str] = typer.Option([], "--factor", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
-    assay: Optional[Path] = typer.Option(None, "--assay", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
-    preparation: Optional[str] = typer.Option(None, "--preparation", help="Preparation type (msc_conditioned_medium, msc_ev, ocular_surface_epithelium, tear_fluid ...; default: the sheet's 'preparation' column): selects the key-factor panel and plausibility warnings."),
-    panel: Optional[Path] = typer.Option(None, "--panel", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
-    out: Path = typer.Option(Path("secretome-profile"), "--out", help="Output directory (written atomically)."),
+    lot_column: Optional[str] = typer.Option(None, "--lot-column", metavar="COLUMN", help="With --reference: sample-sheet column naming lots (default lot)."),
+    reference: list[str] = typer.Option([], "--reference", metavar="LOT", help="Adds lot comparability against this reference lot (repeatable)."),
+    margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="With --reference: equivalence margin in log2 units (default from config)."),
+    factor: list[str] = typer.Option([], "--factor", metavar="GENE", help="With --reference: gene to test for equivalence (repeatable; default key-factor panel)."),
+    assay: Optional[Path] = typer.Option(None, "--assay", metavar="EXPORT", help="Immunoassay export of the same samples: adds an immunoassay section (the demo has its own panel)."),
+    preparation: Optional[str] = typer.Option(None, "--preparation", metavar="TYPE", help="Preparation type (msc_conditioned_medium, msc_ev, ocular_surface_epithelium, tear_fluid ...; default: the sheet's 'preparation' column): selects the key-factor panel and plausibility warnings."),
+    panel: Optional[Path] = typer.Option(None, "--panel", metavar="TSV", help="Your own key-factor panel (TSV: gene, seed_class, why)."),
+    xlsx: bool = typer.Option(False, "--xlsx", help="Also write secretome.xlsx: lots, samples, verdicts, proteins (and statistics) as formatted sheets."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write a certificate-of-analysis PDF per lot or group (printed offline by headless Chromium)."),
+    out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
+    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
-    from secretome.profile import run_profile
+    from secretome.jobs import profile_job
 
-    report = run_profile(
-        input, out=out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
-        config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
-        impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
-        reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation,
-        panel_file=panel, force=force, sheet=sheet, sample_column=sample_column,
-    )
-    typer.echo(f"report: {report}")
+    with _progress("secretome profile") as progress:
+        result = profile_job(
+            input, out, samples=samples, group=group, format=format, quantity=quantity, is_log2=log2,
+            config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
+            impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
+            reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation, panel_file=panel, sheet=sheet,
+            sample_column=sample_column, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
+        )
+    _warnings(result)
+    typer.echo(f"report: {result.out / 'report.html'}")
 
 
 kb_app = typer.Typer(help="The knowledge base: version, sources, class sizes.", no_args_is_help=True)
@@ -210,12 +259,17 @@ app.add_typer(kb_app, name="kb")
 @app.command()
 def annotate(
     source: str = typer.Argument("-", metavar="FILE|-", help="File of identifiers (one per line) or a proteomics table; '-' = stdin."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the TSV here instead of stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write the TSV here instead of stdout."),
 ) -> None:
     """Classify proteins: secretion class, functional classes and evidence, as a TSV."""
-    from secretome.annotate import annotate_source, write_annotation
+    if out is None:
+        from secretome.annotate import annotate_source, write_annotation
 
-    write_annotation(annotate_source(source), out)
+        write_annotation(annotate_source(source))
+        return
+    from secretome.jobs import annotate_job
+
+    annotate_job(source, out)
 
 
 @app.command()
@@ -258,28 +312,6 @@ def outcomes(
                f"{s['significant_links']} significant composition link(s); report: {result.out / 'report.html'}")
 
 
-@kb_app.command("info")
-def kb_info() -> None:
-    """Print the knowledge-base version, its sources and the class sizes."""
-    from secretome.kb import kb_summary
-    from secretome.kb.store import format_summary
-
-    typer.echo(format_summary(kb_summary()))
-
-
-from secretome.registry.cli import register as _register_registry_commands  # noqa: E402
-
-_register_registry_commands(app)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
-    if category.__module__.startswith("secretome"):
-        print_message("warning", str(message))
-    else:
-        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
 @app.command()
 def assay(
     input: list[Path] = typer.Argument(..., help="Immunoassay export(s): xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink NPX, grids, long tables; several = several runs."),
@@ -307,6 +339,28 @@ def assay(
     typer.echo(f"{s['n_samples']} samples x {s['n_analytes']} analytes, {s['n_fitted']} of {s['n_curves']} curves fitted; report: {out / 'report.html'}")
 
 
+@kb_app.command("info")
+def kb_info() -> None:
+    """Print the knowledge-base version, its sources and the class sizes."""
+    from secretome.kb import kb_summary
+    from secretome.kb.store import format_summary
+
+    typer.echo(format_summary(kb_summary()))
+
+
+from secretome.registry.cli import register as _register_registry_commands  # noqa: E402
+
+_register_registry_commands(app)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
+    if category.__module__.startswith("secretome"):
+        print_message("warning", str(message))
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 _COMMAND_LINE_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})
 """Usage errors of the command-line parser (typer may bundle its own click, whose classes differ)."""
 _ABORTS = tuple({click.exceptions.Abort, typer.Abort})
@@ -314,7 +368,8 @@ _ABORTS = tuple({click.exceptions.Abort, typer.Abort})
 
 def main() -> None:
     """Entry point: run the app, turning input and output errors (including OS errors such as a full
-    disk or a permission problem, and running out of memory) into one plain line and exit code 2."""
+    disk or a permission problem, and running out of memory) into one plain line and exit code 2.
+    Library errors name parameters; they are printed with this shell's flags (:data:`FLAGS`)."""
     previous, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         code = app(standalone_mode=False)
@@ -333,7 +388,7 @@ def main() -> None:
         print_message("error", "interrupted; no output was changed")
         sys.exit(130)
     except SecretomeInputError as error:
-        print_message("error", str(error))
+        print_message("error", str(error.reworded(FLAGS)))
         sys.exit(2)
     except OSError as error:
         if isinstance(error, BrokenPipeError):  # the reader of stdout went away (``| head``)

@@ -112,8 +112,8 @@ def _check_inputs_outside(out: Path, inputs: Mapping[str, str | Path | None]) ->
         resolved = Path(path).resolve()
         if resolved == root or root in resolved.parents:
             raise SecretomeOutputError(
-                f"the input {label} lies inside the output directory, which is replaced whole",
-                file=path, expected="input files outside the output directory",
+                f"the file given as {label} lies inside the output directory, which is replaced whole",
+                file=path, expected="input files outside the output directory", parameters=(label,),
             )
 
 

@@ -1,9 +1,11 @@
-"""The main job: profile a secretome preparation (QC, purity, functional content) and write the report.
+"""The profile stage: QC, purity and functional content of a secretome preparation, stored in the dataset.
 
-:func:`profile` works on an annotated AnnData (samples x proteins) and returns it with a plain ``summary``
-dict that the HTML report renders as is (the report never recomputes science). :func:`run_profile`
-is the whole command: read -> annotate -> profile -> write ``report.html``, ``proteins.tsv``,
-``samples.tsv``, ``profile.json`` and ``dataset.h5ad`` into a directory, atomically.
+:func:`profile` works on an annotated AnnData (samples x proteins) in place, like a scanpy tool: QC
+columns go into ``.obs``/``.var`` (see :func:`secretome.qc.qc`), the per-sample class shares into
+``.obsm['class_share']``/``.obsm['class_factors']``, and the functional profile, key factors, group
+comparison and parameters into ``.uns['profile']``; it returns the same dataset.
+:func:`secretome.summary.build_summary` turns that into the report's input; the whole command
+(read -> stages -> one output directory) is :func:`secretome.jobs.profile_job`.
 
 Functional profile rules (stated in the report too): a sample's *secreted pool* is the quantity of its
 proteins in the ``secreted`` purity category (see :mod:`secretome.qc`); each functional class's share is
@@ -13,13 +15,7 @@ and its factor count is the number of such proteins quantified in the sample.
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,78 +24,54 @@ import pandas as pd
 from anndata import AnnData
 
 from secretome import __version__
-from secretome.annotate import annotate
-from secretome.tables import write_tsv
-from secretome.errors import SecretomeInputError
-from secretome.io import h5ad_safe, read
-from secretome.outputs import MARKER, atomic_directory, check_directory, write_h5ad
-from secretome.kb.vocab import FUNCTIONAL_CLASSES, SEED_CLASSES
-from secretome.provenance import file_sha256, record_step
+from secretome.kb.vocab import FUNCTIONAL_CLASSES
+from secretome.provenance import provenance_steps, record_step
 from secretome.qc import (
-    FLAGGED_INDICES,
-    PURITY_CATEGORIES,
     Thresholds,
+    as_text,
     linear_quantities,
     load_thresholds,
     log2_quantities,
     qc,
-    as_text,
+    registry_of,
+)
+
+def sample_columns(adata: AnnData) -> tuple[str, ...]:
+    """Per-sample metrics with a pass/warn/fail flag, in report order: identifications, missingness and the
+    flagged purity indices the dataset was partitioned with (:func:`secretome.qc.registry_of`)."""
+    registry = registry_of(adata)
+    return ("n_proteins", "missing_share", *(f"{name}_share" for name in registry.loc[registry["flagged"].astype(bool), "name"]))
+
+
+def context_columns(adata: AnnData) -> tuple[str, ...]:
+    """Per-sample values shown as context (no flag of their own): the unflagged purity shares, then
+    :data:`CONTEXT_COLUMNS`."""
+    registry = registry_of(adata)
+    return (*(f"{name}_share" for name in registry.loc[~registry["flagged"].astype(bool), "name"]), *CONTEXT_COLUMNS)
+
+
+CONTEXT_COLUMNS = (
+    "serum_species_share", "serum_mixed_share", "serum_marker_share",
+    "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share", "lysis_ribosomal_share",
+    "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share", "correlation_median", "correlation_z",
+    "pca_distance", "pca_z",
+)
+"""Sub-shares and outlier scores shown as context beside the purity indices."""
+
+QC_METHODS = [
+    "Shares are of each sample's total linear quantity (2**X for log2 input); decoys excluded; each protein counted in one category by precedence serum > handling > lysis > ev > secreted > membrane > unknown.",
+    "Correlation: Pearson on log2 values, pairwise-complete proteins (settings.correlation_min_overlap minimum).",
+    "PCA: proteins quantified in >= settings.pca_min_detection of samples; per-sample median centring; protein centring; remaining gaps = protein mean; SVD.",
+    "Outliers: modified z-score (x - median) / (1.4826 MAD) of the median correlation to other samples and of the standardised PCA score distance (Iglewicz & Hoaglin 1993).",
+    "CV: sd/mean on linear values of proteins quantified in >= settings.cv_min_detected samples of a group; the group's median CV is judged.",
+]
+
+FUNCTIONAL_RULE = (
+    "Share = quantity of secreted-category proteins of the class / quantity of all secreted-category proteins of "
+    "the sample (a protein in several classes counts in each); factors = such proteins quantified in the sample."
 )
 
 
-OUTPUT_FILES = ("report.html", "proteins.tsv", "samples.tsv", "profile.json", "dataset.h5ad", MARKER)
-
-SAMPLE_COLUMNS = ("n_proteins", "missing_share", *FLAGGED_INDICES)
-
-
-@dataclass
-class ProfileResult:
-    """The profiled dataset and its summary (a JSON-able dict: what the report and profile.json show)."""
-
-    adata: AnnData
-    summary: dict[str, Any]
-
-    def __iter__(self) -> Iterator[Any]:  # allows ``adata, summary = profile(...)``
-        return iter((self.adata, self.summary))
-
-
-# --------------------------------------------------------------------------------------- progress
-class _Steps:
-    """Rich progress on a terminal; silent otherwise (pipes, CI)."""
-
-    def __init__(self, total: int, enabled: bool | None) -> None:
-        if enabled is None:
-            enabled = sys.stderr.isatty() and not os.environ.get("CI")
-        self._progress = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
-            )
-            self._task = self._progress.add_task("secretome profile", total=total)
-
-    def __enter__(self) -> "_Steps":
-        if self._progress is not None:
-            self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    @contextmanager
-    def step(self, description: str) -> Iterator[None]:
-        if self._progress is not None:
-            self._progress.update(self._task, description=description)
-        yield
-        if self._progress is not None:
-            self._progress.advance(self._task)
-
-
-# --------------------------------------------------------------------------------------- the stage
 def profile(
     adata: AnnData,
     group: str | None = None,
@@ -107,62 +79,126 @@ def profile(
     *,
     preparation: str | None = None,
     panel_file: str | Path | None = None,
-    progress: bool | None = False,
-) -> ProfileResult:
-    """QC, purity and functional profile of an annotated dataset; returns ``(adata, summary)``.
+    progress: Callable[[str, float | None], None] | None = None,
+) -> AnnData:
+    """QC, purity and functional profile of a dataset; stores the results in it and returns it.
 
-    Works in place (like scanpy): QC columns go into ``adata.obs``/``.var``/``.uns`` and the same object is
-    returned. Runs :func:`secretome.annotate` first when ``.var`` lacks ``secretion_class``. ``group`` names a
-    sample-sheet column whose levels are compared (per-group means, CVs, differences to the first
-    level). ``thresholds`` defaults to :func:`secretome.qc.load_thresholds`. ``preparation`` (or the sample
-    sheet's ``preparation`` column: MSC conditioned medium, MSC-EV, ocular surface epithelium, tear fluid ...)
-    selects the key-factor panel and the plausibility warnings (:mod:`secretome.kb.preparation`);
-    ``panel_file`` replaces the panel with the user's own TSV (``gene, seed_class, why``).
+    Works in place (like scanpy). Runs :func:`secretome.annotate.annotate` first when ``.var`` lacks
+    ``secretion_class``. ``group`` names a sample-sheet column whose levels are compared (per-group
+    means, CVs, differences to the first level). ``thresholds`` defaults to
+    :func:`secretome.qc.load_thresholds`. ``preparation`` (or the sample sheet's ``preparation`` column: MSC
+    conditioned medium, MSC-EV, ocular surface epithelium, tear fluid ...) selects the key-factor panel and
+    the plausibility warnings (:mod:`secretome.kb.preparation`); ``panel_file`` replaces the panel with the
+    user's own TSV (``gene, seed_class, why``). ``progress`` is told each step and the fraction done (a
+    :data:`secretome.jobs.ProgressCallback`).
     """
-    with _Steps(total=4, enabled=progress) as steps:
-        return _profile(adata, group, thresholds or load_thresholds(), steps, preparation, panel_file)
+    from secretome.kb.preparation import plausibility_warnings, preparation_of, preparation_panel, preparation_types
 
-
-def _profile(
-    adata: AnnData, group: str | None, thresholds: Thresholds, steps: _Steps,
-    preparation: str | None = None, panel_file: str | Path | None = None,
-) -> ProfileResult:
-    from secretome.kb.preparation import preparation_of, preparation_panel
-
+    thresholds = thresholds or load_thresholds()
     kind = preparation_of(adata, preparation)
-    panel, panel_source = preparation_panel(kind, panel_file)
-    steps_so_far = adata.uns.get("provenance")
-    if isinstance(steps_so_far, dict):  # read back from h5ad, where the list was stored keyed '000', '001', ...
-        adata.uns["provenance"] = [steps_so_far[key] for key in sorted(steps_so_far)]
+    panel_table, panel_source = preparation_panel(kind, panel_file)
+    adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
     if "secretion_class" not in adata.var:
-        with steps.step("annotating proteins"):
-            adata = annotate(adata)
-    with steps.step("QC and purity"):
-        adata = qc(adata, group=group, thresholds=thresholds)
-    with steps.step("functional profile"):
-        functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
-    adata.uns["functional_contributors"] = _contributors_frame(functional["top_factors"])
-    record_step(adata, "profile", "secretome.profile.profile",
-                {"group": group, "preparation": kind, "panel": panel_source})
-    with steps.step("summary"):
-        summary = build_summary(adata, group, thresholds, functional, panel=panel)
-        summary["preparation"] = _preparation_summary(adata, kind, panel_source)
-    return ProfileResult(adata, summary)
+        from secretome.annotate import annotate
+
+        _tell(progress, "annotating proteins", 0.0)
+        adata = annotate(adata)
+    _tell(progress, "QC and purity", 0.25)
+    adata = qc(adata, group=group, thresholds=thresholds)
+    _tell(progress, "functional profile", 0.6)
+    functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
+    adata.obsm["class_share"] = functional["per_sample"]["share"]
+    adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
+    adata.obs["profile_group"] = _groups(adata, group).to_numpy()
+    _tell(progress, "key factors and groups", 0.8)
+    adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
+    panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
+    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
+    warnings = pd.DataFrame(plausibility_warnings(adata, kind),
+                            columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
+    stored: dict[str, Any] = {
+        "group": group,
+        "secretome_version": __version__,
+        "max_heatmap_samples": int(thresholds.setting("max_heatmap_samples")),
+        "class_groups": class_group_frame(functional["per_group"]),
+        "top_factors": top_factor_frame(functional["top_factors"]),
+        "key_factors": panel,
+        "key_factors_by_group": panel_by_group,
+        "overview": lot_overview(adata),
+        "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
+    }
+    if group is not None:
+        comparison = group_comparison(adata, group, functional)
+        stored["group_comparison"] = {
+            "n_samples": pd.DataFrame({"n_samples": pd.Series(comparison["n_samples"])}),
+            "means": pd.DataFrame(comparison["means"]).T,
+            "sds": pd.DataFrame(comparison["sds"]).T,
+            "differences": pd.DataFrame(comparison["differences"],
+                                        columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
+        }
+    adata.uns["profile"] = stored
+    record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
+    return adata
 
 
-def _contributors_frame(top: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
-    """The top contributors of every functional class as one table (``.uns['functional_contributors']``)."""
+def lot_overview(adata: AnnData) -> pd.DataFrame:
+    """One row per group level (``obs['profile_group']``): samples, QC status counts, the purity verdict
+    (the worst purity flag of its samples, or ``not_assessable`` for a targeted panel, see
+    :func:`secretome.qc.purity_assessable`) and which purity indices (or which reason) set it."""
+    from secretome.qc import worst
+
+    groups = adata.obs["profile_group"].astype(str)
+    assessable = bool(adata.uns["qc"].get("purity_assessable", True))
+    rows = []
+    for level in _levels(groups):
+        obs = adata.obs[(groups == level).to_numpy()]
+        purity_flags = [f"{column}_flag" for column in sample_columns(adata)[2:]]
+        flags = obs[purity_flags].astype(str)
+        status = worst(flags.to_numpy().ravel())
+        why = [name.removesuffix("_flag") for name in purity_flags if status != "pass" and (flags[name] == status).any()]
+        if not assessable:  # a targeted panel: its shares say nothing about the preparation's purity
+            status, why = "not_assessable", [str(adata.uns["qc"]["purity_not_assessable_reason"])]
+        rows.append({"level": level, "n_samples": len(obs), "purity_status": status, "purity_set_by": ";".join(why),
+                     **{f"n_{level_}": int((obs["qc_status"] == level_).sum()) for level_ in ("pass", "warn", "fail")}})
+    return pd.DataFrame(rows, columns=["level", "n_samples", "purity_status", "purity_set_by", "n_pass", "n_warn", "n_fail"])
+
+
+GROUP_RULE = "difference = mean(level) - mean(reference); reference = first level in sample order"
+
+
+# --------------------------------------------------------------------------------------- storage
+# Nested results are stored in ``.uns['profile']`` as tidy frames (h5ad writes a frame as a few arrays, but
+# every small dict as its own group); :mod:`secretome.summary` turns them back into records.
+def class_group_frame(per_group: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``functional_profile()['per_group']`` as one row per (level, class)."""
+    rows = [{"level": level, "class": name, "n_samples": entry["n_samples"], "mean_share": entry["mean_share"][name],
+             "n_factors_detected": entry["n_factors_detected"][name], "median_n_factors": entry["median_n_factors"][name]}
+            for level, entry in per_group.items() for name in FUNCTIONAL_CLASSES]
+    return pd.DataFrame(rows, columns=["level", "class", "n_samples", "mean_share", "n_factors_detected", "median_n_factors"])
+
+
+def top_factor_frame(top: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """``functional_profile()['top_factors']`` as one row per (class, factor), best first within a class."""
     rows = [{"class": name, **factor} for name, factors in top.items() for factor in factors]
     columns = ["class", "protein", "gene", "share_of_class", "mean_share_of_secreted", "n_detected", "median_log2"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _preparation_summary(adata: AnnData, kind: str | None, panel_source: str) -> dict[str, Any]:
-    from secretome.kb.preparation import plausibility_warnings, preparation_types
+KEY_FACTOR_COLUMNS = ["gene", "seed_class", "why", "protein", "in_table", "detected", "n_detected", "median_log2",
+                      "abundance_percentile", "secretion_class", "purity_category"]
 
-    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
-    return {"type": kind or "", "label": label, "panel": panel_source,
-            "warnings": plausibility_warnings(adata, kind)}
+
+def key_factor_frames(panel: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`key_factors` as (one row per factor, one row per factor and group level)."""
+    rows, by_group = [], []
+    for entry in panel:
+        rows.append({column: entry.get(column, "" if column in ("secretion_class", "purity_category") else np.nan)
+                     for column in KEY_FACTOR_COLUMNS})
+        by_group.extend({"gene": entry["gene"], "level": level, **values} for level, values in entry.get("by_group", {}).items())
+    frame = pd.DataFrame(rows, columns=KEY_FACTOR_COLUMNS)
+    frame["abundance_percentile"] = frame["abundance_percentile"].astype(float)
+    frame["median_log2"] = frame["median_log2"].astype(float)
+    return frame, pd.DataFrame(by_group, columns=["gene", "level", "n_detected", "n_samples", "median_log2"])
 
 
 def _groups(adata: AnnData, group: str | None) -> pd.Series:
@@ -208,9 +244,9 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
         with np.errstate(invalid="ignore"):
             per_group[level] = {
                 "n_samples": int(rows.sum()),
-                "mean_share": {c: _num(_nanmean(share[rows, k])) for k, c in classes},
+                "mean_share": {c: _number(_nanmean(share[rows, k])) for k, c in classes},
                 "n_factors_detected": {c: int(detected[rows][:, members[:, k]].any(axis=0).sum()) for k, c in classes},
-                "median_n_factors": {c: _num(np.median(count[rows, k])) for k, c in classes},
+                "median_n_factors": {c: _number(np.median(count[rows, k])) for k, c in classes},
             }
     with np.errstate(invalid="ignore", divide="ignore"):
         pool_share = pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
@@ -233,7 +269,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
                 "share_of_class": float(share_of_class[j]),
                 "mean_share_of_secreted": float(mean_pool_share[index[j]]),
                 "n_detected": int(detected[:, index[j]].sum()),
-                "median_log2": _num(_nanmedian(log2[:, index[j]])),
+                "median_log2": _number(_nanmedian(log2[:, index[j]])),
             }
             for j in ranked
         ]
@@ -275,15 +311,15 @@ def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = 
                     "in_table": True,
                     "detected": bool(detected.any()),
                     "n_detected": int(detected.sum()),
-                    "median_log2": _num(_nanmedian(log2[:, i])),
-                    "abundance_percentile": _num(percentile[i]) if detected.any() else None,
+                    "median_log2": _number(_nanmedian(log2[:, i])),
+                    "abundance_percentile": _number(percentile[i]) if detected.any() else float("nan"),
                     "secretion_class": str(adata.var["secretion_class"].iloc[i]),
                     "purity_category": str(adata.var["purity_category"].iloc[i]),
                     "by_group": {
                         level: {
                             "n_detected": int(detected[(groups == level).to_numpy()].sum()),
                             "n_samples": int((groups == level).sum()),
-                            "median_log2": _num(_nanmedian(log2[(groups == level).to_numpy(), i])),
+                            "median_log2": _number(_nanmedian(log2[(groups == level).to_numpy(), i])),
                         }
                         for level in levels
                     },
@@ -301,7 +337,7 @@ def group_comparison(
     """Per-group means of the purity indices and class shares, and differences to the first level."""
     groups = _groups(adata, group)
     levels = _levels(groups)
-    metrics = list(SAMPLE_COLUMNS) + ["membrane_share", "unknown_share"]
+    metrics = [*sample_columns(adata), *context_columns(adata)[: -len(CONTEXT_COLUMNS)]]
     frame = adata.obs[metrics].astype(float).copy()
     class_share = functional["per_sample"]["share"].add_prefix("class_share:")
     frame = pd.concat([frame, class_share], axis=1)
@@ -313,18 +349,18 @@ def group_comparison(
         for metric in frame.columns:
             a, b = means.loc[reference, metric], means.loc[level, metric]
             differences.append(
-                {"metric": metric, "reference": reference, "level": level, "mean_reference": _num(a),
-                 "mean_level": _num(b), "difference": _num(b - a)}
+                {"metric": metric, "reference": reference, "level": level, "mean_reference": _number(a),
+                 "mean_level": _number(b), "difference": _number(b - a)}
             )
     return {
         "column": group,
         "levels": levels,
         "reference": reference,
         "n_samples": {level: int((groups == level).sum()) for level in levels},
-        "means": {level: {m: _num(means.loc[level, m]) for m in frame.columns} for level in levels},
-        "sds": {level: {m: _num(sds.loc[level, m]) for m in frame.columns} for level in levels},
+        "means": {level: {m: _number(means.loc[level, m]) for m in frame.columns} for level in levels},
+        "sds": {level: {m: _number(sds.loc[level, m]) for m in frame.columns} for level in levels},
         "differences": differences,
-        "rule": "difference = mean(level) - mean(reference); reference = first level in sample order",
+        "rule": GROUP_RULE,
     }
 
 
@@ -380,312 +416,28 @@ def samples_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     table = pd.DataFrame({"sample": list(adata.obs_names)})
     if group is not None:
         table[group] = obs[group].astype(str).to_numpy()
-    for column in SAMPLE_COLUMNS:
+    for column in sample_columns(adata):
         table[column] = obs[column].to_numpy()
         table[f"{column}_flag"] = obs[f"{column}_flag"].to_numpy()
-    extra = ["membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share", "serum_marker_share",
-             "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share", "lysis_ribosomal_share",
-             "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share", "correlation_median", "correlation_z",
-             "correlation_flag",
-             "pca_distance", "pca_z", "pca_flag", "qc_status", "qc_verdicts"]
+    context = context_columns(adata)
+    extra = [*context[: context.index("correlation_z") + 1], "correlation_flag", "pca_distance", "pca_z", "pca_flag",
+             "qc_status", "qc_verdicts"]
     for column in extra:
         table[column] = obs[column].to_numpy()
     return table
 
 
-# --------------------------------------------------------------------------------------- summary
-def build_summary(
-    adata: AnnData, group: str | None, thresholds: Thresholds, functional: dict[str, Any],
-    panel: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Everything the report shows, as plain JSON-able values (no numpy, NaN -> None)."""
-    qc_uns = adata.uns["qc"]
-    drivers = qc_uns["drivers"]
-    source = dict(adata.uns.get("source", {}))
-    kb = adata.uns.get("kb", {})
-    obs = adata.obs
-    names = list(adata.obs_names)
-    groups = _groups(adata, group)
-    samples = []
-    for i, sample in enumerate(names):
-        row: dict[str, Any] = {"sample": sample, "group": str(groups.iloc[i])}
-        for column in SAMPLE_COLUMNS:
-            row[column] = _num(obs[column].iloc[i])
-            row[f"{column}_flag"] = str(obs[f"{column}_flag"].iloc[i])
-        for column in ("membrane_share", "unknown_share", "serum_species_share", "serum_mixed_share",
-                       "serum_marker_share", "lysis_marker_share", "lysis_nuclear_share", "lysis_mitochondrial_share",
-                       "lysis_ribosomal_share", "lysis_cytosolic_enzyme_share", "lysis_other_share", "ldh_share",
-                       "correlation_median", "correlation_z", "pca_distance", "pca_z"):
-            row[column] = _num(obs[column].iloc[i])
-        row["correlation_flag"] = str(obs["correlation_flag"].iloc[i])
-        row["pca_flag"] = str(obs["pca_flag"].iloc[i])
-        row["qc_status"] = str(obs["qc_status"].iloc[i])
-        row["verdicts"] = [str(v) for v in qc_uns["verdicts"].loc[sample]]
-        samples.append(row)
-    corr = np.asarray(qc_uns["correlation"])
-    max_heatmap = int(thresholds.setting("max_heatmap_samples"))
-    quantiles = qc_uns["intensity_quantiles"]
-    status_counts = {level: int((obs["qc_status"] == level).sum()) for level in ("pass", "warn", "fail")}
-    summary: dict[str, Any] = {
-        "title": "secretome profile",
-        "secretome_version": __version__,
-        "kb_version": str(kb.get("version", "")) if isinstance(kb, dict) else "",
-        "kb_sources": _jsonable(kb.get("sources", {})) if isinstance(kb, dict) else {},
-        "input": {
-            "path": str(source.get("path", "")),
-            "sha256": str(source.get("sha256", "")),
-            "format": str(source.get("format", "")),
-            "format_version": str(source.get("format_version", "")),
-            "quantity": str(source.get("quantity", "")),
-            "is_log2": bool(source.get("is_log2", False)),
-            "log2_evidence": str(source.get("log2_evidence", "")),
-        },
-        "parameters": {"group": group, "thresholds": _jsonable(thresholds.as_dict())},
-        "n_samples": int(adata.n_obs),
-        "n_proteins": int((adata.var["purity_category"] != "decoy").sum()),
-        "n_decoys": int((adata.var["purity_category"] == "decoy").sum()),
-        "status_counts": status_counts,
-        "overall_status": "fail" if status_counts["fail"] else ("warn" if status_counts["warn"] else "pass"),
-        "samples": samples,
-        "purity": {
-            "categories": list(PURITY_CATEGORIES),
-            "flagged": list(FLAGGED_INDICES),
-            "n_proteins": {c: int((adata.var["purity_category"] == c).sum()) for c in PURITY_CATEGORIES},
-            "drivers": {
-                category: _records(drivers[drivers["category"] == category].drop(columns="category"))
-                for category in PURITY_CATEGORIES
-            },
-            "mean_shares": {
-                column: _num(obs[column].astype(float).mean()) if adata.n_obs else None
-                for column in obs.columns
-                if column.endswith("_share") and column != "missing_share"
-            },
-            "rules": PURITY_RULES,
-        },
-        "qc": {
-            "intensity_quantiles": {
-                column: [_num(v) for v in quantiles[column].to_numpy()] for column in quantiles.columns
-            },
-            "correlation": {
-                "samples": names if adata.n_obs <= max_heatmap else [],
-                "matrix": _matrix(corr) if adata.n_obs <= max_heatmap else [],
-                "note": "" if adata.n_obs <= max_heatmap else (
-                    f"{adata.n_obs} samples > settings.max_heatmap_samples={max_heatmap}: heatmap omitted"),
-            },
-            "pca": {
-                "scores": _matrix(np.asarray(qc_uns["pca_scores"])),
-                "explained_variance_ratio": [_num(v) for v in np.asarray(qc_uns["pca_explained_variance_ratio"])],
-                "n_proteins": int(qc_uns["pca_n_proteins"]),
-            },
-            "group_cv": _records(qc_uns["group_cv"]),
-            "methods": QC_METHODS,
-        },
-        "functional": {
-            "classes": list(FUNCTIONAL_CLASSES),
-            "seed_classes": list(SEED_CLASSES),
-            "share": _matrix(functional["per_sample"]["share"].to_numpy()),
-            "n_factors": _matrix(functional["per_sample"]["n_factors"].to_numpy()),
-            "per_group": _jsonable(functional["per_group"]),
-            "top_factors": _jsonable(functional["top_factors"]),
-            "rule": FUNCTIONAL_RULE,
-        },
-        "key_factors": _jsonable(key_factors(adata, group, panel)),
-        "groups": _jsonable(group_comparison(adata, group, functional)) if group is not None else None,
-        "provenance": _jsonable(list(adata.uns.get("provenance", []))),
-    }
-    return summary
-
-
-PURITY_RULES = {
-    "serum": "KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source); with human serum or platelet lysate named in the sample sheet's supplement column, the immunoglobulins and platelet factors it brings. A human/bovine mixed group counts here when the engine's leading (razor) protein is the bovine member (shown alone as serum_mixed_share); without such evidence it is reported as serum_ambiguous_share and not counted.",
-    "handling": "Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.",
-    "lysis": "Intracellular proteins (including leaderless cytosolic proteins with a database 'Secreted' flag, e.g. PPIA, TXN, GPI) and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
-    "ev": "Proteins the KB classes as EV cargo (vesicle content).",
-    "secreted": "Classically secreted proteins (signal peptide or UniProt secreted, no transmembrane segment) and curated unconventionally secreted ones (FGF2, IL-1 family, HMGB1, galectins) left after the rules above: the genuinely secreted share. Leaderless cytosolic proteins count as lysis.",
-    "membrane": "Membrane proteins (shed or vesicle-bound); context, not flagged.",
-    "unknown": "Proteins without localisation evidence; context, not flagged.",
-}
-
-QC_METHODS = [
-    "Shares are of each sample's total linear quantity (2**X for log2 input); decoys excluded; each protein counted in one category by precedence serum > handling > lysis > ev > secreted > membrane > unknown.",
-    "Correlation: Pearson on log2 values, pairwise-complete proteins (settings.correlation_min_overlap minimum).",
-    "PCA: proteins quantified in >= settings.pca_min_detection of samples; per-sample median centring; protein centring; remaining gaps = protein mean; SVD.",
-    "Outliers: modified z-score (x - median) / (1.4826 MAD) of the median correlation to other samples and of the standardised PCA score distance (Iglewicz & Hoaglin 1993).",
-    "CV: sd/mean on linear values of proteins quantified in >= settings.cv_min_detected samples of a group; the group's median CV is judged.",
-]
-
-FUNCTIONAL_RULE = (
-    "Share = quantity of secreted-category proteins of the class / quantity of all secreted-category proteins of "
-    "the sample (a protein in several classes counts in each); factors = such proteins quantified in the sample."
-)
-
-
-# --------------------------------------------------------------------------------------- the command
-def run_profile(
-    input: str | Path | None = None,
-    *,
-    out: str | Path,
-    samples: str | Path | None = None,
-    group: str | None = None,
-    format: str | None = None,
-    quantity: str | None = None,
-    is_log2: bool | None = None,
-    config: str | Path | None = None,
-    overrides: Sequence[str] = (),
-    demo: bool = False,
-    design: str | None = None,
-    contrast: str | None = None,
-    normalize: str | None = None,
-    impute: str | None = None,
-    min_valid: int | float | None = None,
-    trend: bool = False,
-    robust: bool = False,
-    lot_column: str | None = None,
-    reference: Sequence[str] = (),
-    margin: float | None = None,
-    factors: Sequence[str] | None = None,
-    preparation: str | None = None,
-    panel_file: str | Path | None = None,
-    progress: bool | None = None,
-    force: bool = False,
-    assay: str | Path | None = None,
-    sheet: str | int | None = None,
-    sample_column: str | None = None,
-) -> Path:
-    """Read, annotate, profile and write all outputs into ``out`` (atomically); returns the report path.
-
-    ``assay`` is an immunoassay export of the same samples: the report gains an immunoassay section
-    (panel by lot, cytokine balance, agreement with the proteome; :mod:`secretome.assays.section`); the
-    demo has its own panel. An immunoassay export as ``input`` gets the targeted-panel report of
-    :func:`secretome.jobs.assay.assay_job` (purity not assessable, cytokine balance view).
-
-    ``out`` must be new, empty or an earlier profile output; ``force`` moves any other directory aside
-    (see :func:`secretome.outputs.atomic_directory`).
-
-    With ``demo=True`` the shipped simulated MaxQuant dataset is used (``input`` must be omitted) and
-    grouped by its ``lot`` column unless ``group`` is given. With ``design`` and ``contrast`` (e.g.
-    ``"~ lot"``, ``"lot_B-lot_A"``) the report gains preprocessing, differential-abundance and
-    enrichment sections and their tables (``normalize``, ``impute``, ``min_valid``, ``trend``,
-    ``robust`` as in ``secretome compare``); with ``reference`` lots it gains the lot-comparability
-    section and tables (``lot_column``, ``margin``, ``factors``); see :mod:`secretome.profile_stats`.
-    Options and the design, contrast and lots are checked before any work: an input error leaves no
-    output directory.
-    """
-    from secretome import datasets
-    from secretome.profile_stats import StatsOptions, differential, lot_comparability
-
-    if demo:
-        if input is not None:
-            raise SecretomeInputError("give either INPUT or --demo, not both", expected="one input")
-        if samples is not None:  # the demo has its own sheet; replacing the user's silently would mislead
-            raise SecretomeInputError("--demo uses its own sample sheet; --samples cannot be combined with it",
-                                      file=samples, expected="--demo alone, or INPUT with --samples")
-        paths = datasets.demo_paths()
-        input, samples = paths["table"], paths["samples"]
-        group = group or "lot"
-    if input is None:
-        raise SecretomeInputError("no input file given", expected="INPUT (a proteomics result table) or --demo")
-    from secretome.io.assay import detect_assay_format
-
-    if not demo and Path(input).is_file() and detect_assay_format(input):  # a targeted panel, not a proteome
-        from secretome.jobs.assay import assay_job
-
-        return assay_job(input, samples=samples, out=out, lot_column=lot_column or "lot").out / "report.html"
-    options = StatsOptions(
-        design=design, contrast=contrast, normalize=normalize, impute=impute, min_valid=min_valid, trend=trend,
-        robust=robust, lot_column=lot_column, reference=tuple(reference), margin=margin,
-        factors=tuple(factors) if factors is not None else None,
-    )
-    options.check()
-    thresholds = load_thresholds(config, overrides)
-    out = Path(out)
-    inputs = {"INPUT": input, "samples": samples, "config": config}
-    check_directory(out, kind="profile", inputs=inputs, force=force)
-    with _Steps(total=6 + options.has_contrast + options.has_lots + (assay is not None or demo), enabled=progress) as steps:
-        with steps.step(f"reading {Path(input).name}"):
-            adata = read(
-                input, samples=samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
-                sample_column=sample_column,
-            )
-            options.validate(adata)
-        result = _profile(adata, group, thresholds, steps, preparation, panel_file)
-        result.summary["input"]["path"] = str(input)
-        if not result.summary["input"]["sha256"]:
-            result.summary["input"]["sha256"] = file_sha256(input)
-        result.summary["parameters"].update(
-            {"samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
-             "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
-             **options.parameters()}
-        )
-        sections: list[dict[str, Any]] = []
-        files: dict[str, str | bytes] = {}
-        if options.has_contrast:
-            with steps.step(f"differential abundance {contrast}"):
-                contrast_sections, contrast_files, result.summary["differential"] = differential(result.adata, options)
-                sections.extend(contrast_sections)
-                files.update(contrast_files)
-        if options.has_lots:
-            with steps.step("lot comparability"):
-                lot_section, lot_files, result.summary["comparability"] = lot_comparability(result.adata, options)
-                sections.append(lot_section)
-                files.update(lot_files)
-        if assay is not None or demo:
-            with steps.step("immunoassay panel"):
-                from secretome.assays.section import profile_assay_section
-
-                assay_section, assay_files = profile_assay_section(result.adata, assay, demo=demo, lot_column=lot_column or "lot")
-                sections.append(assay_section)
-                files.update(assay_files)
-        with steps.step("writing report and tables"):
-            write_outputs(result, out, group, extra_sections=sections, extra_files=files, inputs=inputs, force=force)
-    return out / "report.html"
-
-
-def write_outputs(
-    result: ProfileResult,
-    out: str | Path,
-    group: str | None,
-    extra_sections: Sequence[dict[str, Any]] = (),
-    extra_files: dict[str, str | bytes] | None = None,
-    *,
-    inputs: dict[str, str | Path | None] | None = None,
-    force: bool = False,
-) -> None:
-    """Write the five outputs into a temporary directory beside ``out``, then move it into place.
-
-    ``extra_sections`` go into the report (see :mod:`secretome.report`) and ``extra_files`` (name ->
-    content) beside it, e.g. a differential-abundance section and its table. Nothing partial is left
-    on error: the temporary directory is removed and an existing ``out`` kept. ``out`` is owned
-    (:func:`secretome.outputs.atomic_directory`, kind ``profile``; ``inputs`` checksummed into its
-    marker): a directory holding other files is refused unless ``force``.
-    """
-    from secretome.report import write_report
-
-    out = Path(out)
-    with atomic_directory(out, kind="profile", inputs=inputs, force=force) as staging:
-        write_tsv(proteins_table(result.adata, group), staging / "proteins.tsv", index=True)
-        write_tsv(samples_table(result.adata, group), staging / "samples.tsv")
-        (staging / "profile.json").write_text(
-            json.dumps(result.summary, indent=1, allow_nan=False) + "\n", encoding="utf-8"
-        )
-        write_h5ad(h5ad_safe(result.adata), staging / "dataset.h5ad", compression="lzf")
-        for name, content in (extra_files or {}).items():
-            target = staging / Path(name).name
-            target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content, encoding="utf-8")
-        write_report(result.summary, staging / "report.html", extra_sections)
-
-
 # --------------------------------------------------------------------------------------- helpers
-def _num(value: Any) -> float | int | None:
-    """A JSON-able number: numpy -> python, NaN/inf -> None."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
+def _tell(progress: Callable[[str, float | None], None] | None, step: str, fraction: float) -> None:
+    if progress is not None:
+        progress(step, fraction)
+
+
+def _number(value: Any) -> float | int:
+    """A stored number: numpy -> python, missing -> NaN (h5ad holds NaN, not None)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return int(value)
-    value = float(value)
-    return value if math.isfinite(value) else None
+    return float(value) if value is not None else float("nan")
 
 
 def _nanmean(values: np.ndarray) -> float:
@@ -698,26 +450,3 @@ def _nanmedian(values: np.ndarray) -> float:
     return float(np.median(finite)) if finite.size else float("nan")
 
 
-def _matrix(values: np.ndarray) -> list[list[float | None]]:
-    return [[_num(round(float(v), 6)) if np.isfinite(v) else None for v in row] for row in np.asarray(values, float)]
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _jsonable(value: Any) -> Any:
-    """Recursively convert to JSON-able python (numpy, pandas, NaN -> None)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, pd.DataFrame):
-        return _records(value)
-    if isinstance(value, (str, type(None))):
-        return value
-    if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
-        return _num(value)
-    return str(value)

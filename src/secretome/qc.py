@@ -44,9 +44,8 @@ import copy
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +54,123 @@ import pandas as pd
 import scipy.linalg
 from anndata import AnnData
 
+from secretome.config import config as shipped_defaults
 from secretome.errors import SecretomeInputError
 from secretome.kb.vocab import LYSIS_CATEGORIES
 from secretome.provenance import record_step
 
 THRESHOLDS_FILE = "qc_thresholds.toml"
 
-PURITY_CATEGORIES = ("serum", "handling", "lysis", "ev", "secreted", "membrane", "unknown")
-"""Exclusive purity partition, in the precedence order used to assign a protein."""
+OVERRIDE = "override"
+"""Origin of a value set through ``load_thresholds(overrides=...)``, as verdicts cite it (``override: serum_share.fail``)."""
 
-FLAGGED_INDICES = ("serum_share", "lysis_share", "handling_share", "ev_share", "secreted_share")
-"""Purity indices that get a pass/warn/fail flag (the others are reported as context)."""
+@dataclass(frozen=True)
+class PurityCategory:
+    """One purity index: a category of the exclusive protein partition and what the report says of it.
+
+    ``name`` gives the obs column ``<name>_share``; ``flagged`` indices get pass/warn/fail verdicts from
+    ``[<name>_share]`` of ``qc_thresholds.toml`` (or from ``limits`` when that file has no such table:
+    ``direction``, ``warn``, ``fail``, ``source``). The built-in categories' rules are in
+    :func:`purity_categories`; a new category brings its ``rule``: a function of the dataset returning a
+    boolean mask over ``adata.var`` (the proteins it claims) and the reason recorded for them, applied just
+    before the first rule of the category named ``before`` (default: before ``unknown``, i.e. after every
+    built-in rule).
+    """
+
+    name: str
+    colour: str
+    method: str
+    flagged: bool = False
+    limits: Mapping[str, Any] | None = None
+    rule: Callable[[AnnData], tuple[np.ndarray, str]] | None = None
+    before: str = "unknown"
+
+    @property
+    def share(self) -> str:
+        return f"{self.name}_share"
+
+
+PURITY_REGISTRY: list[PurityCategory] = [
+    PurityCategory(
+        name='serum', colour='#d62728', flagged=True,
+        method="KB serum markers, contaminant_serum proteins and other bovine (settings.serum_species) proteins that are not handling contaminants such as keratin or trypsin: FBS/culture-serum carry-over (bovine milk proteins count here too: the contaminant library gives FBS-containing medium as their source); with human serum or platelet lysate named in the sample sheet's supplement column, the immunoglobulins and platelet factors it brings. A human/bovine mixed group counts here when the engine's leading (razor) protein is the bovine member (shown alone as serum_mixed_share); without such evidence it is reported as serum_ambiguous_share and not counted.",
+    ),
+    PurityCategory(
+        name='handling', colour='#ff7f0e', flagged=True,
+        method='Handling contaminants (keratins, trypsin, other laboratory contaminants) from the KB.',
+    ),
+    PurityCategory(
+        name='lysis', colour='#8c564b', flagged=True,
+        method="Intracellular proteins (including leaderless cytosolic proteins with a database 'Secreted' flag, e.g. PPIA, TXN, GPI) and named lysis markers (LDH, histones, ribosomal and mitochondrial proteins): leakage from dying or broken cells.",
+    ),
+    PurityCategory(
+        name='ev', colour='#9467bd', flagged=True,
+        method='Proteins the KB classes as EV cargo (vesicle content).',
+    ),
+    PurityCategory(
+        name='secreted', colour='#2ca02c', flagged=True,
+        method='Classically secreted proteins (signal peptide or UniProt secreted, no transmembrane segment) and curated unconventionally secreted ones (FGF2, IL-1 family, HMGB1, galectins) left after the rules above: the genuinely secreted share. Leaderless cytosolic proteins count as lysis.',
+    ),
+    PurityCategory(
+        name='membrane', colour='#17becf', flagged=False,
+        method='Membrane proteins (shed or vesicle-bound); context, not flagged.',
+    ),
+    PurityCategory(
+        name='unknown', colour='#c7c7c7', flagged=False,
+        method='Proteins without localisation evidence; context, not flagged.',
+    ),
+]
+"""The purity indices, in precedence order (a protein counts in the first category whose rule matches).
+A new index is one entry here (or one :func:`register_purity_category` call): shares, flags, verdicts,
+summary, tables, report and figures follow from it."""
+
+
+def registry_of(adata: AnnData) -> pd.DataFrame:
+    """The purity categories a QC'd dataset was partitioned with (``uns['qc']['purity_registry']``: name,
+    colour, flagged, method, in precedence order), so tables and reports follow the dataset, not the
+    registry of the running process."""
+    return adata.uns["qc"]["purity_registry"]
+
+
+def purity_category_names() -> tuple[str, ...]:
+    """The partition's categories in precedence order."""
+    return tuple(category.name for category in PURITY_REGISTRY)
+
+
+def flagged_indices() -> tuple[str, ...]:
+    """The purity indices (``<name>_share``) that get a pass/warn/fail verdict."""
+    return tuple(category.share for category in PURITY_REGISTRY if category.flagged)
+
+
+def purity_colours() -> dict[str, str]:
+    """The colour of each purity category in figures."""
+    return {category.name: category.colour for category in PURITY_REGISTRY}
+
+
+def purity_method_texts() -> dict[str, str]:
+    """The method text of every purity category, in precedence order."""
+    return {category.name: category.method for category in PURITY_REGISTRY}
+
+
+def register_purity_category(category: PurityCategory) -> None:
+    """Add a purity index (see :class:`PurityCategory`) before ``category.before`` in precedence order."""
+    if category.name in purity_category_names() or category.name == "decoy":
+        raise ValueError(f"a purity category {category.name!r} exists already")
+    if category.rule is None:
+        raise ValueError(f"purity category {category.name!r} has no rule")
+    names = purity_category_names()
+    if category.before not in names:
+        raise ValueError(f"purity category {category.name!r}: before={category.before!r} is not a category ({', '.join(names)})")
+    PURITY_REGISTRY.insert(names.index(category.before), category)
+
+
+def unregister_purity_category(name: str) -> None:
+    """Remove a purity index added by :func:`register_purity_category` (built-in ones cannot be removed)."""
+    for index, category in enumerate(PURITY_REGISTRY):
+        if category.name == name and category.rule is not None:
+            del PURITY_REGISTRY[index]
+            return
+    raise ValueError(f"no registered purity category {name!r} to remove")
 
 
 REQUIRED_VAR = (
@@ -120,8 +225,12 @@ def load_thresholds(
     Keys are ``section.name`` (e.g. ``serum_share.fail`` or ``settings.top_n``). Unknown keys, wrong
     types and warn/fail limits in the wrong order are input errors naming the source.
     """
-    path = resources.files("secretome") / "config" / THRESHOLDS_FILE
-    values = tomllib.loads(path.read_text(encoding="utf-8"))
+    values = copy.deepcopy(shipped_defaults("qc_thresholds"))  # the cached defaults are shared; this copy is changed
+    for category in PURITY_REGISTRY:  # a registered index brings its limits unless the file has them
+        if category.flagged and category.share not in values:
+            if category.limits is None:
+                raise ValueError(f"purity category {category.name!r} is flagged but has no limits")
+            values[category.share] = dict(category.limits)
     thresholds = Thresholds(values=values)
     if config is not None:
         if isinstance(config, Mapping):
@@ -152,7 +261,7 @@ def load_thresholds(
     if overrides is not None:
         items = overrides.items() if isinstance(overrides, Mapping) else (_split_setting(s) for s in overrides)
         for key, value in items:
-            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, f"--set {key}")
+            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, OVERRIDE)
     _validate(thresholds)
     return thresholds
 
@@ -172,13 +281,18 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _where(source: str) -> dict[str, Any]:
+    """Error location of a threshold value: its config file, or the ``overrides`` parameter."""
+    return {"parameters": ("overrides",)} if source == OVERRIDE else {"file": source}
+
+
 def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> None:
     section, _, name = key.partition(".")
     known = thresholds.values
     if section not in known or name not in known[section] or name == "source":
         valid = sorted(f"{s}.{n}" for s, entries in known.items() for n in entries if n != "source")
         raise SecretomeInputError(
-            f"unknown threshold key {key!r}", file=source, expected=f"one of {', '.join(valid)}"
+            f"unknown threshold key {key!r}", **_where(source), expected=f"one of {', '.join(valid)}"
         )
     default = known[section][name]
     if isinstance(default, bool):
@@ -192,20 +306,20 @@ def _set_value(thresholds: Thresholds, key: str, value: Any, source: str) -> Non
         ok = isinstance(value, str)
     if not ok:
         raise SecretomeInputError(
-            f"wrong type for {key!r}: {value!r}", file=source,
+            f"wrong type for {key!r}: {value!r}", **_where(source),
             expected=f"a value like {json.dumps(default)} (TOML spelling)",
         )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = _checked_number(key, value, default, source)
     if name == "direction" and value not in _DIRECTIONS:
-        raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", file=source, expected=str(_DIRECTIONS))
+        raise SecretomeInputError(f"unknown direction {value!r} for {key!r}", **_where(source), expected=str(_DIRECTIONS))
     known[section][name] = value
     thresholds.origins[key] = source
 
 
 #: Least value of the integer settings: counts below it make the computation meaningless (a CV needs two
 #: values, a median/MAD outlier score three samples, a Pearson correlation two shared proteins).
-_SETTING_MINIMUM = {"pca_components": 1, "correlation_min_overlap": 2, "outlier_min_samples": 3,
+_SETTING_MINIMUM = {"purity_min_proteins": 1, "pca_components": 1, "correlation_min_overlap": 2, "outlier_min_samples": 3,
                     "cv_min_detected": 2, "top_n": 1, "max_heatmap_samples": 0}
 #: Settings and metrics whose values are fractions (0..1): the shares, and n_proteins' fraction of the median.
 _FRACTIONS = ("pca_min_detection", "n_proteins")
@@ -215,17 +329,17 @@ def _checked_number(key: str, value: float, default: float, source: str) -> floa
     """A numeric setting in its domain: finite, whole where the default is an integer, a fraction where it is one."""
     section, _, name = key.partition(".")
     if not math.isfinite(value):
-        raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a finite number")
+        raise SecretomeInputError(f"{key!r} is {value!r}", **_where(source), expected="a finite number")
     if isinstance(default, int):
         if not float(value).is_integer():
-            raise SecretomeInputError(f"{key!r} is {value!r}", file=source, expected="a whole number")
+            raise SecretomeInputError(f"{key!r} is {value!r}", **_where(source), expected="a whole number")
         value = int(value)
         least = _SETTING_MINIMUM.get(name, 0)
         if value < least:
-            raise SecretomeInputError(f"{key!r} is {value}", file=source, expected=f"a whole number >= {least}")
+            raise SecretomeInputError(f"{key!r} is {value}", **_where(source), expected=f"a whole number >= {least}")
     fraction = section.endswith("_share") or section in _FRACTIONS or name in _FRACTIONS
     if fraction and name != "direction" and not 0 <= value <= 1:
-        raise SecretomeInputError(f"{key!r} is {value}", file=source, expected="a fraction between 0 and 1")
+        raise SecretomeInputError(f"{key!r} is {value}", **_where(source), expected="a fraction between 0 and 1")
     return value
 
 
@@ -238,7 +352,7 @@ def _validate(thresholds: Thresholds) -> None:
         if (above and fail < warn) or (not above and fail > warn):
             raise SecretomeInputError(
                 f"{metric}: fail limit {fail} is less strict than warn limit {warn}",
-                file=thresholds.origins.get(f"{metric}.fail", THRESHOLDS_FILE),
+                **_where(thresholds.origins.get(f"{metric}.fail", THRESHOLDS_FILE)),
                 expected="fail >= warn for 'above' metrics, fail <= warn for 'below' metrics",
             )
 
@@ -338,11 +452,24 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
     serum_mixed = np.zeros(n, dtype=bool)
     assigned = np.zeros(n, dtype=bool)
 
-    def take(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
-        new = mask & ~assigned
+    registered = [entry for entry in PURITY_REGISTRY if entry.rule is not None]
+
+    def claim(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
+        new = np.asarray(mask, dtype=bool) & ~assigned
         category[new] = name
         rule[new] = why[new] if isinstance(why, np.ndarray) else why
         assigned[new] = True
+
+    def registered_before(name: str) -> None:
+        """Registered categories placed before ``name`` claim their proteins ahead of its first rule."""
+        for entry in [entry for entry in registered if entry.before == name]:
+            registered.remove(entry)
+            mask, why = entry.rule(adata)  # type: ignore[misc]
+            claim(mask, entry.name, why)
+
+    def take(mask: np.ndarray, name: str, why: str | np.ndarray) -> None:
+        registered_before(name)
+        claim(mask, name, why)
 
     handling = _bool(var["handling_contaminant"]) | (secretion == "contaminant_handling")
     # annotate() carries a non-human member's serum_marker over to its mixed group, so serum_marker on a
@@ -395,6 +522,7 @@ def purity_categories(adata: AnnData, thresholds: Thresholds) -> pd.DataFrame:
                        for r in rule[human_led]]
     rule[ambiguous & ~serum_mixed] = [f"{r}; ambiguous mixed_species group with a serum member (serum_ambiguous)"
                                       for r in rule[ambiguous & ~serum_mixed]]
+    registered_before("unknown")
     decoy = ~_usable(adata)
     category[decoy] = "decoy"
     rule[decoy] = "is_decoy (left out of totals)"
@@ -461,7 +589,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
             return linear[:, mask & usable].sum(axis=1) / np.where(total > 0, total, np.nan)
 
         category = categories["purity_category"].to_numpy()
-        out = {f"{name}_share": share(category == name) for name in PURITY_CATEGORIES}
+        out = {f"{name}_share": share(category == name) for name in purity_category_names()}
         var = adata.var
         serum_species = {s.upper() for s in thresholds.setting("serum_species")}
         species_hit = np.array(
@@ -498,7 +626,7 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
     mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
     category = categories["purity_category"].to_numpy()
     picked = []
-    for name in PURITY_CATEGORIES:
+    for name in purity_category_names():
         index = np.flatnonzero((category == name) & (mean_share > 0))
         picked.append(index[np.argsort(-mean_share[index], kind="stable")][:top_n])
     rows = np.concatenate(picked).astype(int)
@@ -516,14 +644,45 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
 
 
 # --------------------------------------------------------------------------------------- QC statistics
-def identification_stats(adata: AnnData) -> pd.DataFrame:
-    """Per sample: number of quantified proteins and the share of the table's proteins missing."""
+def identification_stats(adata: AnnData, groups: pd.Series | None = None) -> pd.DataFrame:
+    """Per sample: number of quantified proteins and the share of its peers' proteins it misses.
+
+    Peers are the samples of the same group (``groups``, e.g. the lot or cell type; all samples without
+    it); a sample's ``missing_share`` is 1 - its proteins / the proteins quantified in at least one of its
+    peers. Judged against the table's union instead, a pooled multi-cell-type table would fail every
+    sample for the table's width, not for anything the sample lacks.
+    """
     usable = _usable(adata)
     quantified = linear_quantities(adata)[:, usable] > 0
-    n_total = int(usable.sum())
     n = quantified.sum(axis=1)
-    missing = 1.0 - n / n_total if n_total else np.full(adata.n_obs, np.nan)
+    labels = (groups.astype(str).to_numpy() if groups is not None else np.full(adata.n_obs, "all"))
+    peers_total = np.zeros(adata.n_obs)
+    for level in pd.unique(labels):
+        rows = labels == level
+        peers_total[rows] = quantified[rows].any(axis=0).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        missing = np.where(peers_total > 0, 1.0 - n / np.where(peers_total > 0, peers_total, 1), np.nan)
     return pd.DataFrame({"n_proteins": n.astype(int), "missing_share": missing}, index=adata.obs_names)
+
+
+def purity_assessable(adata: AnnData, categories: pd.DataFrame, thresholds: Thresholds) -> tuple[bool, str]:
+    """Whether purity indices can be judged on this table, and why not.
+
+    A purity index is a share of everything measured: on a targeted panel (few proteins, chosen analytes)
+    it is a share of the panel, and a panel without any intracellular or serum protein cannot show lysis
+    or serum carry-over at all. Not assessable: fewer than ``settings.purity_min_proteins`` quantified
+    proteins, or no lysis and no serum protein in the table.
+    """
+    usable = _usable(adata)
+    n = int(((linear_quantities(adata)[:, usable] > 0).any(axis=0)).sum())
+    least = int(thresholds.setting("purity_min_proteins"))
+    if n < least:
+        return False, (f"{n} quantified proteins < {least} ({THRESHOLDS_FILE}: settings.purity_min_proteins): "
+                       "a targeted panel, not a proteome; purity shares would be shares of the panel")
+    category = categories["purity_category"].to_numpy()
+    if not ((category == "lysis") | (category == "serum")).any():
+        return False, "no intracellular (lysis) or serum protein measured: contamination cannot be seen in this table"
+    return True, ""
 
 
 def intensity_quantiles(log2: np.ndarray, sample_names: Iterable[str]) -> pd.DataFrame:
@@ -688,7 +847,9 @@ def qc(
         adata.var[column] = categories[column].to_numpy()
     adata.var["n_detected"] = (linear_quantities(adata) > 0).sum(axis=0).astype(int)
 
-    ident = identification_stats(adata)
+    peers = adata.obs[group] if group is not None else None
+    ident = identification_stats(adata, peers)
+    assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
     log2 = log2_quantities(adata)[:, _usable(adata)]
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
@@ -712,11 +873,14 @@ def qc(
     flags: dict[str, list[str]] = {}
     median_n = float(np.median(ident["n_proteins"])) if adata.n_obs else np.nan
     checks = [("n_proteins", "n_proteins", median_n), ("missing_share", "missing_share", None)]
-    checks += [(name, name, None) for name in FLAGGED_INDICES]
+    checks += [(name, name, None) for name in flagged_indices()]
     for column, metric, reference in checks:
         judged = [judge(value, metric, thresholds, reference) for value in obs[column].to_numpy(dtype=float)]
         flags[f"{column}_flag"] = [flag for flag, _ in judged]
         verdicts[metric] = [text for _, text in judged]
+    verdicts["purity_assessable"] = [
+        "pass: purity assessable (a proteome with lysis or serum proteins measured)" if assessable
+        else f"not_assessable: purity shares are not judged: {not_assessable_reason}"] * adata.n_obs
     for column, metric, z in (("correlation", "correlation_outlier", corr_z), ("pca", "pca_outlier", pca_z)):
         column_flags, texts = [], []
         for value in z:
@@ -766,6 +930,11 @@ def qc(
         "group_cv": cvs,
         "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
         "verdicts": verdict_frame,
+        "purity_registry": pd.DataFrame(
+            [{"name": c.name, "colour": c.colour, "flagged": c.flagged, "method": c.method} for c in PURITY_REGISTRY],
+            columns=["name", "colour", "flagged", "method"]),
+        "purity_assessable": assessable,
+        "purity_not_assessable_reason": not_assessable_reason,
     }
     record_step(
         adata,

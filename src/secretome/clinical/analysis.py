@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from secretome.errors import SecretomeInputError
+from secretome.stats.classic import bh_adjust
 
 CHANGE_COLUMNS = ("patient", "eye", "measure", "visit", "baseline", "value", "change")
 
@@ -119,20 +120,6 @@ def lot_changes(changes: pd.DataFrame, exposure: pd.DataFrame, *, measure: str, 
     return pd.DataFrame({"n_patients": grouped.size(), "mean_change": grouped.mean(), "sd_change": grouped.std()})
 
 
-def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
-    """BH-adjusted p-values (R ``p.adjust(method = "BH")``); NaN stays NaN."""
-    p = np.asarray(p_values, float)
-    out = np.full_like(p, np.nan)
-    valid = np.flatnonzero(np.isfinite(p))
-    if len(valid) == 0:
-        return out
-    order = valid[np.argsort(p[valid])]
-    m = len(valid)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    return out
-
-
 def composition_link(
     changes: pd.DataFrame,
     exposure: pd.DataFrame,
@@ -178,7 +165,7 @@ def composition_link(
     table = pd.DataFrame(rows)
     if "p_value" not in table.columns:
         table["p_value"] = np.nan
-    table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy())
+    table["q_value"] = bh_adjust(table["p_value"].to_numpy())
     table["significant"] = table["q_value"] < alpha
     info = {"measure": measure, "visit": visit, "n_lots": k, "lots": lots, "n_patients": int(per_lot["n_patients"].sum()),
             "lots_without_composition": unmatched, "alpha": alpha,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from secretome.errors import SecretomeInputError
-from secretome.jobs import JobResult, ProgressCallback, report_progress
+from secretome.jobs import JobResult, ProgressCallback
 
 # name -> (type, CLI flag); a list type is a repeatable flag
 PARAMETERS: dict[str, dict[str, tuple[type, str]]] = {
@@ -34,7 +34,8 @@ PARAMETERS: dict[str, dict[str, tuple[type, str]]] = {
     },
 }
 REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",)}
-REPORT_FILE = {"profile": "report.html", "compare": "compare.html", "comparability": "comparability.html"}
+REPORT_FILE = {"profile": "report.html", "compare": "report.html", "comparability": "report.html"}
+"""Every job writes one page, ``report.html`` (:data:`secretome.jobs.naming.REPORT`)."""
 
 
 def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -98,50 +99,28 @@ def preview(table: Path, sheet: Path | None) -> dict[str, Any]:
     }
 
 
-def _files(out: Path) -> tuple[str, ...]:
-    return tuple(sorted(p.name for p in out.iterdir() if p.is_file()))
-
-
 def run_profile(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
                 progress: ProgressCallback | None = None) -> JobResult:
-    """QC, purity and functional profile (``secretome profile``)."""
-    import json
+    """QC, purity and functional profile (``secretome profile``): :func:`secretome.jobs.profile_job`."""
+    from secretome.jobs import profile_job
 
-    from secretome.profile import run_profile as profile_job
-
-    report_progress(progress, f"profiling {table.name}", 0.05)
-    profile_job(table, out=out, samples=sheet, progress=False, group=parameters.get("group"),
-                design=parameters.get("design"), contrast=parameters.get("contrast"),
-                normalize=parameters.get("normalize"), impute=parameters.get("impute"),
-                min_valid=parameters.get("min_valid"), lot_column=parameters.get("lot_column"),
-                reference=parameters.get("reference", ()), margin=parameters.get("margin"))
-    report_progress(progress, "profile written", 1.0)
-    summary = json.loads((out / "profile.json").read_text(encoding="utf-8"))
-    return JobResult(kind="profile", out=out, files=_files(out), summary=summary)
+    return profile_job(table, out, samples=sheet, progress=progress, **parameters)
 
 
 def run_compare(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
                 progress: ProgressCallback | None = None) -> JobResult:
-    """Moderated (limma) test of one contrast (``secretome compare``)."""
-    from secretome.stats.compare import compare_job
+    """Moderated (limma) test of one contrast (``secretome compare``): :func:`secretome.jobs.compare_job`."""
+    from secretome.jobs import compare_job
 
-    report_progress(progress, f"testing {parameters['contrast']}", 0.05)
-    options = {k: parameters[k] for k in ("normalize", "impute", "min_valid", "trend", "robust") if k in parameters}
-    summary = compare_job(table, sheet, parameters["design"], parameters["contrast"], out, **options)
-    report_progress(progress, "comparison written", 1.0)
-    return JobResult(kind="compare", out=out, files=_files(out), summary=summary)
+    return compare_job(table, out, samples=sheet, progress=progress, **parameters)
 
 
 def run_comparability(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
                       progress: ProgressCallback | None = None) -> JobResult:
-    """Lot comparability against reference lots (``secretome comparability``)."""
-    from secretome.stats.comparability import comparability_job
+    """Lot comparability against reference lots (``secretome comparability``): :func:`secretome.jobs.comparability_job`."""
+    from secretome.jobs import comparability_job
 
-    report_progress(progress, "comparing lots with " + ", ".join(parameters["reference"]), 0.05)
-    summary = comparability_job(table, sheet, parameters.get("lot_column", "lot"), list(parameters["reference"]), out,
-                                margin=parameters.get("margin"))
-    report_progress(progress, "comparability written", 1.0)
-    return JobResult(kind="comparability", out=out, files=_files(out), summary=summary)
+    return comparability_job(table, out, samples=sheet, progress=progress, **parameters)
 
 
 RUNNERS: dict[str, Callable[..., JobResult]] = {

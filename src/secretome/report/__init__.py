@@ -1,10 +1,14 @@
-"""The HTML report: one self-contained file (plotly.js inline once, no network) rendered from a summary.
+"""The HTML report: one self-contained page per command run, drawn from a summary alone.
 
-The report presents the summary made by :func:`secretome.profile.profile` and computes nothing
-scientific itself. Other stages add sections through ``extra_sections``: a list of dicts with ``id``,
-``title`` (navigation, and the heading unless ``show_title`` is False because ``html`` has its own),
-``html`` (trusted HTML made by the library, may hold plotly ``<div>``s that call the page's plotly.js)
-and optional ``figures`` (plotly figures or their JSON dicts), shown after the built-in sections.
+:func:`render_report` takes the summary of :func:`secretome.summary.build_summary` (a profile, the
+content of ``profile.json``) or of :func:`secretome.summary.page_summary` (a ``compare`` or
+``comparability`` run) and computes nothing scientific itself: one template (``report.html.j2``) with a
+partial per section (``templates/sections/``), one stylesheet (``report.css.j2``, with print rules),
+figures from :mod:`secretome.report.plots`. plotly.js is inlined once from the installed plotly
+package (no CDN) and every figure gets :data:`PLOTLY_CONFIG`, which leaves no control that could send
+data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, trusted ``html``, optional
+``figures`` and ``show_title``) let other stages add sections after the built-in ones; sections stored in the
+summary (``sections``, e.g. the immunoassay panel of ``profile --assay``) are drawn the same way.
 """
 
 from __future__ import annotations
@@ -16,53 +20,144 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
 from secretome.outputs import atomic_file
 from secretome.report.plots import FLAG_COLOURS, all_figures
 
+PLOTLY_CONFIG: dict[str, Any] = {
+    "responsive": True,
+    "displaylogo": False,
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"],
+    "toImageButtonOptions": {"format": "svg"},
+}
+"""Every figure's plotly configuration: no logo link, no 'Share chart...' (plotly.js shows it by default; it
+uploads the figure's data to Plotly Cloud) or 'Edit in Chart Studio', no server URL; the image button saves
+an SVG locally. Set as the page's default (``Plotly.setPlotConfig``) before any figure is drawn."""
+
+VERDICT_COLUMNS = ("verdict", "similarity_verdict", "purity_status", "qc_status", "flag")
+"""Table columns whose values are verdicts (coloured by their value)."""
+
+SECTIONS = {
+    "profile": [("overview", "Lots at a glance"), ("verdicts", "Verdicts"), ("purity", "Purity"), ("qc", "QC"),
+                ("functional", "Function"), ("preparation", "Preparation"), ("key_factors", "Key factors"), ("groups", "Groups"),
+                ("preprocessing", "Preprocessing"), ("differential", "Differential"), ("enrichment", "Enrichment"),
+                ("comparability", "Lot comparability"), ("methods", "Methods")],
+    "compare": [("preprocessing", "Preprocessing"), ("differential", "Differential"), ("enrichment", "Enrichment"),
+                ("steps", "Steps")],
+    "comparability": [("comparability", "Lot comparability"), ("steps", "Steps")],
+}
+"""The partials of each kind of page, in order, with their navigation titles."""
+
+ANCHORS = {"key_factors": "key-factors-section"}
+"""Section ids that differ from the partial's name."""
+
+HEADINGS = {"profile": "Secretome profile", "compare": "Differential abundance", "comparability": "Lot comparability"}
+
+
+def _shown(summary: dict[str, Any], partial: str) -> bool:
+    if partial in ("preprocessing", "differential"):
+        return bool(summary.get("differential"))
+    if partial == "enrichment":
+        return bool(summary.get("differential")) and summary["differential"].get("enrichment") is not None
+    if partial == "comparability":
+        return bool(summary.get("comparability"))
+    if partial == "groups":
+        return bool(summary.get("groups"))
+    if partial == "overview":
+        return bool(summary.get("overview"))
+    if partial == "preparation":
+        preparation = summary.get("preparation") or {}
+        return bool(preparation.get("type") or preparation.get("warnings"))
+    return True
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"[{len(value)} values]" if len(value) > 6 else "[" + ", ".join(_short(item) for item in value) + "]"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _genes_shown(row: dict[str, Any], limit: int = 12) -> dict[str, Any]:
+    """A result row with at most ``limit`` genes of its ``;``-joined list, then how many more (the TSV has all)."""
+    names = [name for name in str(row.get("genes") or "").split(";") if name]
+    text = "; ".join(names[:limit]) + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+    return {**row, "genes": text}
+
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("secretome.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["short"] = _short
+    environment.filters["genes_shown"] = _genes_shown
+    environment.globals.update(pct=_pct, num=_num, verdict_columns=VERDICT_COLUMNS)
+    return environment
 
 
-def _figure_json(figure: go.Figure | dict[str, Any]) -> str:
-    """Figure JSON safe to place inside a ``<script>`` element."""
-    text = figure.to_json() if isinstance(figure, go.Figure) else json.dumps(figure)
+@lru_cache(maxsize=1)
+def _plotly() -> tuple[str, str]:
+    """The installed plotly package's plotly.js bundle and its version."""
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    script = get_plotlyjs()
+    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {plotly.__version__}"
+    return script, version
+
+
+def _figure_json(figure: Any) -> str:
+    """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
+    text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
     return text.replace("</", "<\\/")
 
 
 def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, Any]] = ()) -> str:
-    """The report of a profile summary as one HTML string."""
-    figures = {key: _figure_json(fig) for key, fig in all_figures(summary).items()}
+    """The page of a summary (its ``kind``: ``profile`` by default, ``compare`` or ``comparability``) as HTML."""
+    kind = str(summary.get("kind", "profile"))
+    shown = [(partial, title) for partial, title in SECTIONS[kind] if _shown(summary, partial)]
+    figures = {key: _figure_json(fig) for key, fig in all_figures(summary, kind).items()}
     sections = []
-    for section in extra_sections:
-        figs = [_figure_json(fig) for fig in section.get("figures", [])]
-        sections.append({"id": section["id"], "title": section["title"], "html": section["html"], "figures": figs,
+    for section in [*summary.get("sections", []), *extra_sections]:
+        sections.append({"id": section["id"], "title": section["title"], "html": section["html"],
+                         "figures": [_figure_json(fig) for fig in section.get("figures", [])],
                          "show_title": section.get("show_title", True)})
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+    navigation = [(ANCHORS.get(partial, partial), title) for partial, title in shown]
+    navigation[-1:-1] = [(section["id"], section["title"]) for section in sections] if kind == "profile" else []
+    environment = _environment()
+    plotly_js, plotly_version = _plotly()
+    return environment.get_template("report.html.j2").render(
         s=summary,
+        kind=kind,
+        heading=HEADINGS[kind],
+        partials=[partial for partial, _ in shown],
+        navigation=navigation,
         figures=figures,
         extra_sections=sections,
+        stylesheet=environment.get_template("report.css.j2").render(flag_colours=FLAG_COLOURS),
+        plotly_js=plotly_js,
+        plotly_version=plotly_version,
+        plotly_config=json.dumps(PLOTLY_CONFIG),
         flag_colours=FLAG_COLOURS,
-        plotly_js=get_plotlyjs(),
-        pct=_pct,
-        num=_num,
     )
 
 
-def write_report(
-    summary: dict[str, Any], path: str | Path, extra_sections: Sequence[dict[str, Any]] = ()
-) -> Path:
+def render_section(partial: str, summary: dict[str, Any]) -> str:
+    """One section of a page (a partial of ``templates/sections/``, e.g. ``"enrichment"``) drawn from ``summary``."""
+    return _environment().get_template(f"sections/{partial}.html.j2").render(s=summary)
+
+
+def write_report(summary: dict[str, Any], path: str | Path, extra_sections: Sequence[dict[str, Any]] = ()) -> Path:
     """Render the report and write it atomically to ``path`` (temporary file, then rename)."""
     path = Path(path)
     html = render_report(summary, extra_sections)
@@ -78,6 +173,8 @@ def _pct(value: float | None, digits: int = 1) -> str:
 def _num(value: float | None, digits: int = 3) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, int):
         return str(value)
     return f"{value:.{digits}g}"

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-CATEGORY_COLOURS = {
-    "serum": "#d62728",
-    "handling": "#ff7f0e",
-    "lysis": "#8c564b",
-    "ev": "#9467bd",
-    "secreted": "#2ca02c",
-    "membrane": "#17becf",
-    "unknown": "#c7c7c7",
-}
 FLAG_COLOURS = {"pass": "#2ca02c", "warn": "#ff9f1a", "fail": "#d62728"}
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=60), font=dict(size=12))
 
@@ -30,7 +22,7 @@ def purity_partition(summary: dict[str, Any]) -> go.Figure:
     fig = go.Figure()
     for category in summary["purity"]["categories"]:
         values = [row.get(f"{category}_share") for row in summary["samples"]]
-        fig.add_bar(x=samples, y=values, name=category, marker_color=CATEGORY_COLOURS.get(category),
+        fig.add_bar(x=samples, y=values, name=category, marker_color=summary["purity"]["colours"].get(category),
                     hovertemplate="%{x}<br>" + category + ": %{y:.1%}<extra></extra>")
     fig.update_layout(barmode="stack", title="Composition of each sample (share of total quantity)",
                       yaxis=dict(title="share of total quantity", tickformat=".0%", range=[0, 1]), **_LAYOUT)
@@ -104,10 +96,17 @@ def correlation_heatmap(summary: dict[str, Any]) -> go.Figure | None:
     corr = summary["qc"]["correlation"]
     if not corr["matrix"]:
         return None
-    fig = go.Figure(go.Heatmap(z=corr["matrix"], x=corr["samples"], y=corr["samples"], colorscale="Viridis",
+    flags = {row["sample"]: row["correlation_flag"] for row in summary["samples"]}
+    labels = [f"{name} ⚠" if flags.get(name, "pass") != "pass" else name for name in corr["samples"]]
+    n = len(labels)
+    size = 11 if n <= 40 else (9 if n <= 80 else 7)
+    fig = go.Figure(go.Heatmap(z=corr["matrix"], x=labels, y=labels, colorscale="Viridis",
                                colorbar=dict(title="r"), hovertemplate="%{x} vs %{y}: r = %{z:.3f}<extra></extra>"))
-    fig.update_layout(title="Sample correlation (log2, pairwise-complete)", height=520,
-                      yaxis=dict(autorange="reversed"), **_LAYOUT)
+    # every row and column labelled (plotly thins tick labels by default); flagged samples marked with ⚠
+    axis = dict(tickmode="array", tickvals=labels, ticktext=labels, tickfont=dict(size=size), automargin=True)
+    fig.update_layout(title="Sample correlation (log2, pairwise-complete; ⚠ = correlation outlier flag)",
+                      height=max(520, 160 + (size + 3) * n), xaxis=axis, yaxis=dict(autorange="reversed", **axis),
+                      **_LAYOUT)
     return fig
 
 
@@ -209,8 +208,62 @@ def group_indices(summary: dict[str, Any]) -> go.Figure | None:
     return fig
 
 
-def all_figures(summary: dict[str, Any]) -> dict[str, go.Figure]:
-    """Every figure of the report, keyed by the section anchor it belongs to (absent ones skipped)."""
+def volcano(summary: dict[str, Any], min_abs_log2fc: float = 1.0) -> go.Figure | None:
+    """Volcano plot of the contrast: log2 fold change against -log10 p; highlighted where adj. p < alpha and
+    |log2fc| >= ``min_abs_log2fc`` (guide lines); the most significant proteins are labelled."""
+    entry = summary.get("differential")
+    if not entry:
+        return None
+    points = entry["volcano"]
+    alpha = entry["alpha"]
+    log2fc, p_value, adj = points["log2fc"], points["p_value"], points["adj_p_value"]
+    labels = [gene or protein for gene, protein in zip(points["gene"], points["protein"])]
+    y = [-math.log10(max(p, 1e-300)) if p is not None else None for p in p_value]
+    hit = [a is not None and a < alpha and abs(x) >= min_abs_log2fc for a, x in zip(adj, log2fc)]
+    fig = go.Figure()
+    for name, wanted, colour in (("not significant", False, "#9e9e9e"),
+                                 (f"adj. p < {alpha:g}, |log2FC| >= {min_abs_log2fc:g}", True, "#c0392b")):
+        index = [i for i, h in enumerate(hit) if h == wanted]
+        fig.add_scatter(x=[log2fc[i] for i in index], y=[y[i] for i in index], mode="markers", name=name,
+                        marker=dict(color=colour, size=6, opacity=0.75), text=[labels[i] for i in index],
+                        customdata=[[points["protein"][i], adj[i]] for i in index],
+                        hovertemplate="%{text}<br>%{customdata[0]}<br>log2FC %{x:.3f}<br>adj. p %{customdata[1]:.3g}<extra></extra>")
+    top = sorted((i for i, h in enumerate(hit) if h), key=lambda i: -(y[i] or 0))[:15]
+    for i in top:
+        fig.add_annotation(x=log2fc[i], y=y[i], text=labels[i], showarrow=False, yshift=10, font=dict(size=10))
+    for x in (-min_abs_log2fc, min_abs_log2fc):
+        fig.add_vline(x=x, line_dash="dot", line_color="#666")
+    fig.update_layout(title=f"Volcano: {entry['contrast']}", xaxis_title="log2 fold change", yaxis_title="-log10 p-value",
+                      height=520, legend=dict(orientation="h", y=-0.15), **_LAYOUT)
+    return fig
+
+
+def control_chart(summary: dict[str, Any]) -> go.Figure | None:
+    """Lot similarity scores with the reference centre line and control limits."""
+    entry = summary.get("comparability")
+    if not entry or not entry.get("lots"):
+        return None
+    lots = entry["lots"]
+    fig = go.Figure()
+    for role, colour in (("reference", "#1f77b4"), ("test", "#d62728")):
+        part = [row for row in lots if row["role"] == role]
+        fig.add_scatter(x=[str(row["lot"]) for row in part], y=[row["similarity"] for row in part], mode="markers",
+                        name=f"{role} lots", marker=dict(size=11, color=colour), text=[row["similarity_verdict"] for row in part],
+                        hovertemplate="lot %{x}<br>similarity %{y:.4f}<br>%{text}<extra></extra>")
+    first = lots[0]
+    for key, dash, label in (("center", "solid", "center"), ("lower_limit", "dash", "lower limit"), ("upper_limit", "dot", "upper limit")):
+        if first.get(key) is not None:
+            fig.add_hline(y=float(first[key]), line_dash=dash, line_color="#555", annotation_text=label)
+    fig.update_layout(title=f"Lot similarity to the reference lots ({entry['similarity_method']})", xaxis_title="lot",
+                      yaxis_title="similarity", height=420, xaxis=dict(type="category"), **_LAYOUT)
+    return fig
+
+
+def all_figures(summary: dict[str, Any], kind: str = "profile") -> dict[str, go.Figure]:
+    """Every figure of a page, keyed by the anchor of its ``<div>`` (absent ones skipped)."""
+    if kind != "profile":
+        figures = {"volcano": volcano(summary), "control-chart": control_chart(summary)}
+        return {key: fig for key, fig in figures.items() if fig is not None}
     figures = {
         "purity-partition": purity_partition(summary),
         "purity-indices": purity_indices(summary),
@@ -224,5 +277,7 @@ def all_figures(summary: dict[str, Any]) -> dict[str, go.Figure]:
         "functional-groups": functional_groups(summary),
         "key-factors": key_factor_levels(summary),
         "group-indices": group_indices(summary),
+        "volcano": volcano(summary),
+        "control-chart": control_chart(summary),
     }
     return {key: fig for key, fig in figures.items() if fig is not None}

@@ -19,7 +19,10 @@ from secretome.errors import SecretomeInputError
 
 
 def bh_adjust(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values; NaN entries stay NaN and do not count (R ``p.adjust``)."""
+    """Benjamini-Hochberg adjusted p-values; NaN entries stay NaN and do not count (R ``p.adjust(method = "BH")``).
+
+    The package's one BH: limma's topTable, the classic tests, enrichment and the clinical composition
+    link all adjust through it."""
     p = np.asarray(p_values, dtype=np.float64)
     out = np.full(p.shape, np.nan)
     finite = np.isfinite(p)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -33,10 +32,10 @@ import pandas as pd
 from anndata import AnnData
 from scipy import stats
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.stats.classic import default_layer
-from secretome.stats.preprocess import config
 
 
 @dataclass
@@ -49,7 +48,7 @@ class ComparabilityResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05) -> dict[str, float | str]:
+def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float | None = None) -> dict[str, float | str]:
     """Two one-sided Welch tests of equivalence of mean(x) - mean(y) within ``+/- margin``.
 
     Returns diff, se, df, the ``1 - 2 alpha`` confidence interval, p_lower, p_upper, p_value (the max),
@@ -57,6 +56,7 @@ def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float = 0.05)
     Student TOST, whose variance then comes from the reference alone (``method = "pooled_single_test"``);
     no test value or fewer than 2 reference values gives ``insufficient_data``.
     """
+    alpha = float(config("comparability")["tost"]["alpha"]) if alpha is None else alpha
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     x, y = x[np.isfinite(x)], y[np.isfinite(y)]
@@ -145,7 +145,7 @@ def check_lots(obs: pd.DataFrame, lot_column: str, reference: list[str] | tuple[
     # a lot named twice is one reference lot; sheet values are read stripped, so the names are too
     reference = list(dict.fromkeys(str(lot).strip() for lot in reference))
     if not reference:
-        raise SecretomeInputError("no reference lot given", expected="one or more --reference lots")
+        raise SecretomeInputError("no reference lot given", expected="one or more reference lots", parameters=("reference",))
     unknown = [lot for lot in reference if lot not in all_lots]
     if unknown:
         shown = ", ".join(lot or "''" for lot in unknown)
@@ -313,42 +313,3 @@ def _lot_verdict(role: str, factor_verdicts: pd.Series, similarity_verdict: str)
     if (factor_verdicts == "insufficient_data").any() or similarity_verdict == "insufficient_data":
         return "insufficient_data"
     return "comparable"
-
-
-def comparability_job(
-    input_path: str | Path,
-    samples: str | Path | None,
-    lot_column: str,
-    reference: list[str],
-    out: str | Path,
-    margin: float | None = None,
-    normalize: str = "median",
-    min_valid: int | float = 0,
-    factors: list[str] | None = None,
-    force: bool = False,
-    sheet: str | int | None = None,
-    sample_column: str | None = None,
-) -> dict[str, Any]:
-    """CLI job (output directory owned as in :func:`secretome.outputs.atomic_directory`, ``force`` as
-    there): read, log2 + normalize (no imputation: TOST uses observed values), run
-    :func:`comparability`, write ``factors.tsv``, ``cv.tsv``, ``lots.tsv``, ``comparability.html``."""
-    from secretome.report.stats_sections import comparability_page
-    from secretome.outputs import check_directory, write_files
-    from secretome.stats.compare import read_dataset, table_tsv
-    from secretome.stats import preprocess as pp
-
-    inputs = {"INPUT": input_path, "samples": samples}
-    check_directory(out, kind="comparability", inputs=inputs, force=force)
-    adata = read_dataset(input_path, samples, sheet=sheet, sample_column=sample_column)
-    adata = pp.filter_valid(adata, min_valid=min_valid)
-    pp.log2_transform(adata)
-    pp.normalize(adata, normalize)  # type: ignore[arg-type]
-    result = comparability(adata, lot_column=lot_column, reference=reference, factors=factors or None, margin=margin)
-    files = {
-        "factors.tsv": table_tsv(result.factors),
-        "cv.tsv": table_tsv(result.cv),
-        "lots.tsv": table_tsv(result.lots),
-        "comparability.html": comparability_page(result, adata),
-    }
-    out_dir = write_files(out, files, kind="comparability", inputs=inputs, force=force)
-    return {"out": str(out_dir), "files": sorted(files), "lot_verdicts": result.summary["lot_verdicts"]}

@@ -28,9 +28,9 @@ import pandas as pd
 from anndata import AnnData
 from scipy import stats
 
+from secretome.config import config, significance_level
 from secretome.errors import SecretomeInputError
 from secretome.stats.classic import bh_adjust
-from secretome.stats.preprocess import config
 
 ORA_COLUMNS = ["set", "collection", "size_in_background", "overlap", "expected", "odds_ratio", "p_value", "adj_p_value", "genes"]
 RANK_COLUMNS = ["set", "collection", "size_in_background", "overlap", "auc", "direction", "p_value", "adj_p_value", "genes"]
@@ -254,7 +254,7 @@ def contrast_enrichment(
     table: pd.DataFrame,
     background: Iterable[str] | None = None,
     gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     min_abs_log2fc: float = 0.0,
     min_size: int | None = None,
     max_size: int | None = None,
@@ -266,7 +266,8 @@ def contrast_enrichment(
     and ranking to the table's proteins of those classes (column ``secretion_class``, e.g. from
     ``adata.var``), so that lysis-driven "down in intracellular" proteins are not reported as biology.
 
-    ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` and
+    ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` (default
+    ``statistics.toml: alpha``) and
     ``log2fc`` above ``min_abs_log2fc`` (below its negative); ``rank``: rank test on the moderated t
     (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
     proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
@@ -282,6 +283,7 @@ def contrast_enrichment(
     genes = table["gene"].astype(str)
     if background is None:
         background = {gene for gene in genes if gene and gene != "nan"}
+    alpha = significance_level() if alpha is None else alpha
     significant = table["adj_p_value"] < alpha
     up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
     down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
@@ -334,7 +336,7 @@ def enrichment_table(results: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def enrich_contrast(
     table: pd.DataFrame,
     gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     min_abs_log2fc: float = 0.0,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Enrichment of a contrast's result table against the detected proteins that were tested.
@@ -352,6 +354,7 @@ def enrich_contrast(
         tidy.attrs["skipped"] = True
         tidy.attrs["note"] = f"{n_named} gene symbols among the tested proteins: too few for enrichment (3 or more needed)."
         return {}, tidy
+    alpha = significance_level() if alpha is None else alpha
     results = contrast_enrichment(named, gene_sets=gene_sets, alpha=alpha, min_abs_log2fc=min_abs_log2fc)
     tidy = enrichment_table(results)
     tidy.attrs.update(

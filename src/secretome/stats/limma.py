@@ -22,6 +22,7 @@ from scipy import interpolate, linalg, special, stats
 
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
+from secretome.stats.classic import bh_adjust
 from secretome.stats.design import Design, design_matrix, make_contrast
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
     "fit_f_dist_robustly",
     "trigamma_inverse",
     "top_table",
-    "p_adjust_bh",
     "moderated_test",
 ]
 
@@ -1048,27 +1048,6 @@ def e_bayes(
 # -------------------------------------------------------------------------------------------- tables
 
 
-def p_adjust_bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjustment as R's p.adjust(method="BH"): NaN stay NaN and do not count."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    valid = ~np.isnan(p)
-    pv = p[valid]
-    n = pv.size
-    if n == 0:
-        return out
-    if n <= 1:
-        out[valid] = pv
-        return out
-    i = np.arange(n, 0, -1)
-    order = np.argsort(-pv, kind="stable")
-    adjusted = np.minimum(1.0, np.minimum.accumulate(n / i * pv[order]))
-    result = np.empty(n)
-    result[order] = adjusted
-    out[valid] = result
-    return out
-
-
 def top_table(fit: LinearFit, coef: int | str = 0, adjust: str = "BH", sort_by: str = "none") -> pd.DataFrame:
     """limma's topTable for one coefficient: logFC, AveExpr, t, P.Value, adj.P.Val, B for every row.
 
@@ -1085,7 +1064,7 @@ def top_table(fit: LinearFit, coef: int | str = 0, adjust: str = "BH", sort_by: 
         j = int(coef)
     p = fit.p_value[:, j]
     if adjust == "BH":
-        adjusted = p_adjust_bh(p)
+        adjusted = bh_adjust(p)
     elif adjust == "none":
         adjusted = p.copy()
     else:

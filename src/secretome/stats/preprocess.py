@@ -7,9 +7,6 @@ dicts the reports show) and in the provenance (:func:`secretome.provenance.recor
 
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
@@ -17,6 +14,7 @@ import pandas as pd
 from anndata import AnnData
 from scipy import optimize
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 
@@ -26,13 +24,6 @@ ImputeMethod = Literal["none", "perseus", "minprob", "knn"]
 
 NORMALIZE_METHODS = ("none", "median", "quantile", "vsn")
 IMPUTE_METHODS = ("none", "perseus", "minprob", "knn")
-
-
-@lru_cache(maxsize=None)
-def config(name: str) -> dict[str, Any]:
-    """Read a defaults file ``secretome/config/<name>.toml`` (thresholds live in data, not code)."""
-    path = resources.files("secretome") / "config" / f"{name}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def _note(adata: AnnData, step: str, function: str, params: dict[str, Any], **outcome: Any) -> None:
@@ -117,7 +108,7 @@ def filter_valid(
         raise SecretomeInputError(
             f"no protein has {min_valid} valid values ({mode}{'' if group is None else ' by ' + group}); "
             f"nothing is left to analyse{' (more than any group has samples)' if too_many else ''}; samples per group: {sizes}",
-            expected="a lower --min-valid",
+            expected="a lower min_valid", parameters=("min_valid",),
         )
     result = adata[:, keep].copy()
     _note(
@@ -189,7 +180,8 @@ def normalize(adata: AnnData, method: NormalizeMethod = "median", layer: str = "
             f"sample(s) {', '.join(map(str, adata.obs_names[empty][:8]))} have no quantified value; "
             f"{method} normalization cannot place them",
             file=adata.uns.get("source", {}).get("path"),
-            expected="a sample with at least one value (drop the empty sample, or --normalize none)",
+            expected="a sample with at least one value (drop the empty sample, or normalize none)",
+            parameters=("normalize",),
         )
     outcome: dict[str, Any] = {}
     if method == "none":

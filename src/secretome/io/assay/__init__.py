@@ -84,7 +84,7 @@ def read_assay(
     """Read an immunoassay export into an :class:`AssayRead`.
 
     ``format`` forces a reader (one of :data:`ASSAY_FORMATS`); ``layout`` is a plate layout sheet
-    (see :mod:`secretome.assays.layout`); ``analyte`` names the single analyte of plate-reader ELISA exports
+    (see :mod:`secretome.io.assay.layout`); ``analyte`` names the single analyte of plate-reader ELISA exports
     (SoftMax Pro, Gen5, grids), which do not say what they measured.
     """
     path = Path(path)
@@ -96,7 +96,7 @@ def read_assay(
     module = ASSAY_READERS[name]
     result = module.read(path, analyte=analyte) if analyte and name in ("softmax", "gen5", "grid") else module.read(path)
     if layout is not None:
-        from secretome.assays.layout import apply_layout
+        from secretome.io.assay.layout import apply_layout
 
         result = apply_layout(result, layout)
     return result

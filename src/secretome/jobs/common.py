@@ -1,0 +1,68 @@
+"""What the jobs share: reading an input with its reader warnings kept, writing an owned output directory."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from anndata import AnnData
+
+from secretome.outputs import atomic_directory
+from secretome.tables import tsv_text
+
+
+def read_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[AnnData, list[str]]:
+    """:func:`secretome.io.read` with the reader's own warnings (e.g. repeated identifiers made unique)
+    returned as text for the shell to show, instead of printed as Python warnings."""
+    from secretome import io
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", io.ReaderWarning)
+        adata = io.read(path, samples=samples, **options)
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, io.ReaderWarning):
+            notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return adata, notes
+
+
+def record_input_checksum(adata: AnnData, path: str | Path) -> None:
+    """Record the input's path and SHA-256 in ``uns['source']`` (when the reader has not), for reports and certificates."""
+    from secretome.provenance import file_sha256
+
+    source = adata.uns.setdefault("source", {})
+    source["path"] = str(path)
+    if not source.get("sha256"):
+        source["sha256"] = file_sha256(path)
+
+
+def results_tsv(table: pd.DataFrame) -> str:
+    """TSV text of a statistics result table: full float precision (``%.17g``), NaN as an empty cell."""
+    return tsv_text(table, float_format="%.17g")
+
+
+FileContent = str | bytes | Callable[[Path], None]
+"""A file's text, its bytes, or a function writing it to the path it is given (e.g. an ``.h5ad`` or a PDF)."""
+
+
+def write_directory(
+    out: Path, files: Mapping[str, FileContent], *, kind: str, inputs: Mapping[str, str | Path | None], force: bool = False,
+) -> tuple[str, ...]:
+    """Write ``files`` (name -> content) as the ``kind`` output directory ``out``, atomically and owned
+    (:func:`secretome.outputs.atomic_directory`: a directory this command did not write is refused unless
+    ``force``, which moves it aside); returns every file name in it, sorted (the marker included)."""
+    with atomic_directory(out, kind=kind, inputs=inputs, force=force) as staging:
+        for name, content in files.items():
+            target = staging / Path(name).name
+            if callable(content):
+                content(target)
+            elif isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+    return tuple(sorted(path.name for path in out.iterdir() if path.is_file()))
