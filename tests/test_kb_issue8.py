@@ -60,7 +60,7 @@ MEMBERS = [
     ("TGFBI", {"ecm"}, "UniProt:Q15582"),
     ("PTX3", {"antimicrobial", "immunomodulatory"}, "doi:10.1038/nature01195"),
     ("LGALS3", {"immunomodulatory"}, "UniProt:P17931"),
-    ("MFGE8", {"anti_inflammatory", "angiogenic"}, "doi:10.1038/417182a; doi:10.1038/nm1207"),
+    ("MFGE8", {"anti_inflammatory", "angiogenic"}, "doi:10.1038/417182a; doi:10.1038/nm1233"),
     ("DMBT1", {"antimicrobial"}, "UniProt:Q9UGM3"),
     ("ANGPT2", {"angiogenic"}, "UniProt:O15123"),
 ]
