@@ -32,10 +32,19 @@ PARAMETERS: dict[str, dict[str, tuple[type, str]]] = {
     "comparability": {
         "lot_column": (str, "--lot-column"), "reference": (list, "--reference"), "margin": (float, "--margin"),
     },
+    "assay": {
+        "lot_column": (str, "--lot-column"), "model": (str, "--model"), "weights": (str, "--weights"),
+        "blank": (str, "--blank"), "substitution": (str, "--substitution"), "decimal": (str, "--decimal"),
+        "format": (str, "--format"), "analyte": (str, "--analyte"),
+        "potency": (Path, "--potency"), "layout": (Path, "--layout"),
+    },
 }
-REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",)}
-REPORT_FILE = {"profile": "report.html", "compare": "report.html", "comparability": "report.html"}
+REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",), "assay": ()}
+REPORT_FILE = {"profile": "report.html", "compare": "report.html", "comparability": "report.html", "assay": "report.html"}
 """Every job writes one page, ``report.html`` (:data:`secretome.jobs.naming.REPORT`)."""
+# run parameters that name a stored file: the run keeps its sha256; the worker and the reproducing command get
+# its path in the store (see services.resolve_files)
+FILE_PARAMETERS = {name for kind in PARAMETERS.values() for name, (kind_type, _) in kind.items() if kind_type is Path}
 
 
 def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +60,11 @@ def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
         if value is None or value == "" or value == []:
             continue
         try:
-            if kind_type is list:
+            if kind_type is Path:  # a stored file's sha256, never a path (see services.resolve_files)
+                checked[name] = str(value).strip().lower()
+                if len(checked[name]) != 64 or any(c not in "0123456789abcdef" for c in checked[name]):
+                    raise ValueError(name)
+            elif kind_type is list:
                 values = value if isinstance(value, list) else [value]
                 checked[name] = [str(item) for item in values if str(item).strip()]
             elif kind_type is bool:
@@ -59,7 +72,8 @@ def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
             else:
                 checked[name] = kind_type(value)
         except (TypeError, ValueError):
-            raise SecretomeInputError(f"parameter {name!r} is {value!r}", expected=f"a {kind_type.__name__}") from None
+            raise SecretomeInputError(f"parameter {name!r} is {value!r}",
+                                      expected="a stored file's sha256" if kind_type is Path else f"a {kind_type.__name__}") from None
     missing = [name for name in REQUIRED[kind] if name not in checked]
     if missing:
         raise SecretomeInputError(f"a {kind} run needs {', '.join(missing)}", expected="those parameters")
@@ -123,8 +137,33 @@ def run_comparability(table: Path, sheet: Path | None, parameters: dict[str, Any
     return comparability_job(table, out, samples=sheet, progress=progress, **parameters)
 
 
+def run_assay(table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path,
+              progress: ProgressCallback | None = None) -> JobResult:
+    """Standard curves, concentrations, QC and per-lot potency of an immunoassay export (``secretome assay``).
+
+    ``potency`` and ``layout`` are paths (the worker resolves the stored files). The summary gains
+    ``potency``: one row per lot and declared assay (value, unit, limits, pass/fail) from ``potency.tsv``.
+    """
+    import pandas as pd
+
+    from secretome.jobs.assay import assay_job
+
+    options = {k: parameters[k] for k in ("model", "weights", "blank", "substitution", "decimal", "format", "analyte")
+               if k in parameters}
+    result = assay_job(table, samples=sheet, layout=parameters.get("layout"), potency=parameters.get("potency"),
+                       lot_column=parameters.get("lot_column", "lot"), out=out, progress=progress, **options)
+    rows: list[dict[str, Any]] = []
+    potency = out / "potency.tsv"
+    if potency.is_file():
+        frame = pd.read_csv(potency, sep="\t", dtype={"lot": str, "analyte": str, "gene": str, "unit": str, "note": str,
+                                                      "source": str, "kind": str, "result": str})
+        for record in frame.to_dict(orient="records"):
+            rows.append({key: (None if isinstance(value, float) and value != value else value) for key, value in record.items()})
+    return JobResult(kind="assay", out=out, files=result.files, summary={**result.summary, "potency": rows})
+
+
 RUNNERS: dict[str, Callable[..., JobResult]] = {
-    "profile": run_profile, "compare": run_compare, "comparability": run_comparability,
+    "profile": run_profile, "compare": run_compare, "comparability": run_comparability, "assay": run_assay,
 }
 
 

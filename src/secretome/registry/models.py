@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "analyst", "approver", "admin")
 LOT_STATUSES = ("in_process", "qc", "released", "rejected")
-RUN_KINDS = ("profile", "compare", "comparability")
+RUN_KINDS = ("profile", "compare", "comparability", "assay")
 RUN_STATUSES = ("queued", "running", "done", "failed")
 VERDICTS = ("released", "rejected")
 

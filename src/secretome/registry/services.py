@@ -237,17 +237,49 @@ def create_run(session: Session, data_dir: Path, actor: str, dataset: Dataset, k
                 raise SecretomeInputError(f"reference lot {reference!r} has no samples in dataset {dataset.id}",
                                           expected="lots of this dataset: " + ", ".join(sorted(known)))
     table, sheet = dataset_files(data_dir, session, dataset)
+    resolved = resolve_files(data_dir, session, checked)
     versions = engine.versions()
     run = Run(dataset_id=dataset.id, lot_id=(lot or dataset.lot).id, kind=kind, parameters=checked, status="queued",
               engine_version=versions["engine"], kb_version=versions["kb"],
-              input_checksums={"table": dataset.file_sha256, **({"samples": dataset.sheet_sha256} if sheet else {})},
+              input_checksums={"table": dataset.file_sha256, **({"samples": dataset.sheet_sha256} if sheet else {}),
+                               **{name: checked[name] for name in engine.FILE_PARAMETERS if name in checked}},
               created_by=actor)
     session.add(run)
     session.flush()
-    run.command = engine.command_line(kind, table, sheet, checked, Path(f"run-{run.id}"))
+    run.command = engine.command_line(kind, table, sheet, resolved, Path(f"run-{run.id}"))
     audit.record(session, actor, "create", "run", run.id, None,
                  as_dict(run, ("dataset_id", "lot_id", "kind", "parameters", "command", "engine_version", "kb_version")))
     return run
+
+
+def resolve_files(data_dir: Path, session: Session, parameters: dict[str, Any]) -> dict[str, Any]:
+    """``parameters`` with each stored-file parameter (a sha256, see :data:`engine.FILE_PARAMETERS`) replaced by
+    its path in the store; an unknown file is an input error."""
+    resolved = dict(parameters)
+    for name in engine.FILE_PARAMETERS & set(parameters):
+        stored = session.get(StoredFile, parameters[name])
+        if stored is None:
+            raise SecretomeInputError(f"parameter {name!r}: no stored file {parameters[name]}", expected="an uploaded file")
+        resolved[name] = store.store_path(data_dir, stored.sha256, stored.suffix)
+    return resolved
+
+
+def store_staged_roles(session: Session, data_dir: Path, folder: Path, roles: tuple[str, ...]) -> dict[str, str]:
+    """Move the staged files of ``roles`` (e.g. an assay's potency specification and layout) into the store;
+    returns role -> sha256 for the run parameters. Call before :func:`register_dataset`, which removes the folder."""
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for role in roles:
+        info = meta.get(role)
+        if not info:
+            continue
+        staged = store.Staged(path=folder / info["file"], sha256=info["sha256"], size=info["size"], suffix=info["suffix"])
+        if session.get(StoredFile, staged.sha256) is None:
+            session.add(StoredFile(sha256=staged.sha256, suffix=staged.suffix, size=staged.size))
+            session.flush()
+        store.commit(data_dir, staged)
+        out[role] = staged.sha256
+    return out
 
 
 def run_dir(data_dir: Path, run: Run) -> Path:
@@ -275,6 +307,63 @@ def index_profile(session: Session, run: Run, result: engine.JobResult) -> None:
         if level not in lots:
             continue
         session.add_all(ProteinLevel(run_id=run.id, lot_id=lots[level], **row) for row in rows)
+
+
+POTENCY_PREFIX = "potency:"
+
+
+def index_assay(session: Session, run: Run, result: engine.JobResult) -> None:
+    """Keep a finished assay run's per-lot potency values as lot metrics ``potency:<analyte>`` (for trends);
+    the unit, limits and verdict stay in the run's summary (``potency`` rows)."""
+    lots = {number: lot_id for lot_id, number in session.execute(select(Lot.id, Lot.number))}
+    for row in result.summary.get("potency", []):
+        lot_id = lots.get(str(row.get("lot")))
+        if lot_id is None:
+            continue
+        value = row.get("value")
+        number = None if value is None or not math.isfinite(float(value)) else float(value)
+        session.add(LotMetric(run_id=run.id, lot_id=lot_id, metric=POTENCY_PREFIX + str(row["analyte"]), value=number))
+
+
+def _latest_protein_levels(session: Session, lot_id: int) -> list[ProteinLevel]:
+    latest = session.execute(select(func.max(ProteinLevel.run_id)).where(ProteinLevel.lot_id == lot_id)).scalar()
+    if latest is None:
+        return []
+    return list(session.execute(select(ProteinLevel).where(ProteinLevel.lot_id == lot_id, ProteinLevel.run_id == latest)
+                                .order_by(ProteinLevel.mean_log2.desc())).scalars())
+
+
+def lot_potency(session: Session, lot: Lot) -> list[dict[str, Any]]:
+    """Each potency/release assay's result for ``lot`` from its latest finished assay run (value, unit, limits,
+    pass/fail), beside the proteome's evidence for the same gene from the lot's latest profile run: its mean
+    log2 and rank among the lot's quantified proteins, or ``not detected`` with the lowest quantified level of
+    that run as the MS detection limit."""
+    runs = session.execute(select(Run).where(Run.kind == "assay", Run.status == "done").order_by(Run.id.desc())).scalars()
+    rows: list[dict[str, Any]] = []
+    for run in runs:
+        rows = [{**row, "run_id": run.id} for row in run.summary.get("potency", []) if str(row.get("lot")) == lot.number]
+        if rows:
+            break
+    if not rows:
+        return []
+    levels = _latest_protein_levels(session, lot.id)
+    by_gene: dict[str, tuple[int, ProteinLevel]] = {}
+    for rank, level in enumerate(levels, start=1):
+        for gene in str(level.gene).split(";"):
+            by_gene.setdefault(gene.strip().casefold(), (rank, level))
+    floor = min((lv.mean_log2 for lv in levels if lv.mean_log2 is not None), default=None)
+    for row in rows:
+        hit = by_gene.get(str(row.get("gene") or "").casefold())
+        if not levels:
+            proteome: dict[str, Any] = {"status": "no profile"}
+        elif hit is None:
+            proteome = {"status": "not detected", "detection_limit_log2": floor, "run_id": levels[0].run_id}
+        else:
+            rank, level = hit
+            proteome = {"status": "detected", "protein": level.protein, "gene": level.gene, "mean_log2": level.mean_log2, "rank": rank,
+                        "n_proteins": len(levels), "n_detected": level.n_detected, "run_id": level.run_id}
+        row["proteome"] = proteome
+    return rows
 
 
 # -------------------------------------------------------------------------------------------- decisions
@@ -317,9 +406,23 @@ def latest_profile_metrics(session: Session, lot_ids: list[int]) -> dict[int, di
     """Each lot's metrics from its most recent finished profile run."""
     if not lot_ids:
         return {}
+    return _latest_metrics(session, lot_ids, potency=False)
+
+
+def latest_potency_metrics(session: Session, lot_ids: list[int]) -> dict[int, dict[str, float | None]]:
+    """Each lot's ``potency:<analyte>`` values from its most recent finished assay run."""
+    if not lot_ids:
+        return {}
+    return _latest_metrics(session, lot_ids, potency=True)
+
+
+def _latest_metrics(session: Session, lot_ids: list[int], potency: bool) -> dict[int, dict[str, float | None]]:
+    family = LotMetric.metric.startswith(POTENCY_PREFIX)
+    if not potency:
+        family = ~family
     latest = (select(LotMetric.lot_id, func.max(LotMetric.run_id).label("run_id"))
-              .where(LotMetric.lot_id.in_(lot_ids)).group_by(LotMetric.lot_id).subquery())
-    rows = session.execute(select(LotMetric.lot_id, LotMetric.metric, LotMetric.value)
+              .where(LotMetric.lot_id.in_(lot_ids), family).group_by(LotMetric.lot_id).subquery())
+    rows = session.execute(select(LotMetric.lot_id, LotMetric.metric, LotMetric.value).where(family)
                            .join(latest, (LotMetric.lot_id == latest.c.lot_id) & (LotMetric.run_id == latest.c.run_id)))
     out: dict[int, dict[str, float | None]] = {}
     for lot_id, metric, value in rows:

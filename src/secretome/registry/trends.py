@@ -1,7 +1,8 @@
 """Trends across the lots of one preparation, with control limits from the released lots.
 
 The values come from each lot's latest finished profile run (kept by
-:func:`secretome.registry.services.index_profile`); the rule for the limits lives in
+:func:`secretome.registry.services.index_profile`) and, for ``potency:<analyte>``, its latest assay run
+(:func:`secretome.registry.services.index_assay`); the rule for the limits lives in
 ``registry/data/trends.toml`` with its source.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from secretome.registry.models import Lot
-from secretome.registry.services import latest_profile_metrics
+from secretome.registry.services import latest_potency_metrics, latest_profile_metrics
 
 
 @lru_cache(maxsize=1)
@@ -44,8 +45,10 @@ def lot_trend(session: Session, lot: Lot) -> dict[str, Any]:
     """Every metric across the lots of ``lot``'s preparation (in registration order), with control limits."""
     lots = list(session.execute(select(Lot).where(Lot.preparation_id == lot.preparation_id).order_by(Lot.id)).scalars())
     metrics = latest_profile_metrics(session, [item.id for item in lots])
+    for lot_id, values in latest_potency_metrics(session, [item.id for item in lots]).items():  # from assay runs
+        metrics.setdefault(lot_id, {}).update(values)
     names = sorted({name for values in metrics.values() for name in values},
-                   key=lambda n: (n.startswith("factor:"), n.startswith("class_share:"), n))  # purity indices first
+                   key=lambda n: (n.startswith("potency:"), n.startswith("factor:"), n.startswith("class_share:"), n))
     series = []
     for name in names:
         points = [{"lot": item.number, "lot_id": item.id, "status": item.status, "value": metrics.get(item.id, {}).get(name)}

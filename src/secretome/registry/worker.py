@@ -147,7 +147,8 @@ class Worker:
             run = session.get(Run, run_id)
             dataset = session.get(Dataset, run.dataset_id)
             table, sheet = services.dataset_files(data_dir, session, dataset)
-            kind, parameters, out = run.kind, dict(run.parameters), services.run_dir(data_dir, run)
+            kind, out = run.kind, services.run_dir(data_dir, run)
+            parameters = services.resolve_files(data_dir, session, dict(run.parameters))
         if out.exists():  # a crashed earlier attempt's folder: never registered, so replaced whole
             shutil.rmtree(out)
         done = threading.Event()
@@ -182,6 +183,8 @@ class Worker:
                 run.log += f"{at} done: {len(result.files)} files\n"
                 if kind == "profile":
                     services.index_profile(session, run, result)
+                elif kind == "assay":
+                    services.index_assay(session, run, result)
             audit.record(session, self.name, "finish", "run", run.id, {"status": "running"},
                          {"status": run.status, "error": run.error, "outputs": run.outputs})
 

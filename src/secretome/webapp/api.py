@@ -105,6 +105,13 @@ def router(web: Any) -> APIRouter:
         with web.registry.read() as session:
             return trends.lot_trend(session, get_or_404(session, Lot, lot_id))
 
+    @api.get("/lots/{lot_id}/potency")
+    def lot_potency(request: Request, lot_id: int) -> list[dict[str, Any]]:
+        """The lot's potency/release results (latest assay run) beside the proteome's evidence for the same gene."""
+        viewer(request)
+        with web.registry.read() as session:
+            return services.lot_potency(session, get_or_404(session, Lot, lot_id))
+
     @api.post("/datasets", response_model=Created)
     def create_dataset(request: Request, lot: int = Form(...), file: UploadFile = File(...),
                        samples: UploadFile | None = File(None)) -> Created:

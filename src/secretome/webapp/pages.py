@@ -25,6 +25,9 @@ DASHBOARD_METRICS = ("serum_share", "lysis_share", "secreted_share")
 PAGE_SIZE = 100
 
 
+ASSAY_FILE_ROLES = ("potency", "layout")  # an assay export's optional potency specification and plate layout
+
+
 def get_or_404(session: Session, model: Any, object_id: int) -> Any:
     from secretome.webapp.app import NotFound
 
@@ -83,7 +86,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         """The logged-in user and their form, its CSRF token checked. Parsed here, in the event loop; the
         (synchronous) route then runs in the thread pool, so slow work never blocks other requests."""
         viewer = await run_in_threadpool(web.session_viewer, request)
-        form = await request.form(max_files=2, max_fields=40)
+        form = await request.form(max_files=2 + len(ASSAY_FILE_ROLES), max_fields=40)
         security.check_csrf(viewer.csrf, form.get("csrf"))  # type: ignore[arg-type]
         return viewer, form
 
@@ -208,8 +211,9 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
                                             .order_by(Lot.number)).scalars())
             lots_in = {d.id: [item.number for item in services.dataset_lots(session, d)] for d in datasets}
             trend = trends.lot_trend(session, lot)
+            potency = services.lot_potency(session, lot)
             return web.page(request, "lot.html", viewer, lot=lot, datasets=datasets, runs=runs, decisions=decisions,
-                            released=released, lots_in=lots_in, trend=trend,
+                            released=released, lots_in=lots_in, trend=trend, potency=potency,
                             statuses=("in_process", "qc"))
 
     @routes.post("/lots/{lot_id}/status")
@@ -254,7 +258,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         with web.registry.session() as session:
             get_or_404(session, Lot, lot_id)
         files = {}
-        for role, field in (("table", "table"), ("sheet", "samples")):
+        for role, field in (("table", "table"), ("sheet", "samples"), *((r, r) for r in ASSAY_FILE_ROLES)):
             upload_file = form.get(field)
             if upload_file is not None and not isinstance(upload_file, str) and upload_file.filename:
                 files[role] = (upload_file.file, upload_file.filename)
@@ -294,8 +298,13 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
             raise SecretomeInputError(meta["error"])
         with web.registry.session() as session:
             lot = get_or_404(session, Lot, int(meta["lot_id"]))
-            dataset = services.register_dataset(session, web.data_dir, viewer.user.name, folder, lot)
-            run = services.create_run(session, web.data_dir, viewer.user.name, dataset, "profile", {})
+            if (meta.get("preview") or {}).get("summary", {}).get("kind") == "immunoassay":  # an assay export
+                files = services.store_staged_roles(session, web.data_dir, folder, ASSAY_FILE_ROLES)
+                dataset = services.register_dataset(session, web.data_dir, viewer.user.name, folder, lot)
+                run = services.create_run(session, web.data_dir, viewer.user.name, dataset, "assay", files)
+            else:
+                dataset = services.register_dataset(session, web.data_dir, viewer.user.name, folder, lot)
+                run = services.create_run(session, web.data_dir, viewer.user.name, dataset, "profile", {})
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @routes.post("/uploads/{token}/discard")
