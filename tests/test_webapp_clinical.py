@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from secretome.clinical_datasets import write_demo_trial
+from secretome.errors import SecretomeInputError
 from secretome.registry import audit, auth, services
-from secretome.registry.models import AuditEntry, LotMetric, Run, StoredFile, User
+from secretome.registry.models import AuditEntry, Lot, LotMetric, Run, StoredFile, User
 from secretome.registry.worker import Worker
 from secretome.webapp.app import create_app
 
@@ -160,10 +161,10 @@ def test_a_lab_admin_cannot_use_a_clinical_run_as_release_evidence(app, registry
                 handle.close()
         run.status = "done"
         ada = session.execute(select(User).where(User.name == "ada")).scalar_one()
-        with pytest.raises(Exception, match="no clinical grant"):
+        with pytest.raises(SecretomeInputError, match="no clinical grant"):
             services.create_outcomes_run(session, registry.data_dir, ada, {}, {}, 2 << 20)
-        lot = session.execute(select(services.Lot).where(services.Lot.number == "L01")).scalar_one()
-        with pytest.raises(Exception, match="evidence must be finished runs"):
+        lot = session.execute(select(Lot).where(Lot.number == "L01")).scalar_one()
+        with pytest.raises(SecretomeInputError, match="evidence must be finished runs"):
             services.record_decision(session, ada, True, lot, "released", "fine", [run.id])
 
 

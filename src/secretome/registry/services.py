@@ -295,9 +295,9 @@ def create_outcomes_run(session: Session, data_dir: Path, actor: User, files: di
     session.flush()
     run.command = engine.command_line("outcomes", None, None, checked, Path(f"run-{run.id}"), inputs=paths,
                                       key=pseudonym_key(data_dir))
+    # checksums, not the uploaded file names: a name may identify a patient, and the audit log is not clinical
     audit.record(session, actor.name, "create", "run", run.id, None,
-                 {**as_dict(run, ("kind", "clinical", "parameters", "input_checksums", "engine_version", "kb_version")),
-                  "inputs": {role: store.display_name(name) for role, (_, name) in files.items()}})
+                 as_dict(run, ("kind", "clinical", "parameters", "input_checksums", "engine_version", "kb_version")))
     return run
 
 
