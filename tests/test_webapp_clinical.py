@@ -150,7 +150,7 @@ def test_clinical_user_runs_outcomes_others_get_404_and_every_view_is_audited(ap
         assert audit.verify(session).ok
 
 
-def test_a_lab_admin_cannot_use_a_clinical_run_as_release_evidence(app, registry, trial):
+def test_clinical_runs_need_the_grant_and_are_never_release_evidence(app, registry, trial):
     with registry.session() as session:
         cleo = session.execute(select(User).where(User.name == "cleo")).scalar_one()
         files = {role: (open(trial[role], "rb"), trial[role].name) for role in ("records", "treatments")}
@@ -164,6 +164,8 @@ def test_a_lab_admin_cannot_use_a_clinical_run_as_release_evidence(app, registry
         with pytest.raises(SecretomeInputError, match="no clinical grant"):
             services.create_outcomes_run(session, registry.data_dir, ada, {}, {}, 2 << 20)
         lot = session.execute(select(Lot).where(Lot.number == "L01")).scalar_one()
+        with pytest.raises(SecretomeInputError, match="of a clinical trial, not of a dataset"):
+            services.create_run(session, registry.data_dir, "ada", None, "outcomes", {})
         with pytest.raises(SecretomeInputError, match="evidence must be finished runs"):
             services.record_decision(session, ada, True, lot, "released", "fine", [run.id])
 

@@ -227,6 +227,9 @@ def dataset_lots(session: Session, dataset: Dataset) -> list[Lot]:
 def create_run(session: Session, data_dir: Path, actor: str, dataset: Dataset, kind: str,
                parameters: dict[str, Any], lot: Lot | None = None) -> Run:
     """Queue an analysis of ``dataset`` (the worker runs it); records the command that reproduces it."""
+    if kind in engine.CLINICAL_KINDS:  # patient data never enter through a lab dataset
+        raise SecretomeInputError(f"a {kind} run is of a clinical trial, not of a dataset",
+                                  expected="a clinical upload (create_outcomes_run) by a user with the clinical grant")
     checked = engine.check_parameters(kind, parameters)
     if kind == "profile" and "group" not in checked and "lot" in dataset.reader.get("sheet_columns", []):
         checked["group"] = "lot"  # a lab's sheet names each sample's lot: profile per lot by default
