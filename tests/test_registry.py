@@ -54,7 +54,7 @@ def test_migrations_are_idempotent_and_sqlite_uses_wal(registry):
 
     migrate(registry)  # a second start applies nothing and fails nothing
     with registry.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
         if not registry.is_postgresql:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 

@@ -1,7 +1,9 @@
 """Local accounts: argon2 password hashes, roles, API tokens and browser sessions.
 
 Roles are ordered: a viewer reads; an analyst also registers preparations, lots, datasets and runs;
-an approver also records release decisions; an admin also manages users. Tokens and session ids are
+an approver also records release decisions; an admin also manages users. Patient data (outcomes runs of
+clinical trials) need a separate clinical grant that no lab role implies: an admin gives it to named
+users (:func:`set_clinical`), so a lab approver or admin does not see patient data by rank. Tokens and session ids are
 random (``secrets``) and only their sha256 is stored, so a copy of the database does not yield them.
 """
 
@@ -41,8 +43,8 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(session: Session, name: str, role: str, password: str, actor: str = "cli") -> User:
-    """Create a local account (``role`` one of :data:`ROLES`), audited."""
+def add_user(session: Session, name: str, role: str, password: str, actor: str = "cli", clinical: bool = False) -> User:
+    """Create a local account (``role`` one of :data:`ROLES`; ``clinical`` gives it the clinical grant), audited."""
     name = name.strip()
     if not name or len(name) > 80 or any(c.isspace() for c in name):
         raise SecretomeInputError(f"bad user name {name!r}", expected="1-80 characters without spaces")
@@ -52,11 +54,24 @@ def add_user(session: Session, name: str, role: str, password: str, actor: str =
         raise SecretomeInputError("password too short", expected=f"at least {MIN_PASSWORD_LENGTH} characters")
     if session.execute(select(User).where(User.name == name)).scalar_one_or_none() is not None:
         raise SecretomeInputError(f"user {name!r} exists already", expected="a new user name")
-    user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True)
+    user = User(name=name, role=role, password_hash=_hasher.hash(password), active=True, clinical=bool(clinical))
     session.add(user)
     session.flush()
-    audit.record(session, actor, "create", "user", user.id, None, {"name": name, "role": role})
+    audit.record(session, actor, "create", "user", user.id, None, {"name": name, "role": role, "clinical": bool(clinical)})
     return user
+
+
+def clinical_allowed(user: User) -> bool:
+    """Whether ``user`` may see patient data (the clinical grant, whatever the lab role)."""
+    return bool(user.active and user.clinical)
+
+
+def set_clinical(session: Session, user: User, granted: bool, actor: str = "cli") -> None:
+    """Give or take the clinical grant, audited (before and after)."""
+    before = {"clinical": bool(user.clinical)}
+    user.clinical = bool(granted)
+    audit.record(session, actor, "grant_clinical" if granted else "revoke_clinical", "user", user.id, before,
+                 {"clinical": bool(granted), "name": user.name})
 
 
 def find_user(session: Session, name: str) -> User | None:

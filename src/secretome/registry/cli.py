@@ -35,6 +35,7 @@ def _read_password(name: str) -> str:
 def users_add(
     name: str = typer.Argument(..., help="User name (no spaces)."),
     role: str = typer.Option(..., "--role", help="viewer, analyst, approver (may release lots) or admin."),
+    clinical: bool = typer.Option(False, "--clinical", help="Give the clinical grant: may see patient data (no lab role implies it)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Add a local account; the password is read from stdin (one line) or prompted for."""
@@ -43,8 +44,39 @@ def users_add(
     registry = _open(data_dir)
     password = _read_password(name)
     with registry.session() as session:
-        auth.add_user(session, name, role, password, actor="cli")
-    typer.echo(f"added {name} ({role}) to the registry in {registry.data_dir}")
+        auth.add_user(session, name, role, password, actor="cli", clinical=clinical)
+    typer.echo(f"added {name} ({role}{', clinical' if clinical else ''}) to the registry in {registry.data_dir}")
+
+
+def _set_clinical(name: str, granted: bool, data_dir: Optional[Path]) -> None:
+    from secretome.errors import SecretomeInputError
+    from secretome.registry import auth
+
+    registry = _open(data_dir)
+    with registry.session() as session:
+        user = auth.find_user(session, name)
+        if user is None:
+            raise SecretomeInputError(f"no user {name!r}", expected="a name from 'secretome users list'")
+        auth.set_clinical(session, user, granted, actor="cli")
+    typer.echo(f"{name}: clinical grant {'given' if granted else 'taken away'}")
+
+
+@users_app.command("grant-clinical")
+def users_grant_clinical(
+    name: str = typer.Argument(..., help="User name."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Give NAME the clinical grant (may upload, run and view outcomes of clinical trials; audited)."""
+    _set_clinical(name, True, data_dir)
+
+
+@users_app.command("revoke-clinical")
+def users_revoke_clinical(
+    name: str = typer.Argument(..., help="User name."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Take the clinical grant from NAME (audited)."""
+    _set_clinical(name, False, data_dir)
 
 
 @users_app.command("token")
@@ -75,7 +107,8 @@ def users_list(data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=
     registry = _open(data_dir)
     with registry.session() as session:
         for user in session.execute(select(User).order_by(User.name)).scalars():
-            typer.echo(f"{user.name}\t{user.role}\t{'active' if user.active else 'disabled'}")
+            grant = "\tclinical" if user.clinical else ""
+            typer.echo(f"{user.name}\t{user.role}\t{'active' if user.active else 'disabled'}{grant}")
 
 
 @audit_app.command("verify")

@@ -111,8 +111,22 @@ def migrate(registry: Registry) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("secretome.registry") / "migrations"))
-    with registry.engine.begin() as connection:
-        if registry.is_postgresql:  # two processes starting together must not both create the tables
-            connection.execute(text("SELECT pg_advisory_xact_lock(1151001)"))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with registry.engine.connect() as connection:
+        if not registry.is_postgresql:
+            # SQLite changes a column by rebuilding its table: dropping the old one must not trip the foreign
+            # keys of rows that point at it (checked below instead). The pragma only works outside a
+            # transaction, hence on the driver's connection (SQLAlchemy's would begin one first).
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                if registry.is_postgresql:  # two processes starting together must not both create the tables
+                    connection.execute(text("SELECT pg_advisory_xact_lock(1151001)"))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if not registry.is_postgresql:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows with dangling foreign keys: {broken[:5]}")
+        finally:
+            if not registry.is_postgresql:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

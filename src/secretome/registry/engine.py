@@ -38,13 +38,21 @@ PARAMETERS: dict[str, dict[str, tuple[type, str]]] = {
         "format": (str, "--format"), "analyte": (str, "--analyte"),
         "potency": (Path, "--potency"), "layout": (Path, "--layout"),
     },
+    "outcomes": {
+        "baseline": (str, "--baseline"), "visit": (str, "--visit"), "reference_arm": (str, "--reference-arm"),
+        "min_cell": (int, "--min-cell"), "shift_dates": (bool, "--shift-dates"),
+    },
 }
-REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",), "assay": ()}
-REPORT_FILE = {"profile": "report.html", "compare": "report.html", "comparability": "report.html", "assay": "report.html"}
+REQUIRED = {"profile": (), "compare": ("design", "contrast"), "comparability": ("reference",), "assay": (), "outcomes": ()}
+REPORT_FILE = {kind: "report.html" for kind in ("profile", "compare", "comparability", "assay", "outcomes")}
 """Every job writes one page, ``report.html`` (:data:`secretome.jobs.naming.REPORT`)."""
 # run parameters that name a stored file: the run keeps its sha256; the worker and the reproducing command get
 # its path in the store (see services.resolve_files)
 FILE_PARAMETERS = {name for kind in PARAMETERS.values() for name, (kind_type, _) in kind.items() if kind_type is Path}
+# kinds whose inputs and outputs are patient data: shown only to users with the clinical grant
+CLINICAL_KINDS = ("outcomes",)
+# an outcomes run's stored inputs, in the order of the command line (records first, as its argument)
+CLINICAL_INPUTS = {"records": "", "dictionary": "--dictionary", "events": "--events", "treatments": "--treatments"}
 
 
 def check_parameters(kind: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -162,14 +170,49 @@ def run_assay(table: Path, sheet: Path | None, parameters: dict[str, Any], out: 
     return JobResult(kind="assay", out=out, files=result.files, summary={**result.summary, "potency": rows})
 
 
+def outcome_lots(treatments: Path) -> list[str]:
+    """The lot numbers a treatment table names (to look up their composition in the registry)."""
+    from secretome.clinical.importing import read_treatments
+
+    return sorted({str(lot) for lot in read_treatments(treatments)["lot"].dropna() if str(lot).strip()})
+
+
+def run_outcomes(inputs: dict[str, Path], lots: Any, parameters: dict[str, Any], out: Path, key: Path,
+                 progress: ProgressCallback | None = None) -> JobResult:
+    """Clinical outcomes of a trial linked to its lots' composition (``secretome outcomes``).
+
+    ``inputs`` maps ``records``, ``treatments`` (and optionally ``dictionary``, ``events``) to the stored files; ``lots``
+    is the composition table of the lots (:func:`secretome.clinical.lots.composition_from_registry`);
+    ``key`` the registry's pseudonymisation key file, so a patient keeps one pseudonym across runs.
+    """
+    from secretome.jobs.outcomes import outcomes_job
+
+    return outcomes_job(inputs["records"], dictionary=inputs.get("dictionary"), treatments=inputs["treatments"],
+                        events=inputs.get("events"), lots=lots, out=out, progress=progress, key=key,
+                        shift_dates=bool(parameters.get("shift_dates", False)), baseline=parameters.get("baseline"),
+                        visit=parameters.get("visit"), reference_arm=parameters.get("reference_arm"),
+                        min_cell_patients=parameters.get("min_cell"))
+
+
 RUNNERS: dict[str, Callable[..., JobResult]] = {
     "profile": run_profile, "compare": run_compare, "comparability": run_comparability, "assay": run_assay,
 }
 
 
-def command_line(kind: str, table: Path, sheet: Path | None, parameters: dict[str, Any], out: Path) -> str:
-    """The ``secretome`` command that reproduces this run from the stored files."""
-    words = ["secretome", kind, str(table)]
+def command_line(kind: str, table: Path | None, sheet: Path | None, parameters: dict[str, Any], out: Path,
+                 inputs: dict[str, Path] | None = None, key: Path | None = None) -> str:
+    """The ``secretome`` command that reproduces this run from the stored files (``inputs`` and ``key`` for a
+    clinical run, whose lots' composition comes from the registry, written to its ``lots.tsv``)."""
+    words = ["secretome", kind]
+    if kind in CLINICAL_KINDS:
+        inputs = inputs or {}
+        for role, flag in CLINICAL_INPUTS.items():
+            if role in inputs:
+                words += ([flag] if flag else []) + [str(inputs[role])]
+        if key is not None:
+            words += ["--key-file", str(key)]
+    else:
+        words.append(str(table))
     if sheet is not None:
         words += ["--samples", str(sheet)]
     for name, (kind_type, flag) in PARAMETERS[kind].items():

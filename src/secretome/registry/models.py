@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "analyst", "approver", "admin")
 LOT_STATUSES = ("in_process", "qc", "released", "rejected")
-RUN_KINDS = ("profile", "compare", "comparability", "assay")
+RUN_KINDS = ("profile", "compare", "comparability", "assay", "outcomes")
 RUN_STATUSES = ("queued", "running", "done", "failed")
 VERDICTS = ("released", "rejected")
 
@@ -33,6 +33,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # the clinical grant: patient data are shown to this user; independent of the lab role (an admin grants it)
+    clinical: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
 
 
@@ -122,9 +124,11 @@ class DatasetSample(Base):
 class Run(Base):
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"), nullable=True)  # None: a clinical run
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(30))
+    # patient data (an outcomes run): visible only to users with the clinical grant, every view audited
+    clinical: Mapped[bool] = mapped_column(default=False)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     step: Mapped[str] = mapped_column(String(300), default="")
@@ -144,8 +148,8 @@ class Run(Base):
     created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
     started_at: Mapped[str] = mapped_column(String(40), default="")
     finished_at: Mapped[str] = mapped_column(String(40), default="")
-    dataset: Mapped[Dataset] = relationship()
-    lot: Mapped[Lot] = relationship()
+    dataset: Mapped[Dataset | None] = relationship()
+    lot: Mapped[Lot | None] = relationship()
 
 
 class LotMetric(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from secretome.errors import SecretomeInputError
-from secretome.registry import audit, engine, store
+from secretome.registry import audit, auth, engine, store
 from secretome.registry.models import (
     VERDICTS, Dataset, DatasetSample, Decision, Lot, LotMetric, Preparation, ProteinLevel, Run,
     StoredFile, User, utcnow,
@@ -227,6 +227,9 @@ def dataset_lots(session: Session, dataset: Dataset) -> list[Lot]:
 def create_run(session: Session, data_dir: Path, actor: str, dataset: Dataset, kind: str,
                parameters: dict[str, Any], lot: Lot | None = None) -> Run:
     """Queue an analysis of ``dataset`` (the worker runs it); records the command that reproduces it."""
+    if kind in engine.CLINICAL_KINDS:  # patient data never enter through a lab dataset
+        raise SecretomeInputError(f"a {kind} run is of a clinical trial, not of a dataset",
+                                  expected="a clinical upload (create_outcomes_run) by a user with the clinical grant")
     checked = engine.check_parameters(kind, parameters)
     if kind == "profile" and "group" not in checked and "lot" in dataset.reader.get("sheet_columns", []):
         checked["group"] = "lot"  # a lab's sheet names each sample's lot: profile per lot by default
@@ -280,6 +283,85 @@ def store_staged_roles(session: Session, data_dir: Path, folder: Path, roles: tu
         store.commit(data_dir, staged)
         out[role] = staged.sha256
     return out
+# ------------------------------------------------------------------------------------- clinical runs
+def pseudonym_key(data_dir: Path) -> Path:
+    """The registry's pseudonymisation key file (created by the first outcomes run; a patient keeps one
+    pseudonym across runs). It never leaves the data folder."""
+    return data_dir / "keys" / "pseudonyms.key"
+
+
+def create_outcomes_run(session: Session, data_dir: Path, actor: User, files: dict[str, tuple[Any, str]],
+                        parameters: dict[str, Any], max_bytes: int) -> Run:
+    """Store a trial's clinical files (``records``, ``treatments``, optional ``dictionary``, ``events``: role -> (binary
+    file object, uploaded name)) and queue an outcomes run of them; only for a user with the clinical grant.
+
+    The treatment table is read at once so that a bad one is refused before anything is stored; the lots it
+    names take their composition from the registry when the run starts.
+    """
+    if not auth.clinical_allowed(actor):
+        raise SecretomeInputError(f"user {actor.name} has no clinical grant", expected="a user with the clinical grant")
+    for role in ("records", "treatments"):
+        if role not in files:
+            raise SecretomeInputError(f"no {role} file chosen", expected=f"the trial's {role} table")
+    unknown = sorted(set(files) - set(engine.CLINICAL_INPUTS))
+    if unknown:
+        raise SecretomeInputError(f"unknown clinical input {unknown[0]!r}", expected=", ".join(engine.CLINICAL_INPUTS))
+    checked = engine.check_parameters("outcomes", parameters)
+    _, folder = staging_folder(data_dir)
+    try:
+        staged = {role: store.stage(folder, handle, filename, max_bytes) for role, (handle, filename) in files.items()}
+        engine.outcome_lots(staged["treatments"].path)  # a bad treatment table is refused now, with its message
+        paths: dict[str, Path] = {}
+        for role, item in staged.items():
+            if session.get(StoredFile, item.sha256) is None:
+                session.add(StoredFile(sha256=item.sha256, suffix=item.suffix, size=item.size))
+                session.flush()
+            paths[role] = store.commit(data_dir, item)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    versions = engine.versions()
+    run = Run(dataset_id=None, lot_id=None, kind="outcomes", clinical=True, parameters=checked, status="queued",
+              engine_version=versions["engine"], kb_version=versions["kb"],
+              input_checksums={role: item.sha256 for role, item in staged.items()},
+              created_by=actor.name)
+    session.add(run)
+    session.flush()
+    run.command = engine.command_line("outcomes", None, None, checked, Path(f"run-{run.id}"), inputs=paths,
+                                      key=pseudonym_key(data_dir))
+    # checksums, not the uploaded file names: a name may identify a patient, and the audit log is not clinical
+    audit.record(session, actor.name, "create", "run", run.id, None,
+                 as_dict(run, ("kind", "clinical", "parameters", "input_checksums", "engine_version", "kb_version")))
+    return run
+
+
+def clinical_inputs(data_dir: Path, session: Session, run: Run) -> dict[str, Path]:
+    """The stored input files of a clinical run, by role."""
+    paths = {}
+    for role, sha256 in run.input_checksums.items():
+        stored = session.get(StoredFile, sha256)
+        paths[role] = store.store_path(data_dir, stored.sha256, stored.suffix)
+    return paths
+
+
+def visible_run(session: Session, user: User, run_id: int) -> Run | None:
+    """Run ``run_id`` if ``user`` may see it; None when there is none or it is clinical and the user has no
+    clinical grant (callers answer both alike, so run ids cannot be probed)."""
+    run = session.get(Run, run_id)
+    if run is None or (run.clinical and not auth.clinical_allowed(user)):
+        return None
+    return run
+
+
+def clinical_runs(session: Session, user: User) -> list[Run]:
+    """The clinical runs, newest first; none for a user without the clinical grant."""
+    if not auth.clinical_allowed(user):
+        return []
+    return list(session.execute(select(Run).where(Run.clinical.is_(True)).order_by(Run.id.desc())).scalars())
+
+
+def record_view(session: Session, actor: str, run: Run, what: str) -> None:
+    """Audit one view of a clinical run (its page, report, a file or an API read): who, when, which run, what."""
+    audit.record(session, actor, "view", "run", run.id, None, {"kind": run.kind, "view": what})
 
 
 def run_dir(data_dir: Path, run: Run) -> Path:
@@ -380,7 +462,7 @@ def record_decision(session: Session, actor: User, password_ok: bool, lot: Lot, 
         raise SecretomeInputError("a decision needs a justification", expected="the reasons, in words")
     if lot.status in ("released", "rejected"):
         raise SecretomeInputError(f"lot {lot.number} is already {lot.status}", expected="an open lot")
-    runs = list(session.execute(select(Run).where(Run.id.in_(evidence_runs))).scalars()) if evidence_runs else []
+    runs = list(session.execute(select(Run).where(Run.id.in_(evidence_runs), Run.clinical.is_(False))).scalars()) if evidence_runs else []
     if len(runs) != len(set(evidence_runs)) or any(r.status != "done" for r in runs):
         raise SecretomeInputError("evidence must be finished runs", expected="ids of done runs")
     if not runs:

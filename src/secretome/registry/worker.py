@@ -145,10 +145,12 @@ class Worker:
         data_dir = self.registry.data_dir
         with self.registry.session() as session:
             run = session.get(Run, run_id)
-            dataset = session.get(Dataset, run.dataset_id)
-            table, sheet = services.dataset_files(data_dir, session, dataset)
             kind, out = run.kind, services.run_dir(data_dir, run)
             parameters = services.resolve_files(data_dir, session, dict(run.parameters))
+            if kind in engine.CLINICAL_KINDS:
+                inputs = services.clinical_inputs(data_dir, session, run)
+            else:
+                table, sheet = services.dataset_files(data_dir, session, session.get(Dataset, run.dataset_id))
         if out.exists():  # a crashed earlier attempt's folder: never registered, so replaced whole
             shutil.rmtree(out)
         done = threading.Event()
@@ -156,7 +158,10 @@ class Worker:
         beat.start()
         error, result = "", None
         try:
-            result = engine.RUNNERS[kind](table, sheet, parameters, out, progress=self._progress(run_id))
+            if kind in engine.CLINICAL_KINDS:
+                result = self._run_outcomes(inputs, parameters, out, run_id)
+            else:
+                result = engine.RUNNERS[kind](table, sheet, parameters, out, progress=self._progress(run_id))
         except SecretomeInputError as exc:
             error = str(exc)
         except Exception as exc:  # the run fails visibly; the traceback goes to the worker's log only
@@ -187,6 +192,17 @@ class Worker:
                     services.index_assay(session, run, result)
             audit.record(session, self.name, "finish", "run", run.id, {"status": "running"},
                          {"status": run.status, "error": run.error, "outputs": run.outputs})
+
+    def _run_outcomes(self, inputs: dict[str, Any], parameters: dict[str, Any], out: Any, run_id: int) -> engine.JobResult:
+        """An outcomes run: its lots' composition from the registry's latest profile runs, then the job."""
+        from secretome.clinical.lots import composition_from_registry
+
+        numbers = engine.outcome_lots(inputs["treatments"])
+        with self.registry.read() as session:
+            lots = composition_from_registry(session, numbers)
+        key = services.pseudonym_key(self.registry.data_dir)
+        key.parent.mkdir(mode=0o700, exist_ok=True)
+        return engine.run_outcomes(inputs, lots, parameters, out, key, progress=self._progress(run_id))
 
     @staticmethod
     def _summary(result: engine.JobResult) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from secretome import __version__
 from secretome.errors import SecretomeInputError
 from secretome.registry import services, trends
 from secretome.registry.engine import REPORT_FILE
-from secretome.registry.models import Dataset, Lot, Preparation, Run
-from secretome.webapp.pages import get_or_404, protein_hits, run_file_response
+from secretome.registry.models import Dataset, Lot, Preparation
+from secretome.webapp.pages import get_or_404, protein_hits, require_clinical, run_file_response, run_for_view
 
 
 class PreparationIn(BaseModel):
@@ -149,27 +149,53 @@ def router(web: Any) -> APIRouter:
     @api.get("/runs/{run_id}")
     def get_run(request: Request, run_id: int) -> dict[str, Any]:
         """A run's status and progress, and when done its outputs, summary and reproducing command."""
-        viewer(request)
+        who = viewer(request)
         with web.registry.read() as session:
-            run = get_or_404(session, Run, run_id)
-            return services.as_dict(run, ("id", "dataset_id", "lot_id", "kind", "parameters", "status", "step", "progress",
+            run = run_for_view(web, session, who, run_id, "api run")
+            return services.as_dict(run, ("id", "dataset_id", "lot_id", "kind", "clinical", "parameters", "status", "step", "progress",
                                           "error", "engine_version", "kb_version", "input_checksums", "outputs", "summary",
                                           "command", "attempts", "created_by", "created_at", "started_at", "finished_at"))
 
     @api.get("/runs/{run_id}/report", response_class=HTMLResponse)
     def run_report(request: Request, run_id: int) -> Response:
-        viewer(request)
+        who = viewer(request)
         with web.registry.read() as session:
-            run = get_or_404(session, Run, run_id)
+            run = run_for_view(web, session, who, run_id, "api report")
             if run.status != "done":
                 raise SecretomeInputError(f"run {run.id} is {run.status}", expected="a finished run")
             return run_file_response(web, run, REPORT_FILE[run.kind])
 
     @api.get("/runs/{run_id}/files/{name}")
     def run_file(request: Request, run_id: int, name: str) -> Response:
-        viewer(request)
+        who = viewer(request)
         with web.registry.read() as session:
-            return run_file_response(web, get_or_404(session, Run, run_id), name)
+            return run_file_response(web, run_for_view(web, session, who, run_id, f"api file {name}"), name)
+
+    @api.get("/clinical/runs")
+    def list_clinical_runs(request: Request) -> list[dict[str, Any]]:
+        """The outcomes runs of clinical trials (only with the clinical grant; 404 otherwise)."""
+        who = viewer(request)
+        require_clinical(who)
+        with web.registry.read() as session:
+            return [services.as_dict(run, ("id", "kind", "status", "created_by", "created_at", "finished_at"))
+                    for run in services.clinical_runs(session, who.user)]
+
+    @api.post("/clinical/runs", response_model=Created)
+    def create_clinical_run(request: Request, records: UploadFile = File(...), treatments: UploadFile = File(...),
+                            dictionary: UploadFile | None = File(None), events: UploadFile | None = File(None), baseline: str = Form(""), visit: str = Form(""),
+                            reference_arm: str = Form(""), min_cell: str = Form("")) -> Created:
+        """Upload a trial's records, treatments (and REDCap dictionary and events) and queue an outcomes run of them; the
+        lots the treatments name take their composition from the registry. Only with the clinical grant."""
+        who = viewer(request)
+        require_clinical(who)
+        files = {role: (upload.file, upload.filename) for role, upload in
+                 (("records", records), ("dictionary", dictionary), ("events", events), ("treatments", treatments))
+                 if upload is not None and upload.filename}
+        parameters = {"baseline": baseline, "visit": visit, "reference_arm": reference_arm, "min_cell": min_cell}
+        with web.registry.session() as session:
+            user = session.get(type(who.user), who.user.id)
+            return Created(id=services.create_outcomes_run(session, web.data_dir, user, files, parameters,
+                                                           web.max_upload_bytes).id)
 
     @api.get("/proteins")
     def proteins(request: Request, q: str) -> list[dict[str, Any]]:

@@ -1,6 +1,8 @@
 """The browser pages: login, dashboard, lot page (trends, datasets, runs, decisions), upload with preview,
-run page with live progress, protein search and downloads. Every form checks the session's CSRF token;
-every object route loads the object by id and checks the user's role before doing anything."""
+run page with live progress, protein search and downloads, and the clinical page (outcomes runs of trials).
+Every form checks the session's CSRF token; every object route loads the object by id and checks the user's
+role before doing anything. Clinical runs answer 404 to users without the clinical grant (as a missing run
+does, so ids cannot be probed), and every view of one is audited."""
 
 from __future__ import annotations
 
@@ -35,6 +37,28 @@ def get_or_404(session: Session, model: Any, object_id: int) -> Any:
     if row is None:
         raise NotFound(f"no {model.__tablename__.rstrip('s')} {object_id}")
     return row
+
+
+def run_for_view(web: Any, session: Session, viewer: Viewer, run_id: int, what: str | None) -> Run:
+    """Run ``run_id`` as ``viewer`` may see it, else 404; a view (``what``) of a clinical run is audited first,
+    in its own committed transaction, so no patient data are shown without their audit entry."""
+    from secretome.webapp.app import NotFound
+
+    run = services.visible_run(session, viewer.user, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    if run.clinical and what is not None:
+        with web.registry.session() as writing:
+            services.record_view(writing, viewer.user.name, run, what)
+    return run
+
+
+def require_clinical(viewer: Viewer) -> None:
+    """404 (not 403: the clinical part of the app is not there for others) unless ``viewer`` has the clinical grant."""
+    from secretome.webapp.app import NotFound
+
+    if not auth.clinical_allowed(viewer.user):
+        raise NotFound("no such page")
 
 
 def run_file_response(web: Any, run: Run, name: str) -> Response:
@@ -86,7 +110,7 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
         """The logged-in user and their form, its CSRF token checked. Parsed here, in the event loop; the
         (synchronous) route then runs in the thread pool, so slow work never blocks other requests."""
         viewer = await run_in_threadpool(web.session_viewer, request)
-        form = await request.form(max_files=2 + len(ASSAY_FILE_ROLES), max_fields=40)
+        form = await request.form(max_files=max(2 + len(ASSAY_FILE_ROLES), 4), max_fields=40)  # assay or clinical uploads
         security.check_csrf(viewer.csrf, form.get("csrf"))  # type: ignore[arg-type]
         return viewer, form
 
@@ -342,23 +366,46 @@ def router(web: Any) -> APIRouter:  # noqa: C901  (one closure per route keeps t
     def run_page(request: Request, run_id: int) -> HTMLResponse:
         viewer = web.session_viewer(request)
         with web.registry.read() as session:
-            run = get_or_404(session, Run, run_id)
+            run = run_for_view(web, session, viewer, run_id, "page")
             report = next((o["name"] for o in run.outputs if o["name"] == REPORT_FILE[run.kind]), "")
             return web.page(request, "run.html", viewer, run=run, report=report, lot=run.lot, dataset=run.dataset)
 
     @routes.get("/runs/{run_id}/status.json")
     def run_status(request: Request, run_id: int) -> dict[str, Any]:
-        web.session_viewer(request)
+        viewer = web.session_viewer(request)
         with web.registry.read() as session:
-            run = get_or_404(session, Run, run_id)
+            run = run_for_view(web, session, viewer, run_id, None)  # status and step only: gated, not audited
             return {"status": run.status, "step": run.step, "progress": run.progress, "error": run.error, "log": run.log}
 
     @routes.get("/runs/{run_id}/files/{name}")
     def run_file(request: Request, run_id: int, name: str) -> Response:
-        web.session_viewer(request)
+        viewer = web.session_viewer(request)
         with web.registry.read() as session:
-            run = get_or_404(session, Run, run_id)
+            run = run_for_view(web, session, viewer, run_id, f"file {name}")
             return run_file_response(web, run, name)
+
+    # --------------------------------------------------------------------------------- clinical
+    @routes.get("/clinical")
+    def clinical_page(request: Request) -> HTMLResponse:
+        viewer = web.session_viewer(request)
+        require_clinical(viewer)
+        with web.registry.read() as session:
+            return web.page(request, "clinical.html", viewer, runs=services.clinical_runs(session, viewer.user))
+
+    @routes.post("/clinical/runs")
+    def clinical_run(request: Request, posted: tuple[Viewer, Any] = Depends(session_form)) -> Response:
+        viewer, form = posted
+        require_clinical(viewer)
+        files = {}
+        for role in ("records", "dictionary", "events", "treatments"):
+            upload_file = form.get(role)
+            if upload_file is not None and not isinstance(upload_file, str) and upload_file.filename:
+                files[role] = (upload_file.file, upload_file.filename)
+        parameters = {name: str(form.get(f"p_{name}", "")) for name in ("baseline", "visit", "reference_arm", "min_cell")}
+        with web.registry.session() as session:
+            user = session.get(type(viewer.user), viewer.user.id)
+            run = services.create_outcomes_run(session, web.data_dir, user, files, parameters, web.max_upload_bytes)
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     # ----------------------------------------------------------------------------------- search
     @routes.get("/search.{fmt}")
