@@ -210,14 +210,16 @@ def test_bead_counts_below_50_are_flagged(examples) -> None:
     assert len(qc["low_beads"]) == 3 and "assays.toml: bead_count.min" in qc["rules"]["bead_count"]
 
 
-def test_olink_npx_is_relative_with_lod_flags(tmp_path: Path) -> None:
-    path = tmp_path / "npx.csv"
-    pd.DataFrame({
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_olink_npx_is_relative_with_lod_flags(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"npx{suffix}"
+    frame = pd.DataFrame({
         "SampleID": ["S1", "S1", "S2", "S2"], "Index": [1, 1, 2, 2], "OlinkID": ["OID1", "OID2", "OID1", "OID2"],
         "UniProt": ["P18510", "P05231"], "Assay": ["IL-1RA", "IL6", "IL-1RA", "IL6"], "MissingFreq": 0, "Panel": "Target 96 Inflammation",
         "PlateID": "P1", "QC_Warning": ["Pass", "Pass", "Warning", "Pass"], "LOD": [1.0, 2.0, 1.0, 2.0], "NPX": [3.5, 1.2, 0.4, 5.0],
-    } | {"UniProt": ["P18510", "P05231", "P18510", "P05231"]}).to_csv(path, index=False)
-    adata = read_assay_data(path)
+    } | {"UniProt": ["P18510", "P05231", "P18510", "P05231"]})
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_excel(path, index=False)
+    adata = read_assay_data(path)  # detected as Olink NPX from its columns, text or workbook
     assert adata.uns["assay"]["quantity"] == "relative" and not adata.uns["assay"]["calibrated"]
     assert adata.X[list(adata.obs_names).index("S1"), 0] == pytest.approx(3.5)
     flags = pd.DataFrame(adata.layers["flags"], index=adata.obs_names, columns=adata.var_names)
