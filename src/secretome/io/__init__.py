@@ -203,10 +203,13 @@ def _restore_lists(value: Any) -> Any:
 
 
 def summarize(adata: AnnData) -> dict[str, Any]:
-    """The facts ``secretome info`` prints (proteome or immunoassay panel)."""
-    from secretome.assays import assay_summary, is_assay
+    """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
+    it) is imported only for an assay panel, as in :func:`summary_lines`."""
+    if adata.uns.get("source", {}).get("kind") != "immunoassay":
+        return summarize_proteome(adata)
+    from secretome.assays import assay_summary
 
-    return assay_summary(adata) if is_assay(adata) else summarize_proteome(adata)
+    return assay_summary(adata)
 
 
 def first_last(names: list[str]) -> str:
