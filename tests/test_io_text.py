@@ -238,3 +238,20 @@ def test_trimmed_quantity_cells_stay_an_error_when_other_lines_keep_their_traili
     (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
     with pytest.raises(SecretomeInputError, match=r"row 3.*lacks the quantity column 'S3', and other lines end with an empty field"):
         read(tmp_path / "t.tsv")
+
+
+def test_quoted_text_with_line_breaks_stays_one_field(tmp_path):
+    """A quoting writer's multi-line text (pandas, R): the quotes delimit fields although they span lines."""
+    lines = ['Protein\tDescription\ts1\ts2', 'P12345\t"two\nlines"\t1\t2', 'P23456\tplain\t3\t4']
+    (tmp_path / "m.tsv").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "m.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+    assert adata.var["description"].iloc[0] == "two\nlines" and adata.uns["source"]["quoting"] == "quoted fields span lines (1 of 1)"
+
+
+def test_a_line_break_inside_a_row_of_a_stripped_file_is_refused(tmp_path):
+    """Two short rows that together have the header's fields are one row split in two, not trimmed cells."""
+    lines = ["Protein\tS1\tS2\tS3\tS4", "P10001\t1\t\t\t4", "P10002\t1\t2", "3\t4", "P10003\t4\t5\t6\t7"]
+    (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SecretomeInputError, match=r"rows 3 and 4 have 3 and 2 fields, together those of the header \(5\): a line break"):
+        read(tmp_path / "t.tsv")

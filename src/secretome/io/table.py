@@ -799,12 +799,22 @@ def _check_padding(table: RawTable, columns: list[str]) -> None:
     first = min(positions.values(), default=-1)
     stripped = table.text is not None and table.text.stripped
     padded = []
+    fields_of = dict(table.short_rows)
     for row, n_fields in table.short_rows:
         if n_fields > last:
             continue
-        if stripped and n_fields >= first:
+        # a line break inside a field, or in place of a delimiter, leaves two short rows with the row's fields
+        split = fields_of.get(row + 1, 0) + n_fields in (table.width, table.width + 1)
+        if stripped and n_fields >= first and not split:
             padded.append(row)
             continue
+        if split:
+            raise SecretomeInputError(
+                f"rows {row} and {row + 1} have {n_fields} and {fields_of[row + 1]} fields, together those of the "
+                f"header ({table.width}): a line break inside one row (it lacks the quantity column "
+                f"{min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)!r})",
+                file=table.path, row=row, expected="each row on one line",
+            )
         lacking = min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)
         raise SecretomeInputError(
             f"this row has {n_fields} fields where the header has {table.width}: the file is damaged or "
