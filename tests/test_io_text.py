@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from secretome.errors import SecretomeInputError
-from secretome.io import read
+from secretome.io import FORMATS, read
 from test_io_readers import SAMPLES, check_values, maxquant_frame
 
 
@@ -255,3 +256,22 @@ def test_a_line_break_inside_a_row_of_a_stripped_file_is_refused(tmp_path):
     (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
     with pytest.raises(SecretomeInputError, match=r"rows 3 and 4 have 3 and 2 fields, together those of the header \(5\): a line break"):
         read(tmp_path / "t.tsv")
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "generic"] + ["generic"])
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_declared_decimal_comma_in_every_reader(tmp_path, fmt, delimiter):
+    """``decimal=','`` (CLI ``--decimal ,``) reaches every reader's quantity columns through one parse."""
+    from test_io_properties import layout
+
+    values = np.array([[1234.5, 0.25], [7.125, 12.0], [3.0, 98765.4321]])
+    frame, columns = layout(fmt, ["P12345", "P23456", "P34567"], ["S1", "S2"], values)
+    path = tmp_path / "table.txt"
+    frame.to_csv(path, sep=delimiter, index=False, decimal=",")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = read(path, format=fmt, decimal=",")
+    assert adata.uns["source"]["numbers"]["decided"] == "declared"
+    read_columns = adata.uns["source"]["sample_columns"]
+    for j, column in enumerate(columns):
+        np.testing.assert_array_equal(adata.X[read_columns.index(column)], values[:, j])
