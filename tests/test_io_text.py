@@ -120,7 +120,7 @@ def _workbook(path, rows):
 
 def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_path):
     _workbook(tmp_path / "text.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "2.5"], ["P23456", 3.0, 4.0]])
-    with pytest.warns(UserWarning, match=r"stored as text.*1 in 's2' \(first: row 2\)"):
+    with pytest.warns(UserWarning, match=r"stored as text in sheet 'Sheet' were read as numbers: 1 in 's2' \(C2\)"):
         adata = read(tmp_path / "text.xlsx")
     np.testing.assert_array_equal(adata.X, [[1.5, 3.0], [2.5, 4.0]])
     _workbook(tmp_path / "formula.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "=B2*2"], ["P23456", 3.0, 4.0]])
@@ -275,3 +275,19 @@ def test_declared_decimal_comma_in_every_reader(tmp_path, fmt, delimiter):
     read_columns = adata.uns["source"]["sample_columns"]
     for j, column in enumerate(columns):
         np.testing.assert_array_equal(adata.X[read_columns.index(column)], values[:, j])
+
+
+def test_xlsx_text_cells_are_named_by_sheet_and_cell(tmp_path):
+    """A column past Z and an empty column A: references are the cells Excel shows."""
+    header = ["", "Protein"] + [f"s{i}" for i in range(30)]
+    row = [None, "P12345"] + [float(i) for i in range(30)]
+    bad = [None, "P23456"] + [float(i) for i in range(29)] + ["n.d."]
+    _workbook(tmp_path / "wide.xlsx", [header, row, bad])
+    with pytest.raises(SecretomeInputError, match=r"non-numeric value 'n.d.' in a quantity column \(sheet 'Sheet', cell AF3\)"):
+        read(tmp_path / "wide.xlsx")
+
+
+def test_r_resaved_maxquant_keeps_the_number_convention(tmp_path):
+    """The R-resaved MaxQuant reader renames columns; the file's decided convention stays recorded."""
+    adata = read(Path(__file__).parent / "data" / "readers" / "maxquant_proteinGroups_R.csv")
+    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 96 ('1.148e+11') has a decimal point"

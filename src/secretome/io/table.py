@@ -128,8 +128,8 @@ def read_table(
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
-        frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
+        frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns)
     else:
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
@@ -235,11 +235,12 @@ def _blank(data: bytes) -> bool:
     return not data.strip()
 
 
-def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int]:
+def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int, dict[str, int]]:
     """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
 
-    The header is the first non-empty row; returns the body, the sheet name and the number of empty rows
-    above the header (so that row numbers in messages are the rows Excel shows).
+    The header is the first non-empty row; returns the body, the sheet name, the number of empty rows
+    above the header (so that row numbers in messages are the rows Excel shows) and each column's
+    position in the sheet (0 = column A, for cell references in messages).
     """
     try:
         workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
@@ -284,11 +285,12 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
     first = int(np.argmax(frame.notna().any(axis=1).to_numpy()))  # rows above the header are empty
     header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
+    sheet_columns = [int(position) for position in frame.columns]
     body = frame.iloc[first + 1:].reset_index(drop=True)
     body.columns = header
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name, first
+    return body, sheet_name, first, dict(zip(header, sheet_columns))
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -681,7 +683,9 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
         )
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
-    fields = [i for i, kept in enumerate(keep) if kept]  # each kept column's field position in the file
+    known = table.positions or {}
+    # each kept column's field position in the file (its sheet column in a workbook)
+    fields = [known.get(name, i) if name else i for i, (name, kept) in enumerate(zip(names, keep)) if kept]
     if not all(keep):
         frame = frame.loc[:, keep]
         names = [name for name, kept in zip(names, keep) if kept]
@@ -747,11 +751,12 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             if table.text is not None:  # cells pandas left as text, in the file's number convention
                 text = to_point(text, table.text.numbers)
             values = pd.to_numeric(text.mask(missing), errors="coerce")
-            if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so
+            if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so by cell
                 as_text = series.map(lambda v: isinstance(v, str)).to_numpy() & values.notna().to_numpy()
                 if as_text.any():
-                    first = int(np.argmax(as_text))
-                    text_numbers.append(f"{int(as_text.sum())} in {column!r} (first: row {int(table.row_numbers[first])})")
+                    cells = [excel_cell(table, column, index) for index in np.flatnonzero(as_text)[:3]]
+                    text_numbers.append(f"{int(as_text.sum())} in {column!r} ({', '.join(cells)}"
+                                        f"{' ...' if as_text.sum() > 3 else ''})")
             bad = values.isna().to_numpy() & ~missing.to_numpy()
             if bad.any():
                 index = int(np.argmax(bad))
@@ -761,8 +766,12 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     if first_bad is not None:
         row, _, column, text = first_bad
         kind = "Excel error value" if text.strip() in _EXCEL_ERRORS else "non-numeric value"
+        where = ""
+        if table.delimiter is None:  # XLSX: the cell as Excel names it
+            index = int(np.flatnonzero(table.row_numbers == row)[0])
+            where = f" (sheet {table.sheet!r}, cell {excel_cell(table, column, index)})"
         raise SecretomeInputError(
-            f"{kind} {text[:40]!r} in a quantity column",
+            f"{kind} {text[:40]!r} in a quantity column{where}",
             file=table.path,
             column=column,
             row=row,
@@ -770,8 +779,8 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
         )
     if text_numbers:
         warnings.warn(
-            f"{table.path}: numbers stored as text in the workbook were read as numbers: {'; '.join(text_numbers[:5])}",
-            ReaderWarning, stacklevel=3,
+            f"{table.path}: numbers stored as text in sheet {table.sheet!r} were read as numbers: "
+            f"{'; '.join(text_numbers[:5])}", ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():
@@ -784,6 +793,17 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             expected="a finite number or an empty cell",
         )
     return out
+
+
+def excel_cell(table: RawTable, column: str, index: int) -> str:
+    """The Excel reference (``C5``) of row ``index`` of ``column`` in an XLSX table."""
+    position = (table.positions or {}).get(column, 0)
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return f"{letters}{int(table.row_numbers[index])}"
 
 
 def _check_padding(table: RawTable, columns: list[str]) -> None:
