@@ -291,3 +291,15 @@ def test_r_resaved_maxquant_keeps_the_number_convention(tmp_path):
     """The R-resaved MaxQuant reader renames columns; the file's decided convention stays recorded."""
     adata = read(Path(__file__).parent / "data" / "readers" / "maxquant_proteinGroups_R.csv")
     assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 96 ('1.148e+11') has a decimal point"
+
+
+def test_info_says_how_numbers_and_quotes_were_read(tmp_path, monkeypatch, capsys):
+    from conftest import run_main
+
+    (tmp_path / "q.csv").write_text('Protein,s1,s2\nP12345,"12,345",1\nP23456,3,4\n')
+    code, out, err = run_main(monkeypatch, capsys, "info", tmp_path / "q.csv")
+    assert code == 2 and "cannot be decided: row 2 field 2 ('12,345')" in err and "--decimal=','" in err
+    code, out, err = run_main(monkeypatch, capsys, "info", tmp_path / "q.csv", "--decimal", ",")
+    assert code == 0, err
+    assert "numbers: decimal comma, '.' thousands marks (declared)" in out
+    assert "quotes: every field starting with '\"' is a closed quoted field (1)" in out

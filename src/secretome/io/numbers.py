@@ -145,7 +145,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
         if comma:
             raise SecretomeInputError(
                 f"decimal='.' was declared but {_cell(data, comma, delimiter, skipped)} is written with a "
-                "decimal comma or thousands points", file=path, expected="one convention in the whole file",
+                "decimal comma or thousands points", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
         groups = _first(data, _COMMA_GROUPS, delimiter) if has_comma else None
         return Numbers(".", "," if groups else None, "declared", _evidence(data, groups, delimiter, skipped, "thousands mark"))
@@ -153,7 +153,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
         if point:
             raise SecretomeInputError(
                 f"decimal=',' was declared but {_cell(data, point, delimiter, skipped)} is written with a "
-                "decimal point or thousands commas", file=path, expected="one convention in the whole file",
+                "decimal point or thousands commas", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
         numbers = Numbers(",", ".", "declared", "")
         _check_valid(data, delimiter, path, numbers, skipped)
@@ -162,7 +162,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
         raise SecretomeInputError(
             f"the file mixes number conventions: {_cell(data, comma, delimiter, skipped)} is written with a decimal "
             f"comma or thousands points, {_cell(data, point, delimiter, skipped)} with a decimal point",
-            file=path, expected="one convention in the whole file (declare it with decimal='.' or ',')",
+            file=path, parameters=("decimal",), expected="one convention in the whole file (declare it with decimal='.' or ',')",
         )
     if comma:
         numbers = Numbers(",", ".", "file", _evidence(data, comma, delimiter, skipped, "decimal comma"))
@@ -187,7 +187,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
             f"the decimal mark cannot be decided: {_cell(data, ambiguous, delimiter, skipped)} is "
             f"{text.replace(mark, '')} with {mark!r} as a thousands mark or {text.replace(mark, '.')} with "
             f"{mark!r} as the decimal mark, and no other number in the file tells which",
-            file=path, expected=f"decimal='{mark}' if {mark!r} is the decimal mark, decimal='{other}' if it is not",
+            file=path, parameters=("decimal",), expected=f"decimal='{mark}' if {mark!r} is the decimal mark, decimal='{other}' if it is not",
         )
     return Numbers(".", None, "file", "no number in the file has a decimal or thousands mark")
 
