@@ -12,8 +12,11 @@ the file's whole-field numbers together, before the table is parsed (the parse t
   follows their convention; alone it is ambiguous and refused, asking for ``decimal=``.
 
 A file showing both conventions is refused naming one cell of each (file row and field, as the file's
-lines count). In a comma-separated file a comma inside a number only occurs in a quoted field
-(``"1,5"``); those cells are read and converted by :func:`secretome.io.table.numeric_block`.
+lines count); a thousands-point number beside decimal points is refused by the quantity parser, naming
+its cell. A declared mark (``decimal=``) is checked against the file the same way. In a comma-separated
+file a comma inside a number only occurs in a quoted field (``"1,5"``); such cells are converted after
+the parse (:mod:`secretome.io.table`). The search costs a few percent of the parse: numpy finds the marks
+between digits, and only the fields around them are classified, stopping at the first telling one.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 
 _EXP = rb"(?:[eE][-+]?\d+)?"
-#: Each class of number texts as alternatives (those holding a comma are only whole fields when quoted in
-#: a comma-separated file). Unambiguous decimal comma (optional point thousands), or points as thousands:
+#: Each class of number texts as alternatives (a whole field holding a comma is quoted in a
+#: comma-separated file). Unambiguous decimal comma (optional point thousands), or points as thousands:
 _COMMA_DECIMAL = (
     rb"[1-9]\d{0,2}(?:\.\d{3})+,\d+" + _EXP, rb"\d+,(?:\d{1,2}|\d{4,})" + _EXP, rb"0,\d+" + _EXP,
     rb"\d{4,},\d+" + _EXP, rb"\d+,\d+[eE][-+]?\d+", rb"[1-9]\d{0,2}(?:\.\d{3}){2,}",
@@ -45,7 +48,7 @@ _COMMA_GROUPS = (rb"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?" + _EXP,)
 #: A single mark followed by exactly three digits: either convention.
 _AMBIGUOUS = (rb"[1-9]\d{0,2},\d{3}", rb"[1-9]\d{0,2}\.\d{3}")
 #: Any whole field of digits with marks; under a chosen convention each must be one of its numbers.
-_MARKED = (rb"\d+(?:[.,]\d+)+" + _EXP, rb"\d+(?:\.\d+)+" + _EXP)
+_MARKED = rb"\d+(?:[.,]\d+)+" + _EXP
 
 #: A number valid under each convention (thousands groups of three, one decimal mark, optional exponent).
 _VALID = {
@@ -229,7 +232,7 @@ class _Scanner:
         return None
 
 
-_MARKED_PATTERN = re.compile(rb"-?" + _MARKED[0])
+_MARKED_PATTERN = re.compile(rb"-?" + _MARKED)
 
 
 def _point_group_positions(array: np.ndarray, lo: int, hi: int) -> np.ndarray:

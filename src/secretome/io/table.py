@@ -479,7 +479,8 @@ def _parse_text(
         frame.columns = header
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
-    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", _trimmed_by_stripping(data, delimiter))
+    stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
+    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped)
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
