@@ -259,21 +259,24 @@ def _telling(array: np.ndarray, positions: np.ndarray, mark: int, other: int) ->
     exactly three digits, or with an integer part of ``0`` or of four or more digits, after an ``other``
     group, or before an exponent. A mark followed by exactly three digits after one to three digits is
     a thousands mark or ambiguous, never by itself evidence (vectorised; the fields kept are classified)."""
-    n = len(array)
     if positions.size == 0:
         return np.zeros(0, dtype=bool)
+    n = len(array)
+    inner = bool(positions[0] >= 4 and positions[-1] < n - 4)  # sorted: no index can leave the data
 
     def at(offset: int) -> np.ndarray:
+        if inner:
+            return array[positions + offset]
         index = positions + offset
-        inside = (index >= 0) & (index < n)
-        return np.where(inside, array[np.clip(index, 0, n - 1)], 0)
+        return np.where((index >= 0) & (index < n), array[np.clip(index, 0, n - 1)], 0)
 
-    digit = lambda offset: (at(offset) >= 48) & (at(offset) <= 57)  # noqa: E731
-    three = digit(1) & digit(2) & digit(3) & ~digit(4)
-    exponent = (at(4) == ord("e")) | (at(4) == ord("E"))
-    zero = (at(-1) == ord("0")) & ~digit(-2)
-    long_integer = digit(-1) & digit(-2) & digit(-3) & digit(-4)
-    after_group = digit(-1) & digit(-2) & digit(-3) & (at(-4) == other)
+    near = {k: at(k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)}  # each neighbour once
+    digit = {k: (v >= 48) & (v <= 57) for k, v in near.items()}
+    three = digit[1] & digit[2] & digit[3] & ~digit[4]
+    exponent = (near[4] == ord("e")) | (near[4] == ord("E"))
+    zero = (near[-1] == ord("0")) & ~digit[-2]
+    long_integer = digit[-1] & digit[-2] & digit[-3] & digit[-4]
+    after_group = digit[-1] & digit[-2] & digit[-3] & (near[-4] == other)
     return ~three | exponent | zero | long_integer | after_group
 
 
