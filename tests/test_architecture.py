@@ -103,8 +103,6 @@ def graph(*, lazy: bool = True) -> dict[str, set[str]]:
 KNOWN_EXCEPTIONS = {
     ("secretome.io", "secretome.assays"):
         "secretome.io.read hands immunoassay exports to secretome.assays (issue 12); to move into io/assay",
-    ("secretome.kb", "secretome.qc"):
-        "kb.preparation.plausibility_warnings computes shares with qc's helpers (issue 8); belongs to qc or profile",
     ("secretome.clinical", "secretome.registry"):
         "clinical.lots reads lot compositions from the registry (issue 13); belongs to the outcomes job",
 }
@@ -180,6 +178,18 @@ def test_modules_are_not_shadowed_by_functions(name):
 
     module = importlib.import_module(f"secretome.{name}")
     assert getattr(secretome, name) is module
+
+
+def test_qc_package_modules_are_not_shadowed_by_its_exports():
+    """``secretome.qc`` re-exports its modules' functions; none may hide a module of the package."""
+    import pkgutil
+
+    import secretome.qc
+
+    names = [info.name for info in pkgutil.iter_modules(secretome.qc.__path__)]
+    assert {"registry", "thresholds", "verdicts", "purity", "missingness", "outliers", "stage"} <= set(names)
+    for name in names:
+        assert getattr(secretome.qc, name) is importlib.import_module(f"secretome.qc.{name}"), name
 
 
 def test_public_api_names_the_stage_functions():
