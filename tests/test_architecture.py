@@ -100,23 +100,13 @@ def graph(*, lazy: bool = True) -> dict[str, set[str]]:
     return edges
 
 
-KNOWN_EXCEPTIONS = {
-    ("secretome.io", "secretome.assays"):
-        "secretome.io.read hands immunoassay exports to secretome.assays (issue 12); to move into io/assay",
-    ("secretome.clinical", "secretome.registry"):
-        "clinical.lots reads lot compositions from the registry (issue 13); belongs to the outcomes job",
-}
-"""Upward imports and the package cycle they make, each with the reason it is tolerated for now."""
-
-
 def test_imports_go_down_the_layers():
     upward = []
     for source, targets in graph().items():
         if source == "secretome":
             continue  # the package's lazy attribute table names its public modules
         for target in targets:
-            known = any(source.startswith(a) and target.startswith(b) for a, b in KNOWN_EXCEPTIONS)
-            if target != "secretome" and layer_of(target) > layer_of(source) and not known:
+            if target != "secretome" and layer_of(target) > layer_of(source):
                 upward.append(f"{source} -> {target}")
     assert not upward, "imports against the layering:\n" + "\n".join(sorted(upward))
 
@@ -139,7 +129,7 @@ def test_no_import_cycles_between_packages_or_modules():
     package_edges: dict[str, set[str]] = {}
     for source, targets in edges.items():
         package_edges.setdefault(group(source), set()).update(
-            group(t) for t in targets if group(t) != group(source) and (group(source), group(t)) not in KNOWN_EXCEPTIONS)
+            group(t) for t in targets if group(t) != group(source))
     for name, targets in (("modules at import time", eager), ("packages", package_edges)):
         cycle = _find_cycle(targets)
         assert cycle is None, f"import cycle between {name}: {' -> '.join(cycle)}"

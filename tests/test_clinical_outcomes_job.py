@@ -203,7 +203,6 @@ def test_composition_from_the_registry(tmp_path: Path) -> None:
     """Lots registered and profiled in the registry give their composition by lot number."""
     from test_registry import register_demo
 
-    from secretome.clinical.lots import composition_from_registry
     from secretome.registry import auth, services
     from secretome.registry.db import open_registry
     from secretome.registry.models import Dataset
@@ -222,7 +221,7 @@ def test_composition_from_the_registry(tmp_path: Path) -> None:
         Worker(registry).run_once()
         assert wait_for(registry, run_id).status == "done"
         with registry.session() as session:
-            table = composition_from_registry(session, ["lot_A", "lot_B", "not-registered"])
+            table = services.lot_composition(session, ["lot_A", "lot_B", "not-registered"])
     finally:
         registry.close()
     assert list(table.index) == ["lot_A", "lot_B"]
