@@ -210,3 +210,32 @@ def test_help_text_names_every_reader_format():
     from secretome.io import FORMATS
 
     assert READER_FORMATS == FORMATS
+
+
+def test_one_loader_parses_toml():
+    """Every TOML file (shipped defaults, package rule files, a user's config) is parsed by secretome.config."""
+    parsers = sorted(name for name, path in modules().items()
+                     if name != "secretome.config" and "tomllib" in imports_of_stdlib(path))
+    assert not parsers, f"modules parsing TOML themselves (use secretome.config): {parsers}"
+
+
+def imports_of_stdlib(path: Path) -> set[str]:
+    """Top-level names of every module a file imports (``import tomllib`` -> ``tomllib``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("name", ["qc_thresholds", "assays"])
+def test_every_threshold_names_its_source(name):
+    """A threshold is data with its source: every table of limits in the defaults file says where they come from."""
+    from secretome.config import config
+
+    tables = {section: entries for section, entries in config(name).items() if section != "settings"}
+    assert tables
+    unsourced = [section for section, entries in tables.items() if not str(entries.get("source", "")).strip()]
+    assert not unsourced, f"{name}.toml tables without a source: {unsourced}"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import copy
 import json
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secretome.config import config as shipped_defaults
+from secretome.config import read_toml_file, toml_value
 from secretome.errors import SecretomeInputError
 from secretome.qc.registry import PURITY_REGISTRY
 
@@ -30,6 +30,9 @@ class Thresholds:
 
     values: dict[str, dict[str, Any]]
     origins: dict[str, str] = field(default_factory=dict)
+    """Key -> the config file (or ``override``) that changed it."""
+    defaults: dict[str, str] = field(default_factory=dict)
+    """Metric -> where its default limits come from when not :data:`THRESHOLDS_FILE` (a purity registry entry)."""
 
     def limit(self, metric: str, level: str) -> float:
         """The ``warn`` or ``fail`` limit of a metric."""
@@ -42,13 +45,17 @@ class Thresholds:
         return self.values["settings"][name]
 
     def cite(self, metric: str, level: str) -> str:
-        """Where a limit comes from, e.g. ``qc_thresholds.toml: serum_share.fail``."""
+        """Where a limit comes from, e.g. ``qc_thresholds.toml: serum_share.fail`` (or ``purity registry entry
+        'hemolysis': hemolysis_share.fail`` for limits an added index brought)."""
         key = f"{metric}.{level}"
-        return f"{self.origins.get(key, THRESHOLDS_FILE)}: {key}"
+        return f"{self.origins.get(key) or self.defaults.get(metric, THRESHOLDS_FILE)}: {key}"
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain nested copy (values, with the origin of every overridden key)."""
-        return {"values": copy.deepcopy(self.values), "overridden": dict(self.origins)}
+        """Plain nested copy (values, with the origin of every overridden key and of every default not in the file)."""
+        out: dict[str, Any] = {"values": copy.deepcopy(self.values), "overridden": dict(self.origins)}
+        if self.defaults:
+            out["defaults_from"] = dict(self.defaults)
+        return out
 
 
 def load_thresholds(
@@ -61,28 +68,23 @@ def load_thresholds(
     types and warn/fail limits in the wrong order are input errors naming the source.
     """
     values = copy.deepcopy(shipped_defaults("qc_thresholds"))  # the cached defaults are shared; this copy is changed
-    for category in PURITY_REGISTRY:  # a registered index brings its limits unless the file has them
+    defaults = {}
+    for category in PURITY_REGISTRY:  # a registered index brings its limits (with their source) unless the file has them
         if category.flagged and category.share not in values:
-            if category.limits is None:
-                raise ValueError(f"purity category {category.name!r} is flagged but has no limits")
-            values[category.share] = dict(category.limits)
-    thresholds = Thresholds(values=values)
+            limits = dict(category.limits or {})
+            missing = [key for key in ("direction", "warn", "fail", "source") if not str(limits.get(key, "")).strip()]
+            if missing:
+                raise ValueError(f"purity category {category.name!r} is flagged but its limits lack {', '.join(missing)} "
+                                 "(a threshold is data with its source)")
+            values[category.share] = limits
+            defaults[category.share] = f"purity registry entry {category.name!r}"
+    thresholds = Thresholds(values=values, defaults=defaults)
     if config is not None:
         if isinstance(config, Mapping):
             source, data = "config", dict(config)
         else:
             config_path = Path(config)
-            try:
-                data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise SecretomeInputError("config file not found", file=config_path) from None
-            except tomllib.TOMLDecodeError as error:
-                raise SecretomeInputError(f"not valid TOML: {error}", file=config_path) from None
-            except (OSError, UnicodeDecodeError) as error:
-                reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-                raise SecretomeInputError(
-                    f"cannot read the config file ({reason})", file=config_path, expected="a UTF-8 TOML file"
-                ) from None
+            data = read_toml_file(config_path, expected=f"a UTF-8 TOML file laid out as {THRESHOLDS_FILE}")
             source = config_path.name
         for section, entries in data.items():
             if not isinstance(entries, Mapping):
@@ -96,7 +98,7 @@ def load_thresholds(
     if overrides is not None:
         items = overrides.items() if isinstance(overrides, Mapping) else (_split_setting(s) for s in overrides)
         for key, value in items:
-            _set_value(thresholds, key, _parse_value(value) if isinstance(value, str) else value, OVERRIDE)
+            _set_value(thresholds, key, toml_value(value) if isinstance(value, str) else value, OVERRIDE)
     _validate(thresholds)
     return thresholds
 
@@ -106,14 +108,6 @@ def _split_setting(text: str) -> tuple[str, str]:
         raise SecretomeInputError(f"setting {text!r} has no '='", expected="key=value, e.g. serum_share.fail=0.3")
     key, value = text.split("=", 1)
     return key.strip(), value.strip()
-
-
-def _parse_value(text: str) -> Any:
-    """A ``--set`` value as TOML (numbers, booleans, arrays); anything else stays a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
 def _where(source: str) -> dict[str, Any]:
