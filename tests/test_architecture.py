@@ -5,6 +5,7 @@ function shadows the module it lives in."""
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 import subprocess
 import sys
@@ -239,3 +240,31 @@ def test_every_threshold_names_its_source(name):
     assert tables
     unsourced = [section for section, entries in tables.items() if not str(entries.get("source", "")).strip()]
     assert not unsourced, f"{name}.toml tables without a source: {unsourced}"
+
+
+HTML_TAG = re.compile(r"<(p|div|table|tr|td|th|h[1-6]|section|span|ul|ol|li|b|strong|em|code|br|a)[\s>/]", re.I)
+
+
+def test_no_html_outside_the_templates():
+    """Pages are drawn by templates (a partial per section) from stored results: no module below the report
+    (nor a job) writes HTML in its strings; docstrings may show a tag."""
+    offenders = []
+    for name, path in modules().items():
+        if layer_of(name) >= layer_of("secretome.report") and not name.startswith("secretome.jobs"):
+            continue  # the report itself, the registry and the shells
+        offenders += [f"{name}:{line}" for line in html_strings(path.read_text(encoding="utf-8"))]
+    assert not offenders, f"HTML strings outside the report templates: {offenders}"
+
+
+def html_strings(source: str) -> list[int]:
+    """Lines of the string constants (docstrings aside) of ``source`` that contain an HTML tag."""
+    tree = ast.parse(source)
+    docstrings = {id(owner.body[0].value) for owner in ast.walk(tree)
+                  if isinstance(owner, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and owner.body and isinstance(owner.body[0], ast.Expr)}
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings and HTML_TAG.search(node.value)]
+
+
+def test_the_html_finder_finds_a_planted_tag():
+    assert html_strings('"""<p>doc</p>"""\nx = f"<h3>{1}</h3>"\ny = "a < b"\n') == [2]

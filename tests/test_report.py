@@ -30,14 +30,12 @@ def summary():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, summary) -> Path:
-    import plotly.graph_objects as go
-
-    # like the stats sections: a plotly div with its own newPlot call, relying on the page's plotly.js
-    inline = go.Figure(go.Scatter(x=[0, 1], y=[1, 0])).to_html(full_html=False, include_plotlyjs=False)
-    extra = [{"id": "stats-demo", "title": "Extra section", "html": "<p id='extra-html'>limma goes here</p>",
+    # sections other stages add are data drawn by a partial (here the immunoassay panel's), never HTML
+    panel = {"model": "5pl", "weights": "1/y^2", "panel": {"columns": ["analyte", "lot_A median"],
+                                                          "rows": [{"analyte": "extra-panel-IL6", "lot_A median": 12.5}]}}
+    extra = [{"id": "stats-demo", "title": "Extra section", "partial": "immunoassay", "data": panel,
               "figures": [{"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": "extra"}}]},
-             {"id": "inline-demo", "title": "Inline plot", "html": f"<section><h2>Own heading</h2>{inline}</section>",
-              "show_title": False}]
+             {"id": "untitled-demo", "title": "Untitled panel", "partial": "immunoassay", "data": panel, "show_title": False}]
     return write_report(summary, tmp_path_factory.mktemp("report") / "report.html", extra_sections=extra)
 
 
@@ -54,12 +52,12 @@ def test_every_figure_has_a_target_and_valid_json(report, summary):
     html = report.read_text(encoding="utf-8")
     figures = re.findall(r'<script type="application/json" data-figure="([^"]+)">(.*?)</script>', html, flags=re.S)
     assert len(figures) == len(all_figures(summary)) + 1
-    assert "Own heading" in html and "<h2>Inline plot</h2>" not in html
+    assert "extra-panel-IL6" in html and "<h2>Extra section</h2>" in html and "<h2>Untitled panel</h2>" not in html
     for target, payload in figures:
         assert f'id="{target}"' in html, target
         spec = json.loads(payload.replace("<\\/", "</"))
         assert spec["data"], target
-    assert "limma goes here" in html
+    assert "extra-panel-IL6" in html
 
 
 def test_report_states_verdict_rules_and_drivers(summary):

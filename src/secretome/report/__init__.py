@@ -6,9 +6,10 @@ content of ``profile.json``) or of :func:`secretome.summary.page_summary` (a ``c
 partial per section (``templates/sections/``), one stylesheet (``report.css.j2``, with print rules),
 figures from :mod:`secretome.report.plots`. plotly.js is inlined once from the installed plotly
 package (no CDN) and every figure gets :data:`PLOTLY_CONFIG`, which leaves no control that could send
-data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, trusted ``html``, optional
-``figures`` and ``show_title``) let other stages add sections after the built-in ones; sections stored in the
-summary (``sections``, e.g. the immunoassay panel of ``profile --assay``) are drawn the same way.
+data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, the ``partial`` of
+:data:`SECTION_PARTIALS` that draws them, its ``data``, optional ``figures`` and ``show_title``) let other
+stages add sections after the built-in ones; sections stored in the summary (``sections``, e.g. the
+immunoassay panel of ``profile --assay``) are drawn the same way. No HTML is made outside the templates.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ SECTIONS = {
     "comparability": [("comparability", "Lot comparability"), ("steps", "Steps")],
 }
 """The partials of each kind of page, in order, with their navigation titles."""
+
+SECTION_PARTIALS = ("immunoassay",)
+"""The partials that draw sections other stages add (``extra_sections``, the summary's ``sections``), fed with
+the section's ``data``."""
 
 ANCHORS = {"key_factors": "key-factors-section"}
 """Section ids that differ from the partial's name."""
@@ -129,7 +134,11 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
     figures = {key: _figure_json(fig) for key, fig in all_figures(summary, kind).items()}
     sections = []
     for section in [*summary.get("sections", []), *extra_sections]:
-        sections.append({"id": section["id"], "title": section["title"], "html": section["html"],
+        if section.get("partial") not in SECTION_PARTIALS:
+            raise ValueError(f"report section {section.get('id')!r}: partial {section.get('partial')!r} is not one of "
+                             f"{', '.join(SECTION_PARTIALS)} (templates/sections/)")
+        sections.append({"id": section["id"], "title": section["title"], "partial": section["partial"],
+                         "data": section.get("data", {}),
                          "figures": [_figure_json(fig) for fig in section.get("figures", [])],
                          "show_title": section.get("show_title", True)})
     navigation = [(ANCHORS.get(partial, partial), title) for partial, title in shown]
