@@ -58,7 +58,7 @@ def test_no_identifier_or_raw_id_reaches_any_output(demo_output: tuple[Path, Pat
     report = (out / "report.html").read_text(encoding="utf-8")
     body = report.split("</head>")[1]
     assert "cdn.plot.ly" not in body and not re.search(r"<script[^>]+src=", report) and '"showSendToCloud": false' in report
-    assert report.count("plotly.js v") == 1  # plotly.js embedded from the package, once
+    assert report.count('id="plotly-bundle"') == 1  # plotly.js embedded from the package, once (compressed)
 
 
 def test_same_key_file_gives_the_same_pseudonyms(demo_output: tuple[Path, Path]) -> None:

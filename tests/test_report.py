@@ -44,8 +44,27 @@ def test_report_is_self_contained(report):
     assert html.count("<script") == html.count("</script>")
     assert not re.search(r"<script[^>]+src=", html), "no external scripts"
     assert "<link" not in html and "@import" not in html
-    assert html.count("plotly.js v") == 1, "plotly.js inlined exactly once"
+    assert html.count('id="plotly-bundle"') == 1, "plotly.js carried exactly once"
     assert "cdn.plot.ly" not in html.split("</head>")[1]
+
+
+def test_plotly_js_is_carried_compressed_and_is_the_pinned_bundle(report):
+    """The page carries plotly.js once, gzip + base64 (less than half its size), and the payload unpacks to the
+    pinned plotly package's bundle, whose version and SHA-256 the page states."""
+    import base64
+    import gzip
+    import hashlib
+
+    from plotly.offline import get_plotlyjs
+
+    html = report.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/x-gzip-base64" id="plotly-bundle" data-version="([^"]+)" '
+                      r'data-sha256="([0-9a-f]{64})">([^<]+)</script>', html)
+    assert found, "the compressed bundle element"
+    code = gzip.decompress(base64.b64decode(found.group(3)))
+    assert code == get_plotlyjs().encode("utf-8") and hashlib.sha256(code).hexdigest() == found.group(2)
+    assert f"plotly.js v{found.group(1)}" in code.decode("utf-8")[:400] and f"plotly.js {found.group(1)}" in html
+    assert len(found.group(3)) < 0.5 * len(code) and len(html.encode("utf-8")) < 0.6 * len(code)
 
 
 def test_every_figure_has_a_target_and_valid_json(report, summary):
