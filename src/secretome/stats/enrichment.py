@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -99,8 +99,15 @@ class SetIndex:
         """For each set in ``chosen``, its flagged genes, sorted, joined by ``;``."""
         entries = np.flatnonzero(flags)
         bounds = np.searchsorted(self.set_of[entries], np.stack([chosen, chosen + 1]))
-        names = self.genes[self.gene_of[entries]]
-        return [";".join(names[start:stop]) for start, stop in zip(*bounds)]
+        names = self.genes[self.gene_of[entries]].tolist()  # list slices: several times faster than object arrays
+        return [";".join(names[start:stop]) for start, stop in zip(bounds[0].tolist(), bounds[1].tolist())]
+
+    @cached_property
+    def collections(self) -> np.ndarray:
+        """Each set's collection (:func:`collection_of` its name), computed once per index."""
+        out = np.empty(self.names.size, dtype=object)
+        out[:] = [collection_of(str(name)) for name in self.names]
+        return out
 
     def arrays(self) -> dict[str, np.ndarray] | None:
         """The index as plain arrays for the on-disk cache (:mod:`secretome.kb.cache`); None if a name holds NUL."""
@@ -218,7 +225,7 @@ def over_representation(
     p_values[some] = hypergeom_sf(overlaps[tested][some], total, sizes[tested][some], n_hits)
     result = pd.DataFrame({
         "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
-        "collection": [collection_of(name) for name in index.names[tested]],
+        "collection": index.collections[tested],
         "size_in_background": sizes[tested],
         "overlap": overlaps[tested],
         "expected": n_hits * size / total,
@@ -295,7 +302,7 @@ def rank_test(
     auc = u / (n_in * n_out)
     result = pd.DataFrame({
         "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
-        "collection": [collection_of(name) for name in index.names[tested]],
+        "collection": index.collections[tested],
         "size_in_background": n_in_all[tested],
         "overlap": n_in_all[tested],
         "auc": auc,
