@@ -304,3 +304,15 @@ def test_info_says_how_numbers_and_quotes_were_read(tmp_path, monkeypatch, capsy
     assert code == 0, err
     assert "numbers: decimal comma, '.' thousands marks (declared)" in out
     assert "quotes: every field starting with '\"' is a closed quoted field (1)" in out
+
+
+@pytest.mark.parametrize("data", [
+    b'\xef\xbb\xbfProtein,s1,s2\r\nP12345,"1.234,5",2\r\nP23456,3,"4,25"\r\n',  # UTF-8 BOM, quoted decimal commas
+    b"\xff\xfe" + "Protein;s1;s2\r\nP12345;1.234,5;2\r\nP23456;3;4,25\r\n".encode("utf-16-le"),  # Excel UTF-16
+    b"Protein;s1;s2\rP12345;1.234,5;2\rP23456;3;4,25\r",  # classic Mac line ends
+])
+def test_decimal_commas_with_boms_utf16_and_lone_carriage_returns(tmp_path, data):
+    (tmp_path / "t.csv").write_bytes(data)
+    adata = read(tmp_path / "t.csv")
+    np.testing.assert_array_equal(adata.X, [[1234.5, 3.0], [2.0, 4.25]])
+    assert adata.uns["source"]["numbers"]["evidence"].startswith("row 2 field 2 ('1.234,5') in column 's1' has a decimal comma")
