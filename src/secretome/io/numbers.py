@@ -202,9 +202,9 @@ class _Scanner:
             parts = [self._between_digits(ord("."), lo, hi)]
             if self.delimiter != ",":
                 parts.append(self._between_digits(ord(","), lo, hi))
+            # (a comma-separated file's quoted numbers are converted after the parse, where a cell off the
+            # convention stays text and is refused by the quantity parser)
             marks = np.sort(np.concatenate(parts))
-            if self._quotes:  # a quoted number of a comma-separated file: judged whole
-                marks = np.union1d(marks, self._quoted_number_starts(lo, hi))
             if marks.size < 2:
                 continue
             stops = np.flatnonzero((array[lo:hi] == ord(self.delimiter)) | (array[lo:hi] == 10)) + lo
@@ -218,7 +218,7 @@ class _Scanner:
             breaks = same_next & (((kind == thousands) & (gap != 4)) | (kind == decimal))
             four_digits = digit(before(1)) & digit(before(2)) & digit(before(3)) & digit(before(4))
             lead = (kind == thousands) & ~same_previous & (four_digits | ((before(1) == 48) & ~digit(before(2))))
-            suspects = marks[breaks | (lead & (same_next | same_previous)) | (kind == 34)]
+            suspects = marks[breaks | (lead & same_next)]
             for position in suspects.tolist():
                 if position <= seen:
                     continue
