@@ -87,6 +87,35 @@ def storable(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------- the summary
+def input_entry(source: dict[str, Any]) -> dict[str, Any]:
+    """What the read took and left, from ``uns['source']`` as the reader stored it (nothing recomputed): the
+    file, format and quantity family, the sample columns (all of them, plus count, first and last), samples
+    the family lacks, every recognised but unread column grouped by its reason, and an isobaric run's
+    plex, experiments and value kind (ratio or abundance)."""
+    columns = [str(c) for c in source.get("sample_columns", [])]
+    unread: dict[str, list[str]] = {}
+    for column, reason in zip(source.get("unread_columns", []), source.get("unread_reasons", [])):
+        unread.setdefault(str(reason), []).append(str(column))
+    entry: dict[str, Any] = {
+        "path": str(source.get("path", "")),
+        "sha256": str(source.get("sha256", "")),
+        "format": str(source.get("format", "")),
+        "format_version": str(source.get("format_version", "")),
+        "quantity": str(source.get("quantity", "")),
+        "is_log2": bool(source.get("is_log2", False)),
+        "log2_evidence": str(source.get("log2_evidence", "")),
+        "sample_columns": columns,
+        "samples": {"count": len(columns), "first": columns[0] if columns else "", "last": columns[-1] if columns else ""},
+        "samples_without_quantity": [str(s) for s in source.get("samples_without_quantity", [])],
+        "unread": [{"reason": reason, "count": len(names), "first": names[0], "last": names[-1]}
+                   for reason, names in unread.items()],
+        "n_unread": sum(len(names) for names in unread.values()),
+    }
+    if "isobaric" in source:
+        entry["isobaric"] = jsonable(_plain_tree(source["isobaric"]))
+    return entry
+
+
 def build_summary(adata: AnnData) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able values (no numpy, NaN -> None), from ``adata`` alone.
 
@@ -136,15 +165,7 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
         "secretome_version": str(stored.get("secretome_version", __version__)),
         "kb_version": str(kb.get("version", "")) if isinstance(kb, dict) else "",
         "kb_sources": jsonable(kb.get("sources", {})) if isinstance(kb, dict) else {},
-        "input": {
-            "path": str(source.get("path", "")),
-            "sha256": str(source.get("sha256", "")),
-            "format": str(source.get("format", "")),
-            "format_version": str(source.get("format_version", "")),
-            "quantity": str(source.get("quantity", "")),
-            "is_log2": bool(source.get("is_log2", False)),
-            "log2_evidence": str(source.get("log2_evidence", "")),
-        },
+        "input": input_entry(source),
         "parameters": jsonable({"group": group, "thresholds": _plain_tree(qc_uns["thresholds"]),
                                 **_plain_tree(dict(stored.get("parameters", {})))}),
         "n_samples": int(adata.n_obs),
@@ -245,8 +266,7 @@ def page_summary(adata: AnnData, kind: str) -> dict[str, Any]:
         "title": f"secretome {kind}",
         "secretome_version": __version__,
         "kb_version": "",
-        "input": {key: jsonable(source.get(key, "")) for key in ("path", "sha256", "format", "format_version", "quantity", "log2_evidence")}
-        | {"is_log2": bool(source.get("is_log2", False))},
+        "input": input_entry(source),
         "n_samples": int(adata.n_obs),
         "n_proteins": int(adata.n_vars),
         "n_decoys": 0,

@@ -229,6 +229,15 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
     return [(f"  {reason}", first_last(names)) for reason, names in by_reason.items()]
 
 
+def isobaric_line(isobaric: dict[str, Any]) -> str:
+    """An isobaric run in one line: what the values are, channels, plex and experiments (or where they are)."""
+    text = f"{isobaric['values']}; {isobaric['n_channels']} channels"
+    if "plex" in isobaric:
+        experiments = [str(e) for e in isobaric.get("experiments", [])]
+        return text + f", {isobaric['plex']}-plex, {len(experiments)} experiment(s)" + (f": {', '.join(experiments)}" if experiments else "")
+    return text + f"; plex and experiment {isobaric.get('plex_and_experiment', 'unknown')}"
+
+
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     if summary.get("kind") == "immunoassay":
@@ -247,6 +256,8 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ] + (
         [("samples without this quantity", first_last(summary["samples_without_quantity"]))]
         if summary.get("samples_without_quantity") else []
+    ) + (
+        [("isobaric labelling", isobaric_line(summary["isobaric"]))] if summary.get("isobaric") else []
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),

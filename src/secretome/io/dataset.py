@@ -459,6 +459,7 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "unread_columns": list(source.get("unread_columns", [])),
         "unread_reasons": list(source.get("unread_reasons", [])),
         "samples_without_quantity": list(source.get("samples_without_quantity", [])),
+        **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
     }
 
 

@@ -18,6 +18,10 @@ from secretome.io.table import RawTable, numeric_block, text_column
 FORMAT = "tmt_integrator"
 ABUNDANCE = "log2 abundance (ratio to the reference + log2 reference intensity)"
 RATIO = "log2 ratio to the reference channel"
+#: TMT-Integrator names a channel column by its sample only; which plex (experiment) holds it is in FragPipe's
+#: experiment annotation, not in the table.
+PLEX_SOURCE = ("not written in TMT-Integrator tables: give FragPipe's experiment annotation (columns plex, "
+               "channel) as the sample sheet and they enter .obs")
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Index", "NumberPSM", "ProteinID", "MaxPepProb", "ReferenceIntensity", "Gene", "Peptide", "Protein",
 )
@@ -46,10 +50,17 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         finite = values[np.isfinite(values)]
         kind = RATIO if finite.size and abs(float(np.median(finite))) < 2 else ABUNDANCE
     id_column = "ProteinID" if "ProteinID" in columns else "Index"
-    return Parsed(
+    parsed = Parsed(
         table=table, format=FORMAT, format_version=f"protein table ({'ratios' if kind == RATIO else 'abundances'})",
         quantity=kind, values=values, sample_names=channels, sample_columns=channels,
         ids=parse_protein_groups(text_column(table.frame, id_column).tolist()), id_column=id_column,
         read_columns=[c for c in ("Index", "ProteinID") if c in columns and c != id_column],
         unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")},
     )
+    parsed.notes["isobaric"] = {
+        "values": kind + (" (from the file name)" if name.startswith(("ratio", "abundance")) else " (from the values: ratios centre on 0)"),
+        "value_kind": "ratio" if kind == RATIO else "abundance",
+        "n_channels": len(channels),
+        "plex_and_experiment": PLEX_SOURCE,
+    }
+    return parsed
