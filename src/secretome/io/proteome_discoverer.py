@@ -137,8 +137,14 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     for column in columns:
         if column.startswith("Abundances Count: "):
             unread[column] = "count of quantified features, not a quantity"
+        elif column.startswith("Abundance Ratio") and not _FAMILY.match(column):
+            unread[column] = "statistic of a ratio (p-value, variability or weight), not a quantity"
         elif column.startswith("Abundance Ratio") and family != "Abundance Ratio" and column not in unread:
             unread[column] = "ratio statistic (not chosen; quantity='Abundance Ratio' reads ratios)"
+        elif column.startswith("Abundances") and " CV [%]" in column:
+            unread[column] = "coefficient of variation of a group, not a quantity"
+        elif column.startswith("Found in Sample"):
+            unread[column] = "detection status per sample (high/peak found/not found), not a quantity"
     version = f"protein table ({family})" + (", ratios (relative to the denominator sample)" if family == "Abundance Ratio" else "")
     parsed = Parsed(
         table=table,

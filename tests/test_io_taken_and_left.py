@@ -1,0 +1,116 @@
+"""What a read took and left, everywhere it is shown (issue 15 parts 1 and 3): ``info`` and ``read`` print
+it, the report's Methods lists it from ``uns['source']``; isobaric runs state plex, experiments and whether
+the values are ratios or abundances; Proteome Discoverer's decoy and contaminant marks become flags.
+The inputs are the real fixtures of ``tests/data/readers`` (see its PROVENANCE.tsv)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_main
+
+from secretome.io import read
+from secretome.report import _environment
+from secretome.summary import input_entry
+
+HERE = Path(__file__).parent / "data" / "readers"
+
+
+def _read(path: Path, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path, **kwargs)
+
+
+def test_maxquant_reporter_channels_get_plex_and_experiment():
+    adata = _read(HERE / "maxquant_tmt_proteinGroups_R.csv")
+    assert adata.obs["channel"].tolist() == list(range(10))
+    assert adata.obs["plex"].tolist() == [10] * 10 and set(adata.obs["experiment"]) == {""}
+    isobaric = adata.uns["source"]["isobaric"]
+    assert isobaric["value_kind"] == "abundance" and isobaric["plex"] == 10 and isobaric["n_channels"] == 10
+    assert "Reporter intensity corrected" in isobaric["values"] and "not ratios" in isobaric["values"]
+    # never the per-experiment MS1 'Intensity' in the channels' place
+    assert not any(c.startswith("Intensity") for c in adata.uns["source"]["sample_columns"])
+
+
+def test_tmt_integrator_states_abundance_and_where_plex_comes_from():
+    adata = _read(HERE / "fragterminomics_abundance_protein_MD.tsv")
+    isobaric = adata.uns["source"]["isobaric"]
+    assert isobaric["value_kind"] == "abundance" and isobaric["n_channels"] == 11
+    assert "from the values" in isobaric["values"] and "experiment annotation" in isobaric["plex_and_experiment"]
+    annotated = _read(HERE / "fragterminomics_abundance_protein_MD.tsv", samples=HERE / "fragterminomics_annotation.csv")
+    assert annotated.obs["channel"].tolist()[:3] == ["126", "127N", "127C"] and annotated.obs["condition"].tolist()[:2] == ["WT", "KO"]
+
+
+def test_tmt_integrator_ratio_file_is_named_ratio(tmp_path):
+    text = (HERE / "fragterminomics_abundance_protein_MD.tsv").read_text()
+    (tmp_path / "ratio_protein_MD.tsv").write_text(text)
+    isobaric = _read(tmp_path / "ratio_protein_MD.tsv").uns["source"]["isobaric"]
+    assert isobaric["value_kind"] == "ratio" and "from the file name" in isobaric["values"]
+
+
+@pytest.mark.parametrize("column, values", [
+    ("Decoy", ["False", "True"]), ("# Decoy", ["0", "2"]), ("Is Decoy", ["", "+"]),
+])
+def test_proteome_discoverer_decoy_and_contaminant_marks_are_flags(tmp_path, column, values):
+    frame = pd.read_csv(HERE / "scpviz_pd_proteins.txt", sep="\t", dtype=str, keep_default_na=False)
+    frame[column] = [values[0]] * len(frame)
+    frame.loc[3, column] = values[1]
+    frame["Contaminant"] = ["False"] * len(frame)
+    frame.loc[5, "Contaminant"] = "True"
+    frame.to_csv(tmp_path / "proteins.txt", sep="\t", index=False)
+    adata = _read(tmp_path / "proteins.txt")
+    assert adata.var["is_decoy"].tolist() == [i == 3 for i in range(30)]
+    assert adata.var["is_contaminant"].tolist() == [i == 5 for i in range(30)]
+    assert adata.n_vars == 30  # flagged, never dropped
+    assert {column, "Contaminant"} <= set(adata.uns["source"]["annotation_columns"])
+
+
+def test_proteome_discoverer_statistics_are_named_not_read():
+    source = _read(HERE / "scpviz_pd_proteins.txt").uns["source"]
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    assert reasons["Abundance Ratio Adj. P-Value: (jx1) / (hct116)"].startswith("statistic of a ratio")
+    assert reasons["Abundances (Grouped) CV [%]: hct116"].startswith("coefficient of variation")
+    assert reasons["Found in Sample: [S13] F13: Sample, dda, 60min, hct116"].startswith("detection status")
+    assert reasons["Abundance Ratio: (jx1) / (hct116)"].startswith("quantity family 'Abundance Ratio'")
+    assert not any(c in source["sample_columns"] for c in ("# PSMs", "# AAs", "# Peptides"))
+
+
+def test_methods_lists_taken_columns_family_and_unread_reasons():
+    adata = _read(HERE / "scpviz_pd_proteins.txt")
+    entry = input_entry(dict(adata.uns["source"]))
+    assert entry["samples"] == {"count": 60, "first": "Abundance: F13: Sample, dda, 60min, hct116",
+                                "last": "Abundance: F80: Sample, dda, 60min, jx4"}
+    assert len(entry["sample_columns"]) == 60 and entry["quantity"] == "Abundance"
+    assert entry["n_unread"] == len(adata.uns["source"]["unread_columns"]) == 95
+    by_reason = {u["reason"]: u for u in entry["unread"]}
+    assert by_reason["detection status per sample (high/peak found/not found), not a quantity"]["count"] == 60
+    html = _environment().get_template("sections/input_read.html.j2").render(s={"input": entry})
+    assert "columns taken as samples</td><td>60" in html and "Abundance: F80: Sample, dda, 60min, jx4" in html
+    assert "95 column(s) recognised but not read" in html and "statistic of a ratio" in html
+
+
+def test_methods_states_isobaric_value_kind():
+    entry = input_entry(dict(_read(HERE / "maxquant_tmt_proteinGroups_R.csv").uns["source"]))
+    html = _environment().get_template("sections/input_read.html.j2").render(s={"input": entry})
+    assert "isobaric labelling" in html and "not ratios" in html and "10-plex" in html
+
+
+def test_old_summaries_without_the_entry_render_nothing():
+    html = _environment().get_template("sections/input_read.html.j2").render(s={"input": {"path": "x", "sha256": ""}})
+    assert html.strip() == ""
+
+
+def test_info_and_read_print_taken_and_left(tmp_path, monkeypatch, capsys):
+    code, stdout, stderr = run_main(monkeypatch, capsys, "info", HERE / "maxquant_tmt_proteinGroups_R.csv")
+    assert code == 0, stderr
+    assert "isobaric labelling: reporter ion abundances per channel" in stdout and "10-plex" in stdout
+    code, stdout, stderr = run_main(monkeypatch, capsys, "read", HERE / "scpviz_pd_proteins.txt", "--out", tmp_path / "pd.h5ad")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert "quantity: Abundance" in lines
+    assert "sample columns: 60 ('Abundance: F13: Sample, dda, 60min, hct116' ... 'Abundance: F80: Sample, dda, 60min, jx4')" in lines
+    assert "columns not read: 95" in lines and any(line.startswith("  statistic of a ratio") for line in lines)
