@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import run_main
 
+from secretome.errors import SecretomeInputError
 from secretome.io import read
 from secretome.report import _environment
 from secretome.summary import input_entry
@@ -114,3 +115,28 @@ def test_info_and_read_print_taken_and_left(tmp_path, monkeypatch, capsys):
     assert "quantity: Abundance" in lines
     assert "sample columns: 60 ('Abundance: F13: Sample, dda, 60min, hct116' ... 'Abundance: F80: Sample, dda, 60min, jx4')" in lines
     assert "columns not read: 95" in lines and any(line.startswith("  statistic of a ratio") for line in lines)
+
+
+def test_long_format_table_is_refused_not_read_as_one_sample(tmp_path):
+    """Held-out finding: AlphaQuant's long ion table (ion, intensity, sample) was read as one "sample"."""
+    rows = "".join(f"SEQ_{p}_CHARGE_2_\t{1000 + i}.5\trun{i % 3}\n" for i, p in enumerate("ACDEFGHIK"))
+    (tmp_path / "ions.tsv").write_text("feature\tintensity\tsample\n" + rows)
+    with pytest.raises(SecretomeInputError, match=r"long-format table.*'sample' repeats 3 sample names over 9 rows"):
+        read(tmp_path / "ions.tsv")
+
+
+def test_differential_result_columns_are_never_samples(tmp_path):
+    """Held-out finding: num_ions, pseudoint1 and pseudoint2 of an AlphaQuant result were read as samples."""
+    text = "protein\tfdr\tpval\tlog2fc\tnum_ions\tpseudoint1\tpseudoint2\nP26637\t0.7\t0.7\t0.16\t17\t1.7e8\t2.5e8\nP12345\t0.1\t0.01\t1.2\t4\t3.1e7\t9.9e7\n"
+    (tmp_path / "results.tsv").write_text(text)
+    with pytest.raises(SecretomeInputError, match="not a protein-level quantity table"):
+        read(tmp_path / "results.tsv")
+
+
+def test_a_body_of_only_trimmed_rows_is_no_traceback(tmp_path):
+    """Held-out finding: 25 rows each missing the trailing empty fields summed to an agreement just below
+    0.9 and ended in a raw StopIteration; such rows are padded as pandas and R pad them."""
+    rows = "".join(f"P{10000 + i}\t{i + 1}.5\t{i + 2}.5\n" for i in range(25))
+    (tmp_path / "t.tsv").write_text("Protein\tS1\tS2\tnote\tcomment\n" + rows)
+    adata = _read(tmp_path / "t.tsv")
+    assert adata.n_vars == 25 and list(adata.obs_names) == ["S1", "S2"]

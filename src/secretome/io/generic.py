@@ -319,6 +319,24 @@ def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     return {candidates[j] for j in full}
 
 
+def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
+    """Refuse a long table (one row per feature and sample): a text column named like a sample column
+    (``sample``, ``run``, ``raw file`` ...) whose names repeat means its numbers are one quantity of many
+    samples, which a wide read would take as one "sample" named after the quantity column."""
+    for column in text_columns:
+        if _SEPARATOR.sub(" ", bare_name(column)).strip().casefold() not in SAMPLE_NAME_COLUMNS:
+            continue
+        values = text_column(table.frame, column)
+        filled = values[values != ""]
+        if len(filled) > 1 and filled.nunique() < len(filled):
+            raise SecretomeInputError(
+                f"this is a long-format table (one row per feature and sample: column {column!r} repeats "
+                f"{filled.nunique()} sample names over {len(filled)} rows), not a protein table with a column per sample",
+                file=table.path, column=column,
+                expected="one row per protein and one column per sample (pivot the long table first)",
+            )
+
+
 def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
     """Assign roles: identifier, gene and description columns, sample columns, and every column left out
     with its reason.
@@ -354,6 +372,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet with --samples",
             )
+    _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
