@@ -140,3 +140,17 @@ def test_a_body_of_only_trimmed_rows_is_no_traceback(tmp_path):
     (tmp_path / "t.tsv").write_text("Protein\tS1\tS2\tnote\tcomment\n" + rows)
     adata = _read(tmp_path / "t.tsv")
     assert adata.n_vars == 25 and list(adata.obs_names) == ["S1", "S2"]
+
+
+def test_one_experiment_fragpipe_protein_tsv_is_refused_not_read_as_total_unique_razor(tmp_path):
+    """Held-out finding: FragPipe's per-experiment protein.tsv (bare 'Total/Unique/Razor Intensity') was read
+    as three samples named 'Total', 'Unique' and 'Razor'."""
+    columns = ["Group", "SubGroup", "Protein", "Protein ID", "Entry Name", "Gene", "Organism", "Protein Probability",
+               "Total Peptides", "Total Spectral Count", "Unique Spectral Count", "Razor Spectral Count",
+               "Total Intensity", "Unique Intensity", "Razor Intensity", "Indistinguishable Proteins", "WT1", "KO1"]
+    row = ["1", "1a", "sp|P12345|X_MOUSE", "P12345", "X_MOUSE", "X", "Mus musculus", "1.0", "3", "9", "8", "9",
+           "1.5e6", "1.4e6", "1.5e6", "", "7.1e5", "8.0e5"]
+    (tmp_path / "protein.tsv").write_text("\t".join(columns) + "\n" + "\t".join(row) + "\n" + "\t".join(row).replace("P12345", "P23456") + "\n")
+    with pytest.raises(SecretomeInputError, match="protein.tsv of one experiment") as caught:
+        read(tmp_path / "protein.tsv")
+    assert "combined_protein.tsv" in str(caught.value)
