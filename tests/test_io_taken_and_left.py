@@ -13,7 +13,7 @@ import pytest
 from conftest import run_main
 
 from secretome.errors import SecretomeInputError
-from secretome.io import read
+from secretome.io import ReaderWarning, read
 from secretome.report import _environment
 from secretome.summary import input_entry
 
@@ -154,3 +154,17 @@ def test_one_experiment_fragpipe_protein_tsv_is_refused_not_read_as_total_unique
     with pytest.raises(SecretomeInputError, match="protein.tsv of one experiment") as caught:
         read(tmp_path / "protein.tsv")
     assert "combined_protein.tsv" in str(caught.value)
+
+
+def test_tmt_integrator_repeated_channel_names_are_set_aside_and_named():
+    """FragPipe names unassigned channels alike ('MT' five times in the fixture): they are never read, never
+    guessed, and named; a repeated name stays refused for every reader that does not set such columns aside."""
+    with pytest.warns(ReaderWarning, match=r"5 channel columns share a name \('MT'\)"):
+        adata = read(HERE / "fragterminomics_abundance_protein_MD.tsv")
+    source = adata.uns["source"]
+    assert source["sample_columns"][-1] == "WT6" and adata.n_obs == 11
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    assert [c for c in reasons if c.startswith("MT")] == [f"MT (column {i})" for i in range(17, 22)]
+    assert reasons["MT (column 17)"].startswith("channel name 'MT' repeated in 5 columns")
+    with pytest.raises(SecretomeInputError, match="duplicated column name: it appears as column 17 and column 18"):
+        read(HERE / "fragterminomics_abundance_protein_MD.tsv", format="generic")

@@ -84,7 +84,7 @@ def read(
         from secretome.assays import read_assay_data
 
         return read_assay_data(path, samples, format=format, sample_column=sample_column)
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
+    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)

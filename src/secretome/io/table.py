@@ -24,7 +24,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -71,6 +71,9 @@ class RawTable:
     short_rows: tuple[tuple[int, int], ...] = ()
     width: int = 0  # the header's number of fields (text tables)
     positions: dict[str, int] | None = None  # column -> its field position in the file (text tables)
+    #: columns whose name the header repeats, renamed ``'<name> (column <n>)'``: placeholder -> (name, 1-based
+    #: column); only with ``read_table(repeated_names=True)``, and only readers that say so accept them
+    repeated: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -84,12 +87,14 @@ class RawTable:
             short_rows=self.short_rows,
             width=self.width,
             positions=self.positions,
+            repeated=self.repeated,
         )
 
 
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
     decimal: str | None = None, check_header: Callable[[list[str], Path], None] | None = None,
+    repeated_names: bool = False,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
@@ -100,6 +105,8 @@ def read_table(
     known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
+    ``repeated_names``: keep columns whose name the header repeats, renamed (see ``RawTable.repeated``), for
+    the caller to refuse or set aside; by default they are refused here.
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -127,7 +134,7 @@ def read_table(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
             width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)},
         )
-    return _finish(table, min_columns)
+    return _finish(table, min_columns, repeated_names)
 
 
 #: Binary formats of non-protein engine outputs: (magic bytes, what the file is, which file to give instead).
@@ -701,8 +708,19 @@ def _quoted_short_rows(
     return short
 
 
-def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
-    """Drop empty trailing columns/rows, name unnamed columns, and refuse duplicated column names."""
+def repeated_name_error(table: RawTable, name: str, first: int, second: int) -> SecretomeInputError:
+    """The refusal of a header that repeats the column name ``name`` (at 1-based columns ``first``, ``second``)."""
+    return SecretomeInputError(
+        f"duplicated column name: it appears as column {first} and column {second}",
+        file=table.path,
+        column=name,
+        expected="unique column names (each sample column once)",
+    )
+
+
+def _finish(table: RawTable, min_columns: int = 2, repeated_names: bool = False) -> RawTable:
+    """Drop empty trailing columns/rows, name unnamed columns, and refuse (or, with ``repeated_names``, rename
+    and record) duplicated column names."""
     frame = table.frame
     if frame.shape[1] < min_columns:
         raise SecretomeInputError(
@@ -719,15 +737,19 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     if table.positions is not None:
         table.positions = dict(zip(names, fields))
     seen: dict[str, int] = {}
+    repeated: set[str] = set()
     for position, name in enumerate(names, start=1):
         if name in seen:
-            raise SecretomeInputError(
-                f"duplicated column name: it appears as column {seen[name]} and column {position}",
-                file=table.path,
-                column=name,
-                expected="unique column names (each sample column once)",
-            )
-        seen[name] = position
+            if not repeated_names:
+                raise repeated_name_error(table, name, seen[name], position)
+            repeated.add(name)
+        seen.setdefault(name, position)
+    if repeated:
+        placeholders = [f"{name} (column {i})" if name in repeated else name for i, name in enumerate(names, start=1)]
+        table.repeated = {p: (n, i) for i, (p, n) in enumerate(zip(placeholders, names), start=1) if n in repeated}
+        if table.positions is not None:
+            table.positions = dict(zip(placeholders, fields))
+        names = placeholders
     frame.columns = names
     first_missing = frame.iloc[:, 0].isna().to_numpy()  # only these rows can be entirely empty
     empty_rows = np.zeros(len(frame), dtype=bool)
