@@ -59,7 +59,7 @@ def classify(row: dict[str, str], directory: Path) -> tuple[str, str]:
             adata = read(path)
     except SecretomeInputError as error:
         message = str(error)
-        if row["expect"] == "refuse" and row["refusal_names"] in message:
+        if row["expect"] == "refuse" and row["refusal_names"] in message.replace(str(path), "<file>"):
             return "correct refusal", message[:160]
         return "wrong refusal", message[:240]
     except Exception as error:  # noqa: BLE001 - every other exception is what this script exists to find

@@ -5,6 +5,7 @@ The inputs are the real fixtures of ``tests/data/readers`` (see its PROVENANCE.t
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -168,3 +169,21 @@ def test_tmt_integrator_repeated_channel_names_are_set_aside_and_named():
     assert reasons["MT (column 17)"].startswith("channel name 'MT' repeated in 5 columns")
     with pytest.raises(SecretomeInputError, match="duplicated column name: it appears as column 17 and column 18"):
         read(HERE / "fragterminomics_abundance_protein_MD.tsv", format="generic")
+
+
+@pytest.mark.parametrize("header, row, kind", [
+    # Prosit library input: COLLISION_ENERGY was read as a sample
+    ("MODIFIED_SEQUENCE,COLLISION_ENERGY,PRECURSOR_CHARGE,FRAGMENTATION", "PEPTIDEK,30,2,HCD", "peptide-, ion- or spectrum-level table"),
+    # a spectra data frame: collision energy and method number were read as two samples
+    (",modified_sequence,collision_energy_aligned_normed,method_nbr", "10,AAAKPVTNI,150.0,2", "peptide-, ion- or spectrum-level table"),
+    # Percolator's q-value/score/Peptide/Proteins matched Sage's lfq.tsv rule
+    ("SpecId\tlabel\tScanNr\tfilename\tPeptide\tscore\tq-value\tProteins", "a-1\tTrue\t11458\tR1\t_.SEQK_\t0.6\t0.0\tCas9", "a Percolator PSM table"),
+    # MaxQuant msms.txt was named an evidence.txt
+    ("Raw file\tScan number\tSequence\tModified sequence\tProteins\tCharge\tScore", "R1\t35161\tAAAK\t_AAAK_\tP1\t2\t80", "a MaxQuant msms.txt"),
+])
+def test_held_out_batch_3_findings_are_refused_by_kind(tmp_path, header, row, kind):
+    delimiter = "\t" if "\t" in header else ","
+    second = row.replace("AAAK", "CCCK").replace("PEPTIDEK", "PEPTIDER").replace("AAAKPVTNI", "AAAKPVTNL").replace("a-1", "a-2")
+    (tmp_path / "t.txt").write_text(f"{header}\n{row}\n{second}\n".replace(",", delimiter) if delimiter == "," else f"{header}\n{row}\n{second}\n")
+    with pytest.raises(SecretomeInputError, match=re.escape(kind)):
+        read(tmp_path / "t.txt")

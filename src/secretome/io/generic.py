@@ -52,6 +52,12 @@ GENE_ID_NAMES: tuple[str, ...] = (
     "gene names", "gene name", "gene", "genes", "gene symbol", "gene symbols", "symbol", "gene.name",
     "gene_name", "gene.names", "pg.genes", "name",
 )
+#: Identifier columns of peptide- and precursor-level tables: a generic table keyed on one of these has one
+#: row per peptide, ion or spectrum, never per protein (ML training tables, library inputs, ion exports).
+PEPTIDE_ID_NAMES: tuple[str, ...] = (
+    "sequence", "modified sequence", "modified_sequence", "stripped sequence", "peptide", "peptide sequence",
+    "modified peptide", "precursor", "precursor id", "precursor_id", "mod_seq", "modseq", "spectrum", "psm id",
+)
 DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
     "first.protein.description",
@@ -372,6 +378,12 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet with --samples",
             )
+    if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in {_SEPARATOR.sub(" ", n) for n in PEPTIDE_ID_NAMES}:
+        raise SecretomeInputError(
+            f"this is a peptide-, ion- or spectrum-level table (keyed on {id_column!r}), not a protein-level quantity table",
+            file=table.path, column=id_column,
+            expected="a protein table (one row per protein group) from the same analysis",
+        )
     _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
