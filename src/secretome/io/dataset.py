@@ -395,7 +395,8 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
             obs[column] = parsed.sample_annotations[column].reindex(obs.index).to_numpy()
     if samples is not None:
         order, absent = match_sheet(
-            samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path
+            samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path,
+            known_absent=_absent_notes(parsed),
         )
         if absent:
             _warn_absent(parsed, absent, samples.attrs.get("file", "<sample sheet>"))
@@ -410,6 +411,18 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
             obs[column] = sheet[column].to_numpy()
     obs.insert(0, "sample", list(parsed.sample_names))
     return obs
+
+
+def _absent_notes(parsed: Parsed) -> dict[str, str]:
+    """Each sample the chosen family lacks, with what the table holds for it (its unread look-alike column)."""
+    notes = {}
+    for sample in parsed.samples_without_quantity:
+        own = [c for c in parsed.unread if c.casefold().startswith(sample.casefold() + " ")]
+        renamed = [c for c in own if not parsed.unread[c].startswith("quantity family")]
+        shown = (renamed or own)[:1]
+        notes[sample] = (f"a sample of the table without a {parsed.quantity!r} column"
+                         + (f"; unread: {shown[0]!r}" if shown else ""))
+    return notes
 
 
 def _warn_absent(parsed: Parsed, absent: list[str], sheet_file: str) -> None:
