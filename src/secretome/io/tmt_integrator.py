@@ -48,17 +48,17 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     channels = [c for c in after if c not in ANNOTATION_COLUMNS and c not in table.repeated]
     repeated = {c: table.repeated[c][0] for c in after if c in table.repeated}
     if repeated:
-        names = sorted(set(repeated.values()))
         warnings.warn(
-            f"{table.path}: {len(repeated)} channel columns share a name ({', '.join(repr(n) for n in names)}) and "
+            f"{table.path}: {len(repeated)} channel columns share a name "
+            f"({', '.join(repr(n) for n in sorted(set(repeated.values())))}) and "
             "are not read: channels that cannot be told apart (unassigned channels?) are never guessed",
             ReaderWarning, stacklevel=3,
         )
     values = numeric_block(table, channels)
-    name = table.path.name.casefold()
-    if name.startswith("ratio"):
+    file_name = table.path.name.casefold()
+    if file_name.startswith("ratio"):
         kind = RATIO
-    elif name.startswith("abundance"):
+    elif file_name.startswith("abundance"):
         kind = ABUNDANCE
     else:
         finite = values[np.isfinite(values)]
@@ -70,11 +70,11 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         ids=parse_protein_groups(text_column(table.frame, id_column).tolist()), id_column=id_column,
         read_columns=[c for c in ("Index", "ProteinID") if c in columns and c != id_column],
         unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")}
-        | {c: f"channel name {name!r} repeated in {list(repeated.values()).count(name)} columns: they cannot be "
-              "told apart and none is read" for c, name in repeated.items()},
+        | {c: f"channel name {shared!r} repeated in {list(repeated.values()).count(shared)} columns: they cannot be "
+              "told apart and none is read" for c, shared in repeated.items()},
     )
     parsed.notes["isobaric"] = {
-        "values": kind + (" (from the file name)" if name.startswith(("ratio", "abundance")) else " (from the values: ratios centre on 0)"),
+        "values": kind + (" (from the file name)" if file_name.startswith(("ratio", "abundance")) else " (from the values: ratios centre on 0)"),
         "value_kind": "ratio" if kind == RATIO else "abundance",
         "n_channels": len(channels),
         "plex_and_experiment": PLEX_SOURCE,
