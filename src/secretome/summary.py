@@ -357,6 +357,8 @@ def differential_entry(stored: Any) -> dict[str, Any]:
         if bool(stored.get("enrichment_done", True)) else None,
         "composition_of_hits": jsonable(_plain_tree(dict(stored.get("composition_of_hits", {})))),
     }
+    if entry["enrichment"] is None:  # why there is no enrichment section (switched off, or nothing for it to add)
+        entry["enrichment_skipped"] = str(stored.get("enrichment_note", ""))
     return entry
 
 

@@ -20,6 +20,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, assemble, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
+from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
@@ -260,6 +261,10 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
+        *([("numbers", describe_numbers(summary["numbers"]))] if summary.get("numbers") else []),
+        *([("quotes", summary["quoting"])] if summary.get("quoting") else []),
+        *([("rows padded", f"{len(summary['padded_rows'])} (trimmed trailing quantity cells read as missing; "
+                           f"first: row {summary['padded_rows'][0]})")] if summary.get("padded_rows") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

@@ -312,6 +312,7 @@ def assemble(
         "unread_reasons": reasons,
         "samples_without_quantity": list(parsed.samples_without_quantity),
         "sheet": table.sheet or "",
+        **table.facts(),
         **parsed.notes,
     }
     record_step(adata, "read", "secretome.read", params or {})
@@ -456,6 +457,9 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "unread_columns": list(source.get("unread_columns", [])),
         "unread_reasons": list(source.get("unread_reasons", [])),
         "samples_without_quantity": list(source.get("samples_without_quantity", [])),
+        "numbers": dict(source.get("numbers", {})),
+        "quoting": str(source.get("quoting", "")),
+        "padded_rows": [int(row) for row in source.get("padded_rows", [])],
     }
 
 
