@@ -430,7 +430,7 @@ def _parse_text(
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     try:
-        numbers = number_convention(data, delimiter, path, decimal, skipped)
+        numbers = number_convention(data, delimiter, path, decimal, skipped, header)
     except SecretomeInputError as error:
         if not as_text or decimal is not None:
             raise
