@@ -356,11 +356,14 @@ _register_registry_commands(app)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
+    """``warnings.showwarning`` for the CLI: every warning (the package's own, or a library's that escaped the
+    jobs, which state theirs in the result) as one plain ``warning:`` line, never Python's raw form."""
     if category.__module__.startswith("secretome"):
         print_message("warning", str(message))
     else:
-        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+        from secretome.jobs.base import stated_warning
+
+        print_message("warning", stated_warning(warnings.WarningMessage(message, category, filename, lineno)))
 
 
 _COMMAND_LINE_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})

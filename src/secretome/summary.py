@@ -11,6 +11,7 @@ into JSON with :func:`jsonable` (NaN -> ``None``).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -206,7 +207,8 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     summary["preparation"] = {"type": str(preparation.get("type", "")), "label": str(preparation.get("label", "")),
                               "panel": str(preparation.get("panel", "")),
                               "warnings": records(preparation["warnings"]) if "warnings" in preparation else []}
-    summary["sections"] = jsonable(_plain_tree(adata.uns.get("report_sections", [])))
+    summary["sections"] = [{**section, "data": json.loads(section["data"])}
+                           for section in jsonable(_plain_tree(adata.uns.get("report_sections", [])))]
     return summary
 
 
