@@ -19,13 +19,19 @@ from secretome.assays.config import rule
 from secretome.assays.plots import balance_figure
 from secretome.assays.potency import lot_potency
 from secretome.assays.quantify import FLAGS
+from secretome.textsafety import make_visible
 
 #: The tables the demo's immunoassay section writes beside a profile report.
 DEMO_ASSAY_FILES = ("assay_panel.tsv", "assay_balance.tsv", "assay_potency.tsv", "assay_agreement.tsv")
 
 
+def _text(value: Any) -> str:
+    """``value`` as HTML text: escaped, invisible control characters shown (:mod:`secretome.textsafety`)."""
+    return html.escape(make_visible(str(value)))
+
+
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{_text(c)}</th>" for c in frame.columns)
     body = []
     for _, row in frame.iterrows():
         cells = []
@@ -33,7 +39,7 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
             if isinstance(value, (float, np.floating)):
                 cells.append(f'<td class="num">{"n/a" if not np.isfinite(value) else f"{value:.{digits}g}"}</td>')
             else:
-                cells.append(f"<td>{html.escape(str(value))}</td>")
+                cells.append(f"<td>{_text(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="tablewrap"><table><tr>{head}</tr>{"".join(body)}</table></div>'
 
@@ -63,8 +69,8 @@ def assay_section(
     from secretome.tables import tsv_text
 
     parts = ['<p class="explain">Immunoassay panel of the same samples: concentrations from standard curves '
-             f"({html.escape(str(assay.uns['assay']['params'].get('model', '')))}, weights "
-             f"{html.escape(str(assay.uns['assay']['params'].get('weights', '')))}); values outside LLOQ..ULOQ are flagged, not dropped. "
+             f"({_text(assay.uns['assay']['params'].get('model', ''))}, weights "
+             f"{_text(assay.uns['assay']['params'].get('weights', ''))}); values outside LLOQ..ULOQ are flagged, not dropped. "
              "<b>Purity: not assessable</b> from a targeted panel (it measures no serum, lysis or handling proteins).</p>"]
     panel = panel_by_lot(assay, lot_column)
     parts.append("<h3>Panel by lot (median of quantified values)</h3>" + _table(panel))

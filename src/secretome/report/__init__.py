@@ -23,6 +23,7 @@ import jinja2
 
 from secretome.outputs import atomic_file
 from secretome.report.plots import FLAG_COLOURS, all_figures
+from secretome.textsafety import configure_jinja, visible_json
 
 PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
@@ -99,6 +100,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    configure_jinja(environment)
     environment.filters["short"] = _short
     environment.filters["genes_shown"] = _genes_shown
     environment.globals.update(pct=_pct, num=_num, verdict_columns=VERDICT_COLUMNS)
@@ -119,7 +121,7 @@ def _plotly() -> tuple[str, str]:
 def _figure_json(figure: Any) -> str:
     """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
     text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
-    return text.replace("</", "<\\/")
+    return visible_json(text).replace("</", "<\\/")
 
 
 def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, Any]] = ()) -> str:
