@@ -13,7 +13,7 @@ specially. Zero-width joiners (``U+200C``, ``U+200D``) are left alone: scripts a
 they cannot reorder text.
 
 HTML pages get this through :func:`configure_jinja` (every text value a template prints, and every
-``tojson``), figure JSON through :func:`visible_json`, tables through :mod:`secretome.tables`.
+``tojson``), figure JSON through :func:`script_json`, tables through :mod:`secretome.tables`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,18 @@ def visible_json(text: str) -> str:
     ``\\b``)."""
     text = make_visible(text)
     return _JSON_ESCAPE.sub(lambda m: f"{m.group(1)}[U+{(m.group(2) or _JSON_SHORT[m.group(3)]).upper()}]", text)
+
+
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+_SCRIPT_UNSAFE_FIND = re.compile("[<>&']")
+
+
+def script_json(text: str) -> str:
+    """JSON text (e.g. a plotly figure) safe to place inside a ``<script>`` element: invisible characters
+    shown (:func:`visible_json`) and ``<``, ``>``, ``&``, ``'`` written as ``\\u`` escapes, as Jinja's
+    ``tojson`` does, so no input text can close the element or look like markup; ``JSON.parse`` reads
+    the same strings back."""
+    return _SCRIPT_UNSAFE_FIND.sub(lambda m: _SCRIPT_UNSAFE[m.group(0)], visible_json(text))
 
 
 def _finalize(value: Any) -> Any:

@@ -14,7 +14,7 @@ from plotly.offline import get_plotlyjs
 from secretome import __version__
 from secretome.assays.plots import PLOTLY_CONFIG, balance_figure, curve_figure, levey_jennings_figure
 from secretome.assays.quantify import AssayResult
-from secretome.textsafety import configure_jinja, visible_json
+from secretome.textsafety import configure_jinja, script_json
 
 
 def _anchor(*parts: str) -> str:
@@ -22,7 +22,7 @@ def _anchor(*parts: str) -> str:
 
 
 def _json(figure: dict[str, Any]) -> str:
-    return visible_json(json.dumps(figure, default=float)).replace("</", "<\\/")
+    return script_json(json.dumps(figure, default=float))
 
 
 def _num(value: Any, digits: int = 3) -> str:

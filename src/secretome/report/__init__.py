@@ -23,7 +23,7 @@ import jinja2
 
 from secretome.outputs import atomic_file
 from secretome.report.plots import FLAG_COLOURS, all_figures
-from secretome.textsafety import configure_jinja, visible_json
+from secretome.textsafety import configure_jinja, script_json
 
 PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
@@ -121,7 +121,7 @@ def _plotly() -> tuple[str, str]:
 def _figure_json(figure: Any) -> str:
     """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
     text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
-    return visible_json(text).replace("</", "<\\/")
+    return script_json(text)
 
 
 def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, Any]] = ()) -> str:

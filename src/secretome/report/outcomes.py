@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from secretome.textsafety import configure_jinja, visible_json
+from secretome.textsafety import configure_jinja, script_json
 
 PLOTLY_CONFIG = {"displaylogo": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
                  "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
@@ -35,7 +35,7 @@ Figure = dict[str, Any]
 
 
 def _json(figure: Figure) -> str:
-    return visible_json(json.dumps(figure, allow_nan=False)).replace("</", "<\\/")
+    return script_json(json.dumps(figure, allow_nan=False))
 
 
 def _layout(title: str, x: str, y: str) -> dict[str, Any]:
