@@ -18,13 +18,14 @@ from conftest import run_main
 
 from secretome import datasets
 from secretome.tables import FORMULA_TRIGGERS, is_formula_like, write_xlsx
-from secretome.textsafety import has_invisible
+from secretome.textsafety import has_invisible, make_visible
 
 SCRIPT = "<script>alert('x')</script>"
 IMAGE = "<img src=x onerror=alert(1)>"
 ATTRIBUTE = '"><svg onload=alert(2)>'
 CLOSING = "</script><script>alert(3)</script>"
-LIVE_MARKUP = [SCRIPT, IMAGE, ATTRIBUTE, CLOSING, "<svg onload=alert(2)>", "<script>alert(3)</script>", "<script>alert(5)</script>"]
+MARK = "<svg/onload=window.__pwned=1>"
+LIVE_MARKUP = [SCRIPT, IMAGE, ATTRIBUTE, CLOSING, MARK, "<svg onload=alert(2)>", "<script>alert(3)</script>", "<script>alert(5)</script>"]
 BIDI = "lot\u202eA\u202c \u2066B\u2069 \u202a\u202b\u202d\u2067\u2068end"
 CONTROL = "bell\x07esc\x1b zw\u200b bom\ufeff"
 LONG = "L" * 10_000
@@ -39,6 +40,7 @@ PAYLOADS = [
     IMAGE,
     ATTRIBUTE,
     CLOSING,
+    MARK,
     "javascript:alert(4)",
     "{{7*7}}${7*7}",
     BIDI,
@@ -65,7 +67,7 @@ def _hostile_plate(path: Path) -> Path:
 
     truth = {"A": 30.0, "B": 20000.0, "xmid": np.log(400.0), "scal": 1.0, "g": 0.8}
     levels = 5000 / 2.5 ** np.arange(8)
-    analytes = ["IL-6", SCRIPT, BIDI, "=1+1"]
+    analytes = ["IL-6", SCRIPT, BIDI, "=1+1", MARK]
     samples = {IMAGE: 300.0, "=HYPERLINK(\"http://x\")": 90.0, CONTROL: 2000.0, LONG: 50.0}
     rows = []
     for k, analyte in enumerate(analytes):
@@ -230,8 +232,9 @@ def test_the_xlsx_workbooks_hold_text_cells_only_for_text_and_nothing_invisible(
                     if cell.data_type == "f" or (isinstance(cell.value, str) and has_invisible(cell.value))]
         assert not formulas, f"{path.name}: {formulas[:10]}"
     texts = [cell.value for cell in load_workbook(outputs["xlsx"])["payloads"]["A"][1:]]
-    assert texts[:12] == PAYLOADS[:12]  # kept exactly, as text cells
-    assert texts[12] == "lot[U+202E]A[U+202C] [U+2066]B[U+2069] [U+202A][U+202B][U+202D][U+2067][U+2068]end"
+    plain = [i for i, payload in enumerate(PAYLOADS) if not has_invisible(payload)]
+    assert [texts[i] for i in plain] == [PAYLOADS[i] for i in plain]  # kept exactly, as text cells
+    assert texts[PAYLOADS.index(BIDI)] == "lot[U+202E]A[U+202C] [U+2066]B[U+2069] [U+202A][U+202B][U+202D][U+2067][U+2068]end"
 
 
 def _soffice() -> str:
@@ -280,3 +283,133 @@ def test_the_libreoffice_check_would_see_a_formula(tmp_path):
 
 def test_trigger_characters_are_the_owasp_set():
     assert set(FORMULA_TRIGGERS) == {"=", "+", "-", "@", "\t", "\r"}
+
+
+@pytest.fixture(scope="module")
+def certificates(hostile_inputs, tmp_path_factory) -> Path:
+    """profile --pdf on the hostile inputs, grouped by the hostile lot names (one certificate per group)."""
+    from test_report import _browser_available
+
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch = pytest.MonkeyPatch()
+    out = tmp_path_factory.mktemp("hostile_pdf") / "profile"
+    code, _, err = run_main(monkeypatch, _Silent(), "profile", hostile_inputs["table"], "--samples", hostile_inputs["sheet"],
+                            "--group", "batch", "--pdf", "--out", out)
+    monkeypatch.undo()
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.browser
+def test_the_pdf_certificates_show_the_hostile_names_as_plain_visible_text(certificates):
+    pypdf = pytest.importorskip("pypdf", reason="needs pypdf to read the PDF text")
+    pdfs = sorted(certificates.glob("certificate_*.pdf"))
+    assert len(pdfs) == len(GROUPS)
+    for path in pdfs:
+        reader = pypdf.PdfReader(path)
+        assert not _active_parts(reader), f"{path.name}: {_active_parts(reader)}"
+        text = " ".join(page.extract_text() for page in reader.pages)
+        hidden = sorted({f"U+{ord(c):04X}" for c in text if has_invisible(c) and c not in "\n"})
+        assert not hidden, f"{path.name}: {hidden}"
+        flat = re.sub(r"\s+", "", text)
+        shown = [level for level in GROUPS.values() if re.sub(r"\s+", "", make_visible(level)) in flat]
+        assert shown, f"{path.name} does not show its group's name, bidi controls made visible"
+
+
+def _active_parts(reader) -> list[str]:
+    """What of a PDF could act when opened: document or page actions, scripts, form fields, annotations
+    that run, launch or link anything."""
+    root = reader.trailer["/Root"]
+    found = [key for key in ("/OpenAction", "/AA", "/AcroForm") if key in root]
+    if "/Names" in root and "/JavaScript" in root["/Names"]:
+        found.append("/Names/JavaScript")
+    for number, page in enumerate(reader.pages):
+        found += [f"page {number} /AA"] if "/AA" in page else []
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            action = annotation.get("/A")
+            kind = action.get_object().get("/S") if action is not None else None
+            if kind in ("/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ImportData") or annotation.get("/Subtype") == "/Widget":
+                found.append(f"page {number} annotation {annotation.get('/Subtype')} {kind}")
+    return found
+
+
+def _browse(pages: list[Path]) -> dict[str, list[str]]:
+    """Open each page in headless Chromium (file://, so no CSP helps), let its scripts and figures run,
+    hover every figure, and return per page what an injected script would have caused: dialogs, page
+    errors, console errors, requests off the page, and a ``window.__pwned`` mark."""
+    from playwright.sync_api import sync_playwright
+    from test_report import CHROMIUM, CHROMIUM_ARGS
+
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path in pages:
+            problems: list[str] = []
+            page = browser.new_page(viewport={"width": 1300, "height": 900})
+            page.on("dialog", lambda dialog, problems=problems: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+            page.on("pageerror", lambda error, problems=problems: problems.append(f"page error: {error}"))
+            page.on("console", lambda m, problems=problems: problems.append(f"console: {m.text}") if m.type == "error" else None)
+            page.on("request", lambda r, problems=problems: problems.append(f"request: {r.url}")
+                    if not r.url.startswith(("file:", "data:", "blob:", "about:")) else None)
+            page.goto(path.resolve().as_uri())
+            wanted = page.eval_on_selector_all("script[data-figure], script[id$='-data']", "nodes => nodes.length")
+            page.wait_for_function(
+                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n", arg=min(wanted, 1), timeout=60000)
+            for plot in page.query_selector_all(".js-plotly-plot")[:12]:
+                plot.scroll_into_view_if_needed()
+                plot.hover()
+            page.wait_for_timeout(300)
+            if page.evaluate("() => window.__pwned !== undefined"):
+                problems.append("window.__pwned was set")
+            found[f"{path.parent.name}/{path.name}"] = problems
+            page.close()
+        browser.close()
+    return found
+
+
+@pytest.mark.browser
+def test_no_injected_script_runs_in_chromium_on_any_page(outputs, tmp_path):
+    from test_report import _browser_available
+
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    pages = sorted(outputs["root"].rglob("*.html"))
+    assert len(pages) >= 5
+    results = _browse(pages)
+    assert all(problems == [] for problems in results.values()), results
+
+
+@pytest.mark.browser
+def test_no_injected_script_runs_in_the_certificate_page(certificates, tmp_path):
+    import json
+
+    from secretome.report.certificate import certificate_html
+
+    summary = json.loads((certificates / "profile.json").read_text(encoding="utf-8"))
+    pages = []
+    for i, card in enumerate(summary["overview"]):
+        page = tmp_path / f"certificate{i}.html"
+        html = certificate_html(summary, card["level"])
+        assert not [payload for payload in LIVE_MARKUP if payload in html]
+        page.write_text(html, encoding="utf-8")
+        pages.append(page)
+    results = _browse(pages)
+    assert all(problems == [] for problems in results.values()), results
+
+
+@pytest.mark.browser
+def test_the_chromium_check_would_see_an_injected_script(tmp_path):
+    """The browser checks above can fail: a page with the payloads unescaped is caught."""
+    from test_report import _browser_available
+
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    page = tmp_path / "raw.html"
+    page.write_text(f"<!DOCTYPE html><html><body><p>{IMAGE}</p><p>{MARK}</p></body></html>", encoding="utf-8")
+    problems = _browse([page])[f"{tmp_path.name}/raw.html"]
+    assert "dialog: 1" in problems and "window.__pwned was set" in problems
