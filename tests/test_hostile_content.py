@@ -102,9 +102,12 @@ def _hostile_trial(root: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def hostile_inputs(tmp_path_factory) -> dict[str, Path]:
+    return write_hostile_inputs(tmp_path_factory.mktemp("hostile_content"))
+
+
+def write_hostile_inputs(root: Path) -> dict[str, Path]:
     """The demo dataset with payloads in gene, protein and sample names, headers and sample-sheet columns;
-    an immunoassay plate and a clinical trial with payloads in their names."""
-    root = tmp_path_factory.mktemp("hostile_content")
+    an immunoassay plate and a clinical trial with payloads in their names (all written into ``root``)."""
     paths = datasets.demo_paths()
     table = pd.read_csv(paths["table"], sep="\t", dtype=str, keep_default_na=False)
     for i, payload in enumerate(PAYLOADS):
