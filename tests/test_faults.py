@@ -48,6 +48,9 @@ if os.environ.get("FAULT_FSIZE"):  # simulated full disk: writes past this size 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     limit = int(os.environ["FAULT_FSIZE"])
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+if os.environ.get("FAULT_SPOOL_LIMIT"):  # HDF5 files written straight to disk, as large ones are
+    import secretome.outputs
+    secretome.outputs.SPOOL_LIMIT = int(os.environ["FAULT_SPOOL_LIMIT"])
 from secretome.cli import main
 results = {}
 for name, argv in cases.items():
@@ -271,7 +274,11 @@ def test_permission_denied_inputs_and_outputs_are_one_line_errors(world, tmp_pat
     assert list(readonly.iterdir()) == []
 
 
-def test_a_full_disk_is_a_one_line_error_for_every_writing_command(world, tmp_path):
+@pytest.mark.parametrize("hdf5", ["in_memory", "straight_to_disk"])
+def test_a_full_disk_is_a_one_line_error_for_every_writing_command(world, tmp_path, hdf5):
+    """Also with the HDF5 files (read's .h5ad, profile's lzf-compressed dataset.h5ad) written straight to
+    disk, as those estimated over ``SPOOL_LIMIT`` (512 MB) are: libhdf5 must never see the full disk."""
+    spool = {"FAULT_SPOOL_LIMIT": "0"} if hdf5 == "straight_to_disk" else {}
     disk = tmp_path / "disk"
     disk.mkdir()
     cases = {}
@@ -284,17 +291,17 @@ def test_a_full_disk_is_a_one_line_error_for_every_writing_command(world, tmp_pa
         spec.write_text(json.dumps(cases))
         shell = f"mount -t tmpfs -o size=16k tmpfs {disk} && exec {sys.executable} {script} {spec}"
         run = subprocess.run(["unshare", "-rm", "sh", "-c", shell], capture_output=True, text=True, timeout=900,
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "FAULT_LIST": str(disk)})
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "FAULT_LIST": str(disk), **spool})
         assert run.returncode == 0, f"the child process died (code {run.returncode}): {run.stderr[-3000:]}"
         results = {name: tuple(result) for name, result in json.loads(run.stdout).items()}
         reason = "no space left"
     else:
-        results = _run(cases, tmp_path, env={"FAULT_FSIZE": str(16 * 1024), "FAULT_LIST": str(disk)})
+        results = _run(cases, tmp_path, env={"FAULT_FSIZE": str(16 * 1024), "FAULT_LIST": str(disk), **spool})
         reason = "too large"
     listing = json.loads(results.pop("__listing__")[1])
     _assert_one_line_errors(results, {name: Path(argv[-1]).name for name, argv in cases.items()})
     for name, (_, err) in results.items():
-        assert reason in err, f"{name}: {err}"
+        assert reason in err or "not enough space" in err, f"{name}: {err}"
     assert listing == []  # nothing half-written, no hidden leftovers
 
 
