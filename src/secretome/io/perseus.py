@@ -22,9 +22,10 @@ FORMAT = "perseus"
 _PREFIXES = ("T: ", "N: ", "C: ", "E: ", "M: ")
 
 
-def _annotation_rows(table: RawTable) -> np.ndarray:
-    first = table.frame.iloc[:, 0]
-    return first.map(lambda v: isinstance(v, str) and v.startswith("#!{")).to_numpy(bool)
+def _annotation_rows(table: RawTable, head: int | None = None) -> np.ndarray:
+    """Which rows (of the first ``head``, default all) are ``#!{...}`` annotation rows."""
+    first = table.frame.iloc[:head, 0].to_numpy(dtype=object)
+    return np.fromiter((isinstance(v, str) and v.startswith("#!{") for v in first), dtype=bool, count=len(first))
 
 
 def detect_score(columns: list[str], table: RawTable | None = None) -> int:
@@ -32,7 +33,7 @@ def detect_score(columns: list[str], table: RawTable | None = None) -> int:
     prefixed = sum(1 for column in columns if column.startswith(_PREFIXES))
     typed = 0
     if table is not None and len(table.frame):
-        typed = 5 if bool(_annotation_rows(table)[:20].any()) else 0
+        typed = 5 if bool(_annotation_rows(table, 20).any()) else 0
     return prefixed + typed if prefixed >= 2 or typed else 0
 
 

@@ -840,12 +840,29 @@ def _earlier(current: tuple | None, candidate: tuple) -> tuple:
 
 
 def text_column(frame: pd.DataFrame, column: str | None) -> pd.Series:
-    """A column as clean strings ("" for missing); an all-"" series when the column is absent."""
+    """A column as clean strings ("" for missing); an all-"" series when the column is absent.
+
+    Whole-number float columns (pandas reads an integer column with gaps as float) give ``"12"``, not
+    ``"12.0"``; every other cell is ``str(cell).strip()``. One pass over the cells, no per-cell call.
+    """
     if column is None or column not in frame.columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
     series = frame[column]
-    if series.dtype.kind == "f":
-        as_int = series.dropna()
-        if len(as_int) and (as_int == np.floor(as_int)).all():
-            return series.map(lambda v: "" if pd.isna(v) else str(int(v))).astype(object)
-    return series.map(lambda v: "" if pd.isna(v) else str(v).strip()).astype(object)
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"
+    values = series.to_numpy() if kind in "fiub" else series.to_numpy(dtype=object)  # Timestamps, not datetime64
+    missing = pd.isna(values)
+    if kind == "f":
+        present = values[~missing]
+        if present.size and (present == np.floor(present)).all():
+            texts = [str(int(v)) for v in present]
+        else:
+            texts = [str(v).strip() for v in present]
+        out = np.full(len(values), "", dtype=object)
+        out[~missing] = texts
+        return pd.Series(out, index=series.index, dtype=object)
+    if missing.any():
+        values = values.astype(object, copy=True)
+        values[missing] = ""
+    return pd.Series(
+        [v.strip() if type(v) is str else str(v).strip() for v in values], index=series.index, dtype=object
+    )
