@@ -78,13 +78,27 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format, is_workbook, workbook_head
 
-    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
+    assay = (format or "").strip().casefold() in ASSAY_FORMATS
+    table = None
+    if not assay and format is None and Path(path).is_file():
+        head = None
+        if sheet is None and is_workbook(Path(path)):  # the first sheet is parsed once, for detection and reading
+            try:
+                table = read_table(path)
+            except SecretomeInputError:
+                head = ""  # detection never raises; the read below reports it
+            else:
+                head = workbook_head(table.frame)
+                table = table if table.delimiter is None else None  # text named .xlsx: read below, as text
+        assay = detect_assay_format(path, head) is not None
+    if assay:
         from secretome.assays import read_assay_data
 
         return read_assay_data(path, samples, format=format, sample_column=sample_column)
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
+    if table is None:
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)

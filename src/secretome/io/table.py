@@ -220,14 +220,19 @@ def _blank(data: bytes) -> bool:
 
 
 def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int]:
-    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
+    """Parse one worksheet (the first unless ``sheet`` names another) with calamine.
+
+    calamine (pandas ``engine="calamine"``) reads the cells openpyxl reads, with the same values and types
+    (each formula's saved value, numbers stored as text kept as text, whole numbers as int), about ten
+    times faster; what neither reports (formulas without a saved value, error cells) is found in the
+    sheet's XML by :func:`_unread_cells`.
 
     The header is the first non-empty row; returns the body, the sheet name and the number of empty rows
     above the header (so that row numbers in messages are the rows Excel shows).
     """
     try:
-        workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-    except Exception as error:  # openpyxl raises many types for damaged workbooks
+        workbook = pd.ExcelFile(io.BytesIO(data), engine="calamine")
+    except Exception as error:  # calamine raises many types for damaged workbooks
         raise SecretomeInputError(
             f"the XLSX workbook cannot be opened ({type(error).__name__}: {error})", file=path, expected="a valid .xlsx file"
         ) from None
@@ -279,7 +284,7 @@ _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 
 
 def _unread_cells(data: bytes, index: int) -> tuple[list[str], list[tuple[str, str]]]:
-    """Cells of the ``index``-th worksheet that openpyxl would read as empty without a word: formulas
+    """Cells of the ``index``-th worksheet that the parser would read as empty without a word: formulas
     without a cached value (``C5``), and Excel error values (``("C5", "#DIV/0!")``; ``#N/A`` is a missing
     value, as engines write it)."""
     try:
@@ -350,11 +355,7 @@ def _decode_sample(data: bytes, size: int = _SNIFF_BYTES) -> tuple[str, str]:
 
 
 def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFF_BYTES]
-    if b"\x00" in head:
-        return True
-    control = sum(head.count(bytes([code])) for code in (*range(1, 9), 11, 12, *range(14, 27), *range(28, 32)))
-    return control > max(8, len(head) // 100)
+    return source.looks_binary(data[:_SNIFF_BYTES])
 
 
 def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
