@@ -33,6 +33,7 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import source
+from secretome.io.scan import MarkedLines
 
 #: Cell texts read as missing values in every table (engines write these for "no value").
 NA_TOKENS: tuple[str, ...] = (
@@ -490,9 +491,12 @@ def _decide_decimal(
         # "1.234.567" cell is then text, and the quantity parser refuses it naming the cell
         return ".", None
     has_comma = True
-    european = (has_comma and _field(_COMMA_DECIMAL, delimiter).search(data)) or _field(_POINT_THOUSANDS, delimiter).search(data)
-    english = _field(_POINT_DECIMAL, delimiter).search(data) if european or has_comma else None
-    comma_thousands = has_comma and not european and _field(_COMMA_THOUSANDS, delimiter).search(data)
+    marked = MarkedLines(data)  # each pattern searched only in the lines holding its digit-mark-digit
+    european = (has_comma and marked.search(_field(_COMMA_DECIMAL, delimiter), b",")) or marked.search(
+        _field(_POINT_THOUSANDS, delimiter), b".", grouped=True
+    )
+    english = marked.search(_field(_POINT_DECIMAL, delimiter), b".") if european or has_comma else None
+    comma_thousands = has_comma and not european and marked.search(_field(_COMMA_THOUSANDS, delimiter), b",", grouped=True)
     if european and english:
         cells = [_cell_at(data, m, delimiter, skipped) for m in (european, english)]
         raise SecretomeInputError(
