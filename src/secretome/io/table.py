@@ -689,9 +689,12 @@ def _quoted_short_rows(
 
     ``csv.reader`` follows quoted fields across lines; the row reported is the file line the record ends on.
     """
+    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
+    counted = _single_line_short_rows(data, delimiter, min(width, allowed_short), len(frame))
+    if counted is not None:
+        return counted
     text = data.decode(encoding, errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
     short = []
     try:
         next(reader, None)  # header
@@ -704,6 +707,48 @@ def _quoted_short_rows(
             expected=f"{width} {_DELIMITER_NAMES[delimiter]}-separated fields in every row",
         ) from None
     return short
+
+
+def _single_line_short_rows(data: bytes, delimiter: str, fewest: int, n_rows: int) -> list[tuple[int, int]] | None:
+    """What :func:`_quoted_short_rows`' ``csv.reader`` pass finds (rows of fewer than ``fewest`` fields),
+    counted with numpy over the bytes; None when the count could differ from ``csv.reader``'s, which then
+    decides: a record spanning lines (the lines are not the header plus ``n_rows`` rows), a NUL byte, or
+    a quote ``csv`` reads as text (not opening a field, not closing one, not doubled inside one).
+
+    In a line whose every quote is structural, a delimiter separates fields exactly when an even number
+    of quotes precede it in the line.
+    """
+    array = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(array == 10)
+    n_lines = ends.size + (0 if data.endswith(b"\n") else 1)
+    if n_lines != n_rows + 1 or b"\x00" in data:
+        return None
+    starts = np.concatenate(([0], ends + 1))[:n_lines]
+    quotes = np.flatnonzero(array == 34)
+    line_of_quote = np.searchsorted(ends, quotes)  # the k-th line follows the k-th newline
+    before = np.arange(quotes.size) - np.searchsorted(quotes, starts)[line_of_quote]  # quotes before it in its line
+    opening = before % 2 == 0
+    previous = np.where(quotes > 0, array[np.maximum(quotes - 1, 0)], 10)
+    following = np.where(quotes + 1 < array.size, array[np.minimum(quotes + 1, array.size - 1)], 10)
+    mark = ord(delimiter)
+    pair = np.zeros(quotes.size, dtype=bool)  # the second quote of a doubled quote inside a quoted field
+    pair[1:] = (quotes[1:] == quotes[:-1] + 1) & ~opening[:-1] & (line_of_quote[1:] == line_of_quote[:-1])
+    opens_field = (previous == mark) | (quotes == starts[line_of_quote])
+    closes_field = np.isin(following, (mark, 10, 13)) | (quotes + 1 == array.size) | (following == 34)
+    if not np.all(np.where(opening, opens_field | pair, closes_field)):
+        return None
+    per_line = np.bincount(line_of_quote, minlength=n_lines)
+    if (per_line % 2).any():  # a quoted field left open at the line end spans lines
+        return None
+    delimiters = np.flatnonzero(array == mark)
+    line_of_delimiter = np.searchsorted(ends, delimiters)
+    inside = (np.searchsorted(quotes, delimiters) - np.searchsorted(quotes, starts)[line_of_delimiter]) % 2 == 1
+    fields = np.bincount(line_of_delimiter[~inside], minlength=n_lines) + 1
+    line_ends = np.append(ends, array.size)[:n_lines]
+    length = line_ends - starts
+    blank = (length == 0) | ((length == 1) & (array[np.minimum(starts, array.size - 1)] == 13))
+    short = np.flatnonzero((fields < fewest) & ~blank)
+    return [(int(line) + 1, int(fields[line])) for line in short if line > 0]
 
 
 def _finish(table: RawTable, min_columns: int = 2) -> RawTable:

@@ -1,13 +1,21 @@
-"""MarkedLines finds what a whole-data regular-expression search finds, at the same positions."""
+"""The readers' fast paths give what the slow, obviously right computation gives.
+
+- :class:`~secretome.io.scan.MarkedLines` finds what a whole-data regular-expression search finds, at the
+  same positions;
+- the numpy count of short rows in a quoted table equals ``csv.reader``'s, or defers to it.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
 
 import pytest
 
 from secretome.io.scan import MarkedLines
+from secretome.io.table import _single_line_short_rows
 
 #: Whole-field number patterns of the kind the number-convention decision uses (lookbehind-anchored).
 _PATTERNS = (  # (pattern, marks, grouped)
@@ -67,3 +75,39 @@ def test_same_first_match_as_a_full_search_on_random_texts() -> None:
 def test_positions_and_line_ends(data: bytes, expected: tuple[int, int] | None) -> None:
     match = MarkedLines(data).search(_field(_PATTERNS[0][0], b"\t"), b",")
     assert (match.span() if match else None) == expected
+
+
+def _csv_short_rows(data: bytes, delimiter: str, fewest: int) -> list[tuple[int, int]]:
+    """The reference: ``csv.reader`` over the whole text, as ``_quoted_short_rows`` reads it."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
+    next(reader, None)
+    return [(reader.line_num, len(record)) for record in reader if record and len(record) < fewest]
+
+
+def _quoted_table(rng: random.Random, delimiter: str) -> bytes:
+    """Rows of quoted, unquoted, doubled-quote, stray-quote and missing fields; some short, some blank."""
+    cells = ['"a"', '""', '"x""y"', 'b', '', '"1,5"', '"k"""', '3']
+    if rng.random() < 0.5:  # quotes csv reads as text, quoted line ends, unclosed quotes
+        cells += ['c"d', '"e"f', '"g\nh"', ' "i"', '"j""']
+    lines = []
+    for _ in range(rng.randrange(2, 8)):
+        if rng.random() < 0.1:
+            lines.append(rng.choice(["", "\r", " "]))
+            continue
+        lines.append(delimiter.join(rng.choice(cells) for _ in range(rng.randrange(1, 6))))
+    return (rng.choice(["\n", "\r\n"]).join(lines) + rng.choice(["", "\n"])).encode()
+
+
+def test_short_rows_counted_as_csv_reader_counts_them() -> None:
+    rng = random.Random(2026)
+    decided = 0
+    for _ in range(4000):
+        delimiter = rng.choice([",", "\t", ";"])
+        data = _quoted_table(rng, delimiter)
+        n_records = sum(1 for _ in csv.reader(io.StringIO(data.decode(), newline=""), delimiter=delimiter)) - 1
+        fewest = rng.randrange(2, 6)
+        counted = _single_line_short_rows(data, delimiter, fewest, n_records)
+        if counted is not None:
+            decided += 1
+            assert counted == _csv_short_rows(data, delimiter, fewest), data
+    assert decided > 1000  # the fast path is taken for most well-formed tables
