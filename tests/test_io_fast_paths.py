@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from secretome.io import scan
 from secretome.io.scan import MarkedLines
 from secretome.io.table import _single_line_short_rows
 
@@ -49,7 +50,9 @@ def _random_table(rng: random.Random) -> bytes:
     return rng.choice([b"\n", b"\r\n"]).join(lines) + rng.choice([b"", b"\n"])
 
 
-def test_same_first_match_as_a_full_search_on_random_texts() -> None:
+@pytest.mark.parametrize("chunk", [1 << 18, 16])  # one chunk, and lines screened a few at a time
+def test_same_first_match_as_a_full_search_on_random_texts(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "_CHUNK", chunk)
     rng = random.Random(2026)
     for _ in range(3000):
         data = _random_table(rng)
