@@ -372,7 +372,10 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
             + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
             file=table.path, column=parsed.id_column, expected="one row per protein group",
         )
-    counter = groups.groupby(groups).cumcount().to_numpy() + 1
+    seen: dict[str, int] = {}
+    counter = np.empty(len(groups), dtype=np.int64)  # k-th occurrence of each identifier, in row order
+    for i, name in enumerate(groups.tolist()):
+        counter[i] = seen[name] = seen.get(name, 0) + 1
     names = [name if k == 1 else f"{name}{DUPLICATE_SUFFIX}{k}" for name, k in zip(groups.tolist(), counter)]
     taken = set(groups.tolist())
     for i, (name, k) in enumerate(zip(groups.tolist(), counter)):

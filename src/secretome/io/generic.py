@@ -245,7 +245,10 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
         group = [other for other in members.get(column, []) if other != column]
         if len(group) < 2:
             continue
-        block = frame[group].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        parsed = frame[group]
+        if not all(kind in "fiu" for kind in parsed.dtypes.map(lambda dtype: dtype.kind)):
+            parsed = parsed.apply(pd.to_numeric, errors="coerce")  # numbers columns as they are, no call per column
+        block = parsed.to_numpy(dtype=np.float64)
         target = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

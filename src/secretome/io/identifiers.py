@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Prefixes search engines put before decoy (reversed) sequences.
@@ -264,6 +265,21 @@ def parse_protein_groups(
         "is_decoy": decoy,
         "is_contaminant": contaminant,
     })
+
+
+def prefix_flags(groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(is_decoy, is_contaminant) of each group from its members' prefixes, as :func:`parse_protein_groups`
+    gives them (decoy: the leading member; contaminant: any member), without the rest of the parse."""
+    n = len(groups)
+    decoy, contaminant = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for i, group in enumerate(groups):
+        if "_" not in group and "#" not in group:  # every decoy and contaminant prefix holds one of them
+            continue
+        members = [_member_facts(token) for token in _split(group)]
+        if members:
+            decoy[i] = members[0][2]
+            contaminant[i] = any(member[3] for member in members)
+    return decoy, contaminant
 
 
 #: Characters that make a member more than a bare accession (FASTA decoration, prefixes, words, ``>``):

@@ -15,7 +15,7 @@ import pandas as pd
 from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns
 from secretome.io.generic import QUANTITY, bare_name, column_roles, parsed_from_roles
 from secretome.io.maxquant import engine_column_names
-from secretome.io.identifiers import parse_protein_groups
+from secretome.io.identifiers import prefix_flags
 from secretome.io.table import RawTable, text_column
 
 FORMAT = "perseus"
@@ -48,9 +48,9 @@ def _prefix_flags(table: RawTable, by_bare: dict[str, str]) -> tuple[np.ndarray,
     decoy, contaminant = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for name in GROUP_COLUMNS:
         if name in by_bare:
-            flags = parse_protein_groups(text_column(table.frame, by_bare[name]).tolist())
-            decoy |= flags["is_decoy"].to_numpy(bool)
-            contaminant |= flags["is_contaminant"].to_numpy(bool)
+            column_decoy, column_contaminant = prefix_flags(text_column(table.frame, by_bare[name]).tolist())
+            decoy |= column_decoy
+            contaminant |= column_contaminant
     return decoy, contaminant
 
 
