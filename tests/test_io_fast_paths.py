@@ -2,7 +2,8 @@
 
 - :class:`~secretome.io.scan.MarkedLines` finds what a whole-data regular-expression search finds, at the
   same positions;
-- the numpy count of short rows in a quoted table equals ``csv.reader``'s, or defers to it.
+- the numpy count of short rows in a quoted table equals ``csv.reader``'s, or defers to it;
+- the decoy and contaminant flags without the full identifier parse equal the full parse's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from secretome.io import scan
 from secretome.io.scan import MarkedLines
+from secretome.io.identifiers import parse_protein_groups, prefix_flags
 from secretome.io.table import _single_line_short_rows
 
 #: Whole-field number patterns of the kind the number-convention decision uses (lookbehind-anchored).
@@ -114,3 +116,15 @@ def test_short_rows_counted_as_csv_reader_counts_them() -> None:
             decided += 1
             assert counted == _csv_short_rows(data, delimiter, fewest), data
     assert decided > 1000  # the fast path is taken for most well-formed tables
+
+
+def test_prefix_flags_are_the_full_parse_flags() -> None:
+    rng = random.Random(7)
+    members = ["P02768", "P02768-2", "CON__P02769", "REV__Q9Y6R7", "rev_sp|P1|A_HUMAN", "sp|P00761|TRYP_PIG",
+               "contam_sp|P00761|TRYP_PIG", "#DECOY#P1", "XXX_CON__P3", ">CON__P4", " DECOY_P5 ", "", "ALBU_BOVIN"]
+    groups = [";".join(rng.choice(members) for _ in range(rng.randrange(0, 4))) for _ in range(2000)]
+    decoy, contaminant = prefix_flags(groups)
+    parsed = parse_protein_groups(groups)
+    assert decoy.tolist() == parsed["is_decoy"].tolist()
+    assert contaminant.tolist() == parsed["is_contaminant"].tolist()
+    assert decoy.any() and contaminant.any()
