@@ -29,9 +29,11 @@ from secretome.provenance import provenance_steps, record_step
 from secretome.qc import (
     Thresholds,
     as_text,
+    derived_matrices,
     linear_quantities,
     load_thresholds,
     log2_quantities,
+    nanmedian,
     qc,
     registry_of,
 )
@@ -94,50 +96,51 @@ def profile(
     """
     from secretome.kb.preparation import plausibility_warnings, preparation_of, preparation_panel, preparation_types
 
-    thresholds = thresholds or load_thresholds()
-    kind = preparation_of(adata, preparation)
-    panel_table, panel_source = preparation_panel(kind, panel_file)
-    adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
-    if "secretion_class" not in adata.var:
-        from secretome.annotate import annotate
+    with derived_matrices():  # linear and log2 views computed once for every stage below
+        thresholds = thresholds or load_thresholds()
+        kind = preparation_of(adata, preparation)
+        panel_table, panel_source = preparation_panel(kind, panel_file)
+        adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
+        if "secretion_class" not in adata.var:
+            from secretome.annotate import annotate
 
-        _tell(progress, "annotating proteins", 0.0)
-        adata = annotate(adata)
-    _tell(progress, "QC and purity", 0.25)
-    adata = qc(adata, group=group, thresholds=thresholds)
-    _tell(progress, "functional profile", 0.6)
-    functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
-    adata.obsm["class_share"] = functional["per_sample"]["share"]
-    adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
-    adata.obs["profile_group"] = _groups(adata, group).to_numpy()
-    _tell(progress, "key factors and groups", 0.8)
-    adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
-    panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
-    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
-    warnings = pd.DataFrame(plausibility_warnings(adata, kind),
-                            columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
-    stored: dict[str, Any] = {
-        "group": group,
-        "secretome_version": __version__,
-        "max_heatmap_samples": int(thresholds.setting("max_heatmap_samples")),
-        "class_groups": class_group_frame(functional["per_group"]),
-        "top_factors": top_factor_frame(functional["top_factors"]),
-        "key_factors": panel,
-        "key_factors_by_group": panel_by_group,
-        "overview": lot_overview(adata),
-        "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
-    }
-    if group is not None:
-        comparison = group_comparison(adata, group, functional)
-        stored["group_comparison"] = {
-            "n_samples": pd.DataFrame({"n_samples": pd.Series(comparison["n_samples"])}),
-            "means": pd.DataFrame(comparison["means"]).T,
-            "sds": pd.DataFrame(comparison["sds"]).T,
-            "differences": pd.DataFrame(comparison["differences"],
-                                        columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
+            _tell(progress, "annotating proteins", 0.0)
+            adata = annotate(adata)
+        _tell(progress, "QC and purity", 0.25)
+        adata = qc(adata, group=group, thresholds=thresholds)
+        _tell(progress, "functional profile", 0.6)
+        functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
+        adata.obsm["class_share"] = functional["per_sample"]["share"]
+        adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
+        adata.obs["profile_group"] = _groups(adata, group).to_numpy()
+        _tell(progress, "key factors and groups", 0.8)
+        adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
+        panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
+        label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
+        warnings = pd.DataFrame(plausibility_warnings(adata, kind),
+                                columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
+        stored: dict[str, Any] = {
+            "group": group,
+            "secretome_version": __version__,
+            "max_heatmap_samples": int(thresholds.setting("max_heatmap_samples")),
+            "class_groups": class_group_frame(functional["per_group"]),
+            "top_factors": top_factor_frame(functional["top_factors"]),
+            "key_factors": panel,
+            "key_factors_by_group": panel_by_group,
+            "overview": lot_overview(adata),
+            "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
         }
-    adata.uns["profile"] = stored
-    record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
+        if group is not None:
+            comparison = group_comparison(adata, group, functional)
+            stored["group_comparison"] = {
+                "n_samples": pd.DataFrame({"n_samples": pd.Series(comparison["n_samples"])}),
+                "means": pd.DataFrame(comparison["means"]).T,
+                "sds": pd.DataFrame(comparison["sds"]).T,
+                "differences": pd.DataFrame(comparison["differences"],
+                                            columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
+            }
+        adata.uns["profile"] = stored
+        record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
     return adata
 
 
@@ -395,7 +398,7 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
             mean = np.full(adata.n_vars, np.nan)
             median = np.full(adata.n_vars, np.nan)
             mean[has] = np.nanmean(block[:, has], axis=0)
-            median[has] = np.nanmedian(block[:, has], axis=0)
+            median[has] = nanmedian(block[:, has], axis=0)
             table[f"n_detected_{level}"] = detected[rows].sum(axis=0)
             table[f"mean_log2_{level}"] = mean
             table[f"median_log2_{level}"] = median
