@@ -33,8 +33,10 @@ from secretome.qc import (
     linear_quantities,
     load_thresholds,
     log2_quantities,
+    mean_sample_share,
     nanmedian,
     qc,
+    row_sums,
     registry_of,
 )
 
@@ -233,7 +235,9 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     detected = pool > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = (pool @ members.astype(float)) / np.where(pool_total > 0, pool_total, np.nan)[:, None]
-    count = detected.astype(int) @ members.astype(int)
+    # factor counts by a float32 product (exact: counts stay far below 2**24), not an int64 copy of the matrix
+    # through numpy's non-BLAS integer matmul
+    count = (detected.astype(np.float32) @ members.astype(np.float32)).astype(int)
     samples = list(adata.obs_names)
     per_sample = {
         "share": pd.DataFrame(share, index=samples, columns=FUNCTIONAL_CLASSES),
@@ -251,9 +255,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
                 "n_factors_detected": {c: int(detected[rows][:, members[:, k]].any(axis=0).sum()) for k, c in classes},
                 "median_n_factors": {c: _number(np.median(count[rows, k])) for k, c in classes},
             }
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pool_share = pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
-    mean_pool_share = np.nan_to_num(np.nanmean(pool_share, axis=0)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_pool_share = np.nan_to_num(mean_sample_share(pool, pool_total)) if adata.n_obs else np.zeros(adata.n_vars)
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
     genes = as_text(adata.var["gene"])
@@ -291,9 +293,7 @@ def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = 
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = linear[:, usable].sum(axis=1, keepdims=True)
-        mean_share = np.nan_to_num(np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0))
+    mean_share = np.nan_to_num(mean_sample_share(linear, row_sums(linear, usable)))
     ranked = np.argsort(-np.where(usable, mean_share, -1.0), kind="stable")
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
@@ -374,9 +374,7 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = var["purity_category"].to_numpy() != "decoy"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = linear[:, usable].sum(axis=1, keepdims=True)
-        mean_share = np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_share = mean_sample_share(linear, row_sums(linear, usable)) if adata.n_obs else np.zeros(adata.n_vars)
     table = pd.DataFrame(index=adata.var_names)
     table.index.name = "protein"
     for column in ("accession", "leading_accession", "gene", "genes", "species", "mixed_species", "description",

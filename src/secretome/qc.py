@@ -44,6 +44,7 @@ import copy
 import json
 import math
 import tomllib
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -443,10 +444,12 @@ def _derived(adata: AnnData, kind: str, compute: Callable[[np.ndarray, bool], np
 
 
 def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
+    # the results keep X's memory layout (order K, as numpy.where gave): sums and products over a matrix
+    # round alike only on the same layout
     if is_log2:
         with np.errstate(over="ignore"):
             values = np.exp2(values)
-    out = np.zeros(values.shape)
+    out = np.zeros_like(values)
     with np.errstate(invalid="ignore"):
         np.copyto(out, values, where=values > 0)  # NaN > 0 is False: missing stays 0
     np.copyto(out, 0.0, where=np.isinf(out))
@@ -454,7 +457,7 @@ def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
 
 
 def _log2(values: np.ndarray, is_log2: bool) -> np.ndarray:
-    out = np.full(values.shape, np.nan)
+    out = np.full_like(values, np.nan)
     if is_log2:
         np.copyto(out, values, where=np.isfinite(values))
         return out
@@ -483,6 +486,32 @@ def nanmedian(values: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarr
     with np.errstate(invalid="ignore", over="ignore"):
         out = np.where(n > 0, (low + high) / 2, np.nan)
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def row_sums(values: np.ndarray, columns: np.ndarray, block: int = 256) -> np.ndarray:
+    """``values[:, columns].sum(axis=1)`` bit for bit (that copy is column-major, so numpy adds its columns in
+    order), without the copy: ``block`` columns at a time behind the running sums."""
+    index = np.flatnonzero(columns)
+    sums = np.zeros(values.shape[0])
+    for start in range(0, index.size, block):
+        part = np.empty((values.shape[0], 1 + min(block, index.size - start)), order="F")
+        part[:, 0] = sums
+        part[:, 1:] = values[:, index[start:start + block]]
+        sums = part.sum(axis=1)
+    return sums
+
+
+def mean_sample_share(linear: np.ndarray, total: np.ndarray, block: int = 512) -> np.ndarray:
+    """Per protein: its share of each sample's ``total``, averaged over the samples with a total:
+    ``nanmean(linear / total, axis=0)`` bit for bit, computed ``block`` proteins at a time instead of through a
+    samples x proteins matrix of shares (and numpy's NaN-replaced copy of it)."""
+    divisor = np.where(total > 0, total, np.nan)[:, None]
+    out = np.empty(linear.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a table without any sample total: NaN, as nanmean gives
+        for start in range(0, linear.shape[1], block):
+            out[start:start + block] = np.nanmean(linear[:, start:start + block] / divisor, axis=0)
+    return out
 
 
 def _usable(adata: AnnData) -> np.ndarray:
@@ -647,7 +676,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
     """
     linear = linear_quantities(adata)
     usable = _usable(adata)
-    total = linear[:, usable].sum(axis=1)
+    total = row_sums(linear, usable)
     with np.errstate(invalid="ignore", divide="ignore"):
         def share(mask: np.ndarray) -> np.ndarray:
             return linear[:, mask & usable].sum(axis=1) / np.where(total > 0, total, np.nan)
@@ -683,11 +712,8 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
     One row per driver: ``category, protein, gene, species, mean_share, n_detected, rule``.
     """
     linear = linear_quantities(adata)
-    usable = _usable(adata)
-    total = linear[:, usable].sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = linear / np.where(total > 0, total, np.nan)
-    mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
+    total = row_sums(linear, _usable(adata))
+    mean_share = np.nan_to_num(mean_sample_share(linear, total)) if adata.n_obs else np.zeros(adata.n_vars)
     category = categories["purity_category"].to_numpy()
     picked = []
     for name in purity_category_names():
@@ -717,7 +743,7 @@ def identification_stats(adata: AnnData, groups: pd.Series | None = None) -> pd.
     sample for the table's width, not for anything the sample lacks.
     """
     usable = _usable(adata)
-    quantified = linear_quantities(adata)[:, usable] > 0
+    quantified = (linear_quantities(adata) > 0)[:, usable]
     n = quantified.sum(axis=1)
     labels = (groups.astype(str).to_numpy() if groups is not None else np.full(adata.n_obs, "all"))
     peers_total = np.zeros(adata.n_obs)
@@ -738,7 +764,7 @@ def purity_assessable(adata: AnnData, categories: pd.DataFrame, thresholds: Thre
     proteins, or no lysis and no serum protein in the table.
     """
     usable = _usable(adata)
-    n = int(((linear_quantities(adata)[:, usable] > 0).any(axis=0)).sum())
+    n = int(((linear_quantities(adata) > 0)[:, usable].any(axis=0)).sum())
     least = int(thresholds.setting("purity_min_proteins"))
     if n < least:
         return False, (f"{n} quantified proteins < {least} ({THRESHOLDS_FILE}: settings.purity_min_proteins): "
@@ -769,21 +795,24 @@ def pairwise_correlation(log2: np.ndarray, min_overlap: int) -> np.ndarray:
     than ``min_overlap`` quantified proteins get NaN. The diagonal is 1 for any sample with data.
     """
     present = np.isfinite(log2)
-    filled = np.where(present, log2, 0.0)
-    means = filled.sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
-    centred = np.where(present, filled - means, 0.0)  # centring only improves numerical accuracy
+    means = np.where(present, log2, 0.0).sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
+    centred = np.subtract(log2, means, out=np.zeros_like(log2), where=present)  # centring improves accuracy
     mask = present.astype(float)
+    del present
     n = mask @ mask.T
     sx = centred @ mask.T  # sum of x_i over proteins present in both i and j
-    sxx = (centred**2) @ mask.T
     sxy = centred @ centred.T
+    np.square(centred, out=centred)  # in place: the squares need no second matrix
+    sxx = centred @ mask.T
+    del centred, mask
+    present_counts = np.diag(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sx.T / n
         var_i = sxx - sx**2 / n
         corr = cov / np.sqrt(var_i * var_i.T)
     corr[n < max(min_overlap, 3)] = np.nan
     corr = np.clip(corr, -1.0, 1.0)
-    has = present.sum(axis=1) >= max(min_overlap, 3)
+    has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
 
@@ -915,7 +944,7 @@ def qc(
     ident = identification_stats(adata, peers)
     assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
-    log2 = log2_quantities(adata)[:, _usable(adata)]
+    log2 = log2_quantities(adata)[:, _usable(adata)]  # a column-major copy, as the correlation's sums expect
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
     off = corr.copy()
     np.fill_diagonal(off, np.nan)
