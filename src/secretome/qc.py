@@ -457,7 +457,9 @@ def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
 
 
 def _log2(values: np.ndarray, is_log2: bool) -> np.ndarray:
-    out = np.full_like(values, np.nan)
+    # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy),
+    # so that QC can use the matrix itself when no protein is a decoy
+    out = np.full(values.shape, np.nan, order="F")
     if is_log2:
         np.copyto(out, values, where=np.isfinite(values))
         return out
@@ -944,7 +946,9 @@ def qc(
     ident = identification_stats(adata, peers)
     assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
-    log2 = log2_quantities(adata)[:, _usable(adata)]  # a column-major copy, as the correlation's sums expect
+    log2 = log2_quantities(adata)  # column-major, as the correlation's and PCA's sums expect
+    if not _usable(adata).all():
+        log2 = log2[:, _usable(adata)]
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
     off = corr.copy()
     np.fill_diagonal(off, np.nan)
