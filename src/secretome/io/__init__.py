@@ -20,6 +20,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, assemble, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
+from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
@@ -62,7 +63,8 @@ def read(
     sheet given with it is matched to its samples as for a table.
 
     Immunoassay exports (xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink, long tables) are
-    detected too and read by :func:`secretome.assays.read_assay_data` (samples x analytes).
+    recognised and refused with a pointer to :func:`secretome.assays.read_assay_data`, which fits their
+    standard curves (science above the readers; :func:`is_assay_export` tells them apart first).
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
@@ -78,12 +80,12 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
-
-    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
-        from secretome.assays import read_assay_data
-
-        return read_assay_data(path, samples, format=format, sample_column=sample_column)
+    if is_assay_export(path, format):
+        raise SecretomeInputError(
+            "an immunoassay export, not a proteomics result table", file=path,
+            expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
+                     "standard curves); secretome.io.read for a proteomics table",
+        )
     table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
@@ -207,12 +209,21 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def is_assay_export(path: str | Path, format: str | None = None) -> bool:
+    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one)."""
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+
+    if format is not None:
+        return format.strip().casefold() in ASSAY_FORMATS
+    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path) is not None
+
+
 def summarize(adata: AnnData) -> dict[str, Any]:
     """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
     it) is imported only for an assay panel, as in :func:`summary_lines`."""
     if adata.uns.get("source", {}).get("kind") != "immunoassay":
         return summarize_proteome(adata)
-    from secretome.assays import assay_summary
+    from secretome.io.assay.summary import assay_summary
 
     return assay_summary(adata)
 
@@ -237,7 +248,7 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     if summary.get("kind") == "immunoassay":
-        from secretome.assays import assay_summary_lines
+        from secretome.io.assay.summary import assay_summary_lines
 
         return assay_summary_lines(summary)
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
@@ -255,6 +266,10 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
+        *([("numbers", describe_numbers(summary["numbers"]))] if summary.get("numbers") else []),
+        *([("quotes", summary["quoting"])] if summary.get("quoting") else []),
+        *([("rows padded", f"{len(summary['padded_rows'])} (trimmed trailing quantity cells read as missing; "
+                           f"first: row {summary['padded_rows'][0]})")] if summary.get("padded_rows") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",
