@@ -168,9 +168,14 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
 def h5ad_safe(adata: AnnData) -> AnnData:
     """A copy h5ad can store: ``uns`` lists of records become keyed dicts (see :func:`h5ad_storable`) and
-    ``obs``/``var`` columns mixing text with other Python objects become text."""
-    copy = adata.copy()
-    copy.uns = h5ad_storable(dict(adata.uns))
+    ``obs``/``var`` columns mixing text with other Python objects become text. The tables are copied; the
+    matrices (``X``, layers, ``obsm`` ...) are shared, not duplicated: writing only reads them, and a copy of
+    a 20,000 x 1,000 matrix is 160 MB of peak memory for nothing."""
+    from anndata import AnnData
+
+    copy = AnnData(X=adata.X, obs=adata.obs.copy(), var=adata.var.copy(), uns=h5ad_storable(dict(adata.uns)),
+                   obsm=dict(adata.obsm), varm=dict(adata.varm), layers=dict(adata.layers), obsp=dict(adata.obsp),
+                   varp=dict(adata.varp))
     for frame in (copy.obs, copy.var):
         for column in frame.columns:
             values = frame[column]
