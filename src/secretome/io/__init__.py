@@ -20,6 +20,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, assemble, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
+from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
@@ -62,7 +63,8 @@ def read(
     sheet given with it is matched to its samples as for a table.
 
     Immunoassay exports (xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink, long tables) are
-    detected too and read by :func:`secretome.assays.read_assay_data` (samples x analytes).
+    recognised and refused with a pointer to :func:`secretome.assays.read_assay_data`, which fits their
+    standard curves (science above the readers; :func:`is_assay_export` tells them apart first).
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
@@ -78,13 +80,25 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+    table, head = None, None
+    if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
+        try:  # the detection of immunoassay exports and for the read itself
+            table = read_table(path, repeated_names=True)
+        except SecretomeInputError:
+            head = ""  # detection never raises; the read below reports it
+        else:
+            from secretome.io.assay import workbook_head
 
-    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
-        from secretome.assays import read_assay_data
-
-        return read_assay_data(path, samples, format=format, sample_column=sample_column)
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
+            head = workbook_head(table.frame)
+            table = table if table.delimiter is None else None  # text named .xlsx: read below, as text
+    if is_assay_export(path, format, head=head):
+        raise SecretomeInputError(
+            "an immunoassay export, not a proteomics result table", file=path,
+            expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
+                     "standard curves); secretome.io.read for a proteomics table",
+        )
+    if table is None:
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
@@ -154,9 +168,14 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
 def h5ad_safe(adata: AnnData) -> AnnData:
     """A copy h5ad can store: ``uns`` lists of records become keyed dicts (see :func:`h5ad_storable`) and
-    ``obs``/``var`` columns mixing text with other Python objects become text."""
-    copy = adata.copy()
-    copy.uns = h5ad_storable(dict(adata.uns))
+    ``obs``/``var`` columns mixing text with other Python objects become text. The tables are copied; the
+    matrices (``X``, layers, ``obsm`` ...) are shared, not duplicated: writing only reads them, and a copy of
+    a 20,000 x 1,000 matrix is 160 MB of peak memory for nothing."""
+    from anndata import AnnData
+
+    copy = AnnData(X=adata.X, obs=adata.obs.copy(), var=adata.var.copy(), uns=h5ad_storable(dict(adata.uns)),
+                   obsm=dict(adata.obsm), varm=dict(adata.varm), layers=dict(adata.layers), obsp=dict(adata.obsp),
+                   varp=dict(adata.varp))
     for frame in (copy.obs, copy.var):
         for column in frame.columns:
             values = frame[column]
@@ -202,12 +221,29 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def is_assay_export(path: str | Path, format: str | None = None, *, head: str | None = None) -> bool:
+    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one);
+    ``head``: the detection text when the caller has it already (see :func:`secretome.io.assay.assay_scores`)."""
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+
+    if format is not None:
+        return format.strip().casefold() in ASSAY_FORMATS
+    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path, head) is not None
+
+
+def _is_workbook_file(path: str | Path) -> bool:
+    """A regular file that immunoassay detection reads as a workbook (by its suffix)."""
+    from secretome.io.assay import is_workbook
+
+    return is_workbook(Path(path)) and Path(path).is_file()
+
+
 def summarize(adata: AnnData) -> dict[str, Any]:
     """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
     it) is imported only for an assay panel, as in :func:`summary_lines`."""
     if adata.uns.get("source", {}).get("kind") != "immunoassay":
         return summarize_proteome(adata)
-    from secretome.assays import assay_summary
+    from secretome.io.assay.summary import assay_summary
 
     return assay_summary(adata)
 
@@ -241,7 +277,7 @@ def isobaric_line(isobaric: dict[str, Any]) -> str:
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     if summary.get("kind") == "immunoassay":
-        from secretome.assays import assay_summary_lines
+        from secretome.io.assay.summary import assay_summary_lines
 
         return assay_summary_lines(summary)
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
@@ -261,6 +297,10 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
+        *([("numbers", describe_numbers(summary["numbers"]))] if summary.get("numbers") else []),
+        *([("quotes", summary["quoting"])] if summary.get("quoting") else []),
+        *([("rows padded", f"{len(summary['padded_rows'])} (trimmed trailing quantity cells read as missing; "
+                           f"first: row {summary['padded_rows'][0]})")] if summary.get("padded_rows") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

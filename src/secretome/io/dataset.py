@@ -7,17 +7,15 @@ evidence, ``.uns['source']``, provenance) is implemented once.
 from __future__ import annotations
 
 import difflib
-import tomllib
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
 from secretome.io.table import RawTable, ReaderWarning, numeric_block
@@ -27,10 +25,9 @@ from secretome.provenance import record_step
 LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
 
 
-@lru_cache(maxsize=1)
 def reader_config() -> dict[str, Any]:
     """The readers' numeric rules, ``secretome/config/readers.toml`` (each value with its justification)."""
-    return tomllib.loads((resources.files("secretome") / "config" / "readers.toml").read_text(encoding="utf-8"))
+    return config("readers")
 
 
 #: log2 detection rule (generic, Perseus, Spectronaut), from ``config/readers.toml`` [log2_detection]: over
@@ -267,22 +264,25 @@ def assemble(
                 expected="non-negative intensities (declare is_log2=True if the values are log2)",
             )
 
-    var = parsed.ids.copy()
-    var.index = pd.Index(var_names, dtype=object)
-    var["is_decoy"] = _or(var["is_decoy"].to_numpy(bool), parsed.is_decoy)
-    var["is_contaminant"] = _or(var["is_contaminant"].to_numpy(bool), parsed.is_contaminant)
-    var["only_identified_by_site"] = (
-        parsed.only_identified_by_site.astype(bool) if parsed.only_identified_by_site is not None
-        else np.zeros(n_proteins, dtype=bool)
+    ids = parsed.ids
+    var = pd.DataFrame(  # built once, column by column (no copy of the identifier frame, no reordering)
+        {
+            **{column: ids[column].to_numpy() for column in (
+                "protein_group", "leading_accession", "accessions", "genes", "gene", "species", "description",
+            )},
+            "is_decoy": _or(ids["is_decoy"].to_numpy(bool), parsed.is_decoy),
+            "is_contaminant": _or(ids["is_contaminant"].to_numpy(bool), parsed.is_contaminant),
+            "only_identified_by_site": (
+                parsed.only_identified_by_site.astype(bool) if parsed.only_identified_by_site is not None
+                else np.zeros(n_proteins, dtype=bool)
+            ),
+            "n_peptides": parsed.n_peptides if parsed.n_peptides is not None else np.full(n_proteins, np.nan),
+            "n_unique_peptides": (
+                parsed.n_unique_peptides if parsed.n_unique_peptides is not None else np.full(n_proteins, np.nan)
+            ),
+        },
+        index=pd.Index(var_names, dtype=object),
     )
-    var["n_peptides"] = parsed.n_peptides if parsed.n_peptides is not None else np.full(n_proteins, np.nan)
-    var["n_unique_peptides"] = (
-        parsed.n_unique_peptides if parsed.n_unique_peptides is not None else np.full(n_proteins, np.nan)
-    )
-    var = var[[
-        "protein_group", "leading_accession", "accessions", "genes", "gene", "species", "description",
-        "is_decoy", "is_contaminant", "only_identified_by_site", "n_peptides", "n_unique_peptides",
-    ]]
 
     obs = _obs(parsed, samples)
     unread, reasons = unread_columns(parsed)
@@ -315,6 +315,7 @@ def assemble(
         "unread_reasons": reasons,
         "samples_without_quantity": list(parsed.samples_without_quantity),
         "sheet": table.sheet or "",
+        **table.facts(),
         **parsed.notes,
     }
     record_step(adata, "read", "secretome.read", params or {})
@@ -369,7 +370,10 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
             + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
             file=table.path, column=parsed.id_column, expected="one row per protein group",
         )
-    counter = groups.groupby(groups).cumcount().to_numpy() + 1
+    seen: dict[str, int] = {}
+    counter = np.empty(len(groups), dtype=np.int64)  # k-th occurrence of each identifier, in row order
+    for i, name in enumerate(groups.tolist()):
+        counter[i] = seen[name] = seen.get(name, 0) + 1
     names = [name if k == 1 else f"{name}{DUPLICATE_SUFFIX}{k}" for name, k in zip(groups.tolist(), counter)]
     taken = set(groups.tolist())
     for i, (name, k) in enumerate(zip(groups.tolist(), counter)):
@@ -472,6 +476,9 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "unread_columns": list(source.get("unread_columns", [])),
         "unread_reasons": list(source.get("unread_reasons", [])),
         "samples_without_quantity": list(source.get("samples_without_quantity", [])),
+        "numbers": dict(source.get("numbers", {})),
+        "quoting": str(source.get("quoting", "")),
+        "padded_rows": [int(row) for row in source.get("padded_rows", [])],
         **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
     }
 

@@ -15,10 +15,16 @@ from secretome.tables import tsv_text
 
 
 def read_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[AnnData, list[str]]:
-    """:func:`secretome.io.read` with the reader's own warnings (e.g. repeated identifiers made unique)
-    returned as text for the shell to show, instead of printed as Python warnings."""
+    """The dataset every shell reads: :func:`secretome.io.read` for a proteomics table, or for an immunoassay
+    export :func:`secretome.assays.read_assay_data` (standard curves fitted; of ``options`` only ``format`` and
+    ``sample_column`` apply), with the reader's own warnings (e.g. repeated identifiers made unique) returned as
+    text for the shell to show, instead of printed as Python warnings."""
     from secretome import io
 
+    if io.is_assay_export(path, options.get("format")):
+        from secretome.assays import read_assay_data
+
+        return read_assay_data(path, samples, format=options.get("format"), sample_column=options.get("sample_column")), []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", io.ReaderWarning)
         adata = io.read(path, samples=samples, **options)

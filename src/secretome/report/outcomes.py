@@ -13,7 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from plotly.offline import get_plotlyjs
+
+from secretome.plotlyjs import plotly_context
+
+from secretome.textsafety import configure_jinja, script_json
 
 PLOTLY_CONFIG = {"displaylogo": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
                  "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
@@ -23,9 +26,9 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("secretome.report", "templates"),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    return configure_jinja(jinja2.Environment(loader=jinja2.PackageLoader("secretome.report", "templates"),
+                                              autoescape=jinja2.select_autoescape(["html", "j2"]),
+                                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True))
 
 
 Figure = dict[str, Any]
@@ -33,7 +36,7 @@ Figure = dict[str, Any]
 
 
 def _json(figure: Figure) -> str:
-    return json.dumps(figure, allow_nan=False).replace("</", "<\\/")
+    return script_json(json.dumps(figure, allow_nan=False))
 
 
 def _layout(title: str, x: str, y: str) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def render_outcomes_report(summary: dict[str, Any]) -> str:
         add("composition", composition_figure(summary, measure))
     add("survival", survival_figure(summary))
     template = _environment().get_template("outcomes.html.j2")
-    return template.render(s=summary, figures=figures, plotly_js=get_plotlyjs(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num)
+    return template.render(s=summary, figures=figures, plotly=plotly_context(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num)
 
 
 def _num(value: Any, digits: int = 3) -> str:
