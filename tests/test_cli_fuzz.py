@@ -160,6 +160,7 @@ def test_random_profile_settings(monkeypatch, capsys, workdir, setting):
 @example(content=b"record_id,redcap_event_name\n1,[bold]\n", command="outcomes")
 @example(content=b"", command="outcomes")  # found by this test: csv.Error "Could not determine delimiter" traceback
 @example(content=b"\x80", command="outcomes")  # found by this test: UnicodeDecodeError traceback sniffing the header
+@example(content=b"\x01\n\x01\x8d", command="comparability")  # found: a byte Windows-1252 leaves undefined, traceback
 def test_random_bytes_through_the_other_commands(monkeypatch, capsys, workdir, content, command):
     path = workdir / "input.csv"
     path.write_bytes(content)
