@@ -111,18 +111,24 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     verdict_frame = qc_uns["verdicts"]
     registry = registry_of(adata)
     categories = [str(name) for name in registry["name"]]
+    flagged_columns, shown_context = sample_columns(adata), context_columns(adata)
+    # each column taken out of .obs once (not once per sample: 1,000 samples x 40 columns of .iloc cost seconds)
+    numbers = {column: obs[column].to_numpy() for column in (*flagged_columns, *shown_context)}
+    texts = {column: obs[column].to_numpy() for column in
+             ("profile_group", *(f"{c}_flag" for c in flagged_columns), "correlation_flag", "pca_flag", "qc_status")}
+    verdict_rows = verdict_frame.loc[names].to_numpy() if isinstance(verdict_frame, pd.DataFrame) else None
     samples = []
     for i, sample in enumerate(names):
-        row: dict[str, Any] = {"sample": sample, "group": str(obs["profile_group"].iloc[i])}
-        for column in sample_columns(adata):
-            row[column] = num(obs[column].iloc[i])
-            row[f"{column}_flag"] = str(obs[f"{column}_flag"].iloc[i])
-        for column in context_columns(adata):
-            row[column] = num(obs[column].iloc[i])
-        row["correlation_flag"] = str(obs["correlation_flag"].iloc[i])
-        row["pca_flag"] = str(obs["pca_flag"].iloc[i])
-        row["qc_status"] = str(obs["qc_status"].iloc[i])
-        row["verdicts"] = [str(v) for v in verdict_frame.loc[sample]] if isinstance(verdict_frame, pd.DataFrame) else []
+        row: dict[str, Any] = {"sample": sample, "group": str(texts["profile_group"][i])}
+        for column in flagged_columns:
+            row[column] = num(numbers[column][i])
+            row[f"{column}_flag"] = str(texts[f"{column}_flag"][i])
+        for column in shown_context:
+            row[column] = num(numbers[column][i])
+        row["correlation_flag"] = str(texts["correlation_flag"][i])
+        row["pca_flag"] = str(texts["pca_flag"][i])
+        row["qc_status"] = str(texts["qc_status"][i])
+        row["verdicts"] = [str(v) for v in verdict_rows[i]] if verdict_rows is not None else []
         samples.append(row)
     corr = np.asarray(qc_uns["correlation"], dtype=float)
     max_heatmap = int(stored["max_heatmap_samples"])
@@ -156,7 +162,7 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
         "samples": samples,
         "purity": {
             "categories": categories,
-            "flagged": list(sample_columns(adata)[2:]),
+            "flagged": list(flagged_columns[2:]),
             "colours": dict(zip(categories, (str(c) for c in registry["colour"]))),
             "n_proteins": {c: int((category == c).sum()) for c in categories},
             "drivers": {
