@@ -475,6 +475,9 @@ def _parse_text(
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
+    except UnicodeDecodeError as error:  # neither UTF-8 nor Windows-1252 (a byte cp1252 leaves undefined)
+        raise SecretomeInputError(f"the text is neither UTF-8 nor Windows-1252 (byte {error.object[error.start:error.start + 1]!r} "
+                                  f"at offset {error.start})", file=path, expected="a UTF-8 text table") from None
     if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
     if not native and not keep_text:
