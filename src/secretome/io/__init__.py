@@ -80,13 +80,25 @@ def read(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    if is_assay_export(path, format):
+    table, head = None, None
+    if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
+        try:  # the detection of immunoassay exports and for the read itself
+            table = read_table(path)
+        except SecretomeInputError:
+            head = ""  # detection never raises; the read below reports it
+        else:
+            from secretome.io.assay import workbook_head
+
+            head = workbook_head(table.frame)
+            table = table if table.delimiter is None else None  # text named .xlsx: read below, as text
+    if is_assay_export(path, format, head=head):
         raise SecretomeInputError(
             "an immunoassay export, not a proteomics result table", file=path,
             expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
                      "standard curves); secretome.io.read for a proteomics table",
         )
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
+    if table is None:
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
@@ -209,13 +221,21 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
-def is_assay_export(path: str | Path, format: str | None = None) -> bool:
-    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one)."""
+def is_assay_export(path: str | Path, format: str | None = None, *, head: str | None = None) -> bool:
+    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one);
+    ``head``: the detection text when the caller has it already (see :func:`secretome.io.assay.assay_scores`)."""
     from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
 
     if format is not None:
         return format.strip().casefold() in ASSAY_FORMATS
-    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path) is not None
+    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path, head) is not None
+
+
+def _is_workbook_file(path: str | Path) -> bool:
+    """A regular file that immunoassay detection reads as a workbook (by its suffix)."""
+    from secretome.io.assay import is_workbook
+
+    return is_workbook(Path(path)) and Path(path).is_file()
 
 
 def summarize(adata: AnnData) -> dict[str, Any]:

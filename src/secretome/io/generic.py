@@ -181,12 +181,20 @@ def _mostly_numeric(series: pd.Series) -> bool:
         return bool(series.notna().any())
     if series.dtype.kind == "b":
         return False
-    text = series.dropna().astype(str).str.strip()
-    text = text[~text.isin(NA_TOKENS)]
-    if text.empty:
+    texts = [v.strip() if type(v) is str else str(v).strip() for v in series.dropna().tolist()]
+    texts = [text for text in texts if text not in _NA_SET]
+    if not texts:
         return False
-    parsed = pd.to_numeric(text, errors="coerce")
+    # Every text pandas converts to a number starts (after signs) with a digit, a point or "inf": a column
+    # where fewer than half the cells do (names, descriptions) is decided without converting it.
+    if 2 * sum(1 for text in texts if _MAYBE_NUMBER.match(text)) < len(texts):
+        return False
+    parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
     return bool(parsed.notna().mean() >= 0.5)
+
+
+_NA_SET = frozenset(NA_TOKENS)
+_MAYBE_NUMBER = re.compile(r"[-+\s]*(?:\d|\.|inf)", re.IGNORECASE)
 
 
 def _is_category_code(series: pd.Series) -> bool:
@@ -237,7 +245,10 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
         group = [other for other in members.get(column, []) if other != column]
         if len(group) < 2:
             continue
-        block = frame[group].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        parsed = frame[group]
+        if not all(kind in "fiu" for kind in parsed.dtypes.map(lambda dtype: dtype.kind)):
+            parsed = parsed.apply(pd.to_numeric, errors="coerce")  # numbers columns as they are, no call per column
+        block = parsed.to_numpy(dtype=np.float64)
         target = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
