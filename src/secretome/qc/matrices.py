@@ -87,10 +87,17 @@ def log2_quantities(adata: AnnData) -> np.ndarray:
     return _derived(adata, "log2", _log2)
 
 
-def nanmedian(values: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+def nanmedian(values: np.ndarray, axis: int, keepdims: bool = False, block: int = 64) -> np.ndarray:
     """``numpy.nanmedian`` along ``axis`` (NaN where a slice has no value, without warning), equal to it bit for
-    bit, by one sort instead of numpy's masked-array path: 10x faster on samples x proteins matrices."""
-    ordered = np.sort(np.asarray(values, dtype=float), axis=axis)  # NaN sorts last
+    bit, by sorting (instead of numpy's masked-array path: 10x faster on samples x proteins matrices); a 2-D
+    matrix is sorted ``block`` slices at a time, so it needs no second matrix."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 2 and values.shape[1 - axis] > block:
+        parts = [nanmedian(values[start:start + block] if axis == 1 else values[:, start:start + block], axis, True)
+                 for start in range(0, values.shape[1 - axis], block)]
+        out = np.concatenate(parts, axis=1 - axis)
+        return out if keepdims else np.squeeze(out, axis=axis)
+    ordered = np.sort(values, axis=axis)  # NaN sorts last
     n = (~np.isnan(ordered)).sum(axis=axis, keepdims=True)
     low = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0), axis=axis)
     high = np.take_along_axis(ordered, np.maximum(n // 2, 0), axis=axis)

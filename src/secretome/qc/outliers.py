@@ -83,10 +83,10 @@ def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
     empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.sum()), np.full(n_samples, np.nan))
     if n_samples < 3 or data.shape[1] < 3:
         return empty
-    with np.errstate(all="ignore"):
-        data = data - nanmedian(data, axis=1, keepdims=True)
-        data = data - np.nanmean(data, axis=0, keepdims=True)
-    data = np.nan_to_num(data, nan=0.0)
+    with np.errstate(all="ignore"):  # in place: data is this function's own copy
+        data -= nanmedian(data, axis=1, keepdims=True)
+        data -= np.nanmean(data, axis=0, keepdims=True)
+    np.nan_to_num(data, copy=False, nan=0.0)
     k = int(min(n_components, n_samples - 1, data.shape[1]))
     # only k components are needed: eigen-decompose the smaller cross-product matrix (exact, and much
     # faster than a full SVD for 1,000 samples x thousands of proteins)

@@ -113,7 +113,10 @@ def qc(
         adata.obs[column] = obs[column].to_numpy()
 
     groups = adata.obs[group] if group is not None else pd.Series("all", index=adata.obs_names)
-    cvs = group_cvs(linear_quantities(adata)[:, counted_proteins(adata)], groups, int(thresholds.setting("cv_min_detected")))
+    linear = linear_quantities(adata)
+    if not counted_proteins(adata).all():
+        linear = linear[:, counted_proteins(adata)]
+    cvs = group_cvs(linear, groups, int(thresholds.setting("cv_min_detected")))
     cv_flags, cv_verdicts = [], []
     for value, level in zip(cvs["median_cv"], cvs["group"]):
         flag, verdict = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (
