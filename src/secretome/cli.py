@@ -197,8 +197,8 @@ def info(
     from secretome.io import summarize, summary_lines
     from secretome.jobs.common import read_input
 
-    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
-                              sample_column=sample_column, decimal=decimal)
+    adata, notes = read_input(input, samples, as_anndata=False, format=format, quantity=quantity, sheet=sheet,
+                              is_log2=log2, sample_column=sample_column, decimal=decimal)
     for warning in notes:
         print_message("warning", str(warning))
     for label, value in summary_lines(summarize(adata)):

@@ -4,27 +4,31 @@
 Philosopher, TMT-Integrator, Spectronaut, Proteome Discoverer, AlphaPept, AlphaDIA, DIA-Umpire, PEAKS,
 Perseus, generic wide tables), refuses known non-protein tables by kind, parses the table once, attaches an
 optional sample sheet and records in ``uns['source']`` what it read and what it left, with reasons.
+
+anndata is imported only when an AnnData is made: :func:`read_result` returns the same dataset as a light
+:class:`~secretome.io.dataset.ReadResult`, which :func:`summarize` (``secretome info``) reads as it is.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anndata
 import numpy as np
 import pandas as pd
-from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, assemble, detect_log2
+from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
+if TYPE_CHECKING:
+    from anndata import AnnData
+
 __all__ = [
-    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
+    "read", "read_result", "ReadResult", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
     "match_samples", "FORMATS", "ReaderWarning",
 ]
 
@@ -66,6 +70,26 @@ def read(
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
+    result = read_result(path, samples, format, quantity, is_log2=is_log2, sheet=sheet, decimal=decimal,
+                         sample_column=sample_column)
+    return result.to_anndata() if isinstance(result, ReadResult) else result
+
+
+def read_result(
+    path: str | Path,
+    samples: str | Path | pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
+) -> AnnData | ReadResult:
+    """:func:`read` without making the AnnData of a protein table: the same dataset as a
+    :class:`ReadResult` (``.to_anndata()`` gives what :func:`read` returns), so that a summary
+    (``secretome info``) never imports anndata. An ``.h5ad`` or an immunoassay export is returned as the
+    AnnData it is read into."""
     if _is_h5ad(path):
         given = {"format": format, "quantity": quantity, "is_log2": is_log2, "sheet": sheet, "decimal": decimal}
         wrong = [name for name, value in given.items() if value is not None]
@@ -99,7 +123,7 @@ def read(
         "decimal": decimal,
         "sample_column": sample_column,
     }
-    return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
+    return assemble_result(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
 
 
 def _is_h5ad(path: str | Path) -> bool:
@@ -179,6 +203,8 @@ def read_h5ad(path: str | Path) -> AnnData:
     """Read an ``.h5ad`` written by :func:`write_h5ad_atomic`, restoring ``uns`` lists: lists of dicts
     (e.g. ``uns['provenance']``) from their ``'000'``, ``'001'``, ... storage form, lists of strings
     (e.g. ``uns['source']['sample_columns']``) from string arrays."""
+    import anndata
+
     path = Path(path)
     if not path.is_file():
         raise SecretomeInputError("file not found", file=path, expected="an .h5ad file")
@@ -202,7 +228,7 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
-def summarize(adata: AnnData) -> dict[str, Any]:
+def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
     it) is imported only for an assay panel, as in :func:`summary_lines`."""
     if adata.uns.get("source", {}).get("kind") != "immunoassay":

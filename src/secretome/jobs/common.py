@@ -5,23 +5,31 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from anndata import AnnData
 
 from secretome.outputs import atomic_directory
 from secretome.tables import tsv_text
 
+if TYPE_CHECKING:
+    from anndata import AnnData
 
-def read_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[AnnData, list[str]]:
+    from secretome.io.dataset import ReadResult
+
+
+def read_input(
+    path: str | Path, samples: str | Path | None = None, *, as_anndata: bool = True, **options: Any
+) -> tuple[AnnData | ReadResult, list[str]]:
     """:func:`secretome.io.read` with the reader's own warnings (e.g. repeated identifiers made unique)
-    returned as text for the shell to show, instead of printed as Python warnings."""
+    returned as text for the shell to show, instead of printed as Python warnings. ``as_anndata=False``
+    reads with :func:`secretome.io.read_result` (a summary needs no AnnData, nor the import of anndata)."""
     from secretome import io
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(path, samples=samples, **options)
+        reader = io.read if as_anndata else io.read_result
+        adata = reader(path, samples=samples, **options)
     notes = []
     for warning in caught:
         if issubclass(warning.category, io.ReaderWarning):
