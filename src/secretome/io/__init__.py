@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from anndata import AnnData
 
 __all__ = [
-    "read", "read_result", "ReadResult", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
+    "read", "read_result", "ReadResult", "read_samples", "summarize", "summarize_file", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
     "match_samples", "FORMATS", "ReaderWarning",
 ]
 
@@ -236,6 +236,38 @@ def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     from secretome.assays import assay_summary
 
     return assay_summary(adata)
+
+
+def summarize_file(
+    path: str | Path,
+    samples: str | Path | pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
+    stream_min_bytes: int | None = None,
+) -> dict[str, Any]:
+    """:func:`summarize` of :func:`read_result` (what ``secretome info`` prints), with a large generic
+    text table summarised in row chunks (:func:`secretome.io.streamed.streamed_summary`) instead of being
+    held whole; ``stream_min_bytes`` overrides the size from which that is tried."""
+    if sheet is None and not _is_h5ad(path) and Path(path).is_file():
+        from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_summary
+
+        minimum = STREAM_MIN_BYTES if stream_min_bytes is None else stream_min_bytes
+        if (format or "").strip().casefold() not in ASSAY_FORMATS and Path(path).stat().st_size >= minimum and not (
+            format is None and detect_assay_format(path)
+        ):
+            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+            summary = streamed_summary(path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal,
+                                       min_bytes=minimum)
+            if summary is not None:
+                return summary
+    return summarize(read_result(path, samples, format, quantity, is_log2=is_log2, sheet=sheet, decimal=decimal,
+                                 sample_column=sample_column))
 
 
 def first_last(names: list[str]) -> str:

@@ -472,10 +472,17 @@ def _warn_absent(parsed: Parsed, absent: list[str], sheet_file: str) -> None:
 
 def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     """The facts ``secretome info`` prints: format, quantity, counts, missing share and flagged rows."""
-    source = dict(adata.uns.get("source", {}))
-    var = adata.var
     x = np.asarray(adata.X, dtype=np.float64)
-    flagged = np.zeros(adata.n_vars, dtype=bool)
+    missing_share = float(np.isnan(x).mean()) if x.size else 0.0
+    return source_summary(dict(adata.uns.get("source", {})), adata.var, int(adata.n_vars), int(adata.n_obs), missing_share)
+
+
+def source_summary(
+    source: dict[str, Any], var: pd.DataFrame, n_proteins: int, n_samples: int, missing_share: float
+) -> dict[str, Any]:
+    """:func:`summarize` from its parts: ``uns['source']``, the ``.var`` flag columns, the dataset's shape
+    and share of missing values (:mod:`secretome.io.streamed` counts these without holding ``X``)."""
+    flagged = np.zeros(n_proteins, dtype=bool)
     counts = {}
     for column in ("is_decoy", "is_contaminant", "only_identified_by_site"):
         if column in var.columns:
@@ -489,9 +496,9 @@ def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
         "quantity": source.get("quantity", ""),
         "is_log2": bool(source.get("is_log2", False)),
         "log2_evidence": source.get("log2_evidence", ""),
-        "n_proteins": int(adata.n_vars),
-        "n_samples": int(adata.n_obs),
-        "missing_share": float(np.isnan(x).mean()) if x.size else 0.0,
+        "n_proteins": n_proteins,
+        "n_samples": n_samples,
+        "missing_share": missing_share,
         "n_zeros_to_nan": int(source.get("n_zeros_to_nan", 0)),
         "n_zeros_kept": int(source.get("n_zeros_kept", 0)),
         "n_decoy": counts.get("is_decoy", 0),

@@ -414,11 +414,7 @@ def _parse_text(
     quotes = _honours_quotes(lines[0], delimiter, header)
     _check_last_line(data, delimiter, len(header), path, quotes=quotes)
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
-    options = dict(
-        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=decimal, thousands=thousands, dtype=str if as_text else None,
-        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
-    )
+    options = csv_options(delimiter, decimal, thousands, as_text=as_text, quotes=quotes)
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
         # types arrives as object and is converted cell by cell in numeric_block, so the warning is moot.
@@ -445,6 +441,17 @@ def _parse_text(
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short)
+
+
+def csv_options(delimiter: str, decimal: str, thousands: str | None, *, as_text: bool = False,
+                quotes: bool = True) -> dict[str, object]:
+    """The ``pandas.read_csv`` options of a sniffed text table (shared with the chunked parse of
+    :mod:`secretome.io.streamed`, which must read every cell as this parse does)."""
+    return dict(
+        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
+        decimal=decimal, thousands=thousands, dtype=str if as_text else None,
+        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
+    )
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")

@@ -26,17 +26,30 @@ def read_input(
     reads with :func:`secretome.io.read_result` (a summary needs no AnnData, nor the import of anndata)."""
     from secretome import io
 
+    return _with_reader_notes(io.read if as_anndata else io.read_result, path, samples=samples, **options)
+
+
+def summarize_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[dict[str, Any], list[str]]:
+    """:func:`secretome.io.summarize_file` (``secretome info``) with the reader's warnings as text, as
+    :func:`read_input` returns them."""
+    from secretome import io
+
+    return _with_reader_notes(io.summarize_file, path, samples=samples, **options)
+
+
+def _with_reader_notes(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    from secretome import io
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", io.ReaderWarning)
-        reader = io.read if as_anndata else io.read_result
-        adata = reader(path, samples=samples, **options)
+        value = function(*args, **kwargs)
     notes = []
     for warning in caught:
         if issubclass(warning.category, io.ReaderWarning):
             notes.append(str(warning.message))
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return adata, notes
+    return value, notes
 
 
 def record_input_checksum(adata: AnnData, path: str | Path) -> None:

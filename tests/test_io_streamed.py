@@ -1,0 +1,200 @@
+"""``secretome info`` on large tables: the chunked summary prints exactly what the whole read prints.
+
+:func:`secretome.io.streamed.streamed_summary` is tried from a size (``stream_min_bytes``; 0 here, so that
+small tables take it) and returns None for any table whose chunks could decide otherwise than the whole
+table; every case below is summarised both ways and compared (summary, warnings, or the error).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from secretome.errors import SecretomeInputError
+from secretome.io import read_result, summarize, summarize_file, summary_lines
+from secretome.io import streamed
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def both_ways(path: Path, **options) -> tuple[object, object, bool]:
+    """(whole read, summarize_file from size 0, whether the chunked path answered): each a (summary or
+    error text, reader warnings) pair."""
+    def run(function):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value: object = function()
+            except SecretomeInputError as error:
+                value = f"error: {error}"
+        return value, [str(w.message) for w in caught if "ReaderWarning" in w.category.__name__]
+
+    sheet = options.pop("sheet_frame", None)
+    whole = run(lambda: summarize(read_result(path, sheet, **options)))
+    chunked = run(lambda: summarize_file(path, sheet, stream_min_bytes=0, **options))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = None if sheet is None else pd.read_csv(sheet, sep="\t", dtype=str).set_index("sample")
+        answered = streamed.streamed_summary(path, None if frame is None else _sheet(sheet), options.get("format"),
+                                             options.get("quantity"), is_log2=options.get("is_log2"),
+                                             decimal=options.get("decimal"), min_bytes=0) is not None
+    return whole, chunked, answered
+
+
+def _sheet(path: Path) -> pd.DataFrame:
+    from secretome.io import read_samples
+
+    return read_samples(path)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 256 rows (the least), so that a table of a few hundred rows spans several."""
+    monkeypatch.setattr(streamed, "CHUNK_CELLS", 1)
+
+
+def wide(path: Path, values: np.ndarray, *, ids: list[str] | None = None, extra: dict[str, list] | None = None,
+         columns: list[str] | None = None, genes: bool = True, sep: str = "\t", line_end: str = "\n",
+         id_name: str = "Protein") -> Path:
+    n, m = values.shape
+    frame = pd.DataFrame(values, columns=columns or [f"S{j + 1}" for j in range(m)])
+    if genes:
+        frame.insert(0, "Gene", [f"GENE{i % 997}" for i in range(n)])
+    frame.insert(0, id_name, ids or [f"P{i:05d}" for i in range(n)])
+    for name, column in (extra or {}).items():
+        frame[name] = column
+    frame.to_csv(path, sep=sep, index=False, na_rep="", lineterminator=line_end)
+    return path
+
+
+def intensities(n: int = 700, m: int = 6, seed: int = 1, missing: float = 0.2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = np.round(rng.lognormal(20, 2, (n, m)), 1)
+    values[rng.random(values.shape) < missing] = np.nan
+    return values
+
+
+def test_the_benchmark_shape_is_summarised_in_chunks_and_prints_the_same(tmp_path, small_chunks):
+    path = wide(tmp_path / "wide.tsv", intensities())
+    whole, chunked, answered = both_ways(path)
+    assert answered and whole == chunked
+    lines = dict(summary_lines(chunked[0]))
+    assert lines["proteins"] == "700" and lines["samples"] == "6" and lines["format"] == "generic (wide table)"
+
+
+@pytest.mark.parametrize("case", [
+    "zeros", "log2", "signed log2 with zeros", "declared log2", "declared linear", "repeated genes", "crlf",
+    "comma", "semicolon", "description", "families", "unread statistics", "half below the median",
+    "half below the median, mean under",
+])
+def test_chunked_and_whole_summaries_agree(tmp_path, small_chunks, case):
+    rng = np.random.default_rng(7)
+    values = intensities()
+    options: dict = {}
+    kwargs: dict = {}
+    if case == "zeros":
+        values[rng.random(values.shape) < 0.1] = 0.0
+    elif case == "log2":
+        values = np.log2(values)
+    elif case == "signed log2 with zeros":
+        values = np.round(rng.normal(0, 2, values.shape), 3)
+        values[:5, :2] = 0.0
+    elif case == "declared log2":
+        values, options = np.log2(values), {"is_log2": True}
+    elif case == "declared linear":
+        options = {"is_log2": False}
+    elif case == "repeated genes":
+        kwargs = {"ids": [f"GENE{i % 300}" for i in range(len(values))], "genes": False, "id_name": "Gene"}
+    elif case == "crlf":
+        kwargs = {"line_end": "\r\n"}
+    elif case == "comma":
+        kwargs = {"sep": ","}
+    elif case == "semicolon":
+        kwargs = {"sep": ";"}
+    elif case == "description":
+        kwargs = {"extra": {"Description": [f"protein {i}, a factor" for i in range(len(values))]}, "sep": "\t"}
+    elif case == "families":
+        values = np.hstack([values, values * 2])
+        kwargs = {"columns": [f"LFQ intensity S{j}" for j in range(6)] + [f"Intensity S{j}" for j in range(6)]}
+    elif case == "unread statistics":
+        kwargs = {"extra": {"Score": rng.random(len(values)), "Mol. weight [kDa]": rng.random(len(values)) * 100}}
+    elif case.startswith("half below the median"):
+        # log2-like values, exactly half of them below the rule's median threshold (5): the mean of the two
+        # middle values decides, as numpy's median does (5.0: log2; 4.875: linear)
+        values = np.full((700, 6), 6.25)
+        values[:350] = 3.75 if case == "half below the median" else 3.5
+    path = wide(tmp_path / ("table.csv" if kwargs.get("sep") == "," else "table.tsv"), values, **kwargs)
+    whole, chunked, answered = both_ways(path, **options)
+    assert answered, "the chunked path should take this table"
+    assert chunked == whole
+
+
+@pytest.mark.parametrize("case", [
+    "text cell beyond the first chunk", "row sum column", "category code", "quotes", "decimal comma",
+    "short row", "blank line", "no line end", "group summary", "all missing at first",
+])
+def test_tables_the_chunks_cannot_decide_are_read_whole(tmp_path, small_chunks, case):
+    values = intensities()
+    path = tmp_path / "table.tsv"
+    wide(path, values, extra={
+        "row sum column": {"Total": np.nansum(values, axis=1)},
+        "category code": {"Batch": [i % 3 for i in range(len(values))]},
+        "group summary": {"S": np.nanmean(values[:, :2], axis=1)},
+    }.get(case))
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if case == "text cell beyond the first chunk":
+        lines[600] = lines[600].replace(lines[600].split("\t")[3], "n.d.", 1)
+    elif case == "quotes":
+        lines[5] = lines[5].replace("GENE4", '"GENE4"')
+    elif case == "decimal comma":
+        lines[600] = lines[600].replace(".", ",")
+    elif case == "short row":
+        lines[600] = "\t".join(lines[600].split("\t")[:4])
+    elif case == "blank line":
+        lines.insert(400, "")
+    elif case == "group summary":
+        lines[0] = lines[0].replace("S1\tS2", "S_1\tS_2")
+    elif case == "all missing at first":
+        lines[1:300] = ["\t".join(line.split("\t")[:-1] + [""]) for line in lines[1:300]]
+    text = "\n".join(lines)
+    if case == "no line end":
+        text = text.rstrip("\n")
+    path.write_text(text, encoding="utf-8")
+    whole, chunked, answered = both_ways(path)
+    assert not answered, "the chunked path must leave this table to the whole read"
+    assert chunked == whole
+
+
+def test_sample_sheet_warnings_are_the_same(tmp_path, small_chunks):
+    path = wide(tmp_path / "table.tsv", intensities())
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tlot\nS1\tA\nS2\tA\nS3\tB\nS4\tB\nS5\tC\nS6\tC\nS9\tC\n", encoding="utf-8")
+    whole, chunked, answered = both_ways(path, sheet_frame=sheet)
+    assert answered and chunked == whole and whole[1], whole
+
+
+def reader_files() -> list[Path]:
+    roots = [REPO / "tests" / "data" / "readers"]
+    return sorted(p for root in roots for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".tsv", ".txt", ".csv"))
+
+
+@pytest.mark.parametrize("path", reader_files(), ids=lambda p: p.name)
+def test_every_reader_fixture_prints_the_same_either_way(path):
+    whole, chunked, _ = both_ways(path)
+    assert chunked == whole
+
+
+def test_real_examples_print_the_same_either_way(examples, small_chunks):
+    answered = 0
+    for path in sorted(examples.rglob("*")):
+        if "clinical" in path.parts or path.suffix.lower() not in (".tsv", ".csv", ".txt"):
+            continue
+        whole, chunked, took = both_ways(path)
+        assert chunked == whole, path
+        answered += took
+    assert answered >= 1  # at least one real generic table goes through the chunks
