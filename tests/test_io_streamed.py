@@ -170,6 +170,64 @@ def test_tables_the_chunks_cannot_decide_are_read_whole(tmp_path, small_chunks, 
     assert chunked == whole
 
 
+def read_both(path: Path, monkeypatch, **options) -> tuple[object, object]:
+    """The dataset (X, obs, var, uns without provenance times) read whole and read in chunks, or the error."""
+    def run(min_bytes: int):
+        monkeypatch.setattr(streamed, "STREAM_MIN_BYTES", min_bytes)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = read_result(path, **options)
+            except SecretomeInputError as error:
+                return f"error: {error}", []
+        uns = {key: value for key, value in result.uns.items() if key != "provenance"}
+        steps = [{k: v for k, v in step.items() if k != "time_utc"} for step in result.uns["provenance"]]
+        return (result.X, result.obs, result.var, uns, steps), [str(w.message) for w in caught]
+
+    return run(2**62), run(0)
+
+
+def same_dataset(whole, chunked) -> bool:
+    if isinstance(whole[0], str) or isinstance(chunked[0], str):
+        return whole == chunked
+    (x1, obs1, var1, uns1, steps1), (x2, obs2, var2, uns2, steps2) = whole[0], chunked[0]
+    return (np.array_equal(x1, x2, equal_nan=True) and x1.flags.c_contiguous == x2.flags.c_contiguous
+            and obs1.equals(obs2) and var1.equals(var2) and uns1 == uns2 and steps1 == steps2 and whole[1] == chunked[1])
+
+
+@pytest.mark.parametrize("case", ["plain", "zeros", "log2", "repeated genes", "families", "unread statistics"])
+def test_read_in_chunks_gives_the_dataset_of_the_whole_read(tmp_path, small_chunks, monkeypatch, case):
+    values = intensities()
+    kwargs: dict = {}
+    if case == "zeros":
+        values[np.random.default_rng(3).random(values.shape) < 0.1] = 0.0
+    elif case == "log2":
+        values = np.log2(values)
+    elif case == "repeated genes":
+        kwargs = {"ids": [f"GENE{i % 300}" for i in range(len(values))], "genes": False, "id_name": "Gene"}
+    elif case == "families":
+        values = np.hstack([values, values * 2])
+        kwargs = {"columns": [f"LFQ intensity S{j}" for j in range(6)] + [f"Intensity S{j}" for j in range(6)]}
+    elif case == "unread statistics":
+        kwargs = {"extra": {"Score": np.arange(len(values)) / 7.0, "Description": ["a; b"] * len(values)}}
+    path = wide(tmp_path / "table.tsv", values, **kwargs)
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tlot\n" + "".join(f"S{j}\t{'AB'[j % 2]}\n" for j in range(1, 7)), encoding="utf-8")
+    whole, chunked = read_both(path, monkeypatch, samples=sheet if case == "plain" else None)
+    assert not isinstance(chunked[0], str)
+    assert same_dataset(whole, chunked)
+    assert streamed.streamed_read(path, None, None, None, is_log2=None, decimal=None, params={}, min_bytes=0) is not None
+
+
+def test_a_table_the_chunks_cannot_read_is_read_whole_with_its_error(tmp_path, small_chunks, monkeypatch):
+    path = wide(tmp_path / "table.tsv", intensities())
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[600] = "\t".join(lines[600].split("\t")[:2] + ["n.d."] + lines[600].split("\t")[3:])
+    path.write_text("\n".join(lines), encoding="utf-8")
+    whole, chunked = read_both(path, monkeypatch)
+    assert isinstance(whole[0], str) and "non-numeric value 'n.d.'" in whole[0] and chunked == whole
+
+
 def test_sample_sheet_warnings_are_the_same(tmp_path, small_chunks):
     path = wide(tmp_path / "table.tsv", intensities())
     sheet = tmp_path / "samples.tsv"

@@ -108,21 +108,31 @@ def read_result(
         from secretome.assays import read_assay_data
 
         return read_assay_data(path, samples, format=format, sample_column=sample_column)
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
-    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
-    name, module = reader_for(format, table)
-    parsed = module.read(table, quantity)
     params: dict[str, Any] = {
         "path": str(path),
         "samples": samples if not isinstance(samples, pd.DataFrame) else "<DataFrame>",
         "format": format,
-        "detected_format": name,
-        "quantity": parsed.quantity,
+        "detected_format": None,
+        "quantity": None,
         "is_log2": is_log2,
         "sheet": sheet,
         "decimal": decimal,
         "sample_column": sample_column,
     }
+    if sheet is None and Path(path).is_file():
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read
+
+        if Path(path).stat().st_size >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
+            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+            streamed = streamed_read(path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, params=params,
+                                     min_bytes=STREAM_MIN_BYTES)
+            if streamed is not None:
+                return streamed
+    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
+    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+    name, module = reader_for(format, table)
+    parsed = module.read(table, quantity)
+    params.update(detected_format=name, quantity=parsed.quantity)
     return assemble_result(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
 
 
@@ -178,8 +188,16 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
 def h5ad_safe(adata: AnnData) -> AnnData:
     """A copy h5ad can store: ``uns`` lists of records become keyed dicts (see :func:`h5ad_storable`) and
-    ``obs``/``var`` columns mixing text with other Python objects become text."""
-    copy = adata.copy()
+    ``obs``/``var`` columns mixing text with other Python objects become text. Only ``obs``, ``var`` and
+    ``uns`` are copied: ``X`` and the other arrays are shared (writing never changes them), so that
+    writing a dataset does not hold a second copy of its matrices."""
+    from anndata import AnnData
+
+    if adata.is_view or adata.raw is not None:
+        copy = adata.copy()
+    else:
+        copy = AnnData(X=adata.X, obs=adata.obs.copy(), var=adata.var.copy(), obsm=dict(adata.obsm),
+                       varm=dict(adata.varm), layers=dict(adata.layers), obsp=dict(adata.obsp), varp=dict(adata.varp))
     copy.uns = h5ad_storable(dict(adata.uns))
     for frame in (copy.obs, copy.var):
         for column in frame.columns:

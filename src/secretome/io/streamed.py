@@ -14,10 +14,16 @@ holds at least :data:`CHUNK_MIN_ROWS` rows) follow from names and types alone, a
 keeps its type (text or numbers) in every chunk. For anything else, including every error, it returns
 None and the caller reads the whole table, which decides and words it as always; the tests check that
 both paths print the same for every example file.
+
+:func:`streamed_read` reads such a table into its dataset the same way: the chunks fill one preallocated
+quantity matrix (its rows counted, and the file hashed, in a first pass over the bytes) and the shared
+assembly (:func:`secretome.io.dataset.assemble_result`) does the rest, so the peak is near the dense
+matrix instead of the text, the parsed frame and its converted copy together.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import warnings
@@ -31,8 +37,8 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io import generic, source
 from secretome.io.dataset import (
-    LOG2_MAX, LOG2_MIN_MEDIAN, LOG2_NONINTEGER_SHARE, Parsed, _check_sample_names, _obs, _protein_ids,
-    source_summary, unread_columns,
+    LOG2_MAX, LOG2_MIN_MEDIAN, LOG2_NONINTEGER_SHARE, Parsed, ReadResult, _check_sample_names, _obs,
+    _protein_ids, assemble_result, source_summary, unread_columns,
 )
 from secretome.io.detect import reader_for, refuse_non_protein_header
 from secretome.io.identifiers import parse_protein_groups
@@ -64,8 +70,9 @@ class _ScannedFile(io.RawIOBase):
     """The file as pandas reads it, with the byte facts :func:`secretome.io.table._parse_text` checks over
     the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, digit-comma-digit."""
 
-    def __init__(self, handle: io.BufferedReader, delimiter: str, check_commas: bool) -> None:
+    def __init__(self, handle: io.BufferedReader, delimiter: str, check_commas: bool, digest: bool = False) -> None:
         self.handle, self.delimiter, self.check_commas = handle, ord(delimiter), check_commas
+        self.sha256 = hashlib.sha256() if digest else None
         self.n_newlines = self.n_delimiters = 0
         self.quote = self.nul = self.lone_cr = self.comma_decimal = False
         self.tail = b""
@@ -82,6 +89,8 @@ class _ScannedFile(io.RawIOBase):
         return n
 
     def _scan(self, data: bytes) -> None:
+        if self.sha256 is not None:
+            self.sha256.update(data)
         array = np.frombuffer(data, dtype=np.uint8)
         self.n_newlines += int(np.count_nonzero(array == 10))
         self.n_delimiters += int(np.count_nonzero(array == self.delimiter))
@@ -94,6 +103,12 @@ class _ScannedFile(io.RawIOBase):
         if self.check_commas and b"," in self.tail + data:
             self.comma_decimal |= _comma_between_digits(window)
         self.tail = data[-2:]
+
+    def clean(self, width: int) -> bool:
+        """Whether the bytes read hold none of what the chunks cannot read as the whole parse does: quotes,
+        NULs, lone CRs, decimal commas, a last row without line end, rows shorter or longer than the header."""
+        return not (self.quote or self.nul or self.lone_cr or self.comma_decimal) and self.tail.endswith(b"\n") \
+            and self.n_delimiters == (width - 1) * self.n_newlines
 
 
 @dataclass
@@ -181,36 +196,94 @@ def streamed_summary(
     return summary
 
 
+def streamed_read(
+    path: str | Path,
+    sheet_frame: pd.DataFrame | None,
+    format: str | None,
+    quantity: str | None,
+    *,
+    is_log2: bool | None,
+    decimal: str | None,
+    params: dict[str, Any],
+    min_bytes: int = STREAM_MIN_BYTES,
+) -> ReadResult | None:
+    """:func:`secretome.io.read_result` of the table at ``path``, its quantities parsed chunk by chunk into
+    one matrix; None when the table is below ``min_bytes`` or not one the chunks read exactly (then read
+    it whole). ``params`` are the read's provenance parameters (the detected format and quantity are added)."""
+    path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            opened = _open(path, format, decimal, min_bytes)
+            if opened is None:
+                return None
+            header, delimiter, options = opened
+            with open(path, "rb") as handle:
+                scanned = _ScannedFile(handle, delimiter, check_commas=options["check_commas"], digest=True)
+                while scanned.read(_BLOCK):
+                    pass
+            if not scanned.clean(len(header)):
+                return None
+            n_rows = scanned.n_newlines - 1
+            with open(path, "rb") as handle:
+                chunks = _chunk_reader(handle, header, options)
+                result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
+            if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
+                return None
+            parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "")
+            dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
+                                      params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
+        except (_Fallback, SecretomeInputError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            return None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return dataset
+
+
+def _open(path: Path, format: str | None, decimal: str | None, min_bytes: int) -> tuple[list[str], str, dict[str, Any]] | None:
+    """(header, delimiter, parse options) of a table the chunks may read, from its first lines; None when it
+    is small or of another kind. Raises what the whole parse of those lines raises."""
+    info = source.check_regular_file(path)
+    if info.st_size < min_bytes:
+        return None
+    if format is not None and format.strip().casefold() not in ("generic", "csv", "tsv"):
+        return None
+    source.raise_csv_field_limit()
+    with open(path, "rb") as handle:
+        head = _head(handle)
+    if head.startswith(_COMPRESSED) or source.looks_binary(head[: source.limits().sniff]):
+        return None
+    frame, delimiter, skipped, short = _parse_text(head, path, decimal=decimal, check_header=refuse_non_protein_header)
+    header = [str(name) for name in frame.columns]
+    if skipped or short or "" in header or len(set(header)) != len(header):
+        return None
+    decimal_mark, thousands = _decide_decimal(head, delimiter, path, decimal, 0)
+    options = {"delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "decimal": decimal_mark, "thousands": thousands,
+               "check_commas": decimal is None and delimiter != ",",
+               "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header))}
+    return header, delimiter, options
+
+
+def _chunk_reader(handle: Any, header: list[str], options: dict[str, Any]) -> Any:
+    """pandas' chunked parse of the table, with the options of the whole parse."""
+    return pd.read_csv(handle, encoding=options["encoding"], chunksize=options["chunk_rows"],
+                       **csv_options(options["delimiter"], options["decimal"], options["thousands"]))
+
+
 def _summary(
     path: Path, sheet_frame: pd.DataFrame | None, format: str | None, quantity: str | None,
     is_log2: bool | None, decimal: str | None, min_bytes: int,
 ) -> dict[str, Any]:
-    info = source.check_regular_file(path)
-    if info.st_size < min_bytes:
+    opened = _open(path, format, decimal, min_bytes)
+    if opened is None:
         raise _Fallback
-    source.raise_csv_field_limit()
-    if format is not None and format.strip().casefold() not in ("generic", "csv", "tsv"):
-        raise _Fallback
+    header, delimiter, options = opened
     with open(path, "rb") as handle:
-        head = _head(handle)
-        if head.startswith(_COMPRESSED) or source.looks_binary(head[: source.limits().sniff]):
-            raise _Fallback
-        frame, delimiter, skipped, short = _parse_text(head, path, decimal=decimal, check_header=refuse_non_protein_header)
-        header = [str(name) for name in frame.columns]
-        if skipped or short or "" in header or len(set(header)) != len(header):
-            raise _Fallback
-        encoding = _decode_sample(head, _sniff_size(head))[1]
-        decimal_mark, thousands = _decide_decimal(head, delimiter, path, decimal, 0)
-        handle.seek(0)
-        scanned = _ScannedFile(handle, delimiter, check_commas=decimal is None and delimiter != ",")
-        chunk_rows = max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header))
-        chunks = pd.read_csv(io.BufferedReader(scanned, _BLOCK), encoding=encoding, chunksize=chunk_rows,
-                             **csv_options(delimiter, decimal_mark, thousands))
+        scanned = _ScannedFile(handle, delimiter, check_commas=options["check_commas"])
+        chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), header, options)
         result = _read_chunks(chunks, header, path, delimiter, format, quantity)
-    if scanned.quote or scanned.nul or scanned.lone_cr or scanned.comma_decimal:
+    if not scanned.clean(len(header)):
         raise _Fallback
-    if not scanned.tail.endswith(b"\n") or scanned.n_delimiters != (len(header) - 1) * scanned.n_newlines:
-        raise _Fallback  # a last row without line end, or rows shorter or longer than the header
     return _finish(result, path, sheet_frame, is_log2)
 
 
@@ -232,16 +305,21 @@ class _Chunks:
     text: pd.DataFrame
     counts: _Counts
     n_rows: int
+    values: np.ndarray | None = None  # proteins x samples, when read (not only counted)
 
 
 def _read_chunks(
     chunks: Any, header: list[str], path: Path, delimiter: str, format: str | None, quantity: str | None,
+    n_rows: int | None = None,
 ) -> _Chunks:
+    """Parse the chunks: roles from the first, text columns kept, the quantity block counted or, given the
+    table's ``n_rows``, copied into one matrix laid out as :func:`secretome.io.table.numeric_block` lays it."""
     roles: generic.Roles | None = None
+    values: np.ndarray | None = None
     kinds: dict[str, str] = {}
     text_pieces: list[pd.DataFrame] = []
     counts = _Counts()
-    n_rows = 0
+    seen = 0
     expected = np.array([])
     for chunk in chunks:
         if chunk.shape[1] != len(header) or not isinstance(chunk.index, pd.RangeIndex):
@@ -261,14 +339,23 @@ def _read_chunks(
         if first.any() and chunk.loc[first].isna().all(axis=1).any():
             raise _Fallback  # an empty row, which the whole read drops
         text_pieces.append(chunk[[c for c in header if kinds[c] == "O"]].astype(object))
-        counts.add(chunk[roles.samples].to_numpy(dtype=np.float64))
-        n_rows += len(chunk)
+        block = chunk[roles.samples].to_numpy(dtype=np.float64)
+        if n_rows is None:
+            counts.add(block)
+        else:
+            if values is None:
+                values = np.empty((len(roles.samples), n_rows), dtype=np.float64).T
+            if seen + len(block) > n_rows:
+                raise _Fallback
+            values[seen:seen + len(block)] = block
+            counts.n_infinite += int(np.isinf(block).sum())
+        seen += len(block)
     if roles is None:
         raise _Fallback
     text = pd.concat(text_pieces, ignore_index=True) if text_pieces else pd.DataFrame()
     if generic._text_columns(text, {}) != [c for c in header if kinds[c] == "O"]:
         raise _Fallback  # a text column of the first chunk is mostly numbers over the whole table, or back
-    return _Chunks(header, roles, text, counts, n_rows)
+    return _Chunks(header, roles, text, counts, seen, values)
 
 
 def _kinds(chunk: pd.DataFrame) -> np.ndarray:
@@ -308,27 +395,37 @@ def _has_groups(columns: list[str]) -> bool:
     return any(members.get(column, 0) >= 2 for column in columns)
 
 
-def _finish(result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_log2: bool | None) -> dict[str, Any]:
-    """The summary from the chunks' facts, deciding what :func:`secretome.io.dataset.assemble_result` decides."""
-    roles, text, counts = result.roles, result.text, result.counts
-    if counts.n_infinite:
-        raise _Fallback  # an error the whole read names
+def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str) -> Parsed:
+    """What :func:`secretome.io.generic.read` returns for the whole table, from the chunks (its table holds
+    the header only: the text columns are parsed into ``ids`` here)."""
+    roles, text = result.roles, result.text
     ids = parse_protein_groups(
         text_column(text, roles.id_column).tolist(),
         kind=roles.id_kind,
         genes=text_column(text, roles.gene_column).tolist() if roles.gene_column else None,
         descriptions=text_column(text, roles.description_column).tolist() if roles.description_column else None,
     )
-    header_table = RawTable(pd.DataFrame(columns=result.header), path, "", np.arange(result.n_rows) + 2)
+    table = RawTable(pd.DataFrame(columns=result.header), path, sha256, np.arange(result.n_rows) + 2, delimiter=delimiter,
+                     width=len(result.header), positions={column: i for i, column in enumerate(result.header)})
     samples = roles.samples
     version = "wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})"
-    parsed = Parsed(
-        table=header_table, format=generic.FORMAT, format_version=version, quantity=roles.quantity,
-        values=np.empty((result.n_rows, 0)), sample_names=roles.sample_names or [generic.bare_name(c) for c in samples],
+    return Parsed(
+        table=table, format=generic.FORMAT, format_version=version, quantity=roles.quantity,
+        values=result.values if result.values is not None else np.empty((result.n_rows, 0)),
+        sample_names=roles.sample_names or [generic.bare_name(c) for c in samples],
         sample_columns=samples, ids=ids, id_column=roles.id_column, id_kind=roles.id_kind,
         ignored_columns=roles.ignored, unread=dict(roles.reasons),
         read_columns=[c for c in (roles.gene_column, roles.description_column) if c],
     )
+
+
+def _finish(result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_log2: bool | None) -> dict[str, Any]:
+    """The summary from the chunks' counts, deciding what :func:`secretome.io.dataset.assemble_result` decides."""
+    counts = result.counts
+    if counts.n_infinite:
+        raise _Fallback  # an error the whole read names
+    parsed = _parsed(result, path, "", "")
+    samples, ids = parsed.sample_columns, parsed.ids
     _check_sample_names(parsed)
     _, n_suffixed = _protein_ids(parsed)
     if is_log2 is not None:
