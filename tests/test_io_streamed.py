@@ -256,3 +256,17 @@ def test_real_examples_print_the_same_either_way(examples, small_chunks):
         assert chunked == whole, path
         answered += took
     assert answered >= 1  # at least one real generic table goes through the chunks
+
+
+def test_the_storable_copy_for_h5ad_shares_the_matrices_and_leaves_the_dataset_as_it_was():
+    import anndata
+
+    from secretome.io import h5ad_safe
+
+    adata = anndata.AnnData(X=np.ones((3, 4)), obs=pd.DataFrame({"mixed": [1, "x", 2]}, index=list("abc")))
+    adata.layers["log2"] = np.zeros((3, 4))
+    adata.uns["provenance"] = [{"step": "read"}]
+    storable = h5ad_safe(adata)
+    assert np.shares_memory(storable.X, adata.X) and np.shares_memory(storable.layers["log2"], adata.layers["log2"])
+    assert storable.obs["mixed"].tolist() == ["1", "x", "2"] and adata.obs["mixed"].tolist() == [1, "x", 2]
+    assert storable.uns["provenance"] == {"000": {"step": "read"}} and adata.uns["provenance"] == [{"step": "read"}]
