@@ -66,6 +66,11 @@ class _Fallback(Exception):
     """The table is not one the chunks can summarise exactly: read it whole."""
 
 
+#: Whatever the chunked path meets that the whole read decides and words itself.
+_READ_WHOLE = (_Fallback, SecretomeInputError, OSError, MemoryError, UnicodeDecodeError, pd.errors.ParserError,
+               pd.errors.EmptyDataError)
+
+
 class _ScannedFile(io.RawIOBase):
     """The file as pandas reads it, with the byte facts :func:`secretome.io.table._parse_text` checks over
     the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, digit-comma-digit."""
@@ -189,7 +194,7 @@ def streamed_summary(
         warnings.simplefilter("always")
         try:
             summary = _summary(path, sheet_frame, format, quantity, is_log2, decimal, min_bytes)
-        except (_Fallback, SecretomeInputError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        except _READ_WHOLE:
             return None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -226,21 +231,23 @@ def streamed_read(
                 return None
             n_rows = scanned.n_newlines - 1
             with open(path, "rb") as handle:
-                chunks = _chunk_reader(handle, header, options)
+                chunks = _chunk_reader(handle, options)
                 result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
             if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
                 return None
             parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "")
             dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
                                       params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
-        except (_Fallback, SecretomeInputError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        except _READ_WHOLE:
             return None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return dataset
 
 
-def _open(path: Path, format: str | None, decimal: str | None, min_bytes: int) -> tuple[list[str], str, dict[str, Any]] | None:
+def _open(
+    path: Path, format: str | None, decimal: str | None, min_bytes: int,
+) -> tuple[list[str], str, dict[str, Any]] | None:
     """(header, delimiter, parse options) of a table the chunks may read, from its first lines; None when it
     is small or of another kind. Raises what the whole parse of those lines raises."""
     info = source.check_regular_file(path)
@@ -258,13 +265,15 @@ def _open(path: Path, format: str | None, decimal: str | None, min_bytes: int) -
     if skipped or short or "" in header or len(set(header)) != len(header):
         return None
     decimal_mark, thousands = _decide_decimal(head, delimiter, path, decimal, 0)
-    options = {"delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "decimal": decimal_mark, "thousands": thousands,
-               "check_commas": decimal is None and delimiter != ",",
-               "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header))}
+    options = {
+        "delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "decimal": decimal_mark,
+        "thousands": thousands, "check_commas": decimal is None and delimiter != ",",
+        "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header)),
+    }
     return header, delimiter, options
 
 
-def _chunk_reader(handle: Any, header: list[str], options: dict[str, Any]) -> Any:
+def _chunk_reader(handle: Any, options: dict[str, Any]) -> Any:
     """pandas' chunked parse of the table, with the options of the whole parse."""
     return pd.read_csv(handle, encoding=options["encoding"], chunksize=options["chunk_rows"],
                        **csv_options(options["delimiter"], options["decimal"], options["thousands"]))
@@ -280,7 +289,7 @@ def _summary(
     header, delimiter, options = opened
     with open(path, "rb") as handle:
         scanned = _ScannedFile(handle, delimiter, check_commas=options["check_commas"])
-        chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), header, options)
+        chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
         result = _read_chunks(chunks, header, path, delimiter, format, quantity)
     if not scanned.clean(len(header)):
         raise _Fallback
