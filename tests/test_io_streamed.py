@@ -270,3 +270,24 @@ def test_the_storable_copy_for_h5ad_shares_the_matrices_and_leaves_the_dataset_a
     assert np.shares_memory(storable.X, adata.X) and np.shares_memory(storable.layers["log2"], adata.layers["log2"])
     assert storable.obs["mixed"].tolist() == ["1", "x", "2"] and adata.obs["mixed"].tolist() == [1, "x", 2]
     assert storable.uns["provenance"] == {"000": {"step": "read"}} and adata.uns["provenance"] == [{"step": "read"}]
+
+
+def test_a_large_file_without_line_ends_is_left_to_the_whole_read_after_its_first_bytes(tmp_path, monkeypatch):
+    """A sparse file of zeros (or one huge line) is not read on in search of a header: the whole read's
+    early binary sniff refuses it."""
+    path = tmp_path / "sparse.tsv"
+    with open(path, "wb") as handle:
+        handle.truncate(64 << 20)
+    reads = []
+    original = streamed._head
+
+    def counted(handle):
+        head = original(handle)
+        reads.append(handle.tell())
+        return head
+
+    monkeypatch.setattr(streamed, "_head", counted)
+    assert streamed.streamed_summary(path, min_bytes=0) is None
+    assert reads and reads[0] <= streamed._HEAD_BYTES
+    with pytest.raises(SecretomeInputError, match="binary"):
+        summarize_file(path, stream_min_bytes=0)

@@ -56,6 +56,7 @@ CHUNK_CELLS = 1_000_000
 CHUNK_MIN_ROWS = 256
 _HEAD_BYTES = 1 << 17
 _HEAD_LINES = 64
+_HEAD_MAX = 16 << 20
 _BLOCK = 1 << 22
 _COMPRESSED = (b"\x1f\x8b", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff", b"PAR1")
 #: Reasons of :func:`secretome.io.generic.column_roles` that a chunk's values decide (not names or types).
@@ -258,7 +259,7 @@ def _open(
     source.raise_csv_field_limit()
     with open(path, "rb") as handle:
         head = _head(handle)
-    if head.startswith(_COMPRESSED) or source.looks_binary(head[: source.limits().sniff]):
+    if head is None:
         return None
     frame, delimiter, skipped, short = _parse_text(head, path, decimal=decimal, check_header=refuse_non_protein_header)
     header = [str(name) for name in frame.columns]
@@ -296,13 +297,19 @@ def _summary(
     return _finish(result, path, sheet_frame, is_log2)
 
 
-def _head(handle: io.BufferedReader) -> bytes:
-    """The first lines of the file, cut after a line end: enough for the sniffing of the whole file."""
+def _head(handle: io.BufferedReader) -> bytes | None:
+    """The first lines of the file, cut after a line end: enough for the sniffing of the whole file. None
+    for a file the whole read refuses from its first bytes (binary, compressed) or without line ends in its
+    first :data:`_HEAD_MAX` bytes (a sparse file of zeros is never read on)."""
     head = handle.read(_HEAD_BYTES)
+    if head.startswith(_COMPRESSED) or source.looks_binary(head[: source.limits().sniff]):
+        return None
     while head.count(b"\n") <= _HEAD_LINES:
         more = handle.read(_HEAD_BYTES)
         if not more:
             return head
+        if len(head) >= _HEAD_MAX:
+            return None
         head += more
     return head[: head.rfind(b"\n") + 1]
 
