@@ -123,9 +123,9 @@ def read_result(
         from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read
 
         if Path(path).stat().st_size >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
-            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
-            streamed = streamed_read(path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, params=params,
-                                     min_bytes=STREAM_MIN_BYTES)
+            streamed = _streamed(lambda sheet_frame: streamed_read(
+                path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, params=params,
+                min_bytes=STREAM_MIN_BYTES), samples, sample_column)
             if streamed is not None:
                 return streamed
     table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
@@ -279,13 +279,32 @@ def summarize_file(
         if (format or "").strip().casefold() not in ASSAY_FORMATS and Path(path).stat().st_size >= minimum and not (
             format is None and detect_assay_format(path)
         ):
-            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
-            summary = streamed_summary(path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal,
-                                       min_bytes=minimum)
+            summary = _streamed(lambda sheet_frame: streamed_summary(
+                path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, min_bytes=minimum),
+                samples, sample_column)
             if summary is not None:
                 return summary
     return summarize(read_result(path, samples, format, quantity, is_log2=is_log2, sheet=sheet, decimal=decimal,
                                  sample_column=sample_column))
+
+
+def _streamed(attempt: Any, samples: str | Path | pd.DataFrame | None, sample_column: str | None) -> Any:
+    """``attempt(sheet_frame)`` of :mod:`secretome.io.streamed`, with the sample sheet read first; its warnings
+    (the sheet's included) are issued only when it answers, since otherwise the whole read issues them. A
+    sheet that cannot be read leaves the input to the whole read, which names the table's problems first."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+        except SecretomeInputError:
+            return None
+        result = attempt(sheet_frame)
+    if result is not None:
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return result
 
 
 def first_last(names: list[str]) -> str:
