@@ -1,17 +1,21 @@
 """Whole process against whole process: the commands users wait for, with the reference tools, in one run.
 
-Usage: python benchmarks/bench_commands.py [--repeat 3] [--only compare,startup,info,profile] [--big]
+Usage: python benchmarks/bench_commands.py [--repeat 3] [--only compare,breakdown,startup,info,profile] [--big]
 
-Every figure is the median wall time of ``--repeat`` runs of a fresh process (interleaved with its
-reference, so both see the same machine load) and its peak resident memory (``ru_maxrss`` of the
-child, from GNU ``/usr/bin/time``); ratios are computed from figures of this run only. Cases:
+Every figure is the median wall time (and CPU time, user + system) of ``--repeat`` runs of a fresh process
+(interleaved with its reference, so both see the same machine load) and its peak resident memory
+(``ru_maxrss`` of the child, from GNU ``/usr/bin/time``); ratios are computed from figures of this run only.
+secretome's commands run with a cache folder of their own (``XDG_CACHE_HOME``, see ``secretome.kb.cache``),
+filled by one untimed run first; that first run (a user's first command after installing) is reported apart.
+Cases:
 
 * ``compare``: ``secretome compare`` of a generic wide table (8,000 proteins x 24 and x 200 samples,
   two groups, 15% intensity-dependent gaps, real gene symbols so that enrichment has work) against an
   ``Rscript`` doing the same steps (read, filter >= 2 valid values in a group, log2, median normalise,
   lmFit, eBayes, topTable, write); with and without enrichment when the CLI has ``--no-enrichment``;
   and against AlphaPeptStats' t-test path when ``alphastats`` is importable from the venv
-  ``benchmarks/.cache/alphastats-venv`` (``python -m venv ... && .../pip install alphastats``).
+  ``benchmarks/.cache/alphastats-venv`` (``python -m venv ... && .../pip install alphastats``); then where
+  the time of ``compare`` goes, stage by stage, in one fresh process (``--only breakdown``).
 * ``startup``: ``secretome --version`` against ``python -c "import numpy"`` (and ``python -c pass``).
 * ``info``: ``secretome info`` on a small file (500 proteins x 6 samples).
 * ``profile``: ``secretome profile`` of 50 x 3,000 and (with ``--big``) 1,000 x 20,000, with peak memory
@@ -81,8 +85,13 @@ result.to_csv(out, sep="\t", index=False)
 
 
 # ------------------------------------------------------------------------------------------- running
-def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one fresh process; raises with its stderr if it fails.
+ENV = dict(os.environ)
+"""The environment of every measured process (``XDG_CACHE_HOME`` set to the run's own cache folder in :func:`main`)."""
+
+
+def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one fresh process; raises with its
+    stderr if it fails.
 
     The peak comes from GNU time (``/usr/bin/time -f %M``) wrapping the command: a child forked from this
     (large) Python process would otherwise report the parent's pages in its ``ru_maxrss``."""
@@ -90,27 +99,29 @@ def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
         report, err = Path(tmp) / "time.txt", Path(tmp) / "stderr.txt"
         with err.open("wb") as handle:
             start = time.perf_counter()
-            status = subprocess.run([TIME, "-f", "%M", "-o", str(report), *command], stdout=subprocess.DEVNULL,
-                                    stderr=handle, cwd=cwd).returncode
+            status = subprocess.run([TIME, "-f", "%M %U %S", "-o", str(report), *command], stdout=subprocess.DEVNULL,
+                                    stderr=handle, cwd=cwd, env=ENV).returncode
             wall = time.perf_counter() - start
         if status != 0:
             raise RuntimeError(f"{' '.join(command)} failed ({status}):\n{err.read_text(errors='replace')[-3000:]}")
-        peak_kib = float(report.read_text().split()[-1])
-    return wall, peak_kib / 1024.0
+        peak_kib, user, system = (float(value) for value in report.read_text().split()[-3:])
+    return wall, user + system, peak_kib / 1024.0
 
 
-def paired(commands: dict[str, list[str] | None], repeat: int, before=None) -> dict[str, tuple[float, float]]:
-    """Median wall time and max peak RSS per named command, runs interleaved (None: skipped)."""
+def paired(commands: dict[str, list[str] | None], repeat: int, before=None) -> dict[str, tuple[float, float, float]]:
+    """Median wall time, median CPU time and max peak RSS per named command, runs interleaved (None: skipped)."""
     walls: dict[str, list[float]] = {name: [] for name, command in commands.items() if command}
+    cpus: dict[str, list[float]] = {name: [] for name in walls}
     peaks: dict[str, list[float]] = {name: [] for name in walls}
     for _ in range(repeat):
         for name in walls:
             if before is not None:
                 before(name)
-            wall, peak = measure(commands[name])
+            wall, cpu, peak = measure(commands[name])
             walls[name].append(wall)
+            cpus[name].append(cpu)
             peaks[name].append(peak)
-    return {name: (statistics.median(walls[name]), max(peaks[name])) for name in walls}
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name]), max(peaks[name])) for name in walls}
 
 
 def verdict(ok: bool) -> str:
@@ -191,18 +202,27 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
         def clean(name: str) -> None:
             shutil.rmtree(out, ignore_errors=True)
 
+        print(f"\ncompare, 8,000 proteins x {n_samples} samples (median of {repeat}; wall, CPU, peak memory):")
+        cold = work / "cold-cache"
+        shutil.rmtree(cold, ignore_errors=True)
+        ENV["XDG_CACHE_HOME"] = str(cold)
+        wall, cpu, peak = measure(commands["secretome compare"])
+        print(f"  {'first run (empty cache)':36s} {wall:7.2f} s {cpu:7.2f} s {peak:7.0f} MiB")
+        ENV["XDG_CACHE_HOME"] = str(work / "cache")
+        clean("")
+        measure(commands["secretome compare"])  # fills the run's cache; not timed
         results = paired(commands, repeat, before=clean)
-        print(f"\ncompare, 8,000 proteins x {n_samples} samples (median of {repeat}):")
-        for name, (wall, peak) in results.items():
-            print(f"  {name:36s} {wall:7.2f} s  {peak:7.0f} MiB")
+        for name, (wall, cpu, peak) in results.items():
+            print(f"  {name:36s} {wall:7.2f} s {cpu:7.2f} s {peak:7.0f} MiB")
         if "Rscript (limma)" in results:
             r_wall = results["Rscript (limma)"][0]
             limit = 1.0 if n_samples == 24 else 0.5
             for name in ("secretome compare", "secretome compare --no-enrichment"):
                 if name in results:
                     ratio = results[name][0] / r_wall
+                    cpu_ratio = results[name][1] / results["Rscript (limma)"][1]
                     ok = ratio <= limit
-                    print(f"  {name} / Rscript: {ratio:.2f}x (goal <= {limit:g}x: {verdict(ok)})")
+                    print(f"  {name} / Rscript: {ratio:.2f}x wall (goal <= {limit:g}x: {verdict(ok)}), {cpu_ratio:.2f}x CPU")
                     goals.append((f"compare 8000x{n_samples} {name.split()[-1] if 'no-' in name else 'default'} vs R <= {limit:g}x", ok))
         else:
             print("  Rscript: skipped (no Rscript on PATH)")
@@ -216,6 +236,59 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
     return goals
 
 
+BREAKDOWN = r"""
+import sys, time
+clock = [time.process_time(), time.perf_counter()]
+def lap(name):
+    cpu, wall = time.process_time(), time.perf_counter()
+    print(f"  {name:48s} {cpu - clock[0]:6.3f} s CPU {wall - clock[1]:6.3f} s wall")
+    clock[:] = [cpu, wall]
+from secretome.jobs.compare import compare_job  # what the CLI imports first (job layer, anndata, pandas, numpy)
+import secretome.cli, secretome.stats.compare, secretome.summary, secretome.report.plots, jinja2
+lap("imports (cli, job layer, engine, report)")
+from pathlib import Path
+from secretome.jobs.common import read_input, results_tsv, write_directory
+data, sheet, out = sys.argv[1:4]
+adata, _ = read_input(data, sheet); lap("read (generic wide TSV + sheet)")
+from secretome.kb.store import load_kb
+load_kb(); lap("knowledge base (from the on-disk cache)")
+from secretome.annotate import annotate
+adata = annotate(adata); lap("annotate (resolve identifiers)")
+from secretome.jobs.analyses import ContrastOptions, differential_analysis, differential_files
+result = differential_analysis(adata, ContrastOptions(design="~ condition", contrast="treated-control", enrichment=False))
+lap("filter, log2, median, lmFit, eBayes, topTable")
+from secretome.stats.enrichment import enrich_contrast, set_index
+set_index(None); lap("gene-set index (from the on-disk cache)")
+enrich_contrast(result.table); lap("enrichment: 2 hypergeometric + 1 rank test")
+result = differential_analysis(adata, ContrastOptions(design="~ condition", contrast="treated-control"))
+clock[:] = [time.process_time(), time.perf_counter()]  # the run above made the tables to write; not timed
+files = differential_files(result); lap("two TSV texts (differential, enrichment)")
+from secretome.summary import page_summary
+summary = page_summary(adata, "compare"); lap("page summary")
+from secretome.report.plots import all_figures
+all_figures(summary, "compare"); lap("volcano figure (first: plotly's lazy imports)")
+from secretome.report import render_report
+page = render_report(summary); lap("page (template, figures, plotly.js inlined)")
+write_directory(Path(out), {**files, "report.html": page}, kind="compare", inputs={"input": data}); lap("atomic write")
+print("  scipy.stats imported:", "scipy.stats" in sys.modules)
+"""
+
+
+def bench_breakdown(work: Path) -> list[tuple[str, bool]]:
+    """Where the time of ``compare`` at 8,000 x 24 goes, stage by stage, in one fresh process (cache filled)."""
+    data = write_wide(CACHE / "compare_8000x24.tsv", 8000, 24)
+    script = work / "breakdown.py"
+    script.write_text(BREAKDOWN)
+    ENV.setdefault("XDG_CACHE_HOME", str(work / "cache"))
+    command = [sys.executable, str(script), str(data), str(data.with_suffix(".samples.tsv")), str(work / "breakdown-out")]
+    subprocess.run(command, env=ENV, capture_output=True)  # fills the cache
+    shutil.rmtree(work / "breakdown-out", ignore_errors=True)
+    print("\ncompare 8,000 x 24 stage by stage (one fresh process; the pipeline of secretome.jobs.compare_job):")
+    run = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    print(run.stdout.rstrip() if run.returncode == 0 else run.stderr[-2000:])
+    return []
+
+
 def bench_startup(repeat: int, work: Path) -> list[tuple[str, bool]]:
     small = write_wide(CACHE / "info_500x6.tsv", 500, 6)
     commands = {
@@ -227,8 +300,8 @@ def bench_startup(repeat: int, work: Path) -> list[tuple[str, bool]]:
     }
     results = paired(commands, max(repeat, 5))
     print(f"\nstart-up (median of {max(repeat, 5)}):")
-    for name, (wall, peak) in results.items():
-        print(f"  {name:36s} {wall:7.3f} s  {peak:7.0f} MiB")
+    for name, (wall, cpu, peak) in results.items():
+        print(f"  {name:36s} {wall:7.3f} s {cpu:7.3f} s {peak:7.0f} MiB")
     numpy_wall = results['python -c "import numpy"'][0]
     ratio = results["secretome --version"][0] / numpy_wall
     help_ratio = results["secretome --help"][0] / numpy_wall
@@ -252,7 +325,7 @@ def bench_profile(repeat: int, work: Path, big: bool) -> list[tuple[str, bool]]:
         runs = 1 if n_samples >= 1000 else repeat
         results = paired({"profile": [*SECRETOME, "profile", str(data), "--out", str(out)]}, runs,
                          before=lambda name: shutil.rmtree(out, ignore_errors=True))
-        wall, peak = results["profile"]
+        wall, _, peak = results["profile"]
         dense = n_samples * n_proteins * 8 / 2**20
         print(f"\nprofile {n_samples} x {n_proteins:,} (median of {runs}): {wall:.2f} s, peak {peak:.0f} MiB "
               f"= {peak / dense:.1f}x the dense matrix ({dense:.0f} MiB)")
@@ -267,7 +340,7 @@ def bench_profile(repeat: int, work: Path, big: bool) -> list[tuple[str, bool]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="compare,startup,info,profile")
+    parser.add_argument("--only", default="compare,breakdown,startup,info,profile")
     parser.add_argument("--big", action="store_true", help="Also profile 1,000 x 20,000.")
     args = parser.parse_args(argv)
     chosen = set(args.only.split(","))
@@ -275,8 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     goals: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="bench_commands_") as tmp:
         work = Path(tmp)
+        ENV["XDG_CACHE_HOME"] = str(work / "cache")
         if "compare" in chosen:
             goals += bench_compare(args.repeat, work)
+        if "breakdown" in chosen:
+            goals += bench_breakdown(work)
         if chosen & {"startup", "info"}:
             goals += bench_startup(args.repeat, work)
         if "profile" in chosen:

@@ -40,6 +40,19 @@ def run_main(monkeypatch, capsys, *args: str | Path, stdin: bytes | None = None)
     return code, captured.out, captured.err
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The tests (and the commands they start) keep the derived knowledge-base cache in a folder of their own
+    (``XDG_CACHE_HOME``, :mod:`secretome.kb.cache`), never in the user's."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield Path(os.environ["XDG_CACHE_HOME"])
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     path = shared_data_dir()

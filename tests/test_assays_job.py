@@ -328,3 +328,17 @@ def test_lot_comparability_runs_on_assay_data(tmp_path: Path) -> None:
     factors = pd.read_csv(tmp_path / "lots" / "comparability_factors.tsv", sep="\t").set_index(["lot", "factor"])
     assert factors.loc[("lotB", "IL1RN"), "verdict"] == "equivalent"
     assert factors.loc[("lotC", "IL1RN"), "verdict"] == "not_equivalent"
+
+
+def test_readers_refuse_an_assay_export_and_the_jobs_read_it(tmp_path: Path) -> None:
+    """The readers (secretome.io) do not fit standard curves: io.read refuses an immunoassay export, naming the
+    function that reads it, and the jobs' reader (what every shell calls) reads it through the assay engine."""
+    import secretome
+    from secretome.jobs.common import read_input
+
+    path = _long_plate(tmp_path)
+    with pytest.raises(SecretomeInputError, match="immunoassay export") as caught:
+        secretome.read(path)
+    assert "secretome.assays.read_assay_data" in str(caught.value) and "plate.csv" in str(caught.value)
+    adata, notes = read_input(path)
+    assert adata.uns["source"]["kind"] == "immunoassay" and adata.n_vars == 4 and notes == []

@@ -58,7 +58,7 @@ def test_no_identifier_or_raw_id_reaches_any_output(demo_output: tuple[Path, Pat
     report = (out / "report.html").read_text(encoding="utf-8")
     body = report.split("</head>")[1]
     assert "cdn.plot.ly" not in body and not re.search(r"<script[^>]+src=", report) and '"showSendToCloud": false' in report
-    assert report.count("plotly.js v") == 1  # plotly.js embedded from the package, once
+    assert report.count('id="plotly-bundle"') == 1  # plotly.js embedded from the package, once (compressed)
 
 
 def test_same_key_file_gives_the_same_pseudonyms(demo_output: tuple[Path, Path]) -> None:
@@ -203,7 +203,6 @@ def test_composition_from_the_registry(tmp_path: Path) -> None:
     """Lots registered and profiled in the registry give their composition by lot number."""
     from test_registry import register_demo
 
-    from secretome.clinical.lots import composition_from_registry
     from secretome.registry import auth, services
     from secretome.registry.db import open_registry
     from secretome.registry.models import Dataset
@@ -222,7 +221,7 @@ def test_composition_from_the_registry(tmp_path: Path) -> None:
         Worker(registry).run_once()
         assert wait_for(registry, run_id).status == "done"
         with registry.session() as session:
-            table = composition_from_registry(session, ["lot_A", "lot_B", "not-registered"])
+            table = services.lot_composition(session, ["lot_A", "lot_B", "not-registered"])
     finally:
         registry.close()
     assert list(table.index) == ["lot_A", "lot_B"]

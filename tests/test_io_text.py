@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from secretome.errors import SecretomeInputError
-from secretome.io import read
+from secretome.io import FORMATS, read
 from test_io_readers import SAMPLES, check_values, maxquant_frame
 
 
@@ -50,9 +54,9 @@ def test_declared_decimal_and_english_thousands(tmp_path):
     np.testing.assert_array_equal(read(tmp_path / "amb.tsv", decimal=",").X, [[12.345, 3], [1.0, 4]])
     (tmp_path / "en.tsv").write_text("Protein\ts1\ts2\nP12345\t1,234,567\t2.5\nP23456\t3\t4\n")
     np.testing.assert_array_equal(read(tmp_path / "en.tsv").X, [[1234567, 3], [2.5, 4]])
-    (tmp_path / "c.csv").write_text("Protein,s1\nP12345,1\nP23456,3\n")
-    with pytest.raises(SecretomeInputError, match="also the column delimiter"):
-        read(tmp_path / "c.csv", decimal=",")
+    numbers = read(tmp_path / "en.tsv").uns["source"]["numbers"]
+    assert numbers == {"decimal": ".", "thousands": ",", "decided": "file",
+                       "evidence": "row 2 field 2 ('1,234,567') has commas as thousands marks"}
 
 
 def test_lone_cr_in_a_truncated_last_line_is_an_input_error(tmp_path):
@@ -116,7 +120,7 @@ def _workbook(path, rows):
 
 def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_path):
     _workbook(tmp_path / "text.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "2.5"], ["P23456", 3.0, 4.0]])
-    with pytest.warns(UserWarning, match=r"stored as text.*1 in 's2' \(first: row 2\)"):
+    with pytest.warns(UserWarning, match=r"stored as text in sheet 'Sheet' were read as numbers: 1 in 's2' \(C2\)"):
         adata = read(tmp_path / "text.xlsx")
     np.testing.assert_array_equal(adata.X, [[1.5, 3.0], [2.5, 4.0]])
     _workbook(tmp_path / "formula.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "=B2*2"], ["P23456", 3.0, 4.0]])
@@ -125,3 +129,178 @@ def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_pat
     _workbook(tmp_path / "error.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "#DIV/0!"], ["P23456", 3.0, 4.0]])
     with pytest.raises(SecretomeInputError, match=r"1 cell\(s\) of sheet 'Sheet' hold an Excel error value \(first: C2 '#DIV/0!'\)"):
         read(tmp_path / "error.xlsx")
+
+
+def test_thousands_points_beside_decimal_commas_are_read_and_the_decision_stated(tmp_path):
+    """Issue 15: ``12.345`` beside ``0,5`` in a ';' file was read as 12.345 (1000x off)."""
+    (tmp_path / "eu.csv").write_text("Protein;s1;s2\nP12345;12.345;0,5\nP23456;1.234.567,5;7\n")
+    adata = read(tmp_path / "eu.csv")
+    np.testing.assert_array_equal(adata.X, [[12345.0, 1234567.5], [0.5, 7.0]])
+    assert adata.uns["source"]["numbers"] == {
+        "decimal": ",", "thousands": ".", "decided": "file", "evidence": "row 2 field 3 ('0,5') has a decimal comma"}
+    from secretome.io import summarize, summary_lines
+
+    lines = dict(summary_lines(summarize(adata)))
+    assert lines["numbers"] == "decimal comma, '.' thousands marks (decided from the file: row 2 field 3 ('0,5') has a decimal comma)"
+
+
+def test_a_lone_thousands_point_number_is_read(tmp_path):
+    """``1.234.567`` can only be a number with thousands points (two points), whatever else the file holds."""
+    (tmp_path / "t.tsv").write_text("Protein\ts1\ts2\nP12345\t1.234.567\t3\nP23456\t12\t4\n")
+    np.testing.assert_array_equal(read(tmp_path / "t.tsv").X, [[1234567, 12], [3, 4]])
+    (tmp_path / "m.tsv").write_text("Protein\ts1\ts2\nP12345\t1.234.567\t3.5\nP23456\t12\t4\n")
+    # beside a decimal point it is no number of the file's convention: refused naming the cell
+    with pytest.raises(SecretomeInputError, match=r"column 's1', row 2: non-numeric value '1.234.567'"):
+        read(tmp_path / "m.tsv")
+
+
+def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path):
+    """A comma-separated file can only hold decimal commas in quoted cells; an unquoted 12.345 is then 12345."""
+    (tmp_path / "q.csv").write_text('Protein,s1,s2\nP12345,"1,5",12.345\nP23456,"0,25",3\n')
+    adata = read(tmp_path / "q.csv")
+    np.testing.assert_array_equal(adata.X, [[1.5, 0.25], [12345.0, 3.0]])
+    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 2 ('1,5') has a decimal comma"
+    (tmp_path / "declared.csv").write_text('Protein,s1,s2\nP12345,"12,345",1\nP23456,3,4\n')
+    np.testing.assert_array_equal(read(tmp_path / "declared.csv", decimal=",").X, [[12.345, 3], [1, 4]])
+    assert read(tmp_path / "declared.csv", decimal=".").X[0, 0] == 12345
+    (tmp_path / "en.csv").write_text('Protein,s1,s2\nP12345,"1,234,567",2.5\nP23456,3,4\n')
+    np.testing.assert_array_equal(read(tmp_path / "en.csv").X, [[1234567, 3], [2.5, 4]])
+
+
+def test_a_declared_decimal_mark_the_file_contradicts_is_refused(tmp_path):
+    (tmp_path / "p.tsv").write_text("Protein\ts1\ts2\nP12345\t1,5\t1\nP23456\t1.25\t4\n")
+    with pytest.raises(SecretomeInputError, match=r"decimal=',' was declared but row 3 field 2 \('1.25'\)"):
+        read(tmp_path / "p.tsv", decimal=",")
+    with pytest.raises(SecretomeInputError, match=r"decimal='.' was declared but row 2 field 2 \('1,5'\)"):
+        read(tmp_path / "p.tsv", decimal=".")
+
+
+@pytest.mark.parametrize("cell, reading", [("12,345", "12345 with ',' as a thousands mark or 12.345"),
+                                           ("12.345", "12345 with '.' as a thousands mark or 12.345")])
+def test_an_undecidable_decimal_mark_is_refused_naming_the_cell(tmp_path, cell, reading):
+    (tmp_path / "a.tsv").write_text(f"Protein\ts1\ts2\nP12345\t{cell}\t1\nP23456\t3\t4\n")
+    with pytest.raises(SecretomeInputError, match=rf"cannot be decided: row 2 field 2 \('{cell}'\) is {re.escape(reading)}"):
+        read(tmp_path / "a.tsv")
+    assert read(tmp_path / "a.tsv", decimal=".").X[0, 0] == float(cell.replace(",", ""))
+
+
+def test_a_number_off_the_files_convention_is_refused(tmp_path):
+    """pandas drops a thousands mark wherever it stands (1.2.3 would become 123)."""
+    (tmp_path / "b.tsv").write_text("Protein\ts1\ts2\nP12345\t1,5\t1.2.3\nP23456\t3\t4\n")
+    with pytest.raises(SecretomeInputError, match=r"row 2 field 3 \('1.2.3'\) is not a number written with a decimal comma"):
+        read(tmp_path / "b.tsv")
+
+
+def test_quotes_in_a_generic_table_are_decided_from_the_file(tmp_path):
+    """A writer that does not quote: a field opening a quote it never closes is text, rows stay apart."""
+    lines = ["Protein\tDescription\ts1\ts2", 'P12345\t"ecto-5\'-nucleotidase\t1\t2', "P23456\tplain\t3\t4",
+             'P34567\tname 3"\t5\t6']
+    (tmp_path / "g.tsv").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "g.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3, 5], [2, 4, 6]])
+    assert adata.uns["source"]["quoting"].startswith("quotes read as text: 1 of 1 fields starting with")
+    (tmp_path / "q.tsv").write_text('Protein\tDescription\ts1\ts2\nP12345\t"a\tb"\t1\t2\nP23456\tplain\t3\t4\n')
+    adata = read(tmp_path / "q.tsv")
+    assert adata.var["description"].iloc[0] == "a\tb" and adata.uns["source"]["quoting"].startswith("every field")
+
+
+def test_a_quote_in_a_diann_matrix_is_text(tmp_path):
+    """DIA-NN never quotes (data/quoting.tsv): a description starting with '"' does not merge rows."""
+    lines = ["Protein.Group\tProtein.Ids\tProtein.Names\tGenes\tFirst.Protein.Description\ta.raw\tb.raw",
+             'P12345\tP12345\tX_HUMAN\tG1\t"Quoted" start\t1\t2', 'P23456\tP23456\tY_HUMAN\tG2\tplain"\t3\t4']
+    (tmp_path / "report.pg_matrix.tsv").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "report.pg_matrix.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+    assert adata.uns["source"]["quoting"] == "quotes read as text: DIA-NN never quotes (data/quoting.tsv)"
+
+
+def test_a_first_data_line_wider_than_the_sniff_window(tmp_path):
+    """One data line over 64 KiB (long protein groups and descriptions), header short."""
+    group = ";".join(f"P{10000 + i}" for i in range(12000))
+    (tmp_path / "wide.tsv").write_text(f"Protein\ts1\ts2\n{group}\t1\t2\nP23456\t3\t4\n")
+    assert len(group) > 65536
+    np.testing.assert_array_equal(read(tmp_path / "wide.tsv").X, [[1, 3], [2, 4]])
+
+
+def test_trimmed_empty_quantity_cells_of_a_stripped_file_are_read_as_missing():
+    """The alphapeptstats DIA-NN matrix: DIA-NN writes every field (its own matrices end lines with empty
+    fields, tests/data/readers/protpipe_report.pg_matrix.tsv), but in this file no line ends with a tab
+    although empty cells occur inside rows: trailing whitespace was stripped from every line, which removes
+    empty cells only, so the lacking cells are missing values (as pandas and R read them)."""
+    path = Path(__file__).parent / "data" / "readers" / "alphapeptstats_diann_report_final.pg_matrix.tsv"
+    with pytest.warns(UserWarning, match=r"9 row\(s\) lack trailing quantity fields \(first: row 2, 3, 4, 5, 6\)"):
+        adata = read(path)
+    assert adata.shape == (20, 10) and adata.uns["source"]["padded_rows"] == [2, 3, 4, 5, 6, 8, 9, 10, 11]
+    assert adata.X[18, 0] == 794752.0 and np.isnan(adata.X[19, 0]) and np.isnan(adata.X[:, 2]).all()
+    assert adata.X[17, 7] == 1089670.0 and np.isnan(adata.X[18:, 7]).all() and adata.X[19, 5] == 8042930.0
+
+
+def test_trimmed_quantity_cells_stay_an_error_when_other_lines_keep_their_trailing_tabs(tmp_path):
+    lines = ["Protein\tS1\tS2\tS3", "P10001\t1\t\t", "P10002\t1\t2", "P10003\t4\t5\t6"]
+    (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SecretomeInputError, match=r"row 3.*lacks the quantity column 'S3', and other lines end with an empty field"):
+        read(tmp_path / "t.tsv")
+
+
+def test_quoted_text_with_line_breaks_stays_one_field(tmp_path):
+    """A quoting writer's multi-line text (pandas, R): the quotes delimit fields although they span lines."""
+    lines = ['Protein\tDescription\ts1\ts2', 'P12345\t"two\nlines"\t1\t2', 'P23456\tplain\t3\t4']
+    (tmp_path / "m.tsv").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "m.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+    assert adata.var["description"].iloc[0] == "two\nlines" and adata.uns["source"]["quoting"] == "quoted fields span lines (1 of 1)"
+
+
+def test_a_line_break_inside_a_row_of_a_stripped_file_is_refused(tmp_path):
+    """Two short rows that together have the header's fields are one row split in two, not trimmed cells."""
+    lines = ["Protein\tS1\tS2\tS3\tS4", "P10001\t1\t\t\t4", "P10002\t1\t2", "3\t4", "P10003\t4\t5\t6\t7"]
+    (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SecretomeInputError, match=r"rows 3 and 4 have 3 and 2 fields, together those of the header \(5\): a line break"):
+        read(tmp_path / "t.tsv")
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "generic"] + ["generic"])
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_declared_decimal_comma_in_every_reader(tmp_path, fmt, delimiter):
+    """``decimal=','`` (CLI ``--decimal ,``) reaches every reader's quantity columns through one parse."""
+    from test_io_properties import layout
+
+    values = np.array([[1234.5, 0.25], [7.125, 12.0], [3.0, 98765.4321]])
+    frame, columns = layout(fmt, ["P12345", "P23456", "P34567"], ["S1", "S2"], values)
+    path = tmp_path / "table.txt"
+    frame.to_csv(path, sep=delimiter, index=False, decimal=",")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        adata = read(path, format=fmt, decimal=",")
+    assert adata.uns["source"]["numbers"]["decided"] == "declared"
+    read_columns = adata.uns["source"]["sample_columns"]
+    for j, column in enumerate(columns):
+        np.testing.assert_array_equal(adata.X[read_columns.index(column)], values[:, j])
+
+
+def test_xlsx_text_cells_are_named_by_sheet_and_cell(tmp_path):
+    """A column past Z and an empty column A: references are the cells Excel shows."""
+    header = ["", "Protein"] + [f"s{i}" for i in range(30)]
+    row = [None, "P12345"] + [float(i) for i in range(30)]
+    bad = [None, "P23456"] + [float(i) for i in range(29)] + ["n.d."]
+    _workbook(tmp_path / "wide.xlsx", [header, row, bad])
+    with pytest.raises(SecretomeInputError, match=r"non-numeric value 'n.d.' in a quantity column \(sheet 'Sheet', cell AF3\)"):
+        read(tmp_path / "wide.xlsx")
+
+
+def test_r_resaved_maxquant_keeps_the_number_convention(tmp_path):
+    """The R-resaved MaxQuant reader renames columns; the file's decided convention stays recorded."""
+    adata = read(Path(__file__).parent / "data" / "readers" / "maxquant_proteinGroups_R.csv")
+    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 58 ('65.1') has a decimal point"
+
+
+def test_info_says_how_numbers_and_quotes_were_read(tmp_path, monkeypatch, capsys):
+    from conftest import run_main
+
+    (tmp_path / "q.csv").write_text('Protein,s1,s2\nP12345,"12,345",1\nP23456,3,4\n')
+    code, out, err = run_main(monkeypatch, capsys, "info", tmp_path / "q.csv")
+    assert code == 2 and "cannot be decided: row 2 field 2 ('12,345')" in err and "--decimal=','" in err
+    code, out, err = run_main(monkeypatch, capsys, "info", tmp_path / "q.csv", "--decimal", ",")
+    assert code == 0, err
+    assert "numbers: decimal comma, '.' thousands marks (declared)" in out
+    assert "quotes: every field starting with '\"' is a closed quoted field (1)" in out

@@ -9,8 +9,9 @@ from anndata import AnnData
 
 from secretome import SecretomeInputError
 from secretome.kb.preparation import (
-    plausibility_warnings, preparation_of, preparation_panel, preparation_types, resolve_preparation,
+    preparation_of, preparation_panel, preparation_types, resolve_preparation,
 )
+from secretome.qc.plausibility import plausibility_warnings
 from conftest import profiled
 
 

@@ -165,11 +165,14 @@ def test_write_outputs_is_complete_and_atomic(tmp_path, simulated, monkeypatch):
 
 def test_write_outputs_takes_extra_sections_and_files(tmp_path):
     adata, _ = profiled(five_protein_dataset())
-    section = {"id": "differential", "title": "Differential abundance: B-A", "html": "<p>moderated t table</p>"}
+    section = {"id": "panel", "title": "Immunoassay panel", "partial": "immunoassay",
+               "data": {"model": "4pl", "weights": "none", "panel": {"columns": ["analyte"], "rows": [{"analyte": "IL-6 panel row"}]}}}
     write_profile(adata, tmp_path / "o", extra_sections=[section], extra_files={"differential_B-A.tsv": "protein\n"})
     assert (tmp_path / "o" / "differential_B-A.tsv").read_text() == "protein\n"
     html = (tmp_path / "o" / "report.html").read_text()
-    assert '<section id="differential">' in html and "moderated t table" in html
+    assert '<section id="panel">' in html and "IL-6 panel row" in html
+    with pytest.raises(ValueError, match="partial 'html'"):
+        write_profile(adata, tmp_path / "p", extra_sections=[{"id": "x", "title": "x", "partial": "html"}])
 
 
 def test_a_written_dataset_profiles_again_to_the_same_numbers(tmp_path, simulated):

@@ -45,7 +45,7 @@ def test_one_registry_entry_adds_an_index_everywhere(tmp_path, hemolysis):
     partition = [f"{name}_share" for name in qc.purity_category_names()]
     assert np.allclose(obs[partition].sum(axis=1), 1.0)
     assert list(obs["hemolysis_share_flag"]) == ["warn", "fail"]
-    assert "fail: hemolysis_share 0.1 > 0.05 (qc_thresholds.toml: hemolysis_share.fail)" in obs.loc["s2", "qc_verdicts"]
+    assert "fail: hemolysis_share 0.1 > 0.05 (purity registry entry 'hemolysis': hemolysis_share.fail)" in obs.loc["s2", "qc_verdicts"]
     assert "hemolysis" in summary["purity"]["categories"] and "hemolysis_share" in summary["purity"]["flagged"]
     assert summary["purity"]["drivers"]["hemolysis"][0]["gene"] == "HBB"
     assert summary["samples"][1]["hemolysis_share_flag"] == "fail"
@@ -80,3 +80,15 @@ def test_registry_entries_are_checked():
         qc.register_purity_category(qc.PurityCategory(name="serum", colour="#000", method="", rule=_hemolysis))
     with pytest.raises(ValueError, match="is not a category"):
         qc.register_purity_category(qc.PurityCategory(name="x", colour="#000", method="", rule=_hemolysis, before="nope"))
+
+
+def test_a_flagged_entry_brings_limits_with_their_source():
+    """Limits are data with a source: a flagged index whose limits lack one is refused when thresholds load."""
+    qc.register_purity_category(qc.PurityCategory(
+        name="hemolysis", colour="#b30059", flagged=True, rule=_hemolysis, method="",
+        limits={"direction": "above", "warn": 0.01, "fail": 0.05}))
+    try:
+        with pytest.raises(ValueError, match="lack source"):
+            qc.load_thresholds()
+    finally:
+        qc.unregister_purity_category("hemolysis")

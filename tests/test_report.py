@@ -30,14 +30,12 @@ def summary():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, summary) -> Path:
-    import plotly.graph_objects as go
-
-    # like the stats sections: a plotly div with its own newPlot call, relying on the page's plotly.js
-    inline = go.Figure(go.Scatter(x=[0, 1], y=[1, 0])).to_html(full_html=False, include_plotlyjs=False)
-    extra = [{"id": "stats-demo", "title": "Extra section", "html": "<p id='extra-html'>limma goes here</p>",
+    # sections other stages add are data drawn by a partial (here the immunoassay panel's), never HTML
+    panel = {"model": "5pl", "weights": "1/y^2", "panel": {"columns": ["analyte", "lot_A median"],
+                                                          "rows": [{"analyte": "extra-panel-IL6", "lot_A median": 12.5}]}}
+    extra = [{"id": "stats-demo", "title": "Extra section", "partial": "immunoassay", "data": panel,
               "figures": [{"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {"title": "extra"}}]},
-             {"id": "inline-demo", "title": "Inline plot", "html": f"<section><h2>Own heading</h2>{inline}</section>",
-              "show_title": False}]
+             {"id": "untitled-demo", "title": "Untitled panel", "partial": "immunoassay", "data": panel, "show_title": False}]
     return write_report(summary, tmp_path_factory.mktemp("report") / "report.html", extra_sections=extra)
 
 
@@ -46,20 +44,39 @@ def test_report_is_self_contained(report):
     assert html.count("<script") == html.count("</script>")
     assert not re.search(r"<script[^>]+src=", html), "no external scripts"
     assert "<link" not in html and "@import" not in html
-    assert html.count("plotly.js v") == 1, "plotly.js inlined exactly once"
+    assert html.count('id="plotly-bundle"') == 1, "plotly.js carried exactly once"
     assert "cdn.plot.ly" not in html.split("</head>")[1]
+
+
+def test_plotly_js_is_carried_compressed_and_is_the_pinned_bundle(report):
+    """The page carries plotly.js once, gzip + base64 (less than half its size), and the payload unpacks to the
+    pinned plotly package's bundle, whose version and SHA-256 the page states."""
+    import base64
+    import gzip
+    import hashlib
+
+    from plotly.offline import get_plotlyjs
+
+    html = report.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/x-gzip-base64" id="plotly-bundle" data-version="([^"]+)" '
+                      r'data-sha256="([0-9a-f]{64})">([^<]+)</script>', html)
+    assert found, "the compressed bundle element"
+    code = gzip.decompress(base64.b64decode(found.group(3)))
+    assert code == get_plotlyjs().encode("utf-8") and hashlib.sha256(code).hexdigest() == found.group(2)
+    assert f"plotly.js v{found.group(1)}" in code.decode("utf-8")[:400] and f"plotly.js {found.group(1)}" in html
+    assert len(found.group(3)) < 0.5 * len(code) and len(html.encode("utf-8")) < 0.6 * len(code)
 
 
 def test_every_figure_has_a_target_and_valid_json(report, summary):
     html = report.read_text(encoding="utf-8")
     figures = re.findall(r'<script type="application/json" data-figure="([^"]+)">(.*?)</script>', html, flags=re.S)
     assert len(figures) == len(all_figures(summary)) + 1
-    assert "Own heading" in html and "<h2>Inline plot</h2>" not in html
+    assert "extra-panel-IL6" in html and "<h2>Extra section</h2>" in html and "<h2>Untitled panel</h2>" not in html
     for target, payload in figures:
         assert f'id="{target}"' in html, target
         spec = json.loads(payload.replace("<\\/", "</"))
         assert spec["data"], target
-    assert "limma goes here" in html
+    assert "extra-panel-IL6" in html
 
 
 def test_report_states_verdict_rules_and_drivers(summary):

@@ -147,7 +147,7 @@ def test_pages_embed_plotly_once_without_cdn_and_escape_user_text(tmp_path):
              comparability_job(table, tmp_path / "l", samples=sheet, reference=["L1", "L2"], factors=["G1", "G50"]).out]
     for out in pages:
         page = (out / "report.html").read_text(encoding="utf-8")
-        assert page.count("plotly.js v") == 1
+        assert page.count('id="plotly-bundle"') == 1
         assert "<script src=" not in page and 'src="https://cdn' not in page
     compare_page = (pages[0] / "report.html").read_text(encoding="utf-8")
     assert "<b>X</b>" not in compare_page and "&lt;b&gt;X&lt;/b&gt;" in compare_page  # user text is escaped
@@ -186,8 +186,8 @@ def test_cli_compare_end_to_end(tmp_path):
     table, sheet = _maxquant_input(tmp_path, make_adata())
     out = tmp_path / "out"
     run = _cli("compare", str(table), "--samples", str(sheet), "--design", "~ condition + donor", "--contrast", "treated-control",
-               "--normalize", "quantile", "--impute", "perseus", "--out", str(out))
-    assert run.returncode == 0, run.stderr
+               "--normalize", "quantile", "--impute", "perseus", "--enrichment", "--out", str(out))
+    assert run.returncode == 0, run.stderr  # --enrichment: no protein reaches adj. p < 0.05 here, so it is asked for
     assert sorted(os.listdir(out)) == [MARKER, "differential_treated-control.tsv", "enrichment_treated-control.tsv", "report.html"]
     result = pd.read_csv(out / "differential_treated-control.tsv", sep="\t")
     assert list(result.columns) == [*RESULT_COLUMNS, "composition"] and len(result) > 50
@@ -248,3 +248,33 @@ def test_cli_compare_without_enrichment(tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "differential_treated-control.tsv", "report.html"]
     assert "enrichment not tested" in stdout and "proteins tested" in stdout
+
+
+def test_enrichment_runs_by_default_only_where_it_adds_to_the_page(tmp_path, monkeypatch, capsys):
+    from conftest import run_main
+
+    from secretome.jobs import compare_job
+
+    quiet = make_adata()
+    quiet.X[:3, :10] = quiet.X[3:, :10]  # no protein changed: nothing for enrichment to add
+    table, sheet = _maxquant_input(tmp_path, quiet)
+    skipped = compare_job(table, tmp_path / "quiet", samples=sheet, design="~ condition", contrast="treated-control")
+    assert skipped.summary["n_up"] + skipped.summary["n_down"] == 0 and skipped.summary["n_enriched"] is None
+    assert "enrichment_treated-control.tsv" not in skipped.files
+    assert "0 proteins at adj. p < 0.05" in skipped.summary["enrichment_note"]
+    page = (skipped.out / "report.html").read_text()
+    assert 'id="enrichment"' not in page and "Enrichment not tested: 0 proteins" in page
+    forced = compare_job(table, tmp_path / "forced", samples=sheet, design="~ condition", contrast="treated-control",
+                         enrichment=True)
+    assert "enrichment_treated-control.tsv" in forced.files and forced.summary["n_enriched"] is not None
+
+    unnamed = make_adata()
+    unnamed.var["gene"] = [f"G{j}" if j < 40 else "" for j in range(unnamed.n_vars)]  # 40 gene symbols: too few
+    (tmp_path / "unnamed").mkdir()
+    table, sheet = _maxquant_input(tmp_path / "unnamed", unnamed)
+    code, stdout, stderr = run_main(monkeypatch, capsys, "compare", table, "--samples", sheet, "--design", "~ condition",
+                                    "--contrast", "treated-control", "--out", tmp_path / "unnamed-out")
+    assert code == 0, stderr
+    assert "enrichment not tested" in stdout and "--enrichment" in stderr
+    assert "distinct gene symbols (by default it runs from 100)" in stderr  # 40 named here, a few more from the KB
+    assert not (tmp_path / "unnamed-out" / "enrichment_treated-control.tsv").exists()

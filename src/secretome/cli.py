@@ -116,7 +116,7 @@ def compare(
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: Path = typer.Option(Path("secretome-compare"), "--out", metavar="DIR", help="Output directory (written atomically)."),
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    enrichment: bool = typer.Option(True, "--enrichment/--no-enrichment", help="Test enrichment of the result (default on; off spares loading the gene sets)."),
+    enrichment: Optional[bool] = typer.Option(None, "--enrichment/--no-enrichment", show_default=False, help="Test enrichment of the result, or not (default: only where it adds to the page: some protein changed and the proteins name enough gene symbols)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
     sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
 ) -> None:
@@ -130,6 +130,8 @@ def compare(
     _warnings(result)
     s = result.summary
     enriched = "enrichment not tested" if s["n_enriched"] is None else f"{s['n_enriched']} enrichment results at adj. p < {s['alpha']:g}"
+    if s["n_enriched"] is None and enrichment is None:
+        print_message("note", f"{s['enrichment_note']} Pass --enrichment to test it anyway.")
     typer.echo(f"{s['n_tested']} proteins tested, {s['n_up'] + s['n_down']} at adj. p < {s['alpha']:g} "
                f"({s['n_up']} up, {s['n_down']} down), {enriched}; wrote {result.out}")
 
@@ -354,11 +356,14 @@ _register_registry_commands(app)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-    """``warnings.showwarning`` for the CLI: the package's own warnings as one plain ``warning:`` line."""
+    """``warnings.showwarning`` for the CLI: every warning (the package's own, or a library's that escaped the
+    jobs, which state theirs in the result) as one plain ``warning:`` line, never Python's raw form."""
     if category.__module__.startswith("secretome"):
         print_message("warning", str(message))
     else:
-        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+        from secretome.jobs.base import stated_warning
+
+        print_message("warning", stated_warning(warnings.WarningMessage(message, category, filename, lineno)))
 
 
 _COMMAND_LINE_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})

@@ -88,11 +88,12 @@ def profile(
     means, CVs, differences to the first level). ``thresholds`` defaults to
     :func:`secretome.qc.load_thresholds`. ``preparation`` (or the sample sheet's ``preparation`` column: MSC
     conditioned medium, MSC-EV, ocular surface epithelium, tear fluid ...) selects the key-factor panel and
-    the plausibility warnings (:mod:`secretome.kb.preparation`); ``panel_file`` replaces the panel with the
+    the plausibility warnings (:mod:`secretome.qc.plausibility`); ``panel_file`` replaces the panel with the
     user's own TSV (``gene, seed_class, why``). ``progress`` is told each step and the fraction done (a
     :data:`secretome.jobs.ProgressCallback`).
     """
-    from secretome.kb.preparation import plausibility_warnings, preparation_of, preparation_panel, preparation_types
+    from secretome.kb.preparation import preparation_of, preparation_panel, preparation_types
+    from secretome.qc.plausibility import plausibility_warnings
 
     thresholds = thresholds or load_thresholds()
     kind = preparation_of(adata, preparation)

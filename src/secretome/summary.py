@@ -11,6 +11,7 @@ into JSON with :func:`jsonable` (NaN -> ``None``).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -206,7 +207,8 @@ def build_summary(adata: AnnData) -> dict[str, Any]:
     summary["preparation"] = {"type": str(preparation.get("type", "")), "label": str(preparation.get("label", "")),
                               "panel": str(preparation.get("panel", "")),
                               "warnings": records(preparation["warnings"]) if "warnings" in preparation else []}
-    summary["sections"] = jsonable(_plain_tree(adata.uns.get("report_sections", [])))
+    summary["sections"] = [{**section, "data": json.loads(section["data"])}
+                           for section in jsonable(_plain_tree(adata.uns.get("report_sections", [])))]
     return summary
 
 
@@ -355,6 +357,8 @@ def differential_entry(stored: Any) -> dict[str, Any]:
         if bool(stored.get("enrichment_done", True)) else None,
         "composition_of_hits": jsonable(_plain_tree(dict(stored.get("composition_of_hits", {})))),
     }
+    if entry["enrichment"] is None:  # why there is no enrichment section (switched off, or nothing for it to add)
+        entry["enrichment_skipped"] = str(stored.get("enrichment_note", ""))
     return entry
 
 

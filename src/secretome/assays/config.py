@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import pandas as pd
 
+from secretome.config import config
+
 CONFIG_FILE = "assays.toml"
 
 
-@lru_cache(maxsize=1)
 def assay_config() -> dict[str, Any]:
     """``secretome/config/assays.toml``: thresholds for quantifiable ranges, bead counts, CVs, each with its source."""
-    return tomllib.loads((resources.files("secretome") / "config" / CONFIG_FILE).read_text(encoding="utf-8"))
+    return config("assays")
 
 
 def rule(section: str, key: str) -> float:

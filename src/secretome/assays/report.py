@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
 from secretome import __version__
+from secretome.plotlyjs import plotly_context
 from secretome.assays.plots import PLOTLY_CONFIG, balance_figure, curve_figure, levey_jennings_figure
 from secretome.assays.quantify import AssayResult
 
@@ -99,4 +99,4 @@ def render_assay_report(
     if "rules" not in context["params"] or not context["params"]["rules"]:
         context["params"]["rules"] = {"recovery": "n/a", "cv": "n/a"}
     template = environment.get_template("assay_report.html.j2")
-    return template.render(r=context, plotly_js=get_plotlyjs(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num, pct=_pct)
+    return template.render(r=context, plotly=plotly_context(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num, pct=_pct)

@@ -6,7 +6,6 @@ agreement with the proteome for every shared factor (MS detection limit noted)."
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -24,18 +23,12 @@ from secretome.assays.quantify import FLAGS
 DEMO_ASSAY_FILES = ("assay_panel.tsv", "assay_balance.tsv", "assay_potency.tsv", "assay_agreement.tsv")
 
 
-def _table(frame: pd.DataFrame, digits: int = 3) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for _, row in frame.iterrows():
-        cells = []
-        for value in row:
-            if isinstance(value, (float, np.floating)):
-                cells.append(f'<td class="num">{"n/a" if not np.isfinite(value) else f"{value:.{digits}g}"}</td>')
-            else:
-                cells.append(f"<td>{html.escape(str(value))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<div class="tablewrap"><table><tr>{head}</tr>{"".join(body)}</table></div>'
+def _table(frame: pd.DataFrame) -> dict[str, Any]:
+    """A result table as the section partial draws it: column names and rows (NaN -> None, numbers as numbers)."""
+    rows = [{str(column): (None if isinstance(value, (float, np.floating)) and not np.isfinite(value)
+                           else value.item() if isinstance(value, np.generic) else value)
+             for column, value in row.items()} for row in frame.to_dict("records")]
+    return {"columns": [str(column) for column in frame.columns], "rows": rows}
 
 
 def panel_by_lot(assay: AnnData, lot_column: str) -> pd.DataFrame:
@@ -59,39 +52,37 @@ def panel_by_lot(assay: AnnData, lot_column: str) -> pd.DataFrame:
 def assay_section(
     assay: AnnData, proteome: AnnData | None = None, *, lot_column: str = "lot", potency: Any = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """(report section, files) for :func:`secretome.report.render_report`'s ``extra_sections``."""
+    """(report section, files): the section is data for the report's ``immunoassay`` partial
+    (``report/templates/sections/immunoassay.html.j2``): the curve settings and the result tables, no HTML."""
     from secretome.tables import tsv_text
 
-    parts = ['<p class="explain">Immunoassay panel of the same samples: concentrations from standard curves '
-             f"({html.escape(str(assay.uns['assay']['params'].get('model', '')))}, weights "
-             f"{html.escape(str(assay.uns['assay']['params'].get('weights', '')))}); values outside LLOQ..ULOQ are flagged, not dropped. "
-             "<b>Purity: not assessable</b> from a targeted panel (it measures no serum, lysis or handling proteins).</p>"]
+    params = assay.uns["assay"]["params"]
+    data: dict[str, Any] = {"model": str(params.get("model", "")), "weights": str(params.get("weights", ""))}
     panel = panel_by_lot(assay, lot_column)
-    parts.append("<h3>Panel by lot (median of quantified values)</h3>" + _table(panel))
+    data["panel"] = _table(panel)
     files = {"assay_panel.tsv": tsv_text(panel)}
     figures = []
     balance = cytokine_balance(assay)
     if not balance.empty:
-        rules = balance.drop_duplicates("ratio")[["ratio", "favourable", "rule", "source"]]
-        parts.append("<h3>Cytokine balance</h3><p class='explain'>Ratios of quantified concentrations; each rule and its source:</p>" + _table(rules))
+        data["balance_rules"] = _table(balance.drop_duplicates("ratio")[["ratio", "favourable", "rule", "source"]])
         figures.append(balance_figure(balance))
         files["assay_balance.tsv"] = tsv_text(balance)
     if potency is not None:
         results = lot_potency(assay, potency, lot_column=lot_column)
-        parts.append("<h3>Potency and release assays</h3>" + _table(results[["lot", "analyte", "kind", "value", "unit", "low", "high", "result", "note", "source"]]))
+        data["potency"] = _table(results[["lot", "analyte", "kind", "value", "unit", "low", "high", "result", "note", "source"]])
         files["assay_potency.tsv"] = tsv_text(results)
     if proteome is not None:
         unit = lot_column
-        if lot_column in assay.obs and assay.obs[lot_column].nunique() < rule("agreement", "min_lots"):
+        min_lots = rule("agreement", "min_lots")
+        if lot_column in assay.obs and assay.obs[lot_column].nunique() < min_lots:
             unit = "sample"  # too few lots for a rank correlation: compare preparations (samples) instead
         a, p = assay.copy(), proteome.copy()
         a.obs["sample"], p.obs["sample"] = list(map(str, a.obs_names)), list(map(str, p.obs_names))
         agreement = assay_proteome_agreement(a, p, lot_column=unit)
-        parts.append(f"<h3>Agreement with the proteome (Spearman across {'lots' if unit == lot_column else 'samples: fewer lots than ' + format(rule('agreement', 'min_lots'), 'g')})</h3>"
-                     "<p class='explain'>Per factor measured both ways; MS detection limit = the lowest MS intensity detected in any sample; "
-                     "a factor the MS did not detect in a unit is listed.</p>" + _table(agreement))
+        data["agreement"] = _table(agreement)
+        data["agreement_across"] = "lots" if unit == lot_column else f"samples: fewer lots than {min_lots:g}"
         files["assay_agreement.tsv"] = tsv_text(agreement)
-    section = {"id": "immunoassay", "title": "Immunoassay panel", "html": "".join(parts), "figures": figures}
+    section = {"id": "immunoassay", "title": "Immunoassay panel", "partial": "immunoassay", "data": data, "figures": figures}
     return section, files
 
 

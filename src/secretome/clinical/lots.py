@@ -9,9 +9,9 @@ A composition is one row per lot number with numeric features: functional-class 
 * ``potency.tsv`` files (columns lot, assay, value) anywhere under the lots folder;
 * ``composition.tsv`` files (a lot column and numeric feature columns named as above), for lots whose
   composition was measured elsewhere;
-* the registry: :func:`composition_from_registry` reads each lot's latest finished profile metrics;
-  :func:`composition_from_metrics` (lot number, metric, value rows) and :func:`composition_from_summaries`
-  (lot -> profile summary) serve callers that hold lots elsewhere.
+* lots held elsewhere: :func:`composition_from_metrics` (lot number, metric, value rows, as the registry's
+  :func:`secretome.registry.services.lot_composition` hands them over from each lot's latest finished profile
+  run) and :func:`composition_from_summaries` (lot -> profile summary).
 """
 
 from __future__ import annotations
@@ -96,23 +96,6 @@ def composition_from_metrics(rows: Iterable[tuple[str, str, float | None]]) -> p
     frame = pd.DataFrame.from_dict(table, orient="index").sort_index()
     frame.index.name = "lot"
     return frame
-
-
-def composition_from_registry(session: Any, lot_numbers: Iterable[str]) -> pd.DataFrame:
-    """Composition of registered lots (by lot number) from each one's latest finished profile run.
-
-    ``session`` is a registry database session (:meth:`secretome.registry.db.Registry.session`); lots
-    without a profile run, or not registered, are absent from the table (the link names them).
-    """
-    from sqlalchemy import select
-
-    from secretome.registry.models import Lot
-    from secretome.registry.services import latest_profile_metrics
-
-    numbers = sorted({str(n) for n in lot_numbers})
-    lots = dict(session.execute(select(Lot.id, Lot.number).where(Lot.number.in_(numbers))).all()) if numbers else {}
-    metrics = latest_profile_metrics(session, list(lots))
-    return composition_from_metrics((lots[lot_id], metric, value) for lot_id, values in metrics.items() for metric, value in values.items())
 
 
 def read_potency(paths: Iterable[Path]) -> pd.DataFrame:

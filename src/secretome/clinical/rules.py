@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any
+
+from secretome.config import package_data
 
 CRITERIA_FILES = {"dews2017": "dews_2017.toml", "dews2025": "dews_2025.toml"}
 """Diagnosis criteria by version id: TFOS DEWS II (2017) and TFOS DEWS III (2025)."""
 
 
-@lru_cache(maxsize=None)
 def load_rules(name: str) -> dict[str, Any]:
     """One shipped rule file of ``secretome/clinical/data`` (parsed TOML; cached, do not mutate)."""
-    path = resources.files("secretome.clinical") / "data" / name
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    return package_data("secretome.clinical", name)
 
 
 def measures() -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
+from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
@@ -66,7 +67,8 @@ def read(
     sheet given with it is matched to its samples as for a table.
 
     Immunoassay exports (xPONENT, INTELLIFLEX, Bio-Plex, MSD, SoftMax Pro, Gen5, Olink, long tables) are
-    detected too and read by :func:`secretome.assays.read_assay_data` (samples x analytes).
+    recognised and refused with a pointer to :func:`secretome.assays.read_assay_data`, which fits their
+    standard curves (science above the readers; :func:`is_assay_export` tells them apart first).
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
@@ -102,12 +104,12 @@ def read_result(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
-
-    if (format or "").strip().casefold() in ASSAY_FORMATS or (format is None and Path(path).is_file() and detect_assay_format(path)):
-        from secretome.assays import read_assay_data
-
-        return read_assay_data(path, samples, format=format, sample_column=sample_column)
+    if is_assay_export(path, format):
+        raise SecretomeInputError(
+            "an immunoassay export, not a proteomics result table", file=path,
+            expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
+                     "standard curves); secretome.io.read for a proteomics table",
+        )
     params: dict[str, Any] = {
         "path": str(path),
         "samples": samples if not isinstance(samples, pd.DataFrame) else "<DataFrame>",
@@ -246,12 +248,21 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
+def is_assay_export(path: str | Path, format: str | None = None) -> bool:
+    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one)."""
+    from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
+
+    if format is not None:
+        return format.strip().casefold() in ASSAY_FORMATS
+    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path) is not None
+
+
 def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
     it) is imported only for an assay panel, as in :func:`summary_lines`."""
     if adata.uns.get("source", {}).get("kind") != "immunoassay":
         return summarize_proteome(adata)
-    from secretome.assays import assay_summary
+    from secretome.io.assay.summary import assay_summary
 
     return assay_summary(adata)
 
@@ -272,13 +283,10 @@ def summarize_file(
     text table summarised in row chunks (:func:`secretome.io.streamed.streamed_summary`) instead of being
     held whole; ``stream_min_bytes`` overrides the size from which that is tried."""
     if sheet is None and not _is_h5ad(path) and Path(path).is_file():
-        from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
         from secretome.io.streamed import STREAM_MIN_BYTES, streamed_summary
 
         minimum = STREAM_MIN_BYTES if stream_min_bytes is None else stream_min_bytes
-        if (format or "").strip().casefold() not in ASSAY_FORMATS and Path(path).stat().st_size >= minimum and not (
-            format is None and detect_assay_format(path)
-        ):
+        if Path(path).stat().st_size >= minimum and not is_assay_export(path, format):
             summary = _streamed(lambda sheet_frame: streamed_summary(
                 path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, min_bytes=minimum),
                 samples, sample_column)
@@ -327,7 +335,7 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     if summary.get("kind") == "immunoassay":
-        from secretome.assays import assay_summary_lines
+        from secretome.io.assay.summary import assay_summary_lines
 
         return assay_summary_lines(summary)
     log2 = f"yes ({summary['log2_evidence']})" if summary["is_log2"] else f"no ({summary['log2_evidence']})"
@@ -345,6 +353,10 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),
+        *([("numbers", describe_numbers(summary["numbers"]))] if summary.get("numbers") else []),
+        *([("quotes", summary["quoting"])] if summary.get("quoting") else []),
+        *([("rows padded", f"{len(summary['padded_rows'])} (trimmed trailing quantity cells read as missing; "
+                           f"first: row {summary['padded_rows'][0]})")] if summary.get("padded_rows") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

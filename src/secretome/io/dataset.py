@@ -10,16 +10,14 @@ summarises that without importing anndata (its import alone costs most of a seco
 from __future__ import annotations
 
 import difflib
-import tomllib
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
 from secretome.io.table import RawTable, ReaderWarning, numeric_block
@@ -32,10 +30,9 @@ if TYPE_CHECKING:
 LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
 
 
-@lru_cache(maxsize=1)
 def reader_config() -> dict[str, Any]:
     """The readers' numeric rules, ``secretome/config/readers.toml`` (each value with its justification)."""
-    return tomllib.loads((resources.files("secretome") / "config" / "readers.toml").read_text(encoding="utf-8"))
+    return config("readers")
 
 
 #: log2 detection rule (generic, Perseus, Spectronaut), from ``config/readers.toml`` [log2_detection]: over
@@ -359,6 +356,7 @@ def assemble_result(
         "unread_reasons": reasons,
         "samples_without_quantity": list(parsed.samples_without_quantity),
         "sheet": table.sheet or "",
+        **table.facts(),
         **parsed.notes,
     }
     record_step(adata, "read", "secretome.read", params or {})
@@ -510,6 +508,9 @@ def source_summary(
         "unread_columns": list(source.get("unread_columns", [])),
         "unread_reasons": list(source.get("unread_reasons", [])),
         "samples_without_quantity": list(source.get("samples_without_quantity", [])),
+        "numbers": dict(source.get("numbers", {})),
+        "quoting": str(source.get("quoting", "")),
+        "padded_rows": [int(row) for row in source.get("padded_rows", [])],
     }
 
 

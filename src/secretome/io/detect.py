@@ -103,7 +103,7 @@ def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:
         "diann": "diann", "dia-nn": "diann", "mq": "maxquant", "csv": "generic", "tsv": "generic",
         "pd": "proteome_discoverer", "proteomediscoverer": "proteome_discoverer",
     }
-    key = aliases.get(key, key)
+    key = aliases.get(key, {reader.replace("_", ""): reader for reader in READERS}.get(key, key))
     if key not in READERS:
         raise SecretomeInputError(f"unknown format {name!r}", file=table.path, expected=f"one of {list(FORMATS)}")
     return key, READERS[key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, family_reasons, quantity_block
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, text_column
@@ -28,7 +29,12 @@ def detect_score(columns: list[str]) -> int:
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-Umpire protein summary; default quantity the top-6 fragment intensity."""
     columns = list(table.frame.columns)
-    id_column = next(c for c in ID_COLUMNS if c in columns)
+    id_column = next((c for c in ID_COLUMNS if c in columns), None)
+    if id_column is None:  # a forced format on another table
+        raise SecretomeInputError(
+            "no 'Protein Key' column: this is not a DIA-Umpire protein summary", file=table.path,
+            expected=f"one of the columns {list(ID_COLUMNS)}",
+        )
     runs = [c[: -len("_Prob")] for c in columns if c.endswith("_Prob")]
     families: dict[str, list[str]] = {}
     for name, pattern in _FAMILIES.items():

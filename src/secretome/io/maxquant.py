@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pandas as pd
 
@@ -178,10 +179,7 @@ def _renamed(table: RawTable, names: list[str]) -> RawTable:
     old = list(frame.columns)
     frame.columns = names
     positions = {new: table.positions[o] for o, new in zip(old, names)} if table.positions is not None else None
-    return RawTable(
-        frame, table.path, table.sha256, table.row_numbers, table.delimiter, table.sheet, table.short_rows,
-        table.width, positions,
-    )
+    return replace(table, frame=frame, positions=positions)  # every other fact of the read stays
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:

@@ -22,15 +22,13 @@ import lzma
 import os
 import stat
 import sys
-import tomllib
 import zipfile
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
+from secretome.config import config as shipped_config
 from secretome.errors import SecretomeInputError, from_os_error
 
 _MIB = 1 << 20
@@ -56,7 +54,7 @@ class Limits:
 
 def limits() -> Limits:
     """The limits of ``config/limits.toml``, each overridden by its environment variable if set."""
-    config = _config()
+    config = shipped_config("limits")
 
     def value(section: str, key: str, variable: str) -> float:
         text = os.environ.get(variable)
@@ -77,11 +75,6 @@ def limits() -> Limits:
         memory_factor=value("memory", "memory_factor", "SECRETOME_MEMORY_FACTOR"),
         sniff=int(config["sniff"]["sniff_kib"]) * 1024,
     )
-
-
-@lru_cache(maxsize=1)
-def _config() -> dict:
-    return tomllib.loads((resources.files("secretome") / "config" / "limits.toml").read_text(encoding="utf-8"))
 
 
 def available_memory() -> int | None:

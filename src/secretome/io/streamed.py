@@ -42,10 +42,10 @@ from secretome.io.dataset import (
 )
 from secretome.io.detect import reader_for, refuse_non_protein_header
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import (
-    RawTable, _comma_between_digits, _decide_decimal, _decode_sample, _parse_text, _sniff_size, csv_options,
-    text_column,
-)
+from secretome.io.table import RawTable, TextFacts, _decode_sample, _parse_text, _sniff_size, csv_options, text_column
+
+#: The evidence of a number convention no number of the first lines showed (see :mod:`secretome.io.numbers`).
+_NO_MARK = "no number in the file has a decimal or thousands mark"
 
 #: Files smaller than this are read whole (fast, and their memory is small anyway).
 STREAM_MIN_BYTES = 32 * 2**20
@@ -76,11 +76,11 @@ class _ScannedFile(io.RawIOBase):
     """The file as pandas reads it, with the byte facts :func:`secretome.io.table._parse_text` checks over
     the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, digit-comma-digit."""
 
-    def __init__(self, handle: io.BufferedReader, delimiter: str, check_commas: bool, digest: bool = False) -> None:
-        self.handle, self.delimiter, self.check_commas = handle, ord(delimiter), check_commas
+    def __init__(self, handle: Any, delimiter: str, marks: bytes, digest: bool = False) -> None:
+        self.handle, self.delimiter, self.marks = handle, ord(delimiter), marks
         self.sha256 = hashlib.sha256() if digest else None
         self.n_newlines = self.n_delimiters = 0
-        self.quote = self.nul = self.lone_cr = self.comma_decimal = False
+        self.quote = self.nul = self.lone_cr = self.marked_number = False
         self.tail = b""
 
     def readable(self) -> bool:
@@ -106,15 +106,23 @@ class _ScannedFile(io.RawIOBase):
         if b"\r" in data:
             returns = np.flatnonzero(window[:-1] == 13)
             self.lone_cr |= bool((window[returns + 1] != 10).any())
-        if self.check_commas and b"," in self.tail + data:
-            self.comma_decimal |= _comma_between_digits(window)
+        for mark in self.marks:
+            if not self.marked_number and bytes([mark]) in self.tail + data:
+                self.marked_number = _between_digits(window, mark)
         self.tail = data[-2:]
 
     def clean(self, width: int) -> bool:
         """Whether the bytes read hold none of what the chunks cannot read as the whole parse does: quotes,
         NULs, lone CRs, decimal commas, a last row without line end, rows shorter or longer than the header."""
-        return not (self.quote or self.nul or self.lone_cr or self.comma_decimal) and self.tail.endswith(b"\n") \
+        return not (self.quote or self.nul or self.lone_cr or self.marked_number) and self.tail.endswith(b"\n") \
             and self.n_delimiters == (width - 1) * self.n_newlines
+
+
+def _between_digits(array: np.ndarray, mark: int) -> bool:
+    """Whether some ``mark`` byte (``,`` or ``.``) has a digit on both sides."""
+    positions = np.flatnonzero(array[1:-1] == mark) + 1
+    before, after = array[positions - 1], array[positions + 1]
+    return bool(((before >= 48) & (before <= 57) & (after >= 48) & (after <= 57)).any())
 
 
 @dataclass
@@ -225,7 +233,7 @@ def streamed_read(
                 return None
             header, delimiter, options = opened
             with open(path, "rb") as handle:
-                scanned = _ScannedFile(handle, delimiter, check_commas=options["check_commas"], digest=True)
+                scanned = _ScannedFile(handle, delimiter, options["marks"], digest=True)
                 while scanned.read(_BLOCK):
                     pass
             if not scanned.clean(len(header)):
@@ -236,7 +244,7 @@ def streamed_read(
                 result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
             if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
                 return None
-            parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "")
+            parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "", options["facts"])
             dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
                                       params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
         except _READ_WHOLE:
@@ -261,14 +269,21 @@ def _open(
         head = _head(handle)
     if head is None:
         return None
-    frame, delimiter, skipped, short = _parse_text(head, path, decimal=decimal, check_header=refuse_non_protein_header)
+    frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
+                                                          check_header=refuse_non_protein_header)
     header = [str(name) for name in frame.columns]
     if skipped or short or "" in header or len(set(header)) != len(header):
         return None
-    decimal_mark, thousands = _decide_decimal(head, delimiter, path, decimal, 0)
+    numbers = facts.numbers
+    if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
+        return None
+    # The convention decided from the first lines is the file's when the rest shows no number with a comma
+    # between digits (a decimal comma, thousands commas) nor, if the first lines showed no marked number
+    # at all, with a point (the first decimal point the file shows is then the evidence).
+    marks = b"," if numbers.decided == "declared" or numbers.evidence != _NO_MARK else b",."
     options = {
-        "delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "decimal": decimal_mark,
-        "thousands": thousands, "check_commas": decimal is None and delimiter != ",",
+        "delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "numbers": numbers,
+        "marks": marks if delimiter != "," else marks.replace(b",", b""), "facts": facts,
         "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header)),
     }
     return header, delimiter, options
@@ -277,7 +292,7 @@ def _open(
 def _chunk_reader(handle: Any, options: dict[str, Any]) -> Any:
     """pandas' chunked parse of the table, with the options of the whole parse."""
     return pd.read_csv(handle, encoding=options["encoding"], chunksize=options["chunk_rows"],
-                       **csv_options(options["delimiter"], options["decimal"], options["thousands"]))
+                       **csv_options(options["delimiter"], options["numbers"]))
 
 
 def _summary(
@@ -289,12 +304,12 @@ def _summary(
         raise _Fallback
     header, delimiter, options = opened
     with open(path, "rb") as handle:
-        scanned = _ScannedFile(handle, delimiter, check_commas=options["check_commas"])
+        scanned = _ScannedFile(handle, delimiter, options["marks"])
         chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
         result = _read_chunks(chunks, header, path, delimiter, format, quantity)
     if not scanned.clean(len(header)):
         raise _Fallback
-    return _finish(result, path, sheet_frame, is_log2)
+    return _finish(result, path, sheet_frame, is_log2, options["facts"])
 
 
 def _head(handle: io.BufferedReader) -> bytes | None:
@@ -411,7 +426,7 @@ def _has_groups(columns: list[str]) -> bool:
     return any(members.get(column, 0) >= 2 for column in columns)
 
 
-def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str) -> Parsed:
+def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str, facts: TextFacts) -> Parsed:
     """What :func:`secretome.io.generic.read` returns for the whole table, from the chunks (its table holds
     the header only: the text columns are parsed into ``ids`` here)."""
     roles, text = result.roles, result.text
@@ -422,7 +437,8 @@ def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str) -> Parsed:
         descriptions=text_column(text, roles.description_column).tolist() if roles.description_column else None,
     )
     table = RawTable(pd.DataFrame(columns=result.header), path, sha256, np.arange(result.n_rows) + 2, delimiter=delimiter,
-                     width=len(result.header), positions={column: i for i, column in enumerate(result.header)})
+                     width=len(result.header), positions={column: i for i, column in enumerate(result.header)},
+                     text=facts)
     samples = roles.samples
     version = "wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})"
     return Parsed(
@@ -435,12 +451,14 @@ def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str) -> Parsed:
     )
 
 
-def _finish(result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_log2: bool | None) -> dict[str, Any]:
+def _finish(
+    result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_log2: bool | None, facts: TextFacts,
+) -> dict[str, Any]:
     """The summary from the chunks' counts, deciding what :func:`secretome.io.dataset.assemble_result` decides."""
     counts = result.counts
     if counts.n_infinite:
         raise _Fallback  # an error the whole read names
-    parsed = _parsed(result, path, "", "")
+    parsed = _parsed(result, path, "", "", facts)
     samples, ids = parsed.sample_columns, parsed.ids
     _check_sample_names(parsed)
     _, n_suffixed = _protein_ids(parsed)
@@ -463,7 +481,7 @@ def _finish(result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_lo
         "path": str(path), "format": parsed.format, "format_version": parsed.format_version,
         "quantity": parsed.quantity, "is_log2": log2, "log2_evidence": evidence, "n_zeros_to_nan": n_zeros,
         "n_zeros_kept": n_zeros_kept, "n_duplicate_ids_suffixed": n_suffixed, "sample_columns": list(samples),
-        "unread_columns": unread, "unread_reasons": reasons, "samples_without_quantity": [],
+        "unread_columns": unread, "unread_reasons": reasons, "samples_without_quantity": [], **parsed.table.facts(),
     }
     var = pd.DataFrame({
         "is_decoy": ids["is_decoy"].to_numpy(bool), "is_contaminant": ids["is_contaminant"].to_numpy(bool),

@@ -24,7 +24,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +33,9 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import source
+from secretome.io.numbers import Numbers, to_point
+from secretome.io.numbers import decide as number_convention
+from secretome.io.quoting import decide as quoting_decide
 
 #: Cell texts read as missing values in every table (engines write these for "no value").
 NA_TOKENS: tuple[str, ...] = (
@@ -53,6 +56,17 @@ class ReaderWarning(UserWarning):
 _EXCEL_ERRORS = frozenset({"#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"})
 
 
+@dataclass(frozen=True)
+class TextFacts:
+    """What was decided about a text table's text: its number convention, how its quotes were read and
+    whether its lines lost their trailing whitespace (no line ends with the delimiter, see
+    :func:`_trimmed_by_stripping`)."""
+
+    numbers: Numbers
+    quoting: str
+    stripped: bool
+
+
 @dataclass
 class RawTable:
     """A parsed table and where it came from.
@@ -71,20 +85,22 @@ class RawTable:
     short_rows: tuple[tuple[int, int], ...] = ()
     width: int = 0  # the header's number of fields (text tables)
     positions: dict[str, int] | None = None  # column -> its field position in the file (text tables)
+    text: TextFacts | None = None  # number convention and quoting of a text table
+    padded_rows: tuple[int, ...] = ()  # file rows whose trimmed quantity fields were read as missing
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
-        return RawTable(
-            frame=self.frame.loc[mask].reset_index(drop=True),
-            path=self.path,
-            sha256=self.sha256,
-            row_numbers=self.row_numbers[mask],
-            delimiter=self.delimiter,
-            sheet=self.sheet,
-            short_rows=self.short_rows,
-            width=self.width,
-            positions=self.positions,
-        )
+        return replace(self, frame=self.frame.loc[mask].reset_index(drop=True), row_numbers=self.row_numbers[mask])
+
+    def facts(self) -> dict[str, object]:
+        """What was decided about the text, for ``uns['source']``: ``numbers`` (decimal and thousands marks
+        and the cell that decided them) and ``quoting``; empty for XLSX."""
+        if self.text is None:
+            return {}
+        facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting}
+        if self.padded_rows:
+            facts["padded_rows"] = [int(row) for row in self.padded_rows]
+        return facts
 
 
 def read_table(
@@ -95,7 +111,7 @@ def read_table(
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
     ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
-    file (:func:`_decide_decimal`).
+    file (:func:`secretome.io.numbers.decide`; the decision is in ``RawTable.facts()``).
     ``check_header``: called with a text table's header before its body is parsed (the readers refuse
     known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
@@ -112,20 +128,20 @@ def read_table(
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
     if is_xlsx:
-        frame, sheet_name, skipped = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name)
+        frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns)
     else:
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
                 f"a worksheet ({sheet!r}) was given but this is a text table, not an Excel workbook", file=path,
                 expected="--sheet only with .xlsx input",
             )
-        frame, delimiter, skipped, short = _parse_text(
+        frame, delimiter, skipped, short, facts = _parse_text(
             data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal, check_header=check_header
         )
         table = RawTable(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
-            width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)},
+            width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)}, text=facts,
         )
     return _finish(table, min_columns)
 
@@ -219,11 +235,12 @@ def _blank(data: bytes) -> bool:
     return not data.strip()
 
 
-def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int]:
+def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int, dict[str, int]]:
     """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
 
-    The header is the first non-empty row; returns the body, the sheet name and the number of empty rows
-    above the header (so that row numbers in messages are the rows Excel shows).
+    The header is the first non-empty row; returns the body, the sheet name, the number of empty rows
+    above the header (so that row numbers in messages are the rows Excel shows) and each column's
+    position in the sheet (0 = column A, for cell references in messages).
     """
     try:
         workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
@@ -268,11 +285,12 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
     first = int(np.argmax(frame.notna().any(axis=1).to_numpy()))  # rows above the header are empty
     header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
+    sheet_columns = [int(position) for position in frame.columns]
     body = frame.iloc[first + 1:].reset_index(drop=True)
     body.columns = header
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name, first
+    return body, sheet_name, first, dict(zip(header, sheet_columns))
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -373,11 +391,12 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
 def _parse_text(
     data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None,
     check_header: Callable[[list[str], Path], None] | None = None,
-) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...]]:
+) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...], "TextFacts"]:
     """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
 
-    Returns the frame, the delimiter, the number of blank lines skipped before the header and the rows
-    whose trailing empty fields were trimmed (file row, fields).
+    Returns the frame, the delimiter, the number of blank lines skipped before the header, the rows
+    whose trailing empty fields were trimmed (file row, fields) and what was decided about the text
+    (number convention, quoting).
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 "Unicode text" as Excel saves it
         try:
@@ -410,11 +429,24 @@ def _parse_text(
         check_header(header, path)
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
-    decimal, thousands = _decide_decimal(data, delimiter, path, decimal, skipped)
-    quotes = _honours_quotes(lines[0], delimiter, header)
+    try:
+        numbers = number_convention(data, delimiter, path, decimal, skipped)
+    except SecretomeInputError as error:
+        if not as_text or decimal is not None:
+            raise
+        # a sample sheet's cells are kept as written and converted by its reader: an undecidable
+        # convention is no reason to refuse its names
+        numbers = Numbers(".", None, "file", f"not decided ({error.message})")
+    quotes, quoting = quoting_decide(data, lines[0], delimiter, header)
     _check_last_line(data, delimiter, len(header), path, quotes=quotes)
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
-    options = csv_options(delimiter, decimal, thousands, as_text=as_text, quotes=quotes)
+    # pandas cannot take the delimiter as decimal or thousands mark: a comma-separated file with (quoted)
+    # decimal commas or thousands commas is parsed with a decimal point and its number cells converted by
+    # numeric_block; with a decimal comma every cell stays text, as an unquoted 12.345 is then 12345.
+    native = delimiter not in (numbers.decimal, numbers.thousands)
+    keep_text = as_text
+    as_text = as_text or (not native and numbers.decimal == ",")
+    options = csv_options(delimiter, numbers, as_text=as_text, quotes=quotes)
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
         # types arrives as object and is converted cell by cell in numeric_block, so the warning is moot.
@@ -433,6 +465,8 @@ def _parse_text(
         raise SecretomeInputError("the file is empty", file=path) from None
     if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
+    if not native and not keep_text:
+        frame = _numbers_from_text(frame, numbers)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
         frame = frame.reset_index(drop=True)
@@ -440,92 +474,45 @@ def _parse_text(
         frame.columns = header
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
-    return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short)
+    stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
+    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped)
+    return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
-def csv_options(delimiter: str, decimal: str, thousands: str | None, *, as_text: bool = False,
-                quotes: bool = True) -> dict[str, object]:
+def csv_options(delimiter: str, numbers: Numbers, *, as_text: bool = False, quotes: bool = True) -> dict[str, object]:
     """The ``pandas.read_csv`` options of a sniffed text table (shared with the chunked parse of
     :mod:`secretome.io.streamed`, which must read every cell as this parse does)."""
+    native = delimiter not in (numbers.decimal, numbers.thousands)
     return dict(
         sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=decimal, thousands=thousands, dtype=str if as_text else None,
+        decimal=numbers.decimal if native else ".", thousands=numbers.thousands if native else None,
+        dtype=str if as_text else None,
         quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
     )
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
-#: Whole-field numbers that show the decimal mark (one pattern per convention, see :func:`_decide_decimal`).
-_COMMA_DECIMAL = rb"-?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,}))(?:[eE][-+]?\d+)?"
-_POINT_DECIMAL = rb"-?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,})|\d+\.\d+[eE][-+]?\d+)"
-_POINT_THOUSANDS = rb"-?\d{1,3}(?:\.\d{3}){2,}"
-_COMMA_THOUSANDS = rb"-?\d{1,3}(?:,\d{3}){2,}"
+
+def _numbers_from_text(frame: pd.DataFrame, numbers: Numbers) -> pd.DataFrame:
+    """Text columns whose every cell is a number of the file's convention (or missing) as float64, as
+    pandas would have parsed them had it been able to take the delimiter as a mark; others stay text."""
+    for column in frame.columns[frame.dtypes == object]:
+        text = frame[column].astype("string").str.strip()
+        values = pd.to_numeric(to_point(text, numbers), errors="coerce")
+        if values.notna().any() and (values.notna() | text.isna()).all():
+            frame[column] = values.astype(np.float64)
+    return frame
 
 
-def _field(pattern: bytes, delimiter: str) -> re.Pattern:
-    d = re.escape(delimiter.encode())
-    return re.compile(rb"(?:(?<=" + d + rb")|(?<=^))" + pattern + rb"(?=" + d + rb"|\r?\n|$)", re.MULTILINE)
-
-
-def _decide_decimal(
-    data: bytes, delimiter: str, path: Path, declared: str | None, skipped: int
-) -> tuple[str, str | None]:
-    """The file's (decimal mark, thousands mark), decided once from every whole-field number in it.
-
-    A field like ``0,5``, ``1,25`` or ``1.234.567,5`` shows a decimal comma; ``0.5``, ``1.25``, ``1.5e6`` or
-    ``1,234.5`` a decimal point (three digits after a single mark, ``12,345``/``12.345``, could be either and
-    decides nothing). A file showing both is refused naming one cell of each; with a decimal comma ``.``
-    is the thousands mark, and ``1,234,567`` (point decimals) makes ``,`` the thousands mark. Comma-separated
-    files cannot hold unquoted decimal commas, so they are read with a decimal point. ``declared`` (``"."``
-    or ``","``) skips the decision.
-    """
-    if declared is not None:
-        if declared not in (".", ","):
-            raise SecretomeInputError(f"unknown decimal mark {declared!r}", file=path, expected="'.' or ','")
-        if declared == delimiter:
-            raise SecretomeInputError(
-                f"the decimal mark {declared!r} is also the column delimiter", file=path,
-                expected="a decimal mark other than the delimiter",
-            )
-        return declared, ("." if declared == "," else None)
-    if delimiter == ",":
-        return ".", None
-    if b"," not in data or not _comma_between_digits(np.frombuffer(data, dtype=np.uint8)):
-        # no "digit,digit" anywhere: no decimal comma and no thousands comma (fast path); a lone European
-        # "1.234.567" cell is then text, and the quantity parser refuses it naming the cell
-        return ".", None
-    has_comma = True
-    european = (has_comma and _field(_COMMA_DECIMAL, delimiter).search(data)) or _field(_POINT_THOUSANDS, delimiter).search(data)
-    english = _field(_POINT_DECIMAL, delimiter).search(data) if european or has_comma else None
-    comma_thousands = has_comma and not european and _field(_COMMA_THOUSANDS, delimiter).search(data)
-    if european and english:
-        cells = [_cell_at(data, m, delimiter, skipped) for m in (european, english)]
-        raise SecretomeInputError(
-            f"the file mixes number conventions: {cells[0]} is written with a decimal comma or thousands "
-            f"points, {cells[1]} with a decimal point", file=path,
-            expected="one convention in the whole file (declare it with decimal='.' or ',')",
-        )
-    if european:
-        return ",", "."
-    return ".", ("," if comma_thousands else None)
-
-
-def _comma_between_digits(array: np.ndarray) -> bool:
-    """Whether some comma has a digit on both sides (a vectorised screen before the exact patterns)."""
-    positions = np.flatnonzero(array[1:-1] == ord(",")) + 1
-    before, after = array[positions - 1], array[positions + 1]
-    return bool(((before >= 48) & (before <= 57) & (after >= 48) & (after <= 57)).any())
-
-
-def _cell_at(data: bytes, match: re.Match, delimiter: str, skipped: int) -> str:
-    """'row R, field F (text)' of a regex match in the raw data (rows as file lines)."""
-    start = match.start()
-    line_start = data.rfind(b"\n", 0, start) + 1
-    row = data.count(b"\n", 0, start) + 1 + skipped
-    field = data.count(delimiter.encode(), line_start, start) + 1
-    return f"row {row} field {field} ({match.group().decode('ascii', 'replace')!r})"
-
+def _trimmed_by_stripping(data: bytes, delimiter: str) -> bool:
+    """Whether the file's lines lost their trailing whitespace: empty fields occur inside rows (the writer
+    writes empty cells) but no line ends with the delimiter, as when an editor or script strips trailing
+    whitespace (tabs included) from every line. Only then is a short row's lack of fields explained as
+    trimmed empty cells rather than damage."""
+    if delimiter != "\t":
+        return False
+    return (b"\t\t" in data and b"\t\n" not in data and b"\t\r\n" not in data and not data.endswith(b"\t"))
 
 def _pandas_message(error: Exception) -> str:
     text = str(error).strip().splitlines()[-1]
@@ -600,20 +587,6 @@ def _sniff(
             expected="one delimiter (tab, comma or semicolon) used in the header and every row",
         )
     return delimiter, header
-
-
-#: Header columns of engines that write tab-separated text without quoting: a ``"`` in their cells is text
-#: (MaxQuant copies FASTA headers such as ``5'-nucleotidase "ecto"`` as they are).
-_UNQUOTED_ENGINES: tuple[frozenset[str], ...] = (frozenset({"Protein IDs", "Majority protein IDs"}),)
-
-
-def _honours_quotes(header_line: str, delimiter: str, header: list[str]) -> bool:
-    """Whether quotes delimit fields: not in a tab-separated export of an engine that never quotes (its
-    header is unquoted), where pandas would otherwise merge rows at a stray ``"`` and shift values."""
-    if delimiter != "\t" or '"' in header_line:
-        return True
-    names = set(header)
-    return not any(signature <= names for signature in _UNQUOTED_ENGINES)
 
 
 def _check_last_line(data: bytes, delimiter: str, width: int, path: Path, *, quotes: bool = True) -> None:
@@ -718,7 +691,9 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
         )
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
-    fields = [i for i, kept in enumerate(keep) if kept]  # each kept column's field position in the file
+    known = table.positions or {}
+    # each kept column's field position in the file (its sheet column in a workbook)
+    fields = [known.get(name, i) if name else i for i, (name, kept) in enumerate(zip(names, keep)) if kept]
     if not all(keep):
         frame = frame.loc[:, keep]
         names = [name for name, kept in zip(names, keep) if kept]
@@ -781,12 +756,15 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
                 continue
             text = series.astype("string").str.strip()
             missing = text.isna() | text.isin(NA_TOKENS + extra_na)
+            if table.text is not None:  # cells pandas left as text, in the file's number convention
+                text = to_point(text, table.text.numbers)
             values = pd.to_numeric(text.mask(missing), errors="coerce")
-            if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so
+            if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so by cell
                 as_text = series.map(lambda v: isinstance(v, str)).to_numpy() & values.notna().to_numpy()
                 if as_text.any():
-                    first = int(np.argmax(as_text))
-                    text_numbers.append(f"{int(as_text.sum())} in {column!r} (first: row {int(table.row_numbers[first])})")
+                    cells = [excel_cell(table, column, index) for index in np.flatnonzero(as_text)[:3]]
+                    text_numbers.append(f"{int(as_text.sum())} in {column!r} ({', '.join(cells)}"
+                                        f"{' ...' if as_text.sum() > 3 else ''})")
             bad = values.isna().to_numpy() & ~missing.to_numpy()
             if bad.any():
                 index = int(np.argmax(bad))
@@ -796,8 +774,12 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     if first_bad is not None:
         row, _, column, text = first_bad
         kind = "Excel error value" if text.strip() in _EXCEL_ERRORS else "non-numeric value"
+        where = ""
+        if table.delimiter is None:  # XLSX: the cell as Excel names it
+            index = int(np.flatnonzero(table.row_numbers == row)[0])
+            where = f" (sheet {table.sheet!r}, cell {excel_cell(table, column, index)})"
         raise SecretomeInputError(
-            f"{kind} {text[:40]!r} in a quantity column",
+            f"{kind} {text[:40]!r} in a quantity column{where}",
             file=table.path,
             column=column,
             row=row,
@@ -805,8 +787,8 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
         )
     if text_numbers:
         warnings.warn(
-            f"{table.path}: numbers stored as text in the workbook were read as numbers: {'; '.join(text_numbers[:5])}",
-            ReaderWarning, stacklevel=3,
+            f"{table.path}: numbers stored as text in sheet {table.sheet!r} were read as numbers: "
+            f"{'; '.join(text_numbers[:5])}", ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():
@@ -821,23 +803,65 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     return out
 
 
+def excel_cell(table: RawTable, column: str, index: int) -> str:
+    """The Excel reference (``C5``) of row ``index`` of ``column`` in an XLSX table."""
+    position = (table.positions or {}).get(column, 0)
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return f"{letters}{int(table.row_numbers[index])}"
+
+
 def _check_padding(table: RawTable, columns: list[str]) -> None:
-    """A row with trimmed trailing fields is read (padded) only when every field it lacks lies after the last
-    of ``columns``; otherwise one of those columns would be read as missing from a damaged row."""
+    """A row with trimmed trailing fields is read (padded with missing values, as pandas and R do) only when
+    its lack is explained: every field it lacks lies after the last of ``columns``, or the whole file lost
+    its lines' trailing whitespace (:func:`_trimmed_by_stripping`: stripping removes empty cells only) and
+    the row keeps every field before the first of ``columns``. Otherwise a quantity would be read as
+    missing from a damaged row, and the row is refused. Padded quantity rows are warned of and recorded."""
     if not table.short_rows or table.positions is None:
         return
     positions = {column: table.positions.get(column, -1) for column in columns}
     last = max(positions.values(), default=-1)
+    first = min(positions.values(), default=-1)
+    stripped = table.text is not None and table.text.stripped
+    padded = []
+    fields_of = dict(table.short_rows)
     for row, n_fields in table.short_rows:
-        if n_fields <= last:
-            lacking = min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)
+        if n_fields > last:
+            continue
+        # a line break inside a field, or in place of a delimiter, leaves two short rows with the row's fields
+        split = fields_of.get(row + 1, 0) + n_fields in (table.width, table.width + 1)
+        if stripped and n_fields >= first and not split:
+            padded.append(row)
+            continue
+        if split:
             raise SecretomeInputError(
-                f"this row has {n_fields} fields where the header has {table.width}: the file is damaged or "
-                f"uses more than one delimiter (it lacks the quantity column {lacking!r})",
-                file=table.path,
-                row=row,
-                expected=f"{table.width} {_DELIMITER_NAMES[table.delimiter or chr(9)]}-separated fields in every row",
+                f"rows {row} and {row + 1} have {n_fields} and {fields_of[row + 1]} fields, together those of the "
+                f"header ({table.width}): a line break inside one row (it lacks the quantity column "
+                f"{min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)!r})",
+                file=table.path, row=row, expected="each row on one line",
             )
+        lacking = min((c for c, p in positions.items() if p >= n_fields), key=positions.__getitem__)
+        raise SecretomeInputError(
+            f"this row has {n_fields} fields where the header has {table.width}: the file is damaged or "
+            f"uses more than one delimiter (it lacks the quantity column {lacking!r}"
+            + (", and other lines end with an empty field, so its writer did not strip trailing tabs)"
+               if table.delimiter == "\t" and not stripped else ")"),
+            file=table.path,
+            row=row,
+            expected=f"{table.width} {_DELIMITER_NAMES[table.delimiter or chr(9)]}-separated fields in every row",
+        )
+    if padded:
+        table.padded_rows = tuple(padded)
+        warnings.warn(
+            f"{table.path}: {len(padded)} row(s) lack trailing quantity fields (first: row "
+            f"{', '.join(str(r) for r in padded[:5])}); no line of the file ends with a tab although empty cells "
+            "occur inside rows, so trailing whitespace was stripped from every line (which removes empty cells "
+            "only): the lacking cells are read as missing (uns['source']['padded_rows'])",
+            ReaderWarning, stacklevel=4,
+        )
 
 
 def _earlier(current: tuple | None, candidate: tuple) -> tuple:

@@ -40,7 +40,8 @@ class ContrastOptions:
     trend: bool = False
     robust: bool = False
     seed: int | None = 0
-    enrichment: bool = True
+    enrichment: bool | None = None
+    """True: always test enrichment; False: never; None: only where it adds to the page (:func:`enrichment_decision`)."""
 
     def check(self) -> None:
         """Values that need no data: known methods, a non-negative ``min_valid``."""
@@ -134,7 +135,8 @@ def differential_analysis(adata: AnnData, options: ContrastOptions) -> Different
     alpha = significance_level()
     work, fitted = compare(adata, options.design, options.contrast, seed=options.seed, **options.settings())
     table = with_composition(fitted, work.var)  # serum, lysis and handling markers among the hits
-    if options.enrichment:
+    run_enrichment, skipped_because = enrichment_decision(fitted, options.enrichment, alpha)
+    if run_enrichment:
         from secretome.stats.enrichment import enrich_contrast
 
         _, enrichment = enrich_contrast(fitted, alpha=alpha)
@@ -158,13 +160,34 @@ def differential_analysis(adata: AnnData, options: ContrastOptions) -> Different
         "method": "secretome.stats.compare.compare (limma moderated t, BH-adjusted)",
         "table": table,
         "enrichment": enrichment,
-        "enrichment_note": str(enrichment.attrs.get("note", "")),
-        "enrichment_done": options.enrichment,
+        "enrichment_note": str(enrichment.attrs.get("note", "")) if run_enrichment else skipped_because,
+        "enrichment_done": run_enrichment,
         "composition_of_hits": {name: int((significant & table["composition"].str.contains(name, regex=False)).sum())
                                 for name in COMPOSITION_FLAGS},
     }
     entry = differential_entry(adata.uns["differential"])
     return Differential(work=work, table=table, enrichment=enrichment, entry=entry)
+
+
+def enrichment_decision(table: pd.DataFrame, requested: bool | None, alpha: float) -> tuple[bool, str]:
+    """Whether to test enrichment of a contrast's result ``table`` and, when not, why (for the page and the shell).
+
+    ``requested`` True or False decides; None applies the rule of ``enrichment.toml [auto]``: enrichment adds to
+    the page only when the contrast has at least ``min_hits`` proteins at adj. p < ``alpha`` and the tested
+    proteins name at least ``min_genes`` distinct gene symbols (the background of every test)."""
+    if requested is not None:
+        return bool(requested), "" if requested else "Enrichment not tested (switched off)."
+    rule = config("enrichment")["auto"]
+    n_hits = int((table["adj_p_value"] < alpha).sum())
+    genes = table["gene"].fillna("").astype(str).str.strip().str.upper()
+    n_genes = int(genes[(genes != "") & (genes != "NAN")].nunique())
+    if n_hits < int(rule["min_hits"]):
+        return False, (f"Enrichment not tested: {n_hits} proteins at adj. p < {alpha:g} (by default it runs from "
+                       f"{rule['min_hits']}).")
+    if n_genes < int(rule["min_genes"]):
+        return False, (f"Enrichment not tested: the tested proteins name {n_genes} distinct gene symbols (by default it "
+                       f"runs from {rule['min_genes']}).")
+    return True, ""
 
 
 def differential_files(result: Differential) -> dict[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 
 
+@states_warnings
 def annotate_job(source: str | Path, out: str | Path, *, progress: ProgressCallback | None = None) -> JobResult:
     """Classify the identifiers of ``source`` (a file of one identifier per line, or a proteomics table;
     see :func:`secretome.annotate.annotate_source`) and write the TSV to ``out`` atomically."""

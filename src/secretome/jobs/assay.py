@@ -10,7 +10,7 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io.assay.base import AssayRead
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 
 KIND = "assay"
 
@@ -39,6 +39,7 @@ def read_runs(
     return first
 
 
+@states_warnings
 def assay_job(
     input: str | Path | Sequence[str | Path],
     *,

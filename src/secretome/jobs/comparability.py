@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from secretome.jobs import naming
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 from secretome.jobs.common import read_input, record_input_checksum, write_directory
 from secretome.outputs import check_directory
 
 
+@states_warnings
 def comparability_job(
     input: str | Path,
     out: str | Path,

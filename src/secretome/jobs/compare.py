@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from secretome.jobs import naming
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 from secretome.jobs.common import read_input, record_input_checksum, write_directory
 from secretome.outputs import check_directory
 
 
+@states_warnings
 def compare_job(
     input: str | Path,
     out: str | Path,
@@ -27,7 +28,7 @@ def compare_job(
     trend: bool = False,
     robust: bool = False,
     seed: int | None = 0,
-    enrichment: bool = True,
+    enrichment: bool | None = None,
     sheet: str | int | None = None,
     sample_column: str | None = None,
     force: bool = False,
@@ -35,8 +36,10 @@ def compare_job(
 ) -> JobResult:
     """Test one contrast (``design`` e.g. ``"~ condition + donor"``, ``contrast`` ``"A-B"`` over the design's
     first factor) with :func:`secretome.stats.compare.compare` and enrichment, and write the tables and
-    the page into ``out``. ``enrichment=False`` skips the enrichment (no table, no section; the knowledge
-    base's gene sets are not loaded); ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
+    the page into ``out``. ``enrichment``: True tests it, False skips it (no table, no section; the knowledge
+    base's gene sets are not loaded), None (default) tests it only where it adds to the page (at least one
+    protein changed and enough gene symbols: :func:`secretome.jobs.analyses.enrichment_decision`, rule in
+    ``enrichment.toml [auto]``); ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
     The proteins are annotated first, so the table's ``composition`` column flags serum, lysis and
     handling markers among the hits (as ``profile`` does). Parameters are checked before reading; the
     design and contrast right after."""
@@ -67,5 +70,6 @@ def compare_job(
     return JobResult(kind="compare", out=Path(out), files=written, summary={
         "n_tested": entry["n_tested"], "n_up": entry["n_up"], "n_down": entry["n_down"], "alpha": entry["alpha"],
         "n_enriched": entry["enrichment"]["n_adj_p_below_alpha"] if entry["enrichment"] is not None else None,
+        "enrichment_note": str(adata.uns["differential"]["enrichment_note"]),
         "warnings": warnings,
     })

@@ -27,7 +27,7 @@ from secretome.clinical.privacy import Pseudonymizer, assert_no_identifiers, loa
 from secretome.clinical.rules import CRITERIA_FILES, load_rules, measures, privacy_rules
 from secretome.clinical.scoring import score
 from secretome.errors import SecretomeInputError
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 from secretome.outputs import atomic_directory
 from secretome.tables import write_tsv
 
@@ -135,6 +135,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+@states_warnings
 def outcomes_job(
     records: str | Path,
     *,

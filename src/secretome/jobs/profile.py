@@ -16,13 +16,14 @@ from typing import Any
 from secretome.errors import SecretomeInputError
 from secretome.outputs import MARKER, check_directory, write_h5ad
 from secretome.jobs import naming
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, stated_warnings, states_warnings
 from secretome.jobs.common import FileContent, read_input, record_input_checksum, write_directory
 
 OUTPUT_FILES = (naming.REPORT, naming.PROTEINS, naming.SAMPLES, naming.PROFILE_JSON, naming.DATASET, MARKER)
 """The files every profile run writes (statistics tables and exports come on top)."""
 
 
+@states_warnings
 def profile_job(
     input: str | Path | None,
     out: str | Path,
@@ -121,45 +122,47 @@ def profile_job(
     step(f"reading {Path(input).name}", 0)
     adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
                                  sample_column=sample_column)
-    for options in (contrast_options, lot_options):
-        if options is not None:
-            options.validate(adata)
-    from secretome.profile import profile
+    with stated_warnings(warnings):  # a library's Python warnings become stated ones, in uns['warnings'] too
+        for options in (contrast_options, lot_options):
+            if options is not None:
+                options.validate(adata)
+        from secretome.profile import profile
 
-    adata = profile(adata, group, thresholds, preparation=preparation, panel_file=panel_file,
-                    progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
-    record_input_checksum(adata, input)
-    adata.uns["profile"]["parameters"] = storable({
-        "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
-        "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
-        "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
-        "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column,
-        **statistics_parameters(contrast_options, lot_options),
-    })
-    files: dict[str, FileContent] = {}
-    done = 4
-    if contrast_options is not None:
-        from secretome.jobs.analyses import differential_analysis, differential_files
+        adata = profile(adata, group, thresholds, preparation=preparation, panel_file=panel_file,
+                        progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
+        record_input_checksum(adata, input)
+        adata.uns["profile"]["parameters"] = storable({
+            "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
+            "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
+            "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
+            "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column,
+            **statistics_parameters(contrast_options, lot_options),
+        })
+        files: dict[str, FileContent] = {}
+        done = 4
+        if contrast_options is not None:
+            from secretome.jobs.analyses import differential_analysis, differential_files
 
-        step(f"differential abundance {contrast_options.contrast}", done)
-        result = differential_analysis(adata, contrast_options)
-        files.update(differential_files(result))
-        done += 1
-    if lot_options is not None:
-        from secretome.jobs.analyses import lot_analysis, lot_files
+            step(f"differential abundance {contrast_options.contrast}", done)
+            result = differential_analysis(adata, contrast_options)
+            files.update(differential_files(result))
+            done += 1
+        if lot_options is not None:
+            from secretome.jobs.analyses import lot_analysis, lot_files
 
-        step("lot comparability", done)
-        lots = lot_analysis(adata, lot_options)
-        files.update(lot_files(lots))
-        done += 1
-    if assay is not None or demo:
-        from secretome.assays.section import profile_assay_section
+            step("lot comparability", done)
+            lots = lot_analysis(adata, lot_options)
+            files.update(lot_files(lots))
+            done += 1
+        if assay is not None or demo:
+            from secretome.assays.section import profile_assay_section
 
-        step("immunoassay panel", done)
-        section, assay_files = profile_assay_section(adata, assay, demo=demo, lot_column=lot_column or "lot")
-        files.update(assay_files)
-        adata.uns["report_sections"] = [stored_section(section)]
-        done += 1
+            step("immunoassay panel", done)
+            section, assay_files = profile_assay_section(adata, assay, demo=demo, lot_column=lot_column or "lot")
+            files.update(assay_files)
+            adata.uns["report_sections"] = [stored_section(section)]
+            done += 1
+    adata.uns["warnings"] = list(warnings)
     step("writing report and tables", done)
     summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx, pdf=pdf)
     report_progress(progress, "done", 1.0)
@@ -241,11 +244,13 @@ def workbook_sheets(adata: Any, summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_section(section: dict[str, Any]) -> dict[str, Any]:
-    """A report section made by another stage (``id``, ``title``, ``html``, ``figures``) as the dataset keeps
-    it (``uns['report_sections']``, figures as JSON text), so ``profile.json`` redraws the page with it."""
+    """A report section made by another stage (``id``, ``title``, the report ``partial`` that draws it, its
+    ``data`` and ``figures``) as the dataset keeps it (``uns['report_sections']``; data and figures as JSON text),
+    so ``profile.json`` redraws the page with it."""
     figures = [figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
                for figure in section.get("figures", [])]
-    return {"id": str(section["id"]), "title": str(section["title"]), "html": str(section["html"]),
+    return {"id": str(section["id"]), "title": str(section["title"]), "partial": str(section["partial"]),
+            "data": json.dumps(section.get("data", {}), allow_nan=False),
             "show_title": bool(section.get("show_title", True)), "figures": figures}
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secretome.jobs.base import JobResult, ProgressCallback, report_progress
+from secretome.jobs.base import JobResult, ProgressCallback, report_progress, states_warnings
 from secretome.jobs.common import read_input
 
 
+@states_warnings
 def read_job(
     input: str | Path,
     out: str | Path,

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 import pandas as pd
 from anndata import AnnData
 
@@ -85,33 +82,13 @@ def preparation_panel(preparation: str | None = None, panel_file: str | Path | N
     return key_factor_panel()[list(PANEL_COLUMNS)].copy(), "kb/data/curated/key_factor_panel.tsv"
 
 
-def plausibility_warnings(adata: AnnData, preparation: str | None, shares: np.ndarray | None = None) -> list[dict[str, Any]]:
-    """Detected proteins that the preparation cannot plausibly contain (``plausibility_markers.tsv``): one record
-    per protein with ``gene, group, protein, n_detected, mean_share, warning``. ``shares`` are the proteins' mean
-    shares of sample totals (computed from ``.X`` when omitted)."""
-    if preparation is None:
-        return []
+def plausibility_markers(preparation: str) -> pd.DataFrame:
+    """The proteins ``preparation`` cannot plausibly contain (``plausibility_markers.tsv``: ``gene, group, reason``
+    and the preparation types they are implausible in); :func:`secretome.qc.plausibility_warnings` looks for them."""
     markers = _read("plausibility_markers.tsv")
-    markers = markers[markers["implausible_in"].str.split(";").map(lambda kinds: preparation in kinds)]
-    if markers.empty:
-        return []
-    from secretome.qc import as_text, linear_quantities
+    return markers[markers["implausible_in"].str.split(";").map(lambda kinds: preparation in kinds)].reset_index(drop=True)
 
-    linear = linear_quantities(adata)
-    detected = (linear > 0).sum(axis=0)
-    if shares is None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total = linear.sum(axis=1, keepdims=True)
-            shares = np.nan_to_num(np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0))
-    genes = np.char.upper(as_text(adata.var["gene"]))
-    label = preparation_types().set_index("type").loc[preparation, "label"]
-    out = []
-    for group, gene, reason in markers[["group", "gene", "reason"]].itertuples(index=False):
-        for i in np.flatnonzero((genes == gene.upper()) & (detected > 0)):
-            out.append({
-                "gene": gene, "group": group, "protein": str(adata.var_names[i]), "n_detected": int(detected[i]),
-                "mean_share": float(shares[i]),
-                "warning": f"{gene} ({group} protein) detected in {int(detected[i])} of {adata.n_obs} samples of a "
-                           f"{label}: {reason}",
-            })
-    return sorted(out, key=lambda item: -item["mean_share"])
+
+def preparation_label(preparation: str) -> str:
+    """The preparation type's label (``MSC conditioned medium``) as reports name it."""
+    return str(preparation_types().set_index("type").loc[preparation, "label"])

@@ -503,11 +503,75 @@ def read_proteins(name: str = "proteins.tsv.gz") -> pd.DataFrame:
         return pd.read_csv(io.BytesIO(handle.read()), sep="\t", dtype=str, keep_default_na=False)
 
 
+CLASSIFIED_CACHE = "kb-classified"
+"""Name of the classified table in the on-disk cache (:mod:`secretome.kb.cache`)."""
+
+
+def _pack_table(table: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The classified table as plain arrays for the cache (booleans as they are, strings packed); None if it
+    holds anything else."""
+    from secretome.kb import cache
+
+    columns = cache.pack_strings(table.columns)
+    if columns is None:
+        return None
+    arrays: dict[str, np.ndarray] = {"__columns__": columns, "__rows__": np.array([len(table)], dtype=np.int64)}
+    for position, column in enumerate(table.columns):
+        values = table[column].to_numpy()
+        if values.dtype == bool:
+            arrays[f"b{position}"] = values
+        elif values.dtype == object and all(isinstance(value, str) for value in values):
+            packed = cache.pack_strings(values)
+            if packed is None:
+                return None
+            arrays[f"s{position}"] = packed
+        else:
+            return None
+    return arrays
+
+
+def _unpack_table(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The classified table from :func:`_pack_table`'s arrays (raises ``ValueError``/``KeyError`` if they do not fit)."""
+    from secretome.kb import cache
+
+    n_rows = int(arrays["__rows__"][0])
+    columns = cache.unpack_strings(arrays["__columns__"], len(ANNOTATION_COLUMNS) + 2)
+    data = {}
+    for position, column in enumerate(columns):
+        if f"b{position}" in arrays:
+            values = arrays[f"b{position}"]
+            if values.dtype != bool or values.shape != (n_rows,):
+                raise ValueError(f"cached column {column!r} is not {n_rows} booleans")
+            data[column] = values
+        else:
+            data[column] = cache.unpack_strings(arrays[f"s{position}"], n_rows)
+    return pd.DataFrame(data)
+
+
+def classified_entries(manifest: dict) -> pd.DataFrame:
+    """:func:`classify` of the shipped entries, read from the on-disk cache when this knowledge base and code
+    have been classified before (by any process), else computed and cached."""
+    from secretome.kb import cache
+
+    arrays = cache.load(CLASSIFIED_CACHE)
+    if arrays is not None:
+        try:
+            return _unpack_table(arrays)
+        except (ValueError, KeyError, IndexError):
+            pass
+    table = classify(read_proteins(manifest["files"]["proteins"]))
+    packed = _pack_table(table)
+    if packed is not None:
+        cache.store(CLASSIFIED_CACHE, packed)
+    return table
+
+
 @lru_cache(maxsize=1)
 def load_kb() -> KnowledgeBase:
-    """Load the knowledge base once per process: source facts plus the curated rules applied to every entry."""
+    """Load the knowledge base once per process: source facts plus the curated rules applied to every entry
+    (the classified entries come from the on-disk cache after the first process: :func:`classified_entries`)."""
     manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
-    table = classify(read_proteins(manifest["files"]["proteins"]))
+    table = classified_entries(manifest)
     rows = list(range(len(table)))
     human = table["species"].to_numpy() == "HUMAN"
     human_rows = np.flatnonzero(human).tolist()

@@ -9,7 +9,6 @@ directory and an optional progress callback, and returns a :class:`secretome.job
 from __future__ import annotations
 
 import shlex
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,10 +103,9 @@ def preview(table: Path, sheet: Path | None) -> dict[str, Any]:
     mismatches) propagate as :class:`SecretomeInputError`, worded as the CLI words them.
     """
     from secretome import io
+    from secretome.jobs.common import read_input
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(table, samples=sheet)
+    adata, reader_warnings = read_input(table, sheet)
     summary = io.summarize(adata)
     source = dict(adata.uns.get("source", {}))
     obs = adata.obs.astype(str)
@@ -115,7 +113,7 @@ def preview(table: Path, sheet: Path | None) -> dict[str, Any]:
         "summary": {key: value for key, value in summary.items() if key != "path"},
         "lines": [(label, value) for label, value in io.summary_lines(summary) if label != "file"],
         "ignored_columns": [str(c) for c in source.get("ignored_columns", [])],
-        "warnings": [str(w.message) for w in caught if issubclass(w.category, io.ReaderWarning)],
+        "warnings": reader_warnings,
         "samples": [{"sample": str(name), **row} for name, row in obs.to_dict(orient="index").items()],
         "sheet_columns": [str(c) for c in obs.columns],
     }
@@ -182,7 +180,7 @@ def run_outcomes(inputs: dict[str, Path], lots: Any, parameters: dict[str, Any],
     """Clinical outcomes of a trial linked to its lots' composition (``secretome outcomes``).
 
     ``inputs`` maps ``records``, ``treatments`` (and optionally ``dictionary``, ``events``) to the stored files; ``lots``
-    is the composition table of the lots (:func:`secretome.clinical.lots.composition_from_registry`);
+    is the composition table of the lots (:func:`secretome.registry.services.lot_composition`);
     ``key`` the registry's pseudonymisation key file, so a patient keeps one pseudonym across runs.
     """
     from secretome.jobs.outcomes import outcomes_job

@@ -11,11 +11,15 @@ import json
 import math
 import secrets
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.registry import audit, auth, engine, store
@@ -489,6 +493,19 @@ def latest_profile_metrics(session: Session, lot_ids: list[int]) -> dict[int, di
     if not lot_ids:
         return {}
     return _latest_metrics(session, lot_ids, potency=False)
+
+
+def lot_composition(session: Session, lot_numbers: Iterable[str]) -> pd.DataFrame:
+    """Composition of registered lots (by lot number) from each one's latest finished profile run
+    (:func:`secretome.clinical.lots.composition_from_metrics`); lots without a profile run, or not registered,
+    are absent from the table (the outcomes link names them)."""
+    from secretome.clinical.lots import composition_from_metrics
+
+    numbers = sorted({str(n) for n in lot_numbers})
+    lots = dict(session.execute(select(Lot.id, Lot.number).where(Lot.number.in_(numbers))).all()) if numbers else {}
+    metrics = latest_profile_metrics(session, list(lots))
+    return composition_from_metrics((lots[lot_id], metric, value) for lot_id, values in metrics.items()
+                                    for metric, value in values.items())
 
 
 def latest_potency_metrics(session: Session, lot_ids: list[int]) -> dict[int, dict[str, float | None]]:

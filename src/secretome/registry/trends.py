@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import math
 import statistics
-import tomllib
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from secretome.config import package_data
 from secretome.registry.models import Lot
 from secretome.registry.services import latest_potency_metrics, latest_profile_metrics
 
 
-@lru_cache(maxsize=1)
 def trend_rules() -> dict[str, float]:
     """The control-limit rule (``k_sd``, ``min_released_lots``) from ``trends.toml``."""
-    text = (resources.files("secretome.registry") / "data" / "trends.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return package_data("secretome.registry", "trends.toml")
 
 
 def control_limits(released: list[float]) -> dict[str, float | None]:

@@ -195,11 +195,9 @@ class Worker:
 
     def _run_outcomes(self, inputs: dict[str, Any], parameters: dict[str, Any], out: Any, run_id: int) -> engine.JobResult:
         """An outcomes run: its lots' composition from the registry's latest profile runs, then the job."""
-        from secretome.clinical.lots import composition_from_registry
-
         numbers = engine.outcome_lots(inputs["treatments"])
         with self.registry.read() as session:
-            lots = composition_from_registry(session, numbers)
+            lots = services.lot_composition(session, numbers)
         key = services.pseudonym_key(self.registry.data_dir)
         key.parent.mkdir(mode=0o700, exist_ok=True)
         return engine.run_outcomes(inputs, lots, parameters, out, key, progress=self._progress(run_id))

@@ -4,11 +4,12 @@
 content of ``profile.json``) or of :func:`secretome.summary.page_summary` (a ``compare`` or
 ``comparability`` run) and computes nothing scientific itself: one template (``report.html.j2``) with a
 partial per section (``templates/sections/``), one stylesheet (``report.css.j2``, with print rules),
-figures from :mod:`secretome.report.plots`. plotly.js is inlined once from the installed plotly
-package (no CDN) and every figure gets :data:`PLOTLY_CONFIG`, which leaves no control that could send
-data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, trusted ``html``, optional
-``figures`` and ``show_title``) let other stages add sections after the built-in ones; sections stored in the
-summary (``sections``, e.g. the immunoassay panel of ``profile --assay``) are drawn the same way.
+figures from :mod:`secretome.report.plots`. plotly.js is carried once, compressed
+(:mod:`secretome.plotlyjs`, no CDN, no shared file) and every figure gets :data:`PLOTLY_CONFIG`, which leaves no control that could send
+data off the machine. ``extra_sections`` (dicts with ``id``, ``title``, the ``partial`` of
+:data:`SECTION_PARTIALS` that draws them, its ``data``, optional ``figures`` and ``show_title``) let other
+stages add sections after the built-in ones; sections stored in the summary (``sections``, e.g. the
+immunoassay panel of ``profile --assay``) are drawn the same way. No HTML is made outside the templates.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import jinja2
 
 from secretome.outputs import atomic_file
+from secretome.plotlyjs import plotly_context
 from secretome.report.plots import FLAG_COLOURS, all_figures
 
 PLOTLY_CONFIG: dict[str, Any] = {
@@ -51,6 +53,10 @@ SECTIONS = {
     "comparability": [("comparability", "Lot comparability"), ("steps", "Steps")],
 }
 """The partials of each kind of page, in order, with their navigation titles."""
+
+SECTION_PARTIALS = ("immunoassay",)
+"""The partials that draw sections other stages add (``extra_sections``, the summary's ``sections``), fed with
+the section's ``data``."""
 
 ANCHORS = {"key_factors": "key-factors-section"}
 """Section ids that differ from the partial's name."""
@@ -105,17 +111,6 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-@lru_cache(maxsize=1)
-def _plotly() -> tuple[str, str]:
-    """The installed plotly package's plotly.js bundle and its version."""
-    import plotly
-    from plotly.offline import get_plotlyjs
-
-    script = get_plotlyjs()
-    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {plotly.__version__}"
-    return script, version
-
-
 def _figure_json(figure: Any) -> str:
     """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
     text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
@@ -129,13 +124,16 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
     figures = {key: _figure_json(fig) for key, fig in all_figures(summary, kind).items()}
     sections = []
     for section in [*summary.get("sections", []), *extra_sections]:
-        sections.append({"id": section["id"], "title": section["title"], "html": section["html"],
+        if section.get("partial") not in SECTION_PARTIALS:
+            raise ValueError(f"report section {section.get('id')!r}: partial {section.get('partial')!r} is not one of "
+                             f"{', '.join(SECTION_PARTIALS)} (templates/sections/)")
+        sections.append({"id": section["id"], "title": section["title"], "partial": section["partial"],
+                         "data": section.get("data", {}),
                          "figures": [_figure_json(fig) for fig in section.get("figures", [])],
                          "show_title": section.get("show_title", True)})
     navigation = [(ANCHORS.get(partial, partial), title) for partial, title in shown]
     navigation[-1:-1] = [(section["id"], section["title"]) for section in sections] if kind == "profile" else []
     environment = _environment()
-    plotly_js, plotly_version = _plotly()
     return environment.get_template("report.html.j2").render(
         s=summary,
         kind=kind,
@@ -145,8 +143,7 @@ def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, An
         figures=figures,
         extra_sections=sections,
         stylesheet=environment.get_template("report.css.j2").render(flag_colours=FLAG_COLOURS),
-        plotly_js=plotly_js,
-        plotly_version=plotly_version,
+        plotly=plotly_context(),
         plotly_config=json.dumps(PLOTLY_CONFIG),
         flag_colours=FLAG_COLOURS,
     )

@@ -13,7 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from plotly.offline import get_plotlyjs
+
+from secretome.plotlyjs import plotly_context
 
 PLOTLY_CONFIG = {"displaylogo": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
                  "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
@@ -131,7 +132,7 @@ def render_outcomes_report(summary: dict[str, Any]) -> str:
         add("composition", composition_figure(summary, measure))
     add("survival", survival_figure(summary))
     template = _environment().get_template("outcomes.html.j2")
-    return template.render(s=summary, figures=figures, plotly_js=get_plotlyjs(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num)
+    return template.render(s=summary, figures=figures, plotly=plotly_context(), plotly_config=json.dumps(PLOTLY_CONFIG), num=_num)
 
 
 def _num(value: Any, digits: int = 3) -> str:

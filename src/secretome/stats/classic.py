@@ -13,7 +13,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from anndata import AnnData
-from scipy import interpolate, special, stats
+from scipy import special  # scipy.stats and .interpolate load in the tests that use them: limma imports bh_adjust
 
 from secretome.errors import SecretomeInputError
 
@@ -93,6 +93,8 @@ def welch_t(adata: AnnData, group: str, a: str, b: str, layer: str | None = None
 
     ``log2fc = mean_a - mean_b``; proteins with fewer than 2 values in a group get NaN statistics.
     """
+    from scipy import stats
+
     labels = _labels(adata, group, [a, b])
     x = _matrix(adata, layer)
     n_a, mean_a, var_a = _moments(x[(labels == a).to_numpy()])
@@ -117,6 +119,8 @@ def paired_t(adata: AnnData, group: str, a: str, b: str, pair: str, layer: str |
     Every pair id must have exactly one sample at level ``a`` and one at ``b``; per protein only pairs
     with both values count. ``log2fc`` is the mean within-pair difference ``a - b``.
     """
+    from scipy import stats
+
     labels = _labels(adata, group, [a, b])
     if pair not in adata.obs.columns:
         raise SecretomeInputError("the pairing column is absent from the sample sheet", column=pair)
@@ -156,6 +160,8 @@ def anova_oneway(
     log2fc (mean1 - mean2), q, p_value`` (Tukey-Kramer, family-wise over the protein's pairs, as
     ``scipy.stats.tukey_hsd``) and ``adj_p_value`` (BH across proteins within each pair).
     """
+    from scipy import stats
+
     if group not in adata.obs.columns:
         raise SecretomeInputError("the column is absent from the sample sheet", column=group)
     labels_all = adata.obs[group].astype(str)
@@ -254,6 +260,8 @@ def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=32)
 def _range_tail_log_spline(k: int, n_z: int = 140) -> interpolate.CubicSpline:
     """Cubic spline of ``log P(range of k standard normals > w)`` over :data:`RANGE_TAIL_GRID`."""
+    from scipy import interpolate, stats
+
     if k < 2:
         raise ValueError(f"the studentized range needs k >= 2 groups, got {k}")
     x_z, w_z = _gauss_legendre(n_z)

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from anndata import AnnData
-from scipy import interpolate, linalg, special, stats
+from scipy import special  # scipy.stats, .interpolate, .linalg: imported where the trend/robust paths need them
 
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
@@ -361,6 +361,8 @@ def _ns_basis(x_fit: np.ndarray, df: int):
     knots times the null space of the boundary second-derivative constraints; outside the boundary
     knots the basis continues linearly as in ``predict.ns``.
     """
+    from scipy import interpolate, linalg
+
     lo, hi = float(np.min(x_fit)), float(np.max(x_fit))
     n_inner = df - 2
     inner = np.quantile(x_fit, np.linspace(0.0, 1.0, n_inner + 2)[1:-1]) if n_inner > 0 else np.array([])
@@ -458,6 +460,8 @@ def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | N
         resid = e - fitted
         evar = float(resid @ resid) / (nok - design.shape[1])
         if notallok:
+            from scipy import linalg
+
             coef = linalg.solve_triangular(r, effects)
             emean = np.zeros(n)
             emean[ok] = fitted
@@ -478,6 +482,8 @@ def fit_f_dist(x: np.ndarray, df1: np.ndarray | float, covariate: np.ndarray | N
 
 
 def _pf_log(f: np.ndarray, df1, df2, upper: bool) -> np.ndarray:
+    from scipy import stats
+
     f = np.asarray(f, dtype=float)
     if np.isinf(df2):
         dist = stats.chi2(df1)
@@ -487,6 +493,8 @@ def _pf_log(f: np.ndarray, df1, df2, upper: bool) -> np.ndarray:
 
 
 def _qf_log(logp: np.ndarray, df1, df2, upper: bool) -> np.ndarray:
+    from scipy import stats
+
     p = np.exp(np.asarray(logp, dtype=float))
     if np.isinf(df2):
         dist = stats.chi2(df1)
@@ -496,12 +504,16 @@ def _qf_log(logp: np.ndarray, df1, df2, upper: bool) -> np.ndarray:
 
 
 def _qf(p, df1, df2) -> np.ndarray:
+    from scipy import stats
+
     if np.isinf(df2):
         return stats.chi2(df1).ppf(p) / df1
     return stats.f(df1, df2).ppf(p)
 
 
 def _df_density(x, df1, df2) -> np.ndarray:
+    from scipy import stats
+
     if np.isinf(df2):
         return stats.chi2(df1).pdf(x * df1) * df1
     return stats.f(df1, df2).pdf(x)
@@ -519,8 +531,8 @@ def _t_logsf(x: np.ndarray, df) -> np.ndarray:
     """
     x = np.asarray(x, dtype=float)
     df = np.broadcast_to(np.asarray(df, dtype=float), x.shape)
-    with np.errstate(divide="ignore"):
-        out = np.asarray(stats.t.logsf(x, df), dtype=float).copy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # scipy.stats.t.logsf, without importing scipy.stats
+        out = np.where(x > 0, np.log(special.stdtr(df, -x)), np.log1p(-special.stdtr(df, x)))
     far = (~np.isfinite(out) | (out < -600)) & np.isfinite(df) & (x > 0)
     if far.any():
         a = df[far] / 2
@@ -727,6 +739,8 @@ def _gauss_uniform(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rank_average(x: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
     return stats.rankdata(x, method="average")
 
 
@@ -737,6 +751,8 @@ def fit_f_dist_robustly(
     winsor_tail_p: tuple[float, float] = (0.05, 0.1),
 ) -> dict:
     """Robust estimation of the F-distribution prior with outlier-shrunk df (limma's fitFDistRobustly)."""
+    from scipy import stats
+
     x = np.asarray(x, dtype=float).copy()
     n = x.size
     if n < 2:

@@ -12,7 +12,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from anndata import AnnData
-from scipy import optimize
 
 from secretome.config import config
 from secretome.errors import SecretomeInputError
@@ -284,6 +283,8 @@ def vsn_transform(
     observed = finite.astype(np.float64)
     y0 = np.where(finite, y, 0.0)
     candidates = finite.sum(axis=0) >= 2
+    from scipy import optimize  # here, not at import: only VSN fits anything
+
     iterations = 0
     for iterations in range(1, max_iterations + 1):
         kept = np.ascontiguousarray(y0[:, keep]), np.ascontiguousarray(observed[:, keep])

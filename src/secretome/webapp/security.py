@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from secretome.plotlyjs import BUNDLE_ID, plotly_bundle
 from secretome.registry import auth
 from secretome.registry.models import User
 
@@ -42,6 +43,8 @@ def report_csp(html: str) -> str:
             continue
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
         hashes.append(f"'sha256-{digest}'")
+    if f'id="{BUNDLE_ID}"' in html:  # the page unpacks the engine's plotly.js and runs it as an inline script
+        hashes.append(plotly_bundle().script_hash)
     scripts = " ".join(hashes) or "'none'"
     return (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
             "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-scripts allow-downloads")

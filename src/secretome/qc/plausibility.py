@@ -1,0 +1,42 @@
+"""Plausibility: detected proteins a preparation cannot make (tear proteins in a stromal-cell medium), which
+report contamination by the preparation's handling rather than by the cells (markers: the knowledge base's
+``preparations/plausibility_markers.tsv``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from anndata import AnnData
+
+from secretome.kb.preparation import plausibility_markers, preparation_label
+from secretome.qc.matrices import as_text, linear_quantities
+
+
+def plausibility_warnings(adata: AnnData, preparation: str | None, shares: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Detected proteins that the preparation cannot plausibly contain (``plausibility_markers.tsv``): one record
+    per protein with ``gene, group, protein, n_detected, mean_share, warning``. ``shares`` are the proteins' mean
+    shares of sample totals (computed from ``.X`` when omitted)."""
+    if preparation is None:
+        return []
+    markers = plausibility_markers(preparation)
+    if markers.empty:
+        return []
+    linear = linear_quantities(adata)
+    detected = (linear > 0).sum(axis=0)
+    if shares is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = linear.sum(axis=1, keepdims=True)
+            shares = np.nan_to_num(np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0))
+    genes = np.char.upper(as_text(adata.var["gene"]))
+    label = preparation_label(preparation)
+    out = []
+    for group, gene, reason in markers[["group", "gene", "reason"]].itertuples(index=False):
+        for i in np.flatnonzero((genes == gene.upper()) & (detected > 0)):
+            out.append({
+                "gene": gene, "group": group, "protein": str(adata.var_names[i]), "n_detected": int(detected[i]),
+                "mean_share": float(shares[i]),
+                "warning": f"{gene} ({group} protein) detected in {int(detected[i])} of {adata.n_obs} samples of a "
+                           f"{label}: {reason}",
+            })
+    return sorted(out, key=lambda item: -item["mean_share"])
