@@ -291,3 +291,21 @@ def test_a_large_file_without_line_ends_is_left_to_the_whole_read_after_its_firs
     assert reads and reads[0] <= streamed._HEAD_BYTES
     with pytest.raises(SecretomeInputError, match="binary"):
         summarize_file(path, stream_min_bytes=0)
+
+
+@pytest.mark.parametrize("later", ["0.5", "1,5"])
+def test_a_number_mark_first_shown_past_the_first_lines_leaves_the_table_to_the_whole_read(tmp_path, small_chunks, later):
+    """The number convention is decided from the first lines; a table whose first marked number (or first
+    decimal comma) comes later is read whole, so the convention and its evidence are the whole file's."""
+    counts = np.round(intensities(n=4000, seed=5) / 1e6)
+    values = np.array([[None if np.isnan(v) else int(v) for v in row] for row in counts], dtype=object)  # "12", not "12.0"
+    path = wide(tmp_path / "table.tsv", values)
+    assert "." not in path.read_text(encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    fields = lines[3900].split("\t")
+    fields[2] = later
+    lines[3900] = "\t".join(fields)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert path.stat().st_size > streamed._HEAD_BYTES
+    whole, chunked, answered = both_ways(path)
+    assert not answered and chunked == whole
