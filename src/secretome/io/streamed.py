@@ -8,8 +8,9 @@ either side of the log2 rule's median threshold), so the peak is one chunk, what
 
 It must print exactly what the whole read prints, so it takes only tables where chunks cannot change a
 decision the whole table would make: a plain (uncompressed) text file in the generic format without
-quotes, lone carriage returns, decimal commas (unless declared), blank lines, or rows shorter or longer
-than the header, whose column roles (:func:`secretome.io.generic.column_roles` on the first chunk, which
+quotes, lone carriage returns, decimal commas or thousands marks, a decimal point first shown past the
+first lines (where the number convention is decided), blank lines, or rows shorter or longer than the
+header, whose column roles (:func:`secretome.io.generic.column_roles` on the first chunk, which
 holds at least :data:`CHUNK_MIN_ROWS` rows) follow from names and types alone, and whose every column
 keeps its type (text or numbers) in every chunk. For anything else, including every error, it returns
 None and the caller reads the whole table, which decides and words it as always; the tests check that
@@ -74,7 +75,8 @@ _READ_WHOLE = (_Fallback, SecretomeInputError, OSError, MemoryError, UnicodeDeco
 
 class _ScannedFile(io.RawIOBase):
     """The file as pandas reads it, with the byte facts :func:`secretome.io.table._parse_text` checks over
-    the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, digit-comma-digit."""
+    the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, and ``marks`` (``,``
+    and, when the first lines showed no decimal mark, ``.``) between digits."""
 
     def __init__(self, handle: Any, delimiter: str, marks: bytes, digest: bool = False) -> None:
         self.handle, self.delimiter, self.marks = handle, ord(delimiter), marks
