@@ -17,7 +17,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "secretome"
 
 LAYERS = [
     {"secretome", "secretome.errors", "secretome.config", "secretome.tables", "secretome.outputs",
-     "secretome.provenance", "secretome.plotlyjs"},
+     "secretome.provenance", "secretome.textsafety", "secretome.plotlyjs"},
     {"secretome.io", "secretome.kb", "secretome.datasets", "secretome.clinical_datasets"},
     {"secretome.annotate"},
     {"secretome.qc", "secretome.stats", "secretome.assays", "secretome.clinical"},

@@ -32,6 +32,9 @@ READS = {
     'protpipe_apms_spectronaut_pivot.csv': ('spectronaut', 'PG.Quantity', 12, 40, 'Control_1', 'UNC13A_WT_6', (0, 1, 'A0A1B0GWG4', 233.2950897), (11, 39, 'O00264', 18839.42578)),
     'protpipe_peptidome_combined_protein.tsv': ('fragpipe', 'MaxLFQ Intensity', 22, 40, 'H_1975_1', 'PC9_epitope_5', (0, 22, 'sp|A0JNW5|UH1BL_HUMAN', 1150073.6), (21, 34, 'sp|A5YKK6|CNOT1_HUMAN', 12679328.0)),
     'protpipe_report.pg_matrix.tsv': ('diann', 'PG.MaxLFQ', 12, 40, 'HREC_P_3', 'HREC_P_4', (0, 0, 'A0A087WVC1', 421747.0), (11, 39, 'A0A2R8Y566', 15161.0)),
+    'scpviz_pd_proteins.txt': ('proteome_discoverer', 'Abundance', 60, 30, 'F13', 'F80', (0, 0, 'P08238', 1679708.287), (59, 29, 'P13645', 4965772.313)),
+    'perseuspy_matrix.txt': ('perseus', 'expression columns (E)', 15, 100, 'Column 1', 'Column 15', (0, 0, 'Row 1', 1.141038), (14, 99, 'Row 100', 1.0111)),
+    'fragterminomics_abundance_protein_MD.tsv': ('tmt_integrator', 'log2 abundance (ratio to the reference + log2 reference intensity)', 11, 30, 'WT1', 'WT6', (0, 0, 'A0A075B5N7', 13.108847350754502), (10, 29, 'A2A5Z6', 13.869940938151332)),
     'spectronaut_long_report.tsv': ('spectronaut', 'PG.Quantity', 1, 3, '20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03', '20221015_EV_TP_40SPD_LITDIA_MS1_Rapid_MS2_Rapid_57w_100ng_03', (0, 0, 'A0A0B4J2D5;P0DPI2', 1449.77978515625), (0, 2, 'A0MZ66;A0MZ66-3', 6052.52783203125)),
     'spectronaut_msstats_input.csv': ('spectronaut', 'PG.Quantity', 1, 1, 'lgillet_I150211_008_A', 'lgillet_I150211_008_A', (0, 0, '1/sp|O75475|PSIP1_HUMAN', 4302.70458984375), (0, 0, '1/sp|O75475|PSIP1_HUMAN', 4302.70458984375)),
 }
@@ -72,6 +75,11 @@ REFUSALS = {
     'protpipe_pca.tsv': 'not a protein-level quantity table',
     'protpipe_sample_correlation.tsv': 'not a protein-level quantity table',
     'skyline_transitions.csv': 'a Skyline transition report',
+    'scpviz_diann_report.parquet': 'DIA-NN 1.9+/2.x main report report.parquet',
+    'proteobench_sage_lfq.tsv': 'a Sage peptide LFQ table',
+    'proteobench_alphadia_precursor_matrix.tsv': 'an AlphaDIA precursor matrix',
+    'perseuspy_site_matrix.txt': 'a modification-site table',
+    'fragterminomics_annotation.csv': 'not a protein-level quantity table',
     'spectromine_input.csv': 'a SpectroMine or Spectronaut precursor report without protein quantities',
 }
 

@@ -128,3 +128,15 @@ def test_maxquant_quantity_choice_lists_other_families(tmp_path):
     reasons = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
     assert reasons["LFQ intensity S2"].startswith("quantity family 'LFQ intensity'")
     assert list(adata.obs_names) == SAMPLES
+
+
+def test_sheet_mismatch_never_points_a_renamed_sample_at_another_sample(tmp_path):
+    """A sheet row for a sample whose MaxLFQ column was renamed is explained as such; no 'closest' hint sends
+    it (or a data sample missing from the sheet) to another real sample."""
+    path, _, _ = renamed_fragpipe(tmp_path)
+    (tmp_path / "short.tsv").write_text("sample\tgroup\nS1\ta\nS2\tb\nS5\ta\nS6\tb\n")
+    with pytest.raises(SecretomeInputError) as caught:
+        read(path, samples=tmp_path / "short.tsv")
+    message = str(caught.value)
+    assert "'S5' (a sample of the table without a 'MaxLFQ Intensity' column; unread: 'S5 MaxLFQ remove Intensity')" in message
+    assert "'S3' (no close candidate)" in message and "closest: 'S5'" not in message and "closest: 'S4'" not in message

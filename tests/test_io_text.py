@@ -56,7 +56,7 @@ def test_declared_decimal_and_english_thousands(tmp_path):
     np.testing.assert_array_equal(read(tmp_path / "en.tsv").X, [[1234567, 3], [2.5, 4]])
     numbers = read(tmp_path / "en.tsv").uns["source"]["numbers"]
     assert numbers == {"decimal": ".", "thousands": ",", "decided": "file",
-                       "evidence": "row 2 field 2 ('1,234,567') has commas as thousands marks"}
+                       "evidence": "row 2 field 2 ('1,234,567') in column 's1' has commas as thousands marks"}
 
 
 def test_lone_cr_in_a_truncated_last_line_is_an_input_error(tmp_path):
@@ -137,11 +137,11 @@ def test_thousands_points_beside_decimal_commas_are_read_and_the_decision_stated
     adata = read(tmp_path / "eu.csv")
     np.testing.assert_array_equal(adata.X, [[12345.0, 1234567.5], [0.5, 7.0]])
     assert adata.uns["source"]["numbers"] == {
-        "decimal": ",", "thousands": ".", "decided": "file", "evidence": "row 2 field 3 ('0,5') has a decimal comma"}
+        "decimal": ",", "thousands": ".", "decided": "file", "evidence": "row 2 field 3 ('0,5') in column 's2' has a decimal comma"}
     from secretome.io import summarize, summary_lines
 
     lines = dict(summary_lines(summarize(adata)))
-    assert lines["numbers"] == "decimal comma, '.' thousands marks (decided from the file: row 2 field 3 ('0,5') has a decimal comma)"
+    assert lines["numbers"] == "decimal comma, '.' thousands marks (decided from the file: row 2 field 3 ('0,5') in column 's2' has a decimal comma)"
 
 
 def test_a_lone_thousands_point_number_is_read(tmp_path):
@@ -159,7 +159,7 @@ def test_quoted_decimal_commas_in_a_comma_separated_file(tmp_path):
     (tmp_path / "q.csv").write_text('Protein,s1,s2\nP12345,"1,5",12.345\nP23456,"0,25",3\n')
     adata = read(tmp_path / "q.csv")
     np.testing.assert_array_equal(adata.X, [[1.5, 0.25], [12345.0, 3.0]])
-    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 2 ('1,5') has a decimal comma"
+    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 2 ('1,5') in column 's1' has a decimal comma"
     (tmp_path / "declared.csv").write_text('Protein,s1,s2\nP12345,"12,345",1\nP23456,3,4\n')
     np.testing.assert_array_equal(read(tmp_path / "declared.csv", decimal=",").X, [[12.345, 3], [1, 4]])
     assert read(tmp_path / "declared.csv", decimal=".").X[0, 0] == 12345
@@ -179,7 +179,7 @@ def test_a_declared_decimal_mark_the_file_contradicts_is_refused(tmp_path):
                                            ("12.345", "12345 with '.' as a thousands mark or 12.345")])
 def test_an_undecidable_decimal_mark_is_refused_naming_the_cell(tmp_path, cell, reading):
     (tmp_path / "a.tsv").write_text(f"Protein\ts1\ts2\nP12345\t{cell}\t1\nP23456\t3\t4\n")
-    with pytest.raises(SecretomeInputError, match=rf"cannot be decided: row 2 field 2 \('{cell}'\) is {re.escape(reading)}"):
+    with pytest.raises(SecretomeInputError, match=rf"cannot be decided: row 2 field 2 \('{cell}'\) in column 's1' is {re.escape(reading)}"):
         read(tmp_path / "a.tsv")
     assert read(tmp_path / "a.tsv", decimal=".").X[0, 0] == float(cell.replace(",", ""))
 
@@ -187,7 +187,7 @@ def test_an_undecidable_decimal_mark_is_refused_naming_the_cell(tmp_path, cell, 
 def test_a_number_off_the_files_convention_is_refused(tmp_path):
     """pandas drops a thousands mark wherever it stands (1.2.3 would become 123)."""
     (tmp_path / "b.tsv").write_text("Protein\ts1\ts2\nP12345\t1,5\t1.2.3\nP23456\t3\t4\n")
-    with pytest.raises(SecretomeInputError, match=r"row 2 field 3 \('1.2.3'\) is not a number written with a decimal comma"):
+    with pytest.raises(SecretomeInputError, match=r"row 2 field 3 \('1.2.3'\) in column 's2' is not a number written with a decimal comma"):
         read(tmp_path / "b.tsv")
 
 
@@ -291,7 +291,7 @@ def test_xlsx_text_cells_are_named_by_sheet_and_cell(tmp_path):
 def test_r_resaved_maxquant_keeps_the_number_convention(tmp_path):
     """The R-resaved MaxQuant reader renames columns; the file's decided convention stays recorded."""
     adata = read(Path(__file__).parent / "data" / "readers" / "maxquant_proteinGroups_R.csv")
-    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 58 ('65.1') has a decimal point"
+    assert adata.uns["source"]["numbers"]["evidence"] == "row 2 field 58 ('65.1') in column 'Sequence.coverage....' has a decimal point"
 
 
 def test_info_says_how_numbers_and_quotes_were_read(tmp_path, monkeypatch, capsys):
@@ -304,3 +304,15 @@ def test_info_says_how_numbers_and_quotes_were_read(tmp_path, monkeypatch, capsy
     assert code == 0, err
     assert "numbers: decimal comma, '.' thousands marks (declared)" in out
     assert "quotes: every field starting with '\"' is a closed quoted field (1)" in out
+
+
+@pytest.mark.parametrize("data", [
+    b'\xef\xbb\xbfProtein,s1,s2\r\nP12345,"1.234,5",2\r\nP23456,3,"4,25"\r\n',  # UTF-8 BOM, quoted decimal commas
+    b"\xff\xfe" + "Protein;s1;s2\r\nP12345;1.234,5;2\r\nP23456;3;4,25\r\n".encode("utf-16-le"),  # Excel UTF-16
+    b"Protein;s1;s2\rP12345;1.234,5;2\rP23456;3;4,25\r",  # classic Mac line ends
+])
+def test_decimal_commas_with_boms_utf16_and_lone_carriage_returns(tmp_path, data):
+    (tmp_path / "t.csv").write_bytes(data)
+    adata = read(tmp_path / "t.csv")
+    np.testing.assert_array_equal(adata.X, [[1234.5, 3.0], [2.0, 4.25]])
+    assert adata.uns["source"]["numbers"]["evidence"].startswith("row 2 field 2 ('1.234,5') in column 's1' has a decimal comma")

@@ -79,6 +79,23 @@ def test_every_figure_has_a_target_and_valid_json(report, summary):
     assert "extra-panel-IL6" in html
 
 
+def test_figures_are_valid_plotly_json(stats_report):
+    """The figures are built as plain JSON dicts (no graph_objects, which cost ~2 s per report): plotly's own
+    validator accepts every property of every figure, and the comparability and volcano figures are there."""
+    import plotly.graph_objects as go
+
+    summary = json.loads((stats_report.parent / "profile.json").read_text(encoding="utf-8"))
+    figures = all_figures(summary)
+    assert {"purity-indices", "identifications", "correlation", "volcano", "control-chart"} <= set(figures)
+    for key, figure in figures.items():
+        validated = go.Figure(figure)  # raises ValueError on any property plotly does not know
+        assert len(validated.data) == len(figure["data"]), key
+        assert json.loads(validated.to_json())["layout"]["template"] == figure["layout"]["template"], key
+    indices = figures["purity-indices"]["layout"]
+    assert [a["text"] for a in indices["annotations"][: len(summary["purity"]["flagged"])]] == summary["purity"]["flagged"]
+    assert len(indices["shapes"]) == 2 * len(summary["purity"]["flagged"])  # a warn and a fail line per index
+
+
 def test_report_states_verdict_rules_and_drivers(summary):
     html = render_report(summary)
     assert "fail: lysis_share 0.3 &gt; 0.25 (qc_thresholds.toml: lysis_share.fail)" in html

@@ -131,6 +131,8 @@ def test_write_files_new_existing_and_failure(tmp_path):
 def test_file_names_and_tsv():
     assert contrast_stem("treated-control") == "treated-control"
     assert contrast_stem("a/b c") == "a_b_c"
+    long = contrast_stem("G" * 10_000)  # a hostile lot name still makes a valid, distinct file name
+    assert len(long) == 100 and long.startswith("GGG") and long != contrast_stem("G" * 9_999)
     assert differential_file("a/b c") == "differential_a_b_c.tsv" and enrichment_file("B-A") == "enrichment_B-A.tsv"
     text = results_tsv(pd.DataFrame({"protein": ["P1"], "p_value": [np.nan], "t": [1 / 3]}))
     assert text.splitlines() == ["protein\tp_value\tt", "P1\t\t0.33333333333333331"]

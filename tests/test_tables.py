@@ -82,7 +82,7 @@ def test_xlsx_keeps_text_exactly_as_text_cells_never_formulas(tmp_path):
     assert sheet["A1"].font.b and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C4"
     first = sheet["A2"]
     assert first.value == "=1+1" and first.data_type == "s" and first.quotePrefix
-    assert sheet["A3"].value == "ALB\ufffd"
+    assert sheet["A3"].value == "ALB[U+0001]"  # a control character made visible (secretome.textsafety)
     assert len(sheet["A4"].value) == 32_767
     assert sheet["B2"].value == -1.5 and sheet["B2"].data_type == "n"
     assert sheet["B3"].value == "inf" and sheet["B4"].value is None

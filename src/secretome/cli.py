@@ -161,6 +161,10 @@ def comparability(
     typer.echo(f"{verdicts}; wrote {result.out}")
 
 
+#: The ``info`` lines ``read`` prints too: the quantity, the columns taken as samples and those left, with reasons.
+READ_LINES = frozenset({"quantity", "sample columns", "samples without this quantity", "isobaric labelling", "columns not read"})
+
+
 @app.command()
 def read(
     input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
@@ -182,6 +186,12 @@ def read(
     s = result.summary
     features = f"{s['n_analytes']} analytes" if "n_analytes" in s else f"{s['n_proteins']} proteins"
     typer.echo(f"wrote {result.out}: {s['n_samples']} samples x {features} ({s['format']})")
+    if "n_analytes" not in s:
+        from secretome.io import summary_lines
+
+        for label, value in summary_lines(s):  # what was taken as samples and what was left, with reasons
+            if label in READ_LINES or label.startswith("  "):
+                typer.echo(f"{label}: {value}")
 
 
 @app.command()

@@ -330,6 +330,14 @@ def _as_output_error(error: OSError, out: Path, staging: Path | None) -> Excepti
     return from_os_error(renamed, out, output=True if writing else None)
 
 
+def _renamed(error: SecretomeOutputError, out: Path, staging: Path | None) -> SecretomeOutputError:
+    """``error`` naming ``out`` where it names the hidden staging path (as :func:`_as_output_error` does)."""
+    if error.file is None or staging is None or not error.file.startswith(str(staging)):
+        return error
+    return SecretomeOutputError(error.message, file=str(out) + error.file[len(str(staging)):], column=error.column,
+                                row=error.row, expected=error.expected, parameters=error.parameters)
+
+
 def _write_marker(directory: Path, record: dict[str, Any]) -> None:
     (directory / MARKER).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -399,6 +407,8 @@ def atomic_directory(
                     shutil.rmtree(staging, ignore_errors=True)
     except OSError as error:
         raise _as_output_error(error, out, staging) from None
+    except SecretomeOutputError as error:
+        raise _renamed(error, out, staging) from None
 
 
 def write_files(
@@ -447,6 +457,8 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
                 temporary.unlink(missing_ok=True)
     except OSError as error:
         raise _as_output_error(error, path, temporary) from None
+    except SecretomeOutputError as error:
+        raise _renamed(error, path, temporary) from None
 
 
 SPOOL_LIMIT = 512 << 20
@@ -468,10 +480,13 @@ def write_h5ad(adata: Any, path: str | Path, *, compression: str | None = None) 
     disk is an :class:`~secretome.errors.SecretomeOutputError`, never a crash.
 
     libhdf5 does not survive a failed write: a full disk mid-file leaves it printing errors at every
-    object's release and then crashing the process. So the file is built in memory (h5py on a
-    ``BytesIO``) and written by plain Python I/O, whose failure is an ordinary ``OSError``. Above
-    :data:`SPOOL_LIMIT` (estimated) it is written directly, after checking the free space for the
-    uncompressed size. Text columns become categoricals, as ``AnnData.write_h5ad`` does.
+    object's release and then crashing the process (a segfault at exit, compressed or not). So libhdf5
+    must never see a failed write. Up to :data:`SPOOL_LIMIT` (estimated) the file is built in memory
+    (h5py on a ``BytesIO``) and written by plain Python I/O, whose failure is an ordinary ``OSError``.
+    Above it, the disk space for the uncompressed size (plus a margin: lzf may not shrink the data) is
+    reserved in the file before libhdf5 writes anything (:func:`_reserve_space`), so a disk too full is
+    refused first and the writes that follow cannot run out of space; the unused reservation is freed
+    afterwards. Text columns become categoricals, as ``AnnData.write_h5ad`` does.
     """
     import io
 
@@ -483,17 +498,80 @@ def write_h5ad(adata: Any, path: str | Path, *, compression: str | None = None) 
     adata.strings_to_categoricals()
     kwargs = {"compression": compression} if compression else {}
     if estimate > SPOOL_LIMIT:
-        if compression is None:
-            free = shutil.disk_usage(path.parent).free
-            if estimate > free:
-                raise SecretomeOutputError(
-                    f"not enough space: the file needs about {estimate / 1e6:.0f} MB, {free / 1e6:.0f} MB are free",
-                    file=path,
-                )
-        adata.write_h5ad(path, **kwargs)
+        with h5py.File(path, "w") as handle:
+            _reserve_space(path, estimate + estimate // 10 + (1 << 20))
+            write_elem(handle, "/", adata, dataset_kwargs=kwargs)
+        _release_reservation(path)
         return
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         write_elem(handle, "/", adata, dataset_kwargs=kwargs)
     with open(path, "wb") as target:
         target.write(buffer.getbuffer())
+
+
+_FALLOC_FL_KEEP_SIZE = 1
+
+
+@functools.cache
+def _fallocate() -> Any:
+    """Linux ``fallocate(2)`` (which can reserve space without changing a file's size), or None."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), "fallocate", None)
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        function.restype = ctypes.c_int
+    return function
+
+
+def _reserve_space(path: Path, size: int) -> None:
+    """Reserve ``size`` bytes of disk for ``path`` without changing its size (``FALLOC_FL_KEEP_SIZE``), so
+    writes into them cannot fail for want of space; where the file system cannot reserve, check the free
+    space instead. Not enough space is a :class:`~secretome.errors.SecretomeOutputError` saying how much."""
+    limit = _file_size_limit(path)
+    if size > limit:  # the reservation below would not see it (it keeps the file's size), libhdf5 would
+        raise SecretomeOutputError(f"the file would be too large: it needs up to {size / 1e6:.0f} MB, the file system "
+                                   f"or this process's file-size limit allows {limit / 1e6:.0f} MB", file=path)
+    fallocate = _fallocate()
+    code = 0
+    if fallocate is not None:
+        descriptor = os.open(path, os.O_WRONLY)
+        try:
+            code = 0 if fallocate(descriptor, _FALLOC_FL_KEEP_SIZE, 0, size) == 0 else ctypes.get_errno()
+        finally:
+            os.close(descriptor)
+    if code == errno.EFBIG:
+        raise SecretomeOutputError(
+            f"the file would be too large for the file system (it needs up to {size / 1e6:.0f} MB)", file=path)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        free = shutil.disk_usage(path.parent).free
+    elif fallocate is None or code:  # no fallocate, or not on this file system: check instead
+        free = shutil.disk_usage(path.parent).free
+        if free >= size:
+            return
+    else:
+        return
+    raise SecretomeOutputError(
+        f"not enough space: the file needs up to {size / 1e6:.0f} MB, {free / 1e6:.0f} MB are free", file=path)
+
+
+def _file_size_limit(path: Path) -> int:
+    """The largest file ``path`` may become: the file system's (``FILESIZEBITS``) and the process's
+    ``RLIMIT_FSIZE``, whichever is smaller."""
+    import resource
+
+    limits = [resource.getrlimit(resource.RLIMIT_FSIZE)[0]]
+    try:
+        bits = os.pathconf(path, "PC_FILESIZEBITS")
+        if bits > 0:
+            limits.append((1 << (bits - 1)) - 1)
+    except (OSError, ValueError):  # the file system does not say
+        pass
+    return min((limit for limit in limits if limit >= 0), default=1 << 62)  # RLIM_INFINITY is negative
+
+
+def _release_reservation(path: Path) -> None:
+    """Give back the part of :func:`_reserve_space`'s reservation beyond the end of the written file
+    (growing it by one byte and cutting it back frees the blocks past its end on every file system)."""
+    size = path.stat().st_size
+    os.truncate(path, size + 1)
+    os.truncate(path, size)

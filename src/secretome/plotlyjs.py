@@ -14,6 +14,7 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 BUNDLE_ID = "plotly-bundle"
 """The id of the page element that holds the compressed bundle."""
@@ -44,8 +45,34 @@ def plotly_bundle() -> PlotlyBundle:
     digest = hashlib.sha256(code).digest()
     return PlotlyBundle(
         version=version, sha256=digest.hex(), script_hash=f"'sha256-{base64.b64encode(digest).decode()}'", size=len(code),
-        payload=base64.b64encode(gzip.compress(code, compresslevel=9, mtime=0)).decode("ascii"),
+        payload=_payload(code, digest.hex()),
     )
+
+
+def _payload(code: bytes, sha256: str) -> str:
+    """base64 of the gzip stream of ``code``; compressing takes ~0.3-0.8 s, so the result is kept in the user's
+    cache folder (``platformdirs.user_cache_dir``, one file per bundle) and checked against ``sha256`` when read
+    back. A cache that cannot be read or written only costs the compression again."""
+    import platformdirs
+
+    from secretome.errors import SecretomeInputError
+    from secretome.outputs import atomic_file
+
+    cache = Path(platformdirs.user_cache_dir("secretome", appauthor=False)) / f"plotly-{sha256[:16]}.js.gz.b64"
+    try:
+        payload = cache.read_text(encoding="ascii")
+        if hashlib.sha256(gzip.decompress(base64.b64decode(payload, validate=True))).hexdigest() == sha256:
+            return payload
+    except (OSError, ValueError, EOFError, gzip.BadGzipFile):
+        pass
+    payload = base64.b64encode(gzip.compress(code, compresslevel=9, mtime=0)).decode("ascii")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(cache) as temporary:
+            temporary.write_text(payload, encoding="ascii")
+    except (OSError, SecretomeInputError):
+        pass
+    return payload
 
 
 def plotly_context() -> dict[str, str]:

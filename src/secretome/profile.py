@@ -29,10 +29,14 @@ from secretome.provenance import provenance_steps, record_step
 from secretome.qc import (
     Thresholds,
     as_text,
+    derived_matrices,
     linear_quantities,
     load_thresholds,
     log2_quantities,
+    mean_sample_share,
+    nanmedian,
     qc,
+    row_sums,
     registry_of,
 )
 
@@ -95,50 +99,51 @@ def profile(
     from secretome.kb.preparation import preparation_of, preparation_panel, preparation_types
     from secretome.qc.plausibility import plausibility_warnings
 
-    thresholds = thresholds or load_thresholds()
-    kind = preparation_of(adata, preparation)
-    panel_table, panel_source = preparation_panel(kind, panel_file)
-    adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
-    if "secretion_class" not in adata.var:
-        from secretome.annotate import annotate
+    with derived_matrices():  # linear and log2 views computed once for every stage below
+        thresholds = thresholds or load_thresholds()
+        kind = preparation_of(adata, preparation)
+        panel_table, panel_source = preparation_panel(kind, panel_file)
+        adata.uns["provenance"] = provenance_steps(adata)  # read back from h5ad, the list is stored keyed '000', ...
+        if "secretion_class" not in adata.var:
+            from secretome.annotate import annotate
 
-        _tell(progress, "annotating proteins", 0.0)
-        adata = annotate(adata)
-    _tell(progress, "QC and purity", 0.25)
-    adata = qc(adata, group=group, thresholds=thresholds)
-    _tell(progress, "functional profile", 0.6)
-    functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
-    adata.obsm["class_share"] = functional["per_sample"]["share"]
-    adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
-    adata.obs["profile_group"] = _groups(adata, group).to_numpy()
-    _tell(progress, "key factors and groups", 0.8)
-    adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
-    panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
-    label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
-    warnings = pd.DataFrame(plausibility_warnings(adata, kind),
-                            columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
-    stored: dict[str, Any] = {
-        "group": group,
-        "secretome_version": __version__,
-        "max_heatmap_samples": int(thresholds.setting("max_heatmap_samples")),
-        "class_groups": class_group_frame(functional["per_group"]),
-        "top_factors": top_factor_frame(functional["top_factors"]),
-        "key_factors": panel,
-        "key_factors_by_group": panel_by_group,
-        "overview": lot_overview(adata),
-        "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
-    }
-    if group is not None:
-        comparison = group_comparison(adata, group, functional)
-        stored["group_comparison"] = {
-            "n_samples": pd.DataFrame({"n_samples": pd.Series(comparison["n_samples"])}),
-            "means": pd.DataFrame(comparison["means"]).T,
-            "sds": pd.DataFrame(comparison["sds"]).T,
-            "differences": pd.DataFrame(comparison["differences"],
-                                        columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
+            _tell(progress, "annotating proteins", 0.0)
+            adata = annotate(adata)
+        _tell(progress, "QC and purity", 0.25)
+        adata = qc(adata, group=group, thresholds=thresholds)
+        _tell(progress, "functional profile", 0.6)
+        functional = functional_profile(adata, group, int(thresholds.setting("top_n")))
+        adata.obsm["class_share"] = functional["per_sample"]["share"]
+        adata.obsm["class_factors"] = functional["per_sample"]["n_factors"]
+        adata.obs["profile_group"] = _groups(adata, group).to_numpy()
+        _tell(progress, "key factors and groups", 0.8)
+        adata.uns["functional_contributors"] = top_factor_frame(functional["top_factors"])
+        panel, panel_by_group = key_factor_frames(key_factors(adata, group, panel_table))
+        label = preparation_types().set_index("type").loc[kind, "label"] if kind else ""
+        warnings = pd.DataFrame(plausibility_warnings(adata, kind),
+                                columns=["gene", "group", "protein", "n_detected", "mean_share", "warning"])
+        stored: dict[str, Any] = {
+            "group": group,
+            "secretome_version": __version__,
+            "max_heatmap_samples": int(thresholds.setting("max_heatmap_samples")),
+            "class_groups": class_group_frame(functional["per_group"]),
+            "top_factors": top_factor_frame(functional["top_factors"]),
+            "key_factors": panel,
+            "key_factors_by_group": panel_by_group,
+            "overview": lot_overview(adata),
+            "preparation": {"type": kind or "", "label": str(label), "panel": panel_source, "warnings": warnings},
         }
-    adata.uns["profile"] = stored
-    record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
+        if group is not None:
+            comparison = group_comparison(adata, group, functional)
+            stored["group_comparison"] = {
+                "n_samples": pd.DataFrame({"n_samples": pd.Series(comparison["n_samples"])}),
+                "means": pd.DataFrame(comparison["means"]).T,
+                "sds": pd.DataFrame(comparison["sds"]).T,
+                "differences": pd.DataFrame(comparison["differences"],
+                                            columns=["metric", "reference", "level", "mean_reference", "mean_level", "difference"]),
+            }
+        adata.uns["profile"] = stored
+        record_step(adata, "profile", "secretome.profile.profile", {"group": group, "preparation": kind, "panel": panel_source})
     return adata
 
 
@@ -231,7 +236,9 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
     detected = pool > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = (pool @ members.astype(float)) / np.where(pool_total > 0, pool_total, np.nan)[:, None]
-    count = detected.astype(int) @ members.astype(int)
+    # factor counts by a float32 product (exact: counts stay far below 2**24), not an int64 copy of the matrix
+    # through numpy's non-BLAS integer matmul
+    count = (detected.astype(np.float32) @ members.astype(np.float32)).astype(int)
     samples = list(adata.obs_names)
     per_sample = {
         "share": pd.DataFrame(share, index=samples, columns=FUNCTIONAL_CLASSES),
@@ -249,9 +256,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
                 "n_factors_detected": {c: int(detected[rows][:, members[:, k]].any(axis=0).sum()) for k, c in classes},
                 "median_n_factors": {c: _number(np.median(count[rows, k])) for k, c in classes},
             }
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pool_share = pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
-    mean_pool_share = np.nan_to_num(np.nanmean(pool_share, axis=0)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_pool_share = np.nan_to_num(mean_sample_share(pool, pool_total)) if adata.n_obs else np.zeros(adata.n_vars)
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
     genes = as_text(adata.var["gene"])
@@ -289,9 +294,7 @@ def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = 
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = linear[:, usable].sum(axis=1, keepdims=True)
-        mean_share = np.nan_to_num(np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0))
+    mean_share = np.nan_to_num(mean_sample_share(linear, row_sums(linear, usable)))
     ranked = np.argsort(-np.where(usable, mean_share, -1.0), kind="stable")
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
@@ -372,9 +375,7 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = var["purity_category"].to_numpy() != "decoy"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = linear[:, usable].sum(axis=1, keepdims=True)
-        mean_share = np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_share = mean_sample_share(linear, row_sums(linear, usable)) if adata.n_obs else np.zeros(adata.n_vars)
     table = pd.DataFrame(index=adata.var_names)
     table.index.name = "protein"
     for column in ("accession", "leading_accession", "gene", "genes", "species", "mixed_species", "description",
@@ -396,7 +397,7 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
             mean = np.full(adata.n_vars, np.nan)
             median = np.full(adata.n_vars, np.nan)
             mean[has] = np.nanmean(block[:, has], axis=0)
-            median[has] = np.nanmedian(block[:, has], axis=0)
+            median[has] = nanmedian(block[:, has], axis=0)
             table[f"n_detected_{level}"] = detected[rows].sum(axis=0)
             table[f"mean_log2_{level}"] = mean
             table[f"median_log2_{level}"] = median

@@ -8,8 +8,15 @@ label) that starts with one of those characters is written with a leading apostr
 so the spreadsheet shows it as text. Numbers are never touched, nor text that is a plain number such as
 ``-1.5`` (a spreadsheet reads it as that number, never as a formula). In XLSX the text is kept exactly
 and stored as a text cell with Excel's own "quote prefix" flag, so it can neither be read nor later
-edited into a formula; characters XML cannot hold (control characters) become U+FFFD and a cell
-longer than Excel's 32,767-character limit is cut there, ending in an ellipsis.
+edited into a formula; a cell longer than Excel's 32,767-character limit is cut there, ending in an
+ellipsis.
+
+Invisible control characters are made visible first, in every format (:mod:`secretome.textsafety`):
+a bidi override or isolate (``U+202A``-``U+202E``, ``U+2066``-``U+2069``), a zero-width or other
+invisible format character, or a control character other than tab, line feed and carriage return is
+replaced by its code point in brackets, ``[U+202E]``, so no name can reorder or hide text in a
+spreadsheet; the formula rule is then applied to the result. (The two non-characters ``U+FFFE`` and
+``U+FFFF``, which XML cannot hold, become ``U+FFFD`` in XLSX.)
 
 Every table the package writes for users goes through this module, so the rule holds in one place.
 """
@@ -25,6 +32,8 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+
+from secretome.textsafety import has_invisible, make_visible
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection)."""
@@ -43,11 +52,18 @@ def is_formula_like(text: str) -> bool:
 
 
 def neutralise(value: Any) -> Any:
-    """``value`` safe for a text spreadsheet cell: formula-like text gets a leading ``'``; anything else
-    (numbers, missing values, harmless text) is returned unchanged."""
-    if isinstance(value, str) and is_formula_like(value):
-        return "'" + value
+    """``value`` safe for a text spreadsheet cell: invisible control characters made visible, then
+    formula-like text given a leading ``'``; anything else (numbers, missing values, harmless text) is
+    returned unchanged."""
+    if isinstance(value, str):
+        value = make_visible(value)
+        if is_formula_like(value):
+            return "'" + value
     return value
+
+
+def _needs_change(value: Any) -> bool:
+    return isinstance(value, str) and (has_invisible(value) or is_formula_like(value))
 
 
 def _safe_labels(labels: pd.Index) -> pd.Index:
@@ -71,10 +87,10 @@ def spreadsheet_safe(frame: pd.DataFrame, *, index: bool = False) -> pd.DataFram
         values = frame.iloc[:, position]
         if _is_text_column(values):
             text = values.astype(object)
-            mask = text.map(lambda v: isinstance(v, str) and is_formula_like(v)).to_numpy(dtype=bool)
+            mask = text.map(_needs_change).to_numpy(dtype=bool)
             if mask.any():
                 text = text.copy()
-                text[mask] = "'" + text[mask].astype(str)
+                text[mask] = text[mask].map(neutralise)
             values = text
         columns[position] = values
     safe = pd.DataFrame(columns, index=frame.index, copy=False) if columns else pd.DataFrame(index=frame.index)
@@ -121,7 +137,7 @@ def write_csv(
 
 # ------------------------------------------------------------------------------------------- XLSX
 def _xlsx_text(text: str) -> str:
-    text = _XML_ILLEGAL.sub("\ufffd", text)
+    text = _XML_ILLEGAL.sub("\ufffd", make_visible(text))
     if len(text) > XLSX_CELL_LIMIT:
         text = text[: XLSX_CELL_LIMIT - 1] + "\u2026"
     return text
@@ -156,7 +172,7 @@ def _sheet_titles(names: list[str]) -> list[str]:
     """Valid, distinct worksheet titles (31 characters, none of ``[]:*?/\\``) for ``names``."""
     titles: list[str] = []
     for name in names:
-        base = _SHEET_NAME_ILLEGAL.sub("_", _XML_ILLEGAL.sub("_", str(name))).strip("'") or "Sheet"
+        base = _SHEET_NAME_ILLEGAL.sub("_", _XML_ILLEGAL.sub("_", make_visible(str(name)))).strip("'") or "Sheet"
         title, n = base[:31], 1
         while title.lower() in {t.lower() for t in titles}:
             n += 1

@@ -14,6 +14,7 @@ from secretome import __version__
 from secretome.plotlyjs import plotly_context
 from secretome.assays.plots import PLOTLY_CONFIG, balance_figure, curve_figure, levey_jennings_figure
 from secretome.assays.quantify import AssayResult
+from secretome.textsafety import configure_jinja, script_json
 
 
 def _anchor(*parts: str) -> str:
@@ -21,7 +22,7 @@ def _anchor(*parts: str) -> str:
 
 
 def _json(figure: dict[str, Any]) -> str:
-    return json.dumps(figure, default=float).replace("</", "<\\/")
+    return script_json(json.dumps(figure, default=float))
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -51,10 +52,10 @@ def render_assay_report(
     """The report as one HTML string."""
     import jinja2
 
-    environment = jinja2.Environment(
+    environment = configure_jinja(jinja2.Environment(
         loader=jinja2.PackageLoader("secretome.report", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-    )
+    ))
     info = adata.uns["assay"]
     curves, figures = [], []
     if result is not None and not result.curves.empty:

@@ -13,6 +13,8 @@ each with a message, and raw patient ids are replaced by keyed pseudonyms when a
 
 from __future__ import annotations
 
+import csv
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,7 +73,7 @@ def _read_csv(path: str | Path, what: str) -> pd.DataFrame:
         raise SecretomeInputError(f"{what} not found", file=path, expected="an existing CSV file")
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", sep=None, engine="python")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
         raise SecretomeInputError(f"cannot read the {what} ({error})", file=path, expected="a UTF-8 CSV export") from None
 
 

@@ -104,7 +104,18 @@ def read_result(
         if samples is not None:
             attach_sheet(adata, read_samples(samples, name_column=sample_column))
         return adata
-    if is_assay_export(path, format):
+    table, head = None, None
+    if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
+        try:  # the detection of immunoassay exports and for the read itself
+            table = read_table(path, repeated_names=True)
+        except SecretomeInputError:
+            head = ""  # detection never raises; the read below reports it
+        else:
+            from secretome.io.assay import workbook_head
+
+            head = workbook_head(table.frame)
+            table = table if table.delimiter is None else None  # text named .xlsx: read below, as text
+    if is_assay_export(path, format, head=head):
         raise SecretomeInputError(
             "an immunoassay export, not a proteomics result table", file=path,
             expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
@@ -121,7 +132,7 @@ def read_result(
         "decimal": decimal,
         "sample_column": sample_column,
     }
-    if sheet is None and Path(path).is_file():
+    if table is None and sheet is None and Path(path).is_file():
         from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read
 
         if Path(path).stat().st_size >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
@@ -130,7 +141,8 @@ def read_result(
                 min_bytes=STREAM_MIN_BYTES), samples, sample_column)
             if streamed is not None:
                 return streamed
-    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header)
+    if table is None:
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     parsed = module.read(table, quantity)
@@ -190,17 +202,14 @@ def write_h5ad_atomic(adata: AnnData, out: str | Path) -> Path:
 
 def h5ad_safe(adata: AnnData) -> AnnData:
     """A copy h5ad can store: ``uns`` lists of records become keyed dicts (see :func:`h5ad_storable`) and
-    ``obs``/``var`` columns mixing text with other Python objects become text. Only ``obs``, ``var`` and
-    ``uns`` are copied: ``X`` and the other arrays are shared (writing never changes them), so that
-    writing a dataset does not hold a second copy of its matrices."""
+    ``obs``/``var`` columns mixing text with other Python objects become text. The tables are copied; the
+    matrices (``X``, layers, ``obsm`` ...) are shared, not duplicated: writing only reads them, and a copy of
+    a 20,000 x 1,000 matrix is 160 MB of peak memory for nothing."""
     from anndata import AnnData
 
-    if adata.is_view or adata.raw is not None:
-        copy = adata.copy()
-    else:
-        copy = AnnData(X=adata.X, obs=adata.obs.copy(), var=adata.var.copy(), obsm=dict(adata.obsm),
-                       varm=dict(adata.varm), layers=dict(adata.layers), obsp=dict(adata.obsp), varp=dict(adata.varp))
-    copy.uns = h5ad_storable(dict(adata.uns))
+    copy = AnnData(X=adata.X, obs=adata.obs.copy(), var=adata.var.copy(), uns=h5ad_storable(dict(adata.uns)),
+                   obsm=dict(adata.obsm), varm=dict(adata.varm), layers=dict(adata.layers), obsp=dict(adata.obsp),
+                   varp=dict(adata.varp))
     for frame in (copy.obs, copy.var):
         for column in frame.columns:
             values = frame[column]
@@ -248,13 +257,21 @@ def _restore_lists(value: Any) -> Any:
     return value
 
 
-def is_assay_export(path: str | Path, format: str | None = None) -> bool:
-    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one)."""
+def is_assay_export(path: str | Path, format: str | None = None, *, head: str | None = None) -> bool:
+    """Whether ``path`` is an immunoassay export (``format`` one of the assay formats, or detected as one);
+    ``head``: the detection text when the caller has it already (see :func:`secretome.io.assay.assay_scores`)."""
     from secretome.io.assay import ASSAY_FORMATS, detect_assay_format
 
     if format is not None:
         return format.strip().casefold() in ASSAY_FORMATS
-    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path) is not None
+    return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path, head) is not None
+
+
+def _is_workbook_file(path: str | Path) -> bool:
+    """A regular file that immunoassay detection reads as a workbook (by its suffix)."""
+    from secretome.io.assay import is_workbook
+
+    return is_workbook(Path(path)) and Path(path).is_file()
 
 
 def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
@@ -332,6 +349,15 @@ def unread_lines(columns: list[str], reasons: list[str]) -> list[tuple[str, str]
     return [(f"  {reason}", first_last(names)) for reason, names in by_reason.items()]
 
 
+def isobaric_line(isobaric: dict[str, Any]) -> str:
+    """An isobaric run in one line: what the values are, channels, plex and experiments (or where they are)."""
+    text = f"{isobaric['values']}; {isobaric['n_channels']} channels"
+    if "plex" in isobaric:
+        experiments = [str(e) for e in isobaric.get("experiments", [])]
+        return text + f", {isobaric['plex']}-plex, {len(experiments)} experiment(s)" + (f": {', '.join(experiments)}" if experiments else "")
+    return text + f"; plex and experiment {isobaric.get('plex_and_experiment', 'unknown')}"
+
+
 def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """Human-readable (label, value) pairs of :func:`summarize` output, in print order."""
     if summary.get("kind") == "immunoassay":
@@ -350,6 +376,8 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ] + (
         [("samples without this quantity", first_last(summary["samples_without_quantity"]))]
         if summary.get("samples_without_quantity") else []
+    ) + (
+        [("isobaric labelling", isobaric_line(summary["isobaric"]))] if summary.get("isobaric") else []
     ) + [
         ("columns not read", str(len(summary.get("unread_columns", [])))),
         *unread_lines(summary.get("unread_columns", []), summary.get("unread_reasons", [])),

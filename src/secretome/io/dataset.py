@@ -308,22 +308,25 @@ def assemble_result(
                 expected="non-negative intensities (declare is_log2=True if the values are log2)",
             )
 
-    var = parsed.ids.copy()
-    var.index = pd.Index(var_names, dtype=object)
-    var["is_decoy"] = _or(var["is_decoy"].to_numpy(bool), parsed.is_decoy)
-    var["is_contaminant"] = _or(var["is_contaminant"].to_numpy(bool), parsed.is_contaminant)
-    var["only_identified_by_site"] = (
-        parsed.only_identified_by_site.astype(bool) if parsed.only_identified_by_site is not None
-        else np.zeros(n_proteins, dtype=bool)
+    ids = parsed.ids
+    var = pd.DataFrame(  # built once, column by column (no copy of the identifier frame, no reordering)
+        {
+            **{column: ids[column].to_numpy() for column in (
+                "protein_group", "leading_accession", "accessions", "genes", "gene", "species", "description",
+            )},
+            "is_decoy": _or(ids["is_decoy"].to_numpy(bool), parsed.is_decoy),
+            "is_contaminant": _or(ids["is_contaminant"].to_numpy(bool), parsed.is_contaminant),
+            "only_identified_by_site": (
+                parsed.only_identified_by_site.astype(bool) if parsed.only_identified_by_site is not None
+                else np.zeros(n_proteins, dtype=bool)
+            ),
+            "n_peptides": parsed.n_peptides if parsed.n_peptides is not None else np.full(n_proteins, np.nan),
+            "n_unique_peptides": (
+                parsed.n_unique_peptides if parsed.n_unique_peptides is not None else np.full(n_proteins, np.nan)
+            ),
+        },
+        index=pd.Index(var_names, dtype=object),
     )
-    var["n_peptides"] = parsed.n_peptides if parsed.n_peptides is not None else np.full(n_proteins, np.nan)
-    var["n_unique_peptides"] = (
-        parsed.n_unique_peptides if parsed.n_unique_peptides is not None else np.full(n_proteins, np.nan)
-    )
-    var = var[[
-        "protein_group", "leading_accession", "accessions", "genes", "gene", "species", "description",
-        "is_decoy", "is_contaminant", "only_identified_by_site", "n_peptides", "n_unique_peptides",
-    ]]
 
     obs = _obs(parsed, samples)
     unread, reasons = unread_columns(parsed)
@@ -411,7 +414,10 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
             + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
             file=table.path, column=parsed.id_column, expected="one row per protein group",
         )
-    counter = groups.groupby(groups).cumcount().to_numpy() + 1
+    seen: dict[str, int] = {}
+    counter = np.empty(len(groups), dtype=np.int64)  # k-th occurrence of each identifier, in row order
+    for i, name in enumerate(groups.tolist()):
+        counter[i] = seen[name] = seen.get(name, 0) + 1
     names = [name if k == 1 else f"{name}{DUPLICATE_SUFFIX}{k}" for name, k in zip(groups.tolist(), counter)]
     taken = set(groups.tolist())
     for i, (name, k) in enumerate(zip(groups.tolist(), counter)):
@@ -437,7 +443,8 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
             obs[column] = parsed.sample_annotations[column].reindex(obs.index).to_numpy()
     if samples is not None:
         order, absent = match_sheet(
-            samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path
+            samples, parsed.sample_names, parsed.sample_columns, quantity=parsed.quantity, data_file=parsed.table.path,
+            known_absent=_absent_notes(parsed),
         )
         if absent:
             _warn_absent(parsed, absent, samples.attrs.get("file", "<sample sheet>"))
@@ -452,6 +459,18 @@ def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
             obs[column] = sheet[column].to_numpy()
     obs.insert(0, "sample", list(parsed.sample_names))
     return obs
+
+
+def _absent_notes(parsed: Parsed) -> dict[str, str]:
+    """Each sample the chosen family lacks, with what the table holds for it (its unread look-alike column)."""
+    notes = {}
+    for sample in parsed.samples_without_quantity:
+        own = [c for c in parsed.unread if c.casefold().startswith(sample.casefold() + " ")]
+        renamed = [c for c in own if not parsed.unread[c].startswith("quantity family")]
+        shown = (renamed or own)[:1]
+        notes[sample] = (f"a sample of the table without a {parsed.quantity!r} column"
+                         + (f"; unread: {shown[0]!r}" if shown else ""))
+    return notes
 
 
 def _warn_absent(parsed: Parsed, absent: list[str], sheet_file: str) -> None:
@@ -511,6 +530,7 @@ def source_summary(
         "numbers": dict(source.get("numbers", {})),
         "quoting": str(source.get("quoting", "")),
         "padded_rows": [int(row) for row in source.get("padded_rows", [])],
+        **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
     }
 
 

@@ -19,7 +19,7 @@ from secretome.io import (
     alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, peaks, perseus, philosopher,
     proteome_discoverer, spectronaut, tmt_integrator,
 )
-from secretome.io.table import RawTable
+from secretome.io.table import RawTable, repeated_name_error
 
 #: Readers by format name, in tie-break order (most specific first).
 READERS: dict[str, ModuleType] = {
@@ -97,7 +97,7 @@ def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:
     refuse_non_protein(table)
     if name is None:
         detected = detect_format(table)
-        return detected, READERS[detected]
+        return detected, _accepting_repeated(table, READERS[detected])
     key = name.strip().casefold().replace("-", "").replace("_", "")
     aliases = {
         "diann": "diann", "dia-nn": "diann", "mq": "maxquant", "csv": "generic", "tsv": "generic",
@@ -106,4 +106,16 @@ def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:
     key = aliases.get(key, {reader.replace("_", ""): reader for reader in READERS}.get(key, key))
     if key not in READERS:
         raise SecretomeInputError(f"unknown format {name!r}", file=table.path, expected=f"one of {list(FORMATS)}")
-    return key, READERS[key]
+    return key, _accepting_repeated(table, READERS[key])
+
+
+def _accepting_repeated(table: RawTable, module: ModuleType) -> ModuleType:
+    """``module``, after refusing a table whose header repeats a column name unless the reader sets such
+    columns aside itself (``READS_REPEATED_NAMES``: TMT-Integrator's unassigned channels)."""
+    if table.repeated and not getattr(module, "READS_REPEATED_NAMES", False):
+        by_name: dict[str, list[int]] = {}
+        for name, position in table.repeated.values():
+            by_name.setdefault(name, []).append(position)
+        name, positions = min(by_name.items(), key=lambda item: item[1][1])
+        raise repeated_name_error(table, name, positions[0], positions[1])
+    return module

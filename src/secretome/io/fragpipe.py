@@ -58,8 +58,8 @@ def sample_set(columns: list[str]) -> list[str]:
 def _plain_suffix(column: str) -> str | None:
     """The longest FragPipe suffix ``column`` ends with (None for 'Combined ...'/'Summarized ...' totals and
     other columns)."""
-    if column.startswith(("Combined ", "Summarized ")):
-        return None
+    if column.startswith(("Combined ", "Summarized ")) or column in ALL_SUFFIXES:
+        return None  # (a bare 'Total Intensity' is one experiment's summary in protein.tsv, not a sample 'Total')
     for suffix in ALL_SUFFIXES:  # longest first within each kind
         if column.endswith(" " + suffix) and len(column) > len(suffix) + 1:
             return suffix

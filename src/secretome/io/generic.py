@@ -52,6 +52,12 @@ GENE_ID_NAMES: tuple[str, ...] = (
     "gene names", "gene name", "gene", "genes", "gene symbol", "gene symbols", "symbol", "gene.name",
     "gene_name", "gene.names", "pg.genes", "name",
 )
+#: Identifier columns of peptide- and precursor-level tables: a generic table keyed on one of these has one
+#: row per peptide, ion or spectrum, never per protein (ML training tables, library inputs, ion exports).
+PEPTIDE_ID_NAMES: tuple[str, ...] = (
+    "sequence", "modified sequence", "modified_sequence", "stripped sequence", "peptide", "peptide sequence",
+    "modified peptide", "precursor", "precursor id", "precursor_id", "mod_seq", "modseq", "spectrum", "psm id",
+)
 DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
     "first.protein.description",
@@ -181,12 +187,20 @@ def _mostly_numeric(series: pd.Series) -> bool:
         return bool(series.notna().any())
     if series.dtype.kind == "b":
         return False
-    text = series.dropna().astype(str).str.strip()
-    text = text[~text.isin(NA_TOKENS)]
-    if text.empty:
+    texts = [v.strip() if type(v) is str else str(v).strip() for v in series.dropna().tolist()]
+    texts = [text for text in texts if text not in _NA_SET]
+    if not texts:
         return False
-    parsed = pd.to_numeric(text, errors="coerce")
+    # Every text pandas converts to a number starts (after signs) with a digit, a point or "inf": a column
+    # where fewer than half the cells do (names, descriptions) is decided without converting it.
+    if 2 * sum(1 for text in texts if _MAYBE_NUMBER.match(text)) < len(texts):
+        return False
+    parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
     return bool(parsed.notna().mean() >= 0.5)
+
+
+_NA_SET = frozenset(NA_TOKENS)
+_MAYBE_NUMBER = re.compile(r"[-+\s]*(?:\d|\.|inf)", re.IGNORECASE)
 
 
 def _is_category_code(series: pd.Series) -> bool:
@@ -237,7 +251,10 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
         group = [other for other in members.get(column, []) if other != column]
         if len(group) < 2:
             continue
-        block = frame[group].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        parsed = frame[group]
+        if not all(kind in "fiu" for kind in parsed.dtypes.map(lambda dtype: dtype.kind)):
+            parsed = parsed.apply(pd.to_numeric, errors="coerce")  # numbers columns as they are, no call per column
+        block = parsed.to_numpy(dtype=np.float64)
         target = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -319,6 +336,24 @@ def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     return {candidates[j] for j in full}
 
 
+def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
+    """Refuse a long table (one row per feature and sample): a text column named like a sample column
+    (``sample``, ``run``, ``raw file`` ...) whose names repeat means its numbers are one quantity of many
+    samples, which a wide read would take as one "sample" named after the quantity column."""
+    for column in text_columns:
+        if _SEPARATOR.sub(" ", bare_name(column)).strip().casefold() not in SAMPLE_NAME_COLUMNS:
+            continue
+        values = text_column(table.frame, column)
+        filled = values[values != ""]
+        if len(filled) > 1 and filled.nunique() < len(filled):
+            raise SecretomeInputError(
+                f"this is a long-format table (one row per feature and sample: column {column!r} repeats "
+                f"{filled.nunique()} sample names over {len(filled)} rows), not a protein table with a column per sample",
+                file=table.path, column=column,
+                expected="one row per protein and one column per sample (pivot the long table first)",
+            )
+
+
 def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
     """Assign roles: identifier, gene and description columns, sample columns, and every column left out
     with its reason.
@@ -354,6 +389,13 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet with --samples",
             )
+    if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in {_SEPARATOR.sub(" ", n) for n in PEPTIDE_ID_NAMES}:
+        raise SecretomeInputError(
+            f"this is a peptide-, ion- or spectrum-level table (keyed on {id_column!r}), not a protein-level quantity table",
+            file=table.path, column=id_column,
+            expected="a protein table (one row per protein group) from the same analysis",
+        )
+    _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}

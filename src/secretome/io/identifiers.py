@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Prefixes search engines put before decoy (reversed) sequences.
@@ -112,6 +113,7 @@ def _species_maps() -> tuple[dict[str, str], dict[str, str]]:
     return by_taxon, by_name
 
 
+@lru_cache(maxsize=4096)
 def species_of_organism(organism: str) -> str:
     """Mnemonic for an organism name (``Bos taurus`` -> ``BOVIN``; strain suffixes tolerated), "" if unknown."""
     _, by_name = _species_maps()
@@ -187,57 +189,106 @@ def parse_protein_groups(
 
     Returns columns ``protein_group, leading_accession, accessions, genes, gene, species, description,
     is_decoy, is_contaminant`` (the flags from member prefixes only; readers OR them with engine flags).
+
+    Each distinct member token is parsed once (:func:`_member_facts`) and a member that is a plain
+    accession takes no parse at all, so the per-row work is a few string operations.
     """
     n = len(groups)
-    genes = genes if genes is not None else [""] * n
-    entry_names = entry_names if entry_names is not None else [""] * n
-    organisms = organisms if organisms is not None else [""] * n
-    descriptions = descriptions if descriptions is not None else [""] * n
-    rows = {key: [None] * n for key in ("leading_accession", "accessions", "genes", "gene", "species")}
+    empty = [""] * n
+    genes = genes if genes is not None else empty
+    entry_names = entry_names if entry_names is not None else empty
+    organisms = organisms if organisms is not None else empty
+    descriptions = descriptions if descriptions is not None else empty
+    leading, accession_lists, gene_lists, gene, species_lists = [], [], [], [], []
     decoy = [False] * n
     contaminant = [False] * n
+    facts = _member_facts
     for i, (group, gene_text, names_text, organism_text, description) in enumerate(
         zip(groups, genes, entry_names, organisms, descriptions)
     ):
-        gene_list = _split(gene_text)
+        gene_list = _split(gene_text) if gene_text else []
         if kind == "gene":
             symbols = gene_list or _split(group)
-            rows["leading_accession"][i] = ""
-            rows["accessions"][i] = ""
-            rows["genes"][i] = ";".join(symbols)
-            rows["gene"][i] = symbols[0] if symbols else ""
+            leading.append("")
+            accession_lists.append("")
+            gene_lists.append(";".join(symbols))
+            gene.append(symbols[0] if symbols else "")
             named = [species_of_entry_name(name) for name in _split(names_text)]
             species = named or [species_from_description(description)]
-            rows["species"][i] = ";".join(species) if any(species) else ""
+            species_lists.append(";".join(species) if any(species) else "")
             continue
-        members = [parse_member(token) for token in _split(group)]
-        accessions = [member.accession for member in members]
-        species = [species_of_entry_name(member.entry_name) for member in members]
-        names = _split_aligned(names_text)
-        if names and len(names) == len(members):
-            species = [own or species_of_entry_name(name) for own, name in zip(species, names)]
-        elif names and members and not species[0]:
-            species[0] = species_of_entry_name(names[0])
-        organism_list = _split_aligned(organism_text)
-        if organism_list and len(organism_list) == len(members):
-            species = [own or species_of_organism(name) for own, name in zip(species, organism_list)]
-        elif organism_list and members and not species[0]:
-            species[0] = species_of_organism(organism_list[0])
-        if members and not species[0] and description:
+        tokens = _split(group)
+        if not tokens:
+            leading.append("")
+            accession_lists.append("")
+            species = []
+        elif not _DECORATION.search(group):  # bare accessions: nothing to strip, no entry name, no prefix flags
+            leading.append(tokens[0])
+            accession_lists.append(group if len(tokens) == 1 and group == tokens[0] else ";".join(tokens))
+            species = [""] * len(tokens)
+        else:
+            members = [facts(token) for token in tokens]
+            accessions = [member[0] for member in members]
+            leading.append(accessions[0])
+            accession_lists.append(";".join(accessions))
+            species = [member[1] for member in members]
+            decoy[i] = members[0][2]
+            contaminant[i] = any(member[3] for member in members)
+        if names_text:
+            names = _split_aligned(names_text)
+            if names and len(names) == len(species):
+                species = [own or species_of_entry_name(name) for own, name in zip(species, names)]
+            elif names and species and not species[0]:
+                species[0] = species_of_entry_name(names[0])
+        if organism_text:
+            organism_list = _split_aligned(organism_text)
+            if organism_list and len(organism_list) == len(species):
+                species = [own or species_of_organism(name) for own, name in zip(species, organism_list)]
+            elif organism_list and species and not species[0]:
+                species[0] = species_of_organism(organism_list[0])
+        if species and not species[0] and description:
             species[0] = species_from_description(description)
         if not gene_list and description:
             symbol = gene_from_description(description)
             gene_list = [symbol] if symbol else []
-        rows["leading_accession"][i] = accessions[0] if accessions else ""
-        rows["accessions"][i] = ";".join(accessions)
-        rows["genes"][i] = ";".join(gene_list)
-        rows["gene"][i] = gene_list[0] if gene_list else ""
-        rows["species"][i] = ";".join(species) if any(species) else ""
-        decoy[i] = bool(members) and members[0].is_decoy
-        contaminant[i] = any(member.is_contaminant for member in members)
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "protein_group", list(groups))
-    frame["description"] = [str(text) for text in descriptions]
-    frame["is_decoy"] = decoy
-    frame["is_contaminant"] = contaminant
-    return frame
+        gene_lists.append(";".join(gene_list))
+        gene.append(gene_list[0] if gene_list else "")
+        species_lists.append(";".join(species) if any(species) else "")
+    return pd.DataFrame({
+        "protein_group": list(groups),
+        "leading_accession": leading,
+        "accessions": accession_lists,
+        "genes": gene_lists,
+        "gene": gene,
+        "species": species_lists,
+        "description": [text if type(text) is str else str(text) for text in descriptions],
+        "is_decoy": decoy,
+        "is_contaminant": contaminant,
+    })
+
+
+def prefix_flags(groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(is_decoy, is_contaminant) of each group from its members' prefixes, as :func:`parse_protein_groups`
+    gives them (decoy: the leading member; contaminant: any member), without the rest of the parse."""
+    n = len(groups)
+    decoy, contaminant = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for i, group in enumerate(groups):
+        if "_" not in group and "#" not in group:  # every decoy and contaminant prefix holds one of them
+            continue
+        members = [_member_facts(token) for token in _split(group)]
+        if members:
+            decoy[i] = members[0][2]
+            contaminant[i] = any(member[3] for member in members)
+    return decoy, contaminant
+
+
+#: Characters that make a member more than a bare accession (FASTA decoration, prefixes, words, ``>``):
+#: a group without any is a list of accessions :func:`parse_member` returns unchanged.
+_DECORATION = re.compile(r"[|_# >]")
+
+
+@lru_cache(maxsize=1 << 16)
+def _member_facts(token: str) -> tuple[str, str, bool, bool]:
+    """(accession, species of its entry name, is decoy, is contaminant) of one member, parsed once."""
+    member = parse_member(token)
+    return member.accession, species_of_entry_name(member.entry_name), member.is_decoy, member.is_contaminant

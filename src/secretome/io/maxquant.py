@@ -220,7 +220,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         descriptions=[d if "Protein names" in columns and d else lead for d, (_, _, lead) in zip(description, aligned)],
     )
     ids["description"] = description.tolist()
-    return Parsed(
+    parsed = Parsed(
         table=table,
         format=FORMAT,
         format_version=version(columns) + (" (R-resaved: make.names column names)" if r_resaved else "")
@@ -237,3 +237,20 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         samples_without_quantity=[sample for sample in samples if sample not in set(sample_names)],
         **engine_columns(table, **engine_column_names({column: column for column in columns})),
     )
+    if annotations is not None:
+        parsed.notes["isobaric"] = isobaric_note(family, annotations)
+    return parsed
+
+
+def isobaric_note(family: str, channels: pd.DataFrame) -> dict[str, object]:
+    """``uns['source']['isobaric']``: what the reporter values are (abundances, never ratios), the plex and
+    the experiments, as the column names give them."""
+    corrected = "corrected for isotopic impurities" if family.endswith("corrected") else "not impurity-corrected"
+    experiments = list(dict.fromkeys(str(e) for e in channels["experiment"]))
+    return {
+        "values": f"reporter ion abundances per channel ({family}, {corrected}); not ratios",
+        "value_kind": "abundance",
+        "plex": int(channels["plex"].max()),
+        "experiments": [e for e in experiments if e],
+        "n_channels": int(len(channels)),
+    }

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -259,30 +259,35 @@ def _telling(array: np.ndarray, positions: np.ndarray, mark: int, other: int) ->
     exactly three digits, or with an integer part of ``0`` or of four or more digits, after an ``other``
     group, or before an exponent. A mark followed by exactly three digits after one to three digits is
     a thousands mark or ambiguous, never by itself evidence (vectorised; the fields kept are classified)."""
-    n = len(array)
     if positions.size == 0:
         return np.zeros(0, dtype=bool)
+    n = len(array)
+    inner = bool(positions[0] >= 4 and positions[-1] < n - 4)  # sorted: no index can leave the data
 
     def at(offset: int) -> np.ndarray:
+        if inner:
+            return array[positions + offset]
         index = positions + offset
-        inside = (index >= 0) & (index < n)
-        return np.where(inside, array[np.clip(index, 0, n - 1)], 0)
+        return np.where((index >= 0) & (index < n), array[np.clip(index, 0, n - 1)], 0)
 
-    digit = lambda offset: (at(offset) >= 48) & (at(offset) <= 57)  # noqa: E731
-    three = digit(1) & digit(2) & digit(3) & ~digit(4)
-    exponent = (at(4) == ord("e")) | (at(4) == ord("E"))
-    zero = (at(-1) == ord("0")) & ~digit(-2)
-    long_integer = digit(-1) & digit(-2) & digit(-3) & digit(-4)
-    after_group = digit(-1) & digit(-2) & digit(-3) & (at(-4) == other)
+    near = {k: at(k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)}  # each neighbour once
+    digit = {k: (v >= 48) & (v <= 57) for k, v in near.items()}
+    three = digit[1] & digit[2] & digit[3] & ~digit[4]
+    exponent = (near[4] == ord("e")) | (near[4] == ord("E"))
+    zero = (near[-1] == ord("0")) & ~digit[-2]
+    long_integer = digit[-1] & digit[-2] & digit[-3] & digit[-4]
+    after_group = digit[-1] & digit[-2] & digit[-3] & (near[-4] == other)
     return ~three | exponent | zero | long_integer | after_group
 
 
-def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skipped: int = 0) -> Numbers:
+def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skipped: int = 0,
+           header: list[str] | None = None) -> Numbers:
     """The file's :class:`Numbers`, declared (``"."`` or ``","``, checked against the file) or decided from
     every whole-field number in it (see the module docstring). ``skipped``: blank lines removed before
-    ``data`` (so rows in messages are file lines)."""
+    ``data`` (so rows in messages are file lines); ``header``: the column names, so messages name the column."""
     if declared is not None and declared not in (".", ","):
         raise SecretomeInputError(f"unknown decimal mark {declared!r}", file=path, expected="'.' or ','")
+    where = _Where(skipped, tuple(header or ()))
     scan = _Scanner(data, delimiter)
     point = scan.first("point", ("point", "groups")) if declared is None or declared == "," else None
     # with a decimal point shown, a thousands-point number (1.234.567) cannot be parsed as a number and is
@@ -292,47 +297,47 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
     if declared == ".":
         if comma:
             raise SecretomeInputError(
-                f"decimal='.' was declared but {_cell(data, comma, delimiter, skipped)} is written with a "
+                f"decimal='.' was declared but {_cell(data, comma, delimiter, where)} is written with a "
                 "decimal comma or thousands points", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
         groups = scan.first("groups", ("groups",))
-        return Numbers(".", "," if groups else None, "declared", _evidence(data, groups, delimiter, skipped, "thousands mark"))
+        return Numbers(".", "," if groups else None, "declared", _evidence(data, groups, delimiter, where, "thousands mark"))
     if declared == ",":
         if point:
             raise SecretomeInputError(
-                f"decimal=',' was declared but {_cell(data, point, delimiter, skipped)} is written with a "
+                f"decimal=',' was declared but {_cell(data, point, delimiter, where)} is written with a "
                 "decimal point or thousands commas", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
         numbers = Numbers(",", ".", "declared", "")
-        _check_valid(scan, path, numbers, skipped)
+        _check_valid(scan, path, numbers, where)
         return numbers
     if comma and point:
         raise SecretomeInputError(
-            f"the file mixes number conventions: {_cell(data, comma, delimiter, skipped)} is written with a decimal "
-            f"comma or thousands points, {_cell(data, point, delimiter, skipped)} with a decimal point",
+            f"the file mixes number conventions: {_cell(data, comma, delimiter, where)} is written with a decimal "
+            f"comma or thousands points, {_cell(data, point, delimiter, where)} with a decimal point",
             file=path, parameters=("decimal",), expected="one convention in the whole file (declare it with decimal='.' or ',')",
         )
     if comma:
-        numbers = Numbers(",", ".", "file", _evidence(data, comma, delimiter, skipped, "decimal comma"))
-        _check_valid(scan, path, numbers, skipped)
+        numbers = Numbers(",", ".", "file", _evidence(data, comma, delimiter, where, "decimal comma"))
+        _check_valid(scan, path, numbers, where)
         return numbers
     groups = scan.first("groups", ("groups",))
     if point:
         if groups:
-            evidence = _evidence(data, point, delimiter, skipped, "decimal point")
+            evidence = _evidence(data, point, delimiter, where, "decimal point")
             if "thousands" not in evidence:
-                evidence += f", {_evidence(data, groups, delimiter, skipped, 'decimal point')}"
+                evidence += f", {_evidence(data, groups, delimiter, where, 'decimal point')}"
             numbers = Numbers(".", ",", "file", evidence)
-            _check_valid(scan, path, numbers, skipped)
+            _check_valid(scan, path, numbers, where)
             return numbers
-        return Numbers(".", None, "file", _evidence(data, point, delimiter, skipped, "decimal point"))
+        return Numbers(".", None, "file", _evidence(data, point, delimiter, where, "decimal point"))
     ambiguous = scan.first("ambiguous", ("points", "groups"))
     if ambiguous:
         text = ambiguous.text.decode("ascii")
         mark = "," if "," in text else "."
         other = "." if mark == "," else ","
         raise SecretomeInputError(
-            f"the decimal mark cannot be decided: {_cell(data, ambiguous, delimiter, skipped)} is "
+            f"the decimal mark cannot be decided: {_cell(data, ambiguous, delimiter, where)} is "
             f"{text.replace(mark, '')} with {mark!r} as a thousands mark or {text.replace(mark, '.')} with "
             f"{mark!r} as the decimal mark, and no other number in the file tells which",
             file=path, parameters=("decimal",), expected=f"decimal='{mark}' if {mark!r} is the decimal mark, decimal='{other}' if it is not",
@@ -340,13 +345,13 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
     return Numbers(".", None, "file", "no number in the file has a decimal or thousands mark")
 
 
-def _check_valid(scan: _Scanner, path: Path, numbers: Numbers, skipped: int) -> None:
+def _check_valid(scan: _Scanner, path: Path, numbers: Numbers, where: "_Where") -> None:
     """With a thousands mark, pandas drops it wherever it stands (``1.2.3`` would become 123): every marked
     whole-field number must be a number of the convention, else the cell is refused."""
     bad = scan.first_invalid(numbers)
     if bad:
         raise SecretomeInputError(
-            f"{_cell(scan.data, bad, scan.delimiter, skipped)} is not a number written with {_NAMES[numbers.decimal]} "
+            f"{_cell(scan.data, bad, scan.delimiter, where)} is not a number written with {_NAMES[numbers.decimal]} "
             f"and {numbers.thousands or 'no'!r} thousands marks, the convention of the file's other numbers"
             f"{' (' + numbers.evidence + ')' if numbers.evidence else ''}",
             file=path, expected="one convention in the whole file",
@@ -357,7 +362,7 @@ def _key(numbers: Numbers) -> tuple[str, str]:
     return numbers.decimal, numbers.thousands or ("." if numbers.decimal == "," else ",")
 
 
-def _evidence(data: bytes, match: _Hit | None, delimiter: str, skipped: int, what: str) -> str:
+def _evidence(data: bytes, match: _Hit | None, delimiter: str, where: "_Where", what: str) -> str:
     """'row R field F ('text') has a decimal comma' (or what the cell shows: thousands marks, or both)."""
     if not match:
         return ""
@@ -366,17 +371,25 @@ def _evidence(data: bytes, match: _Hit | None, delimiter: str, skipped: int, wha
     thousands = "." if decimal == "," else ","
     shows = [f"a decimal {'comma' if decimal == ',' else 'point'}"] if decimal.encode() in text else []
     shows += [f"{'points' if thousands == '.' else 'commas'} as thousands marks"] if thousands.encode() in text else []
-    return f"{_cell(data, match, delimiter, skipped)} has {' and '.join(shows) or what}"
+    return f"{_cell(data, match, delimiter, where)} has {' and '.join(shows) or what}"
 
 
-def _cell(data: bytes, match: _Hit, delimiter: str, skipped: int) -> str:
-    """'row R field F ('text')' of a regex match in the raw data (rows as file lines)."""
+def _cell(data: bytes, match: _Hit, delimiter: str, where: "_Where") -> str:
+    """'row R field F ('text') in column 'name'' of a hit in the raw data (rows as file lines)."""
     start = match.start
     line_start = data.rfind(b"\n", 0, start) + 1
-    row = data.count(b"\n", 0, start) + 1 + skipped
+    row = data.count(b"\n", 0, start) + 1 + where.skipped
     field = data.count(delimiter.encode(), line_start, start) + 1
     text = match.text.decode("ascii", "replace")
-    return f"row {row} field {field} ({text!r})"
+    column = f" in column {where.header[field - 1]!r}" if 0 < field <= len(where.header) else ""
+    return f"row {row} field {field} ({text!r}){column}"
+
+
+class _Where(NamedTuple):
+    """What cell references in messages need: blank lines skipped before the data, the header."""
+
+    skipped: int
+    header: tuple[str, ...]
 
 
 def to_point(text: pd.Series, numbers: Numbers | None) -> pd.Series:

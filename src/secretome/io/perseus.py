@@ -15,16 +15,17 @@ import pandas as pd
 from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns
 from secretome.io.generic import QUANTITY, bare_name, column_roles, parsed_from_roles
 from secretome.io.maxquant import engine_column_names
-from secretome.io.identifiers import parse_protein_groups
+from secretome.io.identifiers import prefix_flags
 from secretome.io.table import RawTable, text_column
 
 FORMAT = "perseus"
 _PREFIXES = ("T: ", "N: ", "C: ", "E: ", "M: ")
 
 
-def _annotation_rows(table: RawTable) -> np.ndarray:
-    first = table.frame.iloc[:, 0]
-    return first.map(lambda v: isinstance(v, str) and v.startswith("#!{")).to_numpy(bool)
+def _annotation_rows(table: RawTable, head: int | None = None) -> np.ndarray:
+    """Which rows (of the first ``head``, default all) are ``#!{...}`` annotation rows."""
+    first = table.frame.iloc[:head, 0].to_numpy(dtype=object)
+    return np.fromiter((isinstance(v, str) and v.startswith("#!{") for v in first), dtype=bool, count=len(first))
 
 
 def detect_score(columns: list[str], table: RawTable | None = None) -> int:
@@ -32,7 +33,7 @@ def detect_score(columns: list[str], table: RawTable | None = None) -> int:
     prefixed = sum(1 for column in columns if column.startswith(_PREFIXES))
     typed = 0
     if table is not None and len(table.frame):
-        typed = 5 if bool(_annotation_rows(table)[:20].any()) else 0
+        typed = 5 if bool(_annotation_rows(table, 20).any()) else 0
     return prefixed + typed if prefixed >= 2 or typed else 0
 
 
@@ -47,9 +48,9 @@ def _prefix_flags(table: RawTable, by_bare: dict[str, str]) -> tuple[np.ndarray,
     decoy, contaminant = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     for name in GROUP_COLUMNS:
         if name in by_bare:
-            flags = parse_protein_groups(text_column(table.frame, by_bare[name]).tolist())
-            decoy |= flags["is_decoy"].to_numpy(bool)
-            contaminant |= flags["is_contaminant"].to_numpy(bool)
+            column_decoy, column_contaminant = prefix_flags(text_column(table.frame, by_bare[name]).tolist())
+            decoy |= column_decoy
+            contaminant |= column_contaminant
     return decoy, contaminant
 
 

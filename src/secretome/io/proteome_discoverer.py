@@ -14,10 +14,13 @@ from __future__ import annotations
 import re
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import Parsed, ReaderWarning, engine_columns, family_reasons, quantity_block, require_columns
+from secretome.io.dataset import (
+    Parsed, ReaderWarning, engine_columns, family_reasons, flag_column, quantity_block, require_columns,
+)
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, text_column
 
@@ -35,7 +38,10 @@ SIGNATURE: tuple[str, ...] = (
     "Accession", "Master", "Description", "# Peptides", "# PSMs", "# Unique Peptides", "# AAs", "MW [kDa]",
     "calc. pI", "Coverage [%]", "Sum PEP Score", "Exp. q-value: Combined", "Protein FDR Confidence: Combined",
 )
-READ_COLUMNS: tuple[str, ...] = ("Description", "Master", "Contaminant", "# Peptides", "# Unique Peptides")
+#: PD's decoy marks, as its versions and export settings write them: a true/false flag or a count of decoy
+#: matches (a row with any is a decoy); the first present is read into ``.var['is_decoy']``.
+DECOY_COLUMNS: tuple[str, ...] = ("Decoy", "Is Decoy", "# Decoy", "# Decoys")
+READ_COLUMNS: tuple[str, ...] = ("Description", "Master", "Contaminant", *DECOY_COLUMNS, "# Peptides", "# Unique Peptides")
 
 
 def detect_score(columns: list[str]) -> int:
@@ -88,8 +94,21 @@ def _annotations(tails: list[str]) -> tuple[list[str], pd.DataFrame]:
     return names, frame
 
 
+def _decoy_flags(table: RawTable) -> np.ndarray | None:
+    """The first of :data:`DECOY_COLUMNS` present: '+'/true/yes flags, or a count of decoy matches > 0."""
+    column = next((c for c in DECOY_COLUMNS if c in table.frame.columns), None)
+    if column is None:
+        return None
+    counts = pd.to_numeric(table.frame[column], errors="coerce")
+    filled = table.frame[column].map(lambda v: not pd.isna(v) and str(v).strip() != "")
+    if filled.any() and counts[filled.to_numpy()].notna().all():
+        return (counts.fillna(0).to_numpy(dtype=np.float64) > 0)
+    return flag_column(table, column)
+
+
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
-    """Parse a PD protein table; default quantity 'Abundances (Normalized)' when present."""
+    """Parse a PD protein table; default quantity 'Abundances (Normalized)' when present. Decoy rows (a
+    :data:`DECOY_COLUMNS` mark) and contaminants (``Contaminant``) are flagged in ``.var``, never dropped."""
     columns = list(table.frame.columns)
     require_columns(table, ["Accession"], "Proteome Discoverer protein table")
     n_not_master = 0
@@ -118,8 +137,14 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     for column in columns:
         if column.startswith("Abundances Count: "):
             unread[column] = "count of quantified features, not a quantity"
+        elif column.startswith("Abundance Ratio") and not _FAMILY.match(column):
+            unread[column] = "statistic of a ratio (p-value, variability or weight), not a quantity"
         elif column.startswith("Abundance Ratio") and family != "Abundance Ratio" and column not in unread:
             unread[column] = "ratio statistic (not chosen; quantity='Abundance Ratio' reads ratios)"
+        elif column.startswith("Abundances") and " CV [%]" in column:
+            unread[column] = "coefficient of variation of a group, not a quantity"
+        elif column.startswith("Found in Sample"):
+            unread[column] = "detection status per sample (high/peak found/not found), not a quantity"
     version = f"protein table ({family})" + (", ratios (relative to the denominator sample)" if family == "Abundance Ratio" else "")
     parsed = Parsed(
         table=table,
@@ -134,7 +159,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_annotations=annotations,
         unread=unread,
         read_columns=[c for c in READ_COLUMNS if c in columns],
-        **engine_columns(table, contaminant="Contaminant", peptides="# Peptides", unique_peptides="# Unique Peptides"),
+        **(engine_columns(table, contaminant="Contaminant", peptides="# Peptides", unique_peptides="# Unique Peptides")
+           | {"is_decoy": _decoy_flags(table)}),
     )
     parsed.notes["n_rows_not_master"] = n_not_master
     return parsed

@@ -44,13 +44,9 @@ def decide(data: bytes, header_line: str, delimiter: str, header: list[str]) -> 
     for engine, columns, native, quotes in engine_habits():
         if delimiter == native and columns <= names:
             return quotes, f"{engine} {'quotes fields as needed' if quotes else 'never quotes'} (data/quoting.tsv)"
-    d = re.escape(delimiter.encode())
-    opening = re.compile(rb'(?:(?<=' + d + rb')|(?<=^))"', re.MULTILINE)
-    quoted = re.compile(rb'(?:(?<=' + d + rb')|(?<=^))"(?:[^"\r\n]|"")*"(?=' + d + rb'|\r?\n|$)', re.MULTILINE)
-    n_open = sum(1 for _ in opening.finditer(data))
+    n_open, n_closed = _field_quotes(data, delimiter)
     if n_open == 0:
         return True, "no field starts with a quote"
-    n_closed = sum(1 for _ in quoted.finditer(data))
     if n_closed == n_open:
         return True, f"every field starting with '\"' is a closed quoted field ({n_closed})"
     # Some quoted field is not closed on its own line: either it spans lines (a quoting writer, text with
@@ -63,6 +59,22 @@ def decide(data: bytes, header_line: str, delimiter: str, header: list[str]) -> 
                        "and only reading quotes as text gives every row the header's fields: the writer does "
                        "not quote, the quotes are text")
     return True, f"quoted fields span lines ({n_open - n_closed} of {n_open})"
+
+
+def _field_quotes(data: bytes, delimiter: str) -> tuple[int, int]:
+    """(fields starting with '"', of them closed quoted fields on their own line) in ``data``.
+
+    A field starts at the data's start, after a line end or after the delimiter. The patterns begin with
+    the quote itself and look back at the byte before it, so the search jumps from quote to quote instead
+    of trying every byte; the first byte of the data is matched on its own."""
+    d = re.escape(delimiter.encode())
+    closed = rb'(?:[^"\r\n]|"")*"(?=' + d + rb'|\r?\n|$)'
+    after_boundary = rb'"(?<=[' + d + rb'\n]")'
+    first = re.compile(rb'"' + closed, re.MULTILINE).match(data)
+    n_open = data.startswith(b'"') + sum(1 for _ in re.finditer(after_boundary, data))
+    quoted = re.compile(after_boundary + closed, re.MULTILINE)
+    n_closed = (first is not None) + sum(1 for _ in quoted.finditer(data, first.end() if first else 0))
+    return n_open, n_closed
 
 
 def _records_of_width(text: str, delimiter: str, width: int, quotes: bool) -> int:

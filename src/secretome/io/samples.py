@@ -13,6 +13,8 @@ this table holds a part) are accepted by :func:`match_sheet` and reported by the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import difflib
 import re
 from pathlib import Path
@@ -162,9 +164,14 @@ def match_sheet(
     *,
     quantity: str | None = None,
     data_file: str | Path | None = None,
+    known_absent: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Map each data sample to its sheet row: (the sheet index label per data sample in data order, the
     sheet names absent from the data).
+
+    ``known_absent``: samples the table has but the chosen quantity lacks (e.g. renamed MaxLFQ columns),
+    each with what the table holds for it; a sheet row naming one is explained so, never given a "closest"
+    data sample (which would be another sample), and none of them is offered as a candidate for another.
 
     Raises :class:`SecretomeInputError` when a data sample has no sheet row, listing unmatched names on
     both sides with close candidates.
@@ -196,22 +203,28 @@ def match_sheet(
     missing_data = [sample_names[i] for i in range(len(sample_names)) if i not in matched]
     missing_sheet = [name for name in sheet_names if name not in used]
     if missing_data:
-        _mismatch(sheet, missing_data, missing_sheet, sample_names, data_file)
+        _mismatch(sheet, missing_data, missing_sheet, sample_names, data_file, known_absent or {})
     return [matched[i] for i in range(len(sample_names))], missing_sheet
 
 
 def _mismatch(
     sheet: pd.DataFrame, missing_data: list[str], missing_sheet: list[str], sample_names: list[str],
-    data_file: str | Path | None,
+    data_file: str | Path | None, known_absent: Mapping[str, str],
 ) -> None:
     sheet_names = [str(name) for name in sheet.index]
+    known = {name.strip().casefold(): note for name, note in known_absent.items()}
+    explained = {name for name in sheet_names if name.strip().casefold() in known}
     if missing_data or missing_sheet:
         parts = []
         if missing_sheet:
-            hints = [_hint(name, missing_data or sample_names) for name in missing_sheet[:8]]
+            hints = [
+                f"{name!r} ({known[name.strip().casefold()]})" if name in explained else _hint(name, missing_data or sample_names)
+                for name in missing_sheet[:8]
+            ]
             parts.append(f"{len(missing_sheet)} sheet name(s) not in the data: {'; '.join(hints)}")
         if missing_data:
-            hints = [_hint(name, missing_sheet or sheet_names) for name in missing_data[:8]]
+            candidates = [n for n in (missing_sheet or sheet_names) if n not in explained]
+            hints = [_hint(name, candidates) for name in missing_data[:8]]
             parts.append(f"{len(missing_data)} data sample(s) not in the sheet: {'; '.join(hints)}")
         raise SecretomeInputError(
             "sample sheet does not match the data: " + " | ".join(parts),

@@ -24,7 +24,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -87,6 +87,9 @@ class RawTable:
     positions: dict[str, int] | None = None  # column -> its field position in the file (text tables)
     text: TextFacts | None = None  # number convention and quoting of a text table
     padded_rows: tuple[int, ...] = ()  # file rows whose trimmed quantity fields were read as missing
+    #: columns whose name the header repeats, renamed ``'<name> (column <n>)'``: placeholder -> (name, 1-based
+    #: column); only with ``read_table(repeated_names=True)``, and only readers that say so accept them
+    repeated: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -106,6 +109,7 @@ class RawTable:
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
     decimal: str | None = None, check_header: Callable[[list[str], Path], None] | None = None,
+    repeated_names: bool = False,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
@@ -116,6 +120,8 @@ def read_table(
     known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
+    ``repeated_names``: keep columns whose name the header repeats, renamed (see ``RawTable.repeated``), for
+    the caller to refuse or set aside; by default they are refused here.
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -143,7 +149,7 @@ def read_table(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
             width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)}, text=facts,
         )
-    return _finish(table, min_columns)
+    return _finish(table, min_columns, repeated_names)
 
 
 #: Binary formats of non-protein engine outputs: (magic bytes, what the file is, which file to give instead).
@@ -236,15 +242,20 @@ def _blank(data: bytes) -> bool:
 
 
 def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int, dict[str, int]]:
-    """Parse one worksheet (the first unless ``sheet`` names another) with openpyxl.
+    """Parse one worksheet (the first unless ``sheet`` names another) with calamine.
+
+    calamine (pandas ``engine="calamine"``) reads the cells openpyxl reads, with the same values and types
+    (each formula's saved value, numbers stored as text kept as text, whole numbers as int), about ten
+    times faster; what neither reports (formulas without a saved value, error cells) is found in the
+    sheet's XML by :func:`_unread_cells`.
 
     The header is the first non-empty row; returns the body, the sheet name, the number of empty rows
     above the header (so that row numbers in messages are the rows Excel shows) and each column's
     position in the sheet (0 = column A, for cell references in messages).
     """
     try:
-        workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
-    except Exception as error:  # openpyxl raises many types for damaged workbooks
+        workbook = pd.ExcelFile(io.BytesIO(data), engine="calamine")
+    except Exception as error:  # calamine raises many types for damaged workbooks
         raise SecretomeInputError(
             f"the XLSX workbook cannot be opened ({type(error).__name__}: {error})", file=path, expected="a valid .xlsx file"
         ) from None
@@ -297,7 +308,7 @@ _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 
 
 def _unread_cells(data: bytes, index: int) -> tuple[list[str], list[tuple[str, str]]]:
-    """Cells of the ``index``-th worksheet that openpyxl would read as empty without a word: formulas
+    """Cells of the ``index``-th worksheet that the parser would read as empty without a word: formulas
     without a cached value (``C5``), and Excel error values (``("C5", "#DIV/0!")``; ``#N/A`` is a missing
     value, as engines write it)."""
     try:
@@ -368,11 +379,7 @@ def _decode_sample(data: bytes, size: int = _SNIFF_BYTES) -> tuple[str, str]:
 
 
 def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFF_BYTES]
-    if b"\x00" in head:
-        return True
-    control = sum(head.count(bytes([code])) for code in (*range(1, 9), 11, 12, *range(14, 27), *range(28, 32)))
-    return control > max(8, len(head) // 100)
+    return source.looks_binary(data[:_SNIFF_BYTES])
 
 
 def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
@@ -430,7 +437,7 @@ def _parse_text(
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
     try:
-        numbers = number_convention(data, delimiter, path, decimal, skipped)
+        numbers = number_convention(data, delimiter, path, decimal, skipped, header)
     except SecretomeInputError as error:
         if not as_text or decimal is not None:
             raise
@@ -463,6 +470,9 @@ def _parse_text(
         ) from None
     except pd.errors.EmptyDataError:
         raise SecretomeInputError("the file is empty", file=path) from None
+    except UnicodeDecodeError as error:  # neither UTF-8 nor Windows-1252 (a byte cp1252 leaves undefined)
+        raise SecretomeInputError(f"the text is neither UTF-8 nor Windows-1252 (byte {error.object[error.start:error.start + 1]!r} "
+                                  f"at offset {error.start})", file=path, expected="a UTF-8 text table") from None
     if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
     if not native and not keep_text:
@@ -574,7 +584,7 @@ def _sniff(
             expected="a tab-, comma- or semicolon-separated table, or XLSX",
         )
     agree, width, delimiter, header = best
-    if agree < 0.9:
+    if agree < 0.9 - 1e-9:  # (0.9 is what a body of only trimmed rows scores: summed floats fall just below it)
         allowed = {width, width + 1} | ({width - 1} if header[-1] == "" else set())
         line, record = next(
             (line, rec) for line, rec in _records(lines, delimiter)[1:] if len(rec) not in allowed and not 2 <= len(rec) < width
@@ -628,7 +638,7 @@ def _short_rows(
         return []
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
-    total = int(np.count_nonzero(array == ord(delimiter)))
+    total = data.count(delimiter.encode())  # bytes.count: one fast pass, no comparison array
     n_rows = n_lines - 1  # assuming no blank lines; blank lines make the totals differ -> detailed pass
     if total in ((width - 1) * (n_rows + 1), (width - 1) + width * n_rows):
         return []  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
@@ -664,9 +674,12 @@ def _quoted_short_rows(
 
     ``csv.reader`` follows quoted fields across lines; the row reported is the file line the record ends on.
     """
+    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
+    counted = _single_line_short_rows(data, delimiter, min(width, allowed_short), len(frame))
+    if counted is not None:
+        return counted
     text = data.decode(encoding, errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    allowed_short = width - 1 if frame.columns[-1] in ("", None) else width
     short = []
     try:
         next(reader, None)  # header
@@ -681,8 +694,61 @@ def _quoted_short_rows(
     return short
 
 
-def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
-    """Drop empty trailing columns/rows, name unnamed columns, and refuse duplicated column names."""
+def _single_line_short_rows(data: bytes, delimiter: str, fewest: int, n_rows: int) -> list[tuple[int, int]] | None:
+    """What :func:`_quoted_short_rows`' ``csv.reader`` pass finds (rows of fewer than ``fewest`` fields),
+    counted with numpy over the bytes; None when the count could differ from ``csv.reader``'s, which then
+    decides: a record spanning lines (the lines are not the header plus ``n_rows`` rows), a NUL byte, or
+    a quote ``csv`` reads as text (not opening a field, not closing one, not doubled inside one).
+
+    In a line whose every quote is structural, a delimiter separates fields exactly when an even number
+    of quotes precede it in the line.
+    """
+    array = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(array == 10)
+    n_lines = ends.size + (0 if data.endswith(b"\n") else 1)
+    if n_lines != n_rows + 1 or b"\x00" in data:
+        return None
+    starts = np.concatenate(([0], ends + 1))[:n_lines]
+    quotes = np.flatnonzero(array == 34)
+    line_of_quote = np.searchsorted(ends, quotes)  # the k-th line follows the k-th newline
+    before = np.arange(quotes.size) - np.searchsorted(quotes, starts)[line_of_quote]  # quotes before it in its line
+    opening = before % 2 == 0
+    previous = np.where(quotes > 0, array[np.maximum(quotes - 1, 0)], 10)
+    following = np.where(quotes + 1 < array.size, array[np.minimum(quotes + 1, array.size - 1)], 10)
+    mark = ord(delimiter)
+    pair = np.zeros(quotes.size, dtype=bool)  # the second quote of a doubled quote inside a quoted field
+    pair[1:] = (quotes[1:] == quotes[:-1] + 1) & ~opening[:-1] & (line_of_quote[1:] == line_of_quote[:-1])
+    opens_field = (previous == mark) | (quotes == starts[line_of_quote])
+    closes_field = np.isin(following, (mark, 10, 13)) | (quotes + 1 == array.size) | (following == 34)
+    if not np.all(np.where(opening, opens_field | pair, closes_field)):
+        return None
+    per_line = np.bincount(line_of_quote, minlength=n_lines)
+    if (per_line % 2).any():  # a quoted field left open at the line end spans lines
+        return None
+    delimiters = np.flatnonzero(array == mark)
+    line_of_delimiter = np.searchsorted(ends, delimiters)
+    inside = (np.searchsorted(quotes, delimiters) - np.searchsorted(quotes, starts)[line_of_delimiter]) % 2 == 1
+    fields = np.bincount(line_of_delimiter[~inside], minlength=n_lines) + 1
+    line_ends = np.append(ends, array.size)[:n_lines]
+    length = line_ends - starts
+    blank = (length == 0) | ((length == 1) & (array[np.minimum(starts, array.size - 1)] == 13))
+    short = np.flatnonzero((fields < fewest) & ~blank)
+    return [(int(line) + 1, int(fields[line])) for line in short if line > 0]
+
+
+def repeated_name_error(table: RawTable, name: str, first: int, second: int) -> SecretomeInputError:
+    """The refusal of a header that repeats the column name ``name`` (at 1-based columns ``first``, ``second``)."""
+    return SecretomeInputError(
+        f"duplicated column name: it appears as column {first} and column {second}",
+        file=table.path,
+        column=name,
+        expected="unique column names (each sample column once)",
+    )
+
+
+def _finish(table: RawTable, min_columns: int = 2, repeated_names: bool = False) -> RawTable:
+    """Drop empty trailing columns/rows, name unnamed columns, and refuse (or, with ``repeated_names``, rename
+    and record) duplicated column names."""
     frame = table.frame
     if frame.shape[1] < min_columns:
         raise SecretomeInputError(
@@ -701,15 +767,19 @@ def _finish(table: RawTable, min_columns: int = 2) -> RawTable:
     if table.positions is not None:
         table.positions = dict(zip(names, fields))
     seen: dict[str, int] = {}
+    repeated: set[str] = set()
     for position, name in enumerate(names, start=1):
         if name in seen:
-            raise SecretomeInputError(
-                f"duplicated column name: it appears as column {seen[name]} and column {position}",
-                file=table.path,
-                column=name,
-                expected="unique column names (each sample column once)",
-            )
-        seen[name] = position
+            if not repeated_names:
+                raise repeated_name_error(table, name, seen[name], position)
+            repeated.add(name)
+        seen.setdefault(name, position)
+    if repeated:
+        placeholders = [f"{name} (column {i})" if name in repeated else name for i, name in enumerate(names, start=1)]
+        table.repeated = {p: (n, i) for i, (p, n) in enumerate(zip(placeholders, names), start=1) if n in repeated}
+        if table.positions is not None:
+            table.positions = dict(zip(placeholders, fields))
+        names = placeholders
     frame.columns = names
     first_missing = frame.iloc[:, 0].isna().to_numpy()  # only these rows can be entirely empty
     empty_rows = np.zeros(len(frame), dtype=bool)
@@ -871,12 +941,29 @@ def _earlier(current: tuple | None, candidate: tuple) -> tuple:
 
 
 def text_column(frame: pd.DataFrame, column: str | None) -> pd.Series:
-    """A column as clean strings ("" for missing); an all-"" series when the column is absent."""
+    """A column as clean strings ("" for missing); an all-"" series when the column is absent.
+
+    Whole-number float columns (pandas reads an integer column with gaps as float) give ``"12"``, not
+    ``"12.0"``; every other cell is ``str(cell).strip()``. One pass over the cells, no per-cell call.
+    """
     if column is None or column not in frame.columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
     series = frame[column]
-    if series.dtype.kind == "f":
-        as_int = series.dropna()
-        if len(as_int) and (as_int == np.floor(as_int)).all():
-            return series.map(lambda v: "" if pd.isna(v) else str(int(v))).astype(object)
-    return series.map(lambda v: "" if pd.isna(v) else str(v).strip()).astype(object)
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"
+    values = series.to_numpy() if kind in "fiub" else series.to_numpy(dtype=object)  # Timestamps, not datetime64
+    missing = pd.isna(values)
+    if kind == "f":
+        present = values[~missing]
+        if present.size and (present == np.floor(present)).all():
+            texts = [str(int(v)) for v in present]
+        else:
+            texts = [str(v).strip() for v in present]
+        out = np.full(len(values), "", dtype=object)
+        out[~missing] = texts
+        return pd.Series(out, index=series.index, dtype=object)
+    if missing.any():
+        values = values.astype(object, copy=True)
+        values[missing] = ""
+    return pd.Series(
+        [v.strip() if type(v) is str else str(v).strip() for v in values], index=series.index, dtype=object
+    )

@@ -9,15 +9,24 @@ file holds is stated in ``quantity``: from its name, else from its values (ratio
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from secretome.io.dataset import Parsed, check_fixed_quantity
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, numeric_block, text_column
+from secretome.io.table import RawTable, ReaderWarning, numeric_block, text_column
 
 FORMAT = "tmt_integrator"
+#: Channel columns may share a name (FragPipe names unassigned channels alike, e.g. 'MT'): they are set aside,
+#: named in ``unread`` and a warning, never read (see :func:`secretome.io.detect.reader_for`).
+READS_REPEATED_NAMES = True
 ABUNDANCE = "log2 abundance (ratio to the reference + log2 reference intensity)"
 RATIO = "log2 ratio to the reference channel"
+#: TMT-Integrator names a channel column by its sample only; which plex (experiment) holds it is in FragPipe's
+#: experiment annotation, not in the table.
+PLEX_SOURCE = ("not written in TMT-Integrator tables: give FragPipe's experiment annotation (columns plex, "
+               "channel) as the sample sheet and they enter .obs")
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Index", "NumberPSM", "ProteinID", "MaxPepProb", "ReferenceIntensity", "Gene", "Peptide", "Protein",
 )
@@ -35,21 +44,39 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         expected="abundance or ratio, as the file holds",
     )
     columns = list(table.frame.columns)
-    channels = [c for c in columns[columns.index("ReferenceIntensity") + 1:] if c not in ANNOTATION_COLUMNS]
+    after = columns[columns.index("ReferenceIntensity") + 1:]
+    channels = [c for c in after if c not in ANNOTATION_COLUMNS and c not in table.repeated]
+    repeated = {c: table.repeated[c][0] for c in after if c in table.repeated}
+    if repeated:
+        warnings.warn(
+            f"{table.path}: {len(repeated)} channel columns share a name "
+            f"({', '.join(repr(n) for n in sorted(set(repeated.values())))}) and "
+            "are not read: channels that cannot be told apart (unassigned channels?) are never guessed",
+            ReaderWarning, stacklevel=3,
+        )
     values = numeric_block(table, channels)
-    name = table.path.name.casefold()
-    if name.startswith("ratio"):
+    file_name = table.path.name.casefold()
+    if file_name.startswith("ratio"):
         kind = RATIO
-    elif name.startswith("abundance"):
+    elif file_name.startswith("abundance"):
         kind = ABUNDANCE
     else:
         finite = values[np.isfinite(values)]
         kind = RATIO if finite.size and abs(float(np.median(finite))) < 2 else ABUNDANCE
     id_column = "ProteinID" if "ProteinID" in columns else "Index"
-    return Parsed(
+    parsed = Parsed(
         table=table, format=FORMAT, format_version=f"protein table ({'ratios' if kind == RATIO else 'abundances'})",
         quantity=kind, values=values, sample_names=channels, sample_columns=channels,
         ids=parse_protein_groups(text_column(table.frame, id_column).tolist()), id_column=id_column,
         read_columns=[c for c in ("Index", "ProteinID") if c in columns and c != id_column],
-        unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")},
+        unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")}
+        | {c: f"channel name {shared!r} repeated in {list(repeated.values()).count(shared)} columns: they cannot be "
+              "told apart and none is read" for c, shared in repeated.items()},
     )
+    parsed.notes["isobaric"] = {
+        "values": kind + (" (from the file name)" if file_name.startswith(("ratio", "abundance")) else " (from the values: ratios centre on 0)"),
+        "value_kind": "ratio" if kind == RATIO else "abundance",
+        "n_channels": len(channels),
+        "plex_and_experiment": PLEX_SOURCE,
+    }
+    return parsed

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 REPORT = "report.html"
@@ -28,10 +29,19 @@ COMPARABILITY_LOTS = "comparability_lots.tsv"
 COMPARABILITY_FILES = (COMPARABILITY_FACTORS, COMPARABILITY_CV, COMPARABILITY_LOTS)
 
 
+STEM_LIMIT = 100
+"""Longest file-name stem taken from a contrast or lot name (file systems allow 255 bytes per name)."""
+
+
 def contrast_stem(contrast: str) -> str:
-    """A file-name stem from a contrast (``treated-control`` stays; other characters become ``_``)."""
-    stem = re.sub(r"[^A-Za-z0-9._+-]+", "_", contrast.strip()).strip("._")
-    return stem or "contrast"
+    """A file-name stem from a contrast (``treated-control`` stays; other characters become ``_``); a
+    stem longer than :data:`STEM_LIMIT` is cut and ends in a short hash of the whole name, so it stays
+    distinct and never exceeds the file system's limit."""
+    stem = re.sub(r"[^A-Za-z0-9._+-]+", "_", contrast.strip()).strip("._") or "contrast"
+    if len(stem) > STEM_LIMIT:
+        digest = hashlib.sha256(contrast.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[: STEM_LIMIT - 11]}-{digest}"
+    return stem
 
 
 def differential_file(contrast: str) -> str:

@@ -47,7 +47,8 @@ def import_records(
         raise SecretomeInputError("records file not found", file=path, expected="a REDCap CSV export or a tidy table")
     if dictionary is not None:
         return read_redcap(path, dictionary, events=events, pseudonymizer=pseudonymizer, shift=shift)
-    header = path.open(encoding="utf-8-sig").readline().lower()
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:  # only to tell the layout; the reader checks the text
+        header = handle.readline().lower()
     if all(name in header for name in ("patient", "eye", "visit", "variable", "value")):
         return read_tidy(path, pseudonymizer=pseudonymizer, shift=shift)
     return read_redcap(path, None, events=events, pseudonymizer=pseudonymizer, shift=shift)

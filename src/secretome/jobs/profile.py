@@ -181,6 +181,7 @@ def write_profile(
     checksummed into its ownership marker)."""
     from secretome.io import h5ad_safe
     from secretome.profile import proteins_table, samples_table
+    from secretome.qc import derived_matrices
     from secretome.report import render_report
     from secretome.summary import build_summary
     from secretome.tables import tsv_text
@@ -189,8 +190,11 @@ def write_profile(
     check_directory(out, kind="profile", inputs=inputs, force=force)
     summary = build_summary(adata)
     group = summary["parameters"].get("group")
+    with derived_matrices():  # the tables' linear and log2 views, computed once and dropped before the writes
+        proteins = tsv_text(proteins_table(adata, group), index=True)
+        workbook = workbook_sheets(adata, summary) if xlsx else None
     files: dict[str, FileContent] = {
-        naming.PROTEINS: tsv_text(proteins_table(adata, group), index=True),
+        naming.PROTEINS: proteins,
         naming.SAMPLES: tsv_text(samples_table(adata, group)),
         naming.PROFILE_JSON: json.dumps(summary, indent=1, allow_nan=False) + "\n",
         naming.DATASET: lambda path: write_h5ad(h5ad_safe(adata), path, compression="lzf"),
@@ -206,8 +210,7 @@ def write_profile(
     if xlsx:
         from secretome.tables import write_xlsx
 
-        sheets = workbook_sheets(adata, summary)
-        files[naming.WORKBOOK] = lambda path: write_xlsx(sheets, path)
+        files[naming.WORKBOOK] = lambda path: write_xlsx(workbook, path)
     write_directory(out, files, kind="profile", inputs=inputs or {}, force=force)
     return summary
 

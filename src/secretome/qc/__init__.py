@@ -47,7 +47,17 @@ file or ``key=value`` settings (see :func:`load_thresholds`).
 from __future__ import annotations
 
 from secretome.qc.distributions import group_cvs, intensity_quantiles
-from secretome.qc.matrices import as_bool, as_text, counted_proteins, linear_quantities, log2_quantities
+from secretome.qc.matrices import (
+    as_bool,
+    as_text,
+    counted_proteins,
+    derived_matrices,
+    linear_quantities,
+    log2_quantities,
+    mean_sample_share,
+    nanmedian,
+    row_sums,
+)
 from secretome.qc.missingness import identification_stats
 from secretome.qc.outliers import PCAResult, pairwise_correlation, pca, robust_z
 from secretome.qc.plausibility import plausibility_warnings
@@ -76,9 +86,10 @@ from secretome.qc.verdicts import judge, worst
 
 __all__ = [
     "OVERRIDE", "PCAResult", "PURITY_REGISTRY", "PurityCategory", "REQUIRED_VAR", "THRESHOLDS_FILE", "Thresholds",
-    "as_bool", "as_text", "counted_proteins", "flagged_indices", "group_cvs", "identification_stats",
-    "intensity_quantiles", "judge", "linear_quantities", "load_thresholds", "log2_quantities", "pairwise_correlation",
-    "pca", "plausibility_warnings", "purity_assessable", "purity_categories", "purity_category_names",
-    "purity_colours", "purity_drivers", "purity_method_texts", "purity_shares", "qc", "register_purity_category",
-    "registry_of", "robust_z", "supplements", "unregister_purity_category", "worst",
+    "as_bool", "as_text", "counted_proteins", "derived_matrices", "flagged_indices", "group_cvs",
+    "identification_stats", "intensity_quantiles", "judge", "linear_quantities", "load_thresholds",
+    "log2_quantities", "mean_sample_share", "nanmedian", "pairwise_correlation", "pca", "plausibility_warnings",
+    "purity_assessable", "purity_categories", "purity_category_names", "purity_colours", "purity_drivers",
+    "purity_method_texts", "purity_shares", "qc", "register_purity_category", "registry_of", "robust_z", "row_sums",
+    "supplements", "unregister_purity_category", "worst",
 ]

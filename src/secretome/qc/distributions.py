@@ -31,16 +31,27 @@ def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.Da
     rows = []
     labels = groups.astype(str).to_numpy()
     for level in pd.unique(labels):
-        values = np.where(linear[labels == level] > 0, linear[labels == level], np.nan)
-        n = np.isfinite(values).sum(axis=0)
-        use = n >= max(min_detected, 2)
+        cv, use = _protein_cvs(linear, labels == level, max(min_detected, 2))
         row = {"group": str(level), "n_samples": int((labels == level).sum()), "n_proteins": int(use.sum())}
         if use.any():
-            with np.errstate(all="ignore"):
-                cv = np.nanstd(values[:, use], axis=0, ddof=1) / np.nanmean(values[:, use], axis=0)
             q = np.quantile(cv, [0.05, 0.25, 0.5, 0.75, 0.95])
             row.update(dict(zip(["cv_q05", "cv_q25", "median_cv", "cv_q75", "cv_q95"], q.tolist())))
         else:
             row.update({"cv_q05": np.nan, "cv_q25": np.nan, "median_cv": np.nan, "cv_q75": np.nan, "cv_q95": np.nan})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _protein_cvs(linear: np.ndarray, rows: np.ndarray, least: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """CVs (sd/mean, ddof=1) of the proteins quantified in at least ``least`` of the samples ``rows``, and which
+    proteins those are; ``block`` proteins at a time (each protein's numbers alone decide its CV, so the values
+    are those of the whole-matrix computation, without its copies of the matrix)."""
+    cvs, used = [], []
+    for start in range(0, linear.shape[1], block):
+        part = linear[:, start:start + block][rows]
+        values = np.where(part > 0, part, np.nan)
+        use = np.isfinite(values).sum(axis=0) >= least
+        with np.errstate(all="ignore"):
+            cvs.append(np.nanstd(values[:, use], axis=0, ddof=1) / np.nanmean(values[:, use], axis=0))
+        used.append(use)
+    return np.concatenate(cvs) if cvs else np.zeros(0), np.concatenate(used) if used else np.zeros(0, dtype=bool)

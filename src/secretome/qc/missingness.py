@@ -18,7 +18,7 @@ def identification_stats(adata: AnnData, groups: pd.Series | None = None) -> pd.
     sample for the table's width, not for anything the sample lacks.
     """
     usable = counted_proteins(adata)
-    quantified = linear_quantities(adata)[:, usable] > 0
+    quantified = (linear_quantities(adata) > 0)[:, usable]
     n = quantified.sum(axis=1)
     labels = (groups.astype(str).to_numpy() if groups is not None else np.full(adata.n_obs, "all"))
     peers_total = np.zeros(adata.n_obs)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
+from secretome.qc.matrices import nanmedian
+
 
 def pairwise_correlation(log2: np.ndarray, min_overlap: int) -> np.ndarray:
     """Pearson correlation between samples (rows) over pairwise-complete proteins.
@@ -15,21 +17,24 @@ def pairwise_correlation(log2: np.ndarray, min_overlap: int) -> np.ndarray:
     than ``min_overlap`` quantified proteins get NaN. The diagonal is 1 for any sample with data.
     """
     present = np.isfinite(log2)
-    filled = np.where(present, log2, 0.0)
-    means = filled.sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
-    centred = np.where(present, filled - means, 0.0)  # centring only improves numerical accuracy
+    means = np.where(present, log2, 0.0).sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
+    centred = np.subtract(log2, means, out=np.zeros_like(log2), where=present)  # centring improves accuracy
     mask = present.astype(float)
+    del present
     n = mask @ mask.T
     sx = centred @ mask.T  # sum of x_i over proteins present in both i and j
-    sxx = (centred**2) @ mask.T
     sxy = centred @ centred.T
+    np.square(centred, out=centred)  # in place: the squares need no second matrix
+    sxx = centred @ mask.T
+    del centred, mask
+    present_counts = np.diag(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sx.T / n
         var_i = sxx - sx**2 / n
         corr = cov / np.sqrt(var_i * var_i.T)
     corr[n < max(min_overlap, 3)] = np.nan
     corr = np.clip(corr, -1.0, 1.0)
-    has = present.sum(axis=1) >= max(min_overlap, 3)
+    has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
 
@@ -78,10 +83,10 @@ def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
     empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.sum()), np.full(n_samples, np.nan))
     if n_samples < 3 or data.shape[1] < 3:
         return empty
-    with np.errstate(all="ignore"):
-        data = data - np.nanmedian(data, axis=1, keepdims=True)
-        data = data - np.nanmean(data, axis=0, keepdims=True)
-    data = np.nan_to_num(data, nan=0.0)
+    with np.errstate(all="ignore"):  # in place: data is this function's own copy
+        data -= nanmedian(data, axis=1, keepdims=True)
+        data -= np.nanmean(data, axis=0, keepdims=True)
+    np.nan_to_num(data, copy=False, nan=0.0)
     k = int(min(n_components, n_samples - 1, data.shape[1]))
     # only k components are needed: eigen-decompose the smaller cross-product matrix (exact, and much
     # faster than a full SVD for 1,000 samples x thousands of proteins)

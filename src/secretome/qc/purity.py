@@ -9,7 +9,7 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.kb.vocab import LYSIS_CATEGORIES
-from secretome.qc.matrices import as_bool, as_text, counted_proteins, linear_quantities
+from secretome.qc.matrices import as_bool, as_text, counted_proteins, linear_quantities, mean_sample_share, row_sums
 from secretome.qc.registry import PURITY_REGISTRY, purity_category_names
 from secretome.qc.thresholds import THRESHOLDS_FILE, Thresholds
 
@@ -190,7 +190,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
     """
     linear = linear_quantities(adata)
     usable = counted_proteins(adata)
-    total = linear[:, usable].sum(axis=1)
+    total = row_sums(linear, usable)
     with np.errstate(invalid="ignore", divide="ignore"):
         def share(mask: np.ndarray) -> np.ndarray:
             return linear[:, mask & usable].sum(axis=1) / np.where(total > 0, total, np.nan)
@@ -226,11 +226,8 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
     One row per driver: ``category, protein, gene, species, mean_share, n_detected, rule``.
     """
     linear = linear_quantities(adata)
-    usable = counted_proteins(adata)
-    total = linear[:, usable].sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = linear / np.where(total > 0, total, np.nan)
-    mean_share = np.nan_to_num(np.nanmean(shares, axis=0)) if shares.shape[0] else np.zeros(adata.n_vars)
+    total = row_sums(linear, counted_proteins(adata))
+    mean_share = np.nan_to_num(mean_sample_share(linear, total)) if adata.n_obs else np.zeros(adata.n_vars)
     category = categories["purity_category"].to_numpy()
     picked = []
     for name in purity_category_names():
@@ -259,7 +256,7 @@ def purity_assessable(adata: AnnData, categories: pd.DataFrame, thresholds: Thre
     proteins, or no lysis and no serum protein in the table.
     """
     usable = counted_proteins(adata)
-    n = int(((linear_quantities(adata)[:, usable] > 0).any(axis=0)).sum())
+    n = int(((linear_quantities(adata) > 0)[:, usable].any(axis=0)).sum())
     least = int(thresholds.setting("purity_min_proteins"))
     if n < least:
         return False, (f"{n} quantified proteins < {least} ({THRESHOLDS_FILE}: settings.purity_min_proteins): "

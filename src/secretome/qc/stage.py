@@ -9,7 +9,7 @@ from anndata import AnnData
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.qc.distributions import group_cvs, intensity_quantiles
-from secretome.qc.matrices import as_text, counted_proteins, linear_quantities, log2_quantities
+from secretome.qc.matrices import as_text, counted_proteins, linear_quantities, log2_quantities, nanmedian
 from secretome.qc.missingness import identification_stats
 from secretome.qc.outliers import pairwise_correlation, pca, robust_z
 from secretome.qc.purity import purity_assessable, purity_categories, purity_drivers, purity_shares
@@ -53,14 +53,16 @@ def qc(
     ident = identification_stats(adata, peers)
     assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
-    log2 = log2_quantities(adata)[:, counted_proteins(adata)]
+    log2 = log2_quantities(adata)  # column-major, as the correlation's and PCA's sums expect
+    if not counted_proteins(adata).all():
+        log2 = log2[:, counted_proteins(adata)]
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
     off = corr.copy()
     np.fill_diagonal(off, np.nan)
     median_corr = np.full(adata.n_obs, np.nan)
     has_pairs = np.isfinite(off).any(axis=1)
     if has_pairs.any():
-        median_corr[has_pairs] = np.nanmedian(off[has_pairs], axis=1)
+        median_corr[has_pairs] = nanmedian(off[has_pairs], axis=1)
     pcs = pca(log2, float(thresholds.setting("pca_min_detection")), int(thresholds.setting("pca_components")))
     enough = adata.n_obs >= int(thresholds.setting("outlier_min_samples"))
     corr_z = robust_z(median_corr) if enough else np.full(adata.n_obs, np.nan)
@@ -111,7 +113,10 @@ def qc(
         adata.obs[column] = obs[column].to_numpy()
 
     groups = adata.obs[group] if group is not None else pd.Series("all", index=adata.obs_names)
-    cvs = group_cvs(linear_quantities(adata)[:, counted_proteins(adata)], groups, int(thresholds.setting("cv_min_detected")))
+    linear = linear_quantities(adata)
+    if not counted_proteins(adata).all():
+        linear = linear[:, counted_proteins(adata)]
+    cvs = group_cvs(linear, groups, int(thresholds.setting("cv_min_detected")))
     cv_flags, cv_verdicts = [], []
     for value, level in zip(cvs["median_cv"], cvs["group"]):
         flag, verdict = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (

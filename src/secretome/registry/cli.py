@@ -7,6 +7,7 @@ see :mod:`secretome.registry.db`); the database is SQLite in that folder unless
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 from typing import Optional
@@ -129,7 +130,7 @@ def audit_verify(data_dir: Optional[Path] = typer.Option(None, "--data-dir", hel
 def serve(
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (the loopback address keeps it on this machine)."),
-    port: int = typer.Option(8000, "--port", help="Port."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Run analyses in an embedded worker (default) or leave them to 'secretome worker'."),
     max_upload_mb: int = typer.Option(500, "--max-upload-mb", help="Largest accepted upload."),
 ) -> None:
@@ -139,9 +140,31 @@ def serve(
     from secretome.webapp.app import create_app
 
     registry = _open(data_dir)
+    listening = _listen(host, port)
     app = create_app(registry, embedded_worker=worker, max_upload_bytes=max_upload_mb << 20)
     typer.echo(f"secretome: data in {registry.data_dir}; open http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False))
+    server.run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` and listening, or one plain error naming the address (in use,
+    not this machine's, not an address at all) before anything starts."""
+    from secretome.errors import SecretomeInputError
+
+    listening = None
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        listening = socket.socket(family, socket.SOCK_STREAM)
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen(2048)
+    except OSError as error:
+        if listening is not None:
+            listening.close()
+        raise SecretomeInputError(f"cannot listen on {host}:{port} ({error.strerror or error})",
+                                  expected="a free port on an address of this machine") from None
+    return listening
 
 
 def worker(

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from secretome.errors import SecretomeInputError
@@ -94,13 +95,21 @@ def open_registry(data_dir: str | Path | None = None, database_url: str | None =
         raise SecretomeInputError(f"cannot create the data folder ({error.strerror or error})", file=data_dir,
                                   expected="a writable folder") from None
     url = database_url or os.environ.get("SECRETOME_DATABASE_URL")
-    if url:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    else:
-        engine = _sqlite_engine(data_dir / "registry.sqlite3")
-    registry = Registry(data_dir=data_dir, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
-    if migrate_schema:
-        migrate(registry)
+    database: str | Path = data_dir / "registry.sqlite3"
+    try:
+        if url:
+            database = "the database URL"  # until it parses: the URL may hold a password
+            database = make_url(url).render_as_string(hide_password=True)
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        else:
+            engine = _sqlite_engine(data_dir / "registry.sqlite3")
+        registry = Registry(data_dir=data_dir, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+        if migrate_schema:
+            migrate(registry)
+    except (SQLAlchemyError, ImportError) as error:  # not a database, unreadable, unreachable, no driver
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise SecretomeInputError(f"cannot open the registry database ({reason})", file=database,
+                                  expected="a secretome registry (SQLite file or PostgreSQL database) that is readable and writable") from None
     return registry
 
 

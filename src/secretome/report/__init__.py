@@ -25,6 +25,7 @@ import jinja2
 from secretome.outputs import atomic_file
 from secretome.plotlyjs import plotly_context
 from secretome.report.plots import FLAG_COLOURS, all_figures
+from secretome.textsafety import configure_jinja, script_json
 
 PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
@@ -105,6 +106,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    configure_jinja(environment)
     environment.filters["short"] = _short
     environment.filters["genes_shown"] = _genes_shown
     environment.globals.update(pct=_pct, num=_num, verdict_columns=VERDICT_COLUMNS)
@@ -114,7 +116,7 @@ def _environment() -> jinja2.Environment:
 def _figure_json(figure: Any) -> str:
     """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
     text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
-    return text.replace("</", "<\\/")
+    return script_json(text)
 
 
 def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, Any]] = ()) -> str:

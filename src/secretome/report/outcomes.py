@@ -16,6 +16,8 @@ import jinja2
 
 from secretome.plotlyjs import plotly_context
 
+from secretome.textsafety import configure_jinja, script_json
+
 PLOTLY_CONFIG = {"displaylogo": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
                  "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
 """Figure options: no plotly logo, no link or button that sends data anywhere."""
@@ -24,9 +26,9 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("secretome.report", "templates"),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    return configure_jinja(jinja2.Environment(loader=jinja2.PackageLoader("secretome.report", "templates"),
+                                              autoescape=jinja2.select_autoescape(["html", "j2"]),
+                                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True))
 
 
 Figure = dict[str, Any]
@@ -34,7 +36,7 @@ Figure = dict[str, Any]
 
 
 def _json(figure: Figure) -> str:
-    return json.dumps(figure, allow_nan=False).replace("</", "<\\/")
+    return script_json(json.dumps(figure, allow_nan=False))
 
 
 def _layout(title: str, x: str, y: str) -> dict[str, Any]:

@@ -7,6 +7,9 @@ dicts the reports show) and in the provenance (:func:`secretome.provenance.recor
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -337,16 +340,16 @@ def _vsn_negloglik(
     ``y0`` holds the intensities with 0 where missing and ``observed`` the 0/1 mask (float), so every
     masked term is a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each
     protein's mean and ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``,
-    so the gradient needs four per-sample sums, accumulated over blocks of proteins in one pass that
-    stays in the CPU cache.
+    so the gradient needs four per-sample sums, accumulated over blocks of proteins that stay in the CPU
+    cache. The blocks run on :func:`_vsn_threads` threads (numpy releases the GIL in each step); their sums
+    are added in block order, so the result does not depend on the number of threads.
     """
     n_samples = y0.shape[0]
     a, b = params[:n_samples], params[n_samples:]
     scale = np.exp(b)
-    ssq = log_jacobian = 0.0
-    r_a, r_b, z_a, z_b = (np.zeros(n_samples) for _ in range(4))
     step = max(1, VSN_BLOCK_CELLS // n_samples)
-    for start in range(0, y0.shape[1], step):
+
+    def block(start: int) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         part = slice(start, start + step)
         y_part, mask = y0[:, part], observed[:, part]
         z = y_part * scale[:, None]
@@ -357,21 +360,44 @@ def _vsn_negloglik(
         r *= mask
         r -= r.sum(axis=0) / per_protein[part]  # residual around each protein's mean ...
         r *= mask  # ... on the observed values only
-        ssq += float(np.einsum("ij,ij->", r, r))
-        log_jacobian += float(np.einsum("ij,ij->", np.log(one_plus), mask))
+        ssq_part = float(np.einsum("ij,ij->", r, r))
+        log_jacobian_part = float(np.einsum("ij,ij->", np.log(one_plus), mask))
         r /= np.sqrt(one_plus)
         z /= one_plus
         z *= mask
-        r_a += r.sum(axis=1)
-        z_a += z.sum(axis=1)
-        r_b += np.einsum("ij,ij->i", r, y_part)
-        z_b += np.einsum("ij,ij->i", z, y_part)
+        return (ssq_part, log_jacobian_part, r.sum(axis=1), z.sum(axis=1),
+                np.einsum("ij,ij->i", r, y_part), np.einsum("ij,ij->i", z, y_part))
+
+    starts = range(0, y0.shape[1], step)
+    pool = _vsn_threads()
+    parts = pool.map(block, starts) if pool is not None and len(starts) > 1 else map(block, starts)
+    ssq = log_jacobian = 0.0
+    r_a, r_b, z_a, z_b = (np.zeros(n_samples) for _ in range(4))
+    for ssq_part, log_jacobian_part, r_a_part, z_a_part, r_b_part, z_b_part in parts:  # in block order
+        ssq += ssq_part
+        log_jacobian += log_jacobian_part
+        r_a += r_a_part
+        z_a += z_a_part
+        r_b += r_b_part
+        z_b += z_b_part
     value = 0.5 * n_total * np.log(ssq / n_total) - (float(per_sample @ b) - 0.5 * log_jacobian)
     c = n_total / ssq
     grad_a = c * r_a + z_a
     grad_b = scale * (c * r_b + z_b) - per_sample
     return value, np.concatenate([grad_a, grad_b])
 
+
+@lru_cache(maxsize=1)
+def _vsn_threads() -> ThreadPoolExecutor | None:
+    """Threads for the VSN likelihood's blocks: one per usable core, at most :data:`VSN_MAX_THREADS`
+    (None on a single core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = min(cores, VSN_MAX_THREADS)
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vsn") if workers > 1 else None
+
+
+VSN_MAX_THREADS = 4
+"""Most threads the VSN likelihood uses (its blocks are memory-bound beyond a few cores)."""
 
 VSN_BLOCK_CELLS = 65_536
 """Cells (samples x proteins) per block of the VSN likelihood: a few arrays of this size fit in cache."""

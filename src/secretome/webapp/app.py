@@ -26,6 +26,7 @@ from secretome.registry import auth
 from secretome.registry.db import Registry
 from secretome.registry.store import clean_staging
 from secretome.registry.worker import Worker
+from secretome.textsafety import configure_jinja
 from secretome.webapp import security
 from secretome.webapp.security import CsrfFailure, Forbidden, LoginLimiter, NotLoggedIn, Viewer
 
@@ -91,10 +92,10 @@ class WebApp:
         self.data_dir = registry.data_dir
         self.max_upload_bytes = max_upload_bytes
         self.limiter = LoginLimiter()
-        self.templates = jinja2.Environment(
+        self.templates = configure_jinja(jinja2.Environment(
             loader=jinja2.PackageLoader("secretome.webapp", "templates"), autoescape=True,
             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        )
+        ))
         self.templates.filters["pct"] = lambda v: "" if v is None else f"{100 * float(v):.1f}%"
         self.templates.filters["num"] = lambda v, d=2: "" if v is None else f"{float(v):.{d}f}"
 

@@ -26,19 +26,29 @@ ASSAY_FORMATS: tuple[str, ...] = tuple(ASSAY_READERS)
 _TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".xml", ".gz", ".tab", ""}
 
 
+def is_workbook(path: Path) -> bool:
+    """Whether detection reads ``path`` as a workbook (by its suffix), i.e. parses its first sheet."""
+    return path.suffix.casefold() in {".xlsx", ".xlsm"}
+
+
+def workbook_head(frame: pd.DataFrame) -> str:
+    """The detection text of a parsed first worksheet: its column names as one tab-separated line."""
+    return "\t".join(map(str, frame.columns)) + "\n"
+
+
 def _head(path: Path) -> str:
     """The file's first 20 kB as text ('' when it cannot be read: detection never raises, the reader will)."""
     import gzip
     import zlib
 
-    if path.suffix.casefold() in {".xlsx", ".xlsm"}:
+    if is_workbook(path):
         from secretome.io.table import read_table
 
         try:
             frame = read_table(path).frame
         except SecretomeInputError:
             return ""
-        return "\t".join(map(str, frame.columns)) + "\n"
+        return workbook_head(frame)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as handle:
@@ -58,18 +68,19 @@ def _head(path: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def assay_scores(path: str | Path) -> dict[str, int]:
-    """Each assay format's evidence score for the file (0 = not this format)."""
+def assay_scores(path: str | Path, head: str | None = None) -> dict[str, int]:
+    """Each assay format's evidence score for the file (0 = not this format); ``head``: the file's
+    detection text when the caller has it already (:func:`workbook_head` of a parsed first sheet)."""
     path = Path(path)
     if not path.is_file():
         raise SecretomeInputError("file not found", file=path, expected="an immunoassay export")
-    head = _head(path)
+    head = _head(path) if head is None else head
     return {name: module.detect_score(path, head) for name, module in ASSAY_READERS.items()}
 
 
-def detect_assay_format(path: str | Path) -> str | None:
+def detect_assay_format(path: str | Path, head: str | None = None) -> str | None:
     """The assay format that explains the file best, or None when none does (e.g. a proteomics table)."""
-    scores = assay_scores(path)
+    scores = assay_scores(path, head)
     best = max(ASSAY_FORMATS, key=lambda name: (scores[name], -ASSAY_FORMATS.index(name)))
     return best if scores[best] > 0 else None
 

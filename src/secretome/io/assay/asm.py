@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ from secretome.errors import SecretomeInputError
 def to_asm(path: Path, vendor: str) -> dict[str, Any]:
     """The ASM dict allotropy makes of ``path`` (gunzipped to a temporary file first when it ends in .gz)."""
     try:
-        from allotropy.parser_factory import Vendor
-        from allotropy.to_allotrope import allotrope_from_file
+        with warnings.catch_warnings():  # allotropy imports dateutil.zoneinfo, whose DeprecationWarning (about
+            # allotropy's code, not the user's file) is silenced here, also under -W error
+            warnings.filterwarnings("ignore", message="The `dateutil.zoneinfo` module", category=DeprecationWarning)
+            from allotropy.parser_factory import Vendor
+            from allotropy.to_allotrope import allotrope_from_file
     except ImportError:  # pragma: no cover - allotropy is a dependency; this names the fix if it is missing
         raise SecretomeInputError("reading this format needs the allotropy package", file=path, expected="pip install allotropy") from None
     path = Path(path)

@@ -1,0 +1,82 @@
+"""The profile's derived matrices: computed once per block, and the memory-lean kernels equal, bit for bit,
+the full-matrix numpy forms they replace (the profile's results must not move by a single ulp)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from anndata import AnnData
+
+from secretome.qc import derived_matrices, linear_quantities, log2_quantities, mean_sample_share, nanmedian, row_sums
+
+
+def _dataset(is_log2: bool, seed: int = 0) -> AnnData:
+    rng = np.random.default_rng(seed)
+    values = rng.normal(20, 3, (40, 300))
+    values = values if is_log2 else np.exp2(values)
+    values[rng.random(values.shape) < 0.25] = np.nan
+    values[0, :4] = 0.0
+    values[1, :3] = -1.0
+    values[2, :2] = np.inf
+    adata = AnnData(X=values)
+    adata.uns["source"] = {"is_log2": is_log2}
+    return adata
+
+
+@pytest.mark.parametrize("is_log2", [False, True])
+def test_views_equal_the_plain_formulas(is_log2):
+    adata = _dataset(is_log2)
+    values = np.asarray(adata.X, dtype=float)
+    with np.errstate(all="ignore"):
+        linear = np.exp2(values) if is_log2 else values
+        expected_linear = np.where(np.isfinite(linear) & (linear > 0), linear, 0.0)
+        expected_log2 = (np.where(np.isfinite(values), values, np.nan) if is_log2
+                         else np.where(np.isfinite(values) & (values > 0), np.log2(values), np.nan))
+    assert np.array_equal(linear_quantities(adata), expected_linear)
+    assert np.array_equal(log2_quantities(adata), expected_log2, equal_nan=True)
+
+
+def test_views_are_computed_once_inside_the_block_and_afresh_outside():
+    adata = _dataset(False)
+    with derived_matrices():
+        first, second = linear_quantities(adata), linear_quantities(adata)
+        assert first is second and not first.flags.writeable  # shared, so no stage may change it
+        assert log2_quantities(adata) is log2_quantities(adata)
+        with derived_matrices():  # a nested block shares the outer cache
+            assert linear_quantities(adata) is first
+        adata.X = adata.X * 2.0  # a new X is noticed
+        assert linear_quantities(adata) is not first
+        assert np.array_equal(linear_quantities(adata), 2.0 * first)
+    outside = linear_quantities(adata)
+    assert outside is not linear_quantities(adata) and outside.flags.writeable
+
+
+@pytest.mark.parametrize("shape", [(12, 12), (7, 9), (599, 40), (700, 650), (40, 3000)])
+def test_nanmedian_is_numpys_bit_for_bit(shape):
+    rng = np.random.default_rng(sum(shape))
+    values = rng.normal(0.9, 0.05, shape)
+    values[rng.random(shape) < 0.2] = np.nan
+    values[0] = np.nan  # an empty slice gives NaN
+    values[1, :3] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for axis in (0, 1):
+            assert np.array_equal(nanmedian(values, axis), np.nanmedian(values, axis=axis), equal_nan=True)
+            assert nanmedian(values, axis, keepdims=True).shape == np.nanmedian(values, axis=axis, keepdims=True).shape
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_row_sums_and_mean_shares_equal_the_full_matrix_forms(order):
+    rng = np.random.default_rng(4)
+    linear = np.asarray(np.exp2(rng.normal(20, 3, (60, 1500))), order=order)
+    linear[rng.random(linear.shape) < 0.3] = 0.0
+    linear[5] = 0.0  # a sample without any quantity: left out of the mean
+    for usable in (rng.random(1500) < 0.9, np.ones(1500, dtype=bool)):
+        total = linear[:, usable].sum(axis=1)
+        assert np.array_equal(row_sums(linear, usable, block=100), total)
+        with np.errstate(all="ignore"):
+            expected = np.nanmean(linear / np.where(total > 0, total, np.nan)[:, None], axis=0)
+        assert np.array_equal(mean_sample_share(linear, total, block=128), expected)
+    assert np.isnan(mean_sample_share(np.zeros((3, 4)), np.zeros(3))).all()
