@@ -302,11 +302,16 @@ def bench_startup(repeat: int, work: Path) -> list[tuple[str, bool]]:
     print(f"\nstart-up (median of {max(repeat, 5)}):")
     for name, (wall, cpu, peak) in results.items():
         print(f"  {name:36s} {wall:7.3f} s {cpu:7.3f} s {peak:7.0f} MiB")
-    ratio = results["secretome --version"][0] / results['python -c "import numpy"'][0]
+    numpy_wall = results['python -c "import numpy"'][0]
+    ratio = results["secretome --version"][0] / numpy_wall
+    help_ratio = results["secretome --help"][0] / numpy_wall
     info = results["secretome info (500 x 6)"][0]
     print(f"  --version / import numpy: {ratio:.1f}x (goal <= 2x: {verdict(ratio <= 2)})")
-    print(f"  info on a small file: {info:.2f} s (goal <= 0.5 s: {verdict(info <= 0.5)})")
-    return [("--version <= 2x import numpy", ratio <= 2), ("info small file <= 0.5 s", info <= 0.5)]
+    print(f"  --help / import numpy: {help_ratio:.1f}x (goal <= 2x: {verdict(help_ratio <= 2)})")
+    print(f"  info on a small file: {info:.2f} s, {info / numpy_wall:.1f}x import numpy "
+          f"(goal <= 0.5 s on a quiet machine: {verdict(info <= 0.5)})")
+    return [("--version <= 2x import numpy", ratio <= 2), ("--help <= 2x import numpy", help_ratio <= 2),
+            ("info small file <= 0.5 s", info <= 0.5)]
 
 
 def bench_profile(repeat: int, work: Path, big: bool) -> list[tuple[str, bool]]:

@@ -206,6 +206,21 @@ def test_version_and_help_load_neither_pandas_nor_the_engine(args):
     assert done.stdout.strip().splitlines()[-1] == "loaded:", done.stdout
 
 
+def test_info_reads_and_summarises_without_anndata_scipy_or_the_knowledge_base(tmp_path):
+    """``secretome info`` prints from the light read result: anndata (with zarr and h5py), scipy and the
+    knowledge base are never imported for a protein table (they cost most of its start-up)."""
+    table = tmp_path / "wide.tsv"
+    table.write_text("Protein\tA\tB\nP12345\t1.5\t0\nQ67890\t\t2.5\n", encoding="utf-8")
+    code = (f"import sys; from secretome.cli import main; sys.argv = ['secretome', 'info', {str(table)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+            "heavy = sorted(m for m in ('anndata', 'zarr', 'h5py', 'scipy', 'plotly', 'secretome.kb', 'secretome.jobs.compare')"
+            " if m in sys.modules)\nprint('loaded:' + ','.join(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "proteins: 2" in done.stdout and "missing values: 50.0% (engine zeros converted: 1)" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "loaded:", done.stdout
+
+
 def test_help_text_names_every_reader_format():
     from secretome.cli import READER_FORMATS
     from secretome.io import FORMATS

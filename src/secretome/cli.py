@@ -206,14 +206,14 @@ def info(
     decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
-    from secretome.io import summarize, summary_lines
-    from secretome.jobs.common import read_input
+    from secretome.io import summary_lines
+    from secretome.jobs.common import summarize_input
 
-    adata, notes = read_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
-                              sample_column=sample_column, decimal=decimal)
+    summary, notes = summarize_input(input, samples, format=format, quantity=quantity, sheet=sheet, is_log2=log2,
+                                     sample_column=sample_column, decimal=decimal)
     for warning in notes:
         print_message("warning", str(warning))
-    for label, value in summary_lines(summarize(adata)):
+    for label, value in summary_lines(summary):
         typer.echo(f"{label}: {value}")
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-from anndata import AnnData
+from typing import TYPE_CHECKING, Any
 
 from secretome import __version__
+
+if TYPE_CHECKING:
+    from anndata import AnnData
 
 
 def record_step(adata: AnnData, step: str, function: str, params: dict[str, Any] | None = None) -> None:

@@ -4,28 +4,32 @@
 Philosopher, TMT-Integrator, Spectronaut, Proteome Discoverer, AlphaPept, AlphaDIA, DIA-Umpire, PEAKS,
 Perseus, generic wide tables), refuses known non-protein tables by kind, parses the table once, attaches an
 optional sample sheet and records in ``uns['source']`` what it read and what it left, with reasons.
+
+anndata is imported only when an AnnData is made: :func:`read_result` returns the same dataset as a light
+:class:`~secretome.io.dataset.ReadResult`, which :func:`summarize` (``secretome info``) reads as it is.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anndata
 import numpy as np
 import pandas as pd
-from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, assemble, detect_log2
+from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
 from secretome.io.table import read_table
 
+if TYPE_CHECKING:
+    from anndata import AnnData
+
 __all__ = [
-    "read", "read_samples", "summarize", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
+    "read", "read_result", "ReadResult", "read_samples", "summarize", "summarize_file", "summary_lines", "write_h5ad_atomic", "h5ad_safe", "read_h5ad", "detect_format", "detect_log2",
     "match_samples", "FORMATS", "ReaderWarning",
 ]
 
@@ -68,6 +72,26 @@ def read(
 
     Bad input raises :class:`secretome.SecretomeInputError` naming the file, column or row.
     """
+    result = read_result(path, samples, format, quantity, is_log2=is_log2, sheet=sheet, decimal=decimal,
+                         sample_column=sample_column)
+    return result.to_anndata() if isinstance(result, ReadResult) else result
+
+
+def read_result(
+    path: str | Path,
+    samples: str | Path | pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
+) -> AnnData | ReadResult:
+    """:func:`read` without making the AnnData of a protein table: the same dataset as a
+    :class:`ReadResult` (``.to_anndata()`` gives what :func:`read` returns), so that a summary
+    (``secretome info``) never imports anndata. An ``.h5ad`` or an immunoassay export is returned as the
+    AnnData it is read into."""
     if _is_h5ad(path):
         given = {"format": format, "quantity": quantity, "is_log2": is_log2, "sheet": sheet, "decimal": decimal}
         wrong = [name for name, value in given.items() if value is not None]
@@ -97,23 +121,33 @@ def read(
             expected="secretome.assays.read_assay_data(path, samples) for an immunoassay export (it fits the "
                      "standard curves); secretome.io.read for a proteomics table",
         )
-    if table is None:
-        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
-    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
-    name, module = reader_for(format, table)
-    parsed = module.read(table, quantity)
     params: dict[str, Any] = {
         "path": str(path),
         "samples": samples if not isinstance(samples, pd.DataFrame) else "<DataFrame>",
         "format": format,
-        "detected_format": name,
-        "quantity": parsed.quantity,
+        "detected_format": None,
+        "quantity": None,
         "is_log2": is_log2,
         "sheet": sheet,
         "decimal": decimal,
         "sample_column": sample_column,
     }
-    return assemble(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
+    if table is None and sheet is None and Path(path).is_file():
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read
+
+        if Path(path).stat().st_size >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
+            streamed = _streamed(lambda sheet_frame: streamed_read(
+                path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, params=params,
+                min_bytes=STREAM_MIN_BYTES), samples, sample_column)
+            if streamed is not None:
+                return streamed
+    if table is None:
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
+    sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+    name, module = reader_for(format, table)
+    parsed = module.read(table, quantity)
+    params.update(detected_format=name, quantity=parsed.quantity)
+    return assemble_result(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
 
 
 def _is_h5ad(path: str | Path) -> bool:
@@ -198,6 +232,8 @@ def read_h5ad(path: str | Path) -> AnnData:
     """Read an ``.h5ad`` written by :func:`write_h5ad_atomic`, restoring ``uns`` lists: lists of dicts
     (e.g. ``uns['provenance']``) from their ``'000'``, ``'001'``, ... storage form, lists of strings
     (e.g. ``uns['source']['sample_columns']``) from string arrays."""
+    import anndata
+
     path = Path(path)
     if not path.is_file():
         raise SecretomeInputError("file not found", file=path, expected="an .h5ad file")
@@ -238,7 +274,7 @@ def _is_workbook_file(path: str | Path) -> bool:
     return is_workbook(Path(path)) and Path(path).is_file()
 
 
-def summarize(adata: AnnData) -> dict[str, Any]:
+def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     """The facts ``secretome info`` prints (proteome or immunoassay panel). The assay engine (and scipy with
     it) is imported only for an assay panel, as in :func:`summary_lines`."""
     if adata.uns.get("source", {}).get("kind") != "immunoassay":
@@ -246,6 +282,54 @@ def summarize(adata: AnnData) -> dict[str, Any]:
     from secretome.io.assay.summary import assay_summary
 
     return assay_summary(adata)
+
+
+def summarize_file(
+    path: str | Path,
+    samples: str | Path | pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    sheet: str | int | None = None,
+    decimal: str | None = None,
+    sample_column: str | None = None,
+    stream_min_bytes: int | None = None,
+) -> dict[str, Any]:
+    """:func:`summarize` of :func:`read_result` (what ``secretome info`` prints), with a large generic
+    text table summarised in row chunks (:func:`secretome.io.streamed.streamed_summary`) instead of being
+    held whole; ``stream_min_bytes`` overrides the size from which that is tried."""
+    if sheet is None and not _is_h5ad(path) and Path(path).is_file():
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_summary
+
+        minimum = STREAM_MIN_BYTES if stream_min_bytes is None else stream_min_bytes
+        if Path(path).stat().st_size >= minimum and not is_assay_export(path, format):
+            summary = _streamed(lambda sheet_frame: streamed_summary(
+                path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, min_bytes=minimum),
+                samples, sample_column)
+            if summary is not None:
+                return summary
+    return summarize(read_result(path, samples, format, quantity, is_log2=is_log2, sheet=sheet, decimal=decimal,
+                                 sample_column=sample_column))
+
+
+def _streamed(attempt: Any, samples: str | Path | pd.DataFrame | None, sample_column: str | None) -> Any:
+    """``attempt(sheet_frame)`` of :mod:`secretome.io.streamed`, with the sample sheet read first; its warnings
+    (the sheet's included) are issued only when it answers, since otherwise the whole read issues them. A
+    sheet that cannot be read leaves the input to the whole read, which names the table's problems first."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
+        except SecretomeInputError:
+            return None
+        result = attempt(sheet_frame)
+    if result is not None:
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return result
 
 
 def first_last(names: list[str]) -> str:

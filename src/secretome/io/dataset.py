@@ -1,7 +1,10 @@
 """Assemble one AnnData (samples x proteins) from what a format reader parsed, per the dataset contract.
 
 Shared by every reader so that the contract (zeros -> NaN, unique identifiers, flags as columns, log2
-evidence, ``.uns['source']``, provenance) is implemented once.
+evidence, ``.uns['source']``, provenance) is implemented once. :func:`assemble_result` stops one step
+short, at a :class:`ReadResult` holding the same ``X``, ``obs``, ``var`` and ``uns``: ``secretome info``
+summarises that without importing anndata (its import alone costs most of a second);
+:meth:`ReadResult.to_anndata` (and :func:`assemble`) make the AnnData when a dataset is built.
 """
 
 from __future__ import annotations
@@ -9,17 +12,19 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from anndata import AnnData
 
 from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
 from secretome.io.table import RawTable, ReaderWarning, numeric_block
 from secretome.provenance import record_step
+
+if TYPE_CHECKING:
+    from anndata import AnnData
 
 #: Formats whose quantities are linear by definition (the engine never writes log2 in these tables).
 LINEAR_FORMATS = frozenset({"maxquant", "diann", "fragpipe", "peaks"})
@@ -198,6 +203,33 @@ def detect_log2(values: np.ndarray) -> bool:
     return bool(finite.min() < 0 or np.median(finite) >= LOG2_MIN_MEDIAN)
 
 
+@dataclass
+class ReadResult:
+    """A read dataset before it is an AnnData: the contract's ``X`` (samples x proteins, float64), ``obs``,
+    ``var`` and ``uns``, exactly what :meth:`to_anndata` puts into the AnnData (no copy of ``X``)."""
+
+    X: np.ndarray
+    obs: pd.DataFrame
+    var: pd.DataFrame
+    uns: dict[str, Any]
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_vars(self) -> int:
+        return int(self.X.shape[1])
+
+    def to_anndata(self) -> AnnData:
+        """The AnnData of the dataset contract (imports anndata)."""
+        from anndata import AnnData
+
+        adata = AnnData(X=self.X, obs=self.obs, var=self.var)
+        adata.uns.update(self.uns)
+        return adata
+
+
 def assemble(
     parsed: Parsed,
     *,
@@ -205,7 +237,19 @@ def assemble(
     is_log2: bool | None = None,
     params: dict[str, Any] | None = None,
 ) -> AnnData:
-    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet).
+    """Build the contract AnnData from a reader's :class:`Parsed` (optionally with a read sample sheet):
+    :func:`assemble_result`, then :meth:`ReadResult.to_anndata`."""
+    return assemble_result(parsed, samples=samples, is_log2=is_log2, params=params).to_anndata()
+
+
+def assemble_result(
+    parsed: Parsed,
+    *,
+    samples: pd.DataFrame | None = None,
+    is_log2: bool | None = None,
+    params: dict[str, Any] | None = None,
+) -> ReadResult:
+    """Build the contract dataset from a reader's :class:`Parsed` (optionally with a read sample sheet).
 
     Engine zeros become NaN (counted in ``uns['source']['n_zeros_to_nan']``), except in signed log2 data
     (centred values or ratios, some negative), where 0 is a real value (counted in ``n_zeros_kept``); values are otherwise stored
@@ -294,7 +338,7 @@ def assemble(
             "(listed in uns['source']['samples_without_quantity']; another quantity may cover every sample)",
             ReaderWarning, stacklevel=3,
         )
-    adata = AnnData(X=np.ascontiguousarray(values.T, dtype=np.float64), obs=obs, var=var)
+    adata = ReadResult(X=np.ascontiguousarray(values.T, dtype=np.float64), obs=obs, var=var, uns={})
     adata.uns["source"] = {
         "path": str(path),
         "format": parsed.format,
@@ -443,12 +487,19 @@ def _warn_absent(parsed: Parsed, absent: list[str], sheet_file: str) -> None:
     )
 
 
-def summarize(adata: AnnData) -> dict[str, Any]:
+def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     """The facts ``secretome info`` prints: format, quantity, counts, missing share and flagged rows."""
-    source = dict(adata.uns.get("source", {}))
-    var = adata.var
     x = np.asarray(adata.X, dtype=np.float64)
-    flagged = np.zeros(adata.n_vars, dtype=bool)
+    missing_share = float(np.isnan(x).mean()) if x.size else 0.0
+    return source_summary(dict(adata.uns.get("source", {})), adata.var, int(adata.n_vars), int(adata.n_obs), missing_share)
+
+
+def source_summary(
+    source: dict[str, Any], var: pd.DataFrame, n_proteins: int, n_samples: int, missing_share: float
+) -> dict[str, Any]:
+    """:func:`summarize` from its parts: ``uns['source']``, the ``.var`` flag columns, the dataset's shape
+    and share of missing values (:mod:`secretome.io.streamed` counts these without holding ``X``)."""
+    flagged = np.zeros(n_proteins, dtype=bool)
     counts = {}
     for column in ("is_decoy", "is_contaminant", "only_identified_by_site"):
         if column in var.columns:
@@ -462,9 +513,9 @@ def summarize(adata: AnnData) -> dict[str, Any]:
         "quantity": source.get("quantity", ""),
         "is_log2": bool(source.get("is_log2", False)),
         "log2_evidence": source.get("log2_evidence", ""),
-        "n_proteins": int(adata.n_vars),
-        "n_samples": int(adata.n_obs),
-        "missing_share": float(np.isnan(x).mean()) if x.size else 0.0,
+        "n_proteins": n_proteins,
+        "n_samples": n_samples,
+        "missing_share": missing_share,
         "n_zeros_to_nan": int(source.get("n_zeros_to_nan", 0)),
         "n_zeros_kept": int(source.get("n_zeros_kept", 0)),
         "n_decoy": counts.get("is_decoy", 0),

@@ -453,12 +453,7 @@ def _parse_text(
     native = delimiter not in (numbers.decimal, numbers.thousands)
     keep_text = as_text
     as_text = as_text or (not native and numbers.decimal == ",")
-    options = dict(
-        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
-        decimal=numbers.decimal if native else ".", thousands=numbers.thousands if native else None,
-        dtype=str if as_text else None,
-        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
-    )
+    options = csv_options(delimiter, numbers, as_text=as_text, quotes=quotes)
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
         # types arrives as object and is converted cell by cell in numeric_block, so the warning is moot.
@@ -492,6 +487,18 @@ def _parse_text(
     stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
     facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped)
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
+
+
+def csv_options(delimiter: str, numbers: Numbers, *, as_text: bool = False, quotes: bool = True) -> dict[str, object]:
+    """The ``pandas.read_csv`` options of a sniffed text table (shared with the chunked parse of
+    :mod:`secretome.io.streamed`, which must read every cell as this parse does)."""
+    native = delimiter not in (numbers.decimal, numbers.thousands)
+    return dict(
+        sep=delimiter, header=0, na_values=list(NA_TOKENS), keep_default_na=False, skip_blank_lines=False,
+        decimal=numbers.decimal if native else ".", thousands=numbers.thousands if native else None,
+        dtype=str if as_text else None,
+        quoting=csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE,
+    )
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")

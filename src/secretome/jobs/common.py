@@ -5,36 +5,64 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from anndata import AnnData
 
 from secretome.outputs import atomic_directory
 from secretome.tables import tsv_text
 
+if TYPE_CHECKING:
+    from anndata import AnnData
 
-def read_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[AnnData, list[str]]:
+    from secretome.io.dataset import ReadResult
+
+
+def read_input(
+    path: str | Path, samples: str | Path | None = None, *, as_anndata: bool = True, **options: Any
+) -> tuple[AnnData | ReadResult, list[str]]:
     """The dataset every shell reads: :func:`secretome.io.read` for a proteomics table, or for an immunoassay
     export :func:`secretome.assays.read_assay_data` (standard curves fitted; of ``options`` only ``format`` and
     ``sample_column`` apply), with the reader's own warnings (e.g. repeated identifiers made unique) returned as
-    text for the shell to show, instead of printed as Python warnings."""
+    text for the shell to show, instead of printed as Python warnings. ``as_anndata=False`` reads a proteomics
+    table with :func:`secretome.io.read_result` (a summary needs no AnnData, nor the import of anndata)."""
     from secretome import io
 
     if io.is_assay_export(path, options.get("format")):
-        from secretome.assays import read_assay_data
+        return _assay_data(path, samples, options), []
+    return _with_reader_notes(io.read if as_anndata else io.read_result, path, samples=samples, **options)
 
-        return read_assay_data(path, samples, format=options.get("format"), sample_column=options.get("sample_column")), []
+
+def summarize_input(path: str | Path, samples: str | Path | None = None, **options: Any) -> tuple[dict[str, Any], list[str]]:
+    """What ``secretome info`` prints: :func:`secretome.io.summarize_file` of a proteomics table (a large
+    generic table summarised in row chunks), :func:`secretome.io.summarize` of an immunoassay export's
+    dataset; with the reader's warnings as text, as :func:`read_input` returns them."""
+    from secretome import io
+
+    if io.is_assay_export(path, options.get("format")):
+        return io.summarize(_assay_data(path, samples, options)), []
+    return _with_reader_notes(io.summarize_file, path, samples=samples, **options)
+
+
+def _assay_data(path: str | Path, samples: str | Path | None, options: dict[str, Any]) -> AnnData:
+    from secretome.assays import read_assay_data
+
+    return read_assay_data(path, samples, format=options.get("format"), sample_column=options.get("sample_column"))
+
+
+def _with_reader_notes(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
+    from secretome import io
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", io.ReaderWarning)
-        adata = io.read(path, samples=samples, **options)
+        value = function(*args, **kwargs)
     notes = []
     for warning in caught:
         if issubclass(warning.category, io.ReaderWarning):
             notes.append(str(warning.message))
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return adata, notes
+    return value, notes
 
 
 def record_input_checksum(adata: AnnData, path: str | Path) -> None:

@@ -1,0 +1,494 @@
+"""A large wide table summarised in row chunks: what ``secretome info`` prints, without its quantities in memory.
+
+At 20,000 proteins x 2,000 samples a table is ~320 MB of text and 320 MB of float64, and reading it whole
+(:func:`secretome.io.read_result`) peaks above 1 GB. :func:`streamed_summary` parses it in row chunks
+instead: the text columns (identifiers, genes, descriptions) are kept whole, and each chunk of the quantity
+block is reduced to counts (missing values, zeros, non-integers, negatives, the extremes and the values
+either side of the log2 rule's median threshold), so the peak is one chunk, whatever the number of rows.
+
+It must print exactly what the whole read prints, so it takes only tables where chunks cannot change a
+decision the whole table would make: a plain (uncompressed) text file in the generic format without
+quotes, lone carriage returns, decimal commas or thousands marks, a decimal point first shown past the
+first lines (where the number convention is decided), blank lines, or rows shorter or longer than the
+header, whose column roles (:func:`secretome.io.generic.column_roles` on the first chunk, which
+holds at least :data:`CHUNK_MIN_ROWS` rows) follow from names and types alone, and whose every column
+keeps its type (text or numbers) in every chunk. For anything else, including every error, it returns
+None and the caller reads the whole table, which decides and words it as always; the tests check that
+both paths print the same for every example file.
+
+:func:`streamed_read` reads such a table into its dataset the same way: the chunks fill one preallocated
+quantity matrix (its rows counted, and the file hashed, in a first pass over the bytes) and the shared
+assembly (:func:`secretome.io.dataset.assemble_result`) does the rest, so the peak is near the dense
+matrix instead of the text, the parsed frame and its converted copy together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from secretome.errors import SecretomeInputError
+from secretome.io import generic, source
+from secretome.io.dataset import (
+    LOG2_MAX, LOG2_MIN_MEDIAN, LOG2_NONINTEGER_SHARE, Parsed, ReadResult, _check_sample_names, _obs,
+    _protein_ids, assemble_result, source_summary, unread_columns,
+)
+from secretome.io.detect import reader_for, refuse_non_protein_header
+from secretome.io.identifiers import parse_protein_groups
+from secretome.io.table import RawTable, TextFacts, _decode_sample, _parse_text, _sniff_size, csv_options, text_column
+
+#: The evidence of a number convention no number of the first lines showed (see :mod:`secretome.io.numbers`).
+_NO_MARK = "no number in the file has a decimal or thousands mark"
+
+#: Files smaller than this are read whole (fast, and their memory is small anyway).
+STREAM_MIN_BYTES = 32 * 2**20
+#: Cells per chunk of the quantity block (8 MB of float64).
+CHUNK_CELLS = 1_000_000
+#: A chunk's least number of rows: every role decision's look at the first rows (256 for codes, 200 for
+#: identifier kinds, 50 for category codes, 20 for Perseus rows, 32 for row sums) lies inside the first.
+CHUNK_MIN_ROWS = 256
+_HEAD_BYTES = 1 << 17
+_HEAD_LINES = 64
+_HEAD_MAX = 16 << 20
+_BLOCK = 1 << 22
+_COMPRESSED = (b"\x1f\x8b", b"\xfd7zXZ\x00", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff", b"PAR1")
+#: Reasons of :func:`secretome.io.generic.column_roles` that a chunk's values decide (not names or types).
+_VALUE_REASONS = ("row numbers", "category code", "group summary", "row sum")
+
+
+class _Fallback(Exception):
+    """The table is not one the chunks can summarise exactly: read it whole."""
+
+
+#: Whatever the chunked path meets that the whole read decides and words itself.
+_READ_WHOLE = (_Fallback, SecretomeInputError, OSError, MemoryError, UnicodeDecodeError, pd.errors.ParserError,
+               pd.errors.EmptyDataError)
+
+
+class _ScannedFile(io.RawIOBase):
+    """The file as pandas reads it, with the byte facts :func:`secretome.io.table._parse_text` checks over
+    the whole file gathered on the way: line ends, delimiters, quotes, NULs, lone CRs, and ``marks`` (``,``
+    and, when the first lines showed no decimal mark, ``.``) between digits."""
+
+    def __init__(self, handle: Any, delimiter: str, marks: bytes, digest: bool = False) -> None:
+        self.handle, self.delimiter, self.marks = handle, ord(delimiter), marks
+        self.sha256 = hashlib.sha256() if digest else None
+        self.n_newlines = self.n_delimiters = 0
+        self.quote = self.nul = self.lone_cr = self.marked_number = False
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.handle.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        if n:
+            self._scan(data)
+        return n
+
+    def _scan(self, data: bytes) -> None:
+        if self.sha256 is not None:
+            self.sha256.update(data)
+        array = np.frombuffer(data, dtype=np.uint8)
+        self.n_newlines += int(np.count_nonzero(array == 10))
+        self.n_delimiters += int(np.count_nonzero(array == self.delimiter))
+        self.quote |= b'"' in data
+        self.nul |= b"\x00" in data
+        window = np.frombuffer(self.tail + data, dtype=np.uint8)  # the last bytes before: patterns across blocks
+        if b"\r" in data:
+            returns = np.flatnonzero(window[:-1] == 13)
+            self.lone_cr |= bool((window[returns + 1] != 10).any())
+        for mark in self.marks:
+            if not self.marked_number and bytes([mark]) in self.tail + data:
+                self.marked_number = _between_digits(window, mark)
+        self.tail = data[-2:]
+
+    def clean(self, width: int) -> bool:
+        """Whether the bytes read hold none of what the chunks cannot read as the whole parse does: quotes,
+        NULs, lone CRs, decimal commas, a last row without line end, rows shorter or longer than the header."""
+        return not (self.quote or self.nul or self.lone_cr or self.marked_number) and self.tail.endswith(b"\n") \
+            and self.n_delimiters == (width - 1) * self.n_newlines
+
+
+def _between_digits(array: np.ndarray, mark: int) -> bool:
+    """Whether some ``mark`` byte (``,`` or ``.``) has a digit on both sides."""
+    positions = np.flatnonzero(array[1:-1] == mark) + 1
+    before, after = array[positions - 1], array[positions + 1]
+    return bool(((before >= 48) & (before <= 57) & (after >= 48) & (after <= 57)).any())
+
+
+@dataclass
+class _Counts:
+    """What the summary needs of the quantity block, summed over chunks (see :func:`_log2_rule`)."""
+
+    n_cells: int = 0
+    n_nan: int = 0
+    n_zero: int = 0
+    n_negative: int = 0
+    n_infinite: int = 0
+    maximum: float = -np.inf  # np.nanmax(values, initial=-inf)
+    n_finite_nonzero: int = 0
+    n_noninteger: int = 0
+    minimum_nonzero: float = np.inf
+    n_below: int = 0  # finite non-zero values below LOG2_MIN_MEDIAN
+    highest_below: float = -np.inf
+    lowest_above: float = np.inf  # lowest finite non-zero value at or above it
+
+    def add(self, block: np.ndarray) -> None:
+        self.n_cells += block.size
+        missing = np.isnan(block)
+        self.n_nan += int(missing.sum())
+        self.n_infinite += int(np.isinf(block).sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing block
+            self.maximum = max(self.maximum, float(np.nanmax(block, initial=-np.inf)))
+        self.n_zero += int((block == 0).sum())
+        self.n_negative += int((block < 0).sum())
+        finite = block[np.isfinite(block) & (block != 0)]
+        if finite.size == 0:
+            return
+        self.n_finite_nonzero += finite.size
+        self.n_noninteger += int(np.count_nonzero(finite != np.round(finite)))
+        self.minimum_nonzero = min(self.minimum_nonzero, float(finite.min()))
+        below = finite < LOG2_MIN_MEDIAN
+        n_below = int(below.sum())
+        self.n_below += n_below
+        if n_below:
+            self.highest_below = max(self.highest_below, float(finite[below].max()))
+        if n_below < finite.size:
+            self.lowest_above = min(self.lowest_above, float(finite[~below].min()))
+
+
+def _log2_rule(counts: _Counts) -> bool:
+    """:func:`secretome.io.dataset.detect_log2` from the counts: the median of the finite non-zero values
+    is at least the threshold exactly when fewer than half lie below it, or, with exactly half below, when
+    the mean of the two middle values (the highest below, the lowest above) is."""
+    if not counts.maximum <= LOG2_MAX:
+        return False
+    n = counts.n_finite_nonzero
+    if n == 0 or counts.n_noninteger / n < LOG2_NONINTEGER_SHARE:
+        return False
+    if counts.minimum_nonzero < 0:
+        return True
+    if n % 2:
+        return counts.n_below <= n // 2
+    if counts.n_below != n // 2:
+        return counts.n_below < n // 2
+    return bool(np.mean([counts.highest_below, counts.lowest_above]) >= LOG2_MIN_MEDIAN)
+
+
+def streamed_summary(
+    path: str | Path,
+    sheet_frame: pd.DataFrame | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    *,
+    is_log2: bool | None = None,
+    decimal: str | None = None,
+    min_bytes: int = STREAM_MIN_BYTES,
+) -> dict[str, Any] | None:
+    """:func:`secretome.io.summarize` of the table at ``path``, computed chunk by chunk; None when the table
+    is below ``min_bytes`` or not one the chunks summarise exactly (then read it whole). Reader warnings
+    (e.g. repeated identifiers made unique) are issued as the whole read issues them."""
+    path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            summary = _summary(path, sheet_frame, format, quantity, is_log2, decimal, min_bytes)
+        except _READ_WHOLE:
+            return None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return summary
+
+
+def streamed_read(
+    path: str | Path,
+    sheet_frame: pd.DataFrame | None,
+    format: str | None,
+    quantity: str | None,
+    *,
+    is_log2: bool | None,
+    decimal: str | None,
+    params: dict[str, Any],
+    min_bytes: int = STREAM_MIN_BYTES,
+) -> ReadResult | None:
+    """:func:`secretome.io.read_result` of the table at ``path``, its quantities parsed chunk by chunk into
+    one matrix; None when the table is below ``min_bytes`` or not one the chunks read exactly (then read
+    it whole). ``params`` are the read's provenance parameters (the detected format and quantity are added)."""
+    path = Path(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            opened = _open(path, format, decimal, min_bytes)
+            if opened is None:
+                return None
+            header, delimiter, options = opened
+            with open(path, "rb") as handle:
+                scanned = _ScannedFile(handle, delimiter, options["marks"], digest=True)
+                while scanned.read(_BLOCK):
+                    pass
+            if not scanned.clean(len(header)):
+                return None
+            n_rows = scanned.n_newlines - 1
+            with open(path, "rb") as handle:
+                chunks = _chunk_reader(handle, options)
+                result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
+            if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
+                return None
+            parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "", options["facts"])
+            dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
+                                      params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
+        except _READ_WHOLE:
+            return None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return dataset
+
+
+def _open(
+    path: Path, format: str | None, decimal: str | None, min_bytes: int,
+) -> tuple[list[str], str, dict[str, Any]] | None:
+    """(header, delimiter, parse options) of a table the chunks may read, from its first lines; None when it
+    is small or of another kind. Raises what the whole parse of those lines raises."""
+    info = source.check_regular_file(path)
+    if info.st_size < min_bytes:
+        return None
+    if format is not None and format.strip().casefold() not in ("generic", "csv", "tsv"):
+        return None
+    source.raise_csv_field_limit()
+    with open(path, "rb") as handle:
+        head = _head(handle)
+    if head is None:
+        return None
+    frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
+                                                          check_header=refuse_non_protein_header)
+    header = [str(name) for name in frame.columns]
+    if skipped or short or "" in header or len(set(header)) != len(header):
+        return None
+    numbers = facts.numbers
+    if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
+        return None
+    # The convention decided from the first lines is the file's when the rest shows no number with a comma
+    # between digits (a decimal comma, thousands commas) nor, if the first lines showed no marked number
+    # at all, with a point (the first decimal point the file shows is then the evidence).
+    marks = b"," if numbers.decided == "declared" or numbers.evidence != _NO_MARK else b",."
+    options = {
+        "delimiter": delimiter, "encoding": _decode_sample(head, _sniff_size(head))[1], "numbers": numbers,
+        "marks": marks if delimiter != "," else marks.replace(b",", b""), "facts": facts,
+        "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header)),
+    }
+    return header, delimiter, options
+
+
+def _chunk_reader(handle: Any, options: dict[str, Any]) -> Any:
+    """pandas' chunked parse of the table, with the options of the whole parse."""
+    return pd.read_csv(handle, encoding=options["encoding"], chunksize=options["chunk_rows"],
+                       **csv_options(options["delimiter"], options["numbers"]))
+
+
+def _summary(
+    path: Path, sheet_frame: pd.DataFrame | None, format: str | None, quantity: str | None,
+    is_log2: bool | None, decimal: str | None, min_bytes: int,
+) -> dict[str, Any]:
+    opened = _open(path, format, decimal, min_bytes)
+    if opened is None:
+        raise _Fallback
+    header, delimiter, options = opened
+    with open(path, "rb") as handle:
+        scanned = _ScannedFile(handle, delimiter, options["marks"])
+        chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
+        result = _read_chunks(chunks, header, path, delimiter, format, quantity)
+    if not scanned.clean(len(header)):
+        raise _Fallback
+    return _finish(result, path, sheet_frame, is_log2, options["facts"])
+
+
+def _head(handle: io.BufferedReader) -> bytes | None:
+    """The first lines of the file, cut after a line end: enough for the sniffing of the whole file. None
+    for a file the whole read refuses from its first bytes (binary, compressed) or without line ends in its
+    first :data:`_HEAD_MAX` bytes (a sparse file of zeros is never read on)."""
+    head = handle.read(_HEAD_BYTES)
+    if head.startswith(_COMPRESSED) or source.looks_binary(head[: source.limits().sniff]):
+        return None
+    while head.count(b"\n") <= _HEAD_LINES:
+        more = handle.read(_HEAD_BYTES)
+        if not more:
+            return head
+        if len(head) >= _HEAD_MAX:
+            return None
+        head += more
+    return head[: head.rfind(b"\n") + 1]
+
+
+@dataclass
+class _Chunks:
+    header: list[str]
+    roles: generic.Roles
+    text: pd.DataFrame
+    counts: _Counts
+    n_rows: int
+    values: np.ndarray | None = None  # proteins x samples, when read (not only counted)
+
+
+def _read_chunks(
+    chunks: Any, header: list[str], path: Path, delimiter: str, format: str | None, quantity: str | None,
+    n_rows: int | None = None,
+) -> _Chunks:
+    """Parse the chunks: roles from the first, text columns kept, the quantity block counted or, given the
+    table's ``n_rows``, copied into one matrix laid out as :func:`secretome.io.table.numeric_block` lays it."""
+    roles: generic.Roles | None = None
+    values: np.ndarray | None = None
+    kinds: dict[str, str] = {}
+    text_pieces: list[pd.DataFrame] = []
+    counts = _Counts()
+    seen = 0
+    expected = np.array([])
+    for chunk in chunks:
+        if chunk.shape[1] != len(header) or not isinstance(chunk.index, pd.RangeIndex):
+            raise _Fallback  # R's row names (a header one field short) or a ragged table
+        chunk.columns = header
+        found = _kinds(chunk)
+        if roles is None:
+            empty = chunk.isna().all(axis=0).to_numpy()
+            kinds = {column: "-" if kind == "f" and gap else kind for column, kind, gap in zip(header, found, empty)}
+            roles = _first_chunk_roles(chunk, kinds, path, delimiter, format, quantity)
+            expected = found
+        elif (found != expected).any():
+            for j in np.flatnonzero(found != expected):  # numbers stay numbers; text may have an empty stretch
+                if not ({found[j], expected[j]} <= {"f", "i"} or (expected[j] == "O" and chunk.iloc[:, j].isna().all())):
+                    raise _Fallback  # a column changes type: the whole parse may read its cells otherwise
+        first = chunk.iloc[:, 0].isna().to_numpy()
+        if first.any() and chunk.loc[first].isna().all(axis=1).any():
+            raise _Fallback  # an empty row, which the whole read drops
+        text_pieces.append(chunk[[c for c in header if kinds[c] == "O"]].astype(object))
+        block = chunk[roles.samples].to_numpy(dtype=np.float64)
+        if n_rows is None:
+            counts.add(block)
+        else:
+            if values is None:
+                values = np.empty((len(roles.samples), n_rows), dtype=np.float64).T
+            if seen + len(block) > n_rows:
+                raise _Fallback
+            values[seen:seen + len(block)] = block
+            counts.n_infinite += int(np.isinf(block).sum())
+        seen += len(block)
+    if roles is None:
+        raise _Fallback
+    text = pd.concat(text_pieces, ignore_index=True) if text_pieces else pd.DataFrame()
+    if generic._text_columns(text, {}) != [c for c in header if kinds[c] == "O"]:
+        raise _Fallback  # a text column of the first chunk is mostly numbers over the whole table, or back
+    return _Chunks(header, roles, text, counts, seen, values)
+
+
+def _kinds(chunk: pd.DataFrame) -> np.ndarray:
+    """Each column's type: ``O`` text, ``f``/``i`` numbers, ``?`` other (the first chunk adds ``-``, no value)."""
+    return np.array([{"O": "O", "f": "f", "i": "i", "u": "i"}.get(dtype.kind, "?") for dtype in chunk.dtypes])
+
+
+def _first_chunk_roles(
+    chunk: pd.DataFrame, kinds: dict[str, str], path: Path, delimiter: str, format: str | None, quantity: str | None,
+) -> generic.Roles:
+    """The column roles of the first chunk, which are those of the whole table when no value decided them."""
+    texts = [column for column, kind in kinds.items() if kind == "O"]
+    if "?" in kinds.values() or "-" in kinds.values() or generic._text_columns(chunk[texts], {}) != texts:
+        raise _Fallback  # an empty column, or a text column of mostly numbers: values may decide their roles
+    table = RawTable(chunk, path, "", np.arange(len(chunk)) + 2, delimiter=delimiter, width=len(chunk.columns),
+                     positions={column: i for i, column in enumerate(chunk.columns)})
+    name, _ = reader_for(format, table)
+    if name != "generic":
+        raise _Fallback
+    roles = generic.column_roles(table, quantity=quantity)
+    numeric = [c for c in chunk.columns if kinds[c] in "fi" and c not in (roles.id_column, roles.gene_column, roles.description_column)]
+    for column, reason in roles.reasons.items():
+        if reason.startswith(_VALUE_REASONS) or (reason == "text, not numbers" and kinds[column] != "O"):
+            raise _Fallback
+    if any(kinds[column] == "O" for column in roles.samples) or _has_groups(numeric):
+        raise _Fallback
+    return roles
+
+
+def _has_groups(columns: list[str]) -> bool:
+    """Whether a column could be a group summary (``X`` beside ``X_1``, ``X_2``), which values decide."""
+    members: dict[str, int] = {}
+    for column in columns:
+        match = re.match(r"^(?P<base>.+?)[ _.\-][^ _.\-]+$", column)
+        if match:
+            members[match.group("base")] = members.get(match.group("base"), 0) + 1
+    return any(members.get(column, 0) >= 2 for column in columns)
+
+
+def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str, facts: TextFacts) -> Parsed:
+    """What :func:`secretome.io.generic.read` returns for the whole table, from the chunks (its table holds
+    the header only: the text columns are parsed into ``ids`` here)."""
+    roles, text = result.roles, result.text
+    ids = parse_protein_groups(
+        text_column(text, roles.id_column).tolist(),
+        kind=roles.id_kind,
+        genes=text_column(text, roles.gene_column).tolist() if roles.gene_column else None,
+        descriptions=text_column(text, roles.description_column).tolist() if roles.description_column else None,
+    )
+    table = RawTable(pd.DataFrame(columns=result.header), path, sha256, np.arange(result.n_rows) + 2, delimiter=delimiter,
+                     width=len(result.header), positions={column: i for i, column in enumerate(result.header)},
+                     text=facts)
+    samples = roles.samples
+    version = "wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})"
+    return Parsed(
+        table=table, format=generic.FORMAT, format_version=version, quantity=roles.quantity,
+        values=result.values if result.values is not None else np.empty((result.n_rows, 0)),
+        sample_names=roles.sample_names or [generic.bare_name(c) for c in samples],
+        sample_columns=samples, ids=ids, id_column=roles.id_column, id_kind=roles.id_kind,
+        ignored_columns=roles.ignored, unread=dict(roles.reasons),
+        read_columns=[c for c in (roles.gene_column, roles.description_column) if c],
+    )
+
+
+def _finish(
+    result: _Chunks, path: Path, sheet_frame: pd.DataFrame | None, is_log2: bool | None, facts: TextFacts,
+) -> dict[str, Any]:
+    """The summary from the chunks' counts, deciding what :func:`secretome.io.dataset.assemble_result` decides."""
+    counts = result.counts
+    if counts.n_infinite:
+        raise _Fallback  # an error the whole read names
+    parsed = _parsed(result, path, "", "", facts)
+    samples, ids = parsed.sample_columns, parsed.ids
+    _check_sample_names(parsed)
+    _, n_suffixed = _protein_ids(parsed)
+    if is_log2 is not None:
+        log2, evidence = bool(is_log2), "declared"
+        if log2 and counts.maximum > LOG2_MAX:
+            raise _Fallback
+    else:
+        log2 = _log2_rule(counts)
+        evidence = "detected" if log2 else "linear"
+    n_zeros, n_zeros_kept = counts.n_zero, 0
+    if n_zeros and log2 and counts.n_negative:
+        n_zeros, n_zeros_kept = 0, n_zeros
+    if counts.n_cells - counts.n_nan - n_zeros == 0 or (not log2 and counts.n_negative):
+        raise _Fallback  # no quantified value, or negative linear values: errors the whole read names
+    _obs(parsed, sheet_frame)
+    n_proteins, n_samples = result.n_rows, len(samples)
+    unread, reasons = unread_columns(parsed)
+    source_facts = {
+        "path": str(path), "format": parsed.format, "format_version": parsed.format_version,
+        "quantity": parsed.quantity, "is_log2": log2, "log2_evidence": evidence, "n_zeros_to_nan": n_zeros,
+        "n_zeros_kept": n_zeros_kept, "n_duplicate_ids_suffixed": n_suffixed, "sample_columns": list(samples),
+        "unread_columns": unread, "unread_reasons": reasons, "samples_without_quantity": [], **parsed.table.facts(),
+    }
+    var = pd.DataFrame({
+        "is_decoy": ids["is_decoy"].to_numpy(bool), "is_contaminant": ids["is_contaminant"].to_numpy(bool),
+        "only_identified_by_site": np.zeros(n_proteins, dtype=bool),
+    })
+    size = n_proteins * n_samples
+    missing_share = (counts.n_nan + n_zeros) / size if size else 0.0
+    return source_summary(source_facts, var, n_proteins, n_samples, missing_share)
