@@ -280,3 +280,43 @@ def test_enrichment_runs_by_default_only_where_it_adds_to_the_page(tmp_path, mon
     assert "enrichment not tested" in stdout and "--enrichment" in stderr
     assert "distinct gene symbols (by default it runs from 100)" in stderr  # 40 named here, a few more from the KB
     assert not (tmp_path / "unnamed-out" / "enrichment_treated-control.tsv").exists()
+
+
+def test_compare_and_comparability_take_the_readers_options(tmp_path, monkeypatch, capsys):
+    """``--quantity``, ``--log2/--linear``, ``--format`` and ``--decimal`` reach the reader in every command that
+    reads a proteomics table, not only in ``read``/``info``/``profile``."""
+    from conftest import run_main
+
+    adata = make_adata()
+    adata.obs["lot"] = ["L1", "L1", "L2", "L2", "L3", "L3"]
+    table, sheet = _maxquant_input(tmp_path, adata)
+    frame = pd.read_csv(table, sep="\t")
+    for name in adata.obs_names:  # a second family: four times the LFQ values, so log2 is 2 higher
+        frame[f"Intensity {name}"] = frame[f"LFQ intensity {name}"] * 4
+    frame.to_csv(table, sep="\t", index=False)
+    runs = {}
+    for quantity in ("LFQ intensity", "Intensity"):
+        out = tmp_path / quantity.replace(" ", "_")
+        code, _, stderr = run_main(monkeypatch, capsys, "compare", table, "--samples", sheet, "--design", "~ condition",
+                                   "--contrast", "treated-control", "--normalize", "none", "--no-enrichment",
+                                   "--format", "maxquant", "--quantity", quantity, "--out", out)
+        assert code == 0, stderr
+        runs[quantity] = pd.read_csv(out / "differential_treated-control.tsv", sep="\t").set_index("protein")
+    lfq, intensity = runs["LFQ intensity"], runs["Intensity"].loc[runs["LFQ intensity"].index]
+    np.testing.assert_allclose(intensity["ave_expr"] - lfq["ave_expr"], 2.0, atol=1e-9)
+    np.testing.assert_allclose(intensity["log2fc"], lfq["log2fc"], atol=1e-9)
+
+    # a ';' table whose only marked numbers have three digits after one comma: undecidable without a declared mark
+    log2 = np.log2(adata.X)  # about 24: every cell reads "24,123" (decimal) or "24,123" (thousands) alike
+    generic = pd.DataFrame({"Gene": adata.var["gene"].to_list()})
+    for i, name in enumerate(adata.obs_names):
+        generic[name] = ["" if np.isnan(value) else f"{value:.3f}".replace(".", ",") for value in log2[i]]
+    european = tmp_path / "european.csv"
+    generic.to_csv(european, sep=";", index=False)
+    args = ("comparability", european, "--samples", sheet, "--reference", "L1", "--log2", "--factor", "G1")
+    code, _, stderr = run_main(monkeypatch, capsys, *args, "--out", tmp_path / "undecided")
+    assert code == 2 and "the decimal mark cannot be decided" in stderr and "--decimal=','" in stderr, stderr
+    code, _, stderr = run_main(monkeypatch, capsys, *args, "--decimal", ",", "--out", tmp_path / "declared")
+    assert code == 0, stderr
+    factors = pd.read_csv(tmp_path / "declared" / "comparability_factors.tsv", sep="\t")
+    assert set(factors["factor"]) == {"G1"}

@@ -119,6 +119,10 @@ def compare(
     enrichment: Optional[bool] = typer.Option(None, "--enrichment/--no-enrichment", show_default=False, help="Test enrichment of the result, or not (default: only where it adds to the page: some protein changed and the proteins name enough gene symbols)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
     sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
     from secretome.jobs import compare_job
@@ -126,6 +130,7 @@ def compare(
     with _progress("secretome compare") as progress:
         result = compare_job(input, out, samples=samples, design=design, contrast=contrast, normalize=normalize,
                              impute=impute, min_valid=min_valid, trend=trend, robust=robust, enrichment=enrichment,
+                             format=format, quantity=quantity, is_log2=log2, decimal=decimal,
                              sheet=sheet, sample_column=sample_column, force=force, progress=progress)
     _warnings(result)
     s = result.summary
@@ -148,13 +153,18 @@ def comparability(
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
     sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.jobs import comparability_job
 
     with _progress("secretome comparability") as progress:
         result = comparability_job(input, out, samples=samples, lot_column=lot_column, reference=reference,
-                                   margin=margin, factors=factor or None, sheet=sheet, sample_column=sample_column,
+                                   margin=margin, factors=factor or None, format=format, quantity=quantity,
+                                   is_log2=log2, decimal=decimal, sheet=sheet, sample_column=sample_column,
                                    force=force, progress=progress)
     _warnings(result)
     verdicts = ", ".join(f"{lot}: {verdict}" for lot, verdict in result.summary["lot_verdicts"].items())
@@ -248,6 +258,7 @@ def profile(
     force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
     sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
+    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.jobs import profile_job
@@ -258,7 +269,7 @@ def profile(
             config=config, overrides=set_, demo=demo, design=design, contrast=contrast, normalize=normalize,
             impute=impute, min_valid=min_valid, trend=trend, robust=robust, lot_column=lot_column,
             reference=reference, margin=margin, factors=factor or None, assay=assay, preparation=preparation, panel_file=panel, sheet=sheet,
-            sample_column=sample_column, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
+            sample_column=sample_column, decimal=decimal, xlsx=xlsx, pdf=pdf, force=force, progress=progress,
         )
     _warnings(result)
     typer.echo(f"report: {result.out / 'report.html'}")

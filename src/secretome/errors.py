@@ -52,14 +52,23 @@ class SecretomeInputError(ValueError):
 
     def reworded(self, names: dict[str, str]) -> SecretomeInputError:
         """A copy (of the same type) whose mentioned ``parameters`` are renamed by ``names`` (e.g.
-        ``{"min_valid": "--min-valid"}``) wherever they occur as whole words in the message and the expectation."""
+        ``{"min_valid": "--min-valid"}``) wherever they occur as whole words in the message and the expectation.
+        Where a text mentions a parameter as an assignment (``decimal=','``), only those mentions are renamed:
+        the parameter's other occurrences are then prose ("the decimal mark"), not the parameter."""
+
+        def word(parameter: str) -> str:
+            return rf"(?<![\w-]){re.escape(parameter)}(?![\w-])"
+
+        both = f"{self.message}\n{self.expected or ''}"
+        assigned = {parameter for parameter in self.parameters if re.search(rf"{word(parameter)}=", both)}
 
         def reword(text: str | None) -> str | None:
             if text is None:
                 return None
             for parameter in self.parameters:
                 if parameter in names:
-                    text = re.sub(rf"(?<![\w-]){re.escape(parameter)}(?![\w-])", names[parameter], text)
+                    pattern = rf"{word(parameter)}(?==)" if parameter in assigned else word(parameter)
+                    text = re.sub(pattern, names[parameter], text)
             return text
 
         return type(self)(

@@ -26,6 +26,10 @@ def comparability_job(
     margin: float | None = None,
     factors: Sequence[str] | None = None,
     normalize: str = "median",
+    format: str | None = None,
+    quantity: str | None = None,
+    is_log2: bool | None = None,
+    decimal: str | None = None,
     sheet: str | int | None = None,
     sample_column: str | None = None,
     force: bool = False,
@@ -33,7 +37,9 @@ def comparability_job(
 ) -> JobResult:
     """Compare every lot of ``lot_column`` with the pooled ``reference`` lots
     (:func:`secretome.stats.comparability.comparability`: TOST per factor within ``margin`` log2 units,
-    CV across lots, similarity control chart, verdicts) and write the tables and the page into ``out``."""
+    CV across lots, similarity control chart, verdicts) and write the tables and the page into ``out``.
+    ``format``, ``quantity``, ``is_log2``, ``decimal``, ``sheet`` and ``sample_column`` are
+    :func:`secretome.io.read`'s."""
     from secretome.jobs.analyses import LotOptions, lot_analysis, lot_files
     from secretome.report import render_report
     from secretome.summary import page_summary
@@ -44,7 +50,8 @@ def comparability_job(
     inputs = {"input": input, "samples": samples}
     check_directory(out, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
-    adata, warnings = read_input(input, samples, sheet=sheet, sample_column=sample_column)
+    adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, decimal=decimal,
+                                 sheet=sheet, sample_column=sample_column)
     options.validate(adata)
     report_progress(progress, "lot comparability", 0.3)
     lots = lot_analysis(adata, options)

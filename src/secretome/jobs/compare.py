@@ -29,6 +29,10 @@ def compare_job(
     robust: bool = False,
     seed: int | None = 0,
     enrichment: bool | None = None,
+    format: str | None = None,
+    quantity: str | None = None,
+    is_log2: bool | None = None,
+    decimal: str | None = None,
     sheet: str | int | None = None,
     sample_column: str | None = None,
     force: bool = False,
@@ -39,7 +43,8 @@ def compare_job(
     the page into ``out``. ``enrichment``: True tests it, False skips it (no table, no section; the knowledge
     base's gene sets are not loaded), None (default) tests it only where it adds to the page (at least one
     protein changed and enough gene symbols: :func:`secretome.jobs.analyses.enrichment_decision`, rule in
-    ``enrichment.toml [auto]``); ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
+    ``enrichment.toml [auto]``); ``format``, ``quantity``, ``is_log2``, ``decimal``, ``sheet`` and
+    ``sample_column`` are :func:`secretome.io.read`'s.
     The proteins are annotated first, so the table's ``composition`` column flags serum, lysis and
     handling markers among the hits (as ``profile`` does). Parameters are checked before reading; the
     design and contrast right after."""
@@ -53,7 +58,8 @@ def compare_job(
     inputs = {"input": input, "samples": samples}
     check_directory(out, kind="compare", inputs=inputs, force=force)
     report_progress(progress, f"reading {Path(input).name}", 0.0)
-    adata, warnings = read_input(input, samples, sheet=sheet, sample_column=sample_column)
+    adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, decimal=decimal,
+                                 sheet=sheet, sample_column=sample_column)
     options.validate(adata)
     from secretome.annotate import annotate
 

@@ -52,6 +52,7 @@ def profile_job(
     assay: str | Path | None = None,
     sheet: str | int | None = None,
     sample_column: str | None = None,
+    decimal: str | None = None,
     xlsx: bool = False,
     pdf: bool = False,
     force: bool = False,
@@ -71,7 +72,7 @@ def profile_job(
     choose the key-factor panel and plausibility warnings (:func:`secretome.profile.profile`); ``assay`` is
     an immunoassay export of the same samples, adding an immunoassay section (the demo has its own panel;
     :mod:`secretome.assays.section`); an immunoassay export as ``input`` gets the targeted-panel report of
-    :func:`secretome.jobs.assay.assay_job`. ``sheet`` and ``sample_column`` are :func:`secretome.io.read`'s.
+    :func:`secretome.jobs.assay.assay_job`. ``sheet``, ``sample_column`` and ``decimal`` are :func:`secretome.io.read`'s.
     ``xlsx`` adds ``secretome.xlsx``
     (:func:`workbook_sheets`: lots, samples, verdicts, proteins and the statistics tables as formatted
     sheets); ``pdf`` adds ``certificate_<lot>.pdf`` per lot or group
@@ -121,7 +122,7 @@ def profile_job(
 
     step(f"reading {Path(input).name}", 0)
     adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
-                                 sample_column=sample_column)
+                                 sample_column=sample_column, decimal=decimal)
     with stated_warnings(warnings):  # a library's Python warnings become stated ones, in uns['warnings'] too
         for options in (contrast_options, lot_options):
             if options is not None:
@@ -135,7 +136,7 @@ def profile_job(
             "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
             "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
             "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
-            "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column,
+            "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column, "decimal": decimal,
             **statistics_parameters(contrast_options, lot_options),
         })
         files: dict[str, FileContent] = {}
