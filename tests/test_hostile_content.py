@@ -51,7 +51,7 @@ SAMPLE_NAMES = {  # demo sample -> hostile sample name (column headers of the ta
     "CM_A1": '=HYPERLINK("http://evil.example","A1")',
     "CM_A2": "<img src=x onerror=alert('A2')>",
     "CM_A3": "CM_A3\u202eevil\u202c",
-    "CM_A4": "@SUM(1+1)",
+    "CM_A4": '@SUM(1+1)<a href="http://evil.example/">A4</a>',  # plotly.js draws <a href> in figure text
     "CM_A5": "S" * 10_000,
     "CM_A6": '"><svg onload=alert(2)>',
     "CM_B1": "</script><script>alert(3)</script>",
@@ -365,6 +365,9 @@ def _browse(pages: list[Path]) -> dict[str, list[str]]:
                 plot.scroll_into_view_if_needed()
                 plot.hover()
             page.wait_for_timeout(300)
+            links = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot .main-svg a'))"
+                                  ".map(a => a.getAttribute('href') || a.getAttribute('xlink:href')).filter(Boolean)")
+            problems.extend(f"link in a figure: {link}" for link in links)
             if page.evaluate("() => window.__pwned !== undefined"):
                 problems.append("window.__pwned was set")
             found[f"{path.parent.name}/{path.name}"] = problems

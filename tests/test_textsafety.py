@@ -49,3 +49,16 @@ def test_tables_make_them_visible_before_the_formula_rule():
     frame = pd.DataFrame({"gene\u202e": ["\u202e=1+1", "\x07=1", "=1", "IL6\u2066"], "n": [1.5, 2.0, 3.0, 4.0]})
     lines = tsv_text(frame).splitlines()
     assert lines == ["gene[U+202E]\tn", "[U+202E]=1+1\t1.5", "[U+0007]=1\t2.0", "'=1\t3.0", "IL6[U+2066]\t4.0"]
+
+
+def test_figure_strings_are_shown_literally_by_plotly_but_templates_are_kept():
+    from secretome.textsafety import plotly_inert, plotly_text
+
+    figure = {"data": [{"x": ['<a href="http://x">A</a>', "B&C"], "name": "<b>lot</b>",
+                        "hovertemplate": "%{x}<br>%{y}<extra>" + plotly_text("<i>g</i>") + "</extra>"}],
+              "layout": {"title": {"text": "a < b"}, "width": 3}}
+    inert = plotly_inert(figure)
+    assert inert["data"][0]["x"] == ['&lt;a href="http://x"&gt;A&lt;/a&gt;', "B&amp;C"]
+    assert inert["data"][0]["name"] == "&lt;b&gt;lot&lt;/b&gt;" and inert["layout"]["title"]["text"] == "a &lt; b"
+    assert inert["data"][0]["hovertemplate"] == "%{x}<br>%{y}<extra>&lt;i&gt;g&lt;/i&gt;</extra>"
+    assert inert["layout"]["width"] == 3

@@ -76,6 +76,30 @@ def script_json(text: str) -> str:
     return _SCRIPT_UNSAFE_FIND.sub(lambda m: _SCRIPT_UNSAFE[m.group(0)], visible_json(text))
 
 
+#: Figure keys whose strings are this project's own plotly templates (user text in them goes through
+#: :func:`plotly_text` where it is built); every other string of a figure is data.
+PLOTLY_TEMPLATE_KEYS = frozenset({"hovertemplate", "texttemplate"})
+
+
+def plotly_text(text: str) -> str:
+    """``text`` as plotly shows it literally: plotly.js reads a small HTML subset in every figure string
+    (``<a href>``, ``<b>``, ``<br>``) and decodes entities, so ``&``, ``<`` and ``>`` written as entities
+    keep a hostile name (``<a href="http://...">``) from becoming a link or markup inside a plot."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plotly_inert(figure: Any, key: str | None = None) -> Any:
+    """A figure (its dict, or any part of it) whose data strings are :func:`plotly_text`; the strings under
+    :data:`PLOTLY_TEMPLATE_KEYS` are left as built."""
+    if isinstance(figure, dict):
+        return {name: plotly_inert(value, name) for name, value in figure.items()}
+    if isinstance(figure, (list, tuple)):
+        return [plotly_inert(value, key) for value in figure]
+    if isinstance(figure, str) and key not in PLOTLY_TEMPLATE_KEYS:
+        return plotly_text(figure)
+    return figure
+
+
 def _finalize(value: Any) -> Any:
     """Jinja ``finalize``: plain text a template prints is made visible; markup the code built itself
     (``Markup``, e.g. the plotly.js bundle or an escaped section) is left as it is."""

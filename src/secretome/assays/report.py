@@ -14,7 +14,7 @@ from secretome import __version__
 from secretome.plotlyjs import plotly_context
 from secretome.assays.plots import PLOTLY_CONFIG, balance_figure, curve_figure, levey_jennings_figure
 from secretome.assays.quantify import AssayResult
-from secretome.textsafety import configure_jinja, script_json
+from secretome.textsafety import configure_jinja, plotly_inert, script_json
 
 
 def _anchor(*parts: str) -> str:
@@ -22,7 +22,7 @@ def _anchor(*parts: str) -> str:
 
 
 def _json(figure: dict[str, Any]) -> str:
-    return script_json(json.dumps(figure, default=float))
+    return script_json(json.dumps(plotly_inert(figure), default=float))
 
 
 def _num(value: Any, digits: int = 3) -> str:

@@ -25,7 +25,7 @@ import jinja2
 from secretome.outputs import atomic_file
 from secretome.plotlyjs import plotly_context
 from secretome.report.plots import FLAG_COLOURS, all_figures
-from secretome.textsafety import configure_jinja, script_json
+from secretome.textsafety import configure_jinja, plotly_inert, script_json
 
 PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
@@ -115,8 +115,11 @@ def _environment() -> jinja2.Environment:
 
 def _figure_json(figure: Any) -> str:
     """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
-    text = figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
-    return script_json(text)
+    if isinstance(figure, str):
+        figure = json.loads(figure)
+    elif hasattr(figure, "to_json"):
+        figure = json.loads(figure.to_json())
+    return script_json(json.dumps(plotly_inert(figure)))
 
 
 def render_report(summary: dict[str, Any], extra_sections: Sequence[dict[str, Any]] = ()) -> str:

@@ -16,7 +16,7 @@ import jinja2
 
 from secretome.plotlyjs import plotly_context
 
-from secretome.textsafety import configure_jinja, script_json
+from secretome.textsafety import configure_jinja, plotly_inert, script_json
 
 PLOTLY_CONFIG = {"displaylogo": False, "showLink": False, "showSendToCloud": False, "showEditInChartStudio": False,
                  "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
@@ -36,7 +36,7 @@ Figure = dict[str, Any]
 
 
 def _json(figure: Figure) -> str:
-    return script_json(json.dumps(figure, allow_nan=False))
+    return script_json(json.dumps(plotly_inert(figure), allow_nan=False))
 
 
 def _layout(title: str, x: str, y: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from secretome.textsafety import plotly_text
+
 Figure = dict[str, Any]
 """A plotly figure as its JSON dict: ``data`` (a list of traces) and ``layout``."""
 
@@ -192,7 +194,7 @@ def pca_scatter(summary: dict[str, Any]) -> Figure | None:
     data = [{"type": "scatter", "x": [scores[i][0] for i in index], "y": [scores[i][1] for i in index],
              "mode": "markers", "name": group, "text": [summary["samples"][i]["sample"] for i in index],
              "marker": {"size": 10, "line": {"width": 2, "color": [FLAG_COLOURS[summary["samples"][i]["pca_flag"]] for i in index]}},
-             "hovertemplate": "%{text}<extra>" + group + "</extra>"}
+             "hovertemplate": "%{text}<extra>" + plotly_text(group) + "</extra>"}
             for group, index in groups.items()]
     return _figure(data, title={"text": f"PCA of samples ({pca['n_proteins']} proteins; outline = PCA outlier flag)"},
                    xaxis={"title": {"text": f"PC1 ({ratio[0]:.0%})"}}, yaxis={"title": {"text": f"PC2 ({ratio[1]:.0%})"}})
@@ -233,7 +235,7 @@ def functional_groups(summary: dict[str, Any]) -> Figure:
     classes = functional["classes"]
     data = [{"type": "bar", "x": classes, "y": [values["mean_share"][c] for c in classes], "name": group,
              "customdata": [values["n_factors_detected"][c] for c in classes],
-             "hovertemplate": "%{x}: %{y:.1%} (%{customdata} factors detected)<extra>" + group + "</extra>"}
+             "hovertemplate": "%{x}: %{y:.1%} (%{customdata} factors detected)<extra>" + plotly_text(group) + "</extra>"}
             for group, values in functional["per_group"].items()]
     return _figure(data, barmode="group", title={"text": "Functional classes per group (mean share of secreted quantity)"},
                    yaxis=dict(tickformat=".0%"))
