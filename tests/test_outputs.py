@@ -346,7 +346,11 @@ def test_a_compare_killed_while_writing_leaves_the_previous_output_whole(tmp_pat
     deadline = time.monotonic() + 300
     while child.poll() is None and time.monotonic() < deadline:
         staging = [p for p in tmp_path.iterdir() if p.name.endswith(".partial") and p.is_dir()]
-        if staging and any(entry.name != MARKER for entry in staging[0].iterdir()):
+        try:
+            filled = bool(staging) and any(entry.name != MARKER for entry in staging[0].iterdir())
+        except FileNotFoundError:  # the run swapped its staging folder into place between the two looks
+            filled = False
+        if filled:
             child.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)
