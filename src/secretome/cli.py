@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import click
 import typer
@@ -102,6 +102,19 @@ def _progress(title: str) -> Iterator[ProgressCallback | None]:
 FORMAT_HELP = "Force a reader: " + ", ".join(READER_FORMATS) + " (default: detected)."
 LOG2_HELP = "Declare the values log2 or linear (default: detected; never log-transformed twice)."
 
+# Options several commands share, declared once so their flags and help read alike everywhere.
+FormatOption = Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help=FORMAT_HELP)]
+Log2Option = Annotated[Optional[bool], typer.Option("--log2/--linear", help=LOG2_HELP, show_default=False)]
+DecimalOption = Annotated[Optional[str], typer.Option(
+    "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file).")]
+SampleColumnOption = Annotated[Optional[str], typer.Option(
+    "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...).")]
+InputSheetOption = Annotated[Optional[str], typer.Option(
+    "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number.")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; "
+                    "nothing is deleted).")]
+
 
 @app.command()
 def compare(
@@ -115,14 +128,14 @@ def compare(
     trend: bool = typer.Option(False, "--trend", help="eBayes trend=TRUE (intensity-dependent prior)."),
     robust: bool = typer.Option(False, "--robust", help="eBayes robust=TRUE (outlier-robust prior)."),
     out: Path = typer.Option(Path("secretome-compare"), "--out", metavar="DIR", help="Output directory (written atomically)."),
-    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
+    force: ForceOption = False,
     enrichment: Optional[bool] = typer.Option(None, "--enrichment/--no-enrichment", show_default=False, help="Test enrichment of the result, or not (default: only where it adds to the page: some protein changed and the proteins name enough gene symbols)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    sheet: InputSheetOption = None,
+    sample_column: SampleColumnOption = None,
+    format: FormatOption = None,
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    log2: Log2Option = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Moderated (limma) test of one contrast: differential and enrichment tables and one report.html."""
     from secretome.jobs import compare_job
@@ -150,13 +163,13 @@ def comparability(
     margin: Optional[float] = typer.Option(None, "--margin", metavar="LOG2", help="Equivalence margin in log2 units (default from config)."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", metavar="GENE", help="Gene to compare (repeatable; default: the key-factor panel)."),
     out: Path = typer.Option(Path("secretome-comparability"), "--out", metavar="DIR", help="Output directory (written atomically)."),
-    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    force: ForceOption = False,
+    sheet: InputSheetOption = None,
+    sample_column: SampleColumnOption = None,
+    format: FormatOption = None,
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    log2: Log2Option = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Lot comparability: TOST per key factor, CV across lots, similarity control chart, verdicts."""
     from secretome.jobs import comparability_job
@@ -180,12 +193,12 @@ def read(
     input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
     out: Path = typer.Option(..., "--out", "-o", metavar="FILE.h5ad", help="Output .h5ad file (written atomically)."),
     samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    format: FormatOption = None,
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'LFQ intensity'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    log2: Log2Option = None,
+    sample_column: SampleColumnOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Read a result table into an AnnData file (samples x proteins)."""
     from secretome.jobs import read_job
@@ -208,12 +221,12 @@ def read(
 def info(
     input: Path = typer.Argument(..., metavar="INPUT", help="Protein-level result table (TSV/CSV/XLSX, optionally .gz/.xz/.zip)."),
     samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (CSV/TSV/XLSX)."),
-    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    format: FormatOption = None,
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family, e.g. 'iBAQ'."),
     sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet: name or 0-based number."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    log2: Log2Option = None,
+    sample_column: SampleColumnOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Print the detected format, quantity, counts, missing-value share and flagged rows."""
     from secretome.io import summary_lines
@@ -232,9 +245,9 @@ def profile(
     input: Optional[Path] = typer.Argument(None, metavar="[INPUT]", help="Proteomics result table (MaxQuant, DIA-NN, FragPipe, ...)."),
     samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (TSV/CSV/XLSX)."),
     group: Optional[str] = typer.Option(None, "--group", metavar="COLUMN", help="Sample-sheet column whose levels are compared."),
-    format: Optional[str] = typer.Option(None, "--format", metavar="FORMAT", help=FORMAT_HELP),
+    format: FormatOption = None,
     quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
-    log2: Optional[bool] = typer.Option(None, "--log2/--linear", help=LOG2_HELP, show_default=False),
+    log2: Log2Option = None,
     config: Optional[Path] = typer.Option(None, "--config", metavar="TOML", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
     demo: bool = typer.Option(False, "--demo", help="Run on the built-in simulated demo dataset."),
@@ -255,10 +268,10 @@ def profile(
     xlsx: bool = typer.Option(False, "--xlsx", help="Also write secretome.xlsx: lots, samples, verdicts, proteins (and statistics) as formatted sheets."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a certificate-of-analysis PDF per lot or group (printed offline by headless Chromium)."),
     out: Path = typer.Option(Path("secretome-profile"), "--out", metavar="DIR", help="Output directory (written atomically)."),
-    force: bool = typer.Option(False, "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; nothing is deleted)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number."),
-    sample_column: Optional[str] = typer.Option(None, "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...)."),
-    decimal: Optional[str] = typer.Option(None, "--decimal", metavar="MARK", help="Decimal mark of a text table, '.' or ',' (default: decided from the file)."),
+    force: ForceOption = False,
+    sheet: InputSheetOption = None,
+    sample_column: SampleColumnOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """QC, purity and functional profile of a secretome preparation: report.html + tables in --out."""
     from secretome.jobs import profile_job

@@ -251,8 +251,7 @@ def stored_section(section: dict[str, Any]) -> dict[str, Any]:
     """A report section made by another stage (``id``, ``title``, the report ``partial`` that draws it, its
     ``data`` and ``figures``) as the dataset keeps it (``uns['report_sections']``; data and figures as JSON text),
     so ``profile.json`` redraws the page with it."""
-    figures = [figure if isinstance(figure, str) else (figure.to_json() if hasattr(figure, "to_json") else json.dumps(figure))
-               for figure in section.get("figures", [])]
+    figures = [figure if isinstance(figure, str) else json.dumps(figure) for figure in section.get("figures", [])]
     return {"id": str(section["id"]), "title": str(section["title"]), "partial": str(section["partial"]),
             "data": json.dumps(section.get("data", {}), allow_nan=False),
             "show_title": bool(section.get("show_title", True)), "figures": figures}

@@ -113,12 +113,11 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def _figure_json(figure: Any) -> str:
-    """Figure JSON (a figure, its dict, or its JSON text) safe to place inside a ``<script>`` element."""
+def _figure_json(figure: dict[str, Any] | str) -> str:
+    """Figure JSON (its dict, or its JSON text as ``uns['report_sections']`` stores it) safe to place inside a
+    ``<script>`` element, with its data strings shown literally by plotly.js (:func:`plotly_inert`)."""
     if isinstance(figure, str):
         figure = json.loads(figure)
-    elif hasattr(figure, "to_json"):
-        figure = json.loads(figure.to_json())
     return script_json(json.dumps(plotly_inert(figure)))
 
 
