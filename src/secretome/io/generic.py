@@ -389,6 +389,16 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet with --samples",
             )
+        filled = text_column(frame, id_column)
+        filled = filled[filled != ""]
+        if len(filled) > 1 and filled.nunique() == 1:
+            # one value down the whole column names nothing: its rows would be one "protein" many times over
+            raise SecretomeInputError(
+                f"no protein identifier column: the first text column {id_column!r} holds one value "
+                f"({filled.iloc[0]!r}) in all {len(filled)} rows",
+                file=table.path, column=id_column,
+                expected="one text column of protein or gene identifiers, one per row",
+            )
     if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in {_SEPARATOR.sub(" ", n) for n in PEPTIDE_ID_NAMES}:
         raise SecretomeInputError(
             f"this is a peptide-, ion- or spectrum-level table (keyed on {id_column!r}), not a protein-level quantity table",
@@ -484,11 +494,15 @@ def parsed_from_roles(
     frame = table.frame
     samples, ignored = roles.samples, roles.ignored
     if not samples:
+        named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
         raise SecretomeInputError(
-            "no numeric sample columns: this is not a protein-level quantity table"
+            (f"this looks like a sample sheet (column {named[0]!r} names samples) with no numeric sample columns, "
+             "not a protein-level quantity table" if named else
+             "no numeric sample columns: this is not a protein-level quantity table")
             + (f" (non-sample columns: {ignored[:6]})" if ignored else ""),
-            file=table.path,
-            expected="an identifier column plus one numeric quantity column per sample",
+            file=table.path, column=named[0] if named else None,
+            expected="an identifier column plus one numeric quantity column per sample"
+            + ("; give a sample sheet with --samples" if named else ""),
         )
     values = numeric_block(table, samples)
     ids = parse_protein_groups(
