@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io import source
+from secretome.io import source, trailing_list
 from secretome.io.numbers import Numbers, to_point
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
@@ -65,6 +65,8 @@ class TextFacts:
     numbers: Numbers
     quoting: str
     stripped: bool
+    #: a trailing list column whose items continued over extra fields and were joined (io/trailing_list.py)
+    list_column: str = ""
 
 
 @dataclass
@@ -103,6 +105,8 @@ class RawTable:
         facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting}
         if self.padded_rows:
             facts["padded_rows"] = [int(row) for row in self.padded_rows]
+        if self.text.list_column:
+            facts["list_column"] = self.text.list_column
         return facts
 
 
@@ -420,6 +424,10 @@ def _parse_text(
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
         )
+    listed = trailing_list.match(data[: data.find(b"\n")].decode("utf-8", errors="replace"))
+    joined = 0
+    if listed is not None:
+        data, joined = trailing_list.join_trailing(data, listed)
     size = _sniff_size(data)
     sample, encoding = _decode_sample(data, size)
     complete = len(data) <= size
@@ -445,7 +453,7 @@ def _parse_text(
         # convention is no reason to refuse its names
         numbers = Numbers(".", None, "file", f"not decided ({error.message})")
     quotes, quoting = quoting_decide(data, lines[0], delimiter, header)
-    _check_last_line(data, delimiter, len(header), path, quotes=quotes)
+    _check_last_line(data, delimiter, len(header) - (header[-1] == ""), path, quotes=quotes)  # a header-only trailing delimiter
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
     # pandas cannot take the delimiter as decimal or thousands mark: a comma-separated file with (quoted)
     # decimal commas or thousands commas is parsed with a decimal point and its number cells converted by
@@ -485,7 +493,9 @@ def _parse_text(
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
     stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
-    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped)
+    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped,
+                      f"{listed.column!r} ({listed.writer}): the items {joined} rows continued over further "
+                      f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
