@@ -299,6 +299,18 @@ class Roles(NamedTuple):
     quantity: str = QUANTITY
 
 
+#: A peptide sequence as tables write it: amino-acid letters, lower case marking a modified residue (mspms).
+_PEPTIDE_SEQUENCE = re.compile(r"^[ACDEFGHIKLMNPQRSTVWYacdefghiklmnpqrstvwy]{5,}$")
+
+
+def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a text column holds peptide sequences (its first 200 filled cells, mostly upper case)."""
+    values = text_column(frame, column).head(200)
+    values = values[values != ""]
+    return bool(len(values)) and bool(values.str.fullmatch(_PEPTIDE_SEQUENCE.pattern).all()) and float(
+        values.str.count(r"[A-Z]").sum()) > 0.8 * float(values.str.len().sum())
+
+
 def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
     """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
     series = frame[column]
@@ -495,9 +507,12 @@ def parsed_from_roles(
     samples, ignored = roles.samples, roles.ignored
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
+        sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         raise SecretomeInputError(
             (f"this looks like a sample sheet (column {named[0]!r} names samples) with no numeric sample columns, "
              "not a protein-level quantity table" if named else
+             f"this is a peptide list (column {sequences!r} holds peptide sequences) with no numeric sample "
+             "columns, not a protein-level quantity table" if sequences else
              "no numeric sample columns: this is not a protein-level quantity table")
             + (f" (non-sample columns: {ignored[:6]})" if ignored else ""),
             file=table.path, column=named[0] if named else None,

@@ -161,6 +161,10 @@ _KNOWN_BINARY = (
     (b"PAR1", "a Parquet file (DIA-NN 1.9+/2.x main report report.parquet: one row per precursor and run)",
      "report.pg_matrix.tsv from the same DIA-NN run (or the protein table of the engine that wrote it)"),
 )
+#: A line of FragPipe's isobaric annotation file: a TMT/iTRAQ reporter channel, a space, the sample name
+#: (FragPipe documentation, TMT-Integrator "annotation file"; channels 126-135N/C of TMT 6- to 18-plex,
+#: 113-121 of iTRAQ).
+_ISOBARIC_ANNOTATION_LINE = re.compile(r"^\s*(?:1[1-3]\d[NC]?|11[3-9]|121)\s+\S+\s*$")
 #: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
 _KNOWN_TEXT = (
     (b"MTD\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
@@ -586,6 +590,14 @@ def _sniff(
             best = score
     if best is None and single_column_ok:
         return "\t", [lines[0].strip()]
+    filled = [line for line in lines if line.strip()]
+    if best is None and filled and all(_ISOBARIC_ANNOTATION_LINE.match(line) for line in filled):
+        raise SecretomeInputError(
+            "this is an isobaric-label annotation file (FragPipe's TMT annotation.txt: one 'channel sample' pair "
+            "per line), not a protein-level quantity table", file=path,
+            expected="the TMT-Integrator abundance_protein table of the same run (its channel columns carry "
+                     "the sample names this file maps)",
+        )
     if best is None:
         raise SecretomeInputError(
             "no column delimiter found: the header line is one single column with tab, comma and semicolon",
