@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import click
 import typer
 
 from secretome import __version__
@@ -67,7 +66,12 @@ def _root(
 def print_message(kind: str, message: str) -> None:
     """Print ``kind: message`` on stderr as one plain line: the message is never read as markup
     (a cell holding ``[/]`` or a folder named ``[raw data]`` prints as it is) and control or
-    bidirectional characters are escaped (:func:`secretome.errors.one_line`)."""
+    bidirectional characters are escaped (:func:`secretome.errors.one_line`). rich colours the kind only on a
+    terminal (or with ``FORCE_COLOR``); elsewhere the same line is written without importing it."""
+    if not (sys.stderr.isatty() or os.environ.get("FORCE_COLOR")):
+        sys.stderr.write(f"{kind}: {one_line(message)}\n")
+        sys.stderr.flush()
+        return
     from rich.console import Console
     from rich.text import Text
 
@@ -400,9 +404,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print_message("warning", stated_warning(warnings.WarningMessage(message, category, filename, lineno)))
 
 
-_COMMAND_LINE_ERRORS = tuple({click.ClickException, getattr(typer, "TyperException", click.ClickException)})
-"""Usage errors of the command-line parser (typer may bundle its own click, whose classes differ)."""
-_ABORTS = tuple({click.exceptions.Abort, typer.Abort})
+_COMMAND_LINE_ERRORS = (typer.TyperException,)
+"""Usage errors of the command-line parser (typer's bundled click raises them; click itself is never imported)."""
 
 
 def main() -> None:
@@ -423,7 +426,7 @@ def main() -> None:
             where = f" (see '{context.command_path} --help')" if "UsageError" in kinds and context is not None else ""
             print_message("error", error.format_message() + where)
         sys.exit(getattr(error, "exit_code", 2))
-    except _ABORTS:
+    except typer.Abort:
         print_message("error", "interrupted; no output was changed")
         sys.exit(130)
     except SecretomeInputError as error:
