@@ -7,13 +7,15 @@ The library speaks of parameters (``min_valid``); this shell re-words them as it
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import sys
+import types
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -448,5 +450,38 @@ def main() -> None:
         warnings.showwarning = previous
 
 
-if __name__ == "__main__":
+class _ZarrPlaceholder(types.ModuleType):
+    """What the command-line process has as ``zarr`` (see :func:`console_main`): the two classes anndata names at
+    import time, and nothing else."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"zarr is not loaded in the secretome command-line process (it reads and writes .h5ad "
+                             f"files only); zarr.{name} is unavailable here, use the Python API for zarr stores")
+
+
+def _defer_zarr() -> None:
+    """Register :class:`_ZarrPlaceholder` as ``zarr`` unless zarr or anndata is loaded already.
+
+    anndata imports zarr (and with it asyncio, numcodecs, donfig and yaml: ~0.15 s, a tenth of a small
+    ``profile``) at import time only to name ``zarr.Array`` and ``zarr.Group`` in its I/O registry. Every command
+    reads and writes AnnData as ``.h5ad`` (HDF5, through h5py) and never a zarr store, so in this process anndata
+    gets two classes no object is an instance of: its zarr branches are never taken, its HDF5 ones are unchanged.
+    Only the console entry point does this: ``import secretome`` (the Python API) leaves zarr to anndata."""
+    if "zarr" in sys.modules or "anndata" in sys.modules:
+        return
+    placeholder = _ZarrPlaceholder("zarr", _ZarrPlaceholder.__doc__)
+    placeholder.__spec__ = importlib.machinery.ModuleSpec("zarr", None)
+    placeholder.Array = type("Array", (), {"__module__": "zarr", "__doc__": "Placeholder: zarr is not loaded."})
+    placeholder.Group = type("Group", (), {"__module__": "zarr", "__doc__": "Placeholder: zarr is not loaded."})
+    sys.modules["zarr"] = placeholder
+
+
+def console_main() -> None:
+    """The ``secretome`` command (console script and ``python -m secretome``): :func:`main` in a process that
+    leaves zarr unloaded (:func:`_defer_zarr`)."""
+    _defer_zarr()
     main()
+
+
+if __name__ == "__main__":
+    console_main()
