@@ -290,7 +290,7 @@ def vsn_transform(
 
     iterations = 0
     for iterations in range(1, max_iterations + 1):
-        kept = np.ascontiguousarray(y0[:, keep]), np.ascontiguousarray(observed[:, keep])
+        kept = y0[:, keep], observed[:, keep]
         result = optimize.minimize(
             _vsn_negloglik, params, args=_vsn_terms(*kept), jac=True, method="L-BFGS-B", options={"maxiter": 2000}
         )
@@ -327,50 +327,58 @@ def _vsn_residual_ms(h: np.ndarray, finite: np.ndarray) -> np.ndarray:
         return np.where(finite, (filled - mean) ** 2, 0.0).sum(axis=0) / counts
 
 
-def _vsn_terms(y0: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """The fixed inputs of :func:`_vsn_negloglik`: intensities (0 where missing), the 0/1 mask and its counts."""
-    return y0, observed, observed.sum(axis=1), observed.sum(axis=0), float(observed.sum())
+def _vsn_terms(y0: np.ndarray, observed: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, float]:
+    """The fixed inputs of :func:`_vsn_negloglik`: the intensities (0 where missing), the 0/1 mask and the
+    mask's count per protein, cut once into contiguous blocks of proteins; the counts per sample; the total."""
+    step = max(1, VSN_BLOCK_CELLS // y0.shape[0])
+    blocks = [
+        (np.ascontiguousarray(y0[:, start : start + step]), np.ascontiguousarray(observed[:, start : start + step]),
+         observed[:, start : start + step].sum(axis=0))
+        for start in range(0, y0.shape[1], step)
+    ]
+    return blocks, observed.sum(axis=1), float(observed.sum())
 
 
 def _vsn_negloglik(
-    params: np.ndarray, y0: np.ndarray, observed: np.ndarray, per_sample: np.ndarray, per_protein: np.ndarray, n_total: float
+    params: np.ndarray, blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], per_sample: np.ndarray, n_total: float
 ) -> tuple[float, np.ndarray]:
     """Profile negative log-likelihood of the VSN model and its gradient in (a, b).
 
-    ``y0`` holds the intensities with 0 where missing and ``observed`` the 0/1 mask (float), so every
-    masked term is a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each
-    protein's mean and ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``,
-    so the gradient needs four per-sample sums, accumulated over blocks of proteins that stay in the CPU
-    cache. The blocks run on :func:`_vsn_threads` threads (numpy releases the GIL in each step); their sums
-    are added in block order, so the result does not depend on the number of threads.
+    Each block holds intensities with 0 where missing and the 0/1 mask (float), so every masked term is
+    a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each protein's mean and
+    ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``, so the gradient needs
+    four per-sample sums, accumulated over contiguous blocks of proteins that stay in the CPU cache. The
+    blocks run on :func:`_vsn_threads` threads (numpy releases the GIL in each step); their sums are added
+    in block order, so the result does not depend on the number of threads.
     """
-    n_samples = y0.shape[0]
+    n_samples = per_sample.size
     a, b = params[:n_samples], params[n_samples:]
-    scale = np.exp(b)
-    step = max(1, VSN_BLOCK_CELLS // n_samples)
+    scale = np.exp(b)[:, None]
+    offset = a[:, None]
 
-    def block(start: int) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        part = slice(start, start + step)
-        y_part, mask = y0[:, part], observed[:, part]
-        z = y_part * scale[:, None]
-        z += a[:, None]
-        one_plus = z * z
-        one_plus += 1.0
+    def block(part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        y_part, mask, per_protein = part
+        z = y_part * scale
+        z += offset
+        inverse = z * z
+        inverse += 1.0
+        log_jacobian_part = float(np.einsum("ij,ij->", np.log(inverse), mask))
+        np.divide(1.0, inverse, out=inverse)  # 1 / (1 + z^2)
         r = np.arcsinh(z)
         r *= mask
-        r -= r.sum(axis=0) / per_protein[part]  # residual around each protein's mean ...
+        r -= r.sum(axis=0) / per_protein  # residual around each protein's mean ...
         r *= mask  # ... on the observed values only
         ssq_part = float(np.einsum("ij,ij->", r, r))
-        log_jacobian_part = float(np.einsum("ij,ij->", np.log(one_plus), mask))
-        r /= np.sqrt(one_plus)
-        z /= one_plus
+        z *= inverse
         z *= mask
-        return (ssq_part, log_jacobian_part, r.sum(axis=1), z.sum(axis=1),
-                np.einsum("ij,ij->i", r, y_part), np.einsum("ij,ij->i", z, y_part))
+        r *= np.sqrt(inverse, out=inverse)
+        r_sum, z_sum = r.sum(axis=1), z.sum(axis=1)
+        r *= y_part
+        z *= y_part
+        return ssq_part, log_jacobian_part, r_sum, z_sum, r.sum(axis=1), z.sum(axis=1)
 
-    starts = range(0, y0.shape[1], step)
     pool = _vsn_threads()
-    parts = pool.map(block, starts) if pool is not None and len(starts) > 1 else map(block, starts)
+    parts = pool.map(block, blocks) if pool is not None and len(blocks) > 1 else map(block, blocks)
     ssq = log_jacobian = 0.0
     r_a, r_b, z_a, z_b = (np.zeros(n_samples) for _ in range(4))
     for ssq_part, log_jacobian_part, r_a_part, z_a_part, r_b_part, z_b_part in parts:  # in block order
@@ -383,7 +391,7 @@ def _vsn_negloglik(
     value = 0.5 * n_total * np.log(ssq / n_total) - (float(per_sample @ b) - 0.5 * log_jacobian)
     c = n_total / ssq
     grad_a = c * r_a + z_a
-    grad_b = scale * (c * r_b + z_b) - per_sample
+    grad_b = scale[:, 0] * (c * r_b + z_b) - per_sample
     return value, np.concatenate([grad_a, grad_b])
 
 
