@@ -137,6 +137,7 @@ def read_table(
     if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
     data, is_xlsx = _decompress(raw, path)
+    del raw  # a compressed file's bytes are not needed past here: not held through the parse
     if is_xlsx:
         frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns)
