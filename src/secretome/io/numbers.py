@@ -423,7 +423,7 @@ def decide_cells(cells: list[tuple[str, str]], path: Path, declared: str | None)
                 first[name] = (ref, text.strip())
                 break
     point, comma = first.get("point"), first.get("comma")
-    comma_groups = any("," in text for _, text in cells) and point is not None
+    comma_groups = any("," in text for _, text in cells) and (point is not None or declared == ".")
     shown = lambda hit: f"cell {hit[0]} ({hit[1]!r})"  # noqa: E731
     if declared == "." and comma or declared == "," and point:
         hit = comma if declared == "." else point
