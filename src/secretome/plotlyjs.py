@@ -36,14 +36,9 @@ class PlotlyBundle:
 def plotly_bundle() -> PlotlyBundle:
     """The installed (pinned) plotly package's plotly.js, compressed once per process (deterministically:
     no timestamp in the gzip header, so pages are byte-identical run to run)."""
-    code = _plotlyjs_path().read_bytes()
+    code = _plotly_min_js()
     script = code.decode("utf-8")
-    if "plotly.js v" in script:
-        version = script.split("plotly.js v", 1)[1].split()[0]
-    else:
-        from importlib.metadata import version as installed_version
-
-        version = f"of plotly {installed_version('plotly')}"
+    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {_plotly_version()}"
     digest = hashlib.sha256(code).digest()
     return PlotlyBundle(
         version=version, sha256=digest.hex(), script_hash=f"'sha256-{base64.b64encode(digest).decode()}'", size=len(code),
@@ -51,18 +46,27 @@ def plotly_bundle() -> PlotlyBundle:
     )
 
 
-def _plotlyjs_path() -> Path:
-    """The plotly package's ``package_data/plotly.min.js`` (what ``plotly.offline.get_plotlyjs`` reads), found
-    without importing plotly: its import costs ~0.1 s and the engine draws figures as plain dicts."""
-    from importlib.util import find_spec
+def _plotly_min_js() -> bytes:
+    """The bytes of ``plotly/package_data/plotly.min.js`` (what ``plotly.offline.get_plotlyjs`` returns, encoded),
+    read from the installed package without importing plotly (its import costs more than the read)."""
+    import importlib.util
 
-    spec = find_spec("plotly")
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for location in locations:
-        path = Path(location) / "package_data" / "plotly.min.js"
-        if path.is_file():
-            return path
-    raise FileNotFoundError("plotly.js (plotly/package_data/plotly.min.js) is not installed; reinstall the plotly package")
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("plotly is not installed (a dependency of secretome: pip install secretome)")
+    for location in spec.submodule_search_locations:
+        bundle = Path(location) / "package_data" / "plotly.min.js"
+        if bundle.is_file():
+            return bundle.read_bytes()
+    from plotly.offline import get_plotlyjs  # a packaging without a plain file (e.g. a zip): the package reads it
+
+    return get_plotlyjs().encode("utf-8")
+
+
+def _plotly_version() -> str:
+    from importlib.metadata import version
+
+    return version("plotly")
 
 
 def _payload(code: bytes, sha256: str) -> str:
