@@ -121,19 +121,28 @@ def test_enrich_contrast_tidy_table_and_background(universe, sets):
                           "adj_p_value": np.where(np.abs(t) > 3, 0.001, 0.5)})
     results, tidy = enrichment.enrich_contrast(table, gene_sets=sets, alpha=0.05)
     assert list(tidy.columns) == enrichment.ENRICHMENT_COLUMNS
-    assert set(zip(tidy["test"], tidy["direction"])) >= {("hypergeometric", "up"), ("hypergeometric", "down"), ("wilcoxon_rank_sum", "up")}
+    assert set(zip(tidy["test"], tidy["direction"])) >= {("hypergeometric", "up"), ("wilcoxon_rank_sum", "up")}
     ora_up = tidy[(tidy["test"] == "hypergeometric") & (tidy["direction"] == "up")].set_index("set")
     n_up = int(((table["adj_p_value"] < 0.05) & (table["log2fc"] > 0)).sum())
     assert (ora_up["n_hits"] == n_up).all() and (ora_up["background_size"] == len(universe)).all()
     expected = enrichment.over_representation(
         set(table.loc[(table["adj_p_value"] < 0.05) & (table["log2fc"] > 0), "gene"].str.upper()), universe, sets
     ).set_index("set")
-    assert np.allclose(ora_up.loc[expected.index, "p_value"], expected["p_value"])
+    listed = expected[expected["overlap"] > 0]  # a set without a hit (p = 1) is counted, not listed
+    assert list(ora_up.index) == list(listed.index) and len(listed) < len(expected)
+    assert np.array_equal(ora_up["p_value"], listed["p_value"]) and np.array_equal(ora_up["adj_p_value"], listed["adj_p_value"])
     assert ora_up.index[0] == "class:growth_factor" and ora_up.loc["class:growth_factor", "adj_p_value"] < 0.05
     rank = tidy[tidy["test"] == "wilcoxon_rank_sum"].set_index("set")
     assert rank.loc["class:growth_factor", "direction"] == "up" and rank.loc["class:growth_factor", "auc"] > 0.9
     assert rank["expected"].isna().all() and ora_up["auc"].isna().all()
-    assert len(tidy) == sum(len(frame) for frame in results.values())
+    assert len(tidy) == sum(int((frame["overlap"] > 0).sum()) if key != "rank" else len(frame) for key, frame in results.items())
+    assert tidy.attrs["n_sets_tested"] == {f"hypergeometric:{key}": len(results[key]) for key in ("up", "down")} | {
+        f"wilcoxon_rank_sum:{direction}": int(n) for direction, n in results["rank"]["direction"].value_counts(sort=False).items()}
+    assert "results without a hit, p = 1, are not listed" in tidy.attrs["note"]
+    # the rank test's genes are the set's hits on the side it shifted to (its leading genes)
+    up_hits = set(table.loc[(table["adj_p_value"] < 0.05) & (table["log2fc"] > 0), "gene"].str.upper())
+    leading = rank.loc["class:growth_factor", "genes"].split(";")
+    assert leading == sorted(up_hits & set(sets["class:growth_factor"])) and len(leading) >= 5
 
 
 def test_enrich_contrast_without_gene_symbols_says_why():

@@ -379,7 +379,8 @@ def differential_entry(stored: Any) -> dict[str, Any]:
             "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"]],
         },
         "top": records(table.head(TOP_PROTEINS_SHOWN)),
-        "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")))
+        "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")),
+                                       tested=_plain_tree(stored.get("enrichment_sets_tested")))
         if bool(stored.get("enrichment_done", True)) else None,
         "composition_of_hits": jsonable(_plain_tree(dict(stored.get("composition_of_hits", {})))),
     }
@@ -388,10 +389,17 @@ def differential_entry(stored: Any) -> dict[str, Any]:
     return entry
 
 
-def enrichment_entry(enrichment: pd.DataFrame, file: str, alpha: float, note: str = "") -> dict[str, Any]:
-    """Sets tested per test and direction, the best significant rows, and the rows the report lists."""
-    groups = enrichment.groupby(["test", "direction"], sort=False) if not enrichment.empty else []
-    tested = {f"{test}:{direction}": int(len(frame)) for (test, direction), frame in groups}
+def enrichment_entry(enrichment: pd.DataFrame, file: str, alpha: float, note: str = "",
+                     tested: dict[str, int] | None = None) -> dict[str, Any]:
+    """Sets tested per test and direction, the best significant rows, and the rows the report lists.
+    ``tested``: the sets tested per test and direction when the table lists only some of them
+    (:func:`secretome.stats.enrichment.enrich_contrast` leaves out hypergeometric results without a hit);
+    by default the table's rows are counted."""
+    if tested is None:
+        from secretome.stats.enrichment import sets_tested
+
+        tested = sets_tested(enrichment)
+    tested = {str(key): int(n) for key, n in tested.items()}
     significant = enrichment[enrichment["adj_p_value"] < alpha] if not enrichment.empty else enrichment
     top = significant.groupby(["test", "direction"], sort=False).head(TOP_ENRICHMENT_IN_JSON) if not significant.empty else significant
     shown = enrichment.groupby(["test", "direction"], sort=False).head(TOP_SETS_SHOWN) if not enrichment.empty else enrichment

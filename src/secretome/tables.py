@@ -23,6 +23,8 @@ Every table the package writes for users goes through this module, so the rule h
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from collections.abc import Mapping
@@ -66,6 +68,21 @@ def _needs_change(value: Any) -> bool:
     return isinstance(value, str) and (has_invisible(value) or is_formula_like(value))
 
 
+_VISIBLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _change_mask(text: pd.Series) -> np.ndarray:
+    """Which cells of a text column :func:`neutralise` changes. A column where no cell starts with a trigger
+    character and whose text holds no invisible character needs no change: checked for the whole column at
+    once (for ASCII text by one byte-level pass), each cell only when the column may need it."""
+    strings = [cell for cell in text.tolist() if isinstance(cell, str)]
+    if not {cell[:1] for cell in strings}.intersection(FORMULA_TRIGGERS):
+        joined = "".join(strings)
+        if not (joined.encode("ascii").translate(None, _VISIBLE_ASCII) if joined.isascii() else has_invisible(joined)):
+            return np.zeros(len(text), dtype=bool)
+    return text.map(_needs_change).to_numpy(dtype=bool)
+
+
 def _safe_labels(labels: pd.Index) -> pd.Index:
     """Header or index labels with :func:`neutralise` applied (a MultiIndex level by level)."""
     if isinstance(labels, pd.MultiIndex):
@@ -87,7 +104,7 @@ def spreadsheet_safe(frame: pd.DataFrame, *, index: bool = False) -> pd.DataFram
         values = frame.iloc[:, position]
         if _is_text_column(values):
             text = values.astype(object)
-            mask = text.map(_needs_change).to_numpy(dtype=bool)
+            mask = _change_mask(text)
             if mask.any():
                 text = text.copy()
                 text[mask] = text[mask].map(neutralise)
@@ -108,17 +125,14 @@ def write_tsv(
     float_format: str | None = None,
 ) -> None:
     """Write ``frame`` as tab-separated text with ``\\n`` line ends and empty cells for missing values,
-    spreadsheet-safe (:func:`spreadsheet_safe`)."""
-    spreadsheet_safe(frame, index=index).to_csv(
-        target, sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n"
-    )
+    spreadsheet-safe (:func:`spreadsheet_safe`). Floats are written as their shortest round-trip text
+    (``repr``: it parses back to the same float64) unless ``float_format`` (e.g. ``"%.3f"``) is given."""
+    _write_delimited(frame, target, "\t", index=index, float_format=float_format)
 
 
 def tsv_text(frame: pd.DataFrame, *, index: bool = False, float_format: str | None = None) -> str:
     """The text :func:`write_tsv` would write, for callers that assemble files in memory."""
-    return spreadsheet_safe(frame, index=index).to_csv(
-        sep="\t", index=index, float_format=float_format, na_rep="", lineterminator="\n"
-    )
+    return _delimited_text(spreadsheet_safe(frame, index=index), "\t", index=index, float_format=float_format)
 
 
 def write_csv(
@@ -130,9 +144,102 @@ def write_csv(
 ) -> None:
     """Write ``frame`` as comma-separated text (fields holding commas, quotes or line breaks quoted),
     spreadsheet-safe like :func:`write_tsv`."""
-    spreadsheet_safe(frame, index=index).to_csv(
-        target, sep=",", index=index, float_format=float_format, na_rep="", lineterminator="\n"
-    )
+    _write_delimited(frame, target, ",", index=index, float_format=float_format)
+
+
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar", ".tgz", ".tbz", ".txz")
+"""File name endings pandas' writer compresses for (its ``compression="infer"``), kept by handing such paths to it."""
+
+
+def _write_delimited(frame: pd.DataFrame, target: str | Path | IO[str], sep: str, *, index: bool,
+                     float_format: str | None) -> None:
+    safe = spreadsheet_safe(frame, index=index)
+    if isinstance(target, (str, Path)) and str(target).lower().endswith(_COMPRESSED_SUFFIXES):
+        safe.to_csv(target, sep=sep, index=index, float_format=float_format, na_rep="", lineterminator="\n")
+        return
+    text = _delimited_text(safe, sep, index=index, float_format=float_format)
+    if isinstance(target, (str, Path)):
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        target.write(text)
+
+
+def _delimited_text(safe: pd.DataFrame, sep: str, *, index: bool, float_format: str | None) -> str:
+    """``safe`` (already :func:`spreadsheet_safe`) as delimited text, exactly as ``DataFrame.to_csv(sep=sep,
+    na_rep="", lineterminator="\\n")`` writes it (quoting by the ``csv`` module's minimal rule).
+
+    A frame of plain columns (float, integer, boolean, text) is written column by column: each float64 through
+    ``repr`` (the shortest text that parses back to the same float, which is also what pandas writes, via
+    numpy's slower formatter), each text cell as it is unless it holds the separator, a quote or a line break
+    (then quoted by the ``csv`` module itself). Anything else (a ``float_format``, a MultiIndex, dates, one
+    column alone, non-text labels) goes to pandas' writer."""
+    columns = _plain_columns(safe, index=index) if float_format is None else None
+    if columns is None:
+        return safe.to_csv(sep=sep, index=index, float_format=float_format, na_rep="", lineterminator="\n")
+    header = [_csv_field(label, sep) if _needs_quotes(label, sep) else label for label, _ in columns]
+    cells = [_column_cells(values, sep) for _, values in columns]
+    lines = [sep.join(header)]
+    lines.extend(map(sep.join, zip(*cells)))
+    return "\n".join(lines) + "\n"
+
+
+def _plain_columns(safe: pd.DataFrame, *, index: bool) -> list[tuple[str, pd.Series | pd.Index]] | None:
+    """(header label, values) of every column written (the index first when ``index``), or None when the
+    frame needs pandas' own writer (see :func:`_delimited_text`)."""
+    if isinstance(safe.columns, pd.MultiIndex) or not all(isinstance(label, str) for label in safe.columns):
+        return None
+    columns: list[tuple[str, pd.Series | pd.Index]] = []
+    if index:
+        if isinstance(safe.index, pd.MultiIndex) or not (safe.index.name is None or isinstance(safe.index.name, str)):
+            return None
+        columns.append((safe.index.name or "", safe.index))
+    columns.extend((str(label), safe.iloc[:, position]) for position, label in enumerate(safe.columns))
+    if len(columns) < 2 or not all(_is_plain(values) for _, values in columns):
+        return None  # pandas quotes an empty cell of a one-field row; keep its writer for that case
+    return columns
+
+
+def _is_plain(values: pd.Series | pd.Index) -> bool:
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return dtype.categories.dtype == object
+    return isinstance(dtype, np.dtype) and (dtype.kind in "fiubO" and dtype.itemsize <= 8) or isinstance(dtype, pd.StringDtype)
+
+
+def _column_cells(values: pd.Series | pd.Index, sep: str) -> list[str]:
+    """The text of each cell of one plain column (missing values empty)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        array = values.to_numpy()
+        cells = list(map(repr, array.tolist())) if dtype == np.float64 else array.astype(str).tolist()
+        for position in np.flatnonzero(np.isnan(array)).tolist():
+            cells[position] = ""
+        return cells
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(map(str, values.to_numpy().tolist()))
+    array = np.asarray(values, dtype=object)
+    cells = array.tolist()
+    for position in np.flatnonzero(pd.isna(array)).tolist():
+        cells[position] = ""
+    try:
+        if not _needs_quotes("".join(cells), sep):  # all text, none to quote: the common case, one pass
+            return cells
+    except TypeError:  # a cell that is not text (a number or other object in a text column)
+        pass
+    return [cell if isinstance(cell, str) and not _needs_quotes(cell, sep) else _csv_field(cell, sep) for cell in cells]
+
+
+def _needs_quotes(text: str, sep: str) -> bool:
+    """True when the csv module's minimal quoting might quote ``text`` (separator, quote or line break in it)."""
+    return sep in text or '"' in text or "\n" in text or "\r" in text
+
+
+def _csv_field(value: Any, sep: str) -> str:
+    """One cell as the ``csv`` module writes it (quoted when needed), for the rare cells plain text is not."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerow([value, ""])
+    return buffer.getvalue()[: -len(sep) - 1]
 
 
 # ------------------------------------------------------------------------------------------- XLSX

@@ -173,10 +173,35 @@ def quantity_block(
     table: RawTable, families: dict[str, list[str]], requested: str | None, format_name: str
 ) -> tuple[str, list[str], np.ndarray]:
     """Choose the quantity family (see :func:`choose_quantity`) and parse its columns:
-    (family, its sample columns, proteins x samples float64 values)."""
+    (family, its sample columns, proteins x samples float64 values).
+
+    A default family whose every cell is empty or zero (FragPipe writes zeros in ``MaxLFQ Intensity`` when
+    MaxLFQ was not run) quantifies nothing; the next family in preference order that has a value is read
+    instead, with a warning naming both. A requested family is always the one read."""
     family = choose_quantity(table, families, requested, format_name)
     columns = families[family]
-    return family, columns, numeric_block(table, columns)
+    values = numeric_block(table, columns)
+    if requested is not None or _quantifies(values):
+        return family, columns, values
+    for other in list(families)[list(families).index(family) + 1:]:
+        if not families[other]:
+            continue
+        try:
+            other_values = numeric_block(table, families[other])
+        except SecretomeInputError:
+            continue  # a family that does not parse is no better choice; the empty one's error stays
+        if _quantifies(other_values):
+            warnings.warn(
+                f"{table.path}: every cell of the {family!r} columns is empty or zero, so the {other!r} "
+                f"columns are read (quantity={family!r} reads the empty family)", ReaderWarning, stacklevel=3,
+            )
+            return other, families[other], other_values
+    return family, columns, values
+
+
+def _quantifies(values: np.ndarray) -> bool:
+    """Whether any cell holds a quantified (finite, non-zero) value."""
+    return bool(np.any(np.isfinite(values) & (values != 0)))
 
 
 def check_fixed_quantity(

@@ -299,6 +299,18 @@ class Roles(NamedTuple):
     quantity: str = QUANTITY
 
 
+#: A peptide sequence as tables write it: amino-acid letters, lower case marking a modified residue (mspms).
+_PEPTIDE_SEQUENCE = re.compile(r"^[ACDEFGHIKLMNPQRSTVWYacdefghiklmnpqrstvwy]{5,}$")
+
+
+def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a text column holds peptide sequences (its first 200 filled cells, mostly upper case)."""
+    values = text_column(frame, column).head(200)
+    values = values[values != ""]
+    return bool(len(values)) and bool(values.str.fullmatch(_PEPTIDE_SEQUENCE.pattern).all()) and float(
+        values.str.count(r"[A-Z]").sum()) > 0.8 * float(values.str.len().sum())
+
+
 def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
     """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
     series = frame[column]
@@ -388,6 +400,16 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet with --samples",
+            )
+        filled = text_column(frame, id_column)
+        filled = filled[filled != ""]
+        if len(filled) > 1 and filled.nunique() == 1:
+            # one value down the whole column names nothing: its rows would be one "protein" many times over
+            raise SecretomeInputError(
+                f"no protein identifier column: the first text column {id_column!r} holds one value "
+                f"({filled.iloc[0]!r}) in all {len(filled)} rows",
+                file=table.path, column=id_column,
+                expected="one text column of protein or gene identifiers, one per row",
             )
     if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in {_SEPARATOR.sub(" ", n) for n in PEPTIDE_ID_NAMES}:
         raise SecretomeInputError(
@@ -484,11 +506,18 @@ def parsed_from_roles(
     frame = table.frame
     samples, ignored = roles.samples, roles.ignored
     if not samples:
+        named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
+        sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         raise SecretomeInputError(
-            "no numeric sample columns: this is not a protein-level quantity table"
+            (f"this looks like a sample sheet (column {named[0]!r} names samples) with no numeric sample columns, "
+             "not a protein-level quantity table" if named else
+             f"this is a peptide list (column {sequences!r} holds peptide sequences) with no numeric sample "
+             "columns, not a protein-level quantity table" if sequences else
+             "no numeric sample columns: this is not a protein-level quantity table")
             + (f" (non-sample columns: {ignored[:6]})" if ignored else ""),
-            file=table.path,
-            expected="an identifier column plus one numeric quantity column per sample",
+            file=table.path, column=named[0] if named else None,
+            expected="an identifier column plus one numeric quantity column per sample"
+            + ("; give a sample sheet with --samples" if named else ""),
         )
     values = numeric_block(table, samples)
     ids = parse_protein_groups(

@@ -2,7 +2,8 @@
 
 PD writes one column per file (and per channel for TMT) and family: ``Abundance: F1: Sample`` (raw),
 ``Abundances (Normalized): F1: Sample``, ``Abundances (Grouped): ...``, ``Abundances (Scaled): ...`` and
-ratios ``Abundance Ratio: (F2) / (F1)``. The part after the family is ``<file id>[: <channel>], <sample
+ratios ``Abundance Ratio: (F2) / (F1)``; some exports drop the spaces (``Abundance:S1:Sample``), and PD 1.4
+wrote one ``Area`` column for a one-file search (the sample is then named after the file). The part after the family is ``<file id>[: <channel>], <sample
 type>[, <condition> ...]``; the samples are named by the file id (``F1``), or by file id and channel when
 one file carries several channels (TMT), and the parts go to ``.obs``. ``Abundances Count`` columns are
 counts, not quantities. Only rows PD marks as master proteins (``Master``) are proteins; other rows (group
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,11 +29,13 @@ from secretome.io.table import RawTable, text_column
 FORMAT = "proteome_discoverer"
 #: Quantity families, in order of preference for the default (normalised first, as PD's own statistics).
 QUANTITIES: tuple[str, ...] = (
-    "Abundances (Normalized)", "Abundance", "Abundances (Grouped)", "Abundances (Scaled)", "Abundance Ratio",
+    "Abundances (Normalized)", "Abundance", "Abundances (Grouped)", "Abundances (Scaled)", "Area", "Abundance Ratio",
 )
 #: Ratio families are relative values (log2 or not, as the family says), never mixed with abundances.
-_FAMILY = re.compile(r"^(?P<family>Abundances? ?(?:\((?:Normalized|Grouped|Scaled)\))?|Abundance Ratio(?: \(log2\))?)"
-                     r": (?P<tail>.+)$")
+_FAMILY = re.compile(r"^(?P<family>Abundances? ?(?:\((?:Normalized|Grouped|Scaled)\))?|Abundance Ratio(?: \(log2\))?|Area)"
+                     r":\s*(?P<tail>.+)$")
+#: PD 1.4's one-file protein table: a single ``Area`` column (precursor ions area detector) for the one sample.
+_SINGLE_AREA = "Area"
 _CHANNEL = re.compile(r"^(?:1[0-3]\d[NC]?|Light|Medium|Heavy)$")  # TMT/iTRAQ reporter or SILAC channel
 _MASTER_VALUES = {"ismasterprotein", "master protein", "master"}
 SIGNATURE: tuple[str, ...] = (
@@ -65,6 +69,8 @@ def family_columns(columns: list[str]) -> dict[str, list[str]]:
         family = "Abundance" if family == "Abundances" else family
         if family in groups:
             groups[family].append(column)
+    if not groups["Area"] and _SINGLE_AREA in columns:
+        groups["Area"] = [_SINGLE_AREA]
     return groups
 
 
@@ -128,7 +134,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             table = table.subset_rows(master)
     families = family_columns(columns)
     family, sample_columns, values = quantity_block(table, families, quantity, "Proteome Discoverer protein table")
-    names, annotations = _annotations([_tail(c) for c in sample_columns])
+    tails = [_tail(c) if c != _SINGLE_AREA else f"{Path(str(table.path)).stem}: Sample" for c in sample_columns]
+    names, annotations = _annotations(tails)
     frame = table.frame
     ids = parse_protein_groups(
         text_column(frame, "Accession").tolist(), descriptions=text_column(frame, "Description").tolist()

@@ -28,7 +28,8 @@ from secretome.io.table import read_table
 #: Sheet column names recognised as the sample-name column (case-insensitive), in order of preference.
 NAME_COLUMNS: tuple[str, ...] = (
     "sample", "sample_name", "sample name", "samplename", "sample_id", "sample id", "name", "samples", "run",
-    "raw file", "raw_file", "file", "filename", "file name", "column", "label",
+    "raw file", "raw_file", "file", "filename", "file name", "column", "label", "sampleid",
+    "quantcols",  # QFeatures/mspms colData: the quantitative column each sample's values are in
 )
 #: Mass-spectrometry run-file extensions (Bruker .d, Thermo .raw, Sciex .wiff/.wiff2/.wiff.scan, mzML/mzXML,
 #: DIA-NN .dia, Spectronaut .htrms, .mgf, timsTOF), optionally compressed: removed from run names by every

@@ -274,8 +274,8 @@ def _open(
     frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
                                                           check_header=refuse_non_protein_header)
     header = [str(name) for name in frame.columns]
-    if skipped or short or "" in header or len(set(header)) != len(header):
-        return None
+    if skipped or short or facts.list_column or "" in header or len(set(header)) != len(header):
+        return None  # (a joined trailing list column: the chunks would see the raw, longer rows)
     numbers = facts.numbers
     if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
         return None

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io import source
+from secretome.io import source, trailing_list
 from secretome.io.numbers import Numbers, to_point
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
@@ -65,6 +65,8 @@ class TextFacts:
     numbers: Numbers
     quoting: str
     stripped: bool
+    #: a trailing list column whose items continued over extra fields and were joined (io/trailing_list.py)
+    list_column: str = ""
 
 
 @dataclass
@@ -103,6 +105,8 @@ class RawTable:
         facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting}
         if self.padded_rows:
             facts["padded_rows"] = [int(row) for row in self.padded_rows]
+        if self.text.list_column:
+            facts["list_column"] = self.text.list_column
         return facts
 
 
@@ -157,6 +161,10 @@ _KNOWN_BINARY = (
     (b"PAR1", "a Parquet file (DIA-NN 1.9+/2.x main report report.parquet: one row per precursor and run)",
      "report.pg_matrix.tsv from the same DIA-NN run (or the protein table of the engine that wrote it)"),
 )
+#: A line of FragPipe's isobaric annotation file: a TMT/iTRAQ reporter channel, a space, the sample name
+#: (FragPipe documentation, TMT-Integrator "annotation file"; channels 126-135N/C of TMT 6- to 18-plex,
+#: 113-121 of iTRAQ).
+_ISOBARIC_ANNOTATION_LINE = re.compile(r"^\s*(?:1[1-3]\d[NC]?|11[3-9]|121)\s+\S+\s*$")
 #: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
 _KNOWN_TEXT = (
     (b"MTD\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
@@ -420,6 +428,10 @@ def _parse_text(
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
         )
+    listed = trailing_list.match(data[: data.find(b"\n")].decode("utf-8", errors="replace"))
+    joined = 0
+    if listed is not None:
+        data, joined = trailing_list.join_trailing(data, listed)
     size = _sniff_size(data)
     sample, encoding = _decode_sample(data, size)
     complete = len(data) <= size
@@ -445,7 +457,7 @@ def _parse_text(
         # convention is no reason to refuse its names
         numbers = Numbers(".", None, "file", f"not decided ({error.message})")
     quotes, quoting = quoting_decide(data, lines[0], delimiter, header)
-    _check_last_line(data, delimiter, len(header), path, quotes=quotes)
+    _check_last_line(data, delimiter, len(header) - (header[-1] == ""), path, quotes=quotes)  # a header-only trailing delimiter
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
     # pandas cannot take the delimiter as decimal or thousands mark: a comma-separated file with (quoted)
     # decimal commas or thousands commas is parsed with a decimal point and its number cells converted by
@@ -485,7 +497,9 @@ def _parse_text(
     else:
         frame.columns = [_header_name(name, i) for i, name in enumerate(frame.columns)]
     stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
-    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped)
+    facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped,
+                      f"{listed.column!r} ({listed.writer}): the items {joined} rows continued over further "
+                      f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
@@ -576,6 +590,14 @@ def _sniff(
             best = score
     if best is None and single_column_ok:
         return "\t", [lines[0].strip()]
+    filled = [line for line in lines if line.strip()]
+    if best is None and filled and all(_ISOBARIC_ANNOTATION_LINE.match(line) for line in filled):
+        raise SecretomeInputError(
+            "this is an isobaric-label annotation file (FragPipe's TMT annotation.txt: one 'channel sample' pair "
+            "per line), not a protein-level quantity table", file=path,
+            expected="the TMT-Integrator abundance_protein table of the same run (its channel columns carry "
+                     "the sample names this file maps)",
+        )
     if best is None:
         raise SecretomeInputError(
             "no column delimiter found: the header line is one single column with tab, comma and semicolon",

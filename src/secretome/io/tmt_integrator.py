@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from secretome.io.dataset import Parsed, check_fixed_quantity
 from secretome.io.identifiers import parse_protein_groups
@@ -37,6 +38,27 @@ def detect_score(columns: list[str]) -> int:
     return 8 if {"Index", "NumberPSM", "MaxPepProb", "ReferenceIntensity"} <= set(columns) else 0
 
 
+def _trailing_annotations(table: RawTable, channels: list[str]) -> tuple[list[str], list[str]]:
+    """(channels, annotation columns): text columns someone appended after the last channel (gene lists,
+    cut-off labels; empty columns among them go with them) are set aside, only when they end the table and
+    at least one holds text; a text column between channels stays a quantity error."""
+    end = len(channels)
+    any_text = False
+    while end > 0:
+        cells = table.frame[channels[end - 1]]
+        if cells.dtype.kind in "fiub" and cells.notna().any():
+            break
+        filled = cells.dropna().astype(str).str.strip()
+        filled = filled[(filled != "") & (filled.str.upper() != "NA")]
+        if len(filled) and pd.to_numeric(filled, errors="coerce").notna().all():
+            break
+        any_text = any_text or bool(len(filled))
+        end -= 1
+    if not any_text:
+        return channels, []
+    return channels[:end], channels[end:]
+
+
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a TMT-Integrator protein table; every channel column is a sample."""
     check_fixed_quantity(
@@ -54,6 +76,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             "are not read: channels that cannot be told apart (unassigned channels?) are never guessed",
             ReaderWarning, stacklevel=3,
         )
+    channels, trailing = _trailing_annotations(table, channels)
     values = numeric_block(table, channels)
     file_name = table.path.name.casefold()
     if file_name.startswith("ratio"):
@@ -71,7 +94,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         read_columns=[c for c in ("Index", "ProteinID") if c in columns and c != id_column],
         unread={c: "PSM count, probability or reference intensity, not a channel" for c in ("NumberPSM", "MaxPepProb", "ReferenceIntensity")}
         | {c: f"channel name {shared!r} repeated in {list(repeated.values()).count(shared)} columns: they cannot be "
-              "told apart and none is read" for c, shared in repeated.items()},
+              "told apart and none is read" for c, shared in repeated.items()}
+        | {c: "text column after the last channel (an annotation added to the table), not a channel" for c in trailing},
     )
     parsed.notes["isobaric"] = {
         "values": kind + (" (from the file name)" if file_name.startswith(("ratio", "abundance")) else " (from the values: ratios centre on 0)"),

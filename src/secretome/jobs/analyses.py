@@ -162,6 +162,7 @@ def differential_analysis(adata: AnnData, options: ContrastOptions) -> Different
         "enrichment": enrichment,
         "enrichment_note": str(enrichment.attrs.get("note", "")) if run_enrichment else skipped_because,
         "enrichment_done": run_enrichment,
+        "enrichment_sets_tested": dict(enrichment.attrs.get("n_sets_tested", {})) if run_enrichment else {},
         "composition_of_hits": {name: int((significant & table["composition"].str.contains(name, regex=False)).sum())
                                 for name in COMPOSITION_FLAGS},
     }

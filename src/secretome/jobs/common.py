@@ -76,8 +76,9 @@ def record_input_checksum(adata: AnnData, path: str | Path) -> None:
 
 
 def results_tsv(table: pd.DataFrame) -> str:
-    """TSV text of a statistics result table: full float precision (``%.17g``), NaN as an empty cell."""
-    return tsv_text(table, float_format="%.17g")
+    """TSV text of a statistics result table: every float at full precision as its shortest round-trip text
+    (it parses back to the very same float64; :func:`secretome.tables.tsv_text`), NaN as an empty cell."""
+    return tsv_text(table)
 
 
 FileContent = str | bytes | Callable[[Path], None]

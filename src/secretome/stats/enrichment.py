@@ -335,7 +335,10 @@ def contrast_enrichment(
     ``up``/``down``: over-representation of the genes of proteins with ``adj_p_value < alpha`` (default
     ``statistics.toml: alpha``) and
     ``log2fc`` above ``min_abs_log2fc`` (below its negative); ``rank``: rank test on the moderated t
-    (:func:`gene_scores`). Background default: the genes of the table's proteins, i.e. the detected
+    (:func:`gene_scores`), whose ``genes`` are the set's *leading genes*: its hits on the side it shifted to
+    (the ``up`` hits of a set ranked higher, the ``down`` hits of one ranked lower; empty when none), the
+    counterpart of GSEA's leading edge, rather than every ranked member (those are the set itself, within the
+    background). Background default: the genes of the table's proteins, i.e. the detected
     proteins that were tested (pass :func:`detected_genes` of the unfiltered dataset to widen it).
     """
     if secretion_class is not None:
@@ -354,11 +357,24 @@ def contrast_enrichment(
     up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
     down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
     sets = set_index(gene_sets)  # built once for the three tests
+    rank = rank_test(gene_scores(table, "t"), sets, min_size, max_size)
+    rank["genes"] = _leading_genes(rank, sets, up, down)
     return {
         "up": over_representation(up, background, sets, min_size, max_size),
         "down": over_representation(down, background, sets, min_size, max_size),
-        "rank": rank_test(gene_scores(table, "t"), sets, min_size, max_size),
+        "rank": rank,
     }
+
+
+def _leading_genes(rank: pd.DataFrame, sets: SetIndex, up: set[str], down: set[str]) -> list[str]:
+    """For each row of a rank-test result, the set's ``up`` hits when it shifted up, its ``down`` hits when down."""
+    if rank.empty:
+        return []
+    chosen = pd.Index(sets.names.astype(str)).get_indexer(rank["set"].astype(str))
+    flags = {name: np.fromiter((gene in hits for gene in sets.genes), dtype=bool, count=sets.genes.size)[sets.gene_of]
+             for name, hits in (("up", up), ("down", down))}
+    joined = {name: sets.joined(flag, chosen) for name, flag in flags.items()}
+    return [joined[direction][row] if direction in joined else "" for row, direction in enumerate(rank["direction"])]
 
 
 ENRICHMENT_COLUMNS = [
@@ -408,7 +424,11 @@ def enrich_contrast(
     """Enrichment of a contrast's result table against the detected proteins that were tested.
 
     Gene symbols are upper-cased (the knowledge base's sets hold upper-case human symbols). Returns
-    the per-test results of :func:`contrast_enrichment` and their :func:`enrichment_table`. With fewer
+    the per-test results of :func:`contrast_enrichment` and their :func:`enrichment_table` as the jobs write
+    it: every set the rank test tested, and of the hypergeometric tests every set holding at least one hit.
+    A tested set without a hit has p = 1 by definition and says nothing more than its count: the sets tested
+    per test and direction (the Benjamini-Hochberg family, over which ``adj_p_value`` was computed) are in
+    ``attrs['n_sets_tested']`` (``"hypergeometric:up"`` etc.) and in the note. With fewer
     than 3 gene symbols there is nothing to test: both are empty, the table's ``attrs['skipped']`` is
     True and ``attrs['note']`` says why (a result table without gene names is valid input for the moderated test itself).
     """
@@ -422,9 +442,24 @@ def enrich_contrast(
         return {}, tidy
     alpha = significance_level() if alpha is None else alpha
     results = contrast_enrichment(named, gene_sets=gene_sets, alpha=alpha, min_abs_log2fc=min_abs_log2fc)
-    tidy = enrichment_table(results)
+    full = enrichment_table(results)
+    tested = sets_tested(full)
+    without_hit = (full["test"] == "hypergeometric") & (full["overlap"] == 0)
+    tidy = full[~without_hit].reset_index(drop=True)
     tidy.attrs.update(
-        background_size=n_named, alpha=alpha,
-        note=f"Background: the {n_named} gene symbols of the tested (detected) proteins; hits: adj. p < {alpha:g}.",
+        background_size=n_named, alpha=alpha, n_sets_tested=tested,
+        note=(f"Background: the {n_named} gene symbols of the tested (detected) proteins; hits: adj. p < {alpha:g}. "
+              f"Sets tested: {tested.get('hypergeometric:up', 0)} for the higher and "
+              f"{tested.get('hypergeometric:down', 0)} for the lower proteins (hypergeometric; the "
+              f"{int(without_hit.sum())} results without a hit, p = 1, are not listed), "
+              f"{sum(n for key, n in tested.items() if key.startswith('wilcoxon'))} by rank (all listed, with the set's "
+              "hits on the side it shifted to as its genes)."),
     )
     return results, tidy
+
+
+def sets_tested(table: pd.DataFrame) -> dict[str, int]:
+    """Rows of an :func:`enrichment_table` per test and direction (``"hypergeometric:up"``, ...): the sets tested."""
+    if table.empty:
+        return {}
+    return {f"{test}:{direction}": int(n) for (test, direction), n in table.groupby(["test", "direction"], sort=False).size().items()}
