@@ -541,7 +541,7 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
         stop = min(start + step, targets.size)
         size = stop - start
         dist = distances.block(start, stop)  # rows start:stop, columns start: (self at inf)
-        own = np.argpartition(dist, width - 1, axis=1)[:, :width] if dist.shape[1] > width else np.indices(dist.shape)[1]
+        own = np.argpartition(dist, width - 1, axis=1)[:, :width].copy() if dist.shape[1] > width else np.indices(dist.shape)[1]
         near_dist, near = _nearest(
             np.hstack([later_dist[:size], np.take_along_axis(dist, own, axis=1)]),
             np.hstack([later_index[:size], own + start]),
@@ -662,7 +662,7 @@ class _MaskedDistances:
 KNN_BLOCK_CELLS = 2_000_000
 """Distances (rows x proteins) per block of the kNN search: a few such float64 blocks stay small."""
 
-KNN_MERGE_ROWS = 4096
+KNN_MERGE_ROWS = 2048
 """Target rows whose candidates are merged at once (bounds the merge's temporaries)."""
 
 
