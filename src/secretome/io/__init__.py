@@ -107,7 +107,7 @@ def read_result(
     table, head = None, None
     if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
         try:  # the detection of immunoassay exports and for the read itself
-            table = read_table(path, repeated_names=True)
+            table = read_table(path, decimal=decimal, repeated_names=True)
         except SecretomeInputError:
             head = ""  # detection never raises; the read below reports it
         else:

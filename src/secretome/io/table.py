@@ -33,7 +33,7 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import source, trailing_list
-from secretome.io.numbers import Numbers, to_point
+from secretome.io.numbers import Numbers, decide_cells, to_point
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
 
@@ -92,6 +92,10 @@ class RawTable:
     #: columns whose name the header repeats, renamed ``'<name> (column <n>)'``: placeholder -> (name, 1-based
     #: column); only with ``read_table(repeated_names=True)``, and only readers that say so accept them
     repeated: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: XLSX: the declared decimal mark, and the convention of the numbers the workbook stores as text in
+    #: the quantity columns (decided by :func:`numeric_block` from all of them, :func:`numbers.decide_cells`)
+    decimal: str | None = None
+    cell_numbers: Numbers | None = None
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -101,7 +105,7 @@ class RawTable:
         """What was decided about the text, for ``uns['source']``: ``numbers`` (decimal and thousands marks
         and the cell that decided them) and ``quoting``; empty for XLSX."""
         if self.text is None:
-            return {}
+            return {"numbers": self.cell_numbers.record()} if self.cell_numbers is not None else {}
         facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting}
         if self.padded_rows:
             facts["padded_rows"] = [int(row) for row in self.padded_rows]
@@ -140,7 +144,10 @@ def read_table(
     del raw  # a compressed file's bytes are not needed past here: not held through the parse
     if is_xlsx:
         frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
-        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns)
+        if decimal is not None and decimal not in (".", ","):
+            raise SecretomeInputError(f"unknown decimal mark {decimal!r}", file=path, expected="'.' or ','")
+        table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns,
+                         decimal=decimal)
     else:
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
@@ -838,6 +845,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
         for position, column in enumerate(columns):  # one contiguous copy per column, no frame-wide take
             out[:, position] = frame[column].to_numpy(dtype=np.float64)
     else:
+        cell_numbers = _cell_numbers(table, columns) if table.delimiter is None else None
         for position, column in enumerate(columns):
             series = frame[column]
             if series.dtype.kind in "fiu":
@@ -851,6 +859,8 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             missing = text.isna() | text.isin(NA_TOKENS + extra_na)
             if table.text is not None:  # cells pandas left as text, in the file's number convention
                 text = to_point(text, table.text.numbers)
+            elif cell_numbers is not None:  # XLSX numbers stored as text, in the workbook's convention
+                text = to_point(text, cell_numbers)
             values = pd.to_numeric(text.mask(missing), errors="coerce")
             if table.delimiter is None:  # XLSX: numbers Excel stores as text are read, and said so by cell
                 as_text = series.map(lambda v: isinstance(v, str)).to_numpy() & values.notna().to_numpy()
@@ -879,9 +889,12 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             expected="a number or an empty cell",
         )
     if text_numbers:
+        convention = table.cell_numbers
         warnings.warn(
-            f"{table.path}: numbers stored as text in sheet {table.sheet!r} were read as numbers: "
-            f"{'; '.join(text_numbers[:5])}", ReaderWarning, stacklevel=3,
+            f"{table.path}: numbers stored as text in sheet {table.sheet!r} were read as numbers"
+            + (f" with a decimal comma ({convention.evidence or 'declared'})"
+               if convention is not None and convention.decimal == "," else "")
+            + f": {'; '.join(text_numbers[:5])}", ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():
@@ -894,6 +907,26 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             expected="a finite number or an empty cell",
         )
     return out
+
+
+_MARKED_TEXT = r"^\s*-?\d[\d.,]*[.,]\d"  # a text cell that holds a number with a decimal or thousands mark
+
+
+def _cell_numbers(table: RawTable, columns: list[str]) -> Numbers | None:
+    """The convention of the workbook's numbers stored as text in ``columns`` (see
+    :func:`secretome.io.numbers.decide_cells`), kept on the table for ``uns['source']['numbers']``."""
+    cells = []
+    for column in columns:
+        series = table.frame[column]
+        if series.dtype.kind != "O":
+            continue
+        texts = series.map(lambda v: v if isinstance(v, str) else "")
+        for index in np.flatnonzero(texts.str.contains(_MARKED_TEXT).to_numpy()):
+            cells.append((excel_cell(table, column, int(index)), texts.iloc[int(index)]))
+    numbers = decide_cells(cells, table.path, table.decimal)
+    if numbers is not None:
+        table.cell_numbers = numbers
+    return numbers
 
 
 def excel_cell(table: RawTable, column: str, index: int) -> str:

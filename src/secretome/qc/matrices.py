@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -14,13 +14,65 @@ import pandas as pd
 from anndata import AnnData
 
 
-_DERIVED: ContextVar[dict[str, tuple[Any, bool, np.ndarray]] | None] = ContextVar("derived_matrices", default=None)
+_DERIVED: ContextVar[dict[str, tuple[Any, bool, "QuantityView"]] | None] = ContextVar("derived_matrices", default=None)
+
+BLOCK_BYTES = 16 << 20
+"""About how much of a derived matrix a blockwise kernel holds at a time."""
+
+
+class QuantityView:
+    """A samples x proteins matrix derived value by value from ``X`` (linear or log2 quantities), computed on
+    access and never held whole: ``view[key]`` is ``full[key]`` of the whole derived matrix, in values and in
+    memory layout (sums over a block round alike only on the same layout), computed from ``X[key]`` alone.
+    ``numpy.asarray(view)`` builds the whole matrix, for callers that need it."""
+
+    def __init__(self, values: Any, is_log2: bool, kind: str) -> None:
+        self.values, self.is_log2, self.kind = values, is_log2, kind
+        self.shape: tuple[int, int] = tuple(values.shape)
+        self.ndim, self.dtype = 2, np.dtype(float)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        part = np.asarray(self.values[key], dtype=float)
+        if self.kind == "linear":
+            return _linear(part, self.is_log2)
+        keys = key if isinstance(key, tuple) else (key,)
+        fancy = any(not isinstance(k, (slice, int, np.integer)) and k is not Ellipsis for k in keys)
+        # the whole log2 matrix was column-major; a fancy index's result has the same layout whatever the source's
+        return _log2(part, self.is_log2, "K" if fancy else "F")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[:, :]
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+def column_blocks(values: Any, columns: np.ndarray | None = None, block_bytes: int = BLOCK_BYTES) -> Iterator[np.ndarray | slice]:
+    """Column keys covering ``columns`` (an index array; all columns when None) in blocks of about ``block_bytes``
+    of float64: slices when all columns are asked for, index arrays otherwise."""
+    n_rows, n_columns = values.shape
+    size = max(1, block_bytes // (8 * max(n_rows, 1)))
+    if columns is None:
+        for start in range(0, n_columns, size):
+            yield slice(start, min(start + size, n_columns))
+        return
+    for start in range(0, len(columns), size):
+        yield columns[start:start + size]
+
+
+def row_blocks(values: Any, block_bytes: int = BLOCK_BYTES) -> Iterator[slice]:
+    """Row slices of ``values`` in blocks of about ``block_bytes`` of float64."""
+    n_rows, n_columns = values.shape
+    size = max(1, block_bytes // (8 * max(n_columns, 1)))
+    for start in range(0, n_rows, size):
+        yield slice(start, min(start + size, n_rows))
 
 
 @contextmanager
 def derived_matrices() -> Iterator[None]:
-    """Inside this block each dataset's :func:`linear_quantities` and :func:`log2_quantities` are computed once
-    and shared (as read-only arrays) by every stage that asks for them; outside it they are computed afresh.
+    """Inside this block each dataset's :func:`linear_quantities` and :func:`log2_quantities` view is made once
+    and shared by every stage that asks for it; outside it a new view is made each time.
 
     A stage that changes ``adata.X`` in place must not run inside the block (a new ``X`` object is noticed).
     Nested blocks share the outermost cache.
@@ -35,21 +87,20 @@ def derived_matrices() -> Iterator[None]:
         _DERIVED.reset(token)
 
 
-def _derived(adata: AnnData, kind: str, compute: Callable[[np.ndarray, bool], np.ndarray]) -> np.ndarray:
-    """``compute(X, is_log2)``, cached for ``adata``'s current ``X`` inside :func:`derived_matrices`."""
+def _derived(adata: AnnData, kind: str) -> QuantityView:
+    """The ``kind`` view of ``adata``'s current ``X``, cached inside :func:`derived_matrices`."""
     values = adata.X
     is_log2 = bool(adata.uns.get("source", {}).get("is_log2", False))
     cache = _DERIVED.get()
     if cache is None:
-        return compute(np.asarray(values, dtype=float), is_log2)
+        return QuantityView(values, is_log2, kind)
     key = f"{kind}:{id(values)}"
     hit = cache.get(key)
     if hit is not None and hit[0] is values and hit[1] == is_log2:
         return hit[2]
-    result = compute(np.asarray(values, dtype=float), is_log2)
-    result.flags.writeable = False
-    cache[key] = (values, is_log2, result)
-    return result
+    view = QuantityView(values, is_log2, kind)
+    cache[key] = (values, is_log2, view)
+    return view
 
 
 def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
@@ -65,10 +116,10 @@ def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
     return out
 
 
-def _log2(values: np.ndarray, is_log2: bool) -> np.ndarray:
-    # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy),
-    # so that QC can use the matrix itself when no protein is a decoy
-    out = np.full(values.shape, np.nan, order="F")
+def _log2(values: np.ndarray, is_log2: bool, order: str = "F") -> np.ndarray:
+    # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy)
+    out = np.empty_like(values, order=order)
+    out.fill(np.nan)
     if is_log2:
         np.copyto(out, values, where=np.isfinite(values))
         return out
@@ -77,14 +128,34 @@ def _log2(values: np.ndarray, is_log2: bool) -> np.ndarray:
     return out
 
 
-def linear_quantities(adata: AnnData) -> np.ndarray:
-    """Samples x proteins linear quantities (``2**X`` when the source is log2); missing/non-positive -> 0."""
-    return _derived(adata, "linear", _linear)
+def linear_quantities(adata: AnnData) -> QuantityView:
+    """Samples x proteins linear quantities (``2**X`` when the source is log2); missing/non-positive -> 0, as a
+    :class:`QuantityView` (index it, or ``numpy.asarray`` it for the whole matrix)."""
+    return _derived(adata, "linear")
 
 
-def log2_quantities(adata: AnnData) -> np.ndarray:
-    """Samples x proteins log2 quantities; missing (NaN, zero or negative linear values) stays NaN."""
-    return _derived(adata, "log2", _log2)
+def log2_quantities(adata: AnnData) -> QuantityView:
+    """Samples x proteins log2 quantities; missing (NaN, zero or negative linear values) stays NaN, as a
+    :class:`QuantityView` (column-major when taken whole)."""
+    return _derived(adata, "log2")
+
+
+def detected_counts(linear: Any, rows: np.ndarray | None = None, columns: np.ndarray | None = None) -> np.ndarray:
+    """Per protein (of ``columns``, all when None): in how many samples (of the boolean ``rows``, all when None)
+    its linear quantity is above 0; block by block."""
+    parts = []
+    for key in column_blocks(linear, columns):
+        block = linear[:, key]
+        parts.append(((block if rows is None else block[rows]) > 0).sum(axis=0))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+
+def detected_per_sample(linear: Any, columns: np.ndarray | None = None) -> np.ndarray:
+    """Per sample: how many proteins (of ``columns``, all when None) it has a linear quantity above 0 for."""
+    counts = np.zeros(linear.shape[0], dtype=int)
+    for key in column_blocks(linear, columns):
+        counts += (linear[:, key] > 0).sum(axis=1)
+    return counts
 
 
 def nanmedian(values: np.ndarray, axis: int, keepdims: bool = False, block: int = 64) -> np.ndarray:
