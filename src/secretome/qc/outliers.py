@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from secretome.qc.matrices import BLOCK_BYTES, QuantityView, column_blocks, nanmedian, row_blocks
+from secretome.qc import matrices
+from secretome.qc.matrices import QuantityView, column_blocks, nanmedian, row_blocks
 
 
 def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None = None) -> np.ndarray:
@@ -32,13 +33,15 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
     # table of one block gives the whole-matrix numbers bit for bit)
     n = np.zeros((n_samples, n_samples), dtype=np.float32)  # counts below 2**24: exact in single precision
     sx, sxx, sxy = (np.zeros((n_samples, n_samples)) for _ in range(3))
-    counts_product, product = np.empty_like(n), np.empty_like(sx)
-    for key in column_blocks(log2, columns, BLOCK_BYTES // 2):
+    product = np.empty_like(sx)
+    counts_product = product.reshape(-1).view(np.float32)[:n.size].reshape(n.shape)  # the same memory, used first
+    for key in column_blocks(log2, columns, _product_block_bytes(log2, columns)):
         block = log2[:, key]
         present = np.isfinite(block)
         centred = np.subtract(block, means, out=np.zeros_like(block), where=present)  # centring improves accuracy
         del block
         mask = present.astype(np.float32)
+        del present
         n += np.matmul(mask, mask.T, out=counts_product)
         mask = mask.astype(float)
         sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
@@ -66,6 +69,18 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
     has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
+
+
+ONE_BLOCK_BYTES = 32 << 20
+"""Matrices up to this size are multiplied in one block: their sums are numpy's whole-matrix products bit for bit
+(larger ones, summed block by block, differ from those in the last bits)."""
+
+
+def _product_block_bytes(log2: Any, columns: np.ndarray | None) -> int:
+    """The block size for summing matrix products over proteins: the whole matrix up to :data:`ONE_BLOCK_BYTES`,
+    else a quarter of :data:`~secretome.qc.matrices.BLOCK_BYTES` (each block's products need about 4 blocks)."""
+    size = 8 * log2.shape[0] * (log2.shape[1] if columns is None else len(columns))
+    return max(size, 1) if size <= ONE_BLOCK_BYTES else matrices.BLOCK_BYTES // 4
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:
@@ -131,7 +146,7 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     wide = n_samples <= keep.size
     if wide:
         small = np.zeros((n_samples, n_samples))
-        for key in column_blocks(log2, keep):
+        for key in column_blocks(log2, keep, _product_block_bytes(log2, keep)):
             block = centred(key)
             small += block @ block.T
     else:
