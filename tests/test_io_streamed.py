@@ -374,3 +374,16 @@ def test_the_size_of_a_compressed_table_is_estimated_from_its_record(tmp_path):
     plain = tmp_path / "t.tsv"
     plain.write_bytes(b"a\tb\n1\t2\n")
     assert streamed.text_size(plain, plain.stat().st_size) == plain.stat().st_size
+
+
+@pytest.mark.parametrize("name", ["maxquant_go_proteinGroups.txt", "alphapeptstats_diann_report_final.pg_matrix.tsv"])
+def test_an_engine_table_is_left_to_the_whole_read_from_its_first_lines(monkeypatch, name):
+    """An engine's table is recognised in the head, before any pass over the whole file (a large
+    proteinGroups.txt paid a full scan and a first chunk's parse only to be read whole)."""
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the whole file was scanned")
+
+    monkeypatch.setattr(streamed, "_ScannedFile", no_scan)
+    path = REPO / "tests" / "data" / "readers" / name
+    assert streamed.streamed_read(path, None, None, None, is_log2=None, decimal=None, params={}, min_bytes=0) is None
+    assert streamed.streamed_summary(path, min_bytes=0) is None

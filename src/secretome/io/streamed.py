@@ -328,6 +328,10 @@ def _open(
     header = [str(name) for name in frame.columns]
     if skipped or short or facts.list_column or "" in header or len(set(header)) != len(header):
         return None  # (a joined trailing list column: the chunks would see the raw, longer rows)
+    head_table = RawTable(frame, path, "", np.arange(len(frame)) + 2, delimiter=delimiter, width=len(header),
+                          positions={column: i for i, column in enumerate(header)})
+    if reader_for(format, head_table)[0] != "generic":
+        return None  # an engine's table, detected from its first lines: read whole, without a scan of it first
     numbers = facts.numbers
     if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
         return None

@@ -21,6 +21,7 @@ import hashlib
 import io
 import lzma
 import re
+import threading
 import warnings
 import zipfile
 import zlib
@@ -137,11 +138,52 @@ def read_table(
     path = Path(path)
     _refuse_known_binary(path)  # after source.check_regular_file: missing, special files, symlink loops
     raw = source.read_input(path)
-    sha256 = hashlib.sha256(raw).hexdigest()
     if _blank(raw):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
-    data, is_xlsx = _decompress(raw, path)
-    del raw  # a compressed file's bytes are not needed past here: not held through the parse
+    with _Digest(raw) as digest:
+        data, is_xlsx = _decompress(raw, path)
+        del raw  # a compressed file's bytes are not needed past here: not held through the parse
+        table = _parsed_table(data, path, is_xlsx, sheet=sheet, min_columns=min_columns, as_text=as_text,
+                              decimal=decimal, check_header=check_header)
+    table.sha256 = digest.value
+    return _finish(table, min_columns, repeated_names)
+
+
+class _Digest:
+    """The SHA-256 of a file's bytes, computed in a thread beside the parse when they are large (hashlib
+    releases the GIL): ``value`` (the hex digest) is set when the ``with`` block ends, after the hash thread is joined,
+    so a read costs its parse's wall time, not the parse's and the hash's."""
+
+    THREAD_MIN_BYTES = 1 << 22
+
+    def __init__(self, data: bytes) -> None:
+        self.data: bytes | None = data
+        self.value = ""
+        self.thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        self.value = hashlib.sha256(self.data).hexdigest()
+        self.data = None
+
+    def __enter__(self) -> "_Digest":
+        if len(self.data) >= self.THREAD_MIN_BYTES:
+            self.thread = threading.Thread(target=self._run, name="secretome-sha256", daemon=True)
+            self.thread.start()
+        else:
+            self._run()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _parsed_table(
+    data: bytes, path: Path, is_xlsx: bool, *, sheet: str | int | None, min_columns: int, as_text: bool,
+    decimal: str | None, check_header: Callable[[list[str], Path], None] | None,
+) -> RawTable:
+    """The :class:`RawTable` of decompressed bytes (its ``sha256`` is filled in by :func:`read_table`)."""
+    sha256 = ""
     if is_xlsx:
         frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
         if decimal is not None and decimal not in (".", ","):
@@ -161,7 +203,7 @@ def read_table(
             frame, path, sha256, np.arange(len(frame)) + 2 + skipped, delimiter=delimiter, short_rows=short,
             width=frame.shape[1], positions={str(name): i for i, name in enumerate(frame.columns)}, text=facts,
         )
-    return _finish(table, min_columns, repeated_names)
+    return table
 
 
 #: Binary formats of non-protein engine outputs: (magic bytes, what the file is, which file to give instead).
@@ -436,7 +478,8 @@ def _parse_text(
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
         )
-    listed = trailing_list.match(data[: data.find(b"\n")].decode("utf-8", errors="replace"))
+    first_end = data.find(b"\n")
+    listed = trailing_list.match((data if first_end < 0 else data[:first_end]).decode("utf-8", errors="replace"))
     joined = 0
     if listed is not None:
         data, joined = trailing_list.join_trailing(data, listed)
@@ -666,9 +709,9 @@ def _short_rows(
     """
     if quotes and b'"' in data:
         return []
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     array = np.frombuffer(data, dtype=np.uint8)
-    total = data.count(delimiter.encode())  # bytes.count: one fast pass, no comparison array
+    n_lines = count_byte(array, 10) + (0 if data.endswith(b"\n") else 1)
+    total = count_byte(array, ord(delimiter))
     n_rows = n_lines - 1  # assuming no blank lines; blank lines make the totals differ -> detailed pass
     if total in ((width - 1) * (n_rows + 1), (width - 1) + width * n_rows):
         return []  # every row has the header's width (or R's width + 1); a longer row would fail in pandas
@@ -695,6 +738,12 @@ def _short_rows(
     short = ~blank & (counts < full)
     short[0] = False
     return [(int(line) + 1, int(counts[line]) + 1) for line in np.flatnonzero(short)]
+
+
+def count_byte(array: np.ndarray, value: int, block: int = 1 << 22) -> int:
+    """How often ``value`` occurs in a uint8 array, counted in blocks (no comparison array of the file's
+    size); 3-5x faster than ``bytes.count`` for a byte as frequent as a delimiter."""
+    return sum(int(np.count_nonzero(array[start:start + block] == value)) for start in range(0, array.size, block))
 
 
 def _quoted_short_rows(
