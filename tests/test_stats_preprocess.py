@@ -286,6 +286,20 @@ def test_knn_matches_brute_force_definition():
     np.testing.assert_allclose(pp.impute_knn(values, k=3, candidates=4), reference)  # mostly the exhaustive path
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_knn_breaks_equal_distances_by_protein_order_as_the_definition(seed):
+    # Half-unit values: every distance is exact, so many neighbours are exactly as near as each other;
+    # the nearer-then-lower-index rule must hold inside the candidates, at their edge and in the
+    # exhaustive search (the previous kernel took whichever argpartition left first).
+    rng = np.random.default_rng(seed)
+    values = 20.0 + rng.integers(0, 4, (6, 50)) * 0.5
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values = values[:, np.isfinite(values).any(axis=0)]
+    reference = _knn_brute_force(values, 3)
+    for candidates in (None, 4, 12):
+        np.testing.assert_array_equal(pp.impute_knn(values, k=3, candidates=candidates), reference)
+
+
 def test_knn_refuses_a_sample_without_any_value():
     # A sample with nothing measured has no neighbours' values to borrow; kNN filled it entirely with each
     # protein's own mean, a fabricated sample (R's impute.knn halts on such a column, like Perseus/MinProb here).

@@ -290,7 +290,7 @@ def vsn_transform(
 
     iterations = 0
     for iterations in range(1, max_iterations + 1):
-        kept = np.ascontiguousarray(y0[:, keep]), np.ascontiguousarray(observed[:, keep])
+        kept = y0[:, keep], observed[:, keep]
         result = optimize.minimize(
             _vsn_negloglik, params, args=_vsn_terms(*kept), jac=True, method="L-BFGS-B", options={"maxiter": 2000}
         )
@@ -327,50 +327,58 @@ def _vsn_residual_ms(h: np.ndarray, finite: np.ndarray) -> np.ndarray:
         return np.where(finite, (filled - mean) ** 2, 0.0).sum(axis=0) / counts
 
 
-def _vsn_terms(y0: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """The fixed inputs of :func:`_vsn_negloglik`: intensities (0 where missing), the 0/1 mask and its counts."""
-    return y0, observed, observed.sum(axis=1), observed.sum(axis=0), float(observed.sum())
+def _vsn_terms(y0: np.ndarray, observed: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, float]:
+    """The fixed inputs of :func:`_vsn_negloglik`: the intensities (0 where missing), the 0/1 mask and the
+    mask's count per protein, cut once into contiguous blocks of proteins; the counts per sample; the total."""
+    step = max(1, VSN_BLOCK_CELLS // y0.shape[0])
+    blocks = [
+        (np.ascontiguousarray(y0[:, start : start + step]), np.ascontiguousarray(observed[:, start : start + step]),
+         observed[:, start : start + step].sum(axis=0))
+        for start in range(0, y0.shape[1], step)
+    ]
+    return blocks, observed.sum(axis=1), float(observed.sum())
 
 
 def _vsn_negloglik(
-    params: np.ndarray, y0: np.ndarray, observed: np.ndarray, per_sample: np.ndarray, per_protein: np.ndarray, n_total: float
+    params: np.ndarray, blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], per_sample: np.ndarray, n_total: float
 ) -> tuple[float, np.ndarray]:
     """Profile negative log-likelihood of the VSN model and its gradient in (a, b).
 
-    ``y0`` holds the intensities with 0 where missing and ``observed`` the 0/1 mask (float), so every
-    masked term is a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each
-    protein's mean and ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``,
-    so the gradient needs four per-sample sums, accumulated over blocks of proteins that stay in the CPU
-    cache. The blocks run on :func:`_vsn_threads` threads (numpy releases the GIL in each step); their sums
-    are added in block order, so the result does not depend on the number of threads.
+    Each block holds intensities with 0 where missing and the 0/1 mask (float), so every masked term is
+    a product. With ``z = exp(b) y + a``, ``h = arsinh(z)``, residuals ``r`` around each protein's mean and
+    ``c = n / sum(r^2)``: ``d value / d z = c r / sqrt(1 + z^2) + z / (1 + z^2)``, so the gradient needs
+    four per-sample sums, accumulated over contiguous blocks of proteins that stay in the CPU cache. The
+    blocks run on :func:`_vsn_threads` threads (numpy releases the GIL in each step); their sums are added
+    in block order, so the result does not depend on the number of threads.
     """
-    n_samples = y0.shape[0]
+    n_samples = per_sample.size
     a, b = params[:n_samples], params[n_samples:]
-    scale = np.exp(b)
-    step = max(1, VSN_BLOCK_CELLS // n_samples)
+    scale = np.exp(b)[:, None]
+    offset = a[:, None]
 
-    def block(start: int) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        part = slice(start, start + step)
-        y_part, mask = y0[:, part], observed[:, part]
-        z = y_part * scale[:, None]
-        z += a[:, None]
-        one_plus = z * z
-        one_plus += 1.0
+    def block(part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        y_part, mask, per_protein = part
+        z = y_part * scale
+        z += offset
+        inverse = z * z
+        inverse += 1.0
+        log_jacobian_part = float(np.einsum("ij,ij->", np.log(inverse), mask))
+        np.divide(1.0, inverse, out=inverse)  # 1 / (1 + z^2)
         r = np.arcsinh(z)
         r *= mask
-        r -= r.sum(axis=0) / per_protein[part]  # residual around each protein's mean ...
+        r -= r.sum(axis=0) / per_protein  # residual around each protein's mean ...
         r *= mask  # ... on the observed values only
         ssq_part = float(np.einsum("ij,ij->", r, r))
-        log_jacobian_part = float(np.einsum("ij,ij->", np.log(one_plus), mask))
-        r /= np.sqrt(one_plus)
-        z /= one_plus
+        z *= inverse
         z *= mask
-        return (ssq_part, log_jacobian_part, r.sum(axis=1), z.sum(axis=1),
-                np.einsum("ij,ij->i", r, y_part), np.einsum("ij,ij->i", z, y_part))
+        r *= np.sqrt(inverse, out=inverse)
+        r_sum, z_sum = r.sum(axis=1), z.sum(axis=1)
+        r *= y_part
+        z *= y_part
+        return ssq_part, log_jacobian_part, r_sum, z_sum, r.sum(axis=1), z.sum(axis=1)
 
-    starts = range(0, y0.shape[1], step)
     pool = _vsn_threads()
-    parts = pool.map(block, starts) if pool is not None and len(starts) > 1 else map(block, starts)
+    parts = pool.map(block, blocks) if pool is not None and len(blocks) > 1 else map(block, blocks)
     ssq = log_jacobian = 0.0
     r_a, r_b, z_a, z_b = (np.zeros(n_samples) for _ in range(4))
     for ssq_part, log_jacobian_part, r_a_part, z_a_part, r_b_part, z_b_part in parts:  # in block order
@@ -383,7 +391,7 @@ def _vsn_negloglik(
     value = 0.5 * n_total * np.log(ssq / n_total) - (float(per_sample @ b) - 0.5 * log_jacobian)
     c = n_total / ssq
     grad_a = c * r_a + z_a
-    grad_b = scale * (c * r_b + z_b) - per_sample
+    grad_b = scale[:, 0] * (c * r_b + z_b) - per_sample
     return value, np.concatenate([grad_a, grad_b])
 
 
@@ -495,10 +503,12 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
 
     Distance between two proteins: mean squared difference over the samples both have observed. A
     missing value of protein p in sample j is the mean of sample j's values of the k nearest proteins
-    observed in j. Proteins sharing no sample with any candidate fall back to their own mean. A sample
-    without any valid value is refused (as R's ``impute.knn`` halts on such a column).
+    observed in j, nearer first and, at equal distance, the lower protein index first. Proteins sharing
+    no sample with any candidate fall back to their own mean. A sample without any valid value is
+    refused (as R's ``impute.knn`` halts on such a column).
     For speed the ``candidates`` (default ``max(5k, 100)``) nearest proteins are searched first; a cell
-    whose k donors are not all among them is resolved by the exhaustive search (same result).
+    whose k donors are not all among them is resolved by the exhaustive search (same result). The
+    distances are computed once per pair of proteins (:class:`_MaskedDistances`), in blocks of rows.
     """
     if k < 1:
         raise SecretomeInputError(f"k must be >= 1, got {k}")
@@ -518,46 +528,142 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
     targets = np.flatnonzero(~observed.all(axis=1))
     if targets.size == 0:  # complete data: nothing to impute
         return out.T
-    m = observed.astype(np.float64)
-    v = np.where(observed, x, 0.0)
-    v2 = v**2  # squared distance over shared samples: sum (a - b)^2 = a^2 . 1 + 1 . b^2 - 2 a . b
     width = max(1, min(n_proteins - 1, max(5 * k, 100) if candidates is None else candidates))
-    chunk = max(1, min(512, 4_000_000 // (width * n_samples)))
-    for start in range(0, targets.size, chunk):
-        rows = targets[start : start + chunk]
-        shared = m[rows] @ m.T
-        ssd = v2[rows] @ m.T + m[rows] @ v2.T - 2.0 * v[rows] @ v.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dist = np.where(shared > 0, np.maximum(ssd, 0.0) / shared, np.inf)
-        dist[np.arange(rows.size), rows] = np.inf
-        # fast path: the `width` nearest proteins, in order of distance
-        near = np.argpartition(dist, width - 1, axis=1)[:, :width] if width < n_proteins else np.argsort(dist, axis=1)
-        near = np.take_along_axis(near, np.argsort(np.take_along_axis(dist, near, axis=1), axis=1, kind="stable"), axis=1)
+    # Targets first, so that every block of target rows meets the later targets and the complete proteins
+    # as one contiguous run of columns; pairs of targets are computed once and used for both rows.
+    order = np.concatenate([targets, np.flatnonzero(observed.all(axis=1))])
+    distances = _MaskedDistances(x[order], observed[order])
+    step = max(16, min(512, KNN_BLOCK_CELLS // n_proteins))
+    # the candidates found so far for the target rows not yet reached, from the blocks before them
+    later_dist, later_index = np.empty((targets.size, 0)), np.empty((targets.size, 0), dtype=np.intp)
+    flat = x.ravel()
+    for start in range(0, targets.size, step):
+        stop = min(start + step, targets.size)
+        size = stop - start
+        dist = distances.block(start, stop)  # rows start:stop, columns start: (self at inf)
+        own = np.argpartition(dist, width - 1, axis=1)[:, :width].copy() if dist.shape[1] > width else np.indices(dist.shape)[1]
+        near_dist, near = _nearest(
+            np.hstack([later_dist[:size], np.take_along_axis(dist, own, axis=1)]),
+            np.hstack([later_index[:size], own + start]),
+            width,
+        )
+        # the later target rows get this block's rows as candidates (the distance is symmetric)
+        tile = dist[:, size : targets.size - start].T
+        later_dist, later_index = later_dist[size:], later_index[size:]
+        merged = [
+            _nearest(np.hstack([later_dist[part], tile[part]]),
+                     np.hstack([later_index[part], np.broadcast_to(np.arange(start, stop), tile[part].shape)]), width)
+            for part in (slice(first, first + KNN_MERGE_ROWS) for first in range(0, tile.shape[0], KNN_MERGE_ROWS))
+        ]
+        if merged:
+            later_dist, later_index = np.vstack([d for d, _ in merged]), np.vstack([i for _, i in merged])
+        near = order[near]
+        by_index = np.argsort(near, axis=1)  # then by distance, stably: equal distances keep index order
+        near, near_dist = np.take_along_axis(near, by_index, axis=1), np.take_along_axis(near_dist, by_index, axis=1)
+        by_distance = np.argsort(near_dist, axis=1, kind="stable")
+        near, near_dist = np.take_along_axis(near, by_distance, axis=1), np.take_along_axis(near_dist, by_distance, axis=1)
+        rows = targets[start:stop]
         # only the missing cells gather their candidates' values: cells x width, not rows x width x samples
         missing = ~observed[rows]
         cell_row, cell_sample = np.nonzero(missing)
-        cell_near = near[cell_row]
-        donor = observed[cell_near, cell_sample[:, None]] & np.isfinite(np.take_along_axis(dist, near, axis=1))[cell_row]
-        use = donor & (np.cumsum(donor, axis=1, dtype=np.int32) <= k)
+        donor_values = flat[near[cell_row] * n_samples + cell_sample[:, None]]
+        donor = np.isfinite(donor_values) & np.isfinite(near_dist[cell_row])
+        rank = np.cumsum(donor, axis=1, dtype=np.int32)
+        use = donor & (rank <= k)
         count = use.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fast = np.where(use, v[cell_near, cell_sample[:, None]], 0.0).sum(axis=1) / count
-        enough = count >= k
+            fast = np.where(use, donor_values, 0.0).sum(axis=1) / count
+        # a k-th donor as far as the farthest candidate may tie with a protein outside the candidates
+        kth = np.where(use & (rank == k), near_dist[cell_row], -np.inf).max(axis=1)
+        enough = (count >= k) & (kth < near_dist[cell_row, -1])
         out[rows[cell_row[enough]], cell_sample[enough]] = fast[enough]
-        done = np.zeros_like(missing)
-        done[cell_row[enough], cell_sample[enough]] = True
-        for j in np.flatnonzero((missing & ~done).any(axis=0)):
-            need = np.flatnonzero(missing[:, j] & ~done[:, j])
-            donors = np.flatnonzero(observed[:, j])
-            d = dist[np.ix_(need, donors)]
-            kk = min(k, donors.size)
-            nearest = np.argpartition(d, kk - 1, axis=1)[:, :kk] if kk < donors.size else np.tile(np.arange(donors.size), (need.size, 1))
-            usable = np.isfinite(np.take_along_axis(d, nearest, axis=1))
-            total = usable.sum(axis=1)
-            means = np.where(usable, x[donors[nearest], j], 0.0).sum(axis=1) / np.maximum(total, 1)
-            own = np.nanmean(x[rows[need]], axis=1)
-            out[rows[need], j] = np.where(total > 0, means, own)
+        left = missing.copy()
+        left[cell_row[enough], cell_sample[enough]] = False
+        if left.any():
+            _impute_exhaustive(out, x, observed, rows, left, distances, order, k)
     return out.T
+
+
+def _nearest(dist: np.ndarray, index: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``width`` smallest distances of each row and their column indices (in no particular order)."""
+    if dist.shape[1] <= width:
+        return dist, index
+    pick = np.argpartition(dist, width - 1, axis=1)[:, :width]
+    return np.take_along_axis(dist, pick, axis=1), np.take_along_axis(index, pick, axis=1)
+
+
+def _impute_exhaustive(
+    out: np.ndarray, x: np.ndarray, observed: np.ndarray, rows: np.ndarray, left: np.ndarray,
+    distances: _MaskedDistances, order: np.ndarray, k: int,
+) -> None:
+    """Fill the cells ``left`` (rows x samples) of the target ``rows`` from all proteins observed in the
+    sample: the k nearest (ties: lower index), only those at a finite distance, else the protein's own mean."""
+    need_rows = np.flatnonzero(left.any(axis=1))
+    position = np.empty(order.size, dtype=np.intp)
+    position[order] = np.arange(order.size)
+    full = distances.rows(position[rows[need_rows]])[:, position]  # original protein order
+    full[np.arange(need_rows.size), rows[need_rows]] = np.inf
+    for j in np.flatnonzero(left.any(axis=0)):
+        need = np.flatnonzero(left[need_rows, j])
+        donors = np.flatnonzero(observed[:, j])
+        d = full[np.ix_(need, donors)]
+        kk = min(k, donors.size)
+        bound = np.partition(d, kk - 1, axis=1)[:, kk - 1 : kk]
+        below, tied = d < bound, d == bound
+        nearest = below | (tied & (np.cumsum(tied, axis=1) <= kk - below.sum(axis=1, keepdims=True)))
+        usable = nearest & np.isfinite(d)
+        total = usable.sum(axis=1)
+        means = np.where(usable, x[donors, j], 0.0).sum(axis=1) / np.maximum(total, 1)
+        target = rows[need_rows[need]]
+        own = np.nanmean(x[target], axis=1)
+        out[target, j] = np.where(total > 0, means, own)
+
+
+class _MaskedDistances:
+    """Mean squared differences between proteins (rows of ``x``) over the samples both observed.
+
+    ``sum (a - b)^2 = m_a . b^2 + a^2 . m_b - 2 a . b`` over the observed masks ``m``: one matrix product
+    (BLAS) of ``[m, a^2, -2a]`` with ``[b^2, m, b]`` per block, plus the shared-sample counts ``m_a . m_b``
+    in float32 (exact: counts below 2^24). Each sample is first shifted by its mean rounded to an integer,
+    which leaves every difference unchanged (the shift itself is exact for values within a factor 2 of
+    it) but keeps the terms small, so the product loses little to cancellation.
+    """
+
+    def __init__(self, x: np.ndarray, observed: np.ndarray) -> None:
+        centre = np.round(np.where(observed, x, 0.0).sum(axis=0) / observed.sum(axis=0))
+        value = np.where(observed, x - centre, 0.0)
+        self.terms = np.hstack([value**2, observed.astype(np.float64), value])  # [b^2, m, b]
+        self.mask32 = observed.astype(np.float32)
+        self.n_samples = x.shape[1]
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Distances of rows ``start:stop`` to rows ``start:`` (a row to itself: infinite)."""
+        dist = self._distances(slice(start, stop), slice(start, None))
+        dist[np.arange(stop - start), np.arange(stop - start)] = np.inf
+        return dist
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """Distances of ``rows`` to every row."""
+        return self._distances(rows, slice(None))
+
+    def _distances(self, rows: slice | np.ndarray, columns: slice) -> np.ndarray:
+        s = self.n_samples
+        own = self.terms[rows]
+        left = np.hstack([own[:, s : 2 * s], own[:, :s], -2.0 * own[:, 2 * s :]])  # [m, a^2, -2a]
+        ssd = left @ self.terms[columns].T
+        shared = self.mask32[rows] @ self.mask32[columns].T
+        np.maximum(ssd, 0.0, out=ssd)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(ssd, shared, out=ssd)
+        ssd[shared == 0] = np.inf
+        return ssd
+
+
+KNN_BLOCK_CELLS = 2_000_000
+"""Distances (rows x proteins) per block of the kNN search: a few such float64 blocks stay small."""
+
+KNN_MERGE_ROWS = 2048
+"""Target rows whose candidates are merged at once (bounds the merge's temporaries)."""
 
 
 # ------------------------------------------------------------------------------------------ pipeline
