@@ -85,8 +85,19 @@ result.to_csv(out, sep="\t", index=False)
 
 
 # ------------------------------------------------------------------------------------------- running
-ENV = dict(os.environ)
-"""The environment of every measured process (``XDG_CACHE_HOME`` set to the run's own cache folder in :func:`main`)."""
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+"""The environment of every measured process (``XDG_CACHE_HOME`` set to the run's own cache folder in :func:`main`).
+``PYTHONDONTWRITEBYTECODE`` is dropped and the package byte-compiled first (:func:`compile_package`): an
+installed package has its ``.pyc`` files, and without them every process compiles secretome's modules again
+(~0.1 s of each command, which is not what users wait for)."""
+
+
+def compile_package() -> None:
+    """Byte-compile secretome's modules (``compileall``) as ``pip install`` does, so no measured run compiles them."""
+    import secretome
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(secretome.__file__).parent)], env=ENV,
+                   stdout=subprocess.DEVNULL, check=True)
 
 
 def measure(command: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
@@ -209,6 +220,7 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
         wall, cpu, peak = measure(commands["secretome compare"])
         print(f"  {'first run (empty cache)':36s} {wall:7.2f} s {cpu:7.2f} s {peak:7.0f} MiB")
         ENV["XDG_CACHE_HOME"] = str(work / "cache")
+        compile_package()
         clean("")
         measure(commands["secretome compare"])  # fills the run's cache; not timed
         results = paired(commands, repeat, before=clean)
@@ -221,18 +233,21 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
                 if name in results:
                     ratio = results[name][0] / r_wall
                     cpu_ratio = results[name][1] / results["Rscript (limma)"][1]
-                    ok = ratio <= limit
-                    print(f"  {name} / Rscript: {ratio:.2f}x wall (goal <= {limit:g}x: {verdict(ok)}), {cpu_ratio:.2f}x CPU")
-                    goals.append((f"compare 8000x{n_samples} {name.split()[-1] if 'no-' in name else 'default'} vs R <= {limit:g}x", ok))
+                    print(f"  {name} / Rscript: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (goal <= {limit:g}x: "
+                          f"{verdict(ratio <= limit)} by wall, {verdict(cpu_ratio <= limit)} by CPU)")
+                    label = f"compare 8000x{n_samples} {name.split()[-1] if 'no-' in name else 'default'} vs R <= {limit:g}x"
+                    goals += [(f"{label} (wall)", ratio <= limit), (f"{label} (CPU)", cpu_ratio <= limit)]
         else:
             print("  Rscript: skipped (no Rscript on PATH)")
         if "AlphaPeptStats t-test" in results:
-            a_wall = results["AlphaPeptStats t-test"][0]
+            a_wall, a_cpu = results["AlphaPeptStats t-test"][:2]
             for name in ("secretome compare", "secretome compare --no-enrichment"):
                 if name in results:
-                    speedup = a_wall / results[name][0]
-                    print(f"  AlphaPeptStats / {name}: {speedup:.1f}x (goal >= 10x: {verdict(speedup >= 10)})")
-                    goals.append((f"compare 8000x{n_samples} {name} >= 10x AlphaPeptStats", speedup >= 10))
+                    speedup, cpu_speedup = a_wall / results[name][0], a_cpu / results[name][1]
+                    print(f"  AlphaPeptStats / {name}: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU (goal >= 10x: "
+                          f"{verdict(speedup >= 10)} by wall, {verdict(cpu_speedup >= 10)} by CPU)")
+                    goals += [(f"compare 8000x{n_samples} {name} >= 10x AlphaPeptStats (wall)", speedup >= 10),
+                              (f"compare 8000x{n_samples} {name} >= 10x AlphaPeptStats (CPU)", cpu_speedup >= 10)]
     return goals
 
 
@@ -263,8 +278,9 @@ enrich_contrast(result.table); lap("enrichment: 2 hypergeometric + 1 rank test")
 result = differential_analysis(adata, ContrastOptions(design="~ condition", contrast="treated-control"))
 clock[:] = [time.process_time(), time.perf_counter()]  # the run above made the tables to write; not timed
 files = differential_files(result); lap("two TSV texts (differential, enrichment)")
+print("  " + ", ".join(f"{name} {len(text) / 1e6:.2f} MB" for name, text in files.items()))
 from secretome.summary import page_summary
-summary = page_summary(adata, "compare"); lap("page summary")
+summary = page_summary(adata, "compare", result.entry); lap("page summary")
 from secretome.report.plots import all_figures
 all_figures(summary, "compare"); lap("volcano figure (first: plotly's lazy imports)")
 from secretome.report import render_report
@@ -274,16 +290,17 @@ print("  scipy.stats imported:", "scipy.stats" in sys.modules)
 """
 
 
-def bench_breakdown(work: Path) -> list[tuple[str, bool]]:
-    """Where the time of ``compare`` at 8,000 x 24 goes, stage by stage, in one fresh process (cache filled)."""
-    data = write_wide(CACHE / "compare_8000x24.tsv", 8000, 24)
+def bench_breakdown(work: Path, n_samples: int = 24) -> list[tuple[str, bool]]:
+    """Where the time of ``compare`` at 8,000 x ``n_samples`` goes, stage by stage, in one fresh process (cache filled)."""
+    data = write_wide(CACHE / f"compare_8000x{n_samples}.tsv", 8000, n_samples)
     script = work / "breakdown.py"
     script.write_text(BREAKDOWN)
     ENV.setdefault("XDG_CACHE_HOME", str(work / "cache"))
     command = [sys.executable, str(script), str(data), str(data.with_suffix(".samples.tsv")), str(work / "breakdown-out")]
+    shutil.rmtree(work / "breakdown-out", ignore_errors=True)
     subprocess.run(command, env=ENV, capture_output=True)  # fills the cache
     shutil.rmtree(work / "breakdown-out", ignore_errors=True)
-    print("\ncompare 8,000 x 24 stage by stage (one fresh process; the pipeline of secretome.jobs.compare_job):")
+    print(f"\ncompare 8,000 x {n_samples} stage by stage (one fresh process; the pipeline of secretome.jobs.compare_job):")
     run = subprocess.run(command, env=ENV, capture_output=True, text=True)
     print(run.stdout.rstrip() if run.returncode == 0 else run.stderr[-2000:])
     return []
@@ -323,6 +340,8 @@ def bench_profile(repeat: int, work: Path, big: bool) -> list[tuple[str, bool]]:
         data = write_wide(CACHE / f"profile_{n_proteins}x{n_samples}.tsv", n_proteins, n_samples, effects=False)
         out = work / f"profile{n_samples}"
         runs = 1 if n_samples >= 1000 else repeat
+        subprocess.run([*SECRETOME, "profile", str(data), "--out", str(out)], env=ENV, capture_output=True)  # fills the cache
+        shutil.rmtree(out, ignore_errors=True)
         results = paired({"profile": [*SECRETOME, "profile", str(data), "--out", str(out)]}, runs,
                          before=lambda name: shutil.rmtree(out, ignore_errors=True))
         wall, _, peak = results["profile"]
@@ -349,10 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_commands_") as tmp:
         work = Path(tmp)
         ENV["XDG_CACHE_HOME"] = str(work / "cache")
+        compile_package()
         if "compare" in chosen:
             goals += bench_compare(args.repeat, work)
         if "breakdown" in chosen:
-            goals += bench_breakdown(work)
+            goals += bench_breakdown(work, 24) + bench_breakdown(work, 200)
         if chosen & {"startup", "info"}:
             goals += bench_startup(args.repeat, work)
         if "profile" in chosen:

@@ -7,9 +7,13 @@ Synthetic files are written to a temporary directory:
 - a DIA-NN report.pg_matrix.tsv and a FragPipe combined_protein.tsv, 8,000 proteins x 200 samples.
 With ``--examples`` every public example table in ``../shared/data/examples`` is timed as well (small real
 files of the DIA-NN, FragPipe, Perseus, PEAKS and generic readers: fixed costs dominate there).
+A gzip copy of the generic matrix is timed too (read in row chunks through the bounded streaming
+decompressor; the bare parse is ``pandas.read_csv`` of the .gz).
 Each reader runs ``--repeat`` times (best time kept, alternating with the bare parse so both see the same
-machine load) and the ratio read/parse is printed. Goal (issue 14): within 1.0x of the bare parse
-(issue 3 asked for 1.5x).
+machine load); wall and CPU time (``time.process_time``) are printed with their ratios read/parse, and
+each file says whether it meets the goals: within 1.0x of the bare parse (issue 14) and within 1.5x
+(issue 15). The verdict is taken from CPU time, which the load of a shared machine moves far less than
+wall time (the parse and the read are single-threaded, so their CPU time is their work).
 
 Run: ``python benchmarks/bench_readers.py [--repeat 3] [--scale 1.0] [--examples]``
 """
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
+import os
 import sys
 import tempfile
 import time
@@ -118,23 +124,38 @@ def bare_parse(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="," if name.endswith(".csv") else "\t", low_memory=False)
 
 
-def best_times(path: Path, repeat: int, **read_kwargs) -> tuple[float, float, object]:
-    """Best wall time of secretome.read and of pandas.read_csv on the same file, interleaved."""
-    read_best = parse_best = float("inf")
+GOALS = (1.0, 1.5)
+
+
+def best_times(path: Path, repeat: int, **read_kwargs) -> tuple[dict[str, float], object]:
+    """Best wall and CPU times of secretome.read and of the bare parse on the same file, interleaved:
+    ``{"read_wall", "read_cpu", "parse_wall", "parse_cpu"}`` and the AnnData read."""
+    best = dict.fromkeys(("read_wall", "read_cpu", "parse_wall", "parse_cpu"), float("inf"))
     adata = None
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         frame = bare_parse(path)
-        parse_best = min(parse_best, time.perf_counter() - start)
+        best["parse_wall"] = min(best["parse_wall"], time.perf_counter() - wall)
+        best["parse_cpu"] = min(best["parse_cpu"], time.process_time() - cpu)
         del frame
         gc.collect()
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             adata = secretome.read(path, **read_kwargs)
-        read_best = min(read_best, time.perf_counter() - start)
-    return read_best, parse_best, adata
+        best["read_wall"] = min(best["read_wall"], time.perf_counter() - wall)
+        best["read_cpu"] = min(best["read_cpu"], time.process_time() - cpu)
+    return best, adata
+
+
+def verdict(times: dict[str, float]) -> tuple[float, str]:
+    """The CPU ratio read/parse and the line's timings with each goal met or not."""
+    ratio = times["read_cpu"] / times["parse_cpu"]
+    goals = ", ".join(f"{goal:.1f}x {'met' if ratio <= goal else 'NOT met'}" for goal in GOALS)
+    return ratio, (f"read {times['read_wall']:.3f} s wall / {times['read_cpu']:.3f} s CPU, bare parse "
+                   f"{times['parse_wall']:.3f} s / {times['parse_cpu']:.3f} s: CPU ratio {ratio:.2f}x "
+                   f"(wall {times['read_wall'] / times['parse_wall']:.2f}x); {goals}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,35 +171,44 @@ def main(argv: list[str] | None = None) -> int:
         ("diann", "report.pg_matrix.tsv", write_diann, int(8_000 * args.scale), 200),
         ("fragpipe", "combined_protein.tsv", write_fragpipe, int(8_000 * args.scale), 200),
     ]
-    print(f"secretome {secretome.__version__}, pandas {pd.__version__}, numpy {np.__version__}, best of {args.repeat}")
+    print(f"secretome {secretome.__version__}, pandas {pd.__version__}, numpy {np.__version__}, best of {args.repeat}, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     ratios = []
     with tempfile.TemporaryDirectory(prefix="bench_readers_") as tmp:
+        warm = Path(tmp) / "warm.tsv"  # the first read pays the lazy imports (anndata, the readers): not timed
+        write_generic(warm, 50, 4, rng)
+        best_times(warm, 1)
         for name, filename, writer, n_proteins, n_samples in cases:
             path = Path(tmp) / filename
             start = time.perf_counter()
             writer(path, n_proteins, n_samples, rng)
             written = time.perf_counter() - start
-            size_mb = path.stat().st_size / 1e6
-            read_time, parse_time, adata = best_times(path, args.repeat)
-            assert adata.uns["source"]["format"] == name, adata.uns["source"]["format"]
-            assert adata.shape == (n_samples, n_proteins), adata.shape
-            ratio = read_time / parse_time
-            ratios.append(ratio)
-            print(
-                f"{name:9s} {n_proteins} proteins x {n_samples} samples, {size_mb:.0f} MB (written in {written:.1f} s): "
-                f"secretome.read {read_time:.2f} s, pandas.read_csv {parse_time:.2f} s, ratio {ratio:.2f}x"
-            )
+            paths = [path]
+            if name == "generic":
+                paths.append(path.with_name(path.name + ".gz"))
+                paths[1].write_bytes(gzip.compress(path.read_bytes(), 6))
+            for each in paths:
+                times, adata = best_times(each, args.repeat)
+                assert adata.uns["source"]["format"] == name, adata.uns["source"]["format"]
+                assert adata.shape == (n_samples, n_proteins), adata.shape
+                ratio, line = verdict(times)
+                ratios.append(ratio)
+                print(f"{name:9s} {each.name} {n_proteins} x {n_samples}, {each.stat().st_size / 1e6:.0f} MB "
+                      f"(written in {written:.1f} s): {line}", flush=True)
+            for each in paths:
+                each.unlink()
     if args.examples:
         examples = Path(__file__).resolve().parents[2] / "shared" / "data" / "examples"
         patterns = ("*.pg_matrix.tsv*", "combined_protein*.tsv*", "*perseus*.csv", "peaks*.xlsx", "PD_*.csv*", "*_log2.tsv", "*_log2.csv")
         for path in sorted({p for pattern in patterns for p in examples.glob(f"*/{pattern}")}):
-            read_time, parse_time, adata = best_times(path, args.repeat)
-            ratio = read_time / parse_time
+            times, adata = best_times(path, args.repeat)
+            ratio, line = verdict(times)
             ratios.append(ratio)
             print(f"example   {path.parent.name}/{path.name} ({adata.uns['source']['format']}, {adata.n_vars} x {adata.n_obs}): "
-                  f"secretome.read {read_time:.3f} s, bare parse {parse_time:.3f} s, ratio {ratio:.2f}x")
-    print(f"worst ratio {max(ratios):.2f}x; goal (<= 1.0x of the bare parse): {'met' if max(ratios) <= 1.0 else 'NOT met'} "
-          f"in {sum(r <= 1.0 for r in ratios)} of {len(ratios)} files (<= 1.5x: {sum(r <= 1.5 for r in ratios)})")
+                  f"{line}", flush=True)
+    print(f"worst CPU ratio {max(ratios):.2f}x; " + "; ".join(
+        f"goal {goal:.1f}x: {'met' if max(ratios) <= goal else 'NOT met'} in {sum(r <= goal for r in ratios)} of {len(ratios)} files"
+        for goal in GOALS))
     return 0
 
 

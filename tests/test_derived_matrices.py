@@ -38,19 +38,72 @@ def test_views_equal_the_plain_formulas(is_log2):
     assert np.array_equal(log2_quantities(adata), expected_log2, equal_nan=True)
 
 
-def test_views_are_computed_once_inside_the_block_and_afresh_outside():
+def test_views_are_made_once_inside_the_block_and_afresh_outside():
     adata = _dataset(False)
     with derived_matrices():
         first, second = linear_quantities(adata), linear_quantities(adata)
-        assert first is second and not first.flags.writeable  # shared, so no stage may change it
+        assert first is second
         assert log2_quantities(adata) is log2_quantities(adata)
         with derived_matrices():  # a nested block shares the outer cache
             assert linear_quantities(adata) is first
         adata.X = adata.X * 2.0  # a new X is noticed
         assert linear_quantities(adata) is not first
-        assert np.array_equal(linear_quantities(adata), 2.0 * first)
-    outside = linear_quantities(adata)
-    assert outside is not linear_quantities(adata) and outside.flags.writeable
+        assert np.array_equal(np.asarray(linear_quantities(adata)), 2.0 * np.asarray(first))
+    assert linear_quantities(adata) is not linear_quantities(adata)
+
+
+def _layout(values: np.ndarray) -> str:
+    """Which axis is the inner one in memory (what decides how numpy adds along an axis)."""
+    return "C" if values.strides[0] >= values.strides[1] else "F"
+
+
+@pytest.mark.parametrize("is_log2", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_view_block_is_the_whole_matrix_block_in_values_and_layout(is_log2, order):
+    """Sums over a block round alike only on the same memory layout, so a view's block must have the layout the
+    same block of the whole derived matrix had (log2: column-major; linear: X's)."""
+    adata = _dataset(is_log2)
+    adata.X = np.asarray(adata.X, order=order)
+    rng = np.random.default_rng(1)
+    rows, columns = rng.random(40) < 0.5, rng.random(300) < 0.6
+    keys = [(slice(None), slice(10, 200)), (slice(3, 30), slice(None)), (rows, slice(None)), (slice(None), columns),
+            (slice(None), np.flatnonzero(columns)), (rows, slice(20, 90)), (slice(None), 7), (rows, 5)]
+    for view in (linear_quantities(adata), log2_quantities(adata)):
+        whole = np.asarray(view)
+        assert _layout(whole) == (order if view.kind == "linear" else "F")
+        for key in keys:
+            block, expected = view[key], whole[key]
+            assert np.array_equal(block, expected, equal_nan=True), key
+            assert block.ndim == 1 or _layout(block) == _layout(expected), key
+
+
+def test_blockwise_kernels_equal_the_whole_matrix_forms():
+    """The QC and profile helpers that read a view block by block give the whole-matrix numbers."""
+    from secretome.qc import detected_counts, detected_per_sample, group_cvs, intensity_quantiles
+    import pandas as pd
+
+    adata = _dataset(False)
+    linear, log2 = linear_quantities(adata), log2_quantities(adata)
+    whole_linear, whole_log2 = np.asarray(linear), np.asarray(log2)
+    rows = np.arange(40) % 3 == 0
+    columns = np.flatnonzero(np.arange(300) % 7 != 0)
+    tiny = 8 * 40 * 16  # blocks of 16 proteins, so that every kernel crosses many block boundaries
+    from secretome.qc import matrices
+
+    original = matrices.BLOCK_BYTES
+    matrices.BLOCK_BYTES = tiny
+    try:
+        assert np.array_equal(detected_counts(linear), (whole_linear > 0).sum(axis=0))
+        assert np.array_equal(detected_counts(linear, rows, columns), (whole_linear[rows][:, columns] > 0).sum(axis=0))
+        assert np.array_equal(detected_per_sample(linear, columns), (whole_linear[:, columns] > 0).sum(axis=1))
+        groups = pd.Series(np.where(rows, "a", "b"))
+        assert group_cvs(linear, groups, 2, columns).equals(group_cvs(whole_linear[:, columns], groups, 2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanquantile(whole_log2[:, columns], [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0], axis=1).T
+        assert np.array_equal(intensity_quantiles(log2, range(40), columns).to_numpy(), expected, equal_nan=True)
+    finally:
+        matrices.BLOCK_BYTES = original
 
 
 @pytest.mark.parametrize("shape", [(12, 12), (7, 9), (599, 40), (700, 650), (40, 3000)])

@@ -277,7 +277,7 @@ def test_permission_denied_inputs_and_outputs_are_one_line_errors(world, tmp_pat
 @pytest.mark.parametrize("hdf5", ["in_memory", "straight_to_disk"])
 def test_a_full_disk_is_a_one_line_error_for_every_writing_command(world, tmp_path, hdf5):
     """Also with the HDF5 files (read's .h5ad, profile's lzf-compressed dataset.h5ad) written straight to
-    disk, as those estimated over ``SPOOL_LIMIT`` (512 MB) are: libhdf5 must never see the full disk."""
+    disk, as those estimated over ``SPOOL_LIMIT`` (32 MiB) are: libhdf5 must never see the full disk."""
     spool = {"FAULT_SPOOL_LIMIT": "0"} if hdf5 == "straight_to_disk" else {}
     disk = tmp_path / "disk"
     disk.mkdir()

@@ -1,5 +1,5 @@
 """HDF5 writes never crash in libhdf5 on a full disk: files too large to build in memory (over
-``secretome.outputs.SPOOL_LIMIT``, 512 MB; lowered here to 0 so a small file takes that path) reserve
+``secretome.outputs.SPOOL_LIMIT``, 32 MiB; lowered here to 0 so a small file takes that path) reserve
 their space before libhdf5 writes anything, so a disk too small is a one-line output error and the
 process lives on; on a disk large enough the file is complete and the unused reservation is freed.
 

@@ -196,3 +196,42 @@ def test_stdin_is_bounded(monkeypatch):
         source.read_stream(io.BytesIO(b"P12345\n" * 300_000))
     with pytest.raises(SecretomeInputError, match="binary"):
         source.read_stream(io.BytesIO(b"\0" * 100))
+
+
+def _streamed(data: bytes, name: str, size: int = 4096) -> tuple[bytes, "source.DecompressedStream", int]:
+    """Everything a :class:`source.DecompressedStream` over ``data`` yields, read ``size`` bytes at a time,
+    with the stream and the largest piece it returned."""
+    import io
+
+    stream = source.DecompressedStream(io.BytesIO(data), name, "t.tsv.gz")
+    pieces, buffer = [], bytearray(size)
+    while n := stream.readinto(buffer):
+        pieces.append(bytes(buffer[:n]))
+    return b"".join(pieces), stream, max((len(p) for p in pieces), default=0)
+
+
+@pytest.mark.parametrize("name, compress", [("gzip", gzip.compress), ("xz", lzma.compress)])
+def test_the_streaming_decompressor_gives_what_decompress_gives_a_read_at_a_time(name, compress):
+    import hashlib
+
+    text = HEADER + _rows(MIB)
+    for data in (compress(text), compress(text[:1000]) + compress(text[1000:]), compress(b"") + compress(text),
+                 compress(text) + (b"\0" * 7 if name == "gzip" else b"")):
+        out, stream, largest = _streamed(data, name)
+        assert out == source.decompress(data, name, path="t") == text
+        assert largest <= 4096  # never more than asked for: the chunked parse holds one chunk, not the text
+        assert stream.sha256.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("name, compress", [("gzip", gzip.compress), ("xz", lzma.compress)])
+def test_the_streaming_decompressor_raises_what_decompress_raises(tmp_path, monkeypatch, name, compress):
+    data = compress(HEADER + _rows(2 * MIB))
+    for damaged in (data[:-20], data[: len(data) // 2]):
+        with pytest.raises((EOFError, lzma.LZMAError, zlib.error)):
+            _streamed(damaged, name)
+    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_FLOOR_MIB", "1")
+    with pytest.raises(SecretomeInputError, match="decompression bomb") as streamed_error:
+        _streamed(data, name, size=1 << 16)
+    with pytest.raises(SecretomeInputError, match="decompression bomb"):
+        source.decompress(data, name, path="t.tsv.gz")
+    assert "t.tsv.gz" in str(streamed_error.value)

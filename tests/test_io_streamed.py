@@ -309,3 +309,81 @@ def test_a_number_mark_first_shown_past_the_first_lines_leaves_the_table_to_the_
     assert path.stat().st_size > streamed._HEAD_BYTES
     whole, chunked, answered = both_ways(path)
     assert not answered and chunked == whole
+
+
+def _compressed(path: Path, kind: str) -> Path:
+    import gzip
+    import lzma
+
+    target = path.with_name(path.name + (".gz" if kind == "gzip" else ".xz"))
+    target.write_bytes((gzip.compress if kind == "gzip" else lzma.compress)(path.read_bytes()))
+    return target
+
+
+@pytest.mark.parametrize("kind", ["gzip", "xz"])
+def test_a_compressed_table_is_read_in_chunks_as_its_whole_read_reads_it(tmp_path, small_chunks, monkeypatch, kind):
+    """Decompressed on the way (never the whole text in memory): the same dataset, summary and digest of
+    the compressed file as the whole read, which holds the compressed bytes and the text besides."""
+    path = _compressed(wide(tmp_path / "table.tsv", intensities()), kind)
+    whole, chunked = read_both(path, monkeypatch)
+    assert not isinstance(chunked[0], str) and same_dataset(whole, chunked)
+    assert chunked[0][3]["source"]["sha256"] == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
+    assert streamed.streamed_read(path, None, None, None, is_log2=None, decimal=None, params={}, min_bytes=0) is not None
+    whole, chunked, answered = both_ways(path)
+    assert answered and chunked == whole
+
+
+def test_a_gzip_file_of_several_members_reads_the_same_either_way(tmp_path, small_chunks, monkeypatch):
+    import gzip
+
+    text = wide(tmp_path / "table.tsv", intensities()).read_bytes()
+    cut = text.index(b"\n", len(text) // 3) + 1
+    path = tmp_path / "members.tsv.gz"
+    path.write_bytes(gzip.compress(text[:cut]) + gzip.compress(text[cut:]) + b"\0\0\0")
+    whole, chunked = read_both(path, monkeypatch)
+    assert not isinstance(chunked[0], str) and same_dataset(whole, chunked)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_compressed_table_gets_the_whole_reads_error(tmp_path, small_chunks, monkeypatch, damage):
+    path = _compressed(wide(tmp_path / "table.tsv", intensities()), "gzip")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncated" else data[:100] + b"\xff" * 50 + data[150:])
+    whole, chunked = read_both(path, monkeypatch)
+    assert isinstance(whole[0], str) and "gzip stream is truncated or damaged" in whole[0] and chunked == whole
+
+
+def test_a_gzip_bomb_is_refused_as_the_whole_read_refuses_it(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setenv("SECRETOME_MAX_DECOMPRESSED_FLOOR_MIB", "1")
+    path = tmp_path / "bomb.tsv.gz"
+    row = b"P00001\t1.5\t2.5\n"
+    path.write_bytes(gzip.compress(b"Protein\tS1\tS2\n" + row * ((8 << 20) // len(row))))
+    assert streamed.text_size(path, path.stat().st_size) >= 8 << 20  # gzip's own record of the size
+    whole, chunked = read_both(path, monkeypatch)
+    assert isinstance(whole[0], str) and "decompression bomb" in whole[0] and chunked == whole
+
+
+def test_the_size_of_a_compressed_table_is_estimated_from_its_record(tmp_path):
+    import gzip
+
+    path = tmp_path / "t.tsv.gz"
+    path.write_bytes(gzip.compress(b"a\tb\n" + b"1\t2\n" * 100_000))
+    assert streamed.text_size(path, path.stat().st_size) == 4 + 400_000
+    plain = tmp_path / "t.tsv"
+    plain.write_bytes(b"a\tb\n1\t2\n")
+    assert streamed.text_size(plain, plain.stat().st_size) == plain.stat().st_size
+
+
+@pytest.mark.parametrize("name", ["maxquant_go_proteinGroups.txt", "alphapeptstats_diann_report_final.pg_matrix.tsv"])
+def test_an_engine_table_is_left_to_the_whole_read_from_its_first_lines(monkeypatch, name):
+    """An engine's table is recognised in the head, before any pass over the whole file (a large
+    proteinGroups.txt paid a full scan and a first chunk's parse only to be read whole)."""
+    def no_scan(*args, **kwargs):
+        raise AssertionError("the whole file was scanned")
+
+    monkeypatch.setattr(streamed, "_ScannedFile", no_scan)
+    path = REPO / "tests" / "data" / "readers" / name
+    assert streamed.streamed_read(path, None, None, None, is_log2=None, decimal=None, params={}, min_bytes=0) is None
+    assert streamed.streamed_summary(path, min_bytes=0) is None

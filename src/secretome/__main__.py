@@ -1,3 +1,3 @@
-from secretome.cli import main
+from secretome.cli import console_main
 
-main()
+console_main()

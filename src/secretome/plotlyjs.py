@@ -36,17 +36,37 @@ class PlotlyBundle:
 def plotly_bundle() -> PlotlyBundle:
     """The installed (pinned) plotly package's plotly.js, compressed once per process (deterministically:
     no timestamp in the gzip header, so pages are byte-identical run to run)."""
-    import plotly
-    from plotly.offline import get_plotlyjs
-
-    script = get_plotlyjs()
-    code = script.encode("utf-8")
-    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {plotly.__version__}"
+    code = _plotly_min_js()
+    script = code.decode("utf-8")
+    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {_plotly_version()}"
     digest = hashlib.sha256(code).digest()
     return PlotlyBundle(
         version=version, sha256=digest.hex(), script_hash=f"'sha256-{base64.b64encode(digest).decode()}'", size=len(code),
         payload=_payload(code, digest.hex()),
     )
+
+
+def _plotly_min_js() -> bytes:
+    """The bytes of ``plotly/package_data/plotly.min.js`` (what ``plotly.offline.get_plotlyjs`` returns, encoded),
+    read from the installed package without importing plotly (its import costs more than the read)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("plotly is not installed (a dependency of secretome: pip install secretome)")
+    for location in spec.submodule_search_locations:
+        bundle = Path(location) / "package_data" / "plotly.min.js"
+        if bundle.is_file():
+            return bundle.read_bytes()
+    from plotly.offline import get_plotlyjs  # a packaging without a plain file (e.g. a zip): the package reads it
+
+    return get_plotlyjs().encode("utf-8")
+
+
+def _plotly_version() -> str:
+    from importlib.metadata import version
+
+    return version("plotly")
 
 
 def _payload(code: bytes, sha256: str) -> str:

@@ -29,14 +29,17 @@ from secretome.provenance import provenance_steps, record_step
 from secretome.qc import (
     Thresholds,
     as_text,
+    column_blocks,
     derived_matrices,
+    detected_counts,
     linear_quantities,
     load_thresholds,
     log2_quantities,
     mean_sample_share,
+    mean_shares,
     nanmedian,
     qc,
-    row_sums,
+    row_blocks,
     registry_of,
 )
 
@@ -226,19 +229,42 @@ def _class_matrix(adata: AnnData) -> np.ndarray:
     )
 
 
+class _Pool:
+    """The secreted pool (linear quantities of the ``secreted`` proteins, 0 elsewhere) as a samples x proteins
+    matrix computed on access, block by block (like :class:`~secretome.qc.QuantityView`)."""
+
+    def __init__(self, linear: Any, secreted: np.ndarray) -> None:
+        self.linear, self.secreted, self.shape = linear, secreted, linear.shape
+
+    def __getitem__(self, key: tuple[Any, Any]) -> np.ndarray:
+        return np.where(self.secreted[key[1]][None, :], self.linear[key], 0.0)
+
+
 def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[str, Any]:
     """Per-sample and per-group functional class shares of the secreted pool, factor counts, top factors."""
     linear = linear_quantities(adata)
     secreted = (adata.var["purity_category"] == "secreted").to_numpy()
-    pool = np.where(secreted[None, :], linear, 0.0)
-    pool_total = pool.sum(axis=1)
     members = _class_matrix(adata) & secreted[:, None]
-    detected = pool > 0
+    # the secreted pool (linear quantities of secreted proteins, 0 elsewhere) a block of samples at a time: each
+    # sample's sums and products are those of the whole matrix, which is never made
+    n_classes = len(FUNCTIONAL_CLASSES)
+    pool_total = np.zeros(adata.n_obs)
+    class_pool = np.zeros((adata.n_obs, n_classes))  # samples x classes: the quantity each class's share is made of
+    count = np.zeros((adata.n_obs, n_classes), dtype=int)
+    member_any = members.any(axis=1)
+    detected = np.zeros((adata.n_obs, int(member_any.sum())), dtype=bool)  # detection of class members only
+    for rows in row_blocks(linear):
+        pool = _Pool(linear, secreted)[rows, :]
+        pool_total[rows] = pool.sum(axis=1)
+        class_pool[rows] = pool @ members.astype(float)
+        # factor counts by a float32 product (exact: counts stay far below 2**24), not an int64 copy of the matrix
+        # through numpy's non-BLAS integer matmul
+        count[rows] = ((pool > 0).astype(np.float32) @ members.astype(np.float32)).astype(int)
+        detected[rows] = pool[:, member_any] > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = (pool @ members.astype(float)) / np.where(pool_total > 0, pool_total, np.nan)[:, None]
-    # factor counts by a float32 product (exact: counts stay far below 2**24), not an int64 copy of the matrix
-    # through numpy's non-BLAS integer matmul
-    count = (detected.astype(np.float32) @ members.astype(np.float32)).astype(int)
+        share = class_pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
+    members = members[member_any]
+    member_index = np.flatnonzero(member_any)
     samples = list(adata.obs_names)
     per_sample = {
         "share": pd.DataFrame(share, index=samples, columns=FUNCTIONAL_CLASSES),
@@ -256,16 +282,18 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
                 "n_factors_detected": {c: int(detected[rows][:, members[:, k]].any(axis=0).sum()) for k, c in classes},
                 "median_n_factors": {c: _number(np.median(count[rows, k])) for k, c in classes},
             }
-    mean_pool_share = np.nan_to_num(mean_sample_share(pool, pool_total)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_pool_share = (np.nan_to_num(mean_sample_share(_Pool(linear, secreted), pool_total)) if adata.n_obs
+                       else np.zeros(adata.n_vars))
     log2 = log2_quantities(adata)
     top: dict[str, list[dict[str, Any]]] = {}
     genes = as_text(adata.var["gene"])
-    class_pool = pool @ members.astype(float)  # samples x classes: the quantity each class's share is made of
     for k, name in enumerate(FUNCTIONAL_CLASSES):
-        index = np.flatnonzero(members[:, k] & detected.any(axis=0))
+        among = np.flatnonzero(members[:, k] & detected.any(axis=0))  # positions among the class members
+        index = member_index[among]
         # a protein's part of its class's share, averaged over samples: one protein dominating a class shows here
+        pool = _Pool(linear, secreted)[:, index]
         with np.errstate(invalid="ignore", divide="ignore"):
-            part = pool[:, index] / np.where(class_pool[:, k] > 0, class_pool[:, k], np.nan)[:, None]
+            part = pool / np.where(class_pool[:, k] > 0, class_pool[:, k], np.nan)[:, None]
         share_of_class = np.nan_to_num(np.nanmean(part, axis=0)) if adata.n_obs and index.size else np.zeros(index.size)
         ranked = np.argsort(-share_of_class, kind="stable")[:top_n]
         top[name] = [
@@ -274,7 +302,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
                 "gene": genes[index[j]],
                 "share_of_class": float(share_of_class[j]),
                 "mean_share_of_secreted": float(mean_pool_share[index[j]]),
-                "n_detected": int(detected[:, index[j]].sum()),
+                "n_detected": int(detected[:, among[j]].sum()),
                 "median_log2": _number(_nanmedian(log2[:, index[j]])),
             }
             for j in ranked
@@ -294,7 +322,7 @@ def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = 
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"
-    mean_share = np.nan_to_num(mean_sample_share(linear, row_sums(linear, usable)))
+    mean_share = np.nan_to_num(mean_shares(linear, usable))
     ranked = np.argsort(-np.where(usable, mean_share, -1.0), kind="stable")
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
@@ -375,33 +403,34 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = var["purity_category"].to_numpy() != "decoy"
-    mean_share = mean_sample_share(linear, row_sums(linear, usable)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_share = mean_shares(linear, usable)
     table = pd.DataFrame(index=adata.var_names)
     table.index.name = "protein"
     for column in ("accession", "leading_accession", "gene", "genes", "species", "mixed_species", "description",
                    "secretion_class", "functional_classes", "purity_category", "purity_rule", "is_contaminant", "is_decoy"):
         if column in var:
             table[column] = var[column].to_numpy()
-    detected = linear > 0
-    table["n_detected"] = detected.sum(axis=0)
+    table["n_detected"] = detected_counts(linear)
     table["detection_share"] = table["n_detected"] / max(adata.n_obs, 1)
     table["mean_share"] = np.where(usable, np.nan_to_num(mean_share), np.nan)
     groups = _groups(adata, group)
     levels = _levels(groups)
     means = {}
-    with np.errstate(all="ignore"):
-        for level in levels:
-            rows = (groups == level).to_numpy()
-            block = log2[rows]
+    for level in levels:
+        rows = (groups == level).to_numpy()
+        mean = np.full(adata.n_vars, np.nan)
+        median = np.full(adata.n_vars, np.nan)
+        # a block of proteins at a time: each protein's mean and median are those of the whole group's matrix
+        for key in column_blocks(log2):
+            block = log2[rows, key]  # row-major, as the whole matrix's rows of the group were
             has = np.isfinite(block).any(axis=0)
-            mean = np.full(adata.n_vars, np.nan)
-            median = np.full(adata.n_vars, np.nan)
-            mean[has] = np.nanmean(block[:, has], axis=0)
-            median[has] = nanmedian(block[:, has], axis=0)
-            table[f"n_detected_{level}"] = detected[rows].sum(axis=0)
-            table[f"mean_log2_{level}"] = mean
-            table[f"median_log2_{level}"] = median
-            means[level] = mean
+            with np.errstate(all="ignore"):
+                mean[key][has] = np.nanmean(block[:, has], axis=0)
+                median[key][has] = nanmedian(block[:, has], axis=0)
+        table[f"n_detected_{level}"] = detected_counts(linear, rows)
+        table[f"mean_log2_{level}"] = mean
+        table[f"median_log2_{level}"] = median
+        means[level] = mean
     for level in levels[1:]:
         table[f"log2_diff_{level}_vs_{levels[0]}"] = means[level] - means[levels[0]]
     order = np.argsort(-np.where(usable, np.nan_to_num(mean_share), -1.0), kind="stable")

@@ -265,8 +265,10 @@ def _overview(frame: pd.DataFrame, summary: dict[str, Any]) -> list[dict[str, An
     return cards
 
 
-def page_summary(adata: AnnData, kind: str) -> dict[str, Any]:
-    """The summary of a ``compare`` or ``comparability`` page: input, versions, the statistics entry, steps."""
+def page_summary(adata: AnnData, kind: str, entry: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary of a ``compare`` or ``comparability`` page: input, versions, the statistics entry, steps.
+    ``entry``: the statistics entry when the job already made it (:func:`differential_entry` or
+    :func:`comparability_entry` of ``adata.uns``), so it is not built twice."""
     source = dict(adata.uns.get("source", {}))
     summary: dict[str, Any] = {
         "summary_format": SUMMARY_FORMAT,
@@ -281,9 +283,9 @@ def page_summary(adata: AnnData, kind: str) -> dict[str, Any]:
         "provenance": jsonable(_provenance(adata)),
     }
     if kind == "compare":
-        summary["differential"] = differential_entry(adata.uns["differential"])
+        summary["differential"] = entry if entry is not None else differential_entry(adata.uns["differential"])
     else:
-        summary["comparability"] = comparability_entry(adata.uns["comparability"])
+        summary["comparability"] = entry if entry is not None else comparability_entry(adata.uns["comparability"])
     return summary
 
 
@@ -374,9 +376,9 @@ def differential_entry(stored: Any) -> dict[str, Any]:
         "volcano": {
             "protein": [str(v) for v in finite["protein"]],
             "gene": ["" if pd.isna(v) else str(v) for v in finite["gene"]],
-            "log2fc": [num(round(float(v), 6)) for v in finite["log2fc"]],
-            "p_value": [num(float(f"{v:.6g}")) for v in finite["p_value"]],
-            "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"]],
+            "log2fc": [round(v, 6) for v in finite["log2fc"].astype(float).tolist()],  # finite: no num() needed
+            "p_value": [float(f"{v:.6g}") for v in finite["p_value"].astype(float).tolist()],
+            "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"].astype(float).tolist()],
         },
         "top": records(table.head(TOP_PROTEINS_SHOWN)),
         "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")),

@@ -107,7 +107,7 @@ def read_result(
     table, head = None, None
     if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
         try:  # the detection of immunoassay exports and for the read itself
-            table = read_table(path, repeated_names=True)
+            table = read_table(path, decimal=decimal, repeated_names=True)
         except SecretomeInputError:
             head = ""  # detection never raises; the read below reports it
         else:
@@ -133,9 +133,9 @@ def read_result(
         "sample_column": sample_column,
     }
     if table is None and sheet is None and Path(path).is_file():
-        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_read, text_size
 
-        if Path(path).stat().st_size >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
+        if text_size(path, Path(path).stat().st_size) >= STREAM_MIN_BYTES:  # a large generic table: parsed in row chunks
             streamed = _streamed(lambda sheet_frame: streamed_read(
                 path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, params=params,
                 min_bytes=STREAM_MIN_BYTES), samples, sample_column)
@@ -300,10 +300,10 @@ def summarize_file(
     text table summarised in row chunks (:func:`secretome.io.streamed.streamed_summary`) instead of being
     held whole; ``stream_min_bytes`` overrides the size from which that is tried."""
     if sheet is None and not _is_h5ad(path) and Path(path).is_file():
-        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_summary
+        from secretome.io.streamed import STREAM_MIN_BYTES, streamed_summary, text_size
 
         minimum = STREAM_MIN_BYTES if stream_min_bytes is None else stream_min_bytes
-        if Path(path).stat().st_size >= minimum and not is_assay_export(path, format):
+        if text_size(path, Path(path).stat().st_size) >= minimum and not is_assay_export(path, format):
             summary = _streamed(lambda sheet_frame: streamed_summary(
                 path, sheet_frame, format, quantity, is_log2=is_log2, decimal=decimal, min_bytes=minimum),
                 samples, sample_column)

@@ -439,19 +439,19 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
             + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
             file=table.path, column=parsed.id_column, expected="one row per protein group",
         )
-    seen: dict[str, int] = {}
-    counter = np.empty(len(groups), dtype=np.int64)  # k-th occurrence of each identifier, in row order
-    for i, name in enumerate(groups.tolist()):
-        counter[i] = seen[name] = seen.get(name, 0) + 1
-    names = [name if k == 1 else f"{name}{DUPLICATE_SUFFIX}{k}" for name, k in zip(groups.tolist(), counter)]
-    taken = set(groups.tolist())
-    for i, (name, k) in enumerate(zip(groups.tolist(), counter)):
-        if k > 1 and names[i] in taken:
+    values = groups.tolist()
+    counter = groups.groupby(groups.to_numpy(), sort=False).cumcount().to_numpy() + 1  # k-th occurrence, row order
+    repeats = np.flatnonzero(counter > 1)
+    names = list(values)
+    taken = set(values)
+    for i in repeats.tolist():
+        names[i] = f"{values[i]}{DUPLICATE_SUFFIX}{counter[i]}"
+        if names[i] in taken:
             raise SecretomeInputError(
-                f"cannot make gene identifier {name!r} unique: {names[i]!r} also exists",
+                f"cannot make gene identifier {values[i]!r} unique: {names[i]!r} also exists",
                 file=table.path, column=parsed.id_column, row=int(table.row_numbers[i]),
             )
-    n_suffixed = int((counter > 1).sum())
+    n_suffixed = len(repeats)
     warnings.warn(
         f"{table.path}: {n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
         f"with a '{DUPLICATE_SUFFIX}k' suffix (recorded in uns['source']['n_duplicate_ids_suffixed'])",

@@ -37,6 +37,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
+from secretome.io.numbers import Numbers, to_point
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
 FORMAT = "generic"
@@ -182,7 +183,10 @@ def detect_score(columns: list[str]) -> int:
     return 1
 
 
-def _mostly_numeric(series: pd.Series) -> bool:
+def _mostly_numeric(series: pd.Series, workbook: bool = False) -> bool:
+    """Whether at least half of a column's filled cells are numbers. ``workbook``: the cells are XLSX
+    cells, where numbers stored as text may carry a decimal comma (``0,5``): those count as numbers too, so
+    such a column is judged a quantity column (and converted or refused by cell), never set aside as text."""
     if series.dtype.kind in "fiu":
         return bool(series.notna().any())
     if series.dtype.kind == "b":
@@ -195,8 +199,15 @@ def _mostly_numeric(series: pd.Series) -> bool:
     # where fewer than half the cells do (names, descriptions) is decided without converting it.
     if 2 * sum(1 for text in texts if _MAYBE_NUMBER.match(text)) < len(texts):
         return False
-    parsed = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
+    text = pd.Series(texts, dtype=object)
+    parsed = pd.to_numeric(text, errors="coerce")
+    if workbook and parsed.notna().mean() < 0.5:
+        parsed = parsed.fillna(pd.to_numeric(to_point(text.astype("string"), _COMMA_TEXT), errors="coerce"))
     return bool(parsed.notna().mean() >= 0.5)
+
+
+#: How a number stored as text with a decimal comma is written (a workbook cell such as '1.234,5').
+_COMMA_TEXT = Numbers(",", ".", "file", "")
 
 
 _NA_SET = frozenset(NA_TOKENS)
@@ -276,12 +287,12 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _text_columns(frame: pd.DataFrame, types: dict[str, str]) -> list[str]:
+def _text_columns(frame: pd.DataFrame, types: dict[str, str], workbook: bool = False) -> list[str]:
     """Columns that hold text (not numbers); numeric-dtype columns are skipped without a scan."""
     return [
         column for column in frame.columns
         if types.get(column) not in ("E", "N") and frame[column].dtype.kind not in "fiub"
-        and not _mostly_numeric(frame[column])
+        and not _mostly_numeric(frame[column], workbook)
     ]
 
 
@@ -376,7 +387,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     frame = table.frame
     columns = list(frame.columns)
     types = types or {}
-    textual = _text_columns(frame, types)
+    workbook = table.delimiter is None
+    textual = _text_columns(frame, types, workbook)
     id_column = _find(textual, PROTEIN_ID_NAMES)  # a numeric "Protein ID"/"Protein Group" is a row number
     kind = "protein"
     if id_column is None:
@@ -434,7 +446,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if kind_letter == "E":
             candidates.append(column)
             continue
-        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column])
+        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column], workbook)
         if kind_letter in ("T", "C", "M", "N"):
             reasons[column] = f"Perseus type {kind_letter} (annotation, not an expression column)"
             continue

@@ -405,3 +405,54 @@ def to_point(text: pd.Series, numbers: Numbers | None) -> pd.Series:
     if numbers.decimal == ",":
         converted = converted.where(~fits, converted.str.replace(",", ".", regex=False))
     return converted
+
+
+def decide_cells(cells: list[tuple[str, str]], path: Path, declared: str | None) -> Numbers | None:
+    """The convention of the numbers a workbook stores as text, decided from all of them together as
+    :func:`decide` does for a text file: ``cells`` are (cell reference, text) of every text cell of the
+    quantity columns. None when no cell shows a mark (nothing to convert). A workbook whose text numbers
+    mix conventions, or show only a mark that could be either, is refused naming its cells; ``declared``
+    (``decimal=``) settles the ambiguous case and is checked against the cells."""
+    if declared is not None and declared not in (".", ","):
+        raise SecretomeInputError(f"unknown decimal mark {declared!r}", file=path, expected="'.' or ','")
+    first: dict[str, tuple[str, str]] = {}
+    for ref, text in cells:
+        data = text.strip().encode("ascii", "replace")
+        for name in ("comma", "point", "ambiguous"):  # (a lone '12,345' is ambiguous, not comma groups)
+            if name not in first and _CLASSES[name].fullmatch(data):
+                first[name] = (ref, text.strip())
+                break
+    point, comma = first.get("point"), first.get("comma")
+    comma_groups = any("," in text for _, text in cells) and (point is not None or declared == ".")
+    shown = lambda hit: f"cell {hit[0]} ({hit[1]!r})"  # noqa: E731
+    if declared == "." and comma or declared == "," and point:
+        hit = comma if declared == "." else point
+        raise SecretomeInputError(
+            f"decimal={declared!r} was declared but the number stored as text in {shown(hit)} is written with "
+            f"{'a decimal comma' if declared == '.' else 'a decimal point'}", file=path, parameters=("decimal",),
+            expected="one convention in the whole workbook",
+        )
+    if comma and point:
+        raise SecretomeInputError(
+            f"the numbers stored as text mix conventions: {shown(comma)} is written with a decimal comma or "
+            f"thousands points, {shown(point)} with a decimal point", file=path, parameters=("decimal",),
+            expected="one convention in the whole workbook (declare it with decimal='.' or ',')",
+        )
+    if declared is not None:
+        return Numbers(declared, "." if declared == "," else ("," if comma_groups else None), "declared", "") if first else None
+    if comma:
+        return Numbers(",", ".", "file", f"{shown(comma)}, a number stored as text, has a decimal comma")
+    if point:
+        return Numbers(".", "," if comma_groups else None, "file", f"{shown(point)}, a number stored as text, has a decimal point")
+    if "ambiguous" in first:
+        ref, text = first["ambiguous"]
+        mark = "," if "," in text else "."
+        other = "." if mark == "," else ","
+        raise SecretomeInputError(
+            f"the decimal mark of the numbers stored as text cannot be decided: {shown(first['ambiguous'])} is "
+            f"{text.replace(mark, '')} with {mark!r} as a thousands mark or {text.replace(mark, '.')} with {mark!r} "
+            "as the decimal mark, and no other text-stored number tells which", file=path, parameters=("decimal",),
+            expected=f"decimal='{mark}' if {mark!r} is the decimal mark, decimal='{other}' if it is not",
+        )
+    return None
+

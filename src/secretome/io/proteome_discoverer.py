@@ -142,7 +142,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     )
     unread = family_reasons(families, family, sample_columns)
     for column in columns:
-        if column.startswith("Abundances Count: "):
+        if column.startswith("Abundances Count:"):
             unread[column] = "count of quantified features, not a quantity"
         elif column.startswith("Abundance Ratio") and not _FAMILY.match(column):
             unread[column] = "statistic of a ratio (p-value, variability or weight), not a quantity"

@@ -18,6 +18,8 @@ Every reader gets its bytes through here (:func:`read_input`, :func:`decompress`
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import lzma
 import os
 import stat
@@ -26,7 +28,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from secretome.config import config as shipped_config
 from secretome.errors import SecretomeInputError, from_os_error
@@ -288,3 +290,79 @@ def check_zip(archive: zipfile.ZipFile, path: str | Path, compressed_size: int) 
     if total > limit:
         raise _too_large(limit, compressed_size, path, "zip")
     check_memory(total, path, "reading its content")
+
+
+class DecompressedStream(io.RawIOBase):
+    """The content of a gzip (all members) or xz (all streams) file as a stream, bounded as
+    :func:`decompress` bounds it: once the output passes the floor it may be at most ``ratio`` x the
+    compressed bytes read so far and never more than the cap. Unlike :func:`decompress` it never holds
+    more than one read's worth of output, so a chunked parse (:mod:`secretome.io.streamed`) of a large
+    compressed table costs the parse's chunk, not the table's text. ``sha256`` is the digest of the
+    compressed bytes read (the file's digest once the stream is read to its end). A damaged stream
+    raises what :func:`decompress` raises; a bomb the same :class:`SecretomeInputError`."""
+
+    def __init__(self, handle: BinaryIO, name: str, path: str | Path) -> None:
+        self.handle, self.name, self.path = handle, name, path
+        self.bounds = limits()
+        self.sha256 = hashlib.sha256()
+        self.consumed = self.produced = 0
+        self.engine = self._fresh()
+        self.pending = b""  # compressed bytes read but not yet given to the engine
+        self.ready = b""  # decompressed bytes not yet returned
+
+    def _fresh(self) -> "zlib._Decompress | lzma.LZMADecompressor":
+        return zlib.decompressobj(wbits=31) if self.name == "gzip" else lzma.LZMADecompressor()
+
+    def readable(self) -> bool:
+        return True
+
+    def _read(self) -> bytes:
+        """The next block of the compressed file (b"" at its end), hashed and counted."""
+        data = self.handle.read(_CHUNK)
+        self.sha256.update(data)
+        self.consumed += len(data)
+        return data
+
+    def _take(self) -> bytes:
+        """Compressed input for the engine: what a finished member left over, else the next block."""
+        data, self.pending = (self.pending, b"") if self.pending else (self._read(), b"")
+        return data
+
+    def _more(self, size: int) -> bool:
+        """Decompress the next (at most ``size``) bytes into ``ready``; False after the last member."""
+        if self.engine.eof:
+            rest = self.engine.unused_data
+            while True:
+                if self.name == "gzip":
+                    rest = rest.lstrip(b"\0")  # gzip allows zero padding after a member
+                if rest:
+                    break
+                rest = self._read()
+                if not rest:
+                    return False
+            self.pending, self.engine = rest, self._fresh()
+        if self.name == "gzip":
+            feed = self.engine.unconsumed_tail or self._take()
+        else:
+            feed = self._take() if self.engine.needs_input else b""
+        if not feed and (self.name == "gzip" or self.engine.needs_input):
+            output = self.engine.flush() if self.name == "gzip" else b""  # what zlib still holds
+            if not output:
+                raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        else:
+            output = self.engine.decompress(feed, size)
+        self.produced += len(output)
+        limit = int(min(max(self.bounds.ratio * self.consumed, self.bounds.floor), self.bounds.cap))
+        if self.produced > limit:
+            raise _too_large(limit, self.consumed, self.path, self.name)
+        self.ready = output
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.ready:
+            if not self._more(len(buffer)):
+                return 0
+        n = min(len(buffer), len(self.ready))
+        buffer[:n] = self.ready[:n]
+        self.ready = self.ready[n:]
+        return n

@@ -7,7 +7,8 @@ block is reduced to counts (missing values, zeros, non-integers, negatives, the 
 either side of the log2 rule's median threshold), so the peak is one chunk, whatever the number of rows.
 
 It must print exactly what the whole read prints, so it takes only tables where chunks cannot change a
-decision the whole table would make: a plain (uncompressed) text file in the generic format without
+decision the whole table would make: a text file (plain, or one gzip or xz layer decompressed on the way by
+:class:`secretome.io.source.DecompressedStream`, bounded as the whole read bounds it) in the generic format without
 quotes, lone carriage returns, decimal commas or thousands marks, a decimal point first shown past the
 first lines (where the number convention is decided), blank lines, or rows shorter or longer than the
 header, whose column roles (:func:`secretome.io.generic.column_roles` on the first chunk, which
@@ -19,15 +20,20 @@ both paths print the same for every example file.
 :func:`streamed_read` reads such a table into its dataset the same way: the chunks fill one preallocated
 quantity matrix (its rows counted, and the file hashed, in a first pass over the bytes) and the shared
 assembly (:func:`secretome.io.dataset.assemble_result`) does the rest, so the peak is near the dense
-matrix instead of the text, the parsed frame and its converted copy together.
+matrix instead of the text, the parsed frame and its converted copy together (and, for a compressed
+file, instead of the compressed bytes and the decompressed text besides).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import re
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,9 +74,54 @@ class _Fallback(Exception):
     """The table is not one the chunks can summarise exactly: read it whole."""
 
 
-#: Whatever the chunked path meets that the whole read decides and words itself.
+#: Whatever the chunked path meets that the whole read decides and words itself (a damaged compressed
+#: stream included).
 _READ_WHOLE = (_Fallback, SecretomeInputError, OSError, MemoryError, UnicodeDecodeError, pd.errors.ParserError,
-               pd.errors.EmptyDataError)
+               pd.errors.EmptyDataError, EOFError, zlib.error, lzma.LZMAError)
+#: Single-stream compressions the chunks read through :class:`secretome.io.source.DecompressedStream`.
+_STREAMS = ((b"\x1f\x8b", "gzip"), (b"\xfd7zXZ\x00", "xz"))
+#: What a compressed table is taken to expand to at least, when its own record says less (a gzip file of
+#: several members records only its last one's size; xz none): proteomics exports compress 2-3x.
+COMPRESSION_RATIO = 3
+
+
+def compression(path: Path) -> str | None:
+    """``"gzip"`` or ``"xz"`` when the file starts with that compression's magic bytes, else None."""
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    return next((name for start, name in _STREAMS if magic.startswith(start)), None)
+
+
+def text_size(path: str | Path, size: int) -> int:
+    """The size of the text a file of ``size`` bytes holds, for the choice of the chunked path: a plain
+    file's own size; a compressed file's decompressed size as gzip records it (modulo 4 GiB, last member),
+    at least :data:`COMPRESSION_RATIO` x the compressed size."""
+    path = Path(path)
+    try:
+        kind = compression(path)
+        if kind is None:
+            return size
+        estimate = COMPRESSION_RATIO * size
+        if kind == "gzip" and size >= 18:
+            with open(path, "rb") as handle:
+                handle.seek(size - 4)
+                estimate = max(estimate, int.from_bytes(handle.read(4), "little"))
+    except OSError:
+        return size  # unreadable: the whole read names the problem
+    return estimate
+
+
+@contextmanager
+def _text_stream(path: Path) -> Iterator[tuple[Any, source.DecompressedStream | None]]:
+    """The file's text as a binary stream, decompressed (and bounded) on the way for a gzip or xz file;
+    with the decompressing stream, whose ``sha256`` is the compressed file's, or None for plain text."""
+    kind = compression(path)
+    with open(path, "rb") as handle:
+        if kind is None:
+            yield handle, None
+        else:
+            raw = source.DecompressedStream(handle, kind, path)
+            yield io.BufferedReader(raw, _BLOCK), raw
 
 
 class _ScannedFile(io.RawIOBase):
@@ -234,19 +285,20 @@ def streamed_read(
             if opened is None:
                 return None
             header, delimiter, options = opened
-            with open(path, "rb") as handle:
-                scanned = _ScannedFile(handle, delimiter, options["marks"], digest=True)
+            with _text_stream(path) as (handle, decompressed):
+                scanned = _ScannedFile(handle, delimiter, options["marks"], digest=decompressed is None)
                 while scanned.read(_BLOCK):
                     pass
+                digest = (decompressed or scanned).sha256
             if not scanned.clean(len(header)):
                 return None
             n_rows = scanned.n_newlines - 1
-            with open(path, "rb") as handle:
+            with _text_stream(path) as (handle, _):
                 chunks = _chunk_reader(handle, options)
                 result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
             if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
                 return None
-            parsed = _parsed(result, path, delimiter, scanned.sha256.hexdigest() if scanned.sha256 else "", options["facts"])
+            parsed = _parsed(result, path, delimiter, digest.hexdigest() if digest else "", options["facts"])
             dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
                                       params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
         except _READ_WHOLE:
@@ -262,12 +314,12 @@ def _open(
     """(header, delimiter, parse options) of a table the chunks may read, from its first lines; None when it
     is small or of another kind. Raises what the whole parse of those lines raises."""
     info = source.check_regular_file(path)
-    if info.st_size < min_bytes:
+    if text_size(path, info.st_size) < min_bytes:
         return None
     if format is not None and format.strip().casefold() not in ("generic", "csv", "tsv"):
         return None
     source.raise_csv_field_limit()
-    with open(path, "rb") as handle:
+    with _text_stream(path) as (handle, _):
         head = _head(handle)
     if head is None:
         return None
@@ -276,6 +328,10 @@ def _open(
     header = [str(name) for name in frame.columns]
     if skipped or short or facts.list_column or "" in header or len(set(header)) != len(header):
         return None  # (a joined trailing list column: the chunks would see the raw, longer rows)
+    head_table = RawTable(frame, path, "", np.arange(len(frame)) + 2, delimiter=delimiter, width=len(header),
+                          positions={column: i for i, column in enumerate(header)})
+    if reader_for(format, head_table)[0] != "generic":
+        return None  # an engine's table, detected from its first lines: read whole, without a scan of it first
     numbers = facts.numbers
     if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
         return None
@@ -305,7 +361,7 @@ def _summary(
     if opened is None:
         raise _Fallback
     header, delimiter, options = opened
-    with open(path, "rb") as handle:
+    with _text_stream(path) as (handle, _):
         scanned = _ScannedFile(handle, delimiter, options["marks"])
         chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
         result = _read_chunks(chunks, header, path, delimiter, format, quantity)

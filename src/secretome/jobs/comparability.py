@@ -57,7 +57,7 @@ def comparability_job(
     lots = lot_analysis(adata, options)
     report_progress(progress, "writing tables and report", 0.9)
     record_input_checksum(adata, input)
-    page = render_report(page_summary(adata, "comparability"))
+    page = render_report(page_summary(adata, "comparability", lots.entry))
     written = write_directory(Path(out), {**lot_files(lots), naming.REPORT: page}, kind="comparability", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="comparability", out=Path(out), files=written,

@@ -69,7 +69,7 @@ def compare_job(
     report_progress(progress, "writing tables and report", 0.9)
     files = differential_files(result)
     record_input_checksum(adata, input)
-    page = render_report(page_summary(adata, "compare"))
+    page = render_report(page_summary(adata, "compare", result.entry))
     written = write_directory(Path(out), {**files, naming.REPORT: page}, kind="compare", inputs=inputs, force=force)
     report_progress(progress, "done", 1.0)
     entry = result.entry

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from secretome.qc.matrices import row_blocks
 
-def intensity_quantiles(log2: np.ndarray, sample_names: Iterable[str]) -> pd.DataFrame:
-    """Per-sample log2 quantiles (min, 5, 25, 50, 75, 95 %, max) of quantified proteins."""
+
+def intensity_quantiles(log2: Any, sample_names: Iterable[str], columns: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-sample log2 quantiles (min, 5, 25, 50, 75, 95 %, max) of quantified proteins (of ``columns``, an index
+    array, all when None); ``log2`` is an array or a :class:`~secretome.qc.matrices.QuantityView`, read a block
+    of samples at a time."""
     names = list(sample_names)
     probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
-    columns = ["min", "q05", "q25", "median", "q75", "q95", "max"]
     out = np.full((log2.shape[0], len(probs)), np.nan)
-    has = np.isfinite(log2).any(axis=1)
-    if has.any():
-        with np.errstate(all="ignore"):
-            out[has] = np.nanquantile(log2[has], probs, axis=1).T
-    return pd.DataFrame(out, index=names, columns=columns)
+    for rows in row_blocks(log2):
+        block = log2[rows] if columns is None else log2[rows][:, columns]
+        has = np.isfinite(block).any(axis=1)
+        if has.any():
+            with np.errstate(all="ignore"):
+                out[rows][has] = np.nanquantile(block[has], probs, axis=1).T
+    return pd.DataFrame(out, index=names, columns=["min", "q05", "q25", "median", "q75", "q95", "max"])
 
 
 
-def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.DataFrame:
-    """Per group: median and quantiles of per-protein CVs (sd/mean, linear scale, ddof=1).
+def group_cvs(linear: Any, groups: pd.Series, min_detected: int, columns: np.ndarray | None = None) -> pd.DataFrame:
+    """Per group: median and quantiles of per-protein CVs (sd/mean, linear scale, ddof=1) of the proteins
+    ``columns`` (an index array; all when None).
 
     A protein enters a group's CVs when quantified in at least ``max(min_detected, 2)`` of its samples;
     zeros are missing values, not zeros.
@@ -31,7 +38,7 @@ def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.Da
     rows = []
     labels = groups.astype(str).to_numpy()
     for level in pd.unique(labels):
-        cv, use = _protein_cvs(linear, labels == level, max(min_detected, 2))
+        cv, use = _protein_cvs(linear, labels == level, max(min_detected, 2), columns)
         row = {"group": str(level), "n_samples": int((labels == level).sum()), "n_proteins": int(use.sum())}
         if use.any():
             q = np.quantile(cv, [0.05, 0.25, 0.5, 0.75, 0.95])
@@ -42,13 +49,16 @@ def group_cvs(linear: np.ndarray, groups: pd.Series, min_detected: int) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def _protein_cvs(linear: np.ndarray, rows: np.ndarray, least: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """CVs (sd/mean, ddof=1) of the proteins quantified in at least ``least`` of the samples ``rows``, and which
-    proteins those are; ``block`` proteins at a time (each protein's numbers alone decide its CV, so the values
-    are those of the whole-matrix computation, without its copies of the matrix)."""
+def _protein_cvs(linear: Any, rows: np.ndarray, least: int, columns: np.ndarray | None,
+                 block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """CVs (sd/mean, ddof=1) of the proteins (``columns``, all when None) quantified in at least ``least`` of the
+    samples ``rows``, and which proteins those are; ``block`` proteins at a time (each protein's numbers alone
+    decide its CV, so the values are those of the whole-matrix computation, without its copies of the matrix)."""
     cvs, used = [], []
-    for start in range(0, linear.shape[1], block):
-        part = linear[:, start:start + block][rows]
+    index = np.arange(linear.shape[1]) if columns is None else columns
+    for start in range(0, index.size, block):
+        key = slice(start, start + block) if columns is None else index[start:start + block]
+        part = linear[:, key][rows]
         values = np.where(part > 0, part, np.nan)
         use = np.isfinite(values).sum(axis=0) >= least
         with np.errstate(all="ignore"):

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -14,13 +14,85 @@ import pandas as pd
 from anndata import AnnData
 
 
-_DERIVED: ContextVar[dict[str, tuple[Any, bool, np.ndarray]] | None] = ContextVar("derived_matrices", default=None)
+_DERIVED: ContextVar[dict[str, tuple[Any, bool, "QuantityView"]] | None] = ContextVar("derived_matrices", default=None)
+
+BLOCK_BYTES = 16 << 20
+"""About how much of a derived matrix a blockwise kernel holds at a time."""
+
+
+class QuantityView:
+    """A samples x proteins matrix derived value by value from ``X`` (linear or log2 quantities), computed on
+    access and never held whole: ``view[key]`` is ``full[key]`` of the whole derived matrix, in values and in
+    memory layout (sums over a block round alike only on the same layout), computed from ``X[key]`` alone.
+    ``numpy.asarray(view)`` builds the whole matrix, for callers that need it."""
+
+    def __init__(self, values: Any, is_log2: bool, kind: str) -> None:
+        self.values, self.is_log2, self.kind = values, is_log2, kind
+        self.shape: tuple[int, int] = tuple(values.shape)
+        self.ndim, self.dtype = 2, np.dtype(float)
+        self._memo: dict[Any, Any] = {}
+
+    def present(self, key: Any) -> np.ndarray:
+        """Where ``self[key]`` holds a quantity (linear: above 0; log2: finite), without computing it when ``X``
+        says it alone (a linear source: finite and above 0, for both views)."""
+        if not self.is_log2:
+            part = np.asarray(self.values[key], dtype=float)
+            with np.errstate(invalid="ignore"):
+                return (part > 0) & (part < np.inf)
+        return self[key] > 0 if self.kind == "linear" else np.isfinite(np.asarray(self.values[key], dtype=float))
+
+    def memo(self, name: str, mask: np.ndarray, compute: Any) -> np.ndarray:
+        """``compute()``, kept with the view under ``name`` and the boolean ``mask`` it depends on: a per-sample or
+        per-protein reduction several stages ask for is made once while the view is shared
+        (:func:`derived_matrices`)."""
+        key = (name, np.packbits(mask).tobytes(), mask.size)
+        if key not in self._memo:
+            self._memo[key] = compute()
+            self._memo[key].flags.writeable = False  # shared by every stage that asks
+        return self._memo[key]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        part = np.asarray(self.values[key], dtype=float)
+        if self.kind == "linear":
+            return _linear(part, self.is_log2)
+        keys = key if isinstance(key, tuple) else (key,)
+        fancy = any(not isinstance(k, (slice, int, np.integer)) and k is not Ellipsis for k in keys)
+        # the whole log2 matrix was column-major; a fancy index's result has the same layout whatever the source's
+        return _log2(part, self.is_log2, "K" if fancy else "F")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[:, :]
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+def column_blocks(values: Any, columns: np.ndarray | None = None, block_bytes: int = BLOCK_BYTES) -> Iterator[np.ndarray | slice]:
+    """Column keys covering ``columns`` (an index array; all columns when None) in blocks of about ``block_bytes``
+    of float64: slices when all columns are asked for, index arrays otherwise."""
+    n_rows, n_columns = values.shape
+    size = max(1, block_bytes // (8 * max(n_rows, 1)))
+    if columns is None:
+        for start in range(0, n_columns, size):
+            yield slice(start, min(start + size, n_columns))
+        return
+    for start in range(0, len(columns), size):
+        yield columns[start:start + size]
+
+
+def row_blocks(values: Any, block_bytes: int = BLOCK_BYTES) -> Iterator[slice]:
+    """Row slices of ``values`` in blocks of about ``block_bytes`` of float64."""
+    n_rows, n_columns = values.shape
+    size = max(1, block_bytes // (8 * max(n_columns, 1)))
+    for start in range(0, n_rows, size):
+        yield slice(start, min(start + size, n_rows))
 
 
 @contextmanager
 def derived_matrices() -> Iterator[None]:
-    """Inside this block each dataset's :func:`linear_quantities` and :func:`log2_quantities` are computed once
-    and shared (as read-only arrays) by every stage that asks for them; outside it they are computed afresh.
+    """Inside this block each dataset's :func:`linear_quantities` and :func:`log2_quantities` view is made once
+    and shared by every stage that asks for it; outside it a new view is made each time.
 
     A stage that changes ``adata.X`` in place must not run inside the block (a new ``X`` object is noticed).
     Nested blocks share the outermost cache.
@@ -35,21 +107,20 @@ def derived_matrices() -> Iterator[None]:
         _DERIVED.reset(token)
 
 
-def _derived(adata: AnnData, kind: str, compute: Callable[[np.ndarray, bool], np.ndarray]) -> np.ndarray:
-    """``compute(X, is_log2)``, cached for ``adata``'s current ``X`` inside :func:`derived_matrices`."""
+def _derived(adata: AnnData, kind: str) -> QuantityView:
+    """The ``kind`` view of ``adata``'s current ``X``, cached inside :func:`derived_matrices`."""
     values = adata.X
     is_log2 = bool(adata.uns.get("source", {}).get("is_log2", False))
     cache = _DERIVED.get()
     if cache is None:
-        return compute(np.asarray(values, dtype=float), is_log2)
+        return QuantityView(values, is_log2, kind)
     key = f"{kind}:{id(values)}"
     hit = cache.get(key)
     if hit is not None and hit[0] is values and hit[1] == is_log2:
         return hit[2]
-    result = compute(np.asarray(values, dtype=float), is_log2)
-    result.flags.writeable = False
-    cache[key] = (values, is_log2, result)
-    return result
+    view = QuantityView(values, is_log2, kind)
+    cache[key] = (values, is_log2, view)
+    return view
 
 
 def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
@@ -65,26 +136,47 @@ def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
     return out
 
 
-def _log2(values: np.ndarray, is_log2: bool) -> np.ndarray:
-    # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy),
-    # so that QC can use the matrix itself when no protein is a decoy
-    out = np.full(values.shape, np.nan, order="F")
+def _log2(values: np.ndarray, is_log2: bool, order: str = "F") -> np.ndarray:
+    # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy)
+    out = np.empty_like(values, order=order)
     if is_log2:
+        out.fill(np.nan)
         np.copyto(out, values, where=np.isfinite(values))
         return out
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.log2(values, out=out, where=np.isfinite(values) & (values > 0))
+        np.log2(values, out=out)  # log2 of 0, negatives, NaN and inf is not finite: all of them are missing
+    np.copyto(out, np.nan, where=~np.isfinite(out))
     return out
 
 
-def linear_quantities(adata: AnnData) -> np.ndarray:
-    """Samples x proteins linear quantities (``2**X`` when the source is log2); missing/non-positive -> 0."""
-    return _derived(adata, "linear", _linear)
+def linear_quantities(adata: AnnData) -> QuantityView:
+    """Samples x proteins linear quantities (``2**X`` when the source is log2); missing/non-positive -> 0, as a
+    :class:`QuantityView` (index it, or ``numpy.asarray`` it for the whole matrix)."""
+    return _derived(adata, "linear")
 
 
-def log2_quantities(adata: AnnData) -> np.ndarray:
-    """Samples x proteins log2 quantities; missing (NaN, zero or negative linear values) stays NaN."""
-    return _derived(adata, "log2", _log2)
+def log2_quantities(adata: AnnData) -> QuantityView:
+    """Samples x proteins log2 quantities; missing (NaN, zero or negative linear values) stays NaN, as a
+    :class:`QuantityView` (column-major when taken whole)."""
+    return _derived(adata, "log2")
+
+
+def detected_counts(linear: Any, rows: np.ndarray | None = None, columns: np.ndarray | None = None) -> np.ndarray:
+    """Per protein (of ``columns``, all when None): in how many samples (of the boolean ``rows``, all when None)
+    its linear quantity is above 0; block by block."""
+    parts = []
+    for key in column_blocks(linear, columns):
+        block = linear.present((slice(None), key)) if isinstance(linear, QuantityView) else linear[:, key] > 0
+        parts.append((block if rows is None else block[rows]).sum(axis=0))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+
+def detected_per_sample(linear: Any, columns: np.ndarray | None = None) -> np.ndarray:
+    """Per sample: how many proteins (of ``columns``, all when None) it has a linear quantity above 0 for."""
+    counts = np.zeros(linear.shape[0], dtype=int)
+    for key in column_blocks(linear, columns):
+        counts += (linear.present((slice(None), key)) if isinstance(linear, QuantityView) else linear[:, key] > 0).sum(axis=1)
+    return counts
 
 
 def nanmedian(values: np.ndarray, axis: int, keepdims: bool = False, block: int = 64) -> np.ndarray:
@@ -130,6 +222,24 @@ def mean_sample_share(linear: np.ndarray, total: np.ndarray, block: int = 512) -
         for start in range(0, linear.shape[1], block):
             out[start:start + block] = np.nanmean(linear[:, start:start + block] / divisor, axis=0)
     return out
+
+
+def sample_totals(linear: Any, columns: np.ndarray) -> np.ndarray:
+    """Each sample's total over the boolean ``columns`` (:func:`row_sums`), made once per shared view."""
+    if isinstance(linear, QuantityView):
+        return linear.memo("totals", columns, lambda: row_sums(linear, columns))
+    return row_sums(linear, columns)
+
+
+def mean_shares(linear: Any, columns: np.ndarray) -> np.ndarray:
+    """Each protein's share of the samples' totals over ``columns`` (:func:`sample_totals`), averaged over the
+    samples with a total (:func:`mean_sample_share`; zeros for a table without samples), made once per shared view."""
+    def compute() -> np.ndarray:
+        if not linear.shape[0]:
+            return np.zeros(linear.shape[1])
+        return mean_sample_share(linear, sample_totals(linear, columns))
+
+    return linear.memo("mean_shares", columns, compute) if isinstance(linear, QuantityView) else compute()
 
 
 def counted_proteins(adata: AnnData) -> np.ndarray:

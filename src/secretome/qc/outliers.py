@@ -3,37 +3,66 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg
 
-from secretome.qc.matrices import nanmedian
+from secretome.qc.matrices import BLOCK_BYTES, QuantityView, column_blocks, nanmedian, row_blocks
 
 
-def pairwise_correlation(log2: np.ndarray, min_overlap: int) -> np.ndarray:
-    """Pearson correlation between samples (rows) over pairwise-complete proteins.
+def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None = None) -> np.ndarray:
+    """Pearson correlation between samples (rows) over pairwise-complete proteins (``columns``, an index array;
+    all when None).
 
-    Computed with matrix products over the presence mask (exact, no per-pair loop). Pairs sharing fewer
-    than ``min_overlap`` quantified proteins get NaN. The diagonal is 1 for any sample with data.
+    Computed with matrix products over the presence mask (exact, no per-pair loop), summed block by block of
+    proteins, so that ``log2`` (an array or a :class:`~secretome.qc.matrices.QuantityView`) is never copied
+    whole. Pairs sharing fewer than ``min_overlap`` quantified proteins get NaN. The diagonal is 1 for any
+    sample with data.
     """
-    present = np.isfinite(log2)
-    means = np.where(present, log2, 0.0).sum(axis=1, keepdims=True) / np.maximum(present.sum(axis=1, keepdims=True), 1)
-    centred = np.subtract(log2, means, out=np.zeros_like(log2), where=present)  # centring improves accuracy
-    mask = present.astype(float)
-    del present
-    n = mask @ mask.T
-    sx = centred @ mask.T  # sum of x_i over proteins present in both i and j
-    sxy = centred @ centred.T
-    np.square(centred, out=centred)  # in place: the squares need no second matrix
-    sxx = centred @ mask.T
-    del centred, mask
-    present_counts = np.diag(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sx.T / n
-        var_i = sxx - sx**2 / n
-        corr = cov / np.sqrt(var_i * var_i.T)
-    corr[n < max(min_overlap, 3)] = np.nan
-    corr = np.clip(corr, -1.0, 1.0)
+    n_samples = log2.shape[0]
+    totals, counts = np.zeros(n_samples), np.zeros(n_samples)
+    for key in column_blocks(log2, columns):
+        block = log2[:, key]
+        present = np.isfinite(block)
+        totals += np.where(present, block, 0.0).sum(axis=1)
+        counts += present.sum(axis=1)
+    means = (totals / np.maximum(counts, 1))[:, None]
+    # each block's products go into one reused buffer and are added to the running sums (numpy's products, so a
+    # table of one block gives the whole-matrix numbers bit for bit)
+    n = np.zeros((n_samples, n_samples), dtype=np.float32)  # counts below 2**24: exact in single precision
+    sx, sxx, sxy = (np.zeros((n_samples, n_samples)) for _ in range(3))
+    counts_product, product = np.empty_like(n), np.empty_like(sx)
+    for key in column_blocks(log2, columns, BLOCK_BYTES // 2):
+        block = log2[:, key]
+        present = np.isfinite(block)
+        centred = np.subtract(block, means, out=np.zeros_like(block), where=present)  # centring improves accuracy
+        del block
+        mask = present.astype(np.float32)
+        n += np.matmul(mask, mask.T, out=counts_product)
+        mask = mask.astype(float)
+        sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
+        sxy += np.matmul(centred, centred.T, out=product)
+        np.square(centred, out=centred)  # in place: the squares need no second block
+        sxx += np.matmul(centred, mask.T, out=product)
+    del counts_product
+    present_counts = np.diag(n).copy()
+    few = n < max(min_overlap, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):  # in place, in the order of cov / sqrt(var_i var_j)
+        np.multiply(sx, sx.T, out=product)
+        product /= n
+        sxy -= product  # the covariance sums
+        np.square(sx, out=sx)
+        sx /= n
+        sxx -= sx  # var_i
+        del sx, n
+        np.multiply(sxx, sxx.T, out=product)
+        np.sqrt(product, out=product)
+        sxy /= product
+    del product, sxx
+    corr = sxy
+    corr[few] = np.nan
+    np.clip(corr, -1.0, 1.0, out=corr)
     has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
@@ -68,39 +97,56 @@ class PCAResult:
     distance: np.ndarray
 
 
-def pca(log2: np.ndarray, min_detection: float, n_components: int) -> PCAResult:
-    """PCA of samples on log2 values (see module docstring for the NaN rule).
+def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray | None = None) -> PCAResult:
+    """PCA of samples on log2 values (see module docstring for the NaN rule) of the proteins ``columns`` (an
+    index array; all when None); ``log2`` is an array or a :class:`~secretome.qc.matrices.QuantityView`.
 
     Proteins quantified in >= ``min_detection`` of samples are kept; each sample is centred on its
     median over those proteins (removes loading differences), each protein on its mean, and remaining
     gaps are set to 0 (the protein mean). ``distance`` is each sample's score distance over the
-    components, each scaled by its robust standard deviation (1.4826 MAD).
+    components, each scaled by its robust standard deviation (1.4826 MAD). The centred matrix is made and
+    multiplied block by block of proteins, never whole, when there are fewer samples than proteins.
     """
     n_samples = log2.shape[0]
-    present = np.isfinite(log2)
-    keep = present.mean(axis=0) >= min_detection if n_samples else np.zeros(log2.shape[1], bool)
-    data = log2[:, keep]
-    empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.sum()), np.full(n_samples, np.nan))
-    if n_samples < 3 or data.shape[1] < 3:
+    index = np.arange(log2.shape[1]) if columns is None else np.asarray(columns)
+    present = log2.present if isinstance(log2, QuantityView) else lambda key: np.isfinite(log2[key])
+    detected = np.concatenate([present((slice(None), key)).sum(axis=0) for key in column_blocks(log2, index)] or [[]])
+    keep = index[detected / n_samples >= min_detection] if n_samples else index[:0]
+    empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.size), np.full(n_samples, np.nan))
+    if n_samples < 3 or keep.size < 3:
         return empty
-    with np.errstate(all="ignore"):  # in place: data is this function's own copy
-        data -= nanmedian(data, axis=1, keepdims=True)
-        data -= np.nanmean(data, axis=0, keepdims=True)
-    np.nan_to_num(data, copy=False, nan=0.0)
-    k = int(min(n_components, n_samples - 1, data.shape[1]))
+    with np.errstate(all="ignore"):
+        medians = np.concatenate([nanmedian(log2[rows][:, keep], axis=1, keepdims=True) for rows in row_blocks(log2)])
+
+    def centred(key: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            block = log2[:, key]
+            block -= medians
+            block -= np.nanmean(block, axis=0, keepdims=True)
+        return np.nan_to_num(block, copy=False, nan=0.0)
+
+    k = int(min(n_components, n_samples - 1, keep.size))
     # only k components are needed: eigen-decompose the smaller cross-product matrix (exact, and much
     # faster than a full SVD for 1,000 samples x thousands of proteins)
-    small = data @ data.T if n_samples <= data.shape[1] else data.T @ data
+    wide = n_samples <= keep.size
+    if wide:
+        small = np.zeros((n_samples, n_samples))
+        for key in column_blocks(log2, keep):
+            block = centred(key)
+            small += block @ block.T
+    else:
+        data = centred(keep)
+        small = data.T @ data
     total = float(np.trace(small))
     if total <= 0 or k < 1:
         return empty
     size = small.shape[0]
     values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1], driver="evr")
     values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
-    scores = vectors * np.sqrt(values) if n_samples <= data.shape[1] else data @ vectors
+    scores = vectors * np.sqrt(values) if wide else data @ vectors
     # robust scale per component (1.4826 MAD), so that one outlier cannot inflate its own yardstick
     sd = 1.4826 * np.median(np.abs(scores - np.median(scores, axis=0)), axis=0)
     fallback = scores.std(axis=0, ddof=1)
     sd = np.where(sd > 0, sd, np.where(fallback > 0, fallback, 1.0))
     distance = np.sqrt(((scores / sd) ** 2).sum(axis=1))
-    return PCAResult(scores, values / total, int(keep.sum()), distance)
+    return PCAResult(scores, values / total, int(keep.size), distance)

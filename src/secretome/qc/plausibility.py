@@ -10,7 +10,7 @@ import numpy as np
 from anndata import AnnData
 
 from secretome.kb.preparation import plausibility_markers, preparation_label
-from secretome.qc.matrices import as_text, linear_quantities
+from secretome.qc.matrices import as_text, detected_counts, linear_quantities, mean_sample_share, row_blocks
 
 
 def plausibility_warnings(adata: AnnData, preparation: str | None, shares: np.ndarray | None = None) -> list[dict[str, Any]]:
@@ -23,11 +23,10 @@ def plausibility_warnings(adata: AnnData, preparation: str | None, shares: np.nd
     if markers.empty:
         return []
     linear = linear_quantities(adata)
-    detected = (linear > 0).sum(axis=0)
-    if shares is None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            total = linear.sum(axis=1, keepdims=True)
-            shares = np.nan_to_num(np.nanmean(linear / np.where(total > 0, total, np.nan), axis=0))
+    detected = detected_counts(linear)
+    if shares is None:  # each sample's whole sum, a block of samples at a time (bit for bit the whole-matrix sums)
+        total = np.concatenate([linear[rows].sum(axis=1) for rows in row_blocks(linear)]) if adata.n_obs else np.zeros(0)
+        shares = np.nan_to_num(mean_sample_share(linear, total))
     genes = np.char.upper(as_text(adata.var["gene"]))
     label = preparation_label(preparation)
     out = []

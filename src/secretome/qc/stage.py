@@ -9,7 +9,8 @@ from anndata import AnnData
 from secretome.errors import SecretomeInputError
 from secretome.provenance import record_step
 from secretome.qc.distributions import group_cvs, intensity_quantiles
-from secretome.qc.matrices import as_text, counted_proteins, linear_quantities, log2_quantities, nanmedian
+from secretome.qc.matrices import (as_text, counted_proteins, detected_counts, linear_quantities, log2_quantities,
+                                   nanmedian)
 from secretome.qc.missingness import identification_stats
 from secretome.qc.outliers import pairwise_correlation, pca, robust_z
 from secretome.qc.purity import purity_assessable, purity_categories, purity_drivers, purity_shares
@@ -47,23 +48,23 @@ def qc(
     categories = purity_categories(adata, thresholds)
     for column in categories:
         adata.var[column] = categories[column].to_numpy()
-    adata.var["n_detected"] = (linear_quantities(adata) > 0).sum(axis=0).astype(int)
+    adata.var["n_detected"] = detected_counts(linear_quantities(adata)).astype(int)
 
     peers = adata.obs[group] if group is not None else None
     ident = identification_stats(adata, peers)
     assessable, not_assessable_reason = purity_assessable(adata, categories, thresholds)
     shares = purity_shares(adata, categories, thresholds)
-    log2 = log2_quantities(adata)  # column-major, as the correlation's and PCA's sums expect
-    if not counted_proteins(adata).all():
-        log2 = log2[:, counted_proteins(adata)]
-    corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")))
+    log2 = log2_quantities(adata)  # a view, read block by block: no stage below holds a copy of the matrix
+    counted = None if counted_proteins(adata).all() else np.flatnonzero(counted_proteins(adata))
+    corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")), columns=counted)
     off = corr.copy()
     np.fill_diagonal(off, np.nan)
     median_corr = np.full(adata.n_obs, np.nan)
     has_pairs = np.isfinite(off).any(axis=1)
     if has_pairs.any():
         median_corr[has_pairs] = nanmedian(off[has_pairs], axis=1)
-    pcs = pca(log2, float(thresholds.setting("pca_min_detection")), int(thresholds.setting("pca_components")))
+    pcs = pca(log2, float(thresholds.setting("pca_min_detection")), int(thresholds.setting("pca_components")),
+              columns=counted)
     enough = adata.n_obs >= int(thresholds.setting("outlier_min_samples"))
     corr_z = robust_z(median_corr) if enough else np.full(adata.n_obs, np.nan)
     pca_z = robust_z(pcs.distance) if enough else np.full(adata.n_obs, np.nan)
@@ -113,10 +114,7 @@ def qc(
         adata.obs[column] = obs[column].to_numpy()
 
     groups = adata.obs[group] if group is not None else pd.Series("all", index=adata.obs_names)
-    linear = linear_quantities(adata)
-    if not counted_proteins(adata).all():
-        linear = linear[:, counted_proteins(adata)]
-    cvs = group_cvs(linear, groups, int(thresholds.setting("cv_min_detected")))
+    cvs = group_cvs(linear_quantities(adata), groups, int(thresholds.setting("cv_min_detected")), columns=counted)
     cv_flags, cv_verdicts = [], []
     for value, level in zip(cvs["median_cv"], cvs["group"]):
         flag, verdict = judge(float(value), "group_cv", thresholds) if np.isfinite(value) else (
@@ -133,7 +131,7 @@ def qc(
         "pca_scores": pcs.scores,
         "pca_explained_variance_ratio": pcs.explained_variance_ratio,
         "pca_n_proteins": pcs.n_proteins,
-        "intensity_quantiles": intensity_quantiles(log2, adata.obs_names),
+        "intensity_quantiles": intensity_quantiles(log2, adata.obs_names, columns=counted),
         "group_cv": cvs,
         "drivers": purity_drivers(adata, categories, int(thresholds.setting("top_n"))),
         "verdicts": verdict_frame,

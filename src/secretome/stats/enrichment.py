@@ -267,13 +267,17 @@ def rank_test(
     gene_sets: Mapping[str, Iterable[str]] | SetIndex | None = None,
     min_size: int | None = None,
     max_size: int | None = None,
+    *,
+    leading: Mapping[str, Iterable[str]] | None = None,
 ) -> pd.DataFrame:
     """Wilcoxon rank-sum test of each set's scores against the other ranked genes (module doc).
 
     ``scores``: gene -> score over the background (all detected genes with a score; see
     :func:`gene_scores`). ``overlap`` counts the set's genes with a score, ``size_in_background`` the
     set's genes among them (the same number: the ranked genes are the background). One pass over all
-    sets: rank sums by set, then one normal tail call.
+    sets: rank sums by set, then one normal tail call. ``genes`` lists the set's ranked genes; with
+    ``leading`` (direction -> genes, e.g. ``{"up": hits_up, "down": hits_down}``) only its genes in
+    ``leading[direction]`` of the side it shifted to (its leading genes; empty for ``none``).
     """
     series = pd.Series(scores, dtype=float)
     series = series[np.isfinite(series.to_numpy())]
@@ -309,7 +313,7 @@ def rank_test(
         "direction": np.where(auc > 0.5, "up", np.where(auc < 0.5, "down", "none")).astype(object),
         "p_value": p_values,
         "adj_p_value": bh_adjust(p_values),
-        "genes": index.joined(ranked, tested),
+        "genes": index.joined(ranked, tested) if leading is None else _leading_genes(index, tested, auc, leading),
     }, columns=RANK_COLUMNS)
     result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
     result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
@@ -357,24 +361,25 @@ def contrast_enrichment(
     up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
     down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
     sets = set_index(gene_sets)  # built once for the three tests
-    rank = rank_test(gene_scores(table, "t"), sets, min_size, max_size)
-    rank["genes"] = _leading_genes(rank, sets, up, down)
     return {
         "up": over_representation(up, background, sets, min_size, max_size),
         "down": over_representation(down, background, sets, min_size, max_size),
-        "rank": rank,
+        "rank": rank_test(gene_scores(table, "t"), sets, min_size, max_size, leading={"up": up, "down": down}),
     }
 
 
-def _leading_genes(rank: pd.DataFrame, sets: SetIndex, up: set[str], down: set[str]) -> list[str]:
-    """For each row of a rank-test result, the set's ``up`` hits when it shifted up, its ``down`` hits when down."""
-    if rank.empty:
-        return []
-    chosen = pd.Index(sets.names.astype(str)).get_indexer(rank["set"].astype(str))
-    flags = {name: np.fromiter((gene in hits for gene in sets.genes), dtype=bool, count=sets.genes.size)[sets.gene_of]
-             for name, hits in (("up", up), ("down", down))}
-    joined = {name: sets.joined(flag, chosen) for name, flag in flags.items()}
-    return [joined[direction][row] if direction in joined else "" for row, direction in enumerate(rank["direction"])]
+def _leading_genes(index: SetIndex, tested: np.ndarray, auc: np.ndarray, leading: Mapping[str, Iterable[str]]) -> list[str]:
+    """For each tested set, its genes in ``leading["up"]`` when it shifted up (AUC > 0.5), in ``leading["down"]``
+    when down, none when neither."""
+    genes = [""] * tested.size
+    for direction, chosen in (("up", auc > 0.5), ("down", auc < 0.5)):
+        wanted = {str(gene) for gene in leading.get(direction, ())}
+        if not wanted or not chosen.any():
+            continue
+        flags = np.fromiter((gene in wanted for gene in index.genes), dtype=bool, count=index.genes.size)[index.gene_of]
+        for row, text in zip(np.flatnonzero(chosen).tolist(), index.joined(flags, tested[chosen])):
+            genes[row] = text
+    return genes
 
 
 ENRICHMENT_COLUMNS = [

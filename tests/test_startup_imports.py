@@ -1,0 +1,115 @@
+"""What each command loads (issue 14's start-up goals): a fresh ``python -m secretome`` process (the console
+entry point) runs the command and reports which heavy modules it imported, so a module that slips back into
+``--version``, ``--help``, ``info`` or ``profile`` fails here instead of silently costing every user start-up
+time. Speeds themselves are measured in ``benchmarks/bench_commands.py``, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROBE = """
+import json, runpy, sys
+sys.argv = ["secretome", *json.loads(sys.argv[1])]
+code = 0
+try:
+    runpy.run_module("secretome", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code or 0
+loaded = {name.partition(".")[0] for name in sys.modules}
+if type(sys.modules.get("zarr")).__name__ == "_ZarrPlaceholder":
+    loaded.discard("zarr")
+print("\\nPROBE " + json.dumps({"code": code, "loaded": sorted(loaded), "secretome": sorted(n for n in sys.modules if n.startswith("secretome"))}))
+"""
+
+NEVER = {"pydantic", "click"}
+"""Loaded by no command that does not serve the web app: typer bundles its own click, and typer 0.29's pydantic
+coercion is kept out by the pinned version range."""
+
+ENGINE = {"pandas", "numpy", "anndata", "scipy", "h5py", "zarr", "plotly", "jinja2", "rich", "statsmodels", "sqlalchemy"}
+
+
+def probe(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[str, dict]:
+    """Run ``secretome ARGS`` in a fresh process; its stdout and what it imported."""
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr
+    output, _, report = done.stdout.rpartition("\nPROBE ")
+    return output, json.loads(report)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["profile", "--help"], ["info", "--help"], ["kb", "--help"]])
+def test_version_and_help_load_no_engine_and_no_cli_extras(args):
+    _, report = probe(*args)
+    assert report["code"] == 0
+    assert not (set(report["loaded"]) & (ENGINE | NEVER)), report["loaded"]
+    assert not [name for name in report["secretome"] if name.startswith(("secretome.io", "secretome.jobs", "secretome.kb"))]
+
+
+def test_info_loads_only_the_readers_and_pandas(tmp_path):
+    table = tmp_path / "wide.tsv"
+    table.write_text("Protein\tA\tB\nP12345\t1.5\t0\nQ67890\t\t2.5\nP99999\t3\t4\n", encoding="utf-8")
+    output, report = probe("info", str(table))
+    assert report["code"] == 0 and "proteins: 3" in output
+    loaded = set(report["loaded"])
+    assert {"pandas", "numpy"} <= loaded
+    assert not (loaded & ({"anndata", "scipy", "h5py", "zarr", "plotly", "jinja2", "rich", "statsmodels", "openpyxl"} | NEVER)), loaded
+    assert not [name for name in report["secretome"] if name.startswith(("secretome.kb", "secretome.qc", "secretome.stats",
+                                                                         "secretome.report", "secretome.annotate"))]
+
+
+def test_an_input_error_without_a_terminal_is_one_plain_line_without_rich(tmp_path):
+    """On a pipe the message is the line rich would print (``error: ...``, exit code 2), and rich is not loaded."""
+    table = tmp_path / "dup.tsv"
+    table.write_text("Protein\tA\tB\nP12345\t1\t2\nP12345\t3\t4\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "secretome", "info", str(table)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"error: file {table}, column 'Protein': duplicated protein identifier 'P12345' in rows [2, 3] "
+                           "(expected: one row per protein group)\n")
+    _, report = probe("info", str(table))
+    assert report["code"] == 2 and "rich" not in report["loaded"]
+
+
+def test_profile_loads_anndata_without_zarr_and_writes_a_readable_h5ad(tmp_path):
+    """The console process leaves zarr unloaded (a placeholder module names anndata's two zarr classes): the
+    whole profile still writes its ``.h5ad``, which an ordinary process reads back with every value, and
+    neither plotly (figures are dicts; plotly.js is read as a file) nor scipy.stats nor the CLI extras load."""
+    import anndata
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    genes = ["ALB", "APOA1", "TIMP1", "SERPINE1", "FN1", "COL1A1", "VIM", "ACTB", "GAPDH", "LDHA", "HSPA8", "TGFBI"]
+    values = np.round(2 ** rng.normal(22, 1.5, (len(genes), 4)), 1)
+    rows = ["Protein IDs\tGene names\t" + "\t".join(f"S{j}" for j in range(4))]
+    rows += [f"P{i:05d}\t{gene}\t" + "\t".join(str(v) for v in row) for i, (gene, row) in enumerate(zip(genes, values))]
+    table = tmp_path / "wide.tsv"
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    _, report = probe("profile", str(table), "--out", str(out))
+    assert report["code"] == 0
+    loaded = set(report["loaded"])
+    assert {"anndata", "h5py", "jinja2"} <= loaded
+    assert not (loaded & ({"zarr", "numcodecs", "donfig", "plotly", "statsmodels"} | NEVER)), loaded
+    written = anndata.read_h5ad(out / "dataset.h5ad")
+    assert written.shape == (4, len(genes))
+    np.testing.assert_array_equal(np.asarray(written.X, dtype=float), values.T)
+
+
+def test_the_zarr_placeholder_is_only_the_console_process():
+    """``import secretome`` and the in-process :func:`secretome.cli.main` leave zarr to anndata; the placeholder
+    refuses every zarr attribute but the two class names, saying why."""
+    code = ("import sys, secretome, secretome.cli; assert 'zarr' not in sys.modules\n"
+            "secretome.cli._defer_zarr(); zarr = sys.modules['zarr']\n"
+            "print(zarr.Array.__module__, zarr.Group.__name__)\n"
+            "try:\n    zarr.open\nexcept AttributeError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first == "zarr Group" and "not loaded in the secretome command-line process" in second
+    code = "import anndata, sys, secretome.cli; secretome.cli._defer_zarr(); print(type(sys.modules['zarr']).__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "module", done.stderr  # anndata loaded first: the real zarr is left in place
