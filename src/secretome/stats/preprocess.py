@@ -291,7 +291,7 @@ def vsn_transform(
 
     iterations = 0
     # L-BFGS-B's vector steps (2 x samples parameters) are too small for BLAS threads, which would only spin
-    # between its calls (a third of the fit's CPU time at 200 samples), taking cores from the likelihood's threads
+    # between its calls (about a quarter of the fit's CPU time at 200 samples), taking cores from the likelihood's threads
     with threadpool_limits(limits=1, user_api="blas"):
         for iterations in range(1, max_iterations + 1):
             kept = y0[:, keep], observed[:, keep]
