@@ -134,3 +134,26 @@ def test_concurrent_writers_leave_one_whole_file(cache_home):
         os.waitpid(pid, 0)
     np.testing.assert_array_equal(cache.load("race")["values"], arrays["values"])
     assert not list(cache_home.glob(".*.tmp"))
+
+
+def test_identifier_indexes_from_the_cache_equal_the_built_ones(cache_home):
+    table = store.classified_entries(manifest())
+    expected = store.build_indexes(table)
+    first = store.identifier_indexes(table)  # builds and stores
+    assert list(cache_home.glob(f"{store.INDEX_CACHE}-*.npz"))
+    second = store.identifier_indexes(table)  # reads
+    for name in store.INDEXES:
+        assert first[name] == expected[name] and second[name] == expected[name], name
+    assert expected["by_accession"]["P02768"] == table.index[table["accession"] == "P02768"][0]  # albumin
+    assert set(expected["by_synonym"]).isdisjoint(expected["by_gene"])
+
+
+def test_an_index_pointing_outside_the_table_is_refused_and_rebuilt(cache_home):
+    table = store.classified_entries(manifest())
+    store.identifier_indexes(table)
+    arrays = cache.load(store.INDEX_CACHE)
+    arrays["by_gene.rows"] = arrays["by_gene.rows"] + len(table)  # a row past the end of the table
+    with pytest.raises(ValueError, match="does not fit"):
+        store._unpack_indexes(arrays, len(table))
+    cache.store(store.INDEX_CACHE, arrays)
+    assert store.identifier_indexes(table)["by_gene"] == store.build_indexes(table)["by_gene"]

@@ -36,10 +36,10 @@ from secretome.qc import (
     load_thresholds,
     log2_quantities,
     mean_sample_share,
+    mean_shares,
     nanmedian,
     qc,
     row_blocks,
-    row_sums,
     registry_of,
 )
 
@@ -322,7 +322,7 @@ def key_factors(adata: AnnData, group: str | None, panel: pd.DataFrame | None = 
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = adata.var["purity_category"].to_numpy() != "decoy"
-    mean_share = np.nan_to_num(mean_sample_share(linear, row_sums(linear, usable)))
+    mean_share = np.nan_to_num(mean_shares(linear, usable))
     ranked = np.argsort(-np.where(usable, mean_share, -1.0), kind="stable")
     percentile = np.empty(adata.n_vars)
     n_ranked = max(int(usable.sum()), 1)
@@ -403,7 +403,7 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
     linear = linear_quantities(adata)
     log2 = log2_quantities(adata)
     usable = var["purity_category"].to_numpy() != "decoy"
-    mean_share = mean_sample_share(linear, row_sums(linear, usable)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_share = mean_shares(linear, usable)
     table = pd.DataFrame(index=adata.var_names)
     table.index.name = "protein"
     for column in ("accession", "leading_accession", "gene", "genes", "species", "mixed_species", "description",

@@ -376,9 +376,9 @@ def differential_entry(stored: Any) -> dict[str, Any]:
         "volcano": {
             "protein": [str(v) for v in finite["protein"]],
             "gene": ["" if pd.isna(v) else str(v) for v in finite["gene"]],
-            "log2fc": [num(round(float(v), 6)) for v in finite["log2fc"]],
-            "p_value": [num(float(f"{v:.6g}")) for v in finite["p_value"]],
-            "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"]],
+            "log2fc": [round(v, 6) for v in finite["log2fc"].astype(float).tolist()],  # finite: no num() needed
+            "p_value": [float(f"{v:.6g}") for v in finite["p_value"].astype(float).tolist()],
+            "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"].astype(float).tolist()],
         },
         "top": records(table.head(TOP_PROTEINS_SHOWN)),
         "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")),

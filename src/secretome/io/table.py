@@ -478,7 +478,8 @@ def _parse_text(
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
         )
-    listed = trailing_list.match(data[: data.find(b"\n")].decode("utf-8", errors="replace"))
+    first_end = data.find(b"\n")
+    listed = trailing_list.match((data if first_end < 0 else data[:first_end]).decode("utf-8", errors="replace"))
     joined = 0
     if listed is not None:
         data, joined = trailing_list.join_trailing(data, listed)

@@ -80,7 +80,7 @@ def profile_job(
     earlier profile output; ``force`` moves any other directory aside (:func:`secretome.outputs.atomic_directory`).
     """
     from secretome import datasets
-    from secretome.qc import load_thresholds
+    from secretome.qc import derived_matrices, load_thresholds
     from secretome.summary import storable
 
     if demo:
@@ -123,49 +123,51 @@ def profile_job(
     step(f"reading {Path(input).name}", 0)
     adata, warnings = read_input(input, samples, format=format, quantity=quantity, is_log2=is_log2, sheet=sheet,
                                  sample_column=sample_column, decimal=decimal)
-    with stated_warnings(warnings):  # a library's Python warnings become stated ones, in uns['warnings'] too
-        for options in (contrast_options, lot_options):
-            if options is not None:
-                options.validate(adata)
-        from secretome.profile import profile
+    # one set of linear/log2 views (and their per-protein sums) for the profile stages and the tables written after them
+    with derived_matrices():
+        with stated_warnings(warnings):  # a library's Python warnings become stated ones, in uns['warnings'] too
+            for options in (contrast_options, lot_options):
+                if options is not None:
+                    options.validate(adata)
+            from secretome.profile import profile
 
-        adata = profile(adata, group, thresholds, preparation=preparation, panel_file=panel_file,
-                        progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
-        record_input_checksum(adata, input)
-        adata.uns["profile"]["parameters"] = storable({
-            "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
-            "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
-            "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
-            "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column, "decimal": decimal,
-            **statistics_parameters(contrast_options, lot_options),
-        })
-        files: dict[str, FileContent] = {}
-        done = 4
-        if contrast_options is not None:
-            from secretome.jobs.analyses import differential_analysis, differential_files
+            adata = profile(adata, group, thresholds, preparation=preparation, panel_file=panel_file,
+                            progress=lambda text, fraction: step(text, 1 + 3 * (fraction or 0.0)))
+            record_input_checksum(adata, input)
+            adata.uns["profile"]["parameters"] = storable({
+                "samples": str(samples) if samples else None, "format": format, "quantity": quantity, "is_log2": is_log2,
+                "config": str(config) if config else None, "overrides": list(overrides), "demo": demo,
+                "preparation": preparation, "panel_file": str(panel_file) if panel_file else None,
+                "assay": str(assay) if assay else None, "sheet": sheet, "sample_column": sample_column, "decimal": decimal,
+                **statistics_parameters(contrast_options, lot_options),
+            })
+            files: dict[str, FileContent] = {}
+            done = 4
+            if contrast_options is not None:
+                from secretome.jobs.analyses import differential_analysis, differential_files
 
-            step(f"differential abundance {contrast_options.contrast}", done)
-            result = differential_analysis(adata, contrast_options)
-            files.update(differential_files(result))
-            done += 1
-        if lot_options is not None:
-            from secretome.jobs.analyses import lot_analysis, lot_files
+                step(f"differential abundance {contrast_options.contrast}", done)
+                result = differential_analysis(adata, contrast_options)
+                files.update(differential_files(result))
+                done += 1
+            if lot_options is not None:
+                from secretome.jobs.analyses import lot_analysis, lot_files
 
-            step("lot comparability", done)
-            lots = lot_analysis(adata, lot_options)
-            files.update(lot_files(lots))
-            done += 1
-        if assay is not None or demo:
-            from secretome.assays.section import profile_assay_section
+                step("lot comparability", done)
+                lots = lot_analysis(adata, lot_options)
+                files.update(lot_files(lots))
+                done += 1
+            if assay is not None or demo:
+                from secretome.assays.section import profile_assay_section
 
-            step("immunoassay panel", done)
-            section, assay_files = profile_assay_section(adata, assay, demo=demo, lot_column=lot_column or "lot")
-            files.update(assay_files)
-            adata.uns["report_sections"] = [stored_section(section)]
-            done += 1
-    adata.uns["warnings"] = list(warnings)
-    step("writing report and tables", done)
-    summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx, pdf=pdf)
+                step("immunoassay panel", done)
+                section, assay_files = profile_assay_section(adata, assay, demo=demo, lot_column=lot_column or "lot")
+                files.update(assay_files)
+                adata.uns["report_sections"] = [stored_section(section)]
+                done += 1
+        adata.uns["warnings"] = list(warnings)
+        step("writing report and tables", done)
+        summary = write_profile(adata, out, files, inputs=inputs, force=force, xlsx=xlsx, pdf=pdf)
     report_progress(progress, "done", 1.0)
     return JobResult(kind="profile", out=out, files=tuple(sorted(path.name for path in out.iterdir() if path.is_file())),
                      summary={**summary, "report": str(out / naming.REPORT), "warnings": warnings})
@@ -191,14 +193,15 @@ def write_profile(
     check_directory(out, kind="profile", inputs=inputs, force=force)
     summary = build_summary(adata)
     group = summary["parameters"].get("group")
-    with derived_matrices():  # the tables' linear and log2 views, computed once and dropped before the writes
+    with derived_matrices():  # the tables' linear and log2 views (the profile job's own, when it has them)
         proteins = tsv_text(proteins_table(adata, group), index=True)
         workbook = workbook_sheets(adata, summary) if xlsx else None
     files: dict[str, FileContent] = {
         naming.PROTEINS: proteins,
         naming.SAMPLES: tsv_text(samples_table(adata, group)),
         naming.PROFILE_JSON: json.dumps(summary, indent=1, allow_nan=False) + "\n",
-        naming.DATASET: lambda path: write_h5ad(h5ad_safe(adata), path, compression="lzf"),
+        # uncompressed: lzf saved a fifth of a quantity matrix's size for 25 times its write time
+        naming.DATASET: lambda path: write_h5ad(h5ad_safe(adata), path),
         **(extra_files or {}),
         naming.REPORT: render_report(summary, extra_sections),
     }

@@ -566,29 +566,79 @@ def classified_entries(manifest: dict) -> pd.DataFrame:
     return table
 
 
-@lru_cache(maxsize=1)
-def load_kb() -> KnowledgeBase:
-    """Load the knowledge base once per process: source facts plus the curated rules applied to every entry
-    (the classified entries come from the on-disk cache after the first process: :func:`classified_entries`)."""
-    manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
-    table = classified_entries(manifest)
+INDEX_CACHE = "kb-index"
+"""Name of the identifier indexes in the on-disk cache (:mod:`secretome.kb.cache`)."""
+
+INDEXES = ("by_accession", "by_entry_name", "by_gene", "by_synonym")
+"""The identifier indexes of :class:`KnowledgeBase` (key -> table row)."""
+
+
+def build_indexes(table: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """The identifier indexes of the classified table: accession, entry name and (human entries) gene symbol ->
+    the first row holding it; a synonym only when it names one human entry and is no entry's primary symbol."""
     rows = list(range(len(table)))
-    human = table["species"].to_numpy() == "HUMAN"
-    human_rows = np.flatnonzero(human).tolist()
-    by_accession = _first_index(table["accession"].str.upper().tolist(), rows)
-    by_entry_name = _first_index(table["entry_name"].str.upper().tolist(), rows)
+    human_rows = np.flatnonzero(table["species"].to_numpy() == "HUMAN").tolist()
     by_gene = _first_index(table["gene"].str.upper().to_numpy()[human_rows].tolist(), human_rows)
     synonym_rows: dict[str, set[int]] = {}
     for i, synonyms in zip(human_rows, table["synonyms"].to_numpy()[human_rows]):
         if synonyms:
             for synonym in synonyms.split(";"):
                 synonym_rows.setdefault(synonym, set()).add(i)
-    # a synonym is used only when it names one entry and is no entry's primary symbol
-    by_synonym = {s: next(iter(rows)) for s, rows in synonym_rows.items() if len(rows) == 1 and s not in by_gene}
+    return {
+        "by_accession": _first_index(table["accession"].str.upper().tolist(), rows),
+        "by_entry_name": _first_index(table["entry_name"].str.upper().tolist(), rows),
+        "by_gene": by_gene,
+        "by_synonym": {s: next(iter(rows)) for s, rows in synonym_rows.items() if len(rows) == 1 and s not in by_gene},
+    }
+
+
+def _unpack_indexes(arrays: dict[str, np.ndarray], n_rows: int) -> dict[str, dict[str, int]]:
+    """:func:`build_indexes`' result from its cached arrays (raises ``ValueError``/``KeyError`` if they do not fit
+    a table of ``n_rows`` rows)."""
+    from secretome.kb import cache
+
+    indexes = {}
+    for name in INDEXES:
+        rows = arrays[f"{name}.rows"]
+        if rows.dtype != np.int64 or rows.ndim != 1 or (len(rows) and not 0 <= rows.min() <= rows.max() < n_rows):
+            raise ValueError(f"cached index {name} does not fit the {n_rows} entries")
+        indexes[name] = dict(zip(cache.unpack_strings(arrays[f"{name}.keys"], len(rows)).tolist(), rows.tolist()))
+    return indexes
+
+
+def identifier_indexes(table: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """:func:`build_indexes` of the classified table, read from the on-disk cache when this knowledge base and code
+    have been indexed before (the cache's fingerprint covers both, so the indexes always belong to ``table``)."""
+    from secretome.kb import cache
+
+    arrays = cache.load(INDEX_CACHE)
+    if arrays is not None:
+        try:
+            return _unpack_indexes(arrays, len(table))
+        except (ValueError, KeyError, IndexError):
+            pass
+    indexes = build_indexes(table)
+    packed: dict[str, np.ndarray] = {}
+    for name, index in indexes.items():
+        keys = cache.pack_strings(index)
+        if keys is None:
+            return indexes
+        packed[f"{name}.keys"] = keys
+        packed[f"{name}.rows"] = np.fromiter(index.values(), dtype=np.int64, count=len(index))
+    cache.store(INDEX_CACHE, packed)
+    return indexes
+
+
+@lru_cache(maxsize=1)
+def load_kb() -> KnowledgeBase:
+    """Load the knowledge base once per process: source facts plus the curated rules applied to every entry, and
+    the identifier indexes (both from the on-disk cache after the first process: :func:`classified_entries`,
+    :func:`identifier_indexes`)."""
+    manifest = json.loads((data_dir() / "manifest.json").read_text(encoding="utf-8"))
+    table = classified_entries(manifest)
     version = f"{manifest['version']}.rules-{curated_sha256()[:8]}"
     return KnowledgeBase(
-        version=version, sources=manifest["sources"], table=table, by_accession=by_accession,
-        by_entry_name=by_entry_name, by_gene=by_gene, by_synonym=by_synonym,
+        version=version, sources=manifest["sources"], table=table, **identifier_indexes(table),
         exocarta_top100=manifest.get("exocarta_top100", []),
     )
 

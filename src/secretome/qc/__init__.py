@@ -59,9 +59,11 @@ from secretome.qc.matrices import (
     linear_quantities,
     log2_quantities,
     mean_sample_share,
+    mean_shares,
     nanmedian,
     row_blocks,
     row_sums,
+    sample_totals,
 )
 from secretome.qc.missingness import identification_stats
 from secretome.qc.outliers import PCAResult, pairwise_correlation, pca, robust_z
@@ -94,8 +96,8 @@ __all__ = [
     "Thresholds", "as_bool", "as_text", "column_blocks", "counted_proteins", "derived_matrices", "detected_counts",
     "detected_per_sample", "flagged_indices", "group_cvs",
     "identification_stats", "intensity_quantiles", "judge", "linear_quantities", "load_thresholds",
-    "log2_quantities", "mean_sample_share", "nanmedian", "pairwise_correlation", "pca", "plausibility_warnings",
+    "log2_quantities", "mean_sample_share", "mean_shares", "nanmedian", "pairwise_correlation", "pca", "plausibility_warnings",
     "purity_assessable", "purity_categories", "purity_category_names", "purity_colours", "purity_drivers",
-    "purity_method_texts", "purity_shares", "qc", "register_purity_category", "registry_of", "robust_z", "row_blocks", "row_sums",
+    "purity_method_texts", "purity_shares", "qc", "register_purity_category", "registry_of", "robust_z", "row_blocks", "row_sums", "sample_totals",
     "supplements", "unregister_purity_category", "worst",
 ]

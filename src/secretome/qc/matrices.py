@@ -30,6 +30,26 @@ class QuantityView:
         self.values, self.is_log2, self.kind = values, is_log2, kind
         self.shape: tuple[int, int] = tuple(values.shape)
         self.ndim, self.dtype = 2, np.dtype(float)
+        self._memo: dict[Any, Any] = {}
+
+    def present(self, key: Any) -> np.ndarray:
+        """Where ``self[key]`` holds a quantity (linear: above 0; log2: finite), without computing it when ``X``
+        says it alone (a linear source: finite and above 0, for both views)."""
+        if not self.is_log2:
+            part = np.asarray(self.values[key], dtype=float)
+            with np.errstate(invalid="ignore"):
+                return (part > 0) & (part < np.inf)
+        return self[key] > 0 if self.kind == "linear" else np.isfinite(np.asarray(self.values[key], dtype=float))
+
+    def memo(self, name: str, mask: np.ndarray, compute: Any) -> np.ndarray:
+        """``compute()``, kept with the view under ``name`` and the boolean ``mask`` it depends on: a per-sample or
+        per-protein reduction several stages ask for is made once while the view is shared
+        (:func:`derived_matrices`)."""
+        key = (name, np.packbits(mask).tobytes(), mask.size)
+        if key not in self._memo:
+            self._memo[key] = compute()
+            self._memo[key].flags.writeable = False  # shared by every stage that asks
+        return self._memo[key]
 
     def __getitem__(self, key: Any) -> np.ndarray:
         part = np.asarray(self.values[key], dtype=float)
@@ -119,12 +139,13 @@ def _linear(values: np.ndarray, is_log2: bool) -> np.ndarray:
 def _log2(values: np.ndarray, is_log2: bool, order: str = "F") -> np.ndarray:
     # column-major, the layout every consumer's sums were made on (QC took a column-major ``[:, usable]`` copy)
     out = np.empty_like(values, order=order)
-    out.fill(np.nan)
     if is_log2:
+        out.fill(np.nan)
         np.copyto(out, values, where=np.isfinite(values))
         return out
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.log2(values, out=out, where=np.isfinite(values) & (values > 0))
+        np.log2(values, out=out)  # log2 of 0, negatives, NaN and inf is not finite: all of them are missing
+    np.copyto(out, np.nan, where=~np.isfinite(out))
     return out
 
 
@@ -145,8 +166,8 @@ def detected_counts(linear: Any, rows: np.ndarray | None = None, columns: np.nda
     its linear quantity is above 0; block by block."""
     parts = []
     for key in column_blocks(linear, columns):
-        block = linear[:, key]
-        parts.append(((block if rows is None else block[rows]) > 0).sum(axis=0))
+        block = linear.present((slice(None), key)) if isinstance(linear, QuantityView) else linear[:, key] > 0
+        parts.append((block if rows is None else block[rows]).sum(axis=0))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
 
@@ -154,7 +175,7 @@ def detected_per_sample(linear: Any, columns: np.ndarray | None = None) -> np.nd
     """Per sample: how many proteins (of ``columns``, all when None) it has a linear quantity above 0 for."""
     counts = np.zeros(linear.shape[0], dtype=int)
     for key in column_blocks(linear, columns):
-        counts += (linear[:, key] > 0).sum(axis=1)
+        counts += (linear.present((slice(None), key)) if isinstance(linear, QuantityView) else linear[:, key] > 0).sum(axis=1)
     return counts
 
 
@@ -201,6 +222,24 @@ def mean_sample_share(linear: np.ndarray, total: np.ndarray, block: int = 512) -
         for start in range(0, linear.shape[1], block):
             out[start:start + block] = np.nanmean(linear[:, start:start + block] / divisor, axis=0)
     return out
+
+
+def sample_totals(linear: Any, columns: np.ndarray) -> np.ndarray:
+    """Each sample's total over the boolean ``columns`` (:func:`row_sums`), made once per shared view."""
+    if isinstance(linear, QuantityView):
+        return linear.memo("totals", columns, lambda: row_sums(linear, columns))
+    return row_sums(linear, columns)
+
+
+def mean_shares(linear: Any, columns: np.ndarray) -> np.ndarray:
+    """Each protein's share of the samples' totals over ``columns`` (:func:`sample_totals`), averaged over the
+    samples with a total (:func:`mean_sample_share`; zeros for a table without samples), made once per shared view."""
+    def compute() -> np.ndarray:
+        if not linear.shape[0]:
+            return np.zeros(linear.shape[1])
+        return mean_sample_share(linear, sample_totals(linear, columns))
+
+    return linear.memo("mean_shares", columns, compute) if isinstance(linear, QuantityView) else compute()
 
 
 def counted_proteins(adata: AnnData) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from secretome.qc.matrices import column_blocks, nanmedian, row_blocks
+from secretome.qc.matrices import BLOCK_BYTES, QuantityView, column_blocks, nanmedian, row_blocks
 
 
 def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None = None) -> np.ndarray:
@@ -28,25 +28,41 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
         totals += np.where(present, block, 0.0).sum(axis=1)
         counts += present.sum(axis=1)
     means = (totals / np.maximum(counts, 1))[:, None]
-    n, sx, sxy, sxx = (np.zeros((n_samples, n_samples)) for _ in range(4))
-    for key in column_blocks(log2, columns):
+    # each block's products go into one reused buffer and are added to the running sums (numpy's products, so a
+    # table of one block gives the whole-matrix numbers bit for bit)
+    n = np.zeros((n_samples, n_samples), dtype=np.float32)  # counts below 2**24: exact in single precision
+    sx, sxx, sxy = (np.zeros((n_samples, n_samples)) for _ in range(3))
+    counts_product, product = np.empty_like(n), np.empty_like(sx)
+    for key in column_blocks(log2, columns, BLOCK_BYTES // 2):
         block = log2[:, key]
         present = np.isfinite(block)
         centred = np.subtract(block, means, out=np.zeros_like(block), where=present)  # centring improves accuracy
-        mask = present.astype(np.float32)  # 0/1 and counts below 2**24: exact in single precision
-        n += mask @ mask.T
+        del block
+        mask = present.astype(np.float32)
+        n += np.matmul(mask, mask.T, out=counts_product)
         mask = mask.astype(float)
-        sx += centred @ mask.T  # sum of x_i over proteins present in both i and j
-        sxy += centred @ centred.T
-        np.square(centred, out=centred)
-        sxx += centred @ mask.T
-    present_counts = np.diag(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sx.T / n
-        var_i = sxx - sx**2 / n
-        corr = cov / np.sqrt(var_i * var_i.T)
-    corr[n < max(min_overlap, 3)] = np.nan
-    corr = np.clip(corr, -1.0, 1.0)
+        sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
+        sxy += np.matmul(centred, centred.T, out=product)
+        np.square(centred, out=centred)  # in place: the squares need no second block
+        sxx += np.matmul(centred, mask.T, out=product)
+    del counts_product
+    present_counts = np.diag(n).copy()
+    few = n < max(min_overlap, 3)
+    with np.errstate(invalid="ignore", divide="ignore"):  # in place, in the order of cov / sqrt(var_i var_j)
+        np.multiply(sx, sx.T, out=product)
+        product /= n
+        sxy -= product  # the covariance sums
+        np.square(sx, out=sx)
+        sx /= n
+        sxx -= sx  # var_i
+        del sx, n
+        np.multiply(sxx, sxx.T, out=product)
+        np.sqrt(product, out=product)
+        sxy /= product
+    del product, sxx
+    corr = sxy
+    corr[few] = np.nan
+    np.clip(corr, -1.0, 1.0, out=corr)
     has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
@@ -93,7 +109,8 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     """
     n_samples = log2.shape[0]
     index = np.arange(log2.shape[1]) if columns is None else np.asarray(columns)
-    detected = np.concatenate([np.isfinite(log2[:, key]).sum(axis=0) for key in column_blocks(log2, index)] or [[]])
+    present = log2.present if isinstance(log2, QuantityView) else lambda key: np.isfinite(log2[key])
+    detected = np.concatenate([present((slice(None), key)).sum(axis=0) for key in column_blocks(log2, index)] or [[]])
     keep = index[detected / n_samples >= min_detection] if n_samples else index[:0]
     empty = PCAResult(np.zeros((n_samples, 0)), np.zeros(0), int(keep.size), np.full(n_samples, np.nan))
     if n_samples < 3 or keep.size < 3:

@@ -9,8 +9,8 @@ from anndata import AnnData
 
 from secretome.errors import SecretomeInputError
 from secretome.kb.vocab import LYSIS_CATEGORIES
-from secretome.qc.matrices import (as_bool, as_text, counted_proteins, detected_counts, linear_quantities,
-                                   mean_sample_share, row_sums)
+from secretome.qc.matrices import (as_bool, as_text, counted_proteins, detected_counts, linear_quantities, mean_shares,
+                                   row_sums, sample_totals)
 from secretome.qc.registry import PURITY_REGISTRY, purity_category_names
 from secretome.qc.thresholds import THRESHOLDS_FILE, Thresholds
 
@@ -191,7 +191,7 @@ def purity_shares(adata: AnnData, categories: pd.DataFrame, thresholds: Threshol
     """
     linear = linear_quantities(adata)
     usable = counted_proteins(adata)
-    total = row_sums(linear, usable)
+    total = sample_totals(linear, usable)
     with np.errstate(invalid="ignore", divide="ignore"):
         def share(mask: np.ndarray) -> np.ndarray:
             return row_sums(linear, mask & usable) / np.where(total > 0, total, np.nan)
@@ -227,8 +227,7 @@ def purity_drivers(adata: AnnData, categories: pd.DataFrame, top_n: int) -> pd.D
     One row per driver: ``category, protein, gene, species, mean_share, n_detected, rule``.
     """
     linear = linear_quantities(adata)
-    total = row_sums(linear, counted_proteins(adata))
-    mean_share = np.nan_to_num(mean_sample_share(linear, total)) if adata.n_obs else np.zeros(adata.n_vars)
+    mean_share = np.nan_to_num(mean_shares(linear, counted_proteins(adata)))
     category = categories["purity_category"].to_numpy()
     picked = []
     for name in purity_category_names():

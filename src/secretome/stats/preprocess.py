@@ -534,26 +534,29 @@ def impute_knn(values: np.ndarray, k: int, candidates: int | None = None) -> np.
     order = np.concatenate([targets, np.flatnonzero(observed.all(axis=1))])
     distances = _MaskedDistances(x[order], observed[order])
     step = max(16, min(512, KNN_BLOCK_CELLS // n_proteins))
-    starts = list(range(0, targets.size, step))
-    found = [(np.empty((min(step, targets.size - s), 0)), np.empty((min(step, targets.size - s), 0), dtype=np.intp)) for s in starts]
+    # the candidates found so far for the target rows not yet reached, from the blocks before them
+    later_dist, later_index = np.empty((targets.size, 0)), np.empty((targets.size, 0), dtype=np.intp)
     flat = x.ravel()
-    for b, start in enumerate(starts):
+    for start in range(0, targets.size, step):
         stop = min(start + step, targets.size)
+        size = stop - start
         dist = distances.block(start, stop)  # rows start:stop, columns start: (self at inf)
-        for later in range(b + 1, len(starts)):  # the later target blocks get this block as candidates
-            lo, hi = starts[later] - start, min(starts[later] + step, targets.size) - start
-            tile = dist[:, lo:hi].T
-            found[later] = _nearest(
-                np.hstack([found[later][0], tile]),
-                np.hstack([found[later][1], np.broadcast_to(np.arange(start, stop), tile.shape)]),
-                width,
-            )
+        own = np.argpartition(dist, width - 1, axis=1)[:, :width].copy() if dist.shape[1] > width else np.indices(dist.shape)[1]
         near_dist, near = _nearest(
-            np.hstack([found[b][0], dist]),
-            np.hstack([found[b][1], np.broadcast_to(np.arange(start, n_proteins), dist.shape)]),
+            np.hstack([later_dist[:size], np.take_along_axis(dist, own, axis=1)]),
+            np.hstack([later_index[:size], own + start]),
             width,
         )
-        found[b] = None
+        # the later target rows get this block's rows as candidates (the distance is symmetric)
+        tile = dist[:, size : targets.size - start].T
+        later_dist, later_index = later_dist[size:], later_index[size:]
+        merged = [
+            _nearest(np.hstack([later_dist[part], tile[part]]),
+                     np.hstack([later_index[part], np.broadcast_to(np.arange(start, stop), tile[part].shape)]), width)
+            for part in (slice(first, first + KNN_MERGE_ROWS) for first in range(0, tile.shape[0], KNN_MERGE_ROWS))
+        ]
+        if merged:
+            later_dist, later_index = np.vstack([d for d, _ in merged]), np.vstack([i for _, i in merged])
         near = order[near]
         by_index = np.argsort(near, axis=1)  # then by distance, stably: equal distances keep index order
         near, near_dist = np.take_along_axis(near, by_index, axis=1), np.take_along_axis(near_dist, by_index, axis=1)
@@ -619,19 +622,19 @@ def _impute_exhaustive(
 class _MaskedDistances:
     """Mean squared differences between proteins (rows of ``x``) over the samples both observed.
 
-    ``sum (a - b)^2 = a^2 . m_b + m_a . b^2 - 2 a . b`` over the observed masks ``m``: three matrix
-    products (BLAS) per block, plus the shared-sample counts ``m_a . m_b`` in float32 (exact: counts below
-    2^24). Each sample is first shifted by its mean rounded to an integer, which leaves every difference
-    unchanged (the shift itself is exact for values within a factor 2 of it) but keeps the three terms
-    small, so the products lose little to cancellation.
+    ``sum (a - b)^2 = m_a . b^2 + a^2 . m_b - 2 a . b`` over the observed masks ``m``: one matrix product
+    (BLAS) of ``[m, a^2, -2a]`` with ``[b^2, m, b]`` per block, plus the shared-sample counts ``m_a . m_b``
+    in float32 (exact: counts below 2^24). Each sample is first shifted by its mean rounded to an integer,
+    which leaves every difference unchanged (the shift itself is exact for values within a factor 2 of
+    it) but keeps the terms small, so the product loses little to cancellation.
     """
 
     def __init__(self, x: np.ndarray, observed: np.ndarray) -> None:
         centre = np.round(np.where(observed, x, 0.0).sum(axis=0) / observed.sum(axis=0))
-        self.mask = observed.astype(np.float64)
+        value = np.where(observed, x - centre, 0.0)
+        self.terms = np.hstack([value**2, observed.astype(np.float64), value])  # [b^2, m, b]
         self.mask32 = observed.astype(np.float32)
-        self.value = np.where(observed, x - centre, 0.0)
-        self.square = self.value**2
+        self.n_samples = x.shape[1]
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """Distances of rows ``start:stop`` to rows ``start:`` (a row to itself: infinite)."""
@@ -644,10 +647,11 @@ class _MaskedDistances:
         return self._distances(rows, slice(None))
 
     def _distances(self, rows: slice | np.ndarray, columns: slice) -> np.ndarray:
+        s = self.n_samples
+        own = self.terms[rows]
+        left = np.hstack([own[:, s : 2 * s], own[:, :s], -2.0 * own[:, 2 * s :]])  # [m, a^2, -2a]
+        ssd = left @ self.terms[columns].T
         shared = self.mask32[rows] @ self.mask32[columns].T
-        ssd = self.square[rows] @ self.mask[columns].T
-        ssd += self.mask[rows] @ self.square[columns].T
-        ssd -= 2.0 * self.value[rows] @ self.value[columns].T
         np.maximum(ssd, 0.0, out=ssd)
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(ssd, shared, out=ssd)
@@ -657,6 +661,9 @@ class _MaskedDistances:
 
 KNN_BLOCK_CELLS = 2_000_000
 """Distances (rows x proteins) per block of the kNN search: a few such float64 blocks stay small."""
+
+KNN_MERGE_ROWS = 2048
+"""Target rows whose candidates are merged at once (bounds the merge's temporaries)."""
 
 
 # ------------------------------------------------------------------------------------------ pipeline
