@@ -64,9 +64,6 @@ class QuantityView:
         whole = self[:, :]
         return whole if dtype is None else whole.astype(dtype, copy=False)
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
 
 def column_blocks(values: Any, columns: np.ndarray | None = None,
                   block_bytes: int | None = None) -> Iterator[np.ndarray | slice]:
