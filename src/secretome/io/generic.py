@@ -76,10 +76,14 @@ def non_sample_rules() -> list[tuple[re.Pattern, str]]:
 
 
 @lru_cache(maxsize=1)
-def family_rules() -> list[tuple[re.Pattern, int, str]]:
-    """(pattern, rank, meaning) of quantity-family words (``data/quantity_families.tsv``)."""
+def family_rules() -> list[tuple[re.Pattern, int, str, bool]]:
+    """(pattern, rank, meaning, qualifier) of quantity-family words (``data/quantity_families.tsv``)."""
     table = _data_table("quantity_families.tsv")
-    return [(re.compile(p, re.IGNORECASE), int(r), m) for p, r, m in zip(table["pattern"], table["rank"], table["meaning"])]
+    qualifiers = table["qualifier"].fillna("") if "qualifier" in table else pd.Series([""] * len(table))
+    return [
+        (re.compile(p, re.IGNORECASE), int(r), m, q == "yes")
+        for p, r, m, q in zip(table["pattern"], table["rank"], table["meaning"], qualifiers)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -142,7 +146,8 @@ _SEPARATOR = re.compile(r"[ _.:\-]+")
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
     spaced = _SEPARATOR.sub(" ", affix)  # "MS1_iBAQ": words split by any separator
-    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix) or pattern.search(spaced)]
+    matched = [(rank, qualifier) for pattern, rank, _, qualifier in family_rules() if pattern.search(affix) or pattern.search(spaced)]
+    ranks = [rank for rank, qualifier in matched if qualifier] or [rank for rank, _ in matched]
     return min(ranks) if ranks else None
 
 
