@@ -107,3 +107,49 @@ def test_r_resaved_maxquant_names_the_files_own_columns() -> None:
     header = (HERE / "mquantr_proteinGroups.txt").read_text().split("\n", 1)[0].split("\t")
     assert set(source["sample_columns"]) <= set(header)
     assert set(source.get("unread_columns", [])) <= set(header)
+
+
+# --- Proline: the family rank is data ('raw' qualifies the other words) ----------------------------------------
+
+def test_proline_abundance_is_chosen_over_raw_abundance(tmp_path: Path) -> None:
+    # shape of cran/wrProteo exampleProlineABC.csv.gz: sample names are run files with '.raw.' inside
+    runs = [f"{group}_0{i}.raw.mzDB.t.xml" for group in "ABC" for i in (1, 2, 3, 4)]
+    header = ["protein_set_id", "accession", "#peptides"] + [f"psm_count_{r}" for r in runs]
+    header += [f"abundance_{r}" for r in runs] + [f"raw_abundance_{r}" for r in runs]
+    rows = [";".join(header)]
+    for p in range(5):
+        rows.append(";".join([str(p), f"P1234{p}", "3"] + ["2"] * 12 + [f"{1e6 * (p + 1) + j:.1f}" for j in range(12)]
+                             + [f"{2e6 * (p + 1) + j:.1f}" for j in range(12)]))
+    (tmp_path / "proline.csv").write_text("\n".join(rows) + "\n")
+    adata = _read(tmp_path / "proline.csv")
+    source = adata.uns["source"]
+    assert source["quantity"] == "abundance" and adata.shape == (12, 5)
+    assert source["sample_columns"][0] == f"abundance_{runs[0]}" and source["sample_columns"][-1] == f"abundance_{runs[-1]}"
+    assert adata.X[0, 0] == 1e6
+    raw = _read(tmp_path / "proline.csv", quantity="raw_abundance")
+    assert raw.X[0, 0] == 2e6
+
+
+# --- non-protein files name what they are ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "row", "kind"), [
+    (["Parameter", "Value"], ["Version", "1.6.10.43"], "a MaxQuant parameters.txt"),
+    (["Input Files Workflow ID", "Input Files Workflow Level", "File ID", "File Name"], ["-294", "0", "F1", "C:\\a.raw"],
+     "sample sheet"),
+    (["MSMS Spectrum Info Workflow ID", "MSMS Spectrum Info Spectrum ID", "Checked", "Search ID", "RT in min"],
+     ["-1", "17", "False", "A", "12.5"], "MS/MS spectrum info table"),
+    (["Quan Spectra Workflow ID", "Quan Spectra Spectrum ID", "Checked", "Abundances Normalized 126"],
+     ["-1", "4", "False", "1200.5"], "quan spectra table"),
+    (["Sequence", "Base Sequence", "Protein Groups", "Intensity_run1"], ["PEP[+16]TIDE", "PEPTIDE", "sp|P00925|ENO2_YEAST", "1e6"],
+     "peptide-level table"),
+    (["Sequence", "Modifications", "Protein Groups", "Unique (Groups)", "Intensity 1"], ["PEPTIDE", "Unmodified", "1", "yes", "1e6"],
+     "a MaxQuant modificationSpecificPeptides.txt"),
+    (["FileName", "ProteinName", "PrecursorCharge", "ModifiedSequence", "TotalArea"], ["r1.wiff", "P12345", "2", "PEPTIDE", "1e5"],
+     "a Skyline precursor report"),
+    (["PEH", "sequence", "accession", "unique"], ["PEP", "AAAAK", "null", "1"], "an mzTab peptide section"),
+])
+def test_non_protein_tables_of_batch6_name_their_kind(tmp_path: Path, header: list[str], row: list[str], kind: str) -> None:
+    path = tmp_path / "table.tsv"
+    path.write_text("\t".join(header) + "\n" + "\t".join(row) + "\n" + "\t".join(row) + "\n")
+    message = _refusal(path)
+    assert kind in message and "not a protein-level quantity table" in message
