@@ -153,3 +153,37 @@ def test_non_protein_tables_of_batch6_name_their_kind(tmp_path: Path, header: li
     path.write_text("\t".join(header) + "\n" + "\t".join(row) + "\n" + "\t".join(row) + "\n")
     message = _refusal(path)
     assert kind in message and "not a protein-level quantity table" in message
+
+
+# --- Proteome Discoverer headers without colons ------------------------------------------------------------------
+
+def _pd_table(path: Path, quantity_columns: list[str]) -> Path:
+    header = ["Checked", "Master", "Accession", "Description", "Contaminant", "Number of PSMs", *quantity_columns]
+    rows = ["\t".join(header)]
+    for p in range(4):
+        rows.append("\t".join(["False", "IsMasterProtein", f"P0{p}040", f"protein {p}", "False", "7"]
+                              + [f"{(p + 1) * 1000 + j}.5" for j in range(len(quantity_columns))]))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_pd_colonless_abundance_columns_are_read(tmp_path: Path) -> None:
+    # shape of cran/wrProteo exampleProtDiscov1.txt.gz: 'Abundance S1rep1' ... (no colons)
+    columns = [f"Abundance S{g}rep{r}" for g in (1, 2) for r in (1, 2, 3)] + ["Abundance Ratio S2 S1", "Abundances Count S1rep1"]
+    adata = _read(_pd_table(tmp_path / "pd.txt", columns))
+    source = adata.uns["source"]
+    assert source["format"] == "proteome_discoverer" and source["quantity"] == "Abundance"
+    assert source["sample_columns"] == columns[:6] and list(adata.obs_names) == ["S1rep1", "S1rep2", "S1rep3", "S2rep1", "S2rep2", "S2rep3"]
+    assert adata.X[5, 3] == 4005.5
+
+
+def test_pd_colonless_normalized_family_is_preferred(tmp_path: Path) -> None:
+    # shape of cran/wrProteo pxd001819_PD24_Proteins.txt.gz: 'Abundances Normalized F1 Sample' beside 'Abundance F1 Sample'
+    raw = [f"Abundance F{i} Sample" for i in (1, 2, 3)]
+    normalized = [f"Abundances Normalized F{i} Sample" for i in (1, 2, 3)]
+    adata = _read(_pd_table(tmp_path / "pd.txt", raw + normalized))
+    source = adata.uns["source"]
+    assert source["quantity"] == "Abundances (Normalized)" and source["sample_columns"] == normalized
+    assert list(adata.obs_names) == ["F1", "F2", "F3"] and list(adata.obs["sample_type"]) == ["Sample"] * 3
+    assert adata.X[0, 0] == 1003.5
+    assert _read(tmp_path / "pd.txt", quantity="Abundance").X[0, 0] == 1000.5
