@@ -41,10 +41,15 @@ READS = {
     'prote_pd_abundance_nospace.xlsx': ('proteome_discoverer', 'Abundance', 8, 12, 'HealthyControl_01', 'Patient_04', (0, 0, 'P00920', 32235.3831568442), (7, 11, 'Q9QZ25', 69764.8438732222)),
     'prote_pd14_240517_BCa_T1_27.xlsx': ('proteome_discoverer', 'Area', 1, 12, 'prote_pd14_240517_BCa_T1_27', 'prote_pd14_240517_BCa_T1_27', (0, 0, 'P35749', 68020969.625), (0, 11, 'P08670', 145767276.5)),
     'triqler_dia_example_proteins.tsv': ('generic', 'values', 6, 30, '1:002-Pedro', '2:007-Pedro', (0, 0, 'P0A9D2_ECOLI', 0.4707), (5, 29, 'P07118_ECOLI', 2.055)),
+    # held-out batch 6 (see test_io_heldout_batch6.py): R-resaved MaxQuant, a PAW edgeR table with group means
+    'mquantr_proteinGroups.txt': ('maxquant', 'LFQ intensity', 8, 30, 't1.1', 't2.4', (0, 14, 'sp|Q924Z4|CERS2_MOUSE', 23659000.0), (7, 29, 'sp|Q3TIX9|SNUT2_MOUSE', 54097000.0)),
+    'pxd011691_results_edgeR-exact-random.txt': ('generic', 'values', 16, 30, 'IRSNorm_BGS.S1.1_1_tmm_SET1-2', 'IRSNorm_FLI.S4.2_2_tmm_SET1-2', (0, 0, 'sp|P16546|SPTN1_MOUSE', 387736862.987329), (15, 29, 'sp|P63038|CH60_MOUSE', 114762396.038423)),
 }
 #: Files an independent pandas parse cannot take (Triqler's rows run past its header with their peptides).
 RAGGED = {'triqler_dia_example_proteins.tsv'}
 REFUSALS = {
+    'fleith_A549_hits_ko.csv': 'a differential-result table',
+    'proteoda_metafile.csv': 'this is a sample sheet',
     'alphapept_metadata.csv': 'sample sheet',
     'alphapeptstats_diann_metadata.xlsx': 'not a protein-level quantity table',
     'alphapeptstats_fragpipe_metadata.xlsx': 'not a protein-level quantity table',

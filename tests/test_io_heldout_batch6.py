@@ -107,3 +107,83 @@ def test_r_resaved_maxquant_names_the_files_own_columns() -> None:
     header = (HERE / "mquantr_proteinGroups.txt").read_text().split("\n", 1)[0].split("\t")
     assert set(source["sample_columns"]) <= set(header)
     assert set(source.get("unread_columns", [])) <= set(header)
+
+
+# --- Proline: the family rank is data ('raw' qualifies the other words) ----------------------------------------
+
+def test_proline_abundance_is_chosen_over_raw_abundance(tmp_path: Path) -> None:
+    # shape of cran/wrProteo exampleProlineABC.csv.gz: sample names are run files with '.raw.' inside
+    runs = [f"{group}_0{i}.raw.mzDB.t.xml" for group in "ABC" for i in (1, 2, 3, 4)]
+    header = ["protein_set_id", "accession", "#peptides"] + [f"psm_count_{r}" for r in runs]
+    header += [f"abundance_{r}" for r in runs] + [f"raw_abundance_{r}" for r in runs]
+    rows = [";".join(header)]
+    for p in range(5):
+        rows.append(";".join([str(p), f"P1234{p}", "3"] + ["2"] * 12 + [f"{1e6 * (p + 1) + j:.1f}" for j in range(12)]
+                             + [f"{2e6 * (p + 1) + j:.1f}" for j in range(12)]))
+    (tmp_path / "proline.csv").write_text("\n".join(rows) + "\n")
+    adata = _read(tmp_path / "proline.csv")
+    source = adata.uns["source"]
+    assert source["quantity"] == "abundance" and adata.shape == (12, 5)
+    assert source["sample_columns"][0] == f"abundance_{runs[0]}" and source["sample_columns"][-1] == f"abundance_{runs[-1]}"
+    assert adata.X[0, 0] == 1e6
+    raw = _read(tmp_path / "proline.csv", quantity="raw_abundance")
+    assert raw.X[0, 0] == 2e6
+
+
+# --- non-protein files name what they are ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "row", "kind"), [
+    (["Parameter", "Value"], ["Version", "1.6.10.43"], "a MaxQuant parameters.txt"),
+    (["Input Files Workflow ID", "Input Files Workflow Level", "File ID", "File Name"], ["-294", "0", "F1", "C:\\a.raw"],
+     "sample sheet"),
+    (["MSMS Spectrum Info Workflow ID", "MSMS Spectrum Info Spectrum ID", "Checked", "Search ID", "RT in min"],
+     ["-1", "17", "False", "A", "12.5"], "MS/MS spectrum info table"),
+    (["Quan Spectra Workflow ID", "Quan Spectra Spectrum ID", "Checked", "Abundances Normalized 126"],
+     ["-1", "4", "False", "1200.5"], "quan spectra table"),
+    (["Sequence", "Base Sequence", "Protein Groups", "Intensity_run1"], ["PEP[+16]TIDE", "PEPTIDE", "sp|P00925|ENO2_YEAST", "1e6"],
+     "peptide-level table"),
+    (["Sequence", "Modifications", "Protein Groups", "Unique (Groups)", "Intensity 1"], ["PEPTIDE", "Unmodified", "1", "yes", "1e6"],
+     "a MaxQuant modificationSpecificPeptides.txt"),
+    (["FileName", "ProteinName", "PrecursorCharge", "ModifiedSequence", "TotalArea"], ["r1.wiff", "P12345", "2", "PEPTIDE", "1e5"],
+     "a Skyline precursor report"),
+    (["PEH", "sequence", "accession", "unique"], ["PEP", "AAAAK", "null", "1"], "an mzTab peptide section"),
+])
+def test_non_protein_tables_of_batch6_name_their_kind(tmp_path: Path, header: list[str], row: list[str], kind: str) -> None:
+    path = tmp_path / "table.tsv"
+    path.write_text("\t".join(header) + "\n" + "\t".join(row) + "\n" + "\t".join(row) + "\n")
+    message = _refusal(path)
+    assert kind in message and "not a protein-level quantity table" in message
+
+
+# --- Proteome Discoverer headers without colons ------------------------------------------------------------------
+
+def _pd_table(path: Path, quantity_columns: list[str]) -> Path:
+    header = ["Checked", "Master", "Accession", "Description", "Contaminant", "Number of PSMs", *quantity_columns]
+    rows = ["\t".join(header)]
+    for p in range(4):
+        rows.append("\t".join(["False", "IsMasterProtein", f"P0{p}040", f"protein {p}", "False", "7"]
+                              + [f"{(p + 1) * 1000 + j}.5" for j in range(len(quantity_columns))]))
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_pd_colonless_abundance_columns_are_read(tmp_path: Path) -> None:
+    # shape of cran/wrProteo exampleProtDiscov1.txt.gz: 'Abundance S1rep1' ... (no colons)
+    columns = [f"Abundance S{g}rep{r}" for g in (1, 2) for r in (1, 2, 3)] + ["Abundance Ratio S2 S1", "Abundances Count S1rep1"]
+    adata = _read(_pd_table(tmp_path / "pd.txt", columns))
+    source = adata.uns["source"]
+    assert source["format"] == "proteome_discoverer" and source["quantity"] == "Abundance"
+    assert source["sample_columns"] == columns[:6] and list(adata.obs_names) == ["S1rep1", "S1rep2", "S1rep3", "S2rep1", "S2rep2", "S2rep3"]
+    assert adata.X[5, 3] == 4005.5
+
+
+def test_pd_colonless_normalized_family_is_preferred(tmp_path: Path) -> None:
+    # shape of cran/wrProteo pxd001819_PD24_Proteins.txt.gz: 'Abundances Normalized F1 Sample' beside 'Abundance F1 Sample'
+    raw = [f"Abundance F{i} Sample" for i in (1, 2, 3)]
+    normalized = [f"Abundances Normalized F{i} Sample" for i in (1, 2, 3)]
+    adata = _read(_pd_table(tmp_path / "pd.txt", raw + normalized))
+    source = adata.uns["source"]
+    assert source["quantity"] == "Abundances (Normalized)" and source["sample_columns"] == normalized
+    assert list(adata.obs_names) == ["F1", "F2", "F3"] and list(adata.obs["sample_type"]) == ["Sample"] * 3
+    assert adata.X[0, 0] == 1003.5
+    assert _read(tmp_path / "pd.txt", quantity="Abundance").X[0, 0] == 1000.5

@@ -76,10 +76,14 @@ def non_sample_rules() -> list[tuple[re.Pattern, str]]:
 
 
 @lru_cache(maxsize=1)
-def family_rules() -> list[tuple[re.Pattern, int, str]]:
-    """(pattern, rank, meaning) of quantity-family words (``data/quantity_families.tsv``)."""
+def family_rules() -> list[tuple[re.Pattern, int, str, bool]]:
+    """(pattern, rank, meaning, qualifier) of quantity-family words (``data/quantity_families.tsv``)."""
     table = _data_table("quantity_families.tsv")
-    return [(re.compile(p, re.IGNORECASE), int(r), m) for p, r, m in zip(table["pattern"], table["rank"], table["meaning"])]
+    qualifiers = table["qualifier"].fillna("") if "qualifier" in table else pd.Series([""] * len(table))
+    return [
+        (re.compile(p, re.IGNORECASE), int(r), m, q == "yes")
+        for p, r, m, q in zip(table["pattern"], table["rank"], table["meaning"], qualifiers)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -142,7 +146,8 @@ _SEPARATOR = re.compile(r"[ _.:\-]+")
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
     spaced = _SEPARATOR.sub(" ", affix)  # "MS1_iBAQ": words split by any separator
-    ranks = [rank for pattern, rank, _ in family_rules() if pattern.search(affix) or pattern.search(spaced)]
+    matched = [(rank, qualifier) for pattern, rank, _, qualifier in family_rules() if pattern.search(affix) or pattern.search(spaced)]
+    ranks = [rank for rank, qualifier in matched if qualifier] or [rank for rank, _ in matched]
     return min(ranks) if ranks else None
 
 
@@ -161,18 +166,21 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             for affix, sample in ((head, tail), (tail, head)):
                 if affix and sample and family_rank(affix) is not None:
                     by_affix.setdefault(affix, {}).setdefault(sample, column)
-    best: tuple[int, int, frozenset] | None = None
+    best: tuple[int, int, int, frozenset] | None = None
     for members in by_affix.values():
         key = frozenset(members)
         if len(key) < 2:
             continue
-        n_families = sum(1 for other in by_affix.values() if frozenset(other) == key)
-        n_families += any(bare_name(c) in key for c in columns)
-        if n_families >= 2 and (best is None or (n_families, len(key)) > best[:2]):
-            best = (n_families, len(key), key)
+        over_key = [affix for affix, other in by_affix.items() if frozenset(other) == key]
+        n_families = len(over_key) + any(bare_name(c) in key for c in columns)
+        # a family named by family words alone ("raw_abundance") beats one whose name took part of the
+        # samples' names ("abundance_A" over "01.raw", "02.raw"): the split then ran through the sample name
+        n_pure = sum(1 for affix in over_key if _family_words_only(affix))
+        if n_families >= 2 and (best is None or (n_pure, n_families, len(key)) > best[:3]):
+            best = (n_pure, n_families, len(key), key)
     if best is None:
         return {}
-    key = best[2]
+    key = best[3]
     families = {affix: members for affix, members in by_affix.items() if set(members) <= key and len(members) >= 1}
     bare = {bare_name(c): c for c in columns if bare_name(c) in key}
     if bare:
@@ -184,6 +192,12 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             continue
         taken.update({column: label for column in members.values()})
     return families if len(families) >= 2 else {}
+
+
+def _family_words_only(affix: str) -> bool:
+    """Whether every word of ``affix`` is a quantity-family word (``'LFQ intensity'``, ``'raw_abundance'``)."""
+    words = _SEPARATOR.sub(" ", affix).split()
+    return bool(words) and all(family_rank(word) is not None for word in words)
 
 
 def choose_family(

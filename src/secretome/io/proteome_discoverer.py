@@ -34,6 +34,11 @@ QUANTITIES: tuple[str, ...] = (
 #: Ratio families are relative values (log2 or not, as the family says), never mixed with abundances.
 _FAMILY = re.compile(r"^(?P<family>Abundances? ?(?:\((?:Normalized|Grouped|Scaled)\))?|Abundance Ratio(?: \(log2\))?|Area)"
                      r":\s*(?P<tail>.+)$")
+#: The same abundance families as some exports write them, without colons or parentheses (``Abundance S1rep1``,
+#: ``Abundances Normalized F1 Sample``): the family's words, a space, then the file and sample words.
+_SPACED_FAMILY = re.compile(r"^(?P<family>Abundances?(?: \(?(?:Normalized|Grouped|Scaled)\)?)?) "
+                            r"(?!Ratio|Count|CV|\(|Normalized|Grouped|Scaled)(?P<tail>\S.*)$")
+_QUALIFIER = re.compile(r"^Abundances? \(?(?P<qualifier>Normalized|Grouped|Scaled)\)?$")
 #: PD 1.4's one-file protein table: a single ``Area`` column (precursor ions area detector) for the one sample.
 _SINGLE_AREA = "Area"
 _CHANNEL = re.compile(r"^(?:1[0-3]\d[NC]?|Light|Medium|Heavy)$")  # TMT/iTRAQ reporter or SILAC channel
@@ -52,19 +57,26 @@ def detect_score(columns: list[str]) -> int:
     """PD evidence: its '# PSMs'/'# AAs'/'Master' columns next to 'Accession', plus abundance columns."""
     present = set(columns)
     score = sum(1 for name in SIGNATURE if name in present)
-    if any(_FAMILY.match(column) for column in columns):
+    if any(_family_match(column) for column in columns):
         score += 2
     return score if "Accession" in present and ("# PSMs" in present or "Master" in present) and score >= 4 else 0
+
+
+def _family_match(column: str) -> re.Match | None:
+    """The family and tail of a PD quantity column, with colons (``Abundance: F1: Sample``) or without."""
+    return _FAMILY.match(column) or _SPACED_FAMILY.match(column)
 
 
 def family_columns(columns: list[str]) -> dict[str, list[str]]:
     """Per-sample columns of each family (ratio columns under 'Abundance Ratio')."""
     groups: dict[str, list[str]] = {name: [] for name in QUANTITIES}
     for column in columns:
-        match = _FAMILY.match(column)
+        match = _family_match(column)
         if match is None:
             continue
         family = match.group("family")
+        qualified = _QUALIFIER.match(family)
+        family = f"Abundances ({qualified.group('qualifier')})" if qualified else family
         family = "Abundance Ratio" if family.startswith("Abundance Ratio") else family
         family = "Abundance" if family == "Abundances" else family
         if family in groups:
@@ -75,8 +87,15 @@ def family_columns(columns: list[str]) -> dict[str, list[str]]:
 
 
 def _tail(column: str) -> str:
+    """The part after the family, in the colon form (``F1 128N Sample`` -> ``F1: 128N, Sample``)."""
     match = _FAMILY.match(column)
-    return match.group("tail").strip() if match else column
+    if match:
+        return match.group("tail").strip()
+    spaced = _SPACED_FAMILY.match(column)
+    if spaced is None:
+        return column
+    file_id, *rest = spaced.group("tail").split()
+    return f"{file_id}: {', '.join(rest)}" if rest else file_id
 
 
 def _annotations(tails: list[str]) -> tuple[list[str], pd.DataFrame]:
