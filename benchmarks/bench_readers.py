@@ -117,11 +117,16 @@ def write_fragpipe(path: Path, n_proteins: int, n_samples: int, rng: np.random.G
 
 
 def bare_parse(path: Path) -> pd.DataFrame:
-    """The reference: pandas' C parser on the same bytes (sheet 0 of a workbook, delimiter sniffed for text)."""
+    """The reference: pandas' C parser on the same bytes with its default options (sheet 0 of a workbook;
+    the delimiter from the name). The default is the chunked parse (``low_memory=True``), which is what a
+    user types and is 1.2-2.6x faster on wide tables than ``low_memory=False``, used here before
+    2026-12-01 (its ratios flattered the readers)."""
     if path.suffix.lower() in (".xlsx", ".xls"):
         return pd.read_excel(path)
     name = path.name.lower().removesuffix(".gz").removesuffix(".xz")
-    return pd.read_csv(path, sep="," if name.endswith(".csv") else "\t", low_memory=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed-type chunks: moot for the timing
+        return pd.read_csv(path, sep="," if name.endswith(".csv") else "\t")
 
 
 GOALS = (1.0, 1.5)
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"example   {path.parent.name}/{path.name} ({adata.uns['source']['format']}, {adata.n_vars} x {adata.n_obs}): "
                   f"{line}", flush=True)
     print(f"worst CPU ratio {max(ratios):.2f}x; " + "; ".join(
-        f"goal {goal:.1f}x: {'met' if max(ratios) <= goal else 'NOT met'} in {sum(r <= goal for r in ratios)} of {len(ratios)} files"
+        f"goal {goal:.1f}x: {'met' if max(ratios) <= goal else 'NOT met'} ({sum(r <= goal for r in ratios)} of {len(ratios)} files within it)"
         for goal in GOALS))
     return 0
 

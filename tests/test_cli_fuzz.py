@@ -17,11 +17,34 @@ import pytest
 from conftest import REPO_ROOT, REQUIRE_OPTIONAL, run_main
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.database import DirectoryBasedExampleDatabase, ReadOnlyDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase, ReadOnlyDatabase
 
 from secretome import datasets
 
-_DATABASE = DirectoryBasedExampleDatabase(REPO_ROOT / "tests" / "hypothesis-examples")
+
+class _AppendOnlyDatabase(ExampleDatabase):
+    """The committed example folder, growing only: hypothesis deletes an entry once it no longer fails (and
+    moves entries between its keys), which on a developer's machine would delete committed files from the
+    tree; here a new failure is saved, and nothing already kept is ever removed."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self._folder = DirectoryBasedExampleDatabase(folder)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._folder.save(key, value)
+
+    def fetch(self, key: bytes):
+        yield from self._folder.fetch(key)
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        """Kept: an example that passes now is a regression test for later."""
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._folder.save(dest, value)
+
+
+_DATABASE = _AppendOnlyDatabase(REPO_ROOT / "tests" / "hypothesis-examples")
 _ON_CI = bool(os.environ.get("CI")) or REQUIRE_OPTIONAL  # .ci/run sets SECRETOME_REQUIRE_OPTIONAL
 FUZZ = settings(
     max_examples=int(os.environ.get("SECRETOME_FUZZ_EXAMPLES", "25")),

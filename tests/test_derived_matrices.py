@@ -77,7 +77,7 @@ def test_a_view_block_is_the_whole_matrix_block_in_values_and_layout(is_log2, or
             assert block.ndim == 1 or _layout(block) == _layout(expected), key
 
 
-def test_blockwise_kernels_equal_the_whole_matrix_forms():
+def test_blockwise_kernels_equal_the_whole_matrix_forms(monkeypatch):
     """The QC and profile helpers that read a view block by block give the whole-matrix numbers."""
     from secretome.qc import detected_counts, detected_per_sample, group_cvs, intensity_quantiles
     import pandas as pd
@@ -87,23 +87,18 @@ def test_blockwise_kernels_equal_the_whole_matrix_forms():
     whole_linear, whole_log2 = np.asarray(linear), np.asarray(log2)
     rows = np.arange(40) % 3 == 0
     columns = np.flatnonzero(np.arange(300) % 7 != 0)
-    tiny = 8 * 40 * 16  # blocks of 16 proteins, so that every kernel crosses many block boundaries
     from secretome.qc import matrices
 
-    original = matrices.BLOCK_BYTES
-    matrices.BLOCK_BYTES = tiny
-    try:
-        assert np.array_equal(detected_counts(linear), (whole_linear > 0).sum(axis=0))
-        assert np.array_equal(detected_counts(linear, rows, columns), (whole_linear[rows][:, columns] > 0).sum(axis=0))
-        assert np.array_equal(detected_per_sample(linear, columns), (whole_linear[:, columns] > 0).sum(axis=1))
-        groups = pd.Series(np.where(rows, "a", "b"))
-        assert group_cvs(linear, groups, 2, columns).equals(group_cvs(whole_linear[:, columns], groups, 2))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            expected = np.nanquantile(whole_log2[:, columns], [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0], axis=1).T
-        assert np.array_equal(intensity_quantiles(log2, range(40), columns).to_numpy(), expected, equal_nan=True)
-    finally:
-        matrices.BLOCK_BYTES = original
+    monkeypatch.setattr(matrices, "BLOCK_BYTES", 8 * 40 * 16)  # blocks of 16 proteins: many block boundaries
+    assert np.array_equal(detected_counts(linear), (whole_linear > 0).sum(axis=0))
+    assert np.array_equal(detected_counts(linear, rows, columns), (whole_linear[rows][:, columns] > 0).sum(axis=0))
+    assert np.array_equal(detected_per_sample(linear, columns), (whole_linear[:, columns] > 0).sum(axis=1))
+    groups = pd.Series(np.where(rows, "a", "b"))
+    assert group_cvs(linear, groups, 2, columns).equals(group_cvs(whole_linear[:, columns], groups, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(whole_log2[:, columns], [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0], axis=1).T
+    assert np.array_equal(intensity_quantiles(log2, range(40), columns).to_numpy(), expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("shape", [(12, 12), (7, 9), (599, 40), (700, 650), (40, 3000)])
@@ -133,3 +128,56 @@ def test_row_sums_and_mean_shares_equal_the_full_matrix_forms(order):
             expected = np.nanmean(linear / np.where(total > 0, total, np.nan)[:, None], axis=0)
         assert np.array_equal(mean_sample_share(linear, total, block=128), expected)
     assert np.isnan(mean_sample_share(np.zeros((3, 4)), np.zeros(3))).all()
+
+
+def test_correlation_and_pca_over_blocks_equal_the_one_block_numbers(monkeypatch):
+    """A table up to ``ONE_BLOCK_BYTES`` is multiplied in one block (numpy's whole-matrix products, bit for bit);
+    a larger one block by block, which moves only the last bits."""
+    from secretome.qc import matrices, outliers, pairwise_correlation, pca
+
+    adata = _dataset(False, seed=3)
+    log2 = log2_quantities(adata)
+    whole = np.asarray(log2)
+    columns = np.flatnonzero(np.arange(300) % 5 != 0)
+    one_corr, one_pca = pairwise_correlation(log2, 10, columns), pca(log2, 0.5, 3, columns)
+    assert np.array_equal(one_corr, pairwise_correlation(whole[:, columns], 10), equal_nan=True)
+    assert np.array_equal(one_pca.scores, pca(whole[:, columns], 0.5, 3).scores)
+    monkeypatch.setattr(outliers, "ONE_BLOCK_BYTES", 0)
+    monkeypatch.setattr(matrices, "BLOCK_BYTES", 8 * 40 * 64)  # product blocks of 16 proteins
+    blocked_corr, blocked_pca = pairwise_correlation(log2, 10, columns), pca(log2, 0.5, 3, columns)
+    assert np.array_equal(np.isnan(blocked_corr), np.isnan(one_corr))
+    assert np.allclose(blocked_corr, one_corr, rtol=0, atol=1e-13, equal_nan=True)
+    assert np.allclose(np.abs(blocked_pca.scores), np.abs(one_pca.scores), rtol=1e-10, atol=1e-10)
+    assert np.allclose(blocked_pca.distance, one_pca.distance, rtol=1e-10)
+    assert blocked_pca.n_proteins == one_pca.n_proteins
+
+
+def test_a_profile_read_in_tiny_blocks_gives_the_same_tables(monkeypatch):
+    """Every per-protein and per-sample number of the profile is the same whatever the block size (the products
+    behind the correlation and the PCA only to the last bits)."""
+    from secretome import datasets
+    from secretome.io import read
+    from secretome.profile import profile, proteins_table, samples_table
+    from secretome.qc import matrices, outliers
+
+    paths = datasets.demo_paths()
+
+    def profiled() -> tuple:
+        adata = profile(read(paths["table"], samples=paths["samples"]), "lot")
+        with derived_matrices():
+            return adata, proteins_table(adata, "lot"), samples_table(adata, "lot")
+
+    adata, proteins, samples = profiled()
+    monkeypatch.setattr(matrices, "BLOCK_BYTES", 8 * adata.n_obs * 7)  # 7 proteins or a few samples per block
+    monkeypatch.setattr(outliers, "ONE_BLOCK_BYTES", 0)
+    small_adata, small_proteins, small_samples = profiled()
+    assert small_proteins.equals(proteins)
+    numbers = [c for c in samples.columns if samples[c].dtype.kind == "f" and not c.startswith(("correlation", "pca"))]
+    assert small_samples[numbers].equals(samples[numbers])
+    assert np.allclose(small_samples["correlation_median"], samples["correlation_median"], rtol=1e-12)
+    assert (small_samples.drop(columns=["correlation_median", "correlation_z", "pca_distance", "pca_z"])
+            .equals(samples.drop(columns=["correlation_median", "correlation_z", "pca_distance", "pca_z"])))
+    for key in ("class_share", "class_factors"):
+        assert small_adata.obsm[key].equals(adata.obsm[key])
+    assert small_adata.uns["profile"]["top_factors"].equals(adata.uns["profile"]["top_factors"])
+    assert small_adata.uns["qc"]["intensity_quantiles"].equals(adata.uns["qc"]["intensity_quantiles"])

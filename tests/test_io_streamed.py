@@ -387,3 +387,20 @@ def test_an_engine_table_is_left_to_the_whole_read_from_its_first_lines(monkeypa
     path = REPO / "tests" / "data" / "readers" / name
     assert streamed.streamed_read(path, None, None, None, is_log2=None, decimal=None, params={}, min_bytes=0) is None
     assert streamed.streamed_summary(path, min_bytes=0) is None
+
+
+@pytest.mark.parametrize("text, lone_cr, marked", [
+    (b"a\tb\n1\t2\r" + b"3\t4\n", True, False),  # a CR ending one block, a digit starting the next
+    (b"a\tb\n1\t2\r" + b"\n3\t4\n", False, False),  # CRLF across the blocks
+    (b"a\tb\n1\t2," + b"5\t4\n", False, True),  # a decimal comma across the blocks
+    (b"a\tb\n1\t2\n" + b"3\t4,5\n", False, True),
+])
+def test_the_scan_sees_patterns_across_blocks(monkeypatch, text, lone_cr, marked):
+    import io as io_module
+
+    monkeypatch.setattr(streamed, "_BLOCK", 8)  # the first 8 bytes are one block, the rest others
+    scanned = streamed._ScannedFile(io_module.BytesIO(text), "\t", b",", digest=True)
+    scanned.scan_all()
+    assert (scanned.lone_cr, scanned.marked_number) == (lone_cr, marked)
+    assert scanned.n_newlines == text.count(b"\n") and scanned.n_delimiters == text.count(b"\t")
+    assert scanned.sha256.hexdigest() == __import__("hashlib").sha256(text).hexdigest()

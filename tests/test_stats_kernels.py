@@ -86,6 +86,19 @@ def test_knn_equals_previous_algorithm(n_samples, n_proteins, missing, k, seed):
     np.testing.assert_allclose(pp.impute_knn(values, k=k, candidates=k + 1), legacy.impute_knn(values, k=k, candidates=k + 1), rtol=1e-12)
 
 
+def test_knn_in_many_blocks_equals_one_block(monkeypatch):
+    # Small blocks and merge parts: each pair's distance is computed in one block and handed to the later
+    # rows through several merges; the result must not depend on where the blocks fall.
+    values = random_log2(10, 400, 0.25, 11)
+    values = values[:, np.isfinite(values).any(axis=0)]
+    whole = pp.impute_knn(values, k=5)
+    monkeypatch.setattr(pp, "KNN_BLOCK_CELLS", 16 * values.shape[1])
+    monkeypatch.setattr(pp, "KNN_MERGE_ROWS", 37)
+    np.testing.assert_array_equal(pp.impute_knn(values, k=5), whole)
+    np.testing.assert_allclose(whole, legacy.impute_knn(values, k=5), rtol=1e-12)
+    np.testing.assert_allclose(pp.impute_knn(values, k=5, candidates=6), legacy.impute_knn(values, k=5, candidates=6), rtol=1e-12)
+
+
 def test_studentized_range_equals_previous_algorithm_and_scipy():
     rng = np.random.default_rng(7)
     for k, df in [(2, 2.0), (3, 9.0), (4, 31.0), (6, 120.0)]:

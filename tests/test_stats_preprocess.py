@@ -286,15 +286,18 @@ def test_knn_matches_brute_force_definition():
     np.testing.assert_allclose(pp.impute_knn(values, k=3, candidates=4), reference)  # mostly the exhaustive path
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_knn_breaks_equal_distances_by_protein_order_as_the_definition(seed):
+@pytest.mark.parametrize(("seed", "block_rows"), [(0, None), (1, None), (2, 16), (3, 16)])
+def test_knn_breaks_equal_distances_by_protein_order_as_the_definition(seed, block_rows, monkeypatch):
     # Half-unit values: every distance is exact, so many neighbours are exactly as near as each other;
-    # the nearer-then-lower-index rule must hold inside the candidates, at their edge and in the
-    # exhaustive search (the previous kernel took whichever argpartition left first).
+    # the nearer-then-lower-index rule must hold inside the candidates, at their edge, in the exhaustive
+    # search and across blocks (the previous kernel took whichever argpartition left first).
     rng = np.random.default_rng(seed)
     values = 20.0 + rng.integers(0, 4, (6, 50)) * 0.5
     values[rng.random(values.shape) < 0.2] = np.nan
     values = values[:, np.isfinite(values).any(axis=0)]
+    if block_rows is not None:
+        monkeypatch.setattr(pp, "KNN_BLOCK_CELLS", block_rows * values.shape[1])
+        monkeypatch.setattr(pp, "KNN_MERGE_ROWS", 7)
     reference = _knn_brute_force(values, 3)
     for candidates in (None, 4, 12):
         np.testing.assert_array_equal(pp.impute_knn(values, k=3, candidates=candidates), reference)

@@ -82,6 +82,47 @@ def family_rules() -> list[tuple[re.Pattern, int, str]]:
     return [(re.compile(p, re.IGNORECASE), int(r), m) for p, r, m in zip(table["pattern"], table["rank"], table["meaning"])]
 
 
+@lru_cache(maxsize=1)
+def sample_sheet_rules() -> list[tuple[re.Pattern, str]]:
+    """(compiled whole-name pattern, meaning) of sample-sheet design columns (``data/sample_sheet_columns.tsv``)."""
+    table = _data_table("sample_sheet_columns.tsv")
+    return [(re.compile(p, re.IGNORECASE), m) for p, m in zip(table["pattern"], table["meaning"])]
+
+
+@lru_cache(maxsize=1)
+def statistic_reasons() -> frozenset[str]:
+    """Reasons of the non-sample rules that name test statistics (``kind`` = statistic in the data file)."""
+    table = _data_table("non_sample_columns.tsv")
+    kinds = table["kind"] if "kind" in table else pd.Series([""] * len(table))
+    return frozenset(reason for reason, kind in zip(table["reason"], kinds.fillna("")) if kind == "statistic")
+
+
+def _design_columns(columns: list[str]) -> dict[str, str]:
+    """Column -> design meaning for the columns a sample sheet names (:func:`sample_sheet_rules`)."""
+    found = {}
+    for column in columns:
+        spaced = _SEPARATOR.sub(" ", bare_name(column)).strip()
+        meaning = next((m for pattern, m in sample_sheet_rules() if pattern.fullmatch(spaced)), None)
+        if meaning is not None:
+            found[column] = meaning
+    return found
+
+
+def _refuse_sample_sheet(table: RawTable, numeric: list[str]) -> None:
+    """A sample sheet given as the data: every numeric column left to read is a design attribute (donor,
+    replicate, batch, fraction ...), so its codes would become "samples" and its sample names "proteins"."""
+    design = _design_columns(numeric)
+    if numeric and len(design) == len(numeric):
+        raise SecretomeInputError(
+            "this is a sample sheet (one row per sample: its numeric columns "
+            + ", ".join(f"{c!r} ({m})" for c, m in design.items())
+            + " are per-sample design attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
+            file=table.path, column=numeric[0],
+            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
+            "file as the sample sheet (samples=)",
+        )
+
+
 def _data_rows(name: str) -> list[tuple[str, str]]:
     table = _data_table(name)
     return list(zip(table["pattern"], table["reason"]))
@@ -476,6 +517,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         candidates = [c for c in columns if c in set(candidates) | set(codes)]
         for column in codes:
             del reasons[column]
+    if not any(types.get(c) == "E" for c in candidates):
+        _refuse_sample_sheet(table, [c for c in columns if c in set(candidates) | set(codes)])
     untyped = [c for c in candidates if types.get(c) != "E"]
     for column in sorted(_group_summaries(frame, untyped), key=columns.index):
         reasons[column] = "group summary (row mean or median of its group's columns)"
@@ -520,6 +563,16 @@ def parsed_from_roles(
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
+        statistics = [c for c in ignored if roles.reasons[c].split(" (non-sample column rule")[0] in statistic_reasons()]
+        if statistics and not named and not sequences:
+            raise SecretomeInputError(
+                "this is a differential-result table (its numeric columns are statistics or summaries, not "
+                f"per-sample quantities: {ignored[:6]}, e.g. {statistics[0]!r}: {roles.reasons[statistics[0]]}), "
+                "not a protein-level quantity table",
+                file=table.path, column=statistics[0],
+                expected="the protein quantity table (an identifier column plus one quantity column per sample) "
+                "the statistics were computed from",
+            )
         raise SecretomeInputError(
             (f"this looks like a sample sheet (column {named[0]!r} names samples) with no numeric sample columns, "
              "not a protein-level quantity table" if named else

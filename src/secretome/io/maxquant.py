@@ -186,6 +186,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a MaxQuant proteinGroups table; ``quantity`` picks the family (default: the corrected reporter
     intensities of an isobaric run, else LFQ intensity if present)."""
     r_resaved = demangled(list(table.frame.columns))
+    original = table
     if r_resaved is not None:
         table = _renamed(table, r_resaved)
     frame = table.frame
@@ -239,7 +240,22 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     )
     if annotations is not None:
         parsed.notes["isobaric"] = isobaric_note(family, annotations)
-    return parsed
+    return parsed if r_resaved is None else _file_names(parsed, original)
+
+
+def _file_names(parsed: Parsed, original: RawTable) -> Parsed:
+    """The read of an R-resaved table, its column records in the file's own spelling (``LFQ.intensity.t1``):
+    the source record must name columns the user can find in the file; sample names keep MaxQuant's."""
+    own = dict(zip(parsed.table.frame.columns, original.frame.columns))
+    return replace(
+        parsed,
+        table=original,
+        sample_columns=[own[c] for c in parsed.sample_columns],
+        id_column=own[parsed.id_column],
+        unread={own.get(c, c): reason for c, reason in parsed.unread.items()},
+        read_columns=[own[c] for c in parsed.read_columns],
+        ignored_columns=[own.get(c, c) for c in parsed.ignored_columns],
+    )
 
 
 def isobaric_note(family: str, channels: pd.DataFrame) -> dict[str, object]:

@@ -155,14 +155,23 @@ class _ScannedFile(io.RawIOBase):
         self.n_delimiters += int(np.count_nonzero(array == self.delimiter))
         self.quote |= b'"' in data
         self.nul |= b"\x00" in data
-        window = np.frombuffer(self.tail + data, dtype=np.uint8)  # the last bytes before: patterns across blocks
-        if b"\r" in data:
+        # patterns across blocks: the window starts with the last bytes before (made only when needed: it
+        # is a copy of the block)
+        window = None
+        if b"\r" in data or b"\r" in self.tail:
+            window = np.frombuffer(self.tail + data, dtype=np.uint8)
             returns = np.flatnonzero(window[:-1] == 13)
             self.lone_cr |= bool((window[returns + 1] != 10).any())
         for mark in self.marks:
-            if not self.marked_number and bytes([mark]) in self.tail + data:
+            if not self.marked_number and (bytes([mark]) in data or bytes([mark]) in self.tail):
+                window = np.frombuffer(self.tail + data, dtype=np.uint8) if window is None else window
                 self.marked_number = _between_digits(window, mark)
-        self.tail = data[-2:]
+        self.tail = (self.tail + data)[-2:] if len(data) < 2 else data[-2:]
+
+    def scan_all(self) -> None:
+        """Read the file to its end, scanning each block as it comes (no copy into a caller's buffer)."""
+        while block := self.handle.read(_BLOCK):
+            self._scan(block)
 
     def clean(self, width: int) -> bool:
         """Whether the bytes read hold none of what the chunks cannot read as the whole parse does: quotes,
@@ -287,8 +296,7 @@ def streamed_read(
             header, delimiter, options = opened
             with _text_stream(path) as (handle, decompressed):
                 scanned = _ScannedFile(handle, delimiter, options["marks"], digest=decompressed is None)
-                while scanned.read(_BLOCK):
-                    pass
+                scanned.scan_all()
                 digest = (decompressed or scanned).sha256
             if not scanned.clean(len(header)):
                 return None

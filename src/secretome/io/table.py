@@ -151,8 +151,8 @@ def read_table(
 
 class _Digest:
     """The SHA-256 of a file's bytes, computed in a thread beside the parse when they are large (hashlib
-    releases the GIL): ``value`` (the hex digest) is set when the ``with`` block ends, after the hash thread is joined,
-    so a read costs its parse's wall time, not the parse's and the hash's."""
+    releases the GIL): ``value`` (the hex digest) is set when the ``with`` block ends, after the hash
+    thread is joined, so a read costs its parse's wall time, not the parse's and the hash's."""
 
     THREAD_MIN_BYTES = 1 << 22
 

@@ -68,11 +68,12 @@ class QuantityView:
         return self.shape[0]
 
 
-def column_blocks(values: Any, columns: np.ndarray | None = None, block_bytes: int = BLOCK_BYTES) -> Iterator[np.ndarray | slice]:
+def column_blocks(values: Any, columns: np.ndarray | None = None,
+                  block_bytes: int | None = None) -> Iterator[np.ndarray | slice]:
     """Column keys covering ``columns`` (an index array; all columns when None) in blocks of about ``block_bytes``
-    of float64: slices when all columns are asked for, index arrays otherwise."""
+    (default :data:`BLOCK_BYTES`) of float64: slices when all columns are asked for, index arrays otherwise."""
     n_rows, n_columns = values.shape
-    size = max(1, block_bytes // (8 * max(n_rows, 1)))
+    size = max(1, (block_bytes or BLOCK_BYTES) // (8 * max(n_rows, 1)))
     if columns is None:
         for start in range(0, n_columns, size):
             yield slice(start, min(start + size, n_columns))
@@ -81,10 +82,10 @@ def column_blocks(values: Any, columns: np.ndarray | None = None, block_bytes: i
         yield columns[start:start + size]
 
 
-def row_blocks(values: Any, block_bytes: int = BLOCK_BYTES) -> Iterator[slice]:
-    """Row slices of ``values`` in blocks of about ``block_bytes`` of float64."""
+def row_blocks(values: Any, block_bytes: int | None = None) -> Iterator[slice]:
+    """Row slices of ``values`` in blocks of about ``block_bytes`` (default :data:`BLOCK_BYTES`) of float64."""
     n_rows, n_columns = values.shape
-    size = max(1, block_bytes // (8 * max(n_columns, 1)))
+    size = max(1, (block_bytes or BLOCK_BYTES) // (8 * max(n_columns, 1)))
     for start in range(0, n_rows, size):
         yield slice(start, min(start + size, n_rows))
 

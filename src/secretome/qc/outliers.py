@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+from scipy.linalg import blas
 
-from secretome.qc.matrices import BLOCK_BYTES, QuantityView, column_blocks, nanmedian, row_blocks
+from secretome.qc import matrices
+from secretome.qc.matrices import QuantityView, column_blocks, nanmedian, row_blocks
 
 
 def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None = None) -> np.ndarray:
@@ -28,44 +30,84 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
         totals += np.where(present, block, 0.0).sum(axis=1)
         counts += present.sum(axis=1)
     means = (totals / np.maximum(counts, 1))[:, None]
-    # each block's products go into one reused buffer and are added to the running sums (numpy's products, so a
-    # table of one block gives the whole-matrix numbers bit for bit)
-    n = np.zeros((n_samples, n_samples), dtype=np.float32)  # counts below 2**24: exact in single precision
-    sx, sxx, sxy = (np.zeros((n_samples, n_samples)) for _ in range(3))
-    counts_product, product = np.empty_like(n), np.empty_like(sx)
-    for key in column_blocks(log2, columns, BLOCK_BYTES // 2):
+    block_bytes = _product_block_bytes(log2, columns)
+    one_block = block_bytes >= 8 * n_samples * (log2.shape[1] if columns is None else len(columns))
+    order = "C" if one_block else "F"  # numpy's products into row-major buffers; BLAS's in place into column-major
+    n = np.zeros((n_samples, n_samples), dtype=np.float32, order=order)  # counts below 2**24: exact in float32
+    sx, sxx, sxy = (np.zeros((n_samples, n_samples), order=order) for _ in range(3))
+    # one block: numpy's products (the whole-matrix numbers bit for bit) through one buffer; more: BLAS adds each
+    # block's products into the running sums in place (beta = 1), so no product matrix stands beside them
+    product = np.empty_like(sx) if one_block else None
+    for key in column_blocks(log2, columns, block_bytes):
         block = log2[:, key]
         present = np.isfinite(block)
-        centred = np.subtract(block, means, out=np.zeros_like(block), where=present)  # centring improves accuracy
+        centred = np.subtract(block, means, out=np.zeros_like(block, order="F"), where=present)  # centring improves accuracy
         del block
-        mask = present.astype(np.float32)
-        n += np.matmul(mask, mask.T, out=counts_product)
-        mask = mask.astype(float)
-        sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
-        sxy += np.matmul(centred, centred.T, out=product)
-        np.square(centred, out=centred)  # in place: the squares need no second block
-        sxx += np.matmul(centred, mask.T, out=product)
-    del counts_product
+        mask = present.astype(np.float32, order="F")
+        del present
+        if product is not None:
+            n += np.matmul(mask, mask.T, out=product.reshape(-1).view(np.float32)[:n.size].reshape(n.shape))
+            mask = mask.astype(float)
+            sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
+            sxy += np.matmul(centred, centred.T, out=product)
+            np.square(centred, out=centred)  # in place: the squares need no second block
+            sxx += np.matmul(centred, mask.T, out=product)
+        else:
+            n = blas.ssyrk(1.0, mask, beta=1.0, c=n, overwrite_c=1)  # upper triangle
+            mask = mask.astype(float, order="F")
+            sx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sx, trans_b=1, overwrite_c=1)
+            sxy = blas.dsyrk(1.0, centred, beta=1.0, c=sxy, overwrite_c=1)  # upper triangle
+            np.square(centred, out=centred)
+            sxx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sxx, trans_b=1, overwrite_c=1)
+    del product
+    if not one_block:
+        _symmetrise(n)
+        _symmetrise(sxy)
     present_counts = np.diag(n).copy()
     few = n < max(min_overlap, 3)
-    with np.errstate(invalid="ignore", divide="ignore"):  # in place, in the order of cov / sqrt(var_i var_j)
-        np.multiply(sx, sx.T, out=product)
-        product /= n
-        sxy -= product  # the covariance sums
+    rows = list(row_blocks(sx, 4 << 20))
+    with np.errstate(invalid="ignore", divide="ignore"):  # in place, a block of rows at a time: cov / sqrt(var_i var_j)
+        for r in rows:
+            part = sx[r] * sx[:, r].T
+            part /= n[r]
+            sxy[r] -= part  # the covariance sums
         np.square(sx, out=sx)
         sx /= n
         sxx -= sx  # var_i
         del sx, n
-        np.multiply(sxx, sxx.T, out=product)
-        np.sqrt(product, out=product)
-        sxy /= product
-    del product, sxx
+        for r in rows:
+            part = sxx[r] * sxx[:, r].T
+            np.sqrt(part, out=part)
+            sxy[r] /= part
+    del sxx
     corr = sxy
     corr[few] = np.nan
     np.clip(corr, -1.0, 1.0, out=corr)
     has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
+
+
+ONE_BLOCK_BYTES = 32 << 20
+"""Matrices up to this size are multiplied in one block: their sums are numpy's whole-matrix products bit for bit
+(larger ones, summed block by block, differ from those in the last bits)."""
+
+
+def _product_block_bytes(log2: Any, columns: np.ndarray | None) -> int:
+    """The block size for summing matrix products over proteins: the whole matrix up to :data:`ONE_BLOCK_BYTES`,
+    else a quarter of :data:`~secretome.qc.matrices.BLOCK_BYTES` (each block's products need about 4 blocks)."""
+    size = 8 * log2.shape[0] * (log2.shape[1] if columns is None else len(columns))
+    return max(size, 1) if size <= ONE_BLOCK_BYTES else matrices.BLOCK_BYTES // 4
+
+
+def _symmetrise(matrix: np.ndarray, block: int = 512) -> None:
+    """Copy the upper triangle of a square matrix onto its lower one, in place (a block of rows at a time)."""
+    for start in range(0, matrix.shape[0], block):
+        stop = min(start + block, matrix.shape[0])
+        matrix[start:stop, :start] = matrix[:start, start:stop].T
+        diagonal = matrix[start:stop, start:stop]
+        lower = np.tril_indices(stop - start, -1)
+        diagonal[lower] = diagonal.T[lower]
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:
@@ -131,7 +173,7 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     wide = n_samples <= keep.size
     if wide:
         small = np.zeros((n_samples, n_samples))
-        for key in column_blocks(log2, keep):
+        for key in column_blocks(log2, keep, _product_block_bytes(log2, keep)):
             block = centred(key)
             small += block @ block.T
     else:

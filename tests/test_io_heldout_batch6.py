@@ -1,0 +1,109 @@
+"""Regression tests for what held-out batch 6 found (issue 15): sample sheets and differential-result tables
+given as the data are refused naming what they are, statistics columns never become samples, and an
+R-resaved MaxQuant table's source record names the file's own columns. Real files where the licence allows a
+trimmed fixture (``tests/data/readers``, see PROVENANCE.tsv), else a small table written here in the shape of
+the real one (whose repository states no licence)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from secretome.errors import SecretomeInputError
+from secretome.io import read
+
+HERE = Path(__file__).parent / "data" / "readers"
+
+
+def _read(path: Path, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path, **kwargs)
+
+
+def _refusal(path: Path, **kwargs) -> str:
+    with pytest.raises(SecretomeInputError) as caught:
+        _read(path, **kwargs)
+    return str(caught.value)
+
+
+# --- sample sheets given as the data -------------------------------------------------------------------------
+
+def test_proteoda_metafile_is_refused_as_a_sample_sheet() -> None:
+    message = _refusal(HERE / "proteoda_metafile.csv")
+    assert "this is a sample sheet" in message and "'batch'" in message and "samples=" in message
+
+
+def test_sample_info_workbook_is_refused_as_a_sample_sheet(tmp_path: Path) -> None:
+    # shape of ArseniyLobov/Proteomic-profiling-of-atherosclerotic-plaques sample_info.xlsx (no licence stated)
+    book = openpyxl.Workbook()
+    book.active.append(["name", "Group", "Donor", "Replicate"])
+    for donor in range(1, 11):
+        for rep in (1, 2):
+            book.active.append([f"{60 + donor}_{rep}", "Intact" if donor % 2 else "Plaque", donor, 60 + donor])
+    book.save(tmp_path / "sample_info.xlsx")
+    message = _refusal(tmp_path / "sample_info.xlsx")
+    assert "this is a sample sheet" in message and "'Donor'" in message and "'Replicate'" in message
+
+
+def test_maxquant_experimental_design_is_refused_as_a_sample_sheet(tmp_path: Path) -> None:
+    # shape of const-ae/proDA-Paper experimentalDesign_mod_4v4.txt (no licence stated)
+    rows = ["Name\tCondition\tExperiment\tFraction"] + [
+        f"OR8_121123_run_{i}\t{'AB'[i % 2]}\t{experiment}\t1" for i, experiment in enumerate([2, 5, 6, 8, 1, 3, 4, 7])
+    ]
+    (tmp_path / "experimentalDesign.txt").write_text("\n".join(rows) + "\n")
+    message = _refusal(tmp_path / "experimentalDesign.txt")
+    assert "this is a sample sheet" in message and "'Experiment'" in message
+
+
+def test_a_protein_table_with_a_design_like_sample_name_still_reads(tmp_path: Path) -> None:
+    # only a table whose EVERY numeric column is a design attribute is a sample sheet
+    rows = ["Protein\tbatch\tS2\tS3", "P12345\t1.5e6\t2.5e6\t3.5e6", "Q67890\t4.0e6\t5.0e6\t6.0e6"]
+    (tmp_path / "proteins.tsv").write_text("\n".join(rows) + "\n")
+    adata = _read(tmp_path / "proteins.tsv")
+    assert list(adata.obs_names) == ["batch", "S2", "S3"]
+
+
+# --- differential-result tables ------------------------------------------------------------------------------
+
+def test_hits_table_with_mean_and_q_is_refused_as_a_differential_result() -> None:
+    message = _refusal(HERE / "fleith_A549_hits_ko.csv")
+    assert "this is a differential-result table" in message and "not a protein-level quantity table" in message
+    assert "'mean'" in message and "'q'" in message
+
+
+def test_fc2_log_table_is_refused_as_a_differential_result(tmp_path: Path) -> None:
+    # shape of mtinti/zhe_20190507 table_1.csv (no licence stated)
+    rows = ["Gene_id,fc2_log,log10_intensity,Gene_desc,Score"] + [
+        f"Tb927.5.{4000 + i},{(-1) ** i * (i / 3):.4f},{6 + i / 10:.4f},protein {i},{i * 1.7:.3f}" for i in range(12)
+    ]
+    (tmp_path / "table_1.csv").write_text("\n".join(rows) + "\n")
+    message = _refusal(tmp_path / "table_1.csv")
+    assert "this is a differential-result table" in message and "'fc2_log'" in message
+
+
+def test_edger_result_reads_the_samples_not_the_group_means() -> None:
+    adata = _read(HERE / "pxd011691_results_edgeR-exact-random.txt")
+    columns = adata.uns["source"]["sample_columns"]
+    assert adata.shape == (16, 30)
+    assert columns[0] == "IRSNorm_BGS.S1.1_1_tmm_SET1-2" and columns[-1] == "IRSNorm_FLI.S4.2_2_tmm_SET1-2"
+    assert not any(c.startswith(("ave_", "logFC", "FC_", "PValue", "FDR")) for c in columns)
+    assert adata.var_names[0] == "sp|P16546|SPTN1_MOUSE"
+    assert np.isclose(adata.X[0, 0], 387736863.0, rtol=1e-6)
+
+
+# --- R-resaved MaxQuant: the record names the file's columns -------------------------------------------------
+
+def test_r_resaved_maxquant_names_the_files_own_columns() -> None:
+    adata = _read(HERE / "mquantr_proteinGroups.txt")
+    source = adata.uns["source"]
+    assert source["format"] == "maxquant" and source["quantity"] == "LFQ intensity"
+    assert source["sample_columns"][0] == "LFQ.intensity.t1.1" and source["sample_columns"][-1] == "LFQ.intensity.t2.4"
+    assert list(adata.obs_names[:2]) == ["t1.1", "t1.2"] and adata.shape == (8, 30)
+    header = (HERE / "mquantr_proteinGroups.txt").read_text().split("\n", 1)[0].split("\t")
+    assert set(source["sample_columns"]) <= set(header)
+    assert set(source.get("unread_columns", [])) <= set(header)
