@@ -67,12 +67,27 @@ DESCRIPTION_NAMES: tuple[str, ...] = (
 CATEGORY_MAX_LEVELS = int(reader_config()["generic_columns"]["category_max_levels"])
 CATEGORY_MIN_ROWS = int(reader_config()["generic_columns"]["category_min_rows"])
 _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
+_RULE_SOURCE = " (non-sample column rule, data/non_sample_columns.tsv)"
 
 
 @lru_cache(maxsize=1)
 def non_sample_rules() -> list[tuple[re.Pattern, str]]:
     """(compiled name pattern, reason) of numeric columns that are not samples (``data/non_sample_columns.tsv``)."""
-    return [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason in _data_rows("non_sample_columns.tsv")]
+    return [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason, context in _non_sample_rows() if not context]
+
+
+@lru_cache(maxsize=1)
+def statistic_context_rules() -> list[tuple[re.Pattern, str]]:
+    """Non-sample rules that hold only beside a column already taken as a test statistic
+    (``context`` = beside_statistic in ``data/non_sample_columns.tsv``: limma's ``t`` and ``B``)."""
+    return [(re.compile(pattern, re.IGNORECASE), reason)
+            for pattern, reason, context in _non_sample_rows() if context == "beside_statistic"]
+
+
+def _non_sample_rows() -> list[tuple[str, str, str]]:
+    table = _data_table("non_sample_columns.tsv")
+    contexts = table["context"].fillna("") if "context" in table else pd.Series([""] * len(table))
+    return list(zip(table["pattern"], table["reason"], contexts))
 
 
 @lru_cache(maxsize=1)
@@ -367,6 +382,9 @@ class Roles(NamedTuple):
 
 #: A peptide sequence as tables write it: amino-acid letters, lower case marking a modified residue (mspms).
 _PEPTIDE_SEQUENCE = re.compile(r"^[ACDEFGHIKLMNPQRSTVWYacdefghiklmnpqrstvwy]{5,}$")
+#: Median length from which a column of amino-acid letters is taken as peptides, not gene symbols (gene symbols
+#: are short and often carry digits or letters outside the amino-acid code; tryptic peptides run 7-25 residues).
+PEPTIDE_MEDIAN_LENGTH = 7
 
 
 def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
@@ -470,6 +488,14 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             )
         filled = text_column(frame, id_column)
         filled = filled[filled != ""]
+        if _peptide_sequences(frame, id_column) and float(filled.str.len().median()) >= PEPTIDE_MEDIAN_LENGTH:
+            # rows keyed on peptide sequences under an unnamed column: each peptide would become a "protein"
+            raise SecretomeInputError(
+                f"this is a peptide-, ion- or spectrum-level table (column {id_column!r} holds peptide sequences, e.g. "
+                f"{filled.iloc[0]!r}), not a protein-level quantity table",
+                file=table.path, column=id_column,
+                expected="the protein-level table of the same analysis (one row per protein or protein group)",
+            )
         if len(filled) > 1 and filled.nunique() == 1:
             # one value down the whole column names nothing: its rows would be one "protein" many times over
             raise SecretomeInputError(
@@ -515,7 +541,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         spaced = _SEPARATOR.sub(" ", name)  # "S1_Prob", "X..PSMs": words split by any separator
         rule = next((reason for pattern, reason in rules if pattern.search(name) or pattern.search(spaced)), None)
         if rule is not None:
-            reasons[column] = f"{rule} (non-sample column rule, data/non_sample_columns.tsv)"
+            reasons[column] = f"{rule}{_RULE_SOURCE}"
             continue
         if name.startswith("(unnamed column") or _row_numbers(frame, column):
             reasons[column] = "unnamed column or row numbers, not a sample" if name.startswith("(unnamed") else "row numbers (1..n), not a sample"
@@ -526,6 +552,14 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             reasons[column] = f"category code (at most {CATEGORY_MAX_LEVELS} distinct integers)"
             continue
         candidates.append(column)
+    statistics = statistic_reasons()
+    if any(reason.removesuffix(_RULE_SOURCE) in statistics for reason in reasons.values()):
+        for column in list(candidates):
+            name = bare_name(column)
+            rule = next((reason for pattern, reason in statistic_context_rules() if pattern.search(name)), None)
+            if rule is not None and types.get(column) != "E":
+                candidates.remove(column)
+                reasons[column] = f"{rule}{_RULE_SOURCE}"
     if codes and any(_integer_valued(frame[c]) for c in candidates if types.get(c) != "E"):
         # a count matrix (spectral counts): a sparse sample has few distinct counts but is a sample, not a code
         candidates = [c for c in columns if c in set(candidates) | set(codes)]
@@ -578,7 +612,9 @@ def parsed_from_roles(
         named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         statistics = [c for c in ignored if roles.reasons[c].split(" (non-sample column rule")[0] in statistic_reasons()]
-        if statistics and not named and not sequences:
+        # two statistics or more (logFC beside a p-value) make a result table even when a text column is
+        # named like a sample-sheet column ('Label')
+        if statistics and (not named or len(statistics) >= 2) and not sequences:
             raise SecretomeInputError(
                 "this is a differential-result table (its numeric columns are statistics or summaries, not "
                 f"per-sample quantities: {ignored[:6]}, e.g. {statistics[0]!r}: {roles.reasons[statistics[0]]}), "

@@ -67,8 +67,18 @@ def demangled(columns: list[str]) -> list[str] | None:
 
 
 def reporter_columns(columns: list[str], family: str) -> list[str]:
-    """Columns of one reporter family (``Reporter intensity corrected 3 exp1``; counts excluded)."""
-    return [c for c in columns if (m := _REPORTER.match(c)) and m.group("family") == family]
+    """Columns of one reporter family (``Reporter intensity corrected 3 exp1``; counts excluded). With several
+    experiments MaxQuant also writes each channel summed over all of them (``Reporter intensity corrected 3``):
+    those totals are no channel, so only the per-experiment columns are the family's then."""
+    found = [c for c in columns if (m := _REPORTER.match(c)) and m.group("family") == family]
+    per_experiment = [c for c in found if _REPORTER.match(c).group("experiment")]
+    return per_experiment or found
+
+
+def reporter_totals(columns: list[str], family: str) -> list[str]:
+    """The channel totals over experiments that :func:`reporter_columns` sets aside."""
+    kept = set(reporter_columns(columns, family))
+    return [c for c in columns if (m := _REPORTER.match(c)) and m.group("family") == family and c not in kept]
 
 
 def detect_score(columns: list[str]) -> int:
@@ -203,6 +213,9 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
         samples = sample_set(columns)
     unread = family_reasons(families, family, sample_columns)
+    for reporter_family in REPORTER_FAMILIES:
+        for column in reporter_totals(columns, reporter_family):
+            unread[column] = "channel summed over all experiments (MaxQuant's total beside the per-experiment channels), not a channel"
     for column in columns:
         if column.startswith("Reporter intensity count "):
             unread[column] = "count of reporter quantifications, not a quantity"

@@ -1,0 +1,100 @@
+"""What blind batch 7 of the held-out files found (benchmarks/README.md, "Held-out batch 7"), each finding a
+general rule and a test on a table written here in the shape of the real file."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from secretome.errors import SecretomeInputError
+from secretome.io import read
+
+
+def _read(path, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path, **kwargs)
+
+
+def test_maxquant_channel_totals_beside_experiments_are_not_channels(tmp_path):
+    """MSstatsTMT's proteinGroups: MaxQuant writes each channel summed over experiments beside the
+    per-experiment channels; the totals must not join them (160 'channels' for 150)."""
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"Protein IDs": ["P10000", "P10001", "P10002"], "Gene names": ["A1", "B2", "C3"]})
+    per_experiment = {f"Reporter intensity corrected {c} M{e}": rng.uniform(1e4, 1e6, 3) for e in (1, 2) for c in range(3)}
+    totals = {f"Reporter intensity corrected {c}": per_experiment[f"Reporter intensity corrected {c} M1"]
+              + per_experiment[f"Reporter intensity corrected {c} M2"] for c in range(3)}
+    frame = pd.concat([frame, pd.DataFrame(totals), pd.DataFrame(per_experiment)], axis=1)
+    frame["Potential contaminant"] = ""
+    frame["Reverse"] = ""
+    path = tmp_path / "proteinGroups.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = _read(path)
+    source = adata.uns["source"]
+    assert source["sample_columns"] == list(per_experiment)
+    assert adata.n_obs == 6 and sorted(set(adata.obs["experiment"])) == ["M1", "M2"]
+    np.testing.assert_array_equal(adata.X[0], per_experiment["Reporter intensity corrected 0 M1"])
+    for column in totals:
+        assert column in source["unread_columns"]
+        assert "summed over all experiments" in source["unread_reasons"][source["unread_columns"].index(column)]
+
+
+def test_a_single_experiment_reporter_table_keeps_its_experiment_less_channels(tmp_path):
+    frame = pd.DataFrame({"Protein IDs": ["P10000", "P10001"], **{f"Reporter intensity corrected {c}": [1.0 + c, 2.0]
+                                                                 for c in range(4)}})
+    path = tmp_path / "proteinGroups.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    assert _read(path).n_obs == 4
+
+
+def test_a_limma_top_table_is_a_differential_result_not_two_samples(tmp_path):
+    """RR-proteomics' 2Dv3Do.tsv: topTable's t and B were read as two samples."""
+    frame = pd.DataFrame({"ID": ["SRSF2", "SRSF6", "ACTB"], "logFC": [2.4, 2.3, -0.1], "AveExpr": [21.3, 19.8, 25.0],
+                          "t": [6.6, 6.1, -0.2], "P.Value": [4.9e-6, 1.5e-5, 0.8], "adj.P.Val": [1e-4, 3e-4, 0.9],
+                          "B": [4.3, 3.2, -7.0], "Category": ["Up", "Up", "None"], "Label": ["SRSF2", "SRSF6", "ACTB"]})
+    path = tmp_path / "2Dv3Do.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match="differential-result table"):
+        _read(path)
+
+
+def test_samples_named_t_and_b_are_samples_without_statistics_beside_them(tmp_path):
+    frame = pd.DataFrame({"Gene": ["SRSF2", "SRSF6", "ACTB"], "t": [1.0e6, 2.0e6, 3.0e6], "B": [1.5e6, 2.5e6, 3.5e6]})
+    path = tmp_path / "lots.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert _read(path).uns["source"]["sample_columns"] == ["t", "B"]
+
+
+def test_a_peptide_count_column_is_no_sample(tmp_path):
+    """An msqrob result: its Peptide_Number count was read as a 19th sample."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({f"X2D{i}": rng.uniform(18, 22, 4) for i in range(1, 4)})
+    frame["Gene"] = ["AAAS_HUMAN", "AACS_HUMAN", "AAK1_HUMAN", "AAMP_HUMAN"]
+    frame["Peptide_Number"] = [9, 3, 4, 12]
+    frame["X2D_vs_2Dxeno_FC"] = rng.normal(0, 1, 4)
+    frame["X2D_vs_2Dxeno_pval"] = rng.uniform(0, 1, 4)
+    path = tmp_path / "msqrob.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    source = _read(path).uns["source"]
+    assert source["sample_columns"] == ["X2D1", "X2D2", "X2D3"]
+    assert "Peptide_Number" in source["ignored_columns"]
+
+
+def test_a_peptide_matrix_under_an_unnamed_column_is_refused_as_peptides(tmp_path):
+    """diffacto's HBY20Mix.peptides.tsv: peptide sequences under a blank header were read as 100 proteins."""
+    peptides = ["AAADALSDLELK", "AAAEGVANLHLDEATGEMVSK", "AAFDDAIAELDTLSEESYK", "ADLINNLGTIAK"]
+    text = "\tRUN_1\tRUN_2\n" + "".join(f"{p}\t{1e6 + i}\t{2e6 + i}\n" for i, p in enumerate(peptides))
+    path = tmp_path / "peptides.tsv"
+    path.write_text(text)
+    with pytest.raises(SecretomeInputError, match="peptide-, ion- or spectrum-level table"):
+        _read(path)
+
+
+def test_gene_symbols_under_an_unnamed_column_still_read(tmp_path):
+    text = "\tRUN_1\tRUN_2\n" + "".join(f"{g}\t{1e6 + i}\t{2e6 + i}\n" for i, g in enumerate(["GAPDH", "ACTIN", "CALR", "VIM"]))
+    path = tmp_path / "genes.tsv"
+    path.write_text(text)
+    assert _read(path).n_vars == 4
