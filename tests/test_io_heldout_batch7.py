@@ -98,3 +98,32 @@ def test_gene_symbols_under_an_unnamed_column_still_read(tmp_path):
     path = tmp_path / "genes.tsv"
     path.write_text(text)
     assert _read(path).n_vars == 4
+
+
+def test_a_clinical_table_is_refused_not_read_by_its_sex_column(tmp_path):
+    """CHIVAS' patient table: 'Sex' (F/M) became the 'proteins' F, F#2, ... and the clinical numbers samples."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"Patient_ID": range(1, 21), "Age": rng.uniform(18, 40, 20), "Sex": ["F", "M"] * 10,
+                          "Outcome": ["Pharyngitis"] * 20, "Peak CRP": rng.integers(5, 90, 20)})
+    path = tmp_path / "patients.xlsx"
+    frame.to_excel(path, index=False)
+    with pytest.raises(SecretomeInputError, match="repeats its values .2 distinct in 20 rows"):
+        _read(path)
+
+
+def test_a_table_of_raw_files_is_a_sample_sheet(tmp_path):
+    """PyProteomics' metadata.csv: runs named by their .d paths were read as 'proteins'."""
+    names = [f"Z:\\Data\\run_{i}_C{i}_1_20{i:02d}.d" for i in range(1, 9)]
+    frame = pd.DataFrame({"Name": names, "Slide": [2] * 8, "Scene": range(1, 9), "Area": np.linspace(3e4, 5e4, 8)})
+    path = tmp_path / "metadata.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(SecretomeInputError, match="sample sheet .column 'Name' names raw files"):
+        _read(path)
+
+
+def test_genes_repeated_now_and_then_still_read(tmp_path):
+    frame = pd.DataFrame({"Gene": ["A1", "B2", "C3", "C3", "D4", "E5", "F6", "G7"], "S1": np.arange(8.0) + 1,
+                          "S2": np.arange(8.0) + 2})
+    path = tmp_path / "genes.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert _read(path).n_vars == 8

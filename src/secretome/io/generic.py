@@ -37,6 +37,7 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, reader_config
 from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_groups
 from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
+from secretome.io.samples import RAW_EXTENSIONS
 from secretome.io.numbers import Numbers, to_point
 from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
 
@@ -66,6 +67,10 @@ DESCRIPTION_NAMES: tuple[str, ...] = (
 #: Category-code rule for numeric columns (``config/readers.toml`` [generic_columns], with its reasons).
 CATEGORY_MAX_LEVELS = int(reader_config()["generic_columns"]["category_max_levels"])
 CATEGORY_MIN_ROWS = int(reader_config()["generic_columns"]["category_min_rows"])
+#: Identifier-column rules (``config/readers.toml`` [generic_columns]): a repeated category, peptide sequences.
+REPEATED_MIN_ROWS = int(reader_config()["generic_columns"]["repeated_min_rows"])
+REPEATED_MAX_SHARE = float(reader_config()["generic_columns"]["repeated_max_share"])
+PEPTIDE_MEDIAN_LENGTH = float(reader_config()["generic_columns"]["peptide_median_length"])
 _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
 _RULE_SOURCE = " (non-sample column rule, data/non_sample_columns.tsv)"
 
@@ -382,9 +387,40 @@ class Roles(NamedTuple):
 
 #: A peptide sequence as tables write it: amino-acid letters, lower case marking a modified residue (mspms).
 _PEPTIDE_SEQUENCE = re.compile(r"^[ACDEFGHIKLMNPQRSTVWYacdefghiklmnpqrstvwy]{5,}$")
-#: Median length from which a column of amino-acid letters is taken as peptides, not gene symbols (gene symbols
-#: are short and often carry digits or letters outside the amino-acid code; tryptic peptides run 7-25 residues).
-PEPTIDE_MEDIAN_LENGTH = 7
+
+
+def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
+    """Checks on a table about to be read (after every refusal by kind): an identifier column holding raw-file
+    names (a sample sheet) or, when no column is named as identifiers, peptide sequences or a repeated category
+    (sex, outcome, group) names no protein."""
+    filled = text_column(table.frame, id_column)
+    filled = filled[filled != ""]
+    if not len(filled):
+        return
+    if float(filled.map(RAW_EXTENSIONS.search).notna().mean()) >= 0.9:
+        raise SecretomeInputError(
+            f"this is a sample sheet (column {id_column!r} names raw files, e.g. {filled.iloc[0]!r}), not a protein table",
+            file=table.path, column=id_column,
+            expected="a protein table (one row per protein) as INPUT; give this file as the sample sheet (samples=)",
+        )
+    named = bare_name(id_column).casefold()
+    if named in PROTEIN_ID_NAMES or named in GENE_ID_NAMES:
+        return
+    if _peptide_sequences(table.frame, id_column) and float(filled.str.len().median()) >= PEPTIDE_MEDIAN_LENGTH:
+        raise SecretomeInputError(  # each peptide would become a "protein"
+            f"this is a peptide-, ion- or spectrum-level table (column {id_column!r} holds peptide sequences, e.g. "
+            f"{filled.iloc[0]!r}), not a protein-level quantity table",
+            file=table.path, column=id_column,
+            expected="the protein-level table of the same analysis (one row per protein or protein group)",
+        )
+    if len(filled) >= REPEATED_MIN_ROWS and filled.nunique() <= REPEATED_MAX_SHARE * len(filled):
+        raise SecretomeInputError(  # its repeats would be made unique as "F", "F#2", ... and read as proteins
+            f"no protein identifier column: the first text column {id_column!r} repeats its values "
+            f"({filled.nunique()} distinct in {len(filled)} rows, e.g. {filled.iloc[0]!r}), as the attribute "
+            "columns of a sample sheet or clinical table do; a protein table names each protein once",
+            file=table.path, column=id_column,
+            expected="one text column of protein or gene identifiers, one per row",
+        )
 
 
 def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
@@ -488,14 +524,6 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             )
         filled = text_column(frame, id_column)
         filled = filled[filled != ""]
-        if _peptide_sequences(frame, id_column) and float(filled.str.len().median()) >= PEPTIDE_MEDIAN_LENGTH:
-            # rows keyed on peptide sequences under an unnamed column: each peptide would become a "protein"
-            raise SecretomeInputError(
-                f"this is a peptide-, ion- or spectrum-level table (column {id_column!r} holds peptide sequences, e.g. "
-                f"{filled.iloc[0]!r}), not a protein-level quantity table",
-                file=table.path, column=id_column,
-                expected="the protein-level table of the same analysis (one row per protein or protein group)",
-            )
         if len(filled) > 1 and filled.nunique() == 1:
             # one value down the whole column names nothing: its rows would be one "protein" many times over
             raise SecretomeInputError(
@@ -634,6 +662,7 @@ def parsed_from_roles(
             expected="an identifier column plus one numeric quantity column per sample"
             + ("; give a sample sheet with --samples" if named else ""),
         )
+    _refuse_identifiers_of_no_protein(table, roles.id_column)
     values = numeric_block(table, samples)
     ids = parse_protein_groups(
         text_column(frame, roles.id_column).tolist(),
