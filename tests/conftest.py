@@ -91,3 +91,23 @@ def run_profile(input=None, *, out, **parameters) -> Path:
     from secretome.jobs import profile_job
 
     return profile_job(input, out, **parameters).out / "report.html"
+
+
+def read_quietly(path: Path, **kwargs):
+    """``secretome.io.read`` with its reader warnings silenced (the tests that use it assert on the result)."""
+    import warnings
+
+    from secretome.io import read
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path, **kwargs)
+
+
+def refusal_of(path: Path, **kwargs) -> str:
+    """The message of the SecretomeInputError that reading ``path`` must raise."""
+    from secretome.errors import SecretomeInputError
+
+    with pytest.raises(SecretomeInputError) as caught:
+        read_quietly(path, **kwargs)
+    return str(caught.value)

@@ -6,29 +6,18 @@ the real one (whose repository states no licence)."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pytest
 
-from secretome.errors import SecretomeInputError
-from secretome.io import read
+from conftest import read_quietly, refusal_of
 
 HERE = Path(__file__).parent / "data" / "readers"
 
 
-def _read(path: Path, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return read(path, **kwargs)
-
-
-def _refusal(path: Path, **kwargs) -> str:
-    with pytest.raises(SecretomeInputError) as caught:
-        _read(path, **kwargs)
-    return str(caught.value)
+_read, _refusal = read_quietly, refusal_of
 
 
 # --- sample sheets given as the data -------------------------------------------------------------------------

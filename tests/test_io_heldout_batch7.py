@@ -3,20 +3,15 @@ general rule and a test on a table written here in the shape of the real file.""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from secretome.errors import SecretomeInputError
-from secretome.io import read
+from conftest import read_quietly
 
 
-def _read(path, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return read(path, **kwargs)
+_read = read_quietly
 
 
 def test_maxquant_channel_totals_beside_experiments_are_not_channels(tmp_path):

@@ -118,6 +118,8 @@ SampleColumnOption = Annotated[Optional[str], typer.Option(
     "--sample-column", metavar="COLUMN", help="Sample-sheet column holding the sample names (default: sample/name/run ...).")]
 InputSheetOption = Annotated[Optional[str], typer.Option(
     "--sheet", metavar="SHEET", help="XLSX worksheet of INPUT: name or 0-based number.")]
+QuantityOption = Annotated[Optional[str], typer.Option(
+    "--quantity", metavar="FAMILY", help="Quantity column family (default: detected).")]
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Replace an --out that secretome did not write for this command (moved aside to OUT.before-TIME; "
                     "nothing is deleted).")]
@@ -140,7 +142,7 @@ def compare(
     sheet: InputSheetOption = None,
     sample_column: SampleColumnOption = None,
     format: FormatOption = None,
-    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    quantity: QuantityOption = None,
     log2: Log2Option = None,
     decimal: DecimalOption = None,
 ) -> None:
@@ -174,7 +176,7 @@ def comparability(
     sheet: InputSheetOption = None,
     sample_column: SampleColumnOption = None,
     format: FormatOption = None,
-    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    quantity: QuantityOption = None,
     log2: Log2Option = None,
     decimal: DecimalOption = None,
 ) -> None:
@@ -253,7 +255,7 @@ def profile(
     samples: Optional[Path] = typer.Option(None, "--samples", metavar="SHEET", help="Sample sheet (TSV/CSV/XLSX)."),
     group: Optional[str] = typer.Option(None, "--group", metavar="COLUMN", help="Sample-sheet column whose levels are compared."),
     format: FormatOption = None,
-    quantity: Optional[str] = typer.Option(None, "--quantity", metavar="FAMILY", help="Quantity column family (default: detected)."),
+    quantity: QuantityOption = None,
     log2: Log2Option = None,
     config: Optional[Path] = typer.Option(None, "--config", metavar="TOML", help="TOML file overriding qc_thresholds.toml."),
     set_: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override one threshold, e.g. serum_share.fail=0.3 (repeatable)."),
