@@ -121,6 +121,11 @@ def statistic_reasons() -> frozenset[str]:
     return frozenset(reason for reason, kind in zip(table["reason"], kinds.fillna("")) if kind == "statistic")
 
 
+def _names_statistic(reason: str) -> bool:
+    """Whether a column's recorded reason is a non-sample rule naming a test statistic."""
+    return reason.removesuffix(_RULE_SOURCE) in statistic_reasons()
+
+
 def _design_columns(columns: list[str]) -> dict[str, str]:
     """Column -> design meaning for the columns a sample sheet names (:func:`sample_sheet_rules`)."""
     found = {}
@@ -145,11 +150,6 @@ def _refuse_sample_sheet(table: RawTable, numeric: list[str]) -> None:
             expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
             "file as the sample sheet (samples=)",
         )
-
-
-def _data_rows(name: str) -> list[tuple[str, str]]:
-    table = _data_table(name)
-    return list(zip(table["pattern"], table["reason"]))
 
 
 def _data_table(name: str) -> pd.DataFrame:
@@ -580,8 +580,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             reasons[column] = f"category code (at most {CATEGORY_MAX_LEVELS} distinct integers)"
             continue
         candidates.append(column)
-    statistics = statistic_reasons()
-    if any(reason.removesuffix(_RULE_SOURCE) in statistics for reason in reasons.values()):
+    if any(_names_statistic(reason) for reason in reasons.values()):
         for column in list(candidates):
             name = bare_name(column)
             rule = next((reason for pattern, reason in statistic_context_rules() if pattern.search(name)), None)
@@ -639,7 +638,7 @@ def parsed_from_roles(
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
-        statistics = [c for c in ignored if roles.reasons[c].split(" (non-sample column rule")[0] in statistic_reasons()]
+        statistics = [c for c in ignored if _names_statistic(roles.reasons[c])]
         # two statistics or more (logFC beside a p-value) make a result table even when a text column is
         # named like a sample-sheet column ('Label')
         if statistics and (not named or len(statistics) >= 2) and not sequences:

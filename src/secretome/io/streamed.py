@@ -32,11 +32,11 @@ import lzma
 import re
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,7 @@ class _Fallback(Exception):
     """The table is not one the chunks can summarise exactly: read it whole."""
 
 
+_Result = TypeVar("_Result")
 #: Whatever the chunked path meets that the whole read decides and words itself (a damaged compressed
 #: stream included).
 _READ_WHOLE = (_Fallback, SecretomeInputError, OSError, MemoryError, UnicodeDecodeError, pd.errors.ParserError,
@@ -261,15 +262,7 @@ def streamed_summary(
     is below ``min_bytes`` or not one the chunks summarise exactly (then read it whole). Reader warnings
     (e.g. repeated identifiers made unique) are issued as the whole read issues them."""
     path = Path(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            summary = _summary(path, sheet_frame, format, quantity, is_log2, decimal, min_bytes)
-        except _READ_WHOLE:
-            return None
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return summary
+    return _unless_read_whole(lambda: _summary(path, sheet_frame, format, quantity, is_log2, decimal, min_bytes))
 
 
 def streamed_read(
@@ -287,33 +280,47 @@ def streamed_read(
     one matrix; None when the table is below ``min_bytes`` or not one the chunks read exactly (then read
     it whole). ``params`` are the read's provenance parameters (the detected format and quantity are added)."""
     path = Path(path)
+    return _unless_read_whole(
+        lambda: _read(path, sheet_frame, format, quantity, is_log2, decimal, params, min_bytes))
+
+
+def _unless_read_whole(work: Callable[[], _Result]) -> _Result | None:
+    """``work()``, or None when it gives way to the whole read (:data:`_READ_WHOLE`). Its reader warnings are
+    held back and issued only when it succeeds: the whole read issues its own."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            opened = _open(path, format, decimal, min_bytes)
-            if opened is None:
-                return None
-            header, delimiter, options = opened
-            with _text_stream(path) as (handle, decompressed):
-                scanned = _ScannedFile(handle, delimiter, options["marks"], digest=decompressed is None)
-                scanned.scan_all()
-                digest = (decompressed or scanned).sha256
-            if not scanned.clean(len(header)):
-                return None
-            n_rows = scanned.n_newlines - 1
-            with _text_stream(path) as (handle, _):
-                chunks = _chunk_reader(handle, options)
-                result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
-            if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
-                return None
-            parsed = _parsed(result, path, delimiter, digest.hexdigest() if digest else "", options["facts"])
-            dataset = assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
-                                      params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
+            result = work()
         except _READ_WHOLE:
             return None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return dataset
+    return result
+
+
+def _read(
+    path: Path, sheet_frame: pd.DataFrame | None, format: str | None, quantity: str | None,
+    is_log2: bool | None, decimal: str | None, params: dict[str, Any], min_bytes: int,
+) -> ReadResult:
+    opened = _open(path, format, decimal, min_bytes)
+    if opened is None:
+        raise _Fallback
+    header, delimiter, options = opened
+    with _text_stream(path) as (handle, decompressed):
+        scanned = _ScannedFile(handle, delimiter, options["marks"], digest=decompressed is None)
+        scanned.scan_all()
+        digest = (decompressed or scanned).sha256
+    if not scanned.clean(len(header)):
+        raise _Fallback
+    n_rows = scanned.n_newlines - 1
+    with _text_stream(path) as (handle, _):
+        chunks = _chunk_reader(handle, options)
+        result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
+    if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
+        raise _Fallback
+    parsed = _parsed(result, path, delimiter, digest.hexdigest() if digest else "", options["facts"])
+    return assemble_result(parsed, samples=sheet_frame, is_log2=is_log2,
+                           params={**params, "detected_format": parsed.format, "quantity": parsed.quantity})
 
 
 def _open(
