@@ -122,3 +122,45 @@ def test_genes_repeated_now_and_then_still_read(tmp_path):
     path = tmp_path / "genes.tsv"
     frame.to_csv(path, sep="\t", index=False)
     assert _read(path).n_vars == 8
+
+
+# Engine tables that are not protein quantities, recognised by their documented column lists so that the
+# refusal says what the file is (batch 7 refused them for a side effect: a list-valued cell, a repeated
+# sample name, a first column of file names).
+_NON_PROTEIN_SHAPES = {
+    "a PeptideShaker PSM report": (
+        ["", "Protein(s)", "Sequence", "Position", "Spectrum File", "Spectrum Title", "Measured Charge", "RT"],
+        [["1", "P12345;P23456", "PEPTIDEK", "545;538", "run1.mgf", "scan=1", "2+", "1200.5"],
+         ["2", "P34567", "SAMPLER", "12", "run1.mgf", "scan=2", "3+", "1300.1"]]),
+    "a MetaMorpheus/FlashLFQ PSM table": (
+        ["File Name", "Scan Number", "Precursor Charge", "Score", "Quantification Intensity", "Protein Accession",
+         "Base Sequence", "Full Sequence"],
+        [["run1", "10", "2", "12.1", "1.5e6", "P12345", "PEPTIDEK", "PEPTIDEK"],
+         ["run2", "11", "2", "13.4", "2.5e6", "P12345", "PEPTIDEK", "PEPTIDEK"]]),
+    "an MSstats/MSstatsTMT comparison result": (
+        ["Protein", "Label", "log2FC", "SE", "DF", "pvalue", "adj.pvalue", "issue"],
+        [["P12345", "A-B", "0.5", "0.1", "6", "0.01", "0.02", "NA"],
+         ["P12345", "A-C", "-0.2", "0.1", "6", "0.2", "0.3", "NA"],
+         ["P23456", "A-B", "1.1", "0.2", "6", "0.001", "0.004", "NA"]]),
+    "a calisp isotope summary": (
+        ["file", "bins", "% label", "ratio", "peptide", "psm_mz", "n(patterns)", "mean intensity"],
+        [["run1.raw", "bin1", "1.1", "0.011", "PEPTIDEK", "512.3", "4", "1e6"],
+         ["run2.raw", "bin1", "1.2", "0.012", "SAMPLER", "600.2", "3", "2e6"]]),
+    "a FragPipe psm.tsv": (
+        ["Spectrum", "Spectrum File", "Peptide", "Modified Peptide", "Prev AA", "Next AA", "Peptide Length",
+         "Charge", "Calibrated Observed Mass", "Protein ID", "Intensity"],
+        [["a.01.01.2", "interact-a.pep.xml", "DSHHPAR", "DSHHPAR", "K", "T", "7", "2", "1122.58", "P12345", "1e5"],
+         ["a.02.02.2", "interact-a.pep.xml", "SAMPLER", "SAMPLER", "K", "A", "7", "2", "800.4", "P23456", "2e5"]]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_NON_PROTEIN_SHAPES))
+def test_engine_non_protein_tables_are_refused_by_what_they_are(tmp_path, kind):
+    header, rows = _NON_PROTEIN_SHAPES[kind]
+    path = tmp_path / "table.tsv"
+    path.write_text("\n".join("\t".join(row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(SecretomeInputError) as refused:
+        _read(path)
+    message = str(refused.value)
+    assert f"this is {kind}" in message
+    assert "not a protein-level quantity table" in message
