@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from secretome.errors import SecretomeInputError
-from conftest import read_quietly
+from conftest import read_quietly, refusal_of
 
 
 _read = read_quietly
@@ -164,3 +164,25 @@ def test_engine_non_protein_tables_are_refused_by_what_they_are(tmp_path, kind):
     message = str(refused.value)
     assert f"this is {kind}" in message
     assert "not a protein-level quantity table" in message
+
+
+def test_a_sample_sheet_of_one_plex_is_a_sample_sheet_not_a_long_table(tmp_path):
+    """A TMT study's metadata: every row names the same protein.tsv in its 'file' column beside condition,
+    replicate, sex and age -- one file repeated is no long table of several samples."""
+    rows = [[f"channel_{126 + i}", ["control", "case"][i % 2], f"rep{i // 2 + 1}", "plex1_protein.tsv",
+             "mf"[i % 2], str(40 + i)] for i in range(6)]
+    path = tmp_path / "metadata.csv"
+    path.write_text("\n".join(",".join(row) for row in [["col.name", "condition", "rep", "file", "sex", "age"], *rows]) + "\n",
+                    encoding="utf-8")
+    message = refusal_of(path)
+    assert "this is a sample sheet of one run" in message and "'condition'" in message
+    assert "long-format" not in message
+
+
+def test_a_long_table_of_several_runs_stays_long_format(tmp_path):
+    """The one-run rule must not swallow a real long table: runs that repeat over features stay long-format."""
+    rows = [[f"P1000{p}", f"run{r}", ["A", "B"][r % 2], str(r), f"{1e5 * (p + 1) + r}"] for p in range(3) for r in range(4)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(",".join(row) for row in [["Protein", "Run", "Condition", "BioReplicate", "Intensity"], *rows]) + "\n",
+                    encoding="utf-8")
+    assert "long-format" in refusal_of(path)
