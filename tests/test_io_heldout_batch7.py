@@ -128,6 +128,10 @@ def test_genes_repeated_now_and_then_still_read(tmp_path):
 # refusal says what the file is (batch 7 refused them for a side effect: a list-valued cell, a repeated
 # sample name, a first column of file names).
 _NON_PROTEIN_SHAPES = {
+    "a DIA-NN run statistics table": (
+        ["File.Name", "Precursors.Identified", "Proteins.Identified", "Total.Quantity", "MS1.Signal", "FWHM.RT", "Condition"],
+        [["E:\\raw\\run_1.d", "23889", "4453", "4,65453E+13", "1,06705E+11", "0.055", "Relapse"],
+         ["E:\\raw\\run_2.d", "29132", "4968", "9,65976E+13", "1,10591E+11", "0.06", "Primary"]]),
     "a PeptideShaker PSM report": (
         ["", "Protein(s)", "Sequence", "Position", "Spectrum File", "Spectrum Title", "Measured Charge", "RT"],
         [["1", "P12345;P23456", "PEPTIDEK", "545;538", "run1.mgf", "scan=1", "2+", "1200.5"],
