@@ -132,6 +132,11 @@ _NON_PROTEIN_SHAPES = {
         ["File.Name", "Precursors.Identified", "Proteins.Identified", "Total.Quantity", "MS1.Signal", "FWHM.RT", "Condition"],
         [["E:\\raw\\run_1.d", "23889", "4453", "4,65453E+13", "1,06705E+11", "0.055", "Relapse"],
          ["E:\\raw\\run_2.d", "29132", "4968", "9,65976E+13", "1,10591E+11", "0.06", "Primary"]]),
+    "a MaxQuant summary.txt": (
+        ["Raw file", "Enzyme", "Enzyme mode", "Multiplicity", "Max. missed cleavages", "MS", "MS/MS", "MS/MS submitted"],
+        [["run_1", "Trypsin/P", "Specific", "1", "2", "12000", "30000", "29000"],
+         ["run_2", "Trypsin/P", "Specific", "1", "2", "12500", "31000", "30500"],
+         ["Total", "", "", "", "", "24500", "61000", "59500"]]),
     "a PeptideShaker PSM report": (
         ["", "Protein(s)", "Sequence", "Position", "Spectrum File", "Spectrum Title", "Measured Charge", "RT"],
         [["1", "P12345;P23456", "PEPTIDEK", "545;538", "run1.mgf", "scan=1", "2+", "1200.5"],
