@@ -195,3 +195,17 @@ def test_a_long_table_of_several_runs_stays_long_format(tmp_path):
     path.write_text("\n".join(",".join(row) for row in [["Protein", "Run", "Condition", "BioReplicate", "Intensity"], *rows]) + "\n",
                     encoding="utf-8")
     assert "long-format" in refusal_of(path)
+
+
+def test_an_r_resaved_identifier_column_is_found_under_its_make_names_spelling(tmp_path):
+    """amica's mq_custom.tsv: R wrote 'Majority protein IDs' as 'Majority.protein.IDs'; the identifiers must
+    come from it, not from 'Gene.names' (whose empty cells refused the file)."""
+    path = tmp_path / "mq_custom.tsv"
+    path.write_text("Majority.protein.IDs\tGene.names\tLFQIntensity_a.1\tLFQIntensity_b.2\n"
+                    "P10000;P10001\tA1\t100\t200\n"
+                    "P10002\t\t300\t400\n"
+                    "P10003\tC3\t500\t\n", encoding="utf-8")
+    adata = _read(path)
+    assert adata.uns["source"]["identifier_column"] == "Majority.protein.IDs"
+    assert adata.n_vars == 3 and adata.n_obs == 2
+    np.testing.assert_array_equal(adata.X[:, 1], [300.0, 400.0])

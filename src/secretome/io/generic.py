@@ -353,12 +353,16 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` named by ``names`` (in the names' order of preference), compared
+    case-insensitively with separators read as one space, so that R's ``make.names`` spelling
+    (``Majority.protein.IDs``) finds the same column as the engine's own (``Majority protein IDs``)."""
+    spaced = lambda name: _SEPARATOR.sub(" ", name).strip()  # noqa: E731
     lowered: dict[str, str] = {}
     for column in columns:
-        lowered.setdefault(bare_name(column).casefold(), column)
+        lowered.setdefault(spaced(bare_name(column).casefold()), column)
     for name in names:
-        if name in lowered:
-            return lowered[name]
+        if spaced(name) in lowered:
+            return lowered[spaced(name)]
     return None
 
 
