@@ -209,3 +209,23 @@ def test_an_r_resaved_identifier_column_is_found_under_its_make_names_spelling(t
     assert adata.uns["source"]["identifier_column"] == "Majority.protein.IDs"
     assert adata.n_vars == 3 and adata.n_obs == 2
     np.testing.assert_array_equal(adata.X[:, 1], [300.0, 400.0])
+
+
+def test_a_text_only_table_with_diann_protein_columns_is_no_pg_matrix(tmp_path):
+    """PyProteomics' contaminant list: DIA-NN's Protein.Group/Genes/Protein.Names beside a text 'Species'
+    column is an annotation table, refused as such -- not for the non-numeric cell 'ACHLY'."""
+    path = tmp_path / "contaminants_qc.csv"
+    path.write_text("Protein.Group,Genes,Protein.Names,Species\nCont_P15636,,API_ACHLY,ACHLY\n"
+                    "Cont_P15497,APOA1,APOA1_BOVIN,BOVIN\nCont_P02769,ALB,ALBU_BOVIN,BOVIN\n", encoding="utf-8")
+    message = refusal_of(path)
+    assert "this is a protein annotation table" in message and "not a protein-level quantity table" in message
+    assert "'Species'" in message
+
+
+def test_a_pg_matrix_with_one_text_cell_keeps_its_cell_error(tmp_path):
+    """The annotation rule must not hide a real pg_matrix's bad cell: a run column with numbers keeps the error."""
+    path = tmp_path / "report.pg_matrix.tsv"
+    path.write_text("Protein.Group\tGenes\tProtein.Names\tD:\\\\run_1.d\tD:\\\\run_2.d\n"
+                    "P10000\tA1\tA1_HUMAN\t100\tx\nP10001\tB2\tB2_HUMAN\t200\t300\n", encoding="utf-8")
+    message = refusal_of(path)
+    assert "non-numeric value 'x'" in message

@@ -13,6 +13,9 @@ per-accession order may then be off while the set of species is right.
 
 from __future__ import annotations
 
+import pandas as pd
+
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import Parsed, check_fixed_quantity, engine_columns, require_columns
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.samples import strip_raw_extension
@@ -58,6 +61,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         expected=repr(QUANTITY),
     )
     sample_columns = [c for c in columns if c not in ANNOTATION_COLUMNS]
+    _refuse_annotation_table(table, sample_columns)
     values = numeric_block(table, sample_columns)
     ids = parse_protein_groups(
         text_column(frame, "Protein.Group").tolist(),
@@ -76,4 +80,27 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         ids=ids,
         id_column="Protein.Group",
         **engine_columns(table, peptides="N.Sequences", unique_peptides="N.Proteotypic.Sequences"),
+    )
+
+
+def _refuse_annotation_table(table: RawTable, run_columns: list[str]) -> None:
+    """A table with DIA-NN's protein columns whose other columns hold text only (a contaminant or species
+    list, an annotation export) has no run quantities: say so, not that a cell is non-numeric."""
+    if not len(table.frame) or not run_columns:
+        return
+    texts = {}
+    for column in run_columns:
+        if table.frame[column].dtype.kind in "fiub":
+            return
+        filled = text_column(table.frame, column)
+        filled = filled[filled != ""]
+        if len(filled) and pd.to_numeric(filled, errors="coerce").notna().any():
+            return
+        texts[column] = filled.iloc[0] if len(filled) else ""
+    described = ", ".join(f"{c!r} (e.g. {v!r})" for c, v in list(texts.items())[:3])
+    raise SecretomeInputError(
+        "this is a protein annotation table with DIA-NN's protein columns but no run quantities (the other "
+        f"columns hold text only: {described}), not a protein-level quantity table",
+        file=table.path, column=run_columns[0],
+        expected="report.pg_matrix.tsv from the DIA-NN output folder (one column of quantities per run)",
     )
