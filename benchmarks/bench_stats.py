@@ -18,9 +18,9 @@ search covers every pair (its default ``maxp = 1500`` first splits the proteins 
 chooses k neighbours per protein, not per missing cell, so only its time is compared. R's ``vsn`` is not
 packaged by Debian; its absence is printed.
 
-OpenBLAS threads (kNN's distance products) spin while they wait: on a loaded machine that inflates the
-CPU figure without shortening the wall time, so run once more with ``OPENBLAS_NUM_THREADS=1`` to see the
-work itself; the header says which setting was used.
+OpenBLAS threads spin while they wait, which slows whatever else runs; the VSN fit and the kNN kernel
+therefore set one BLAS thread themselves (``threadpoolctl``), so the user's setting (printed in the
+header) no longer changes their figures.
 """
 
 from __future__ import annotations

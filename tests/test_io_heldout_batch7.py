@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from secretome.errors import SecretomeInputError
-from conftest import read_quietly
+from conftest import read_quietly, refusal_of
 
 
 _read = read_quietly
@@ -122,3 +122,90 @@ def test_genes_repeated_now_and_then_still_read(tmp_path):
     path = tmp_path / "genes.tsv"
     frame.to_csv(path, sep="\t", index=False)
     assert _read(path).n_vars == 8
+
+
+# Engine tables that are not protein quantities, recognised by their documented column lists so that the
+# refusal says what the file is (batch 7 refused them for a side effect: a list-valued cell, a repeated
+# sample name, a first column of file names).
+_NON_PROTEIN_SHAPES = {
+    "a DIA-NN run statistics table": (
+        ["File.Name", "Precursors.Identified", "Proteins.Identified", "Total.Quantity", "MS1.Signal", "FWHM.RT", "Condition"],
+        [["E:\\raw\\run_1.d", "23889", "4453", "4,65453E+13", "1,06705E+11", "0.055", "Relapse"],
+         ["E:\\raw\\run_2.d", "29132", "4968", "9,65976E+13", "1,10591E+11", "0.06", "Primary"]]),
+    "a MaxQuant summary.txt": (
+        ["Raw file", "Enzyme", "Enzyme mode", "Multiplicity", "Max. missed cleavages", "MS", "MS/MS", "MS/MS submitted"],
+        [["run_1", "Trypsin/P", "Specific", "1", "2", "12000", "30000", "29000"],
+         ["run_2", "Trypsin/P", "Specific", "1", "2", "12500", "31000", "30500"],
+         ["Total", "", "", "", "", "24500", "61000", "59500"]]),
+    "a PeptideShaker PSM report": (
+        ["", "Protein(s)", "Sequence", "Position", "Spectrum File", "Spectrum Title", "Measured Charge", "RT"],
+        [["1", "P12345;P23456", "PEPTIDEK", "545;538", "run1.mgf", "scan=1", "2+", "1200.5"],
+         ["2", "P34567", "SAMPLER", "12", "run1.mgf", "scan=2", "3+", "1300.1"]]),
+    "a MetaMorpheus/FlashLFQ PSM table": (
+        ["File Name", "Scan Number", "Precursor Charge", "Score", "Quantification Intensity", "Protein Accession",
+         "Base Sequence", "Full Sequence"],
+        [["run1", "10", "2", "12.1", "1.5e6", "P12345", "PEPTIDEK", "PEPTIDEK"],
+         ["run2", "11", "2", "13.4", "2.5e6", "P12345", "PEPTIDEK", "PEPTIDEK"]]),
+    "an MSstats/MSstatsTMT comparison result": (
+        ["Protein", "Label", "log2FC", "SE", "DF", "pvalue", "adj.pvalue", "issue"],
+        [["P12345", "A-B", "0.5", "0.1", "6", "0.01", "0.02", "NA"],
+         ["P12345", "A-C", "-0.2", "0.1", "6", "0.2", "0.3", "NA"],
+         ["P23456", "A-B", "1.1", "0.2", "6", "0.001", "0.004", "NA"]]),
+    "a calisp isotope summary": (
+        ["file", "bins", "% label", "ratio", "peptide", "psm_mz", "n(patterns)", "mean intensity"],
+        [["run1.raw", "bin1", "1.1", "0.011", "PEPTIDEK", "512.3", "4", "1e6"],
+         ["run2.raw", "bin1", "1.2", "0.012", "SAMPLER", "600.2", "3", "2e6"]]),
+    "a FragPipe psm.tsv": (
+        ["Spectrum", "Spectrum File", "Peptide", "Modified Peptide", "Prev AA", "Next AA", "Peptide Length",
+         "Charge", "Calibrated Observed Mass", "Protein ID", "Intensity"],
+        [["a.01.01.2", "interact-a.pep.xml", "DSHHPAR", "DSHHPAR", "K", "T", "7", "2", "1122.58", "P12345", "1e5"],
+         ["a.02.02.2", "interact-a.pep.xml", "SAMPLER", "SAMPLER", "K", "A", "7", "2", "800.4", "P23456", "2e5"]]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_NON_PROTEIN_SHAPES))
+def test_engine_non_protein_tables_are_refused_by_what_they_are(tmp_path, kind):
+    header, rows = _NON_PROTEIN_SHAPES[kind]
+    path = tmp_path / "table.tsv"
+    path.write_text("\n".join("\t".join(row) for row in [header, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(SecretomeInputError) as refused:
+        _read(path)
+    message = str(refused.value)
+    assert f"this is {kind}" in message
+    assert "not a protein-level quantity table" in message
+
+
+def test_a_sample_sheet_of_one_plex_is_a_sample_sheet_not_a_long_table(tmp_path):
+    """A TMT study's metadata: every row names the same protein.tsv in its 'file' column beside condition,
+    replicate, sex and age -- one file repeated is no long table of several samples."""
+    rows = [[f"channel_{126 + i}", ["control", "case"][i % 2], f"rep{i // 2 + 1}", "plex1_protein.tsv",
+             "mf"[i % 2], str(40 + i)] for i in range(6)]
+    path = tmp_path / "metadata.csv"
+    path.write_text("\n".join(",".join(row) for row in [["col.name", "condition", "rep", "file", "sex", "age"], *rows]) + "\n",
+                    encoding="utf-8")
+    message = refusal_of(path)
+    assert "this is a sample sheet of one run" in message and "'condition'" in message
+    assert "long-format" not in message
+
+
+def test_a_long_table_of_several_runs_stays_long_format(tmp_path):
+    """The one-run rule must not swallow a real long table: runs that repeat over features stay long-format."""
+    rows = [[f"P1000{p}", f"run{r}", ["A", "B"][r % 2], str(r), f"{1e5 * (p + 1) + r}"] for p in range(3) for r in range(4)]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(",".join(row) for row in [["Protein", "Run", "Condition", "BioReplicate", "Intensity"], *rows]) + "\n",
+                    encoding="utf-8")
+    assert "long-format" in refusal_of(path)
+
+
+def test_an_r_resaved_identifier_column_is_found_under_its_make_names_spelling(tmp_path):
+    """amica's mq_custom.tsv: R wrote 'Majority protein IDs' as 'Majority.protein.IDs'; the identifiers must
+    come from it, not from 'Gene.names' (whose empty cells refused the file)."""
+    path = tmp_path / "mq_custom.tsv"
+    path.write_text("Majority.protein.IDs\tGene.names\tLFQIntensity_a.1\tLFQIntensity_b.2\n"
+                    "P10000;P10001\tA1\t100\t200\n"
+                    "P10002\t\t300\t400\n"
+                    "P10003\tC3\t500\t\n", encoding="utf-8")
+    adata = _read(path)
+    assert adata.uns["source"]["identifier_column"] == "Majority.protein.IDs"
+    assert adata.n_vars == 3 and adata.n_obs == 2
+    np.testing.assert_array_equal(adata.X[:, 1], [300.0, 400.0])

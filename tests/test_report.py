@@ -67,6 +67,16 @@ def test_plotly_js_is_carried_compressed_and_is_the_pinned_bundle(report):
     assert len(found.group(3)) < 0.5 * len(code) and len(html.encode("utf-8")) < 0.6 * len(code)
 
 
+
+def test_plotly_banner_version_is_the_first_word_after_the_first_banner():
+    """The bundle's version is read from its bytes as the text's first ``plotly.js v`` banner gives it; a bundle
+    without a banner falls back to the package's version (None here)."""
+    from secretome.plotlyjs import _banner_version
+
+    assert _banner_version(b"/**\n* plotly.js v4.1.1\n* Copyright\n*/ plotly.js v9") == "4.1.1"
+    assert _banner_version(b"plotly.js v 2.0.0-rc.1 */") == "2.0.0-rc.1"
+    assert _banner_version(b"var Plotly = {};") is None
+
 def test_every_figure_has_a_target_and_valid_json(report, summary):
     html = report.read_text(encoding="utf-8")
     figures = re.findall(r'<script type="application/json" data-figure="([^"]+)">(.*?)</script>', html, flags=re.S)

@@ -63,12 +63,14 @@ def test_vsn_on_lognormal_data_with_missing_values_equals_previous_algorithm():
     np.testing.assert_allclose(new, old, atol=1e-6, equal_nan=True)
 
 
-def test_vsn_likelihood_and_gradient_equal_previous_formula():
-    linear = np.exp2(random_log2(12, 700, 0.2, 3))
+@pytest.mark.parametrize("missing", [0.2, 0.0])  # 0: the blocks without a mask
+def test_vsn_likelihood_and_gradient_equal_previous_formula(missing):
+    linear = np.exp2(random_log2(12, 700, missing, 3))
     linear = linear[:, np.isfinite(linear).sum(axis=0) >= 2]
     rng = np.random.default_rng(3)
     observed = np.isfinite(linear)
-    terms = pp._vsn_terms(np.where(observed, linear, 0.0), observed.astype(float))
+    keep = np.ones(linear.shape[1], dtype=bool)
+    terms = pp._vsn_terms(np.where(observed, linear, 0.0), observed.astype(float), keep)
     for _ in range(3):
         params = np.concatenate([rng.normal(0, 0.5, 12), -np.log(np.nanquantile(linear, 0.05, axis=1)) + rng.normal(0, 0.3, 12)])
         value, gradient = pp._vsn_negloglik(params, *terms)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,8 +38,7 @@ def plotly_bundle() -> PlotlyBundle:
     """The installed (pinned) plotly package's plotly.js, compressed once per process (deterministically:
     no timestamp in the gzip header, so pages are byte-identical run to run)."""
     code = _plotly_min_js()
-    script = code.decode("utf-8")
-    version = script.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in script else f"of plotly {_plotly_version()}"
+    version = _banner_version(code) or f"of plotly {_plotly_version()}"
     digest = hashlib.sha256(code).digest()
     return PlotlyBundle(
         version=version, sha256=digest.hex(), script_hash=f"'sha256-{base64.b64encode(digest).decode()}'", size=len(code),
@@ -61,6 +61,17 @@ def _plotly_min_js() -> bytes:
     from plotly.offline import get_plotlyjs  # a packaging without a plain file (e.g. a zip): the package reads it
 
     return get_plotlyjs().encode("utf-8")
+
+
+def _banner_version(code: bytes) -> str | None:
+    """The version in the bundle's ``plotly.js vX.Y.Z`` banner (its first occurrence), found in the bytes: decoding
+    and splitting the whole ~4.8 MB script for it cost ~0.06 s of every page."""
+    found = _BANNER.search(code)
+    return found.group(1).decode("utf-8") if found else None
+
+
+_BANNER = re.compile(rb"plotly\.js v\s*(\S+)")
+"""The banner's version, as the first word after the first ``plotly.js v``."""
 
 
 def _plotly_version() -> str:

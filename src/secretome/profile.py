@@ -237,7 +237,9 @@ class _Pool:
         self.linear, self.secreted, self.shape = linear, secreted, linear.shape
 
     def __getitem__(self, key: tuple[Any, Any]) -> np.ndarray:
-        return np.where(self.secreted[key[1]][None, :], self.linear[key], 0.0)
+        values = self.linear[key]  # a new block, zeroed in place outside the pool (no second block beside it)
+        np.copyto(values, 0.0, where=~self.secreted[key[1]][None, :])
+        return values
 
 
 def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[str, Any]:

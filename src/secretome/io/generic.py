@@ -353,12 +353,16 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` named by ``names`` (in the names' order of preference), compared
+    case-insensitively with separators read as one space, so that R's ``make.names`` spelling
+    (``Majority.protein.IDs``) finds the same column as the engine's own (``Majority protein IDs``)."""
+    spaced = lambda name: _SEPARATOR.sub(" ", name).strip()  # noqa: E731
     lowered: dict[str, str] = {}
     for column in columns:
-        lowered.setdefault(bare_name(column).casefold(), column)
+        lowered.setdefault(spaced(bare_name(column).casefold()), column)
     for name in names:
-        if name in lowered:
-            return lowered[name]
+        if spaced(name) in lowered:
+            return lowered[spaced(name)]
     return None
 
 
@@ -468,6 +472,25 @@ def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
     return {candidates[j] for j in full}
 
 
+def _refuse_one_run_sample_sheet(table: RawTable, column: str, filled: pd.Series) -> None:
+    """A sample sheet of one run or plex: its run column names the same file on every row (TMT channels of
+    one plex), beside design attributes (condition, replicate, sex ...). One file repeated is no long
+    table of several samples; refuse it as the sample sheet it is."""
+    if filled.nunique() != 1:
+        return
+    design = _design_columns([str(c) for c in table.frame.columns if c != column])
+    if len(design) >= 2:
+        raise SecretomeInputError(
+            f"this is a sample sheet of one run (one row per sample or channel: column {column!r} names the same "
+            f"file {filled.iloc[0]!r} on every row, beside the design attributes "
+            + ", ".join(f"{c!r} ({m})" for c, m in design.items())
+            + ", data/sample_sheet_columns.tsv), not a protein-level quantity table",
+            file=table.path, column=column,
+            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
+            "file as the sample sheet (samples=)",
+        )
+
+
 def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
     """Refuse a long table (one row per feature and sample): a text column named like a sample column
     (``sample``, ``run``, ``raw file`` ...) whose names repeat means its numbers are one quantity of many
@@ -478,6 +501,7 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
         values = text_column(table.frame, column)
         filled = values[values != ""]
         if len(filled) > 1 and filled.nunique() < len(filled):
+            _refuse_one_run_sample_sheet(table, column, filled)
             raise SecretomeInputError(
                 f"this is a long-format table (one row per feature and sample: column {column!r} repeats "
                 f"{filled.nunique()} sample names over {len(filled)} rows), not a protein table with a column per sample",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,60 +33,100 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
     means = (totals / np.maximum(counts, 1))[:, None]
     block_bytes = _product_block_bytes(log2, columns)
     one_block = block_bytes >= 8 * n_samples * (log2.shape[1] if columns is None else len(columns))
-    order = "C" if one_block else "F"  # numpy's products into row-major buffers; BLAS's in place into column-major
-    n = np.zeros((n_samples, n_samples), dtype=np.float32, order=order)  # counts below 2**24: exact in float32
-    sx, sxx, sxy = (np.zeros((n_samples, n_samples), order=order) for _ in range(3))
-    # one block: numpy's products (the whole-matrix numbers bit for bit) through one buffer; more: BLAS adds each
-    # block's products into the running sums in place (beta = 1), so no product matrix stands beside them
-    product = np.empty_like(sx) if one_block else None
-    for key in column_blocks(log2, columns, block_bytes):
-        block = log2[:, key]
-        present = np.isfinite(block)
-        centred = np.subtract(block, means, out=np.zeros_like(block, order="F"), where=present)  # centring improves accuracy
-        del block
-        mask = present.astype(np.float32, order="F")
-        del present
-        if product is not None:
-            n += np.matmul(mask, mask.T, out=product.reshape(-1).view(np.float32)[:n.size].reshape(n.shape))
-            mask = mask.astype(float)
-            sx += np.matmul(centred, mask.T, out=product)  # sum of x_i over proteins present in both i and j
-            sxy += np.matmul(centred, centred.T, out=product)
-            np.square(centred, out=centred)  # in place: the squares need no second block
-            sxx += np.matmul(centred, mask.T, out=product)
-        else:
-            n = blas.ssyrk(1.0, mask, beta=1.0, c=n, overwrite_c=1)  # upper triangle
-            mask = mask.astype(float, order="F")
-            sx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sx, trans_b=1, overwrite_c=1)
-            sxy = blas.dsyrk(1.0, centred, beta=1.0, c=sxy, overwrite_c=1)  # upper triangle
-            np.square(centred, out=centred)
-            sxx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sxx, trans_b=1, overwrite_c=1)
-    del product
-    if not one_block:
-        _symmetrise(n)
-        _symmetrise(sxy)
+    if one_block:
+        corr, n = _one_block_sums(log2[:, columns if columns is not None else slice(None)], means)
+    else:
+        corr, n = _blocked_sums(log2, columns, means, block_bytes)
     present_counts = np.diag(n).copy()
     few = n < max(min_overlap, 3)
-    rows = list(row_blocks(sx, 4 << 20))
-    with np.errstate(invalid="ignore", divide="ignore"):  # in place, a block of rows at a time: cov / sqrt(var_i var_j)
-        for r in rows:
-            part = sx[r] * sx[:, r].T
-            part /= n[r]
-            sxy[r] -= part  # the covariance sums
-        np.square(sx, out=sx)
-        sx /= n
-        sxx -= sx  # var_i
-        del sx, n
-        for r in rows:
-            part = sxx[r] * sxx[:, r].T
-            np.sqrt(part, out=part)
-            sxy[r] /= part
-    del sxx
-    corr = sxy
     corr[few] = np.nan
     np.clip(corr, -1.0, 1.0, out=corr)
     has = present_counts >= max(min_overlap, 3)
     np.fill_diagonal(corr, np.where(has, 1.0, np.nan))
     return corr
+
+
+def _one_block_sums(block: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(correlation, pair counts) of a matrix small enough for one block: numpy's whole-matrix products (the
+    same bits as the products of the whole matrix), reduced in place."""
+    present = np.isfinite(block)
+    centred = np.subtract(block, means, out=np.zeros_like(block, order="F"), where=present)  # centring improves accuracy
+    mask = present.astype(np.float32, order="F")
+    # each product added to 0 (as the running sums of the blocked path start): -0.0 becomes 0.0
+    n = np.add(np.matmul(mask, mask.T), 0)  # counts below 2**24: exact in float32
+    mask = mask.astype(float)
+    sx = np.add(np.matmul(centred, mask.T), 0.0)  # sum of x_i over proteins present in both i and j
+    sxy = np.add(np.matmul(centred, centred.T), 0.0)
+    np.square(centred, out=centred)
+    sxx = np.add(np.matmul(centred, mask.T), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _covariance_in_place(sxy, sx, n)
+        np.square(sx, out=sx)
+        sx /= n
+        sxx -= sx  # var_i
+        del sx
+        _scale_in_place(sxy, sxx)
+    return sxy, n
+
+
+def _blocked_sums(log2: Any, columns: np.ndarray | None, means: np.ndarray,
+                  block_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(correlation, pair counts) summed block by block of proteins, in two passes so that no more than two
+    samples x samples float64 matrices and the counts are held at once: the first sums the counts, the sums of
+    x_i and the cross products and reduces them to covariances; the second adds the sums of x_i**2 onto the
+    stored -sx**2/n in place (BLAS, beta = 1), which gives var_i without a fourth matrix."""
+    n_samples = log2.shape[0]
+    n = np.zeros((n_samples, n_samples), dtype=np.float32, order="F")  # counts below 2**24: exact in float32
+    sx, sxy = (np.zeros((n_samples, n_samples), order="F") for _ in range(2))
+    for centred, mask in _centred_blocks(log2, columns, means, block_bytes):
+        n = blas.ssyrk(1.0, mask, beta=1.0, c=n, overwrite_c=1)  # upper triangle
+        mask = mask.astype(float, order="F")
+        sx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sx, trans_b=1, overwrite_c=1)
+        sxy = blas.dsyrk(1.0, centred, beta=1.0, c=sxy, overwrite_c=1)  # upper triangle
+    _symmetrise(n)
+    _symmetrise(sxy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _covariance_in_place(sxy, sx, n)
+        np.square(sx, out=sx)
+        sx /= n
+        np.negative(sx, out=sx)
+    var = sx
+    del sx
+    for centred, mask in _centred_blocks(log2, columns, means, block_bytes):
+        np.square(centred, out=centred)
+        var = blas.dgemm(1.0, centred, mask.astype(float, order="F"), beta=1.0, c=var, trans_b=1, overwrite_c=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _scale_in_place(sxy, var)
+    return sxy, n
+
+
+def _centred_blocks(log2: Any, columns: np.ndarray | None, means: np.ndarray,
+                    block_bytes: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per block of proteins: the values minus each sample's mean (0 where missing) and the float32 presence mask,
+    both column-major."""
+    for key in column_blocks(log2, columns, block_bytes):
+        block = log2[:, key]
+        present = np.isfinite(block)
+        centred = np.subtract(block, means, out=np.zeros_like(block, order="F"), where=present)
+        del block
+        yield centred, present.astype(np.float32, order="F")
+
+
+def _covariance_in_place(sxy: np.ndarray, sx: np.ndarray, n: np.ndarray) -> None:
+    """sxy - sx * sx.T / n into ``sxy``, a block of rows at a time (the covariance sums)."""
+    for r in row_blocks(sx, 4 << 20):
+        part = sx[r] * sx[:, r].T
+        part /= n[r]
+        sxy[r] -= part
+
+
+def _scale_in_place(cov: np.ndarray, var: np.ndarray) -> None:
+    """cov / sqrt(var_i var_j) into ``cov``, where ``var[i, j]`` is sample i's variance sum over the pair's
+    proteins, a block of rows at a time."""
+    for r in row_blocks(var, 4 << 20):
+        part = var[r] * var[:, r].T
+        np.sqrt(part, out=part)
+        cov[r] /= part
 
 
 ONE_BLOCK_BYTES = 32 << 20
@@ -172,10 +213,17 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     # faster than a full SVD for 1,000 samples x thousands of proteins)
     wide = n_samples <= keep.size
     if wide:
-        small = np.zeros((n_samples, n_samples))
-        for key in column_blocks(log2, keep, _product_block_bytes(log2, keep)):
-            block = centred(key)
+        block_bytes = _product_block_bytes(log2, keep)
+        if block_bytes >= 8 * n_samples * keep.size:  # one block: numpy's whole-matrix product, the same bits
+            block = centred(keep)
+            small = np.zeros((n_samples, n_samples))
             small += block @ block.T
+            del block
+        else:  # BLAS adds each block's product in place (beta = 1): no product matrix beside the sums
+            small = np.zeros((n_samples, n_samples), order="F")
+            for key in column_blocks(log2, keep, block_bytes):
+                small = blas.dsyrk(1.0, centred(key), beta=1.0, c=small, overwrite_c=1)  # upper triangle
+            _symmetrise(small)
     else:
         data = centred(keep)
         small = data.T @ data
@@ -183,7 +231,8 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     if total <= 0 or k < 1:
         return empty
     size = small.shape[0]
-    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1], driver="evr")
+    values, vectors = scipy.linalg.eigh(small, subset_by_index=[size - k, size - 1], driver="evr",
+                                        overwrite_a=True)  # small is not used after: no copy of it
     values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
     scores = vectors * np.sqrt(values) if wide else data @ vectors
     # robust scale per component (1.4826 MAD), so that one outlier cannot inflate its own yardstick

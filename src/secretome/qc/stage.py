@@ -57,12 +57,7 @@ def qc(
     log2 = log2_quantities(adata)  # a view, read block by block: no stage below holds a copy of the matrix
     counted = None if counted_proteins(adata).all() else np.flatnonzero(counted_proteins(adata))
     corr = pairwise_correlation(log2, int(thresholds.setting("correlation_min_overlap")), columns=counted)
-    off = corr.copy()
-    np.fill_diagonal(off, np.nan)
-    median_corr = np.full(adata.n_obs, np.nan)
-    has_pairs = np.isfinite(off).any(axis=1)
-    if has_pairs.any():
-        median_corr[has_pairs] = nanmedian(off[has_pairs], axis=1)
+    median_corr = _off_diagonal_medians(corr)
     pcs = pca(log2, float(thresholds.setting("pca_min_detection")), int(thresholds.setting("pca_components")),
               columns=counted)
     enough = adata.n_obs >= int(thresholds.setting("outlier_min_samples"))
@@ -148,3 +143,14 @@ def qc(
         {"group": group, "overridden": sorted(thresholds.origins)},
     )
     return adata
+
+
+def _off_diagonal_medians(corr: np.ndarray, block: int = 256) -> np.ndarray:
+    """Each sample's median correlation with the others (NaN without any), ``block`` rows at a time instead of
+    through an off-diagonal copy of the samples x samples matrix (the median of a sorted row: the same bits)."""
+    medians = np.full(corr.shape[0], np.nan)
+    for start in range(0, corr.shape[0], block):
+        rows = corr[start:start + block].copy()
+        rows[np.arange(rows.shape[0]), np.arange(start, start + rows.shape[0])] = np.nan
+        medians[start:start + block] = nanmedian(rows, axis=1)
+    return medians

@@ -25,6 +25,7 @@ import jinja2
 from secretome.outputs import atomic_file
 from secretome.plotlyjs import plotly_context
 from secretome.report.plots import FLAG_COLOURS, all_figures
+from secretome.report.templatecache import template_cache
 from secretome.textsafety import configure_jinja, plotly_inert, script_json
 
 PLOTLY_CONFIG: dict[str, Any] = {
@@ -105,6 +106,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=template_cache("report"),
     )
     configure_jinja(environment)
     environment.filters["short"] = _short
