@@ -237,6 +237,39 @@ def test_pairwise_correlation_matches_pandas_pairwise_complete():
     assert np.allclose(ours, reference, equal_nan=True)
 
 
+
+def test_blocked_pairwise_correlation_matches_pandas(monkeypatch):
+    """The two-pass blocked sums (var_i added onto -sx**2/n in place) give pandas' pairwise-complete correlation."""
+    from secretome.qc import matrices, outliers
+
+    monkeypatch.setattr(outliers, "ONE_BLOCK_BYTES", 0)
+    monkeypatch.setattr(matrices, "BLOCK_BYTES", 4 * 8 * 7)  # products over 7 samples x 1 protein at a time
+    rng = np.random.default_rng(4)
+    data = rng.normal(20, 2, (7, 90))
+    data[rng.random(data.shape) < 0.3] = np.nan
+    data[6, 5:] = np.nan  # a sample sharing too few proteins: NaN pairs, NaN diagonal
+    ours = pairwise_correlation(data, min_overlap=5)
+    reference = pd.DataFrame(data.T).corr(min_periods=5).to_numpy()
+    assert np.isnan(ours[6]).all() and np.isnan(ours[:, 6]).all()
+    assert np.allclose(ours, reference, equal_nan=True, rtol=0, atol=1e-12)
+
+
+def test_off_diagonal_medians_equal_the_copied_matrix_medians():
+    """Each sample's median correlation with the others, taken a block of rows at a time, is the median of the
+    off-diagonal row (NaN for a sample without any pair)."""
+    from secretome.qc.stage import _off_diagonal_medians
+
+    rng = np.random.default_rng(5)
+    corr = rng.uniform(-1, 1, (300, 300))
+    corr[rng.random(corr.shape) < 0.2] = np.nan
+    corr[7] = np.nan
+    corr[7, 7] = 1.0
+    off = corr.copy()
+    np.fill_diagonal(off, np.nan)
+    expected = np.array([np.nanmedian(row) if np.isfinite(row).any() else np.nan for row in off])
+    assert np.array_equal(_off_diagonal_medians(corr, block=64), expected, equal_nan=True)
+    assert np.isnan(_off_diagonal_medians(corr)[7])
+
 def test_robust_z_and_outlier_detection():
     z = robust_z(np.array([1.0, 1.1, 0.9, 1.0, 1.05, 5.0]))
     assert z[-1] > 5 and np.all(np.abs(z[:-1]) < 2)
