@@ -79,6 +79,16 @@ def test_lone_carriage_returns(tmp_path, data):
     np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
 
 
+def test_crlf_saved_again_in_text_mode_is_one_line_end(tmp_path):
+    """Held-out batch 8 (a real proteinGroups.txt): CRLF text written again by a Windows text-mode writer
+    ends every line with CR CR LF; pandas and R read one line end, pandas' C parser overflowed without blank-line
+    skipping."""
+    (tmp_path / "crcrlf.tsv").write_bytes(b"Protein\tS1\tS2\r\r\nP12345\t1\t2\r\r\nP23456\t3\t4\r\r\n")
+    adata = read(tmp_path / "crcrlf.tsv")
+    assert adata.shape == (2, 2)
+    np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
+
+
 def test_header_wider_than_the_sniff_window(tmp_path):
     """700 DIA-NN runs with Windows paths: the header alone is over 64 KiB."""
     runs = [f"D:\\acquisitions\\project_with_a_rather_longer_folder_name\\batch_{i // 100}\\run_{i:04d}_DIA_60min_plasma.raw" for i in range(700)]

@@ -468,6 +468,8 @@ def _parse_text(
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise SecretomeInputError("the UTF-16 text cannot be decoded", file=path) from None
+    if b"\r\r\n" in data:  # CRLF text saved again in text mode on Windows: one line end, as pandas and R read it
+        data = _DOUBLED_CR.sub(b"\r\n", data)
     if b"\r" in data and _LONE_CR.search(data):  # classic Mac line ends (alone or mixed with CRLF)
         data = _LONE_CR.sub(b"\n", data)
     data, skipped = _skip_leading_blank_lines(data)
@@ -567,6 +569,7 @@ def csv_options(delimiter: str, numbers: Numbers, *, as_text: bool = False, quot
 
 
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_DOUBLED_CR = re.compile(rb"\r\r+\n")
 
 
 def _numbers_from_text(frame: pd.DataFrame, numbers: Numbers) -> pd.DataFrame:
