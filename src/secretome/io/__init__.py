@@ -385,6 +385,9 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         *([("quotes", summary["quoting"])] if summary.get("quoting") else []),
         *([("rows padded", f"{len(summary['padded_rows'])} (trimmed trailing quantity cells read as missing; "
                            f"first: row {summary['padded_rows'][0]})")] if summary.get("padded_rows") else []),
+        *([("empty rows skipped", f"{len(summary['empty_rows_skipped'])} (every field empty; "
+                                  f"first: row {summary['empty_rows_skipped'][0]})")]
+          if summary.get("empty_rows_skipped") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

@@ -555,6 +555,7 @@ def source_summary(
         "numbers": dict(source.get("numbers", {})),
         "quoting": str(source.get("quoting", "")),
         "padded_rows": [int(row) for row in source.get("padded_rows", [])],
+        "empty_rows_skipped": [int(row) for row in source.get("empty_rows_skipped", [])],
         **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
     }
 

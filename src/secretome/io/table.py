@@ -97,6 +97,8 @@ class RawTable:
     #: the quantity columns (decided by :func:`numeric_block` from all of them, :func:`numbers.decide_cells`)
     decimal: str | None = None
     cell_numbers: Numbers | None = None
+    #: file rows (sheet rows of a workbook) whose every field was empty, skipped as pandas and R skip them
+    empty_rows: tuple[int, ...] = ()
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -104,10 +106,11 @@ class RawTable:
 
     def facts(self) -> dict[str, object]:
         """What was decided about the text, for ``uns['source']``: ``numbers`` (decimal and thousands marks
-        and the cell that decided them) and ``quoting``; empty for XLSX."""
+        and the cell that decided them), ``quoting`` and the empty rows skipped; XLSX: its numbers only."""
+        skipped = {"empty_rows_skipped": [int(row) for row in self.empty_rows]} if self.empty_rows else {}
         if self.text is None:
-            return {"numbers": self.cell_numbers.record()} if self.cell_numbers is not None else {}
-        facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting}
+            return {**({"numbers": self.cell_numbers.record()} if self.cell_numbers is not None else {}), **skipped}
+        facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting, **skipped}
         if self.padded_rows:
             facts["padded_rows"] = [int(row) for row in self.padded_rows]
         if self.text.list_column:
@@ -869,6 +872,7 @@ def _finish(table: RawTable, min_columns: int = 2, repeated_names: bool = False)
         empty_rows[first_missing] = frame.loc[first_missing].isna().all(axis=1).to_numpy()
     if empty_rows.any():
         table.frame = frame
+        table.empty_rows = tuple(int(row) for row in table.row_numbers[empty_rows])
         table = table.subset_rows(~empty_rows)
         frame = table.frame
     else:
