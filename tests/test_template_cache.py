@@ -1,12 +1,11 @@
-"""The report's compiled templates are kept in the user's cache folder and reused; a cache folder that cannot
-be written costs only the compile."""
+"""The report's compiled templates are kept beside the templates (their ``__pycache__``) and reused; a folder
+that cannot be written, or a damaged file, costs only the compile."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import jinja2
-import pytest
 
 from secretome.report.templatecache import template_cache
 
@@ -15,46 +14,48 @@ def _environment(cache: jinja2.BytecodeCache, folder: Path) -> jinja2.Environmen
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), bytecode_cache=cache)
 
 
-def test_compiled_template_is_written_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "page.j2").write_text("{% for x in items %}<{{ x }}>{% endfor %}")
-    first = _environment(template_cache("test"), templates).get_template("page.j2").render(items=[1, 2])
-    written = list((tmp_path / "cache" / "secretome" / "templates").glob("test-*/*.cache"))
+def _templates(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "page.j2").write_text(text)
+    return folder
+
+
+def test_compiled_template_is_written_and_read_back(tmp_path: Path) -> None:
+    templates = _templates(tmp_path, "{% for x in items %}<{{ x }}>{% endfor %}")
+    first = _environment(template_cache(templates, "test"), templates).get_template("page.j2").render(items=[1, 2])
+    written = list((templates / "__pycache__").glob("jinja-test-*/*.cache"))
     assert len(written) == 1
-    cache = template_cache("test")
-    bucket_loads: list[bool] = []
+    cache = template_cache(templates, "test")
+    loaded: list[bool] = []
     original = cache.load_bytecode
 
     def spy(bucket: jinja2.bccache.Bucket) -> None:
         original(bucket)
-        bucket_loads.append(bucket.code is not None)
+        loaded.append(bucket.code is not None)
 
     cache.load_bytecode = spy  # type: ignore[method-assign]
     second = _environment(cache, templates).get_template("page.j2").render(items=[1, 2])
-    assert bucket_loads == [True]  # the second environment compiled nothing
+    assert loaded == [True]  # the second environment compiled nothing
     assert first == second == "<1><2>"
-    (templates / "page.j2").write_text("[{{ items | length }}]")  # an edited template is compiled again
-    assert _environment(template_cache("test"), templates).get_template("page.j2").render(items=[1, 2]) == "[2]"
+    _templates(tmp_path, "[{{ items | length }}]")  # an edited template is compiled again
+    assert _environment(template_cache(templates, "test"), templates).get_template("page.j2").render(items=[1, 2]) == "[2]"
 
 
-def test_damaged_or_unwritable_cache_only_costs_the_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # the cache folder cannot be created under a file
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "page.j2").write_text("{{ 1 + 1 }}")
-    assert _environment(template_cache("test"), templates).get_template("page.j2").render() == "2"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    _environment(template_cache("test"), templates).get_template("page.j2").render()
-    for written in (tmp_path / "cache").rglob("*.cache"):
+def test_damaged_or_unwritable_cache_only_costs_the_compile(tmp_path: Path) -> None:
+    templates = _templates(tmp_path, "{{ 1 + 1 }}")
+    (templates / "__pycache__").write_text("a file where the folder would go")  # cannot be created
+    assert _environment(template_cache(templates, "test"), templates).get_template("page.j2").render() == "2"
+    (templates / "__pycache__").unlink()
+    _environment(template_cache(templates, "test"), templates).get_template("page.j2").render()
+    for written in (templates / "__pycache__").rglob("*.cache"):
         written.write_bytes(b"j2 damaged")
-    assert _environment(template_cache("test"), templates).get_template("page.j2").render() == "2"
+    assert _environment(template_cache(templates, "test"), templates).get_template("page.j2").render() == "2"
 
 
-def test_report_environment_uses_the_cache() -> None:
-    from secretome.report import _environment as report_environment
+def test_report_environment_caches_beside_its_templates() -> None:
+    import secretome.report as report
 
-    assert isinstance(report_environment().bytecode_cache, jinja2.FileSystemBytecodeCache)
+    cache = report._environment().bytecode_cache
+    assert isinstance(cache, jinja2.FileSystemBytecodeCache)
+    assert Path(cache.directory).parent == Path(report.__file__).resolve().parent / "templates" / "__pycache__"

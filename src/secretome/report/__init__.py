@@ -106,7 +106,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=template_cache("report"),
+        bytecode_cache=template_cache(Path(__file__).resolve().parent / "templates", "report"),
     )
     configure_jinja(environment)
     environment.filters["short"] = _short
