@@ -163,6 +163,12 @@ BARE_FAMILY_RANK = 5
 _SEPARATOR = re.compile(r"[ _.:\-]+")
 
 
+def _spaced_key(name: str) -> str:
+    """A name compared case-insensitively with separators read as one space, so that R's ``make.names``
+    spelling (``Majority.protein.IDs``) is the engine's own (``Majority protein IDs``)."""
+    return _SEPARATOR.sub(" ", name).strip().casefold()
+
+
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
     spaced = _SEPARATOR.sub(" ", affix)  # "MS1_iBAQ": words split by any separator
@@ -225,12 +231,9 @@ def choose_family(
 ) -> str:
     """The family to read: ``requested`` (case-insensitive, separators ignored), else the lowest rank; a tie
     is refused listing the candidate families."""
-    def norm(text: str) -> str:
-        return _SEPARATOR.sub(" ", text).strip().casefold()
-
     if requested is not None:
         for label in families:
-            if norm(label) == norm(requested):
+            if _spaced_key(label) == _spaced_key(requested):
                 return label
         raise SecretomeInputError(
             f"unknown quantity {requested!r}: the table's quantity families are {list(families)}",
@@ -353,17 +356,12 @@ def _group_summaries(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
-    """The first of ``columns`` named by ``names`` (in the names' order of preference), compared
-    case-insensitively with separators read as one space, so that R's ``make.names`` spelling
-    (``Majority.protein.IDs``) finds the same column as the engine's own (``Majority protein IDs``)."""
-    spaced = lambda name: _SEPARATOR.sub(" ", name).strip()  # noqa: E731
-    lowered: dict[str, str] = {}
+    """The first of ``columns`` named by ``names`` (in the names' order of preference), compared by
+    :func:`_spaced_key`."""
+    keyed: dict[str, str] = {}
     for column in columns:
-        lowered.setdefault(spaced(bare_name(column).casefold()), column)
-    for name in names:
-        if spaced(name) in lowered:
-            return lowered[spaced(name)]
-    return None
+        keyed.setdefault(_spaced_key(bare_name(column)), column)
+    return next((keyed[_spaced_key(name)] for name in names if _spaced_key(name) in keyed), None)
 
 
 def _text_columns(frame: pd.DataFrame, types: dict[str, str], workbook: bool = False) -> list[str]:
@@ -496,7 +494,7 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
     (``sample``, ``run``, ``raw file`` ...) whose names repeat means its numbers are one quantity of many
     samples, which a wide read would take as one "sample" named after the quantity column."""
     for column in text_columns:
-        if _SEPARATOR.sub(" ", bare_name(column)).strip().casefold() not in SAMPLE_NAME_COLUMNS:
+        if _spaced_key(bare_name(column)) not in SAMPLE_NAME_COLUMNS:
             continue
         values = text_column(table.frame, column)
         filled = values[values != ""]
@@ -539,7 +537,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
         protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
         kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
-        if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in SAMPLE_NAME_COLUMNS:
+        if _spaced_key(bare_name(id_column)) in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
@@ -556,7 +554,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="one text column of protein or gene identifiers, one per row",
             )
-    if _SEPARATOR.sub(" ", bare_name(id_column)).strip().casefold() in {_SEPARATOR.sub(" ", n) for n in PEPTIDE_ID_NAMES}:
+    if _spaced_key(bare_name(id_column)) in {_spaced_key(n) for n in PEPTIDE_ID_NAMES}:
         raise SecretomeInputError(
             f"this is a peptide-, ion- or spectrum-level table (keyed on {id_column!r}), not a protein-level quantity table",
             file=table.path, column=id_column,
@@ -660,7 +658,7 @@ def parsed_from_roles(
     frame = table.frame
     samples, ignored = roles.samples, roles.ignored
     if not samples:
-        named = [c for c in [roles.id_column, *ignored] if _SEPARATOR.sub(" ", bare_name(c)).strip().casefold() in SAMPLE_NAME_COLUMNS]
+        named = [c for c in [roles.id_column, *ignored] if _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         statistics = [c for c in ignored if _names_statistic(roles.reasons[c])]
         # two statistics or more (logFC beside a p-value) make a result table even when a text column is

@@ -107,14 +107,17 @@ class RawTable:
     def facts(self) -> dict[str, object]:
         """What was decided about the text, for ``uns['source']``: ``numbers`` (decimal and thousands marks
         and the cell that decided them), ``quoting`` and the empty rows skipped; XLSX: its numbers only."""
-        skipped = {"empty_rows_skipped": [int(row) for row in self.empty_rows]} if self.empty_rows else {}
-        if self.text is None:
-            return {**({"numbers": self.cell_numbers.record()} if self.cell_numbers is not None else {}), **skipped}
-        facts: dict[str, object] = {"numbers": self.text.numbers.record(), "quoting": self.text.quoting, **skipped}
-        if self.padded_rows:
-            facts["padded_rows"] = [int(row) for row in self.padded_rows]
-        if self.text.list_column:
-            facts["list_column"] = self.text.list_column
+        facts: dict[str, object] = {}
+        if self.text is not None:
+            facts.update(numbers=self.text.numbers.record(), quoting=self.text.quoting)
+            if self.padded_rows:
+                facts["padded_rows"] = [int(row) for row in self.padded_rows]
+            if self.text.list_column:
+                facts["list_column"] = self.text.list_column
+        elif self.cell_numbers is not None:
+            facts["numbers"] = self.cell_numbers.record()
+        if self.empty_rows:
+            facts["empty_rows_skipped"] = list(self.empty_rows)
         return facts
 
 
