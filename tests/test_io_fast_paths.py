@@ -4,7 +4,8 @@
 - the decoy and contaminant flags without the full identifier parse equal the full parse's;
 - the quote counts that decide whether quotes delimit fields equal the lookbehind-anchored search's;
 - MaxQuant's Fasta headers aligned in one pass over all rows equal the row-by-row alignment;
-- a member's prefix flags with the prefix loop skipped for members that cannot hold a prefix equal the loop's.
+- a member's prefix flags with the prefix loop skipped for members that cannot hold a prefix equal the loop's;
+- species and gene symbols from descriptions, searched only where ``OX=``/``OS=``/``GN=`` occur, equal the searches'.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import random
 import re
 
 from secretome.io.identifiers import (
-    CONTAMINANT_PREFIXES, DECOY_PREFIXES, member_fields, organism_of_header, parse_member, parse_protein_groups,
-    prefix_flags,
+    _GN_RE, _OS_RE, _OX_RE, CONTAMINANT_PREFIXES, DECOY_PREFIXES, _species_maps, gene_from_description, member_fields,
+    organism_of_header, parse_member, parse_protein_groups, prefix_flags, species_from_description, species_of_organism,
 )
 from secretome.io.maxquant import _HEADER_ENTRY, _aligned_headers
 from secretome.io.quoting import _field_quotes
@@ -139,3 +140,17 @@ def test_member_prefix_flags_equal_the_prefix_loop() -> None:
         token = "".join(rng.choice(prefixes) for _ in range(rng.randrange(0, 3))) + rng.choice(bodies)
         _, _, decoy, contaminant = member_fields(token)
         assert (decoy, contaminant) == _flags_by_the_loop(token)[1:], token
+
+
+def test_description_fields_equal_the_searches() -> None:
+    rng = random.Random(16)
+    words = ["Serum albumin", "OS=Homo sapiens", "OX=9606", "OX=10090", "OS=Bos taurus", "GN=ALB", "GN=", "PE=1",
+             "os=Homo sapiens", "XOX=9606", "(Bos taurus)", "OS=", "OX=x", "SV=2", "GN=FN1", ""]
+    by_taxon, _ = _species_maps()
+    for _ in range(3000):
+        description = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 6)))
+        ox, os_, gn = _OX_RE.search(description), _OS_RE.search(description), _GN_RE.search(description)
+        species = (by_taxon[ox.group(1)] if ox and ox.group(1) in by_taxon
+                   else species_of_organism(os_.group(1)) if os_ else "")
+        assert species_from_description(description) == species, description
+        assert gene_from_description(description) == (gn.group(1) if gn else ""), description

@@ -138,6 +138,8 @@ def species_of_organism(organism: str) -> str:
 
 def species_from_description(description: str) -> str:
     """Mnemonic from FASTA-style ``OX=``/``OS=`` fields in a description, "" if absent or unknown."""
+    if "OX=" not in description and "OS=" not in description:  # most descriptions: no search needed
+        return ""
     by_taxon, _ = _species_maps()
     match = _OX_RE.search(description)
     if match and match.group(1) in by_taxon:
@@ -163,7 +165,7 @@ def organism_of_header(header: str) -> str:
 
 def gene_from_description(description: str) -> str:
     """Gene symbol from a FASTA-style ``GN=`` field, "" if absent."""
-    match = _GN_RE.search(description)
+    match = _GN_RE.search(description) if "GN=" in description else None
     return match.group(1) if match else ""
 
 
