@@ -46,11 +46,21 @@ class Member:
 
 def parse_member(token: str) -> Member:
     """Parse one group member: strip decoy/contaminant prefixes and FASTA decoration (``sp|ACC|NAME``)."""
+    return Member(*member_fields(token))
+
+
+#: First characters of the decoy and contaminant prefixes: a member starting with none of them has none.
+_PREFIX_STARTS = frozenset(prefix[0] for prefix in (*DECOY_PREFIXES, *CONTAMINANT_PREFIXES))
+
+
+def member_fields(token: str) -> tuple[str, str, bool, bool]:
+    """:func:`parse_member`'s fields (accession, entry name, is decoy, is contaminant) as a tuple: the
+    batch parses of the readers call it per distinct member and need no :class:`Member` object."""
     text = token.strip().lstrip(">")
     if "|" not in text and "_" not in text and "#" not in text and " " not in text:
-        return Member(accession=text, entry_name="", is_decoy=False, is_contaminant=False)  # plain accession
+        return text, "", False, False  # plain accession
     is_decoy = is_contaminant = False
-    changed = True
+    changed = text[:1] in _PREFIX_STARTS
     while changed:
         changed = False
         for prefix in DECOY_PREFIXES:
@@ -76,7 +86,7 @@ def parse_member(token: str) -> Member:
         accession = text.split()[0] if text.split() else ""
         if ENTRY_NAME_RE.match(accession) and not ACCESSION_RE.match(accession):
             entry_name = accession
-    return Member(accession=accession, entry_name=entry_name, is_decoy=is_decoy, is_contaminant=is_contaminant)
+    return accession, entry_name, is_decoy, is_contaminant
 
 
 def canonical_accession(accession: str) -> str:
@@ -128,6 +138,8 @@ def species_of_organism(organism: str) -> str:
 
 def species_from_description(description: str) -> str:
     """Mnemonic from FASTA-style ``OX=``/``OS=`` fields in a description, "" if absent or unknown."""
+    if "OX=" not in description and "OS=" not in description:  # most descriptions: no search needed
+        return ""
     by_taxon, _ = _species_maps()
     match = _OX_RE.search(description)
     if match and match.group(1) in by_taxon:
@@ -153,7 +165,7 @@ def organism_of_header(header: str) -> str:
 
 def gene_from_description(description: str) -> str:
     """Gene symbol from a FASTA-style ``GN=`` field, "" if absent."""
-    match = _GN_RE.search(description)
+    match = _GN_RE.search(description) if "GN=" in description else None
     return match.group(1) if match else ""
 
 
@@ -190,7 +202,7 @@ def parse_protein_groups(
     Returns columns ``protein_group, leading_accession, accessions, genes, gene, species, description,
     is_decoy, is_contaminant`` (the flags from member prefixes only; readers OR them with engine flags).
 
-    Each distinct member token is parsed once (:func:`_member_facts`) and a member that is a plain
+    Each distinct member token is parsed once (:func:`member_facts`) and a member that is a plain
     accession takes no parse at all, so the per-row work is a few string operations.
     """
     n = len(groups)
@@ -202,7 +214,7 @@ def parse_protein_groups(
     leading, accession_lists, gene_lists, gene, species_lists = [], [], [], [], []
     decoy = [False] * n
     contaminant = [False] * n
-    facts = _member_facts
+    facts = member_facts
     for i, (group, gene_text, names_text, organism_text, description) in enumerate(
         zip(groups, genes, entry_names, organisms, descriptions)
     ):
@@ -275,7 +287,7 @@ def prefix_flags(groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     for i, group in enumerate(groups):
         if "_" not in group and "#" not in group:  # every decoy and contaminant prefix holds one of them
             continue
-        members = [_member_facts(token) for token in _split(group)]
+        members = [member_facts(token) for token in _split(group)]
         if members:
             decoy[i] = members[0][2]
             contaminant[i] = any(member[3] for member in members)
@@ -288,7 +300,7 @@ _DECORATION = re.compile(r"[|_# >]")
 
 
 @lru_cache(maxsize=1 << 16)
-def _member_facts(token: str) -> tuple[str, str, bool, bool]:
+def member_facts(token: str) -> tuple[str, str, bool, bool]:
     """(accession, species of its entry name, is decoy, is contaminant) of one member, parsed once."""
-    member = parse_member(token)
-    return member.accession, species_of_entry_name(member.entry_name), member.is_decoy, member.is_contaminant
+    accession, entry_name, is_decoy, is_contaminant = member_fields(token)
+    return accession, species_of_entry_name(entry_name), is_decoy, is_contaminant

@@ -7,15 +7,16 @@ Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 import pandas as pd
 
 from secretome.io.dataset import (
     Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
-from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
+from secretome.io.identifiers import member_facts, member_fields, organism_of_header, parse_protein_groups
 from secretome.io.table import RawTable, text_column
 
 FORMAT = "maxquant"
@@ -157,31 +158,50 @@ def _channels(columns: list[str]) -> tuple[list[str], pd.DataFrame]:
     return names, frame
 
 
-def _headers_by_member(group: str, headers: str) -> tuple[str, str, str]:
-    """Align ``Fasta headers`` with the members of ``Protein IDs`` by accession, not by position.
+def _aligned_headers(groups: Sequence[str], headers: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Align each row's ``Fasta headers`` with the members of its ``Protein IDs`` by accession, not by position.
 
     A header may lack an entry name (contaminants.fasta) or be missing (truncated lists); matching each
-    header's own accession keeps one member's species from being given to another. Returns the members'
-    entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading member's header.
+    header's own accession keeps one member's species from being given to another. Returns, per row, the
+    members' entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading
+    member's header. Rows with one named header per member, in member order, are taken as they are; the
+    others are done in one pass over their exploded members and headers, each distinct member and header
+    word parsed once (the members' parses are those :func:`parse_protein_groups` uses next), an organism
+    searched for only where a member takes an unnamed header.
     """
-    named = _HEADER_ENTRY.findall(headers)  # (accession, entry name) of "db|ACC|ENTRY_NAME ..." headers
-    tokens = [token for token in group.split(";") if token.strip()]
-    if not tokens:
-        return "", "", ""
-    if len(named) == len(tokens) and all(
-        accession in token for (accession, _), token in zip(named, tokens)
-    ):  # the usual case: one named header per member, in member order
-        return ";".join(name for _, name in named), "", headers
-    accessions = [parse_member(token).accession for token in tokens]
-    by_accession: dict[str, tuple[str, str, str]] = {}
-    for header in headers.split(";"):
-        words = header.split(None, 1)
-        if words:
-            member = parse_member(words[0])
-            organism = "" if member.entry_name else organism_of_header(header)  # the entry name gives the species
-            by_accession.setdefault(member.accession, (member.entry_name, organism, header.strip()))
-    found = [by_accession.get(accession, ("", "", "")) for accession in accessions]
-    return ";".join(f[0] for f in found), ";".join(f[1] for f in found), found[0][2]
+    out: list[tuple[str, str, str]] = [("", "", "")] * len(groups)
+    accession_of = _member_accession
+    for i, (group, text) in enumerate(zip(groups, headers)):
+        tokens = [token for token in group.split(";") if token.strip()]
+        if not tokens:
+            continue
+        named = _HEADER_ENTRY.findall(text)  # (accession, entry name) of "db|ACC|ENTRY_NAME ..." headers
+        if len(named) == len(tokens) and all(accession in token for (accession, _), token in zip(named, tokens)):
+            out[i] = (";".join(name for _, name in named), "", text)  # the usual case
+            continue
+        by_accession: dict[str, tuple[str, str]] = {}  # accession -> (entry name, header), first header wins
+        for header in text.split(";"):
+            words = header.split(None, 1)
+            if words:
+                accession, entry_name = _header_word(words[0])
+                by_accession.setdefault(accession, (entry_name, header))
+        found = [by_accession.get(accession_of(token)) for token in tokens]
+        names = ";".join(f[0] if f else "" for f in found)
+        organisms = ";".join(organism_of_header(f[1]) if f and not f[0] else "" for f in found)  # the entry name gives the species
+        out[i] = (names, organisms, found[0][1].strip() if found[0] else "")
+    return out
+
+
+def _member_accession(token: str) -> str:
+    """A member's bare accession, from the parse :func:`parse_protein_groups` caches for the same token."""
+    return member_facts(token)[0]
+
+
+@lru_cache(maxsize=1 << 16)
+def _header_word(word: str) -> tuple[str, str]:
+    """(accession, entry name) of a FASTA header's first word (``>sp|P02768|ALBU_HUMAN``)."""
+    accession, entry_name, _, _ = member_fields(word)
+    return accession, entry_name
 
 
 def _renamed(table: RawTable, names: list[str]) -> RawTable:
@@ -224,7 +244,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             unread[column] = "SILAC channel intensity (not read: label-free families only)"
     headers = text_column(frame, "Fasta headers")
     groups = text_column(frame, "Protein IDs").tolist()
-    aligned = [_headers_by_member(group, header) for group, header in zip(groups, headers)]
+    aligned = _aligned_headers(groups, headers.tolist())
     description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
     ids = parse_protein_groups(
         groups,
