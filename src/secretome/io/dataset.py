@@ -88,7 +88,11 @@ def unread_columns(parsed: Parsed) -> tuple[list[str], list[str]]:
     """Every column of the table that was not read as a sample, with its reason, in file order."""
     taken = set(parsed.sample_columns) | set(parsed.read_columns) | {parsed.id_column}
     columns = [str(c) for c in parsed.table.frame.columns if str(c) not in taken]
-    return columns, [parsed.unread.get(c, ANNOTATION_REASON) for c in columns]
+    text = parsed.table.text
+    as_text = text.columns.as_text if text is not None and text.columns is not None else {}
+    reasons = [parsed.unread.get(c, ANNOTATION_REASON) for c in columns]
+    return columns, [f"{reason}; {as_text[c]}" if c in as_text and as_text[c] not in reason else reason
+                     for c, reason in zip(columns, reasons)]
 
 
 def family_reasons(families: dict[str, list[str]], chosen: str, sample_columns: list[str]) -> dict[str, str]:

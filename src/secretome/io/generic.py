@@ -39,7 +39,7 @@ from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_
 from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
 from secretome.io.samples import RAW_EXTENSIONS
 from secretome.io.numbers import Numbers, to_point
-from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
+from secretome.io.table import NA_TOKENS, RawTable, numeric_block, numeric_as_written, text_column
 
 FORMAT = "generic"
 QUANTITY = "values"
@@ -570,6 +570,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     codes: list[str] = []
     numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
     has_value, category = _numeric_block_facts(frame, numeric_columns)
+    held = numeric_as_written(table)
     for column in columns:
         if column in used:
             continue
@@ -577,7 +578,11 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if kind_letter == "E":
             candidates.append(column)
             continue
-        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column], workbook)
+        # a column written in the other convention of a file that mixes them is numeric when its cells are
+        # numbers of its own convention: it is then judged as any numeric column (a sample taken from it
+        # is refused with the samples of the other convention when the quantity cells are settled)
+        numeric = (has_value[column] if column in has_value else held[column] if column in held
+                   else _mostly_numeric(frame[column], workbook))
         if kind_letter in ("T", "C", "M", "N"):
             reasons[column] = f"Perseus type {kind_letter} (annotation, not an expression column)"
             continue
