@@ -434,13 +434,17 @@ def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
 
 
 def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
-    """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
+    """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index), or a pandas
+    index kept after the rows were sorted (0..n-1 in another order; design codes such as experiments count
+    from 1)."""
     series = frame[column]
     n = len(series)
     if n < 2 or series.dtype.kind not in "iu":  # row numbers are whole numbers without gaps
         return False
     values = series.to_numpy(dtype=np.float64)
-    return values[0] in (0.0, 1.0) and bool(np.array_equal(values, np.arange(values[0], values[0] + n)))
+    if values[0] in (0.0, 1.0) and bool(np.array_equal(values, np.arange(values[0], values[0] + n))):
+        return True
+    return bool(np.array_equal(np.sort(values), np.arange(n)))
 
 
 def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:

@@ -251,6 +251,9 @@ _KNOWN_TEXT = (
      "a protein-level table (summarise the peptides to proteins first)"),
     (b"COM\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
      "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+    (b"# Feature Intensity Report", "a Proteios feature intensity report (peptide-level: one row per MS1 feature, "
+     "'#' lines of run and sample names above the header)",
+     "a protein-level table (summarise the features to proteins first, e.g. with NormalyzerDE or MSstats)"),
 )
 
 
