@@ -198,6 +198,12 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
         if len(key) < 2:
             continue
         over_key = [affix for affix, other in by_affix.items() if frozenset(other) == key]
+        cores = [_family_core(affix) for affix in over_key]
+        if len(set(cores)) < len(cores):
+            # two "families" with the same family words that differ in other words
+            # ('sumIntensity_HEK.Ecoli_10' and '..._20' over '1_replicate1'): the split ran through the
+            # sample names ('sumIntensity_HEK.Ecoli_10.1_replicate1'), which are one family's samples
+            continue
         n_families = len(over_key) + any(bare_name(c) in key for c in columns)
         # a family named by family words alone ("raw_abundance") beats one whose name took part of the
         # samples' names ("abundance_A" over "01.raw", "02.raw"): the split then ran through the sample name
@@ -218,6 +224,11 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             continue
         taken.update({column: label for column in members.values()})
     return families if len(families) >= 2 else {}
+
+
+def _family_core(affix: str) -> tuple[str, ...]:
+    """The words of ``affix`` that name a quantity family (``'sumIntensity_HEK.Ecoli_10'`` -> ``('sumintensity',)``)."""
+    return tuple(word.casefold() for word in _SEPARATOR.sub(" ", affix).split() if family_rank(word) is not None)
 
 
 def _family_words_only(affix: str) -> bool:
