@@ -435,7 +435,13 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     if not duplicated.any():
         return groups.tolist(), 0
     if parsed.id_kind == "protein":
+        keyed = _contaminant_copies(parsed, groups, duplicated)
+        if keyed is not None:
+            return keyed
         first = groups[duplicated].iloc[0]
+        if parsed.is_contaminant is not None:  # name a group repeated by rows that are not contaminants
+            clean = groups[~np.asarray(parsed.is_contaminant, dtype=bool)]
+            first = clean[clean.duplicated(keep=False)].iloc[0] if clean.duplicated().any() else first
         rows = [int(r) for r in table.row_numbers[(groups == first).to_numpy()]]
         n_ids = int(groups[duplicated].nunique())
         raise SecretomeInputError(
@@ -463,6 +469,43 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
         stacklevel=3,
     )
     return names, n_suffixed
+
+
+#: Suffix of a contaminant row whose accession group another row of the table also holds.
+CONTAMINANT_SUFFIX = f"{DUPLICATE_SUFFIX}contaminant"
+
+
+def _contaminant_copies(parsed: Parsed, groups: pd.Series, duplicated: np.ndarray) -> tuple[list[str], int] | None:
+    """Unique names when every repeated accession group repeats only as contaminant rows (Proteome
+    Discoverer lists a protein of the sample database and its copy from the contaminant database as two
+    rows, e.g. UPS1 catalase P04040): the row that is not a contaminant keeps the group, each contaminant
+    copy is keyed ``<group>#contaminant`` (``#contaminant2`` ...), flagged as the engine flagged it, and said.
+    None when any repeated group has two rows that are not contaminants (then the duplicate is an error)."""
+    if parsed.is_contaminant is None:
+        return None
+    contaminant = np.asarray(parsed.is_contaminant, dtype=bool)
+    names = groups.tolist()
+    repeated = groups[duplicated]
+    renamed: list[int] = []
+    for group, rows in repeated.groupby(repeated.to_numpy(), sort=False).groups.items():
+        positions = [groups.index.get_loc(r) for r in rows]
+        clean = [i for i in positions if not contaminant[i]]
+        if len(clean) > 1:
+            return None
+        keep = clean[0] if clean else positions[0]
+        for k, i in enumerate([i for i in positions if i != keep], start=1):
+            names[i] = f"{group}{CONTAMINANT_SUFFIX}{k if k > 1 else ''}"
+            renamed.append(i)
+    if len(set(names)) != len(names):
+        return None
+    table = parsed.table
+    rows = [int(table.row_numbers[i]) for i in renamed]
+    warnings.warn(
+        f"{table.path}: {len(renamed)} contaminant row(s) repeat the accession group of another row "
+        f"(first: {groups.iloc[renamed[0]]!r}, file rows {rows[:5]}): keyed '<group>{CONTAMINANT_SUFFIX}', "
+        "flagged as contaminants (recorded in uns['source']['n_duplicate_ids_suffixed'])", ReaderWarning, stacklevel=4,
+    )
+    return names, len(renamed)
 
 
 def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:
