@@ -421,3 +421,12 @@ def test_a_silac_proteingroups_is_refused_naming_silac(tmp_path):
     frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
     with pytest.raises(SecretomeInputError, match=r"this is a MaxQuant SILAC proteinGroups.txt \(columns \['Intensity H', 'Intensity L', 'Ratio H/L'\]\)"):
         read(tmp_path / "proteinGroups.txt")
+
+
+def test_a_sample_sheet_mixing_number_conventions_is_still_read(tmp_path):
+    """A sample sheet's cells are kept as written: numbers of two conventions in it are no reason to refuse it."""
+    from secretome.io import read_samples
+
+    (tmp_path / "sheet.tsv").write_text("sample\tdose\tweight\nS1\t1,5\t2.25\nS2\t3\t4.5\n")
+    sheet = read_samples(tmp_path / "sheet.tsv")
+    assert list(sheet.index) == ["S1", "S2"]

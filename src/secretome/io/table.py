@@ -535,18 +535,17 @@ def _parse_text(
     by_column = False
     try:
         numbers = number_convention(data, delimiter, path, decimal, skipped, header)
-    except MixedConventions as error:
-        if as_text:
-            raise
-        # decided from the quantity cells once a reader names them (settle_numbers); until then every
-        # column is converted by the convention its own cells show
-        numbers, by_column = Numbers(".", None, "columns", error.message), True
     except SecretomeInputError as error:
-        if not as_text or decimal is not None:
+        if isinstance(error, MixedConventions) and not as_text:
+            # decided from the quantity cells once a reader names them (settle_numbers); until then the
+            # columns are converted by the convention most of them show
+            numbers, by_column = Numbers(".", None, "columns", error.message), True
+        elif not as_text or decimal is not None:
             raise
-        # a sample sheet's cells are kept as written and converted by its reader: an undecidable
-        # convention is no reason to refuse its names
-        numbers = Numbers(".", None, "file", f"not decided ({error.message})")
+        else:
+            # a sample sheet's cells are kept as written and converted by its reader: an undecidable
+            # convention is no reason to refuse its names
+            numbers = Numbers(".", None, "file", f"not decided ({error.message})")
     quotes, quoting = quoting_decide(data, lines[0], delimiter, header)
     _check_last_line(data, delimiter, len(header) - (header[-1] == ""), path, quotes=quotes)  # a header-only trailing delimiter
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
