@@ -430,3 +430,18 @@ def test_a_sample_sheet_mixing_number_conventions_is_still_read(tmp_path):
     (tmp_path / "sheet.tsv").write_text("sample\tdose\tweight\nS1\t1,5\t2.25\nS2\t3\t4.5\n")
     sheet = read_samples(tmp_path / "sheet.tsv")
     assert list(sheet.index) == ["S1", "S2"]
+
+
+def test_samples_in_the_convention_of_fewer_columns_are_read_or_refused_never_dropped(tmp_path):
+    """The parse converts by the convention most marked columns show; sample columns of the other one are
+    judged by their own cells: read when the other columns are not samples, refused when one would be."""
+    (tmp_path / "a.tsv").write_text("Protein\tScore\tCoverage\tRT\ts1\ts2\nP12345\t0.5\t16.5\t20.25\t1,5\t2,25\n"
+                                    "P23456\t0.7\t7.25\t30.5\t3\t4,125\n")
+    adata = read(tmp_path / "a.tsv")
+    assert adata.uns["source"]["sample_columns"] == ["s1", "s2"]
+    np.testing.assert_array_equal(adata.X, [[1.5, 3], [2.25, 4.125]])
+    assert adata.uns["source"]["numbers"]["decimal"] == ","
+    assert all("the quantity cells with a decimal comma: read as text" in _unread(adata)[c] for c in ("Score", "Coverage", "RT"))
+    (tmp_path / "b.tsv").write_text("Protein\tfoo\ts1\ts2\nP12345\t1.5\t1,5\t2,25\nP23456\t2.5\t3\t4,125\n")
+    with pytest.raises(SecretomeInputError, match=r"row 2 field 3 \('1,5'\) in column 's1' .* row 2 field 2 \('1.5'\) in column 'foo' with a decimal point, both in quantity columns"):
+        read(tmp_path / "b.tsv")
