@@ -152,7 +152,9 @@ def read_table(
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
     ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
-    file (:func:`secretome.io.numbers.decide`; the decision is in ``RawTable.facts()``).
+    file (:func:`secretome.io.numbers.decide`; the decision is in ``RawTable.facts()``). A file whose
+    numbers mix conventions is decided from its quantity columns when a reader names them
+    (:func:`settle_numbers`, called by :func:`numeric_block`).
     ``check_header``: called with a text table's header before its body is parsed (the readers refuse
     known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
