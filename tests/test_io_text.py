@@ -419,7 +419,7 @@ def test_a_silac_proteingroups_is_refused_naming_silac(tmp_path):
     frame["Intensity H"] = frame["Intensity"]
     frame["Ratio H/L"] = 1.5
     frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
-    with pytest.raises(SecretomeInputError, match=r"this is a MaxQuant SILAC proteinGroups.txt \(columns \['Intensity H', 'Intensity L', 'Ratio H/L'\]\)"):
+    with pytest.raises(SecretomeInputError, match=r"this is a SILAC MaxQuant proteinGroups.txt \(columns \['Intensity H', 'Intensity L', 'Ratio H/L'\]\): each experiment holds light"):
         read(tmp_path / "proteinGroups.txt")
 
 

@@ -12,9 +12,8 @@ from dataclasses import replace
 
 import pandas as pd
 
-from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
-    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
+    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, refuse_labelled_run, require_columns,
 )
 from secretome.io.identifiers import organism_of_header, parse_member, parse_protein_groups
 from secretome.io.table import RawTable, text_column
@@ -24,9 +23,6 @@ FORMAT = "maxquant"
 QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 #: Columns that carry a family prefix but are not per-sample quantities.
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
-#: Columns MaxQuant writes only for a SILAC run (multiplicity 2 or 3: light, medium, heavy labels within each
-#: experiment; MaxQuant tables.pdf, proteinGroups.txt "Ratio H/L", "Intensity L"/"Intensity H").
-SILAC_COLUMNS = frozenset({"Ratio H/L", "Ratio M/L", "Ratio H/M", "Intensity L", "Intensity H"})
 _HEADER_ENTRY = re.compile(r"\|([^|;\s]+)\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")  # "|accession|ENTRY_NAME"
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
@@ -206,15 +202,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     frame = table.frame
     columns = list(frame.columns)
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
-    silac = sorted(SILAC_COLUMNS.intersection(columns))
-    if silac:
-        raise SecretomeInputError(
-            f"this is a MaxQuant SILAC proteinGroups.txt (columns {silac}): each experiment holds light, medium and "
-            "heavy labelled samples, so its 'Intensity <experiment>' columns sum several samples, and SILAC channels "
-            "are not read", file=table.path,
-            expected="a label-free or isobaric proteinGroups.txt, or a table with one column per labelled sample "
-                     "(e.g. the 'Intensity L <experiment>' and 'Intensity H <experiment>' columns) read as a generic table",
-        )
+    refuse_labelled_run(table, FORMAT, "MaxQuant proteinGroups.txt")
     families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
     families.update({family: family_columns(columns, family) for family in QUANTITIES})
     annotations = None
