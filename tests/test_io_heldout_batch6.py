@@ -176,3 +176,29 @@ def test_pd_colonless_normalized_family_is_preferred(tmp_path: Path) -> None:
     assert list(adata.obs_names) == ["F1", "F2", "F3"] and list(adata.obs["sample_type"]) == ["Sample"] * 3
     assert adata.X[0, 0] == 1003.5
     assert _read(tmp_path / "pd.txt", quantity="Abundance").X[0, 0] == 1000.5
+
+
+def test_pd_accession_repeated_as_a_contaminant_is_read_flagged_and_keyed(tmp_path: Path) -> None:
+    """pxd001819_PD24_Proteins: catalase P04040 from the UPS1 database and again from the contaminant database;
+    refused as a duplicated identifier. Read: the contaminant copy keyed 'P04040#contaminant', flagged, said."""
+    import warnings
+
+    columns = [f"Abundances Normalized F{i} Sample" for i in (1, 2, 3)]
+    path = _pd_table(tmp_path / "pd.txt", columns)
+    lines = path.read_text().splitlines()
+    lines.append("\t".join(["False", "IsMasterProtein", "P01040", "catalase (contaminant)", "True", "5", "9.5", "8.5", "7.5"]))
+    path.write_text("\n".join(lines) + "\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from secretome.io import read
+
+        adata = read(path)
+    assert any("1 contaminant row(s) repeat the accession group of another row (first: 'P01040', file rows [6])"
+               in str(w.message) for w in caught)
+    assert list(adata.var_names) == ["P00040", "P01040", "P02040", "P03040", "P01040#contaminant"]
+    assert list(adata.var["is_contaminant"]) == [False, False, False, False, True]
+    assert adata.X[0, 4] == 9.5 and adata.X[0, 1] == 2000.5
+    assert adata.uns["source"]["n_duplicate_ids_suffixed"] == 1
+    lines.append("\t".join(["False", "IsMasterProtein", "P02040", "a second clean copy", "False", "5", "1", "2", "3"]))
+    path.write_text("\n".join(lines) + "\n")
+    assert "duplicated protein identifier 'P02040'" in refusal_of(path)  # two rows that are not contaminants

@@ -229,3 +229,18 @@ def test_a_pg_matrix_with_one_text_cell_keeps_its_cell_error(tmp_path):
                     "P10000\tA1\tA1_HUMAN\t100\tx\nP10001\tB2\tB2_HUMAN\t200\t300\n", encoding="utf-8")
     message = refusal_of(path)
     assert "non-numeric value 'x'" in message
+
+
+def test_sample_names_with_points_and_underscores_are_not_split_into_tied_families(tmp_path):
+    """galaxy_lfqpq_summarised_proteins.tsv: 'sumIntensity_HEK.Ecoli_10.1_replicate1' ... split after
+    'Ecoli_10', '_20', '_3', '_7' gave four 'families' over the samples '1_replicate1', '1_replicate2', refused as
+    a tie; families that differ in no family word are one family's sample names."""
+    mixes = ["10", "20", "3", "7"]
+    columns = [f"sumIntensity_HEK.Ecoli_{mix}.1_replicate{r}" for mix in mixes for r in (1, 2)]
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"protein": [f"P{10000 + i}" for i in range(5)],
+                          **{column: rng.uniform(15, 18, 5) for column in columns}})
+    frame.to_csv(tmp_path / "summarised_proteins.tsv", sep="\t", index=False)
+    adata = read_quietly(tmp_path / "summarised_proteins.tsv")
+    assert adata.uns["source"]["sample_columns"] == columns and list(adata.obs_names) == columns
+    np.testing.assert_allclose(adata.X, frame[columns].to_numpy().T, rtol=1e-15)

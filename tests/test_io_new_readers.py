@@ -206,3 +206,29 @@ def test_alphadia_pg_matrix(tmp_path, id_column):
     assert adata.uns["source"]["format"] == "alphadia" and list(adata.obs_names) == ["run_01", "run_02"]
     np.testing.assert_array_equal(adata.X, [[1.5e6, np.nan, 3.0e5], [2.5e6, 4.0e4, np.nan]])
     assert adata.var["is_contaminant"].tolist() == [False, False, True]
+
+
+def test_philosopher_layout_with_every_fragpipe_protein_column_is_not_read_as_fragpipe(tmp_path):
+    """celegans_combined_protein.tsv (held-out batch 7): the older layout writes ten of FragPipe's own protein
+    columns besides 'Protein Group' and 'SubGroup', which outscored the Philosopher evidence; it went to the
+    FragPipe reader and was refused for lacking 'MaxLFQ Intensity'."""
+    rows = []
+    for i, (group, sub) in enumerate([(1, "a"), (1, "b"), (2, "a")]):
+        row = {"Protein Group": group, "SubGroup": sub, "Protein": f"sp|P0279{i}|X{i}_CAEEL", "Protein ID": f"P0279{i}",
+               "Entry Name": f"X{i}_CAEEL", "Gene Names": f"g{i}", "Protein Length": 462, "Coverage": 82.9,
+               "Organism": "Caenorhabditis elegans", "Protein Existence": "1:Experimental evidence at protein level",
+               "Description": f"Protein {i}", "Protein Probability": 1.0, "Top Peptide Probability": 0.999,
+               "Unique Stripped Peptides": 9, "Summarized Total Spectral Count": 25, "Summarized Unique Spectral Count": 20,
+               "Summarized Razor Spectral Count": 22, "Indistinguishable Proteins": ""}
+        for j, sample in enumerate(["qx017084_EGFP_1", "qx017176_NSP2_1"]):
+            for family in ("Total Spectral Count", "Unique Spectral Count", "Razor Spectral Count"):
+                row[f"{sample} {family}"] = 3 + i + j
+            for k, family in enumerate(("Total Intensity", "Unique Intensity", "Razor Intensity")):
+                row[f"{sample} {family}"] = 1.5e6 * (i + 1) + j + k
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.to_csv(tmp_path / "combined_protein.tsv", sep="\t", index=False)
+    adata = read(tmp_path / "combined_protein.tsv")
+    assert adata.uns["source"]["format"] == "philosopher" and adata.uns["source"]["quantity"] == "Razor Intensity"
+    assert list(adata.var_names) == ["1a", "1b", "2a"] and list(adata.obs_names) == ["qx017084_EGFP_1", "qx017176_NSP2_1"]
+    check_values(adata, frame, ["qx017084_EGFP_1 Razor Intensity", "qx017176_NSP2_1 Razor Intensity"])

@@ -326,3 +326,122 @@ def test_decimal_commas_with_boms_utf16_and_lone_carriage_returns(tmp_path, data
     adata = read(tmp_path / "t.csv")
     np.testing.assert_array_equal(adata.X, [[1234.5, 3.0], [2.0, 4.25]])
     assert adata.uns["source"]["numbers"]["evidence"].startswith("row 2 field 2 ('1.234,5') in column 's1' has a decimal comma")
+
+
+def _unread(adata) -> dict[str, str]:
+    source = adata.uns["source"]
+    return dict(zip(source["unread_columns"], source["unread_reasons"]))
+
+
+def test_numbers_are_decided_from_the_quantity_cells_not_every_column(tmp_path):
+    """Issue 15 item 8 (held-out batches 6 and 8): a list of ids (``1162867,1493882039380``) and a PEP written
+    with a decimal comma beside sample quantities with decimal points refused the whole file; the quantity cells
+    decide, the other columns stay text and are said, never converted."""
+    lines = ["Protein\tCluster ID\tPEP\tCoverage\ts1\ts2",
+             "P12345\t1162867,1493882039380\t3,24E-29\t16.5\t1.5\t2.25",
+             "P23456\t1493882053114\t0,001\t7.25\t3\t4.125",
+             "P34567\t1493882053200\t0,5\t12\t1250.5\t7"]
+    (tmp_path / "t.tsv").write_text("\n".join(lines) + "\n")
+    adata = read(tmp_path / "t.tsv")
+    assert adata.uns["source"]["sample_columns"] == ["s1", "s2"]
+    np.testing.assert_array_equal(adata.X, [[1.5, 3, 1250.5], [2.25, 4.125, 7]])
+    numbers = adata.uns["source"]["numbers"]
+    assert numbers["decimal"] == "." and numbers["decided"] == "quantity cells"
+    assert numbers["evidence"].startswith("row 2 field 5 ('1.5') in column 's1' has a decimal point; 2 other column(s)")
+    unread = _unread(adata)
+    for column in ("Cluster ID", "PEP"):
+        assert "written with a decimal comma, the quantity cells with a decimal point: read as text" in unread[column]
+    from secretome.io.table import numeric_block, read_table
+
+    table = read_table(tmp_path / "t.tsv")
+    numeric_block(table, ["s1", "s2"])
+    assert table.frame["PEP"].tolist() == ["3,24E-29", "0,001", "0,5"]  # as written, never converted
+    assert table.frame["Coverage"].tolist() == [16.5, 7.25, 12.0]  # the quantity cells' convention: numbers
+    from secretome.io import summarize, summary_lines
+
+    assert dict(summary_lines(summarize(adata)))["numbers"].startswith("decimal point, no thousands marks (decided from the quantity cells: ")
+
+
+def test_maxquant_totals_with_a_decimal_comma_beside_integer_lfq(tmp_path):
+    """wrproteo's proteinGroupsMaxQuant1 (batch 6): five ``2,4217E+11`` cells in the total ``Intensity`` beside
+    decimal points in the coverage and plain integers in the LFQ columns."""
+    frame = maxquant_frame()
+    for sample in SAMPLES:
+        frame[f"LFQ intensity {sample}"] = frame[f"LFQ intensity {sample}"].round().astype(np.int64)
+    frame["Intensity"] = frame["Intensity"].astype(int).astype(str)
+    frame.loc[3, "Intensity"] = "2,4217E+11"
+    frame["Sequence coverage [%]"] = [f"{i}.5" for i in range(len(frame))]
+    frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
+    adata = read(tmp_path / "proteinGroups.txt")
+    check_values(adata, frame, [f"LFQ intensity {s}" for s in SAMPLES])
+    assert "written with a decimal comma, the quantity cells with a decimal point" in _unread(adata)["Intensity"]
+    assert adata.uns["source"]["numbers"]["evidence"].startswith("no quantity cell has a decimal or thousands mark, most other marked columns a decimal point")
+
+
+def test_quantity_cells_of_two_conventions_are_still_refused(tmp_path):
+    (tmp_path / "m.tsv").write_text("Protein\tPEP\ts1\ts2\nP12345\t0,01\t1,5\t2\nP23456\t0,02\t3\t4.25\n")
+    with pytest.raises(SecretomeInputError, match=r"mixes number conventions: row 2 field 3 \('1,5'\) in column 's1' .*"
+                                                  r"row 3 field 4 \('4.25'\) in column 's2' with a decimal point, both in quantity columns"):
+        read(tmp_path / "m.tsv")
+    (tmp_path / "w.tsv").write_text("Protein\tPEP\ts1\ts2\nP12345\t0,01\t1,5\t2\nP23456\t0,02\t3.5\t4\n")
+    with pytest.raises(SecretomeInputError, match=r"column 's1': the quantity column mixes number conventions: row 2 field 3 \('1,5'\)"):
+        read(tmp_path / "w.tsv")
+
+
+def test_a_declared_decimal_comma_wins_over_the_other_columns(tmp_path):
+    """``decimal=','`` decides the quantity cells (``12,345`` is 12.345); a column written with decimal points
+    is read as text and said; a quantity cell with a decimal point is refused."""
+    (tmp_path / "d.tsv").write_text("Protein\tScore\ts1\ts2\nP12345\t0.5\t12,345\t2\nP23456\t1.25\t3\t4,5\n")
+    adata = read(tmp_path / "d.tsv", decimal=",")
+    np.testing.assert_array_equal(adata.X, [[12.345, 3], [2, 4.5]])
+    assert adata.uns["source"]["numbers"]["decided"] == "declared"
+    assert "written with a decimal point, the quantity cells with a decimal comma" in _unread(adata)["Score"]
+    (tmp_path / "q.tsv").write_text("Protein\tScore\ts1\ts2\nP12345\t0,5\t12,345\t2\nP23456\t1,25\t3\t4.5\n")
+    with pytest.raises(SecretomeInputError, match=r"decimal=',' was declared but row 3 field 4 \('4.5'\) in column 's2'"):
+        read(tmp_path / "q.tsv", decimal=",")
+
+
+def test_a_mixed_file_is_summarised_as_the_whole_read_decides(tmp_path):
+    """The chunked summary of a large table leaves a file of mixed conventions to the whole read."""
+    from secretome.io import summarize_file
+
+    rows = [f"P{10000 + i}\t0,{i + 1}\t{i}.5\t{2 * i}.25" for i in range(200)]
+    (tmp_path / "big.tsv").write_text("Protein\tPEP\ts1\ts2\n" + "\n".join(rows) + "\n")
+    summary = summarize_file(tmp_path / "big.tsv", stream_min_bytes=1)
+    assert summary["n_samples"] == 2 and summary["numbers"]["decided"] == "quantity cells"
+
+
+def test_a_silac_proteingroups_is_refused_naming_silac(tmp_path):
+    """autonomics' billing19 proteinGroups (batch 6): reading ``Intensity <experiment>`` would sum the light,
+    medium and heavy samples of each experiment."""
+    frame = maxquant_frame()
+    frame["Intensity L"] = frame["Intensity"]
+    frame["Intensity H"] = frame["Intensity"]
+    frame["Ratio H/L"] = 1.5
+    frame.to_csv(tmp_path / "proteinGroups.txt", sep="\t", index=False)
+    with pytest.raises(SecretomeInputError, match=r"this is a SILAC MaxQuant proteinGroups.txt \(columns \['Intensity H', 'Intensity L', 'Ratio H/L'\]\): each experiment holds light"):
+        read(tmp_path / "proteinGroups.txt")
+
+
+def test_a_sample_sheet_mixing_number_conventions_is_still_read(tmp_path):
+    """A sample sheet's cells are kept as written: numbers of two conventions in it are no reason to refuse it."""
+    from secretome.io import read_samples
+
+    (tmp_path / "sheet.tsv").write_text("sample\tdose\tweight\nS1\t1,5\t2.25\nS2\t3\t4.5\n")
+    sheet = read_samples(tmp_path / "sheet.tsv")
+    assert list(sheet.index) == ["S1", "S2"]
+
+
+def test_samples_in_the_convention_of_fewer_columns_are_read_or_refused_never_dropped(tmp_path):
+    """The parse converts by the convention most marked columns show; sample columns of the other one are
+    judged by their own cells: read when the other columns are not samples, refused when one would be."""
+    (tmp_path / "a.tsv").write_text("Protein\tScore\tCoverage\tRT\ts1\ts2\nP12345\t0.5\t16.5\t20.25\t1,5\t2,25\n"
+                                    "P23456\t0.7\t7.25\t30.5\t3\t4,125\n")
+    adata = read(tmp_path / "a.tsv")
+    assert adata.uns["source"]["sample_columns"] == ["s1", "s2"]
+    np.testing.assert_array_equal(adata.X, [[1.5, 3], [2.25, 4.125]])
+    assert adata.uns["source"]["numbers"]["decimal"] == ","
+    assert all("the quantity cells with a decimal comma: read as text" in _unread(adata)[c] for c in ("Score", "Coverage", "RT"))
+    (tmp_path / "b.tsv").write_text("Protein\tfoo\ts1\ts2\nP12345\t1.5\t1,5\t2,25\nP23456\t2.5\t3\t4,125\n")
+    with pytest.raises(SecretomeInputError, match=r"row 2 field 3 \('1,5'\) in column 's1' .* row 2 field 2 \('1.5'\) in column 'foo' with a decimal point, both in quantity columns"):
+        read(tmp_path / "b.tsv")

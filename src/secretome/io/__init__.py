@@ -59,7 +59,9 @@ def read(
     is_log2: declare whether values are log2; ``None`` detects it for formats that may hold either.
     sheet: worksheet name or number for XLSX input (default: the first sheet).
     decimal: the decimal mark of a text table, ``"."`` or ``","``; default: decided from every number in
-        the file (a file mixing conventions is refused naming a cell of each).
+        the file, or, when the file mixes conventions, from the quantity cells together (quantity cells of
+        both conventions are refused naming a cell of each; other columns of the other convention are read
+        as text and listed among the columns not read).
     sample_column: the sample sheet's column holding the sample names (default: the first column named
         like ``sample``/``name``/``run``, see :data:`secretome.io.samples.NAME_COLUMNS`).
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,7 +90,11 @@ def unread_columns(parsed: Parsed) -> tuple[list[str], list[str]]:
     """Every column of the table that was not read as a sample, with its reason, in file order."""
     taken = set(parsed.sample_columns) | set(parsed.read_columns) | {parsed.id_column}
     columns = [str(c) for c in parsed.table.frame.columns if str(c) not in taken]
-    return columns, [parsed.unread.get(c, ANNOTATION_REASON) for c in columns]
+    text = parsed.table.text
+    as_text = text.columns.as_text if text is not None and text.columns is not None else {}
+    reasons = [parsed.unread.get(c, ANNOTATION_REASON) for c in columns]
+    return columns, [f"{reason}; {as_text[c]}" if c in as_text and as_text[c] not in reason else reason
+                     for c, reason in zip(columns, reasons)]
 
 
 def family_reasons(families: dict[str, list[str]], chosen: str, sample_columns: list[str]) -> dict[str, str]:
@@ -122,6 +128,30 @@ def require_columns(table: RawTable, names: list[str], format_name: str) -> None
                 file=table.path,
                 column=name,
                 expected=f"the {format_name} column {name!r}",
+            )
+
+
+@lru_cache(maxsize=1)
+def labelled_runs() -> list[tuple[str, frozenset[str], str, str, str]]:
+    """(format, any_of columns, labelling, its meaning, what to give instead) from ``data/labelled_runs.tsv``."""
+    path = resources.files("secretome.io").joinpath("data/labelled_runs.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    return [(f, frozenset(a.split("|")), l, m, g) for f, a, l, m, g in
+            zip(rows["format"], rows["any_of"], rows["labelling"], rows["meaning"], rows["give_instead"])]
+
+
+def refuse_labelled_run(table: RawTable, format_name: str, what: str) -> None:
+    """Refuse a table of a labelling scheme the reader does not read (``data/labelled_runs.tsv``), naming it:
+    its per-experiment columns sum several labelled samples."""
+    columns = {str(column) for column in table.frame.columns}
+    for name, any_of, labelling, meaning, give in labelled_runs():
+        found = sorted(any_of & columns)
+        if name == format_name and found:
+            raise SecretomeInputError(
+                f"this is a {labelling} {what} (columns {found}): {meaning}, so its per-experiment columns sum "
+                f"several samples, and {labelling} labels are not read",
+                file=table.path, expected=give,
             )
 
 
@@ -431,7 +461,13 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     if not duplicated.any():
         return groups.tolist(), 0
     if parsed.id_kind == "protein":
+        keyed = _contaminant_copies(parsed, groups, duplicated)
+        if keyed is not None:
+            return keyed
         first = groups[duplicated].iloc[0]
+        if parsed.is_contaminant is not None:  # name a group repeated by rows that are not contaminants
+            clean = groups[~np.asarray(parsed.is_contaminant, dtype=bool)]
+            first = clean[clean.duplicated(keep=False)].iloc[0] if clean.duplicated().any() else first
         rows = [int(r) for r in table.row_numbers[(groups == first).to_numpy()]]
         n_ids = int(groups[duplicated].nunique())
         raise SecretomeInputError(
@@ -459,6 +495,43 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
         stacklevel=3,
     )
     return names, n_suffixed
+
+
+#: Suffix of a contaminant row whose accession group another row of the table also holds.
+CONTAMINANT_SUFFIX = f"{DUPLICATE_SUFFIX}contaminant"
+
+
+def _contaminant_copies(parsed: Parsed, groups: pd.Series, duplicated: np.ndarray) -> tuple[list[str], int] | None:
+    """Unique names when every repeated accession group repeats only as contaminant rows (Proteome
+    Discoverer lists a protein of the sample database and its copy from the contaminant database as two
+    rows, e.g. UPS1 catalase P04040): the row that is not a contaminant keeps the group, each contaminant
+    copy is keyed ``<group>#contaminant`` (``#contaminant2`` ...), flagged as the engine flagged it, and said.
+    None when any repeated group has two rows that are not contaminants (then the duplicate is an error)."""
+    if parsed.is_contaminant is None:
+        return None
+    contaminant = np.asarray(parsed.is_contaminant, dtype=bool)
+    names = groups.tolist()
+    repeated = groups[duplicated]
+    renamed: list[int] = []
+    for group, rows in repeated.groupby(repeated.to_numpy(), sort=False).groups.items():
+        positions = [groups.index.get_loc(r) for r in rows]
+        clean = [i for i in positions if not contaminant[i]]
+        if len(clean) > 1:
+            return None
+        keep = clean[0] if clean else positions[0]
+        for k, i in enumerate([i for i in positions if i != keep], start=1):
+            names[i] = f"{group}{CONTAMINANT_SUFFIX}{k if k > 1 else ''}"
+            renamed.append(i)
+    if len(set(names)) != len(names):
+        return None
+    table = parsed.table
+    rows = [int(table.row_numbers[i]) for i in renamed]
+    warnings.warn(
+        f"{table.path}: {len(renamed)} contaminant row(s) repeat the accession group of another row "
+        f"(first: {groups.iloc[renamed[0]]!r}, file rows {rows[:5]}): keyed '<group>{CONTAMINANT_SUFFIX}', "
+        "flagged as contaminants (recorded in uns['source']['n_duplicate_ids_suffixed'])", ReaderWarning, stacklevel=4,
+    )
+    return names, len(renamed)
 
 
 def _obs(parsed: Parsed, samples: pd.DataFrame | None) -> pd.DataFrame:

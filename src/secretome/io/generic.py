@@ -39,7 +39,7 @@ from secretome.io.identifiers import ACCESSION_RE, ENTRY_NAME_RE, parse_protein_
 from secretome.io.samples import NAME_COLUMNS as SAMPLE_NAME_COLUMNS
 from secretome.io.samples import RAW_EXTENSIONS
 from secretome.io.numbers import Numbers, to_point
-from secretome.io.table import NA_TOKENS, RawTable, numeric_block, text_column
+from secretome.io.table import NA_TOKENS, RawTable, numeric_block, numeric_as_written, text_column
 
 FORMAT = "generic"
 QUANTITY = "values"
@@ -198,6 +198,12 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
         if len(key) < 2:
             continue
         over_key = [affix for affix, other in by_affix.items() if frozenset(other) == key]
+        cores = [_family_core(affix) for affix in over_key]
+        if len(set(cores)) < len(cores):
+            # two "families" with the same family words that differ in other words
+            # ('sumIntensity_HEK.Ecoli_10' and '..._20' over '1_replicate1'): the split ran through the
+            # sample names ('sumIntensity_HEK.Ecoli_10.1_replicate1'), which are one family's samples
+            continue
         n_families = len(over_key) + any(bare_name(c) in key for c in columns)
         # a family named by family words alone ("raw_abundance") beats one whose name took part of the
         # samples' names ("abundance_A" over "01.raw", "02.raw"): the split then ran through the sample name
@@ -218,6 +224,11 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             continue
         taken.update({column: label for column in members.values()})
     return families if len(families) >= 2 else {}
+
+
+def _family_core(affix: str) -> tuple[str, ...]:
+    """The words of ``affix`` that name a quantity family (``'sumIntensity_HEK.Ecoli_10'`` -> ``('sumintensity',)``)."""
+    return tuple(word.casefold() for word in _SEPARATOR.sub(" ", affix).split() if family_rank(word) is not None)
 
 
 def _family_words_only(affix: str) -> bool:
@@ -434,13 +445,17 @@ def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
 
 
 def _row_numbers(frame: pd.DataFrame, column: str) -> bool:
-    """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index)."""
+    """An integer column counting 1..n or 0..n-1 down the rows (R write.csv / pandas index), or a pandas
+    index kept after the rows were sorted (0..n-1 in another order; design codes such as experiments count
+    from 1)."""
     series = frame[column]
     n = len(series)
     if n < 2 or series.dtype.kind not in "iu":  # row numbers are whole numbers without gaps
         return False
     values = series.to_numpy(dtype=np.float64)
-    return values[0] in (0.0, 1.0) and bool(np.array_equal(values, np.arange(values[0], values[0] + n)))
+    if values[0] in (0.0, 1.0) and bool(np.array_equal(values, np.arange(values[0], values[0] + n))):
+        return True
+    return bool(np.array_equal(np.sort(values), np.arange(n)))
 
 
 def _row_sums(frame: pd.DataFrame, candidates: list[str]) -> set[str]:
@@ -570,6 +585,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     codes: list[str] = []
     numeric_columns = [c for c in columns if frame[c].dtype.kind in "fiu" and c not in used]
     has_value, category = _numeric_block_facts(frame, numeric_columns)
+    held = numeric_as_written(table)
     for column in columns:
         if column in used:
             continue
@@ -577,7 +593,11 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if kind_letter == "E":
             candidates.append(column)
             continue
-        numeric = has_value[column] if column in has_value else _mostly_numeric(frame[column], workbook)
+        # a column written in the other convention of a file that mixes them is numeric when its cells are
+        # numbers of its own convention: it is then judged as any numeric column (a sample taken from it
+        # is refused with the samples of the other convention when the quantity cells are settled)
+        numeric = (has_value[column] if column in has_value else held[column] if column in held
+                   else _mostly_numeric(frame[column], workbook))
         if kind_letter in ("T", "C", "M", "N"):
             reasons[column] = f"Perseus type {kind_letter} (annotation, not an expression column)"
             continue

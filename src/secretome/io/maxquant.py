@@ -14,7 +14,7 @@ from functools import lru_cache
 import pandas as pd
 
 from secretome.io.dataset import (
-    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
+    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, refuse_labelled_run, require_columns,
 )
 from secretome.io.identifiers import member_facts, member_fields, organism_of_header, parse_protein_groups
 from secretome.io.table import RawTable, text_column
@@ -222,6 +222,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     frame = table.frame
     columns = list(frame.columns)
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
+    refuse_labelled_run(table, FORMAT, "MaxQuant proteinGroups.txt")
     families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
     families.update({family: family_columns(columns, family) for family in QUANTITIES})
     annotations = None

@@ -17,6 +17,13 @@ its cell. A declared mark (``decimal=``) is checked against the file the same wa
 file a comma inside a number only occurs in a quoted field (``"1,5"``); such cells are converted after
 the parse (:mod:`secretome.io.table`). The search costs a few percent of the parse: numpy finds the marks
 between digits, and only the fields around them are classified, stopping at the first telling one.
+
+When the whole file mixes conventions (a ``Cluster ID`` list ``1162867,1493882039380``, a ``PEP`` or
+p-value column written with a decimal comma beside decimal points elsewhere), :func:`decide` raises
+:class:`MixedConventions` and the table is parsed as text and decided per column instead
+(:func:`column_marks`, :func:`convert`): the quantity columns' cells together then decide the file's
+convention (``secretome.io.table.settle_numbers``), a file whose quantity cells mix conventions is still
+refused naming a cell of each, and other columns written in the other convention stay text, said.
 """
 
 from __future__ import annotations
@@ -59,6 +66,11 @@ _VALID = {
 _NAMES = {".": "a decimal point", ",": "a decimal comma"}
 
 
+class MixedConventions(SecretomeInputError):
+    """The file's numbers show both conventions, or a number off the one they show (or off the declared
+    one): decided from the quantity columns instead."""
+
+
 @dataclass(frozen=True)
 class Numbers:
     """A file's number convention and why: ``decided`` is ``"declared"`` or ``"file"``; ``evidence`` names
@@ -79,7 +91,8 @@ def describe(record: dict[str, str]) -> str:
     """One line for ``info``: ``decimal comma, '.' thousands marks (decided from the file: row 2 ...)``."""
     mark = "decimal comma" if record.get("decimal") == "," else "decimal point"
     thousands = f"{record['thousands']!r} thousands marks" if record.get("thousands") else "no thousands marks"
-    how = "declared" if record.get("decided") == "declared" else "decided from the file"
+    how = {"declared": "declared", "quantity cells": "decided from the quantity cells"}.get(
+        str(record.get("decided")), "decided from the file")
     evidence = record.get("evidence", "")
     return f"{mark}, {thousands} ({how}{': ' + evidence if evidence else ''})"
 
@@ -296,7 +309,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
     comma = scan.first("comma", ("comma",))
     if declared == ".":
         if comma:
-            raise SecretomeInputError(
+            raise MixedConventions(
                 f"decimal='.' was declared but {_cell(data, comma, delimiter, where)} is written with a "
                 "decimal comma or thousands points", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
@@ -304,7 +317,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
         return Numbers(".", "," if groups else None, "declared", _evidence(data, groups, delimiter, where, "thousands mark"))
     if declared == ",":
         if point:
-            raise SecretomeInputError(
+            raise MixedConventions(
                 f"decimal=',' was declared but {_cell(data, point, delimiter, where)} is written with a "
                 "decimal point or thousands commas", file=path, parameters=("decimal",), expected="one convention in the whole file",
             )
@@ -312,7 +325,7 @@ def decide(data: bytes, delimiter: str, path: Path, declared: str | None, skippe
         _check_valid(scan, path, numbers, where)
         return numbers
     if comma and point:
-        raise SecretomeInputError(
+        raise MixedConventions(
             f"the file mixes number conventions: {_cell(data, comma, delimiter, where)} is written with a decimal "
             f"comma or thousands points, {_cell(data, point, delimiter, where)} with a decimal point",
             file=path, parameters=("decimal",), expected="one convention in the whole file (declare it with decimal='.' or ',')",
@@ -350,7 +363,7 @@ def _check_valid(scan: _Scanner, path: Path, numbers: Numbers, where: "_Where") 
     whole-field number must be a number of the convention, else the cell is refused."""
     bad = scan.first_invalid(numbers)
     if bad:
-        raise SecretomeInputError(
+        raise MixedConventions(
             f"{_cell(scan.data, bad, scan.delimiter, where)} is not a number written with {_NAMES[numbers.decimal]} "
             f"and {numbers.thousands or 'no'!r} thousands marks, the convention of the file's other numbers"
             f"{' (' + numbers.evidence + ')' if numbers.evidence else ''}",
@@ -390,6 +403,61 @@ class _Where(NamedTuple):
 
     skipped: int
     header: tuple[str, ...]
+
+
+#: The classes of :data:`_CLASSES` as text patterns, for a column's cells (:func:`column_marks`).
+_TEXT_CLASSES = {name: r"-?(?:" + "|".join(a.decode() for a in alternatives) + ")" for name, alternatives in (
+    ("comma", _COMMA_DECIMAL), ("point", _POINT_DECIMAL), ("ambiguous", _AMBIGUOUS),
+)}
+
+
+@dataclass(frozen=True)
+class ColumnMarks:
+    """What a column's cells show: the row index of its first cell with a decimal comma (or thousands
+    points), of its first with a decimal point (or thousands commas), and whether a cell could be either."""
+
+    comma: int | None
+    point: int | None
+    ambiguous: bool
+    marked: bool  # whether any cell has a mark between digits (``1.2.3`` too)
+
+    @property
+    def kind(self) -> str:
+        """``","`` or ``"."`` (one convention shown), ``"both"``, ``"ambiguous"`` (a mark either way),
+        ``"other"`` (marks in no number of either convention) or ``""`` (no mark)."""
+        if self.comma is not None and self.point is not None:
+            return "both"
+        if self.comma is not None or self.point is not None:
+            return "," if self.comma is not None else "."
+        return "ambiguous" if self.ambiguous else "other" if self.marked else ""
+
+
+def column_marks(text: pd.Series) -> ColumnMarks:
+    """The :class:`ColumnMarks` of one column's cells (stripped text, missing cells NaN)."""
+    filled = text.dropna()
+    filled = filled[filled.str.contains(r"\d[.,]\d", regex=True)]
+    first = {}
+    for name, pattern in _TEXT_CLASSES.items():
+        hits = filled.str.fullmatch(pattern).to_numpy(dtype=bool) if len(filled) else np.zeros(0, dtype=bool)
+        first[name] = int(filled.index[int(np.argmax(hits))]) if hits.any() else None
+    return ColumnMarks(first["comma"], first["point"], first["ambiguous"] is not None, bool(len(filled)))
+
+
+def for_mark(decimal: str, decided: str = "file", evidence: str = "") -> Numbers:
+    """The convention of a decimal mark, with the other mark as thousands mark (both accepted when converting)."""
+    return Numbers(decimal, "." if decimal == "," else ",", decided, evidence)
+
+
+def convert(text: pd.Series, decimal: str) -> pd.Series | None:
+    """A column's text cells as numbers written with ``decimal`` (int64 when whole and complete, as
+    pandas parses them, else float64); None when a filled cell is not such a number."""
+    values = pd.to_numeric(to_point(text.astype("string"), for_mark(decimal)), errors="coerce")
+    present = values.notna().to_numpy(dtype=bool)
+    if not present.any() or not (present | text.isna().to_numpy(dtype=bool)).all():
+        return None
+    if present.all() and values.dtype.kind in "iu":
+        return pd.Series(values.to_numpy(dtype=np.int64), index=text.index)
+    return pd.Series(values.to_numpy(dtype=np.float64, na_value=np.nan), index=text.index)
 
 
 def to_point(text: pd.Series, numbers: Numbers | None) -> pd.Series:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from secretome.io.dataset import Parsed, engine_columns, family_reasons, quantity_block, require_columns
 from secretome.io.fragpipe import broken_pattern, family_columns, sample_set
+from secretome.io.fragpipe import detect_score as fragpipe_score
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import RawTable, text_column
 
@@ -26,11 +27,14 @@ READ_COLUMNS: tuple[str, ...] = (
 
 
 def detect_score(columns: list[str]) -> int:
-    """Philosopher evidence: 'Protein Group' and 'SubGroup' next to FragPipe's protein columns."""
+    """Philosopher evidence: 'Protein Group' and 'SubGroup' next to FragPipe's protein columns, which this
+    layout shares with FragPipe's later one: it scores above FragPipe's score of the same columns (the
+    later layout has neither column)."""
     present = set(columns)
     if not {"Protein Group", "SubGroup", "Protein ID"} <= present:
         return 0
-    return 6 + sum(1 for name in ("Entry Name", "Protein Probability", "Top Peptide Probability") if name in present)
+    return max(6 + sum(1 for name in ("Entry Name", "Protein Probability", "Top Peptide Probability") if name in present),
+               fragpipe_score(columns) + 1)
 
 
 def read(table: RawTable, quantity: str | None = None) -> Parsed:

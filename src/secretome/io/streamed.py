@@ -348,7 +348,7 @@ def _open(
     if reader_for(format, head_table)[0] != "generic":
         return None  # an engine's table, detected from its first lines: read whole, without a scan of it first
     numbers = facts.numbers
-    if (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
+    if facts.columns is not None or (numbers.decimal, numbers.thousands) != (".", None) or delimiter == ".":
         return None
     # The convention decided from the first lines is the file's when the rest shows no number with a comma
     # between digits (a decimal comma, thousands commas) nor, if the first lines showed no marked number

@@ -34,7 +34,7 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import source, trailing_list
-from secretome.io.numbers import Numbers, decide_cells, to_point
+from secretome.io.numbers import MixedConventions, Numbers, column_marks, convert, decide_cells, for_mark, to_point
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
 
@@ -68,6 +68,24 @@ class TextFacts:
     stripped: bool
     #: a trailing list column whose items continued over extra fields and were joined (io/trailing_list.py)
     list_column: str = ""
+    #: a file whose numbers mix conventions, converted column by column until its quantity columns decide
+    columns: "ColumnNumbers | None" = None
+
+
+@dataclass
+class ColumnNumbers:
+    """A text table whose numbers mix conventions, parsed as text and converted column by column (see
+    :mod:`secretome.io.numbers`) until its quantity columns settle the file's convention
+    (:func:`settle_numbers`). Columns are keyed by their index in the parsed frame (``RawTable.positions``)."""
+
+    raw: pd.DataFrame  # the stripped cells, as written, of every column with a decimal or thousands mark
+    kinds: dict[int, str]  # column -> :attr:`secretome.io.numbers.ColumnMarks.kind` (never "")
+    parsed: dict[int, str]  # column -> the decimal mark it was converted with ("" when left as text)
+    majority: str  # the declared mark, else the mark most marked columns show (ties: ".")
+    declared: str | None = None  # ``decimal=``: the quantity cells must be written with it
+    settled: Numbers | None = None
+    #: column -> why it stays text: written in the other convention than the quantity cells, or in both
+    as_text: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,7 +120,11 @@ class RawTable:
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
-        return replace(self, frame=self.frame.loc[mask].reset_index(drop=True), row_numbers=self.row_numbers[mask])
+        text = self.text
+        if text is not None and text.columns is not None:
+            text = replace(text, columns=replace(text.columns, raw=text.columns.raw.loc[mask].reset_index(drop=True)))
+        return replace(self, frame=self.frame.loc[mask].reset_index(drop=True), row_numbers=self.row_numbers[mask],
+                       text=text)
 
     def facts(self) -> dict[str, object]:
         """What was decided about the text, for ``uns['source']``: ``numbers`` (decimal and thousands marks
@@ -130,7 +152,9 @@ def read_table(
 
     ``min_columns``: 2 for result tables (identifier + quantities); 1 allows a single column (sample sheets).
     ``decimal``: the decimal mark of a text table (``"."`` or ``","``), declared; None decides it from the
-    file (:func:`secretome.io.numbers.decide`; the decision is in ``RawTable.facts()``).
+    file (:func:`secretome.io.numbers.decide`; the decision is in ``RawTable.facts()``). A file whose
+    numbers mix conventions is decided from its quantity columns when a reader names them
+    (:func:`settle_numbers`, called by :func:`numeric_block`).
     ``check_header``: called with a text table's header before its body is parsed (the readers refuse
     known non-protein tables there, before any cell of theirs is judged).
     ``as_text``: keep every cell of a text table as written (sample sheets: a name ``001`` stays ``001``;
@@ -229,6 +253,9 @@ _KNOWN_TEXT = (
      "a protein-level table (summarise the peptides to proteins first)"),
     (b"COM\t", "an mzTab file (metadata, protein, peptide and PSM sections in one file)",
      "the engine's protein table (e.g. proteinGroups.txt), or the PRT section saved as a table"),
+    (b"# Feature Intensity Report", "a Proteios feature intensity report (peptide-level: one row per MS1 feature, "
+     "'#' lines of run and sample names above the header)",
+     "a protein-level table (summarise the features to proteins first, e.g. with NormalyzerDE or MSstats)"),
 )
 
 
@@ -508,14 +535,20 @@ def _parse_text(
         check_header(header, path)
     if sum(1 for line in lines if line.strip()) < 2:
         raise SecretomeInputError("the table has a header but no data rows", file=path, expected=_ROWS_EXPECTED)
+    by_column = False
     try:
         numbers = number_convention(data, delimiter, path, decimal, skipped, header)
     except SecretomeInputError as error:
-        if not as_text or decimal is not None:
+        if isinstance(error, MixedConventions) and not as_text:
+            # decided from the quantity cells once a reader names them (settle_numbers); until then the
+            # columns are converted by the convention most of them show
+            numbers, by_column = Numbers(".", None, "columns", error.message), True
+        elif not as_text or decimal is not None:
             raise
-        # a sample sheet's cells are kept as written and converted by its reader: an undecidable
-        # convention is no reason to refuse its names
-        numbers = Numbers(".", None, "file", f"not decided ({error.message})")
+        else:
+            # a sample sheet's cells are kept as written and converted by its reader: an undecidable
+            # convention is no reason to refuse its names
+            numbers = Numbers(".", None, "file", f"not decided ({error.message})")
     quotes, quoting = quoting_decide(data, lines[0], delimiter, header)
     _check_last_line(data, delimiter, len(header) - (header[-1] == ""), path, quotes=quotes)  # a header-only trailing delimiter
     short = _short_rows(data, delimiter, len(header), path, trailing_empty=header[-1] == "", quotes=quotes)
@@ -524,7 +557,7 @@ def _parse_text(
     # numeric_block; with a decimal comma every cell stays text, as an unquoted 12.345 is then 12345.
     native = delimiter not in (numbers.decimal, numbers.thousands)
     keep_text = as_text
-    as_text = as_text or (not native and numbers.decimal == ",")
+    as_text = as_text or by_column or (not native and numbers.decimal == ",")
     options = csv_options(delimiter, numbers, as_text=as_text, quotes=quotes)
     try:
         # Chunked (low_memory) parsing is twice as fast as one chunk; a column whose chunks infer different
@@ -547,7 +580,10 @@ def _parse_text(
                                   f"at offset {error.start})", file=path, expected="a UTF-8 text table") from None
     if quotes and b'"' in data and len(frame) and frame.iloc[:, -1].isna().any():
         short = _quoted_short_rows(data, encoding, delimiter, len(header), frame, path)
-    if not native and not keep_text:
+    column_numbers = None
+    if by_column:
+        frame, column_numbers = _by_column(frame, decimal)
+    elif not native and not keep_text:
         frame = _numbers_from_text(frame, numbers)
     if not isinstance(frame.index, pd.RangeIndex):
         # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
@@ -559,7 +595,8 @@ def _parse_text(
     stripped = bool(short) and _trimmed_by_stripping(data, delimiter)  # only short rows need the answer
     facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped,
                       f"{listed.column!r} ({listed.writer}): the items {joined} rows continued over further "
-                      f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "")
+                      f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "",
+                      column_numbers)
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
@@ -588,6 +625,169 @@ def _numbers_from_text(frame: pd.DataFrame, numbers: Numbers) -> pd.DataFrame:
         if values.notna().any() and (values.notna() | text.isna()).all():
             frame[column] = values.astype(np.float64)
     return frame
+
+
+def _by_column(frame: pd.DataFrame, declared: str | None) -> tuple[pd.DataFrame, ColumnNumbers]:
+    """A text-parsed frame whose numbers mix conventions, its columns converted by the declared convention,
+    else by the one most marked columns show: columns showing the other one (or both) stay text until the
+    quantity columns are known (readers that find their columns by type, as the generic one does, then see
+    them as text, not as numbers). The marked columns' cells are kept as written, for :func:`settle_numbers`."""
+    texts, kinds = {}, {}
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if series.dtype == object:
+            text = series.str.strip()
+            kind = column_marks(text).kind
+            if kind:
+                texts[i], kinds[i] = text, kind
+    votes = [kind for kind in kinds.values() if kind in (",", ".")]
+    majority = declared or ("," if votes.count(",") > votes.count(".") else ".")
+    columns, parsed = [], {}
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        kind = kinds.get(i, "")
+        values = None
+        if series.dtype == object and kind in ("", majority, "ambiguous", "other"):
+            text = texts[i] if i in texts else series.str.strip()
+            values = convert(text, majority)
+            if values is None and text.isna().all():
+                values = pd.Series(np.full(len(text), np.nan), index=text.index)
+        if i in kinds:
+            parsed[i] = "" if values is None else majority
+        columns.append(series if values is None else values)
+    out = pd.concat(columns, axis=1, ignore_index=True) if columns else frame
+    out.columns = frame.columns
+    raw = pd.DataFrame(texts, index=frame.index) if texts else pd.DataFrame(index=frame.index)
+    return out, ColumnNumbers(raw, kinds, parsed, majority, declared)
+
+
+_MARK_NAMES = {",": "a decimal comma", ".": "a decimal point"}
+
+
+def _as_text_reason(kind: str, mark: str) -> str:
+    if kind == "both":
+        return "its cells mix decimal commas and points: read as text"
+    return f"written with {_MARK_NAMES[kind]}, the quantity cells with {_MARK_NAMES[mark]}: read as text"
+
+
+def numeric_as_written(table: RawTable) -> dict[str, bool]:
+    """The columns of a file of mixed conventions left as text because written in the other convention
+    than most of its marked columns (or in both), and whether each holds numbers of its own convention,
+    for readers that find quantity columns by their type (the generic reader)."""
+    numbers = table.text.columns if table.text is not None else None
+    if numbers is None or table.positions is None:
+        return {}
+    other = "," if numbers.majority == "." else "."
+    held = {}
+    for column, position in table.positions.items():
+        kind = numbers.kinds.get(position)
+        if kind == "both":
+            held[column] = True  # a sample taken from it is refused naming its two conventions
+        elif kind == other and numbers.parsed.get(position) == "":
+            held[column] = convert(numbers.raw[position], kind) is not None
+    return held
+
+
+def settle_numbers(table: RawTable, columns: list[str]) -> None:
+    """The number convention of a file whose numbers mix conventions, decided from its quantity cells
+    (``columns``) together: quantity cells of both conventions are refused naming one of each (a later
+    family must follow the convention settled first); marked columns of no telling mark follow it; other
+    columns written in the other convention are put back as text and said (``ColumnNumbers.as_text``,
+    reported among the columns not read). Without any marked quantity cell, the convention most marked
+    columns show is taken. Nothing to do for a file of one convention."""
+    facts = table.text
+    numbers = facts.columns if facts is not None else None
+    if numbers is None or table.positions is None:
+        return
+    positions = {column: table.positions[column] for column in columns if column in table.positions}
+
+    def cell(column: str, index: int) -> str:
+        position = positions[column]
+        return (f"row {int(table.row_numbers[index])} field {position + 1} "
+                f"({numbers.raw[position].iloc[index]!r}) in column {column!r}")
+
+    marks = {column: column_marks(numbers.raw[p]) for column, p in positions.items() if p in numbers.kinds}
+
+    def first(side: str) -> tuple[str, int] | None:
+        hits = [(int(table.row_numbers[getattr(found, side)]), positions[column], column, getattr(found, side))
+                for column, found in marks.items() if getattr(found, side) is not None]
+        return min(hits)[2:] if hits else None
+
+    comma, point = first("comma"), first("point")
+    if numbers.declared is not None:
+        off = point if numbers.declared == "," else comma
+        if off:
+            raise SecretomeInputError(
+                f"decimal={numbers.declared!r} was declared but {cell(*off)} is written with "
+                f"{'a decimal point or thousands commas' if numbers.declared == ',' else 'a decimal comma or thousands points'}",
+                file=table.path, parameters=("decimal",), expected="one convention in the quantity cells",
+            )
+    for column, found in marks.items():
+        if found.kind == "both":
+            raise SecretomeInputError(
+                f"the quantity column mixes number conventions: {cell(column, found.comma)} is written with a decimal "
+                f"comma or thousands points, {cell(column, found.point)} with a decimal point", file=table.path,
+                column=column, parameters=("decimal",), expected="one convention in the quantity cells",
+            )
+    if numbers.settled is not None:
+        mark = numbers.settled.decimal
+        off = comma if mark == "." else point
+        if off:
+            raise SecretomeInputError(
+                f"the file mixes number conventions: {cell(*off)} is written with {_MARK_NAMES[','] if mark == '.' else _MARK_NAMES['.']}, "
+                f"the quantity cells read before with {_MARK_NAMES[mark]} ({numbers.settled.evidence or 'declared'})",
+                file=table.path, parameters=("decimal",), expected="one convention in the quantity cells",
+            )
+        return
+    if comma and point:
+        raise SecretomeInputError(
+            f"the file mixes number conventions: {cell(*comma)} is written with a decimal comma or thousands points, "
+            f"{cell(*point)} with a decimal point, both in quantity columns", file=table.path, parameters=("decimal",),
+            expected="one convention in the quantity cells (declare it with decimal='.' or ',')",
+        )
+    if numbers.declared is not None:
+        mark, evidence = numbers.declared, ""
+    elif comma or point:
+        mark = "," if comma else "."
+        evidence = f"{cell(*(comma or point))} has {_MARK_NAMES[mark]}"
+    else:
+        mark = numbers.majority
+        evidence = f"no quantity cell has a decimal or thousands mark, most other marked columns {_MARK_NAMES[mark]}"
+    names = {p: column for column, p in table.positions.items()}
+    for position, kind in numbers.kinds.items():
+        column = names.get(position)
+        if column is None:
+            continue
+        if kind in (",", ".") and kind != mark:
+            table.frame[column] = numbers.raw[position].to_numpy(dtype=object)
+            numbers.as_text[column] = _as_text_reason(kind, mark)
+        elif kind == "both":
+            numbers.as_text[column] = _as_text_reason(kind, mark)
+        elif kind in ("ambiguous", "other") and numbers.parsed.get(position) != mark:
+            values = convert(numbers.raw[position], mark)
+            table.frame[column] = numbers.raw[position].to_numpy(dtype=object) if values is None else values.to_numpy()
+    if numbers.as_text:
+        evidence += f"{'; ' if evidence else ''}{len(numbers.as_text)} other column(s) in another convention read as text"
+    decided = "declared" if numbers.declared is not None else "quantity cells"
+    numbers.settled = replace(for_mark(mark, decided, evidence), thousands="." if mark == "," else (
+        "," if any(numbers.raw[p].str.contains(r"\d,\d{3}", regex=True).any() for p in positions.values()
+                   if p in numbers.kinds) else None))
+    table.text = replace(facts, numbers=numbers.settled)
+    for column, position in positions.items():
+        if table.frame[column].dtype == object and position in numbers.kinds:
+            text = numbers.raw[position]
+            valid = convert(text, mark)
+            if valid is not None:
+                table.frame[column] = valid.to_numpy()
+                continue
+            marked = text.str.contains(r"\d[.,]\d", regex=True).fillna(False).to_numpy(dtype=bool)
+            bad = [i for i in np.flatnonzero(marked) if convert(text.iloc[[i]], mark) is None]
+            if bad:  # (a cell of no number at all is named by numeric_block)
+                index = int(bad[0])
+                raise SecretomeInputError(
+                    f"{cell(column, index)} is not a number written with {_MARK_NAMES[mark]}, the convention of the "
+                    f"file's quantity cells{f' ({evidence})' if evidence else ' (declared)'}", file=table.path, expected="one convention in the quantity cells",
+                )
 
 
 def _trimmed_by_stripping(data: bytes, delimiter: str) -> bool:
@@ -894,6 +1094,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
     raises :class:`SecretomeInputError` naming its row and column. Infinite values are refused too.
     """
     _check_padding(table, columns)
+    settle_numbers(table, columns)
     frame = table.frame
     n_rows = len(frame)
     # Column-major storage: the AnnData matrix (samples x proteins) is then ``out.T`` without a copy.
