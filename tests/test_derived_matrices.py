@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from anndata import AnnData
 
-from secretome.qc import derived_matrices, linear_quantities, log2_quantities, mean_sample_share, nanmedian, row_sums
+from secretome.qc import (derived_matrices, linear_quantities, log2_quantities, mean_sample_share, nanmedian,
+                          nanquantiles, row_sums)
 
 
 def _dataset(is_log2: bool, seed: int = 0) -> AnnData:
@@ -113,6 +114,23 @@ def test_nanmedian_is_numpys_bit_for_bit(shape):
         for axis in (0, 1):
             assert np.array_equal(nanmedian(values, axis), np.nanmedian(values, axis=axis), equal_nan=True)
             assert nanmedian(values, axis, keepdims=True).shape == np.nanmedian(values, axis=axis, keepdims=True).shape
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (6, 1), (5, 2), (40, 7), (300, 1000), (30, 20001)])
+def test_nanquantiles_are_numpys_bit_for_bit(shape):
+    rng = np.random.default_rng(sum(shape))
+    values = rng.normal(20, 3, shape)
+    values[rng.random(shape) < 0.3] = np.nan
+    values[0] = np.nan  # a row without values gives NaN
+    if shape[0] > 2:
+        values[2, 1:] = np.nan  # one value: every quantile is it
+    probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(values, probs, axis=1).T
+        other = np.nanquantile(values, [0.1, 1 / 3, 0.9], axis=1).T
+    assert np.array_equal(nanquantiles(values, probs), expected, equal_nan=True)
+    assert np.array_equal(nanquantiles(values, [0.1, 1 / 3, 0.9]), other, equal_nan=True)
 
 
 @pytest.mark.parametrize("order", ["C", "F"])

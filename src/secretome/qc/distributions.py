@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from secretome.qc.matrices import row_blocks
+from secretome.qc.matrices import nanquantiles, row_blocks
 
 
 def intensity_quantiles(log2: Any, sample_names: Iterable[str], columns: np.ndarray | None = None) -> pd.DataFrame:
@@ -17,13 +17,9 @@ def intensity_quantiles(log2: Any, sample_names: Iterable[str], columns: np.ndar
     of samples at a time."""
     names = list(sample_names)
     probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
-    out = np.full((log2.shape[0], len(probs)), np.nan)
+    out = np.empty((log2.shape[0], len(probs)))
     for rows in row_blocks(log2):
-        block = log2[rows] if columns is None else log2[rows][:, columns]
-        has = np.isfinite(block).any(axis=1)
-        if has.any():
-            with np.errstate(all="ignore"):
-                out[rows][has] = np.nanquantile(block[has], probs, axis=1).T
+        out[rows] = nanquantiles(log2[rows] if columns is None else log2[rows][:, columns], probs)
     return pd.DataFrame(out, index=names, columns=["min", "q05", "q25", "median", "q75", "q95", "max"])
 
 
