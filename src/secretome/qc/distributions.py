@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from secretome.qc import matrices
 from secretome.qc.matrices import nanquantiles, row_blocks
 
 
@@ -18,7 +19,7 @@ def intensity_quantiles(log2: Any, sample_names: Iterable[str], columns: np.ndar
     names = list(sample_names)
     probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
     out = np.empty((log2.shape[0], len(probs)))
-    for rows in row_blocks(log2):
+    for rows in row_blocks(log2, matrices.BLOCK_BYTES // 4):  # each row's quantiles alone: any block, less memory
         out[rows] = nanquantiles(log2[rows] if columns is None else log2[rows][:, columns], probs)
     return pd.DataFrame(out, index=names, columns=["min", "q05", "q25", "median", "q75", "q95", "max"])
 
@@ -46,7 +47,7 @@ def group_cvs(linear: Any, groups: pd.Series, min_detected: int, columns: np.nda
 
 
 def _protein_cvs(linear: Any, rows: np.ndarray, least: int, columns: np.ndarray | None,
-                 block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+                 block: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """CVs (sd/mean, ddof=1) of the proteins (``columns``, all when None) quantified in at least ``least`` of the
     samples ``rows``, and which proteins those are; ``block`` proteins at a time (each protein's numbers alone
     decide its CV, so the values are those of the whole-matrix computation, without its copies of the matrix)."""
@@ -60,4 +61,5 @@ def _protein_cvs(linear: Any, rows: np.ndarray, least: int, columns: np.ndarray 
         with np.errstate(all="ignore"):
             cvs.append(np.nanstd(values[:, use], axis=0, ddof=1) / np.nanmean(values[:, use], axis=0))
         used.append(use)
+        del part, values  # freed before the next block is made
     return np.concatenate(cvs) if cvs else np.zeros(0), np.concatenate(used) if used else np.zeros(0, dtype=bool)

@@ -235,16 +235,19 @@ def row_sums(values: np.ndarray, columns: np.ndarray, block: int = 256) -> np.nd
     return sums
 
 
-def mean_sample_share(linear: np.ndarray, total: np.ndarray, block: int = 512) -> np.ndarray:
-    """Per protein: its share of each sample's ``total``, averaged over the samples with a total:
-    ``nanmean(linear / total, axis=0)`` bit for bit, computed ``block`` proteins at a time instead of through a
-    samples x proteins matrix of shares (and numpy's NaN-replaced copy of it)."""
+def mean_sample_share(linear: np.ndarray, total: np.ndarray, block: int = 512,
+                      columns: np.ndarray | None = None) -> np.ndarray:
+    """Per protein (of ``columns``, an index array; all when None): its share of each sample's ``total``, averaged
+    over the samples with a total: ``nanmean(linear[:, columns] / total, axis=0)`` bit for bit, computed ``block``
+    proteins at a time instead of through a samples x proteins matrix of shares (and numpy's NaN-replaced copy)."""
     divisor = np.where(total > 0, total, np.nan)[:, None]
-    out = np.empty(linear.shape[1])
+    n = linear.shape[1] if columns is None else len(columns)
+    out = np.empty(n)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a table without any sample total: NaN, as nanmean gives
-        for start in range(0, linear.shape[1], block):
-            out[start:start + block] = np.nanmean(linear[:, start:start + block] / divisor, axis=0)
+        for start in range(0, n, block):
+            key = slice(start, start + block) if columns is None else columns[start:start + block]
+            out[start:start + block] = np.nanmean(linear[:, key] / divisor, axis=0)
     return out
 
 
