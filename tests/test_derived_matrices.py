@@ -199,3 +199,20 @@ def test_a_profile_read_in_tiny_blocks_gives_the_same_tables(monkeypatch):
         assert small_adata.obsm[key].equals(adata.obsm[key])
     assert small_adata.uns["profile"]["top_factors"].equals(adata.uns["profile"]["top_factors"])
     assert small_adata.uns["qc"]["intensity_quantiles"].equals(adata.uns["qc"]["intensity_quantiles"])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(2, 10), (5, 3), (37, 100), (400, 256)])
+def test_protein_cvs_are_numpys_nanstd_over_nanmean_bit_for_bit(order, shape):
+    from secretome.qc.distributions import _cvs
+
+    rng = np.random.default_rng(sum(shape))
+    part = np.asarray(np.exp2(rng.normal(20, 3, shape)), order=order)
+    part[rng.random(shape) < 0.3] = 0.0
+    part[:, 0] = 0.0  # a protein without values
+    part[1:, 1] = 0.0  # one value: no spread (NaN)
+    values = np.where(part > 0, part, np.nan)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanstd(values, axis=0, ddof=1) / np.nanmean(values, axis=0)
+    assert np.array_equal(_cvs(part, part > 0), expected, equal_nan=True)
