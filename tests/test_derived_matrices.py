@@ -216,3 +216,20 @@ def test_protein_cvs_are_numpys_nanstd_over_nanmean_bit_for_bit(order, shape):
         warnings.simplefilter("ignore", RuntimeWarning)
         expected = np.nanstd(values, axis=0, ddof=1) / np.nanmean(values, axis=0)
     assert np.array_equal(_cvs(part, part > 0), expected, equal_nan=True)
+
+
+def test_detection_counts_are_made_once_per_view_and_equal_the_whole_matrix_forms():
+    from secretome.qc import detected_counts
+
+    adata = _dataset(True, seed=7)
+    whole = np.asarray(linear_quantities(adata)) > 0
+    rows = np.arange(adata.n_obs) % 2 == 0
+    columns = np.flatnonzero(np.arange(adata.n_vars) % 3 != 0)
+    with derived_matrices():
+        view = linear_quantities(adata)
+        for key_rows, key_columns in ((None, None), (rows, None), (None, columns), (rows, columns), (None, columns[::-1])):
+            expected = (whole if key_rows is None else whole[key_rows])[:, slice(None) if key_columns is None else key_columns]
+            first = detected_counts(view, key_rows, key_columns)
+            first[:] = -1  # the caller's copy: the shared counts stay
+            assert np.array_equal(detected_counts(view, key_rows, key_columns), expected.sum(axis=0))
+        assert len([key for key in view._memo if key[0] == "detected"]) == 4  # the reversed order is not shared

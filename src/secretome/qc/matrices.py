@@ -161,7 +161,19 @@ def log2_quantities(adata: AnnData) -> QuantityView:
 
 def detected_counts(linear: Any, rows: np.ndarray | None = None, columns: np.ndarray | None = None) -> np.ndarray:
     """Per protein (of ``columns``, all when None): in how many samples (of the boolean ``rows``, all when None)
-    its linear quantity is above 0; block by block."""
+    its linear quantity is above 0; block by block, and made once per shared view for the same samples and
+    proteins (QC, purity, plausibility and the protein table all ask)."""
+    ordered = columns is None or bool(np.all(np.diff(columns) > 0))  # a mask says which proteins, not their order
+    if isinstance(linear, QuantityView) and ordered:
+        chosen = np.zeros(linear.shape[1], dtype=bool)
+        chosen[slice(None) if columns is None else columns] = True
+        key = np.concatenate([np.ones(linear.shape[0], dtype=bool) if rows is None else np.asarray(rows, dtype=bool),
+                              chosen])
+        return linear.memo("detected", key, lambda: _detected_counts(linear, rows, columns)).copy()
+    return _detected_counts(linear, rows, columns)
+
+
+def _detected_counts(linear: Any, rows: np.ndarray | None, columns: np.ndarray | None) -> np.ndarray:
     parts = []
     for key in column_blocks(linear, columns):
         block = linear.present((slice(None), key)) if isinstance(linear, QuantityView) else linear[:, key] > 0
