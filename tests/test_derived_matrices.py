@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from anndata import AnnData
 
-from secretome.qc import derived_matrices, linear_quantities, log2_quantities, mean_sample_share, nanmedian, row_sums
+from secretome.qc import (derived_matrices, linear_quantities, log2_quantities, mean_sample_share, nanmedian,
+                          nanquantiles, row_sums)
 
 
 def _dataset(is_log2: bool, seed: int = 0) -> AnnData:
@@ -115,6 +116,23 @@ def test_nanmedian_is_numpys_bit_for_bit(shape):
             assert nanmedian(values, axis, keepdims=True).shape == np.nanmedian(values, axis=axis, keepdims=True).shape
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (6, 1), (5, 2), (40, 7), (300, 1000), (30, 20001)])
+def test_nanquantiles_are_numpys_bit_for_bit(shape):
+    rng = np.random.default_rng(sum(shape))
+    values = rng.normal(20, 3, shape)
+    values[rng.random(shape) < 0.3] = np.nan
+    values[0] = np.nan  # a row without values gives NaN
+    if shape[0] > 2:
+        values[2, 1:] = np.nan  # one value: every quantile is it
+    probs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanquantile(values, probs, axis=1).T
+        other = np.nanquantile(values, [0.1, 1 / 3, 0.9], axis=1).T
+    assert np.array_equal(nanquantiles(values, probs), expected, equal_nan=True)
+    assert np.array_equal(nanquantiles(values, [0.1, 1 / 3, 0.9]), other, equal_nan=True)
+
+
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_row_sums_and_mean_shares_equal_the_full_matrix_forms(order):
     rng = np.random.default_rng(4)
@@ -181,3 +199,37 @@ def test_a_profile_read_in_tiny_blocks_gives_the_same_tables(monkeypatch):
         assert small_adata.obsm[key].equals(adata.obsm[key])
     assert small_adata.uns["profile"]["top_factors"].equals(adata.uns["profile"]["top_factors"])
     assert small_adata.uns["qc"]["intensity_quantiles"].equals(adata.uns["qc"]["intensity_quantiles"])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("shape", [(2, 10), (5, 3), (37, 100), (400, 256)])
+def test_protein_cvs_are_numpys_nanstd_over_nanmean_bit_for_bit(order, shape):
+    from secretome.qc.distributions import _cvs
+
+    rng = np.random.default_rng(sum(shape))
+    part = np.asarray(np.exp2(rng.normal(20, 3, shape)), order=order)
+    part[rng.random(shape) < 0.3] = 0.0
+    part[:, 0] = 0.0  # a protein without values
+    part[1:, 1] = 0.0  # one value: no spread (NaN)
+    values = np.where(part > 0, part, np.nan)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanstd(values, axis=0, ddof=1) / np.nanmean(values, axis=0)
+    assert np.array_equal(_cvs(part, part > 0), expected, equal_nan=True)
+
+
+def test_detection_counts_are_made_once_per_view_and_equal_the_whole_matrix_forms():
+    from secretome.qc import detected_counts
+
+    adata = _dataset(True, seed=7)
+    whole = np.asarray(linear_quantities(adata)) > 0
+    rows = np.arange(adata.n_obs) % 2 == 0
+    columns = np.flatnonzero(np.arange(adata.n_vars) % 3 != 0)
+    with derived_matrices():
+        view = linear_quantities(adata)
+        for key_rows, key_columns in ((None, None), (rows, None), (None, columns), (rows, columns), (None, columns[::-1])):
+            expected = (whole if key_rows is None else whole[key_rows])[:, slice(None) if key_columns is None else key_columns]
+            first = detected_counts(view, key_rows, key_columns)
+            first[:] = -1  # the caller's copy: the shared counts stay
+            assert np.array_equal(detected_counts(view, key_rows, key_columns), expected.sum(axis=0))
+        assert len([key for key in view._memo if key[0] == "detected"]) == 4  # the reversed order is not shared

@@ -363,3 +363,36 @@ def test_a_compare_killed_while_writing_leaves_the_previous_output_whole(tmp_pat
     write_files(out, {"compare.html": "<p>next run</p>"}, kind="compare")  # the next run cleans up
     assert (out / "notes.txt").read_text() == "mine"
     assert _names(tmp_path) == ["compare"]
+
+
+def test_strings_to_categoricals_is_anndatas():
+    """The h5ad writer's own text-to-categorical step gives anndata's result exactly: the same columns become
+    categoricals, with their categories in natsort's order (ASCII texts by the fast key, others by natsort)."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+    from anndata import AnnData
+
+    random.seed(5)
+    alphabet = "ab01 9;-_.|AZ"
+    texts = ["", "a", "1", "01", "001", "a1b2", "1a", "a01", "a1", "a10", "a9", "a 9", "9 a", "P12345;Q9", "1-01", "10a"]
+    texts += ["".join(random.choice(alphabet) for _ in range(random.randint(0, 8))) for _ in range(400)]
+    n = len(texts)
+    var = pd.DataFrame({
+        "ascii": texts,
+        "repeated": [texts[i % 50] for i in range(n)],
+        "unicode": [f"{t}²" if i % 3 == 0 else f"é{t}" if i % 3 == 1 else t for i, t in enumerate(texts[:50] * (n // 50 + 1))][:n],
+        "unique": [f"id{i}" for i in range(n)],
+        "number": np.arange(n, dtype=float),
+    }, index=[f"p{i}" for i in range(n)])
+    ours, theirs = (AnnData(np.zeros((2, n)), var=var.copy()) for _ in range(2))
+    outputs.strings_to_categoricals(ours)
+    theirs.strings_to_categoricals()
+    for column in var:
+        assert str(ours.var[column].dtype) == str(theirs.var[column].dtype), column
+        if isinstance(theirs.var[column].dtype, pd.CategoricalDtype):
+            assert list(ours.var[column].cat.categories) == list(theirs.var[column].cat.categories), column
+    assert isinstance(ours.var["repeated"].dtype, pd.CategoricalDtype)
+    assert not isinstance(ours.var["unique"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(ours.var, theirs.var)

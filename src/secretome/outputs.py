@@ -497,7 +497,7 @@ def write_h5ad(adata: Any, path: str | Path, *, compression: str | None = None) 
 
     path = Path(path)
     estimate = _h5ad_estimate(adata)
-    adata.strings_to_categoricals()
+    strings_to_categoricals(adata)
     kwargs = {"compression": compression} if compression else {}
     if estimate > SPOOL_LIMIT:
         with h5py.File(path, "w") as handle:
@@ -510,6 +510,42 @@ def write_h5ad(adata: Any, path: str | Path, *, compression: str | None = None) 
         write_elem(handle, "/", adata, dataset_kwargs=kwargs)
     with open(path, "wb") as target:
         target.write(buffer.getbuffer())
+
+
+def strings_to_categoricals(adata: Any) -> None:
+    """``AnnData.strings_to_categoricals`` (which ``AnnData.write_h5ad`` calls) with the same result: each text column
+    of ``obs`` and ``var`` with fewer distinct values than rows becomes a categorical, its categories in natural order
+    (``natsort.natsorted``). Categories that are all ASCII are ordered by :func:`_natural_key`, natsort's own key
+    for them (natsort builds it through several layers of Python per string: 1.7 s for a 20,000-protein table)."""
+    import pandas as pd
+    from natsort import natsorted
+    from pandas.api.types import infer_dtype
+
+    for frame in (adata.obs, adata.var):
+        for column in [name for name in frame.columns if infer_dtype(frame[name]) == "string"]:
+            values = pd.Categorical(frame[column])
+            if len(values.categories) >= len(values):
+                continue
+            categories = list(values.categories)
+            ordered = (sorted(categories, key=_natural_key) if all(text.isascii() for text in categories)
+                       else natsorted(categories))
+            if ordered != categories:
+                values = values.reorder_categories(ordered)
+            frame[column] = values
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def _natural_key(text: str) -> tuple[str | int, ...]:
+    """natsort's default key (``ns.INT``: unsigned integers) of an ASCII text: its digit runs as integers between
+    the text runs, empty runs left out, and ``""`` first when the text starts with a number."""
+    parts = _DIGITS.split(text)  # text, digits, text, digits, ..., text
+    key: list[str | int] = [""] if not parts[0] and len(parts) > 1 else []
+    for i, part in enumerate(parts):
+        if part:
+            key.append(int(part) if i % 2 else part)
+    return tuple(key)
 
 
 _FALLOC_FL_KEEP_SIZE = 1

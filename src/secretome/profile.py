@@ -26,6 +26,7 @@ from anndata import AnnData
 from secretome import __version__
 from secretome.kb.vocab import FUNCTIONAL_CLASSES
 from secretome.provenance import provenance_steps, record_step
+from secretome.qc import matrices
 from secretome.qc import (
     Thresholds,
     as_text,
@@ -263,6 +264,7 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
         # through numpy's non-BLAS integer matmul
         count[rows] = ((pool > 0).astype(np.float32) @ members.astype(np.float32)).astype(int)
         detected[rows] = pool[:, member_any] > 0
+        del pool  # freed before the next block is made, not beside it
     with np.errstate(invalid="ignore", divide="ignore"):
         share = class_pool / np.where(pool_total > 0, pool_total, np.nan)[:, None]
     members = members[member_any]
@@ -293,10 +295,9 @@ def functional_profile(adata: AnnData, group: str | None, top_n: int) -> dict[st
         among = np.flatnonzero(members[:, k] & detected.any(axis=0))  # positions among the class members
         index = member_index[among]
         # a protein's part of its class's share, averaged over samples: one protein dominating a class shows here
-        pool = _Pool(linear, secreted)[:, index]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            part = pool / np.where(class_pool[:, k] > 0, class_pool[:, k], np.nan)[:, None]
-        share_of_class = np.nan_to_num(np.nanmean(part, axis=0)) if adata.n_obs and index.size else np.zeros(index.size)
+        # (512 proteins at a time: each protein's mean alone, the numbers of the whole class's matrix)
+        share_of_class = (np.nan_to_num(mean_sample_share(_Pool(linear, secreted), class_pool[:, k], columns=index))
+                          if adata.n_obs and index.size else np.zeros(index.size))
         ranked = np.argsort(-share_of_class, kind="stable")[:top_n]
         top[name] = [
             {
@@ -423,12 +424,13 @@ def proteins_table(adata: AnnData, group: str | None) -> pd.DataFrame:
         mean = np.full(adata.n_vars, np.nan)
         median = np.full(adata.n_vars, np.nan)
         # a block of proteins at a time: each protein's mean and median are those of the whole group's matrix
-        for key in column_blocks(log2):
+        for key in column_blocks(log2, block_bytes=matrices.BLOCK_BYTES // 4):  # each protein alone: any block
             block = log2[rows, key]  # row-major, as the whole matrix's rows of the group were
             has = np.isfinite(block).any(axis=0)
             with np.errstate(all="ignore"):
                 mean[key][has] = np.nanmean(block[:, has], axis=0)
                 median[key][has] = nanmedian(block[:, has], axis=0)
+            del block  # freed before the next block is made
         table[f"n_detected_{level}"] = detected_counts(linear, rows)
         table[f"mean_log2_{level}"] = mean
         table[f"median_log2_{level}"] = median

@@ -26,10 +26,12 @@ def pairwise_correlation(log2: Any, min_overlap: int, columns: np.ndarray | None
     n_samples = log2.shape[0]
     totals, counts = np.zeros(n_samples), np.zeros(n_samples)
     for key in column_blocks(log2, columns):
-        block = log2[:, key]
+        block = _new_block(log2, key)  # its gaps are zeroed in place: the same sums as np.where's copy
         present = np.isfinite(block)
-        totals += np.where(present, block, 0.0).sum(axis=1)
+        np.copyto(block, 0.0, where=~present)
+        totals += block.sum(axis=1)
         counts += present.sum(axis=1)
+        del block, present  # freed before the next block is made (and not held through the products below)
     means = (totals / np.maximum(counts, 1))[:, None]
     block_bytes = _product_block_bytes(log2, columns)
     one_block = block_bytes >= 8 * n_samples * (log2.shape[1] if columns is None else len(columns))
@@ -83,6 +85,7 @@ def _blocked_sums(log2: Any, columns: np.ndarray | None, means: np.ndarray,
         mask = mask.astype(float, order="F")
         sx = blas.dgemm(1.0, centred, mask, beta=1.0, c=sx, trans_b=1, overwrite_c=1)
         sxy = blas.dsyrk(1.0, centred, beta=1.0, c=sxy, overwrite_c=1)  # upper triangle
+        del centred, mask  # freed before the next block is made, not beside it
     _symmetrise(n)
     _symmetrise(sxy)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -95,6 +98,7 @@ def _blocked_sums(log2: Any, columns: np.ndarray | None, means: np.ndarray,
     for centred, mask in _centred_blocks(log2, columns, means, block_bytes):
         np.square(centred, out=centred)
         var = blas.dgemm(1.0, centred, mask.astype(float, order="F"), beta=1.0, c=var, trans_b=1, overwrite_c=1)
+        del centred, mask
     with np.errstate(invalid="ignore", divide="ignore"):
         _scale_in_place(sxy, var)
     return sxy, n
@@ -105,11 +109,21 @@ def _centred_blocks(log2: Any, columns: np.ndarray | None, means: np.ndarray,
     """Per block of proteins: the values minus each sample's mean (0 where missing) and the float32 presence mask,
     both column-major."""
     for key in column_blocks(log2, columns, block_bytes):
-        block = log2[:, key]
-        present = np.isfinite(block)
-        centred = np.subtract(block, means, out=np.zeros_like(block, order="F"), where=present)
-        del block
-        yield centred, present.astype(np.float32, order="F")
+        centred = np.asfortranarray(_new_block(log2, key))  # column-major, centred in place (0 where missing)
+        present = np.isfinite(centred)
+        np.subtract(centred, means, out=centred)
+        np.copyto(centred, 0.0, where=~present)
+        mask = present.astype(np.float32, order="F")
+        del present
+        yield centred, mask
+        del centred, mask  # the consumer's references are its own: nothing of this block is held into the next
+
+
+def _new_block(log2: Any, key: Any) -> np.ndarray:
+    """``log2[:, key]`` as an array of its own, safe to change in place: a view's blocks are new already, an
+    array's are copied (in their layout)."""
+    block = log2[:, key]
+    return block if isinstance(log2, QuantityView) else np.array(block, order="K")
 
 
 def _covariance_in_place(sxy: np.ndarray, sx: np.ndarray, n: np.ndarray) -> None:
@@ -199,7 +213,8 @@ def pca(log2: Any, min_detection: float, n_components: int, columns: np.ndarray 
     if n_samples < 3 or keep.size < 3:
         return empty
     with np.errstate(all="ignore"):
-        medians = np.concatenate([nanmedian(log2[rows][:, keep], axis=1, keepdims=True) for rows in row_blocks(log2)])
+        medians = np.concatenate([nanmedian(log2[rows][:, keep], axis=1, keepdims=True)
+                                  for rows in row_blocks(log2, matrices.BLOCK_BYTES // 4)])  # each row alone: any block
 
     def centred(key: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
