@@ -142,11 +142,14 @@ class SetIndex:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "SetIndex":
-        """The index :meth:`arrays` packed (``ValueError``/``KeyError`` when the arrays do not fit together)."""
+        """The index :meth:`arrays` packed (``ValueError``/``KeyError`` when the arrays do not fit together or are
+        not integers)."""
         from secretome.kb import cache
 
         n_sets, n_genes = (int(value) for value in arrays["sizes"])
-        set_of, gene_of = arrays["set_of"].astype(np.int64), arrays["gene_of"].astype(np.int64)
+        set_of, gene_of = arrays["set_of"], arrays["gene_of"]  # int32 as stored: every operation takes them as they are
+        if set_of.dtype.kind not in "iu" or gene_of.dtype.kind not in "iu":
+            raise ValueError("cached set index entries are not integers")
         if set_of.shape != gene_of.shape or (set_of.size and (set_of.max() >= n_sets or gene_of.max() >= n_genes
                                                                 or min(set_of.min(), gene_of.min()) < 0)):
             raise ValueError("cached set index entries out of range")
