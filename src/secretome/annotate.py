@@ -55,7 +55,9 @@ def _resolve_token(token: str, kb: KnowledgeBase) -> tuple[int, str, str]:
         return _UNRESOLVED, "", "empty"
     if _DECOY_PREFIX.match(token):
         return _UNRESOLVED, "", "decoy"
-    token = _CONTAMINANT_PREFIX.sub("", token)
+    prefix = _CONTAMINANT_PREFIX.match(token)  # anchored: the one match ``sub`` could remove, found without a scan
+    if prefix:
+        token = token[prefix.end():]
     if "|" in token:
         parts = [p for p in token.split("|") if p and p.lower() not in ("sp", "tr")]
         guess = ""
