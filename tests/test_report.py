@@ -68,6 +68,26 @@ def test_plotly_js_is_carried_compressed_and_is_the_pinned_bundle(report):
 
 
 
+def test_the_cached_plotly_payload_is_used_only_when_it_decompresses_to_the_bundle(tmp_path, monkeypatch):
+    """The compressed bundle kept in the cache folder is taken only when it gives back the very bytes of the
+    installed bundle; a damaged, foreign or unreadable one is replaced by a fresh compression."""
+    import base64
+    import gzip
+
+    from secretome import plotlyjs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    code = b"/* plotly.js v9.9.9 */ var x = 1;" * 50
+    digest = "ab" * 32
+    fresh = plotlyjs._payload(code, digest)
+    assert gzip.decompress(base64.b64decode(fresh)) == code
+    cached = next(tmp_path.rglob("plotly-*.js.gz.b64"))
+    assert cached.read_text(encoding="ascii") == fresh and plotlyjs._payload(code, digest) == fresh
+    for foreign in (base64.b64encode(gzip.compress(code + b"alert(1)")).decode(), fresh[:-8], "not base64 at all!"):
+        cached.write_text(foreign, encoding="ascii")
+        assert plotlyjs._payload(code, digest) == fresh and cached.read_text(encoding="ascii") == fresh
+
+
 def test_plotly_banner_version_is_the_first_word_after_the_first_banner():
     """The bundle's version is read from its bytes as the text's first ``plotly.js v`` banner gives it; a bundle
     without a banner falls back to the package's version (None here)."""

@@ -113,3 +113,35 @@ def test_the_zarr_placeholder_is_only_the_console_process():
     code = "import anndata, sys, secretome.cli; secretome.cli._defer_zarr(); print(type(sys.modules['zarr']).__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "module", done.stderr  # anndata loaded first: the real zarr is left in place
+
+
+@pytest.mark.parametrize("outcome", ["returns", "exits 2"])
+def test_the_console_process_collects_its_garbage_then_freezes_for_a_quick_shutdown(tmp_path, outcome):
+    """:func:`secretome.cli.console_main` ends by one collection and ``gc.freeze``: garbage only a cycle holds is
+    still finalised (a temporary file it owns is removed), the error exit is unchanged, atexit handlers still run
+    (a ``TemporaryDirectory`` left open is removed) and the survivors are frozen."""
+    code = f"""
+import atexit, gc, os, sys, tempfile
+import secretome.cli as cli
+marker = {str(tmp_path / "cycle-held")!r}
+def command():
+    class Holder:
+        def __del__(self):
+            os.remove(marker)
+    holder = Holder(); holder.me = holder  # a cycle: only the collector frees it
+    open(marker, "w").close()
+    del holder
+    global left
+    left = tempfile.TemporaryDirectory(dir={str(tmp_path)!r})
+    print(left.name)
+    if {outcome!r} == "exits 2":
+        sys.exit(2)
+cli.main = command
+atexit.register(lambda: print("frozen", gc.get_freeze_count() > 0, "cycle freed", not os.path.exists(marker)))
+cli.console_main()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == (2 if outcome == "exits 2" else 0), done.stderr
+    left, report = done.stdout.splitlines()
+    assert report == "frozen True cycle freed True"
+    assert not Path(left).exists()  # weakref.finalize ran at exit

@@ -156,3 +156,29 @@ def test_enrich_contrast_without_gene_symbols_says_why():
     entry = enrichment_entry(tidy, "enrichment_a-b.tsv", 0.05, note=str(tidy.attrs.get("note", "")))
     html = render_section("enrichment", {"differential": {"contrast": "a-b", "alpha": 0.05, "enrichment": entry}})
     assert "too few for enrichment" in html and "No gene set within the size limits" in html
+
+
+def test_tests_within_the_detected_genes_equal_the_tests_over_the_whole_index():
+    """``SetIndex.within`` (what :func:`contrast_enrichment` tests on: the entries of the table's genes only) gives
+    the very same tables as the whole index, rows in (p-value, set name) order as a stable pandas sort puts them,
+    ties (many p = 1 sets) broken by name."""
+    rng = np.random.default_rng(11)
+    genome = [f"G{i:04d}" for i in range(3000)]
+    sets = {f"{prefix}:{rng.integers(10**6)}_{i}": frozenset(rng.choice(genome, size=int(rng.integers(2, 80)), replace=False))
+            for i, prefix in enumerate(rng.choice(["GO", "REACTOME", "secretome", "z"], size=600))}
+    sets["GO:only_undetected"] = frozenset(genome[2900:2950])
+    detected = list(rng.choice(genome[:2900], size=800, replace=False))
+    index = enrichment.SetIndex.build(sets)
+    inner = index.within(detected)
+    assert inner.set_of.size < index.set_of.size and np.array_equal(inner.names, index.names)
+    hits = detected[:12]  # few: many sets without a hit, p = 1
+    scores = pd.Series(np.round(rng.normal(size=len(detected)), 1), index=detected)  # rounded: tied ranks too
+    for whole, part in ((enrichment.over_representation(hits, detected, index, 3, 500),
+                         enrichment.over_representation(hits, detected, inner, 3, 500)),
+                        (enrichment.rank_test(scores, index, 3, 500, leading={"up": hits[:6], "down": hits[6:]}),
+                         enrichment.rank_test(scores, inner, 3, 500, leading={"up": hits[:6], "down": hits[6:]}))):
+        pd.testing.assert_frame_equal(whole, part)
+        assert "odds_ratio" not in whole or whole["p_value"].duplicated().sum() > 10  # the ORA's ties
+        resorted = whole.sample(frac=1, random_state=0).sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(whole, resorted)
+        assert whole["set"].map(type).eq(str).all()

@@ -62,3 +62,40 @@ def test_figure_strings_are_shown_literally_by_plotly_but_templates_are_kept():
     assert inert["data"][0]["name"] == "&lt;b&gt;lot&lt;/b&gt;" and inert["layout"]["title"]["text"] == "a &lt; b"
     assert inert["data"][0]["hovertemplate"] == "%{x}<br>%{y}<extra>&lt;i&gt;g&lt;/i&gt;</extra>"
     assert inert["layout"]["width"] == 3
+
+
+def _inert_one_call_per_value(figure, key=None):
+    """The rule of ``plotly_inert`` written one call per value (what its list fast path must equal)."""
+    from secretome.textsafety import PLOTLY_TEMPLATE_KEYS, plotly_text
+
+    if isinstance(figure, dict):
+        return {name: _inert_one_call_per_value(value, name) for name, value in figure.items()}
+    if isinstance(figure, (list, tuple)):
+        return [_inert_one_call_per_value(value, key) for value in figure]
+    if isinstance(figure, str) and key not in PLOTLY_TEMPLATE_KEYS:
+        return plotly_text(figure)
+    return figure
+
+
+def test_plotly_inert_lists_equal_the_rule_value_by_value():
+    import numpy as np
+    from hypothesis import given, settings, strategies as st
+    from markupsafe import Markup
+
+    from secretome.textsafety import plotly_inert
+
+    text = st.text(alphabet=st.sampled_from(list("ab<>&; %{}\u202e")), max_size=6)
+    scalars = st.one_of(text, st.floats(allow_nan=True), st.integers(), st.booleans(), st.none(),
+                        text.map(Markup), st.floats(allow_nan=False).map(np.float64))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner, inner),
+                                                           st.dictionaries(st.sampled_from(["text", "hovertemplate", "x"]), inner, max_size=3)),
+                          max_leaves=20)
+
+    @settings(max_examples=300, deadline=None)
+    @given(values, st.sampled_from([None, "text", "hovertemplate", "texttemplate"]))
+    def check(figure, key):
+        expected, got = _inert_one_call_per_value(figure, key), plotly_inert(figure, key)
+        assert json.dumps(got, default=repr) == json.dumps(expected, default=repr)
+        assert type(got) is type(expected)
+
+    check()

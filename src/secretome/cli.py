@@ -486,12 +486,30 @@ hundred thousand objects, each a candidate for the collector: with the default, 
 ~17 and no full one. Cycles are still collected; the older generations keep Python's ratios."""
 
 
+def _settle_for_exit() -> None:
+    """Collect the command's garbage once, then freeze what is alive, as the command ends.
+
+    The interpreter's shutdown runs full collections over every tracked object while it tears the modules down
+    (~0.13 s after a ``compare``, a tenth of the command). Here the garbage (cycles included: a temporary file or
+    handle only a cycle holds is closed and removed as usual) is collected by one ``gc.collect`` (~0.03 s) and
+    the survivors are moved out of the collector's reach (``gc.freeze``): they are still freed one by one when
+    their modules are cleared, atexit handlers (and ``weakref.finalize``, e.g. of temporary directories) still
+    run, only the shutdown's repeated traversals of them are skipped. The outputs are complete and closed
+    before this runs (every job writes them atomically and returns)."""
+    gc.collect()
+    gc.freeze()
+
+
 def console_main() -> None:
     """The ``secretome`` command (console script and ``python -m secretome``): :func:`main` in a process that
-    leaves zarr unloaded (:func:`_defer_zarr`) and collects garbage less often (:data:`GC_THRESHOLD`)."""
+    leaves zarr unloaded (:func:`_defer_zarr`), collects garbage less often (:data:`GC_THRESHOLD`) and settles
+    its objects for a quick shutdown when it ends (:func:`_settle_for_exit`)."""
     gc.set_threshold(*GC_THRESHOLD)
     _defer_zarr()
-    main()
+    try:
+        main()
+    finally:
+        _settle_for_exit()
 
 
 if __name__ == "__main__":

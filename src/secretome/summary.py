@@ -375,10 +375,11 @@ def differential_entry(stored: Any) -> dict[str, Any]:
         "method": str(stored["method"]),
         "volcano": {
             "protein": [str(v) for v in finite["protein"]],
-            "gene": ["" if pd.isna(v) else str(v) for v in finite["gene"]],
+            "gene": ["" if missing else str(v) for v, missing in zip(finite["gene"].tolist(), finite["gene"].isna().tolist())],
             "log2fc": [round(v, 6) for v in finite["log2fc"].astype(float).tolist()],  # finite: no num() needed
             "p_value": [float(f"{v:.6g}") for v in finite["p_value"].astype(float).tolist()],
-            "adj_p_value": [num(float(f"{v:.6g}")) for v in finite["adj_p_value"].astype(float).tolist()],
+            "adj_p_value": [v if math.isfinite(v) else None  # num() of a float, one call less per point
+                            for v in map(float, map("{:.6g}".format, finite["adj_p_value"].astype(float).tolist()))],
         },
         "top": records(table.head(TOP_PROTEINS_SHOWN)),
         "enrichment": enrichment_entry(enrichment, str(stored["enrichment_file"]), alpha, str(stored.get("enrichment_note", "")),

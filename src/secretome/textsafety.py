@@ -94,10 +94,31 @@ def plotly_inert(figure: Any, key: str | None = None) -> Any:
     if isinstance(figure, dict):
         return {name: plotly_inert(value, name) for name, value in figure.items()}
     if isinstance(figure, (list, tuple)):
-        return [plotly_inert(value, key) for value in figure]
+        return _inert_items(figure, key)
     if isinstance(figure, str) and key not in PLOTLY_TEMPLATE_KEYS:
         return plotly_text(figure)
     return figure
+
+
+_PLAIN_SCALARS = (float, int, bool, type(None))
+
+
+def _inert_items(items: list | tuple, key: str | None) -> list:
+    """:func:`plotly_inert` of a list's items, the text and number cells handled in place (a volcano's hover
+    lists hold thousands: one call per cell cost ~20 ms of a page); anything else recursively."""
+    literal = key in PLOTLY_TEMPLATE_KEYS
+    out = []
+    for value in items:
+        kind = type(value)
+        if kind is str:
+            out.append(value if literal or not ("&" in value or "<" in value or ">" in value) else plotly_text(value))
+        elif kind in _PLAIN_SCALARS:
+            out.append(value)
+        elif kind is list:
+            out.append(_inert_items(value, key))
+        else:
+            out.append(plotly_inert(value, key))
+    return out
 
 
 def _finalize(value: Any) -> Any:

@@ -295,13 +295,15 @@ def volcano(summary: dict[str, Any], min_abs_log2fc: float = 1.0) -> Figure | No
         y = -np.log10(np.maximum(p_value, 1e-300))
         hit = (adj < alpha) & (np.abs(log2fc) >= min_abs_log2fc)
     data = []
+    adj_values = [None if math.isnan(a) else a for a in adj.tolist()]  # Python floats: one conversion, not one per point
     for name, wanted, colour in (("not significant", False, "#9e9e9e"),
                                  (f"adj. p < {alpha:g}, |log2FC| >= {min_abs_log2fc:g}", True, "#c0392b")):
         index = np.flatnonzero(hit == wanted)
+        rows = index.tolist()
         data.append({"type": "scatter", "x": _typed(log2fc[index]), "y": _typed(y[index]), "mode": "markers",
                      "name": name, "marker": {"color": colour, "size": 6, "opacity": 0.75},
-                     "text": [labels[i] for i in index],
-                     "customdata": [[proteins[i], None if math.isnan(adj[i]) else float(adj[i])] for i in index],
+                     "text": [labels[i] for i in rows],
+                     "customdata": [[proteins[i], adj_values[i]] for i in rows],
                      "hovertemplate": "%{text}<br>%{customdata[0]}<br>log2FC %{x:.3f}<br>adj. p %{customdata[1]:.3g}<extra></extra>"})
     hits = np.flatnonzero(hit)
     top = hits[np.argsort(-np.nan_to_num(y[hits]), kind="stable")][:15]

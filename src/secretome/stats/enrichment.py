@@ -87,6 +87,18 @@ class SetIndex:
         genes[:] = [uniques[i] for i in order]
         return cls(names=names, genes=genes, set_of=set_of[first], gene_of=gene_of[first])
 
+    def within(self, genes: Iterable[str]) -> "SetIndex":
+        """The same sets and universe (same set and gene numbers) with only the entries of ``genes``: every
+        count, rank sum and joined list a test takes over genes inside ``genes`` is unchanged, and each of the
+        run's passes over the entries is over the detected genes' entries only (a secretome detects a few
+        thousand of the ~20,000 genes the sets hold). The collections and name ranks are the full index's, computed once."""
+        wanted = set(genes)
+        kept = np.fromiter((gene in wanted for gene in self.genes), dtype=bool, count=self.genes.size)[self.gene_of]
+        index = SetIndex(names=self.names, genes=self.genes, set_of=self.set_of[kept], gene_of=self.gene_of[kept])
+        index.__dict__["collections"] = self.collections  # cached_property's slots: computed once per full index
+        index.__dict__["name_ranks"] = self.name_ranks
+        return index
+
     def positions(self, lookup: Mapping[object, int]) -> np.ndarray:
         """Each universe gene's position in ``lookup`` (e.g. the background), -1 where absent."""
         return np.fromiter((lookup.get(gene, -1) for gene in self.genes), dtype=np.int64, count=self.genes.size)
@@ -101,6 +113,14 @@ class SetIndex:
         bounds = np.searchsorted(self.set_of[entries], np.stack([chosen, chosen + 1]))
         names = self.genes[self.gene_of[entries]].tolist()  # list slices: several times faster than object arrays
         return [";".join(names[start:stop]) for start, stop in zip(bounds[0].tolist(), bounds[1].tolist())]
+
+    @cached_property
+    def name_ranks(self) -> np.ndarray:
+        """Each set's position among the set names sorted as text, computed once per index: a result table is
+        put in (p-value, set name) order by one ``np.lexsort`` on numbers instead of a sort on the name text."""
+        ranks = np.empty(self.names.size, dtype=np.int64)
+        ranks[sorted(range(self.names.size), key=self.names.__getitem__)] = np.arange(self.names.size)
+        return ranks
 
     @cached_property
     def collections(self) -> np.ndarray:
@@ -122,11 +142,14 @@ class SetIndex:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "SetIndex":
-        """The index :meth:`arrays` packed (``ValueError``/``KeyError`` when the arrays do not fit together)."""
+        """The index :meth:`arrays` packed (``ValueError``/``KeyError`` when the arrays do not fit together or are
+        not integers)."""
         from secretome.kb import cache
 
         n_sets, n_genes = (int(value) for value in arrays["sizes"])
-        set_of, gene_of = arrays["set_of"].astype(np.int64), arrays["gene_of"].astype(np.int64)
+        set_of, gene_of = arrays["set_of"], arrays["gene_of"]  # int32 as stored: every operation takes them as they are
+        if set_of.dtype.kind not in "iu" or gene_of.dtype.kind not in "iu":
+            raise ValueError("cached set index entries are not integers")
         if set_of.shape != gene_of.shape or (set_of.size and (set_of.max() >= n_sets or gene_of.max() >= n_genes
                                                                 or min(set_of.min(), gene_of.min()) < 0)):
             raise ValueError("cached set index entries out of range")
@@ -223,20 +246,31 @@ def over_representation(
     p_values = np.ones(tested.size)  # P(X >= 0) = 1: only sets with an overlap need the tail
     some = overlaps[tested] > 0
     p_values[some] = hypergeom_sf(overlaps[tested][some], total, sizes[tested][some], n_hits)
-    result = pd.DataFrame({
-        "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
-        "collection": index.collections[tested],
+    result = _ordered_frame(index, tested, p_values, {
         "size_in_background": sizes[tested],
         "overlap": overlaps[tested],
         "expected": n_hits * size / total,
         "odds_ratio": table[0] * table[3] / (table[1] * table[2]),
-        "p_value": p_values,
         "adj_p_value": bh_adjust(p_values),
         "genes": index.joined(entry_hit, tested),
-    }, columns=ORA_COLUMNS)
-    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    }, ORA_COLUMNS)
     result.attrs.update(test="hypergeometric", background_size=total, n_hits=n_hits, min_size=low, max_size=high)
     return result
+
+
+def _ordered_frame(index: SetIndex, tested: np.ndarray, p_values: np.ndarray, columns: dict[str, np.ndarray | list],
+                   order_of_columns: list[str]) -> pd.DataFrame:
+    """A test's result table of the sets ``tested`` (``set``, ``collection``, ``p_value`` and ``columns``, one
+    value per tested set), rows by p-value, then set name (a stable sort, NaN last: what
+    ``sort_values(["p_value", "set"], kind="stable")`` gives; names are distinct, so the order is unique)."""
+    order = np.lexsort((index.name_ranks[tested], p_values))
+    rows = tested[order]
+    names = np.empty(rows.size, dtype=object)
+    names[:] = [str(name) for name in index.names[rows].tolist()]
+    data = {"set": names, "collection": index.collections[rows], "p_value": p_values[order]}
+    for name, values in columns.items():
+        data[name] = values[order] if isinstance(values, np.ndarray) else [values[i] for i in order.tolist()]
+    return pd.DataFrame(data, columns=order_of_columns)
 
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:
@@ -304,18 +338,14 @@ def rank_test(
         z = (np.abs(u - n_in * n_out / 2.0) - 0.5) / sd_u
     p_values = np.where(sd_u == 0, 1.0, np.minimum(1.0, 2.0 * special.ndtr(-np.maximum(z, 0.0))))  # normal tail
     auc = u / (n_in * n_out)
-    result = pd.DataFrame({
-        "set": index.names[tested].astype(str) if tested.size else np.array([], dtype=object),
-        "collection": index.collections[tested],
+    result = _ordered_frame(index, tested, p_values, {
         "size_in_background": n_in_all[tested],
         "overlap": n_in_all[tested],
         "auc": auc,
         "direction": np.where(auc > 0.5, "up", np.where(auc < 0.5, "down", "none")).astype(object),
-        "p_value": p_values,
         "adj_p_value": bh_adjust(p_values),
         "genes": index.joined(ranked, tested) if leading is None else _leading_genes(index, tested, auc, leading),
-    }, columns=RANK_COLUMNS)
-    result = result.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
+    }, RANK_COLUMNS)
     result.attrs.update(test="wilcoxon_rank_sum", n_ranked=total, min_size=low, max_size=high)
     return result
 
@@ -360,7 +390,8 @@ def contrast_enrichment(
     significant = table["adj_p_value"] < alpha
     up = {g for g in genes[significant & (table["log2fc"] > min_abs_log2fc)] if g and g != "nan"}
     down = {g for g in genes[significant & (table["log2fc"] < -min_abs_log2fc)] if g and g != "nan"}
-    sets = set_index(gene_sets)  # built once for the three tests
+    background = [str(gene) for gene in background]
+    sets = set_index(gene_sets).within({gene for gene in genes if gene and gene != "nan"}.union(background))  # once for the three tests, over their genes only
     return {
         "up": over_representation(up, background, sets, min_size, max_size),
         "down": over_representation(down, background, sets, min_size, max_size),
