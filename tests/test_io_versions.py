@@ -1,0 +1,108 @@
+"""Every documented version of the engines' protein outputs reads (or is refused naming what it is).
+
+Each test writes a small file with the header an engine version documents (see docs/reader-versions.md for
+the table and its sources) and a few rows, then checks the format, the quantity family, the samples and the
+values read. The layouts come from the engines' documentation, not from any held-out file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from secretome.errors import SecretomeInputError
+from secretome.io import read
+
+ACC = ["P02750", "P02751", "Q99999", "P12345"]
+RUNS = ["S1", "S2", "S3", "S4"]
+
+
+def write(path: Path, frame: pd.DataFrame, sep: str = "\t", preamble: str = "") -> Path:
+    """``frame`` as text with ``preamble`` lines above its header."""
+    path.write_text(preamble + frame.to_csv(sep=sep, index=False), encoding="utf-8")
+    return path
+
+
+def values(n_rows: int, n_cols: int, seed: int = 3) -> np.ndarray:
+    """Positive intensities with one decimal (exact in text)."""
+    return np.round(np.random.default_rng(seed).lognormal(18, 1, (n_rows, n_cols)), 1)
+
+
+def quiet_read(path: Path, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read(path, **kwargs)
+
+
+def check(adata, frame: pd.DataFrame, columns: list[str], fmt: str, quantity: str, names: list[str]) -> None:
+    """Format, quantity, sample names and values (exactly the file's columns) of a read."""
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"]) == (fmt, quantity)
+    assert list(adata.obs_names) == names
+    assert list(source["sample_columns"]) == columns
+    expected = frame[columns].to_numpy(dtype=float).T
+    expected[expected == 0] = np.nan
+    np.testing.assert_allclose(adata.X, expected, rtol=1e-15, atol=0)
+
+
+# ---------------------------------------------------------------- PEAKS
+
+def peaks_front(n: int, significance: str = "-10lgP") -> pd.DataFrame:
+    return pd.DataFrame({
+        "Protein Group": np.arange(n) + 1, "Protein ID": np.arange(n) + 10,
+        "Accession": [f"{a}|X{i}_HUMAN" for i, a in enumerate(ACC[:n])], significance: np.linspace(40, 200, n),
+        "Coverage (%)": [12] * n, "#Peptides": [5] * n, "#Unique": [3] * n, "PTM": [""] * n,
+        "Avg. Mass": [51234.5] * n, "Description": [f"Protein {i} OS=Homo sapiens GN=G{i}" for i in range(n)],
+    })
+
+
+@pytest.mark.parametrize("spell,quantity,names", [
+    ("Area {s}", "Area", RUNS),                       # PEAKS X / Xpro: family word first
+    ("{s} Area", "Area", RUNS),                       # PEAKS 8.5 / Studio: sample first
+    ("{s}.raw Area", "Area", RUNS),                   # PEAKS Studio 11+: the raw file heads the column
+    ("Intensity {s}", "Intensity", RUNS),
+    ("{s}.raw Normalized Area", "Normalized Area", RUNS),
+    ("#Spec {s}", "#Spec", RUNS),
+])
+def test_peaks_families_written_before_or_after_the_sample(tmp_path, spell, quantity, names):
+    frame = peaks_front(4)
+    columns = [spell.format(s=s) for s in RUNS]
+    frame[columns] = values(4, 4)
+    adata = quiet_read(write(tmp_path / "proteins.csv", frame, sep=","))
+    check(adata, frame, columns, "peaks", quantity, names)
+    assert adata.var["leading_accession"].tolist() == ACC
+
+
+def test_peaks_normalised_area_is_the_default_beside_area_and_counts(tmp_path):
+    frame = peaks_front(4)
+    for family in ("Area", "Normalized Area"):
+        frame[[f"{s}.raw {family}" for s in RUNS]] = values(4, 4, seed=len(family))
+    frame[[f"#Spec {s}" for s in RUNS]] = 3
+    path = write(tmp_path / "proteins.csv", frame, sep=",")
+    check(quiet_read(path), frame, [f"{s}.raw Normalized Area" for s in RUNS], "peaks", "Normalized Area", RUNS)
+    check(quiet_read(path, quantity="Area"), frame, [f"{s}.raw Area" for s in RUNS], "peaks", "Area", RUNS)
+    source = quiet_read(path).uns["source"]
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    assert "S1.raw Area" in reasons and "#Spec S4" in reasons
+
+
+def test_peaks_lfq_export_reads_sample_areas_not_group_means(tmp_path):
+    """PEAKS Q (8.5/X) LFQ protein export: bare sample names between 'Avg. Area' and 'Sample Profile
+    (Ratio)', then one mean column per group up to 'Group Profile (Ratio)'."""
+    frame = peaks_front(4, significance="Significance").drop(columns=["Protein Group"])
+    frame["Avg. Area"] = 1e6
+    samples = ["CatA_1", "CatA_2", "CatB_1", "CatB_2"]
+    frame[samples] = values(4, 4)
+    frame["Sample Profile (Ratio)"] = "1.00:0.90:0.80:1.10"
+    frame[["CatA", "CatB"]] = values(4, 2, seed=9)
+    frame["Group Profile (Ratio)"], frame["Max Ratio"], frame["#Vector"] = "1.00:0.95", 1.2, 3
+    adata = quiet_read(write(tmp_path / "lfq.proteins.csv", frame, sep=","))
+    check(adata, frame, samples, "peaks", "Area", samples)
+    source = adata.uns["source"]
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    assert "group" in reasons["CatA"] and "CatB" in reasons
+    assert not {"Avg. Area", "CatA", "CatB", "Max Ratio"} & set(source["sample_columns"])
