@@ -106,3 +106,67 @@ def test_peaks_lfq_export_reads_sample_areas_not_group_means(tmp_path):
     reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
     assert "group" in reasons["CatA"] and "CatB" in reasons
     assert not {"Avg. Area", "CatA", "CatB", "Max Ratio"} & set(source["sample_columns"])
+
+
+# ---------------------------------------------------------------- DIA-NN
+
+DIANN_PROTEIN_COLUMNS = {
+    "1.7-1.8": ["Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description"],
+    "1.9": ["Protein.Group", "Protein.Names", "Genes", "First.Protein.Description"],
+    "2.x": ["Protein.Group", "Protein.Names", "Genes", "First.Protein.Description", "N.Sequences",
+            "N.Proteotypic.Sequences"],
+}
+DIANN_RUNS = {
+    "windows .raw": [f"D:\\data\\2024\\run_{s}.raw" for s in RUNS],
+    "posix .d": [f"/data/timsTOF/run_{s}.d" for s in RUNS],
+    "converted .mzML.dia": [f"G:\\dia\\mzml\\run_{s}.mzML.dia" for s in RUNS],
+}
+
+
+def diann_annotations(columns: list[str], n: int = 4) -> pd.DataFrame:
+    known = {
+        "Protein.Group": ACC[:n], "Protein.Ids": ACC[:n], "Protein.Names": [f"X{i}_HUMAN" for i in range(n)],
+        "Genes": [f"G{i}" for i in range(n)], "First.Protein.Description": [f"Protein {i}" for i in range(n)],
+        "N.Sequences": [7] * n, "N.Proteotypic.Sequences": [4] * n,
+    }
+    return pd.DataFrame({c: known[c] for c in columns})
+
+
+@pytest.mark.parametrize("runs", DIANN_RUNS)
+@pytest.mark.parametrize("version", DIANN_PROTEIN_COLUMNS)
+def test_diann_pg_matrix_of_every_version(tmp_path, version, runs):
+    frame = diann_annotations(DIANN_PROTEIN_COLUMNS[version])
+    frame[DIANN_RUNS[runs]] = values(4, 4)
+    adata = quiet_read(write(tmp_path / "report.pg_matrix.tsv", frame))
+    check(adata, frame, DIANN_RUNS[runs], "diann", "PG.MaxLFQ", [f"run_{s}" for s in RUNS])
+    assert adata.var["leading_accession"].tolist() == ACC
+    assert version.split("-")[0].split(".")[0] in adata.uns["source"]["format_version"]
+
+
+@pytest.mark.parametrize("name,quantity", [
+    ("report.gg_matrix.tsv", "Genes.MaxLFQ"), ("report.unique_genes_matrix.tsv", "Genes.MaxLFQ.Unique"),
+])
+@pytest.mark.parametrize("extra", [[], ["N.Sequences", "N.Proteotypic.Sequences"]])
+def test_diann_gene_matrices_read_keyed_on_genes(tmp_path, name, quantity, extra):
+    frame = diann_annotations(["Genes", *extra])
+    frame[DIANN_RUNS["windows .raw"]] = values(4, 4)
+    adata = quiet_read(write(tmp_path / name, frame))
+    check(adata, frame, DIANN_RUNS["windows .raw"], "diann", quantity, [f"run_{s}" for s in RUNS])
+    assert adata.var["gene"].tolist() == ["G0", "G1", "G2", "G3"]
+    with pytest.raises(SecretomeInputError, match="DIA-NN gene matrix"):
+        quiet_read(tmp_path / name, quantity="PG.Quantity")
+
+
+def test_a_genes_table_with_plain_sample_names_stays_generic(tmp_path):
+    """Only run columns headed by raw files make a 'Genes' table a DIA-NN gene matrix."""
+    frame = pd.DataFrame({"Genes": ["G0", "G1", "G2"]})
+    frame[["ctrl_1", "ctrl_2"]] = values(3, 2)
+    assert quiet_read(write(tmp_path / "genes.tsv", frame)).uns["source"]["format"] == "generic"
+
+
+def test_diann_2_parquet_report_is_refused_naming_pg_matrix(tmp_path):
+    """DIA-NN 1.9+/2.x write the main report as report.parquet (one row per precursor and run)."""
+    path = tmp_path / "report.parquet"
+    path.write_bytes(b"PAR1" + bytes(64) + b"PAR1")
+    with pytest.raises(SecretomeInputError, match="Parquet.*pg_matrix"):
+        read(path)
