@@ -170,3 +170,45 @@ def test_diann_2_parquet_report_is_refused_naming_pg_matrix(tmp_path):
     path.write_bytes(b"PAR1" + bytes(64) + b"PAR1")
     with pytest.raises(SecretomeInputError, match="Parquet.*pg_matrix"):
         read(path)
+
+
+# ---------------------------------------------------------------- MSstats / quantms protein summaries
+
+@pytest.mark.parametrize("version", ["4", "3"])
+def test_msstats_protein_level_data_reads_as_runs(tmp_path, version):
+    """MSstats dataProcess() ProteinLevelData (v4) / RunlevelData (v3): one row per protein and run, log2."""
+    runs = ["A_1.raw", "A_2.raw", "B_1.raw"]
+    rows = [{"RUN": k + 1, "Protein": protein, "LogIntensities": round(20 + i + 0.25 * k, 4), "originalRUN": run,
+             "GROUP": run[0], "SUBJECT": run[2], "NumMeasuredFeature": 3, "MissingPercentage": 0.0,
+             "more50missing": False, "NumImputedFeature": 0}
+            for i, protein in enumerate(ACC[:3]) for k, run in enumerate(runs) if (i, k) != (2, 1)]
+    frame = pd.DataFrame(rows)
+    if version == "3":
+        frame["GROUP_ORIGINAL"], frame["SUBJECT_ORIGINAL"] = frame["GROUP"], frame["SUBJECT"]
+    else:
+        frame.insert(6, "TotalGroupMeasurements", 6)
+    adata = quiet_read(write(tmp_path / "ProteinLevelData.csv", frame, sep=","))
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"]) == ("msstats", "LogIntensities (log2)")
+    assert list(adata.obs_names) == ["A_1", "A_2", "B_1"] and list(adata.var_names[:3]) == ACC[:3]
+    assert adata.obs["condition"].tolist() == ["A", "A", "B"]
+    assert adata.X[0, 2] == 22.0 and np.isnan(adata.X[1, 2]) and adata.X[2, 1] == 21.5
+    assert source["log2_evidence"] == "detected"
+
+
+def test_msstatstmt_protein_level_data_reads_run_channels(tmp_path):
+    rows = [{"Mixture": "M1", "TechRepMixture": 1, "Run": "M1_1", "Channel": channel, "Protein": protein,
+             "Abundance": 18.0 + i + j / 4, "BioReplicate": f"b{j}", "Condition": "ctrl" if j < 2 else "trt"}
+            for i, protein in enumerate(ACC[:2]) for j, channel in enumerate(["126", "127N", "127C"])]
+    adata = quiet_read(write(tmp_path / "tmt_ProteinLevelData.csv", pd.DataFrame(rows), sep=","))
+    assert list(adata.obs_names) == ["M1_1 126", "M1_1 127N", "M1_1 127C"]
+    assert adata.obs["channel"].tolist() == ["126", "127N", "127C"]
+    assert adata.obs["condition"].tolist() == ["ctrl", "ctrl", "trt"]
+    np.testing.assert_array_equal(adata.X[:, 1], [19.0, 19.25, 19.5])
+
+
+def test_msstats_repeated_protein_and_run_is_refused_naming_it(tmp_path):
+    frame = pd.DataFrame({"RUN": [1, 1], "Protein": ["P1", "P1"], "LogIntensities": [20.0, 21.0],
+                          "originalRUN": ["r1", "r1"], "GROUP": ["A", "A"], "SUBJECT": [1, 1]})
+    with pytest.raises(SecretomeInputError, match="'P1' has 2 rows for sample 'r1'"):
+        read(write(tmp_path / "pld.csv", frame, sep=","))

@@ -35,7 +35,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "alphadia", "alphapept",
+READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "msstats", "alphadia", "alphapept",
                   "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic")
 """The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
 

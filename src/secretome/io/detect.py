@@ -16,7 +16,7 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import (
-    alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, peaks, perseus, philosopher,
+    alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, msstats, peaks, perseus, philosopher,
     proteome_discoverer, spectronaut, tmt_integrator,
 )
 from secretome.io.table import RawTable, repeated_name_error
@@ -29,6 +29,7 @@ READERS: dict[str, ModuleType] = {
     "fragpipe": fragpipe,
     "spectronaut": spectronaut,
     "tmt_integrator": tmt_integrator,
+    "msstats": msstats,
     "alphadia": alphadia,
     "alphapept": alphapept,
     "dia_umpire": dia_umpire,
