@@ -84,6 +84,11 @@ def layout(fmt: str, ids: list[str], samples: list[str], values: np.ndarray) -> 
     elif fmt == "proteome_discoverer":
         frame = pd.DataFrame({"Master": ["IsMasterProtein"] * n, "Accession": ids, "# PSMs": [3] * n, "# AAs": [300] * n})
         columns = [f"Abundance: F{i + 1}: Sample" for i in range(len(samples))]
+    elif fmt == "scaffold":
+        frame = pd.DataFrame({"#": range(1, n + 1), "Visible?": ["TRUE"] * n, "Starred?": ["FALSE"] * n,
+                              f"Identified Proteins ({n})": ["Protein"] * n, "Accession Number": ids,
+                              "Alternate ID": ["G"] * n, "Taxonomy": ["Homo sapiens"] * n})
+        columns = list(samples)
     elif fmt == "perseus":
         frame = pd.DataFrame({"T: Protein IDs": ids, "T: Gene names": ["G"] * n})
         columns = list(samples)
@@ -231,7 +236,7 @@ def test_arbitrary_cells_generic(tmp_path, header, rows):
 def test_strategies_cover_every_reader():
     assert set(FORMATS) == {
         "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "msstats", "alphadia",
-        "alphapept", "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic",
+        "alphapept", "dia_umpire", "peaks", "proteome_discoverer", "scaffold", "perseus", "generic",
     }
 
 

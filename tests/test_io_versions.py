@@ -212,3 +212,50 @@ def test_msstats_repeated_protein_and_run_is_refused_naming_it(tmp_path):
                           "originalRUN": ["r1", "r1"], "GROUP": ["A", "A"], "SUBJECT": [1, 1]})
     with pytest.raises(SecretomeInputError, match="'P1' has 2 rows for sample 'r1'"):
         read(write(tmp_path / "pld.csv", frame, sep=","))
+
+
+# ---------------------------------------------------------------- Scaffold
+
+SCAFFOLD_SETTINGS = (
+    "Experiment: secretome lots\nScaffold Version: Scaffold_5.1.0\nDisplay options: Total Spectrum Count\n"
+    "Protein Thresholds: 99.0% minimum and 2 peptides minimum\n\n"
+)
+
+
+def scaffold_frame(samples: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "#": [1, 2, 3], "Visible?": ["TRUE"] * 3, "Starred?": ["FALSE"] * 3,
+        "Identified Proteins (3)": ["Serum albumin OS=Homo sapiens", "Fibronectin OS=Homo sapiens", "Other"],
+        "Accession Number": ["sp|P02768|ALBU_HUMAN", "sp|P02751|FINC_HUMAN (+1)", "P12345"],
+        "Alternate ID": ["ALB", "FN1", ""], "Molecular Weight": ["69 kDa", "263 kDa", "10 kDa"],
+        "Protein Grouping Ambiguity": ["", "TRUE", ""], "Taxonomy": ["Homo sapiens"] * 3,
+    })
+    frame[samples] = np.array([[12, 0, 7], [3, 4, 5], [1, 1, 0]])[:, : len(samples)]
+    return frame
+
+
+@pytest.mark.parametrize("settings", ["", SCAFFOLD_SETTINGS])
+def test_scaffold_samples_report_reads_with_or_without_its_report_lines(tmp_path, settings):
+    samples = ["Lot A", "Lot B", "Lot C"]
+    frame = scaffold_frame(samples)
+    path = tmp_path / "Samples Report for secretome.xls"  # Scaffold names its text export .xls
+    path.write_text(settings + frame.to_csv(sep="\t", index=False) + ("END OF FILE\n" if settings else ""), encoding="utf-8")
+    adata = quiet_read(path)
+    source = adata.uns["source"]
+    assert source["format"] == "scaffold" and list(adata.obs_names) == samples
+    assert adata.var["leading_accession"].tolist() == ["P02768", "P02751", "P12345"]  # cluster '(+1)' dropped
+    assert adata.var["gene"].tolist()[:2] == ["ALB", "FN1"]
+    np.testing.assert_array_equal(adata.X, [[12, 3, 1], [np.nan, 4, 1], [7, 5, np.nan]])
+    assert ("report_frame" in source) == bool(settings)
+    if settings:
+        assert "5 lines of report settings" in source["report_frame"]
+
+
+def test_scaffold_row_numbers_in_errors_stay_the_file_lines(tmp_path):
+    frame = scaffold_frame(["Lot A", "Lot B"]).astype({"Lot B": object})
+    frame.loc[1, "Lot B"] = "n/q"
+    path = tmp_path / "Samples Report.xls"
+    path.write_text(SCAFFOLD_SETTINGS + frame.to_csv(sep="\t", index=False) + "END OF FILE\n", encoding="utf-8")
+    with pytest.raises(SecretomeInputError, match="row 8") as error:
+        read(path)
+    assert "'Lot B'" in str(error.value)

@@ -17,7 +17,7 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io import (
     alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, msstats, peaks, perseus, philosopher,
-    proteome_discoverer, spectronaut, tmt_integrator,
+    proteome_discoverer, scaffold, spectronaut, tmt_integrator,
 )
 from secretome.io.table import RawTable, repeated_name_error
 
@@ -35,6 +35,7 @@ READERS: dict[str, ModuleType] = {
     "dia_umpire": dia_umpire,
     "peaks": peaks,
     "proteome_discoverer": proteome_discoverer,
+    "scaffold": scaffold,
     "perseus": perseus,
     "generic": generic,
 }
