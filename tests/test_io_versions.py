@@ -259,3 +259,59 @@ def test_scaffold_row_numbers_in_errors_stay_the_file_lines(tmp_path):
     with pytest.raises(SecretomeInputError, match="row 8") as error:
         read(path)
     assert "'Lot B'" in str(error.value)
+
+
+# ---------------------------------------------------------------- MaxQuant 1.5-2.4
+
+def maxquant_frame(quantity_columns: list[str], flags: tuple[str, ...] = ("Reverse", "Potential contaminant")) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "Protein IDs": ACC, "Majority protein IDs": ACC, "Gene names": ["G0", "G1", "G2", "G3"],
+        "Peptides": [3, 4, 5, 6], "Razor + unique peptides": [2, 3, 4, 5], "Unique peptides": [2, 3, 4, 5],
+        "Sequence coverage [%]": [10.0] * 4, "Mol. weight [kDa]": [50.1] * 4, "Q-value": [0.0] * 4,
+        "Score": [100.0] * 4, "Intensity": [1e9] * 4,
+    })
+    frame[quantity_columns] = values(4, len(quantity_columns))
+    for flag in flags:
+        frame[flag] = ["", "", "", "+"]
+    frame["id"] = range(4)
+    return frame
+
+
+@pytest.mark.parametrize("flags", [
+    ("Only identified by site", "Reverse", "Contaminant"),            # 1.5: 'Contaminant'
+    ("Only identified by site", "Reverse", "Potential contaminant"),  # 1.6-2.4
+])
+@pytest.mark.parametrize("families,quantity,default", [
+    (["Intensity", "iBAQ", "LFQ intensity"], None, "LFQ intensity"),
+    (["Intensity", "iBAQ"], None, "Intensity"),
+    (["Intensity", "iBAQ"], "iBAQ", "iBAQ"),
+])
+def test_maxquant_label_free_of_every_version(tmp_path, flags, families, quantity, default):
+    columns = [f"{family} {s}" for family in families for s in RUNS[:3]]
+    frame = maxquant_frame(columns, flags)
+    adata = quiet_read(write(tmp_path / "proteinGroups.txt", frame), quantity=quantity)
+    check(adata, frame, [f"{default} {s}" for s in RUNS[:3]], "maxquant", default, RUNS[:3])
+    assert adata.var["is_decoy"].tolist() == [False, False, False, True]
+
+
+def test_maxquant_tmt_reads_corrected_reporter_channels_not_the_experiment_intensity(tmp_path):
+    channels = [f"Reporter intensity corrected {k} ex1" for k in range(1, 4)]
+    columns = [f"Reporter intensity corrected {k}" for k in range(1, 4)] + channels + \
+        [f"Reporter intensity {k} ex1" for k in range(1, 4)] + ["Intensity ex1"]
+    frame = maxquant_frame(columns)
+    adata = quiet_read(write(tmp_path / "proteinGroups.txt", frame))
+    check(adata, frame, channels, "maxquant", "Reporter intensity corrected", ["ex1 1", "ex1 2", "ex1 3"])
+
+
+@pytest.mark.parametrize("r_resaved", [False, True])
+def test_maxquant_silac_is_refused_naming_silac_before_its_cells_are_parsed(tmp_path, r_resaved):
+    columns = ["Ratio H/L", "Ratio H/L normalized"] + [
+        c for s in RUNS[:2] for c in (f"Ratio H/L {s}", f"Ratio H/L normalized {s}", f"Intensity L {s}", f"Intensity H {s}", f"Intensity {s}")
+    ]
+    frame = maxquant_frame(columns)
+    frame["PEP"] = ["3,24E-293", "0.5", "0.1", "0.2"]  # a cell that alone would stop the parse
+    if r_resaved:
+        frame.columns = [c.replace(" ", ".").replace("/", ".").replace("+", ".") for c in frame.columns]
+    with pytest.raises(SecretomeInputError, match="SILAC") as error:
+        read(write(tmp_path / "proteinGroups.txt", frame))
+    assert "Ratio" in str(error.value) and "mixes number conventions" not in str(error.value)

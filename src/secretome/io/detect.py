@@ -84,13 +84,15 @@ def refuse_non_protein(table: RawTable) -> None:
 
 def refuse_non_protein_header(header: list[str], path: object) -> None:
     """:func:`refuse_non_protein` on a header alone (run before the body is parsed, so that what the file
-    is comes before any problem of its cells)."""
-    columns = {column_key(column) for column in header}
+    is comes before any problem of its cells); a SILAC proteinGroups table is refused here too."""
+    keys = [column_key(column) for column in header]
+    columns = set(keys)
     for kind, all_of, none_of, give in non_protein_kinds():
         if all_of <= columns and not none_of & columns:
             raise SecretomeInputError(
                 f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
             )
+    maxquant.refuse_labelled(header, keys, path)
 
 
 def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:
