@@ -315,3 +315,156 @@ def test_maxquant_silac_is_refused_naming_silac_before_its_cells_are_parsed(tmp_
     with pytest.raises(SecretomeInputError, match="SILAC") as error:
         read(write(tmp_path / "proteinGroups.txt", frame))
     assert "Ratio" in str(error.value) and "mixes number conventions" not in str(error.value)
+
+
+# ---------------------------------------------------------------- FragPipe / IonQuant / TMT-Integrator
+
+FRAGPIPE_FRONT = [
+    "Protein", "Protein ID", "Entry Name", "Gene", "Protein Length", "Organism", "Protein Existence", "Description",
+    "Protein Probability", "Top Peptide Probability", "Combined Total Peptides", "Combined Spectral Count",
+    "Combined Unique Spectral Count", "Combined Total Spectral Count",
+]
+FRAGPIPE_SUFFIXES = {
+    "15-17 IonQuant, MaxLFQ": ["Spectral Count", "Unique Spectral Count", "Total Spectral Count", "Intensity",
+                               "MaxLFQ Intensity"],
+    "18-23 IonQuant, MaxLFQ": ["Spectral Count", "Unique Spectral Count", "Total Spectral Count", "Intensity",
+                               "Unique Intensity", "Total Intensity", "MaxLFQ Intensity", "MaxLFQ Unique Intensity",
+                               "MaxLFQ Total Intensity"],
+    "MaxLFQ off": ["Spectral Count", "Unique Spectral Count", "Total Spectral Count", "Intensity"],
+    "no MS1 quantification": ["Spectral Count", "Unique Spectral Count", "Total Spectral Count"],
+}
+
+
+def fragpipe_frame(suffixes: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "Protein": [f"sp|{a}|X{i}_HUMAN" for i, a in enumerate(ACC)], "Protein ID": ACC,
+        "Entry Name": [f"X{i}_HUMAN" for i in range(4)], "Gene": [f"G{i}" for i in range(4)],
+        "Protein Length": [300] * 4, "Organism": ["Homo sapiens OX=9606"] * 4,
+        "Protein Existence": ["1:Experimental evidence at protein level"] * 4,
+        "Description": [f"Protein {i}" for i in range(4)], "Protein Probability": [1.0] * 4,
+        "Top Peptide Probability": [0.99] * 4, "Combined Total Peptides": [5] * 4,
+        "Combined Spectral Count": [9] * 4, "Combined Unique Spectral Count": [8] * 4,
+        "Combined Total Spectral Count": [9] * 4,
+    })
+    for k, suffix in enumerate(suffixes):
+        columns = [f"{s} {suffix}" for s in RUNS[:3]]
+        frame[columns] = np.round(values(4, 3, seed=k) / 1e6) if "Count" in suffix else values(4, 3, seed=k)
+    frame["Indistinguishable Proteins"] = ""
+    return frame
+
+
+@pytest.mark.parametrize("version", FRAGPIPE_SUFFIXES)
+def test_fragpipe_combined_protein_of_every_version(tmp_path, version):
+    suffixes = FRAGPIPE_SUFFIXES[version]
+    frame = fragpipe_frame(suffixes)
+    path = write(tmp_path / "combined_protein.tsv", frame)
+    default = next(f for f in ("MaxLFQ Intensity", "Intensity", "Spectral Count") if f in suffixes)
+    check(quiet_read(path), frame, [f"{s} {default}" for s in RUNS[:3]], "fragpipe", default, RUNS[:3])
+    for quantity in ("Intensity", "Spectral Count"):
+        if quantity in suffixes:
+            check(quiet_read(path, quantity=quantity), frame, [f"{s} {quantity}" for s in RUNS[:3]], "fragpipe",
+                  quantity, RUNS[:3])
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("abundance_protein_MD.tsv", "log2 abundance"), ("ratio_protein_MD.tsv", "log2 ratio"),
+    ("abundance_protein_None.tsv", "log2 abundance"), ("abundance_gene_MD.tsv", "log2 abundance"),
+])
+@pytest.mark.parametrize("gene_column", [False, True])  # TMT-Integrator 4+ (FragPipe 19+) adds 'Gene'
+def test_tmt_integrator_tables(tmp_path, name, kind, gene_column):
+    frame = pd.DataFrame({"Index": [f"sp|{a}|X" for a in ACC], "NumberPSM": [10] * 4, "ProteinID": ACC,
+                          "MaxPepProb": [0.99] * 4, "ReferenceIntensity": [20.1] * 4})
+    if gene_column:
+        frame.insert(1, "Gene", [f"G{i}" for i in range(4)])
+    channels = ["plex1_126", "plex1_127N", "plex1_127C"]
+    frame[channels] = np.round(np.random.default_rng(1).normal(0 if "ratio" in name else 20, 1, (4, 3)), 4)
+    adata = quiet_read(write(tmp_path / name, frame))
+    assert adata.uns["source"]["format"] == "tmt_integrator" and adata.uns["source"]["quantity"].startswith(kind)
+    assert list(adata.obs_names) == channels and adata.var["leading_accession"].tolist() == ACC
+
+
+# ---------------------------------------------------------------- Spectronaut, AlphaPept, AlphaDIA
+
+@pytest.mark.parametrize("run_spelling", ["[{k}] {s}.raw.PG.Quantity", "[{k}] {s}.PG.Quantity", "{s}.PG.Quantity"])
+def test_spectronaut_pivot_tab_with_decimal_commas_and_filtered(tmp_path, run_spelling):
+    frame = pd.DataFrame({"PG.ProteinGroups": ACC, "PG.Genes": [f"G{i}" for i in range(4)],
+                          "PG.ProteinDescriptions": ["d"] * 4, "PG.Organisms": ["Homo sapiens"] * 4})
+    columns = [run_spelling.format(k=k + 1, s=s) for k, s in enumerate(RUNS[:3])]
+    numbers = values(4, 3)
+    frame[columns] = [[f"{v:.1f}".replace(".", ",") for v in row] for row in numbers]
+    frame.loc[1, columns[2]] = "Filtered"
+    frame[[c.replace("PG.Quantity", "PG.IBAQ") for c in columns]] = "1,5"
+    adata = quiet_read(write(tmp_path / "Report_pivot.tsv", frame))
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"]) == ("spectronaut", "PG.Quantity") and list(adata.obs_names) == RUNS[:3]
+    expected = numbers.T.copy()
+    expected[2, 1] = np.nan
+    np.testing.assert_allclose(adata.X, expected, rtol=1e-15)
+    assert source["numbers"]["decimal"] == ","
+
+
+def test_alphapept_results_proteins_lfq_and_raw(tmp_path):
+    frame = pd.DataFrame({"": [f"sp|{a}|X{i}_HUMAN" for i, a in enumerate(ACC)]})
+    frame[RUNS[:3]] = values(4, 3, seed=1)
+    frame[[f"{s}_LFQ" for s in RUNS[:3]]] = values(4, 3, seed=2)
+    path = write(tmp_path / "results_proteins.csv", frame, sep=",")
+    check(quiet_read(path), frame, [f"{s}_LFQ" for s in RUNS[:3]], "alphapept", "LFQ", RUNS[:3])
+    check(quiet_read(path, quantity="raw"), frame, RUNS[:3], "alphapept", "raw", RUNS[:3])
+
+
+@pytest.mark.parametrize("front", [["pg"], ["pg.name", "pg.proteins", "pg.genes"]])  # AlphaDIA 1.x, 2.x
+def test_alphadia_pg_matrix(tmp_path, front):
+    frame = pd.DataFrame({c: ACC if c != "pg.genes" else [f"G{i}" for i in range(4)] for c in front})
+    runs = [f"20240101_{s}" for s in RUNS[:3]]
+    frame[runs] = values(4, 3)
+    check(quiet_read(write(tmp_path / "pg.matrix.tsv", frame)), frame, runs, "alphadia", "pg LFQ intensity", runs)
+
+
+# ---------------------------------------------------------------- Proteome Discoverer 2.x, Perseus, Progenesis
+
+@pytest.mark.parametrize("normalised,default", [
+    ("Abundances (Normalized)", "Abundances (Normalized)"),  # PD 2.2-3.x with normalisation
+    ("Abundances (Scaled)", "Abundance"),                    # scaled per protein: not comparable across proteins
+    (None, "Abundance"),
+])
+def test_proteome_discoverer_2_protein_export(tmp_path, normalised, default):
+    frame = pd.DataFrame({
+        "Checked": ["False"] * 4, "Protein FDR Confidence: Combined": ["High"] * 4, "Master": ["IsMasterProtein"] * 4,
+        "Accession": ACC, "Description": [f"Protein {i} OS=Homo sapiens OX=9606 GN=G{i}" for i in range(4)],
+        "Coverage [%]": [10] * 4, "# Peptides": [3] * 4, "# PSMs": [9] * 4, "# Unique Peptides": [3] * 4,
+        "# AAs": [300] * 4, "MW [kDa]": [33.1] * 4, "Contaminant": ["False"] * 4,
+        "Abundance Ratio: (F2, Sample) / (F1, Sample)": [1.1] * 4,
+    })
+    families = ["Abundance"] + ([normalised] if normalised else [])
+    for k, family in enumerate(families):
+        frame[[f"{family}: F{j}: Sample, {g}" for j, g in ((1, "A"), (2, "B"))]] = values(4, 2, seed=k)
+    frame[["Abundances Count: F1: Sample, A", "Found in Sample: [S1] F1: Sample, A"]] = [3, "High"]
+    adata = quiet_read(write(tmp_path / "Proteins.txt", frame))
+    check(adata, frame, [f"{default}: F{j}: Sample, {g}" for j, g in ((1, "A"), (2, "B"))], "proteome_discoverer",
+          default, ["F1", "F2"])
+    assert not {"# PSMs", "# AAs", "MW [kDa]"} & set(adata.uns["source"]["sample_columns"])
+
+
+def test_perseus_matrix_with_type_and_group_rows(tmp_path):
+    lines = ["\t".join(RUNS[:3] + ["Protein IDs", "Majority protein IDs", "Gene names"]),
+             "#!{Type}E\tE\tE\tT\tT\tT", "#!{C:Group}A\tA\tB\t\t\t"]
+    lines += [f"{20 + i}.5\t21.25\t22\t{'CON__' if i == 1 else ''}{a}\t{a}\tG{i}" for i, a in enumerate(ACC)]
+    (tmp_path / "matrix.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    adata = quiet_read(tmp_path / "matrix.txt")
+    assert adata.uns["source"]["format"] == "perseus" and list(adata.obs_names) == RUNS[:3]
+    assert adata.obs.iloc[:, -1].tolist() == ["A", "A", "B"]
+    assert adata.var["is_contaminant"].tolist() == [False, True, False, False]
+
+
+@pytest.mark.parametrize("rows_above", [1, 2])
+def test_progenesis_export_with_rows_above_the_names_is_refused_naming_progenesis(tmp_path, rows_above):
+    """Progenesis QI writes the quantity blocks ('Normalized abundance', 'Raw abundance') and the group names
+    in rows above the column names; refused naming Progenesis, not read with the wrong header."""
+    blocks = "," * 12 + "Normalized abundance,,,,Raw abundance,,,"
+    groups = "," * 12 + "A,,B,,A,,B,"
+    names = ("Accession,Peptide count,Unique peptides,Confidence score,Anova (p),q Value,Max fold change,Power,"
+             "Highest mean condition,Lowest mean condition,Mass,Description," + ",".join(RUNS * 2))
+    body = [f"{a},3,2,50.1,0.01,0.02,1.5,0.9,A,B,51000,Protein {i}," + ",".join(["1000.5"] * 8) for i, a in enumerate(ACC)]
+    (tmp_path / "proteins.csv").write_text("\n".join([blocks, groups][:rows_above] + [names] + body) + "\n")
+    with pytest.raises(SecretomeInputError, match="Progenesis"):
+        read(tmp_path / "proteins.csv")
