@@ -468,3 +468,19 @@ def test_progenesis_export_with_rows_above_the_names_is_refused_naming_progenesi
     (tmp_path / "proteins.csv").write_text("\n".join([blocks, groups][:rows_above] + [names] + body) + "\n")
     with pytest.raises(SecretomeInputError, match="Progenesis"):
         read(tmp_path / "proteins.csv")
+
+
+def test_msstats_protein_level_data_as_r_write_csv_saves_it(tmp_path):
+    """write.csv(QuantData$ProteinLevelData): quoted names, a blank-named row-number column, NA cells
+    (the text below is what R 4 writes for such a frame)."""
+    text = (
+        '"","RUN","Protein","LogIntensities","originalRUN","GROUP","SUBJECT","TotalGroupMeasurements",'
+        '"NumMeasuredFeature","MissingPercentage","more50missing","NumImputedFeature"\n'
+        '"1","1","P1",20.1,"a.raw","A","1",3,2,0,FALSE,0\n"2","2","P1",20.2,"b.raw","B","1",3,2,0,FALSE,0\n'
+        '"3","1","P2",NA,"a.raw","A","1",3,2,0,FALSE,0\n"4","2","P2",21.4,"b.raw","B","1",3,2,0,FALSE,0\n'
+    )
+    (tmp_path / "ProteinLevelData.csv").write_text(text, encoding="utf-8")
+    adata = quiet_read(tmp_path / "ProteinLevelData.csv")
+    assert adata.uns["source"]["format"] == "msstats" and list(adata.obs_names) == ["a", "b"]
+    np.testing.assert_array_equal(adata.X, [[20.1, np.nan], [20.2, 21.4]])
+    assert adata.obs["condition"].tolist() == ["A", "B"]
