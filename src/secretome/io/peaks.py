@@ -108,7 +108,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         unread.update({c: "PEAKS' per-protein summary (ratio profile or mean), not a sample" for c in
                        ("Avg. Area", _SAMPLE_PROFILE, _GROUP_PROFILE, "Max Ratio", "#Vector") if c in columns})
     groups = {family: groups.get(family, []) for family in families()}
-    family, sample_columns, values = quantity_block(table, groups, quantity, "PEAKS protein table")
+    family, sample_columns, values = quantity_block(table, groups, quantity, "PEAKS protein")
     if lfq is not None and family == LFQ_AREA:
         layout, names = "lfq", [strip_raw_extension(c.strip()) for c in sample_columns]
     else:
