@@ -57,6 +57,13 @@ def layout(fmt: str, ids: list[str], samples: list[str], values: np.ndarray) -> 
         frame = pd.DataFrame({"Index": ids, "NumberPSM": [3] * n, "ProteinID": ids, "MaxPepProb": [0.99] * n,
                               "ReferenceIntensity": [20.5] * n})
         columns = [f"{s}_tmt" for s in samples]
+    elif fmt == "msstats":  # long: one row per protein and run
+        frame = pd.DataFrame({
+            "RUN": [j + 1 for _ in ids for j in range(len(samples))], "Protein": [i for i in ids for _ in samples],
+            "LogIntensities": values.reshape(-1), "originalRUN": [s for _ in ids for s in samples],
+            "GROUP": ["A"] * (n * len(samples)), "SUBJECT": [1] * (n * len(samples)),
+        })
+        return frame, list(samples)
     elif fmt == "alphadia":
         frame = pd.DataFrame({"pg": ids})
         columns = [f"run_{s}" for s in samples]
@@ -77,6 +84,11 @@ def layout(fmt: str, ids: list[str], samples: list[str], values: np.ndarray) -> 
     elif fmt == "proteome_discoverer":
         frame = pd.DataFrame({"Master": ["IsMasterProtein"] * n, "Accession": ids, "# PSMs": [3] * n, "# AAs": [300] * n})
         columns = [f"Abundance: F{i + 1}: Sample" for i in range(len(samples))]
+    elif fmt == "scaffold":
+        frame = pd.DataFrame({"#": range(1, n + 1), "Visible?": ["TRUE"] * n, "Starred?": ["FALSE"] * n,
+                              f"Identified Proteins ({n})": ["Protein"] * n, "Accession Number": ids,
+                              "Alternate ID": ["G"] * n, "Taxonomy": ["Homo sapiens"] * n})
+        columns = list(samples)
     elif fmt == "perseus":
         frame = pd.DataFrame({"T: Protein IDs": ids, "T: Gene names": ["G"] * n})
         columns = list(samples)
@@ -223,8 +235,8 @@ def test_arbitrary_cells_generic(tmp_path, header, rows):
 
 def test_strategies_cover_every_reader():
     assert set(FORMATS) == {
-        "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "alphadia", "alphapept",
-        "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic",
+        "maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "msstats", "alphadia",
+        "alphapept", "dia_umpire", "peaks", "proteome_discoverer", "scaffold", "perseus", "generic",
     }
 
 

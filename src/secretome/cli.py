@@ -35,8 +35,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "alphadia", "alphapept",
-                  "dia_umpire", "peaks", "proteome_discoverer", "perseus", "generic")
+READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "msstats", "alphadia", "alphapept",
+                  "dia_umpire", "peaks", "proteome_discoverer", "scaffold", "perseus", "generic")
 """The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
 
 FLAGS = {

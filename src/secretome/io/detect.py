@@ -16,8 +16,8 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import (
-    alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, peaks, perseus, philosopher,
-    proteome_discoverer, spectronaut, tmt_integrator,
+    alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, msstats, peaks, perseus, philosopher,
+    proteome_discoverer, scaffold, spectronaut, tmt_integrator,
 )
 from secretome.io.table import RawTable, repeated_name_error
 
@@ -29,11 +29,13 @@ READERS: dict[str, ModuleType] = {
     "fragpipe": fragpipe,
     "spectronaut": spectronaut,
     "tmt_integrator": tmt_integrator,
+    "msstats": msstats,
     "alphadia": alphadia,
     "alphapept": alphapept,
     "dia_umpire": dia_umpire,
     "peaks": peaks,
     "proteome_discoverer": proteome_discoverer,
+    "scaffold": scaffold,
     "perseus": perseus,
     "generic": generic,
 }
@@ -82,13 +84,15 @@ def refuse_non_protein(table: RawTable) -> None:
 
 def refuse_non_protein_header(header: list[str], path: object) -> None:
     """:func:`refuse_non_protein` on a header alone (run before the body is parsed, so that what the file
-    is comes before any problem of its cells)."""
-    columns = {column_key(column) for column in header}
+    is comes before any problem of its cells); a SILAC proteinGroups table is refused here too."""
+    keys = [column_key(column) for column in header]
+    columns = set(keys)
     for kind, all_of, none_of, give in non_protein_kinds():
         if all_of <= columns and not none_of & columns:
             raise SecretomeInputError(
                 f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
             )
+    maxquant.refuse_labelled(header, keys, path)
 
 
 def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:

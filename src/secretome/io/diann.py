@@ -5,6 +5,10 @@ dropped ``Protein.Ids``; 2.x adds ``N.Sequences`` and ``N.Proteotypic.Sequences`
 section). Every other column is one run, headed by the raw file's path (Windows or POSIX); the sample name
 is the file stem.
 
+The gene-level matrices DIA-NN writes beside it (``report.gg_matrix.tsv``: gene groups, ``Genes.MaxLFQ``;
+``report.unique_genes_matrix.tsv``: genes quantified from proteotypic peptides only, ``Genes.MaxLFQ.Unique``)
+have ``Genes`` instead of the protein columns and are read keyed on the gene (no accessions).
+
 Species per accession come from ``Protein.Names`` (UniProt entry names), assigned by position when the
 counts agree. DIA-NN 2.2 was reported to list names in a different order than ``Protein.Group``
 (vdemichev/DiaNN#1656); for single-species groups this does not matter, for mixed-species groups the
@@ -23,6 +27,8 @@ from secretome.io.table import RawTable, numeric_block, text_column
 
 FORMAT = "diann"
 QUANTITY = "PG.MaxLFQ"
+#: The gene matrices' quantities (DIA-NN README, Output: gg_matrix and unique_genes_matrix).
+GENE_QUANTITY, UNIQUE_GENE_QUANTITY = "Genes.MaxLFQ", "Genes.MaxLFQ.Unique"
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
     "N.Sequences", "N.Proteotypic.Sequences",
@@ -30,10 +36,19 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
 
 
 def detect_score(columns: list[str]) -> int:
-    """How many DIA-NN annotation columns the table has (0 = not DIA-NN)."""
+    """How many DIA-NN annotation columns the table has (0 = not DIA-NN); a gene matrix (``Genes`` first,
+    every other column a run file's path or name with its raw-file extension) scores 3."""
     present = set(columns)
     score = sum(1 for name in ANNOTATION_COLUMNS if name in present)
+    if "Protein.Group" not in present and _is_gene_matrix(columns):
+        return 3
     return score if score >= 2 else 0
+
+
+def _is_gene_matrix(columns: list[str]) -> bool:
+    """``Genes`` first and every run column headed by a raw file (DIA-NN names runs by their file)."""
+    runs = [c for c in columns if c not in ANNOTATION_COLUMNS]
+    return bool(columns) and columns[0] == "Genes" and bool(runs) and all(sample_name(c) != c.strip() for c in runs)
 
 
 def sample_name(column: str) -> str:
@@ -55,6 +70,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a DIA-NN pg_matrix; the only quantity is the matrix's PG.MaxLFQ."""
     frame = table.frame
     columns = list(frame.columns)
+    if "Protein.Group" not in columns and columns[:1] == ["Genes"]:
+        return _read_gene_matrix(table, quantity)
     require_columns(table, ["Protein.Group"], "DIA-NN pg_matrix")
     check_fixed_quantity(
         table, quantity, (QUANTITY, "maxlfq", "pg.quantity"), "unknown quantity {quantity!r} for a DIA-NN pg_matrix",
@@ -79,6 +96,29 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_columns=sample_columns,
         ids=ids,
         id_column="Protein.Group",
+        **engine_columns(table, peptides="N.Sequences", unique_peptides="N.Proteotypic.Sequences"),
+    )
+
+
+def _read_gene_matrix(table: RawTable, quantity: str | None) -> Parsed:
+    """A DIA-NN gene matrix: keyed on ``Genes``; which of the two it is comes from the file name
+    (``unique_genes_matrix``), else it is the gene-group matrix."""
+    unique = "unique_genes" in table.path.name.casefold()
+    own = UNIQUE_GENE_QUANTITY if unique else GENE_QUANTITY
+    check_fixed_quantity(
+        table, quantity, (own, "maxlfq"), "unknown quantity {quantity!r} for a DIA-NN gene matrix", expected=repr(own),
+    )
+    columns = list(table.frame.columns)
+    sample_columns = [c for c in columns if c not in ANNOTATION_COLUMNS]
+    _refuse_annotation_table(table, sample_columns)
+    ids = parse_protein_groups(text_column(table.frame, "Genes").tolist(), kind="gene")
+    return Parsed(
+        table=table, format=FORMAT,
+        format_version=("unique_genes_matrix (genes from proteotypic peptides only)" if unique
+                        else "gg_matrix (gene groups)") + ", " + version(columns),
+        quantity=own, values=numeric_block(table, sample_columns),
+        sample_names=[sample_name(c) for c in sample_columns], sample_columns=sample_columns,
+        ids=ids, id_column="Genes",
         **engine_columns(table, peptides="N.Sequences", unique_peptides="N.Proteotypic.Sequences"),
     )
 

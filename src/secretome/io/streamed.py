@@ -341,8 +341,8 @@ def _open(
     frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
                                                           check_header=refuse_non_protein_header)
     header = [str(name) for name in frame.columns]
-    if skipped or short or facts.list_column or "" in header or len(set(header)) != len(header):
-        return None  # (a joined trailing list column: the chunks would see the raw, longer rows)
+    if skipped or short or facts.list_column or facts.report_frame or "" in header or len(set(header)) != len(header):
+        return None  # (a joined trailing list column or a report frame: the chunks would see the raw lines)
     head_table = RawTable(frame, path, "", np.arange(len(frame)) + 2, delimiter=delimiter, width=len(header),
                           positions={column: i for i, column in enumerate(header)})
     if reader_for(format, head_table)[0] != "generic":

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io import source, trailing_list
+from secretome.io import report_frame, source, trailing_list
 from secretome.io.numbers import MixedConventions, Numbers, column_marks, convert, decide_cells, for_mark, to_point
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
@@ -70,6 +70,8 @@ class TextFacts:
     list_column: str = ""
     #: a file whose numbers mix conventions, converted column by column until its quantity columns decide
     columns: "ColumnNumbers | None" = None
+    #: a report frame (settings above the header, a closing line) that was not read (io/report_frame.py)
+    report_frame: str = ""
 
 
 @dataclass
@@ -136,6 +138,8 @@ class RawTable:
                 facts["padded_rows"] = [int(row) for row in self.padded_rows]
             if self.text.list_column:
                 facts["list_column"] = self.text.list_column
+            if self.text.report_frame:
+                facts["report_frame"] = self.text.report_frame
         elif self.cell_numbers is not None:
             facts["numbers"] = self.cell_numbers.record()
         if self.empty_rows:
@@ -507,6 +511,8 @@ def _parse_text(
     if b"\r" in data and _LONE_CR.search(data):  # classic Mac line ends (alone or mixed with CRLF)
         data = _LONE_CR.sub(b"\n", data)
     data, skipped = _skip_leading_blank_lines(data)
+    data, framed, frame_writer = report_frame.unframe(data)
+    skipped += framed
     for start, kind, give in _KNOWN_TEXT:
         if data.lstrip(b"\xef\xbb\xbf").startswith(start):
             raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
@@ -596,7 +602,9 @@ def _parse_text(
     facts = TextFacts(numbers, quoting if quotes else f"quotes read as text: {quoting}", stripped,
                       f"{listed.column!r} ({listed.writer}): the items {joined} rows continued over further "
                       f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "",
-                      column_numbers)
+                      column_numbers,
+                      f"{frame_writer.writer}: {framed} lines of report settings above the header and the closing "
+                      f"{frame_writer.footer!r} line are not rows" if frame_writer is not None else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
