@@ -317,6 +317,15 @@ def test_maxquant_silac_is_refused_naming_silac_before_its_cells_are_parsed(tmp_
     assert "Ratio" in str(error.value) and "mixes number conventions" not in str(error.value)
 
 
+def test_an_lfq_experiment_named_like_a_silac_label_is_read(tmp_path):
+    """'Intensity L 1' is an LFQ experiment named 'L 1', not a SILAC channel: only 'Intensity L' itself and the
+    'Ratio H/L' family name SILAC (io/data/labelled_runs.tsv)."""
+    columns = [c for s in ("L 1", "H 2") for c in (f"Intensity {s}", f"LFQ intensity {s}")]
+    frame = maxquant_frame(columns)
+    adata = quiet_read(write(tmp_path / "proteinGroups.txt", frame))
+    assert list(adata.obs_names) == ["L 1", "H 2"]
+
+
 # ---------------------------------------------------------------- FragPipe / IonQuant / TMT-Integrator
 
 FRAGPIPE_FRONT = [

@@ -12,8 +12,6 @@ from __future__ import annotations
 import difflib
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,30 +126,6 @@ def require_columns(table: RawTable, names: list[str], format_name: str) -> None
                 file=table.path,
                 column=name,
                 expected=f"the {format_name} column {name!r}",
-            )
-
-
-@lru_cache(maxsize=1)
-def labelled_runs() -> list[tuple[str, frozenset[str], str, str, str]]:
-    """(format, any_of columns, labelling, its meaning, what to give instead) from ``data/labelled_runs.tsv``."""
-    path = resources.files("secretome.io").joinpath("data/labelled_runs.tsv")
-    with path.open("r", encoding="utf-8") as handle:
-        rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
-    return [(f, frozenset(a.split("|")), l, m, g) for f, a, l, m, g in
-            zip(rows["format"], rows["any_of"], rows["labelling"], rows["meaning"], rows["give_instead"])]
-
-
-def refuse_labelled_run(table: RawTable, format_name: str, what: str) -> None:
-    """Refuse a table of a labelling scheme the reader does not read (``data/labelled_runs.tsv``), naming it:
-    its per-experiment columns sum several labelled samples."""
-    columns = {str(column) for column in table.frame.columns}
-    for name, any_of, labelling, meaning, give in labelled_runs():
-        found = sorted(any_of & columns)
-        if name == format_name and found:
-            raise SecretomeInputError(
-                f"this is a {labelling} {what} (columns {found}): {meaning}, so its per-experiment columns sum "
-                f"several samples, and {labelling} labels are not read",
-                file=table.path, expected=give,
             )
 
 

@@ -92,7 +92,37 @@ def refuse_non_protein_header(header: list[str], path: object) -> None:
             raise SecretomeInputError(
                 f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
             )
-    maxquant.refuse_labelled(header, keys, path)
+    refuse_labelled_run(header, keys, path)
+
+
+@lru_cache(maxsize=1)
+def labelled_runs() -> list[tuple[frozenset[str], frozenset[str], tuple[str, ...], str, str, str, str]]:
+    """(requires_any, any_of, per_experiment prefixes, labelling, what, meaning, what to give instead) from
+    ``data/labelled_runs.tsv``, names as :func:`column_key` spells them."""
+    path = resources.files("secretome.io").joinpath("data/labelled_runs.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    keys = lambda text: [column_key(part) for part in text.split("|") if part]  # noqa: E731
+    return [(frozenset(keys(r)), frozenset(keys(a)), tuple(k + "." for k in keys(p)), l, w, m, g)
+            for r, a, p, l, w, m, g in zip(rows["requires_any"], rows["any_of"], rows["per_experiment"],
+                                           rows["labelling"], rows["what"], rows["meaning"], rows["give_instead"])]
+
+
+def refuse_labelled_run(header: list[str], keys: list[str], path: object) -> None:
+    """Refuse a table of a labelling scheme no reader reads (``data/labelled_runs.tsv``), naming it: its
+    per-experiment columns sum several labelled samples, so none is one sample's quantity."""
+    present = set(keys)
+    for requires_any, any_of, per_experiment, labelling, what, meaning, give in labelled_runs():
+        if not requires_any & present:
+            continue
+        found = sorted(column for column, key in zip(header, keys) if key in any_of or key.startswith(per_experiment))
+        if found:
+            shown = f"{found[:3]}" + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+            raise SecretomeInputError(
+                f"this is a {labelling} {what} (columns {shown}): {meaning}, so its per-experiment columns sum "
+                f"several samples, and {labelling} labels are not read",
+                file=path, column=found[0], expected=give,
+            )
 
 
 def reader_for(name: str | None, table: RawTable) -> tuple[str, ModuleType]:

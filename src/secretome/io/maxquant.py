@@ -13,9 +13,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
-    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, refuse_labelled_run, require_columns,
+    Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
 from secretome.io.identifiers import member_facts, member_fields, organism_of_header, parse_protein_groups
 from secretome.io.table import RawTable, text_column
@@ -43,31 +42,6 @@ _R_PREFIXES: tuple[str, ...] = (
     "Intensity ", "iBAQ ", "MS/MS count ", "Peptides ", "Razor + unique peptides ", "Unique peptides ",
     "Sequence coverage ", "Identification type ",
 )
-
-
-#: SILAC (multiplicity 2-3) proteinGroups: one ratio family per label pair ('Ratio H/L', 'Ratio M/L', 'Ratio H/M',
-#: each also per experiment) and the intensities split per label ('Intensity L X', 'Intensity H X'), as MaxQuant
-#: documents them (coxdocs "Output tables", proteinGroups.txt). Matched on the R-style key of the name
-#: (:func:`secretome.io.detect.column_key`) so that R-resaved copies are recognised too.
-_SILAC_RATIO = re.compile(r"^ratio\.(?:h\.l|m\.l|h\.m)(?:\.|$)")
-_GROUP_KEYS = frozenset({"protein.ids", "majority.protein.ids"})
-
-
-def refuse_labelled(header: list[str], keys: list[str], path: object) -> None:
-    """Refuse a SILAC proteinGroups table, naming it: its samples are labels within each experiment, and its
-    per-experiment 'Intensity X' sums the labelled samples (never one sample's quantity)."""
-    if not _GROUP_KEYS & set(keys):
-        return
-    ratios = [column for column, key in zip(header, keys) if _SILAC_RATIO.match(key)]
-    if ratios:
-        raise SecretomeInputError(
-            f"this is a MaxQuant SILAC proteinGroups table (label ratio columns such as {ratios[0]!r}; "
-            f"{len(ratios)} ratio columns): its samples are the labels (L/M/H) of each experiment, and "
-            "'Intensity <experiment>' sums them, so no column is one sample's quantity; SILAC is not read",
-            file=path, column=ratios[0],
-            expected="a label-free or isobaric (TMT/iTRAQ) proteinGroups.txt, or the SILAC ratios or per-label "
-                     "intensities exported as a plain protein x sample table (e.g. from Perseus) read as generic",
-        )
 
 
 def r_name(name: str) -> str:
@@ -248,7 +222,6 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     frame = table.frame
     columns = list(frame.columns)
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
-    refuse_labelled_run(table, FORMAT, "MaxQuant proteinGroups.txt")
     families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
     families.update({family: family_columns(columns, family) for family in QUANTITIES})
     annotations = None
