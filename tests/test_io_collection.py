@@ -27,7 +27,7 @@ READS = {
     'fragpipe_analyst_proteinGroups.txt': ('maxquant', 'LFQ intensity', 12, 40, 'H2', 'N5', (0, 3, 'P62834;P61224;A6NIZ1', 668520.0), (11, 39, 'CON__Q3SZ57;P02771', 550880.0)),
     'maxquant_go_proteinGroups.txt': ('maxquant', 'LFQ intensity', 10, 40, 'AC381', 'UT822', (0, 2, 'CON__P00761', 2477800000.0), (9, 36, 'REV__tr|B1AHQ6|B1AHQ6_HUMAN;REV__tr|A0A024R1Q3|A0A024R1Q3_HUMAN;REV__sp|Q9NSP4|CENPM_HUMAN', 12481000.0)),
     'maxquant_proteinGroups_R.csv': ('maxquant', 'LFQ intensity', 15, 5, '01_LysC_Try_1to10_Mixt_1_1', '15_LysC_Try_1to10_Mixt_5_3', (0, 0, 'P06959', 6940400000.0), (14, 4, 'P69874', 142080000.0)),
-    'maxquant_tmt_proteinGroups_R.csv': ('maxquant', 'Reporter intensity corrected', 10, 5, 'channel 0', 'channel 9', (0, 0, 'P62917', 177160.0), (9, 4, 'REV__P33261;REV__P33260;REV__P11712;REV__P10632', 2075.6)),
+    'maxquant_tmt_proteinGroups_R.csv': ('maxquant', 'Reporter intensity corrected', 150, 5, 'M1R1 0', 'M5R3 9', (0, 0, 'P62917', 13769.0), (149, 0, 'P62917', 8611.6)),
     'philosopher_combined_proteins.tsv': ('philosopher', 'Razor Intensity', 20, 10, 'S1', 'S20', (0, 0, '679a', 2216637.5), (19, 9, '688a', 480642.72)),
     'protpipe_apms_spectronaut_pivot.csv': ('spectronaut', 'PG.Quantity', 12, 40, 'Control_1', 'UNC13A_WT_6', (0, 1, 'A0A1B0GWG4', 233.2950897), (11, 39, 'O00264', 18839.42578)),
     'protpipe_peptidome_combined_protein.tsv': ('fragpipe', 'MaxLFQ Intensity', 22, 40, 'H_1975_1', 'PC9_epitope_5', (0, 22, 'sp|A0JNW5|UH1BL_HUMAN', 1150073.6), (21, 34, 'sp|A5YKK6|CNOT1_HUMAN', 12679328.0)),

@@ -29,10 +29,15 @@ def _read(path: Path, **kwargs):
 
 def test_maxquant_reporter_channels_get_plex_and_experiment():
     adata = _read(HERE / "maxquant_tmt_proteinGroups_R.csv")
-    assert adata.obs["channel"].tolist() == list(range(10))
-    assert adata.obs["plex"].tolist() == [10] * 10 and set(adata.obs["experiment"]) == {""}
+    # R-resaved 'Reporter.intensity.corrected.3.M1R1': channel 3 of experiment M1R1 (15 experiments of a
+    # 10-plex); the 'Reporter.intensity.corrected.3' totals over all experiments are no channel (batch 9)
+    assert adata.obs["channel"].tolist() == list(range(10)) * 15
+    assert adata.obs["plex"].tolist() == [10] * 150 and adata.obs["experiment"].tolist()[9:11] == ["M1R1", "M1R2"]
     isobaric = adata.uns["source"]["isobaric"]
-    assert isobaric["value_kind"] == "abundance" and isobaric["plex"] == 10 and isobaric["n_channels"] == 10
+    assert isobaric["value_kind"] == "abundance" and isobaric["plex"] == 10 and isobaric["n_channels"] == 150
+    assert len(isobaric["experiments"]) == 15
+    unread = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
+    assert unread["Reporter.intensity.corrected.3"].startswith("channel summed over all experiments")
     assert "Reporter intensity corrected" in isobaric["values"] and "not ratios" in isobaric["values"]
     # never the per-experiment MS1 'Intensity' in the channels' place
     assert not any(c.startswith("Intensity") for c in adata.uns["source"]["sample_columns"])

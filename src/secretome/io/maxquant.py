@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
     Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
@@ -44,6 +45,11 @@ _R_PREFIXES: tuple[str, ...] = (
 )
 
 
+#: An R-resaved reporter column's channel and experiment (``Reporter.intensity.corrected.3.exp1``): make.names
+#: turned the space between them into a dot; the channel is the leading number.
+_R_CHANNEL = re.compile(r"^(?P<channel>\d+)\.(?P<experiment>.+)$")
+
+
 def r_name(name: str) -> str:
     """A column name as R's ``make.names`` (``read.csv``/``write.csv`` round trip) spells it."""
     text = re.sub(r"[^A-Za-z0-9._]", ".", name)
@@ -63,7 +69,13 @@ def demangled(columns: list[str]) -> list[str] | None:
             out.append(known[column])
             continue
         match = next(((r, p) for r, p in prefixes if column.startswith(r) and len(column) > len(r)), None)
-        out.append(match[1] + column[len(match[0]):] if match else column)
+        if match is None:
+            out.append(column)
+            continue
+        rest = column[len(match[0]):]
+        if match[1].startswith("Reporter intensity") and (channel := _R_CHANNEL.match(rest)):
+            rest = f"{channel.group('channel')} {channel.group('experiment')}"  # '1.exp' was '1 exp'
+        out.append(match[1] + rest)
     return out
 
 
@@ -223,6 +235,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     columns = list(frame.columns)
     require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
+    if quantity is None:
+        _refuse_unparsed_reporters(table, columns, families)
     families.update({family: family_columns(columns, family) for family in QUANTITIES})
     annotations = None
     family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
@@ -274,6 +288,24 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     if annotations is not None:
         parsed.notes["isobaric"] = isobaric_note(family, annotations)
     return parsed if r_resaved is None else _file_names(parsed, original)
+
+
+def _refuse_unparsed_reporters(table: RawTable, columns: list[str], families: Mapping[str, list[str]]) -> None:
+    """An isobaric table whose reporter columns are not spelled ``Reporter intensity [corrected] <channel>
+    [<experiment>]``: its per-experiment ``Intensity`` (the sum of a plex) must not be read in their place."""
+    if any(family in families for family in REPORTER_FAMILIES):
+        return
+    odd = [c for c in columns if c.lower().replace(".", " ").startswith("reporter intensity")
+           and not c.startswith("Reporter intensity count ")]
+    if odd:
+        raise SecretomeInputError(
+            f"this is an isobaric (TMT/iTRAQ) MaxQuant table, but its {len(odd)} reporter columns ({odd[0]!r} ...) "
+            "do not name a channel number as MaxQuant writes them; its per-experiment Intensity columns sum "
+            "whole plexes and are not read in their place",
+            file=table.path, column=odd[0],
+            expected="reporter columns 'Reporter intensity corrected <channel> <experiment>' (or R's "
+            "'Reporter.intensity.corrected.<channel>.<experiment>')",
+        )
 
 
 def _file_names(parsed: Parsed, original: RawTable) -> Parsed:
