@@ -56,3 +56,77 @@ def test_reporter_columns_no_channel_can_be_read_from_are_refused_not_replaced(t
     message = refusal_of(path)
     assert "isobaric" in message and "Reporter intensity corrected-ch1_1" in message
 
+
+def test_a_numeric_identifier_column_is_not_a_sample(tmp_path):
+    """ftdprodia: 'NCBI Entrez gene ID' (integers) beside samples named 1..26 became a 27th sample; a column
+    named as an identifier (``... ID``, ``... identifier``, Entrez) never is one, whatever its values."""
+    rng = np.random.default_rng(91)
+    frame = pd.DataFrame({"uniprot identifier": [f"P{10000 + i}" for i in range(6)],
+                          "uniprot gene symbol": [f"G{i}" for i in range(6)],
+                          "NCBI Entrez gene ID": [2, 22848, 60, 71, 87, 9],
+                          "Entrez": [2, 22848, 60, 71, 87, 9], "gene_identifier": [5, 6, 7, 8, 9, 10],
+                          **{str(i): rng.uniform(1, 700, 6) for i in range(1, 5)}})
+    path = tmp_path / "proteins.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = read_quietly(path)
+    assert list(adata.obs_names) == ["1", "2", "3", "4"]
+    unread = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
+    assert all("identifier column" in unread[c] for c in ("NCBI Entrez gene ID", "Entrez", "gene_identifier"))
+
+
+def test_reporter_ion_mz_columns_are_channels_and_protein_counts_are_not_samples(tmp_path):
+    """tosfly (IP2's proList): the TMT channels are named by their reporter m/z ('norm int m/z_126.127726'),
+    which the m/z-of-an-ion rule excluded, so the protein's 'spec count' and 'peptide num' became the samples."""
+    rng = np.random.default_rng(92)
+    channels = ["126.127726", "127.124761", "127.131081", "128.128116", "134.148245"]
+    frame = pd.DataFrame({"accession": [f"P{10000 + i}" for i in range(6)], "spec count": [20, 637, 5, 8, 9, 3],
+                          "peptide num": [20, 637, 4, 6, 9, 2],
+                          **{f"avg int m/z_{c}": rng.uniform(1e3, 1e4, 6).round(2) for c in channels},
+                          **{f"norm int m/z_{c}": rng.uniform(1e3, 1e4, 6).round(2) for c in channels},
+                          "description": [f"protein {i}" for i in range(6)]})
+    path = tmp_path / "proList.csv"
+    frame.to_csv(path, index=False)
+    adata = read_quietly(path)
+    assert list(adata.uns["source"]["sample_columns"]) == [f"norm int m/z_{c}" for c in channels]
+    unread = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
+    assert "peptide count" in unread["peptide num"] and "spectral count" in unread["spec count"]
+    np.testing.assert_allclose(adata.X[4], frame["norm int m/z_134.148245"].to_numpy())
+
+
+@pytest.mark.parametrize("name", ["precursor m/z", "m/z", "Precursor m/z 445.12"])
+def test_an_ion_mz_column_is_still_not_a_sample(tmp_path, name):
+    """The reporter-channel exception is for the reporter ions' m/z (113-121, 126-135) only."""
+    rng = np.random.default_rng(93)
+    frame = pd.DataFrame({"Protein": [f"P{10000 + i}" for i in range(6)], name: rng.uniform(400, 1200, 6),
+                          "A": rng.uniform(1e4, 1e6, 6), "B": rng.uniform(1e4, 1e6, 6)})
+    path = tmp_path / "table.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert list(read_quietly(path).obs_names) == ["A", "B"]
+
+
+def test_an_sdrf_without_assay_name_is_refused_as_an_sdrf(tmp_path):
+    """SpectroPipeR's SDRF_intermediate_file.tsv (source name, comment[...], no assay name yet): its
+    replicate and fraction numbers became 2 samples of 40 'proteins'."""
+    frame = pd.DataFrame({"source name": [f"cancer__{i}" for i in range(1, 5)],
+                          "comment[biological replicate]": [1, 2, 3, 4], "comment[instrument]": ["timsTOF HT"] * 4,
+                          "comment[data file]": [f"run_{i}.d" for i in range(4)], "comment[label]": ["label free sample"] * 4,
+                          "comment[fraction identifier]": [1, 1, 1, 1]})
+    path = tmp_path / "SDRF_intermediate_file.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert "an SDRF file" in refusal_of(path)
+    frame = frame.rename(columns={"comment[data file]": "comment[file uri]"})
+    frame.to_csv(path, sep="\t", index=False)  # no detector row: the SDRF columns still make no sample
+    assert "an SDRF file" not in (message := refusal_of(path)) and "comment[biological replicate]" in message
+
+
+@pytest.mark.parametrize("ratio", ["cancer/control|signal_log2_ratio", "log2 ratio A/B", "KO vs WT"])
+def test_a_log_ratio_or_contrast_beside_p_values_is_a_differential_result(tmp_path, ratio):
+    """SpectroPipeR's statistical_analysis_WIDE.csv: the p-values were excluded, the log2 ratio of the same
+    comparison became 'one sample'. A log ratio or an 'A vs B' column compares groups: it is no sample."""
+    rng = np.random.default_rng(94)
+    frame = pd.DataFrame({"PG.ProteinGroups": [f"P{10000 + i}" for i in range(6)], ratio: rng.normal(0, 1, 6),
+                          "cancer/control|raw_p_value": rng.uniform(0, 1, 6),
+                          "cancer/control|adjusted_p_value": rng.uniform(0, 1, 6)})
+    path = tmp_path / "statistical_analysis_WIDE.csv"
+    frame.to_csv(path, index=False)
+    assert "not a protein-level quantity table" in refusal_of(path)
