@@ -130,3 +130,51 @@ def test_a_log_ratio_or_contrast_beside_p_values_is_a_differential_result(tmp_pa
     path = tmp_path / "statistical_analysis_WIDE.csv"
     frame.to_csv(path, index=False)
     assert "not a protein-level quantity table" in refusal_of(path)
+
+
+
+def test_a_sheet_keyed_on_sample_ids_is_refused_as_a_sample_sheet(tmp_path):
+    """tosfly's Sample_info.csv (TMT_channels, Sample_ids, Group, Sex) was refused as 'not a protein table'
+    without saying it is a sample sheet: 'Sample_ids' names samples as 'sample_id' does."""
+    frame = pd.DataFrame({"TMT_channels": ["norm int m/z_126.127726", "norm int m/z_127.124761", "norm int m/z_127.131081"],
+                          "Sample_ids": [556, 561, 570], "Group": ["A", "A", "B"], "Sex": ["M", "F", "M"]})
+    path = tmp_path / "Sample_info.csv"
+    frame.to_csv(path, index=False)
+    assert "sample sheet" in refusal_of(path)
+
+
+def test_a_signed_rank_table_is_a_differential_result(tmp_path):
+    """luciatmt's ProtRank output (Gene_acc, Gene_id, SignedRank, log10TMT, FDR): refused for a negative
+    'quantity' in SignedRank, a test statistic; it is a differential result."""
+    frame = pd.DataFrame({"Gene_acc": range(5), "Gene_id": [f"Tb927.2.{6320 + i}" for i in range(5)],
+                          "SignedRank": [680.57, -525.75, 12.0, -3.5, 100.25], "log10TMT": [5.0, 5.9, 4.1, 3.3, 6.2],
+                          "FDR": [0.0, 0.0, 0.1, 0.2, 0.01], "Desc": [f"protein {i}" for i in range(5)]})
+    path = tmp_path / "indata.csv"
+    frame.to_csv(path, index=False)
+    assert "not a protein-level quantity table" in refusal_of(path)
+
+
+def test_an_identifier_list_without_quantities_says_it_is_no_quantity_table(tmp_path):
+    """alphapepttools' feature_metadata.csv (Protein.Group, Genes): refused without saying what it is not."""
+    path = tmp_path / "feature_metadata.csv"
+    path.write_text("Protein.Group,Genes\nA0A024R1R8;Q9Y2S6,TMA7;TMA7B\nA0A024R4E5,HDLBP\nP12345,ABC\n")
+    assert "not a protein-level quantity table" in refusal_of(path)
+
+
+def test_a_spectronaut_fragment_report_with_run_labels_is_refused_by_kind(tmp_path):
+    """alphapepttools' mouse Spectronaut top-20 peptides: a fragment report whose runs are named in R.Label
+    (not R.FileName) was refused as a protein report lacking PG.Quantity."""
+    path = tmp_path / "sn_top20peptides.tsv"
+    path.write_text("R.Label\tPG.Genes\tF.Charge\tFG.Charge\tPG.ProteinGroups\tF.PeakArea\tPEP.StrippedSequence\tF.FrgIon\n"
+                    "run_01.raw\tMapt\t1\t2\tA2A5Y6\t13116.5\tHVPGGGSVQIVYK\ty11\n"
+                    "run_01.raw\tMapt\t1\t2\tA2A5Y6\t9116.5\tHVPGGGSVQIVYK\ty10\n")
+    assert "Spectronaut fragment report" in (message := refusal_of(path)) and "peptide" in message
+
+
+def test_a_long_peptide_table_says_it_is_peptide_level(tmp_path):
+    """skbr3's all_peptide table (File name repeated, one row per identified peptide and scan): the long-format
+    refusal now also says that its rows are peptides, naming the sequence column."""
+    rows = "".join(f"run{i % 2}\t{seq}\tP1234{i}\t{1000 + i}.5\n" for i, seq in enumerate(
+        ["AAEPLLTLER", "LLGGVTIAQGGVLPNIQAVLLPK", "GDLGIEIPAEK", "VAPEEHPVLLTEAPLNPK"]))
+    (path := tmp_path / "all_peptide.txt").write_text("File name\tnonlabel peptide\tProtein Id\tScore 1\n" + rows)
+    assert "peptide-level long-format table" in (message := refusal_of(path)) and "'nonlabel peptide'" in message

@@ -291,7 +291,8 @@ def assemble_result(
     n_proteins, n_samples = parsed.values.shape
     if n_samples == 0:
         raise SecretomeInputError(
-            "no numeric sample columns found", file=path,
+            "no numeric sample columns found: this is not a protein-level quantity table (an annotation or "
+            "identifier list has no per-sample quantities)", file=path,
             expected="an identifier column plus one numeric quantity column per sample",
         )
     _check_sample_names(parsed)

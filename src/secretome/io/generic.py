@@ -515,8 +515,11 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
         filled = values[values != ""]
         if len(filled) > 1 and filled.nunique() < len(filled):
             _refuse_one_run_sample_sheet(table, column, filled)
+            sequences = next((c for c in text_columns if _peptide_sequences(table.frame, c)), None)
+            level = f"a peptide-level long-format table (column {sequences!r} holds peptide sequences; " if sequences else (
+                "a long-format table (")
             raise SecretomeInputError(
-                f"this is a long-format table (one row per feature and sample: column {column!r} repeats "
+                f"this is {level}one row per feature and sample: column {column!r} repeats "
                 f"{filled.nunique()} sample names over {len(filled)} rows), not a protein table with a column per sample",
                 file=table.path, column=column,
                 expected="one row per protein and one column per sample (pivot the long table first)",
