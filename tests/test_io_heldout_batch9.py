@@ -161,6 +161,22 @@ def test_an_identifier_list_without_quantities_says_it_is_no_quantity_table(tmp_
     assert "not a protein-level quantity table" in refusal_of(path)
 
 
+def test_a_paw_result_keyed_on_acc_reads_its_samples_not_its_labels(tmp_path):
+    """pwmq (PAW's edgeR result): samples first, statistics and the labels 'direction'/'candidate' after, the
+    accessions last in 'Acc'. The first text column (direction: up/down) was taken as the identifier."""
+    rng = np.random.default_rng(95)
+    samples = ["Media_2.1_tmm", "Media_2.2_tmm", "Exo_2.1_tmm", "Exo_2.2_tmm"]
+    frame = pd.DataFrame({**{s: rng.uniform(1e5, 1e6, 6) for s in samples}, "logFC": rng.normal(0, 1, 6),
+                          "PValue": rng.uniform(0, 1, 6), "FDR": rng.uniform(0, 1, 6), "ave_med": rng.uniform(1e5, 1e6, 6),
+                          "direction": ["up", "down"] * 3, "candidate": ["high", "no"] * 3,
+                          "Acc": [f"sp|P6071{i}|ACT{i}_MOUSE" for i in range(6)]})
+    path = tmp_path / "KUR1502_MQ-results.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = read_quietly(path)
+    assert list(adata.obs_names) == samples and adata.uns["source"]["identifier_column"] == "Acc"
+    np.testing.assert_allclose(adata.X[2], frame["Exo_2.1_tmm"].to_numpy())
+
+
 def test_a_spectronaut_fragment_report_with_run_labels_is_refused_by_kind(tmp_path):
     """alphapepttools' mouse Spectronaut top-20 peptides: a fragment report whose runs are named in R.Label
     (not R.FileName) was refused as a protein report lacking PG.Quantity."""

@@ -48,7 +48,7 @@ PROTEIN_ID_NAMES: tuple[str, ...] = (
     "protein ids", "majority protein ids", "protein.group", "protein group", "protein groups", "protein_group",
     "pg.proteingroups", "protein.ids", "protein id", "protein_id", "proteinid", "protein", "proteins",
     "accession", "accessions", "protein accession", "protein accessions", "uniprot", "uniprot id",
-    "uniprot accession", "uniprotkb", "entry", "entry name",
+    "uniprot accession", "uniprotkb", "entry", "entry name", "acc",  # acc: PAW's accession column
 )
 GENE_ID_NAMES: tuple[str, ...] = (
     "gene names", "gene name", "gene", "genes", "gene symbol", "gene symbols", "symbol", "gene.name",
