@@ -194,3 +194,30 @@ def test_a_long_peptide_table_says_it_is_peptide_level(tmp_path):
         ["AAEPLLTLER", "LLGGVTIAQGGVLPNIQAVLLPK", "GDLGIEIPAEK", "VAPEEHPVLLTEAPLNPK"]))
     (path := tmp_path / "all_peptide.txt").write_text("File name\tnonlabel peptide\tProtein Id\tScore 1\n" + rows)
     assert "peptide-level long-format table" in (message := refusal_of(path)) and "'nonlabel peptide'" in message
+
+
+def test_the_philosopher_layout_goes_to_its_reader_not_fragpipes(tmp_path):
+    """prolfquapp's combined_protein_small.tsv (and batch 7's celegans): the older Philosopher layout (Protein
+    Group, SubGroup, Summarized ... counts, per-sample Total/Unique/Razor) scored below FragPipe's reader, which
+    then refused it for lacking 'MaxLFQ Intensity'."""
+    rng = np.random.default_rng(96)
+    samples = ["B03_02_A", "B03_03_B"]
+    frame = {"Protein Group": [1, 2, 3], "SubGroup": ["1.1", "2.1", "3.1"],
+             "Protein": [f"sp|P1234{i}|PR{i}_HUMAN" for i in range(3)], "Protein ID": [f"P1234{i}" for i in range(3)],
+             "Entry Name": [f"PR{i}_HUMAN" for i in range(3)], "Gene Names": ["A", "B", "C"], "Protein Length": [100, 200, 300],
+             "Coverage": [10.0, 20.0, 30.0], "Organism": ["Homo sapiens"] * 3, "Protein Existence": ["1"] * 3,
+             "Description": ["a", "b", "c"], "Protein Probability": [1.0, 1.0, 0.99], "Top Peptide Probability": [1.0, 0.99, 0.98],
+             "Unique Stripped Peptides": [3, 4, 5], "Summarized Total Spectral Count": [9, 8, 7],
+             "Summarized Unique Spectral Count": [9, 8, 7], "Summarized Razor Spectral Count": [9, 8, 7]}
+    for sample in samples:
+        for family in ("Total Spectral Count", "Unique Spectral Count", "Razor Spectral Count"):
+            frame[f"{sample} {family}"] = [3, 4, 5]
+        for family in ("Total Intensity", "Unique Intensity", "Razor Intensity"):
+            frame[f"{sample} {family}"] = rng.uniform(1e5, 1e7, 3).round(1)
+    frame = pd.DataFrame(frame)
+    path = tmp_path / "combined_protein_small.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = read_quietly(path)
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"], adata.n_obs) == ("philosopher", "Razor Intensity", 2)
+    np.testing.assert_allclose(adata.X[1], frame["B03_03_B Razor Intensity"].to_numpy())
