@@ -132,7 +132,6 @@ def test_a_log_ratio_or_contrast_beside_p_values_is_a_differential_result(tmp_pa
     assert "not a protein-level quantity table" in refusal_of(path)
 
 
-
 def test_a_sheet_keyed_on_sample_ids_is_refused_as_a_sample_sheet(tmp_path):
     """tosfly's Sample_info.csv (TMT_channels, Sample_ids, Group, Sex) was refused as 'not a protein table'
     without saying it is a sample sheet: 'Sample_ids' names samples as 'sample_id' does."""
@@ -221,3 +220,15 @@ def test_the_philosopher_layout_goes_to_its_reader_not_fragpipes(tmp_path):
     source = adata.uns["source"]
     assert (source["format"], source["quantity"], adata.n_obs) == ("philosopher", "Razor Intensity", 2)
     np.testing.assert_allclose(adata.X[1], frame["B03_03_B Razor Intensity"].to_numpy())
+
+
+def test_a_space_separated_precursor_matrix_is_refused_by_kind(tmp_path):
+    """conduitR's report.pr_matrix.txt (R's write.table default: space-separated, quoted text): refused for
+    having no delimiter, without saying it is a DIA-NN precursor matrix. A space-separated protein table
+    keeps the delimiter refusal (spaces are not a delimiter this project guesses)."""
+    path = tmp_path / "report.pr_matrix.txt"
+    path.write_text('Protein.Group Protein.Ids Genes Stripped.Sequence Modified.Sequence Precursor.Charge Precursor.Id '
+                    'D:\\run\\A4.raw D:\\run\\C2.raw\nA0AAP8NNC5 A0AAP8NNC5 CXU09 "AAAAK" AAAAK 2 AAAAK2 NA 20003.4\n')
+    assert "DIA-NN precursor matrix" in refusal_of(path)
+    path.write_text('Protein.Group Genes A B\nP12345 ABC 1.5 2.5\nP12346 ABD 3.5 4.5\n')
+    assert "no column delimiter found" in refusal_of(path)

@@ -536,7 +536,15 @@ def _parse_text(
     lines = lines[:_SNIFF_LINES]
     if not any(line.strip() for line in lines):
         raise SecretomeInputError("the file is empty", file=path, expected="a table with a header row and data rows")
-    delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    try:
+        delimiter, header = _sniff(lines, path, single_column_ok=single_column_ok, offset=skipped)
+    except SecretomeInputError:
+        if check_header is not None and lines:
+            # a space-separated header (R's write.table default) of a known non-protein kind: say what it is
+            spaced = next(csv.reader([lines[0].lstrip("\ufeff")], delimiter=" ", skipinitialspace=True))
+            if len(spaced) > 1:
+                check_header(spaced, path)
+        raise
     if check_header is not None:
         check_header(header, path)
     if sum(1 for line in lines if line.strip()) < 2:
