@@ -71,7 +71,7 @@ def test_a_numeric_identifier_column_is_not_a_sample(tmp_path):
     adata = read_quietly(path)
     assert list(adata.obs_names) == ["1", "2", "3", "4"]
     unread = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
-    assert all("identifier column" in unread[c] for c in ("NCBI Entrez gene ID", "Entrez", "gene_identifier"))
+    assert all("identifier" in unread[c] for c in ("NCBI Entrez gene ID", "Entrez", "gene_identifier"))
 
 
 def test_reporter_ion_mz_columns_are_channels_and_protein_counts_are_not_samples(tmp_path):
