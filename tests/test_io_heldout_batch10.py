@@ -1,0 +1,89 @@
+"""What blind batch 10 of the held-out files found (issue 15), each finding a general rule kept as data and a
+test on a table written here in the shape of the real file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import read_quietly, refusal_of
+
+
+def test_a_tmt_sample_sheet_with_an_age_in_days_is_refused_as_a_sample_sheet(tmp_path):
+    """lungdev: a TMT design (Donor, Age_Days, Channel Order, Channel) was read as one sample 'Age_Days' of
+    11 donor "proteins"; an age or time with its unit is a design attribute (data/sample_sheet_columns.tsv)."""
+    donors = [f"D{n:03d}" for n in (5, 19, 4, 47, 36, 12, 8)]
+    frame = pd.DataFrame({
+        "Donor": donors, "Age_Days": [1, 1, 5, 12, 30, 90, 365],
+        "Nominal_Age": ["1 day", "1 day", "1 wk", "2 wk", "1 mo", "3 mo", "1 yr"],
+        "Experiment": [f"hLM_Biop_{d}_P" for d in donors], "Channel Order": list(range(1, 8)),
+        "Channel": ["126", "127N", "127C", "128N", "128C", "129N", "129C"],
+    })
+    path = tmp_path / "TMT_metadata.csv"
+    frame.to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "sample sheet" in message and "'Age_Days'" in message
+
+
+def test_a_run_list_keyed_by_lims_resource_numbers_is_refused_as_a_sample_sheet(tmp_path):
+    """diannrunner: a B-Fabric dataset.csv (Resource, Relative Path, Name, Grouping Var ...) was read as one
+    sample 'Resource' of 6 raw-file "proteins"."""
+    names = [f"LFQ_Orbitrap_Condition_{c}_Sample_Alpha_0{i}" for c in "AB" for i in (1, 2, 3)]
+    frame = pd.DataFrame({
+        "Resource": [2521817 + i for i in range(6)],
+        "Relative Path": [f"p35517/Proteomics/QEXACTIVE_1/{n}.raw" for n in names],
+        "Name": names, "Grouping Var": list("AAABBB"), "CONTROL": list("CCCTTT"), "File": [f"{n}.raw" for n in names],
+    })
+    path = tmp_path / "dataset.csv"
+    frame.to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "sample sheet" in message and "'Resource'" in message
+
+
+def test_a_results_table_of_centred_group_values_is_refused(tmp_path):
+    """phrt: a DEP/FragPipe-Analyst results table (p.adj, ratio, significant and per-group '<group>_centered'
+    columns) was read as 3 samples, the centred group values; beside the tests they are no samples."""
+    rng = np.random.default_rng(10)
+    n = 6
+    groups = ("CD34High", "CD34Low", "CD34Neg")
+    pairs = [(a, b) for i, a in enumerate(groups) for b in groups[i + 1:]]
+    frame = {"name": [f"GENE{i}" for i in range(n)], "ID": [f"P{20000 + i}" for i in range(n)]}
+    for a, b in pairs:
+        frame[f"{a}_vs_{b}_p.adj"] = rng.uniform(0, 1, n).round(4)
+    for a, b in pairs:
+        frame[f"{a}_vs_{b}_significant"] = rng.uniform(0, 1, n) < 0.3
+    for a, b in pairs:
+        frame[f"{a}_vs_{b}_ratio"] = rng.normal(0, 3, n).round(3)
+    for g in groups:
+        frame[f"{g}_centered"] = rng.normal(0, 2, n).round(3)
+    path = tmp_path / "LFQ_results.csv"
+    pd.DataFrame(frame).to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "not a protein-level quantity table" in message and "differential-result" in message
+
+
+def test_centred_sample_columns_without_statistics_are_still_read(tmp_path):
+    """The '_centered' rule holds only beside a test statistic: a matrix of centred samples is read."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"Protein": [f"P{30000 + i}" for i in range(5)],
+                          **{f"S{i}_centered": rng.normal(0, 1, 5).round(3) for i in range(1, 4)}})
+    path = tmp_path / "centred.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = read_quietly(path, is_log2=True)
+    assert list(adata.uns["source"]["sample_columns"]) == ["S1_centered", "S2_centered", "S3_centered"]
+
+
+def test_a_jtk_cycle_rhythmicity_result_is_refused(tmp_path):
+    """liver: a JTK_CYCLE result (CycID, BH.Q, ADJ.P, PER, LAG, AMP) was read as 4 samples; BH.Q is a
+    corrected q-value and period, lag and amplitude are rhythm estimates beside it."""
+    rng = np.random.default_rng(12)
+    n = 6
+    frame = pd.DataFrame({
+        "CycID": ["Syne2", "Tpr", "Ranbp2", "Plec", "Ahnak", "Myh9"], "BH.Q": rng.uniform(0, 1, n).round(3),
+        "ADJ.P": rng.uniform(0, 1, n).round(3), "PER": rng.choice([20, 24, 28], n), "LAG": rng.choice([0, 6, 12, 18], n),
+        "AMP": rng.uniform(0, 0.2, n),
+    })
+    path = tmp_path / "JTKresult_proteomics_data.csv"
+    frame.to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "not a protein-level quantity table" in message and "'BH.Q'" in message
