@@ -87,3 +87,30 @@ def test_a_jtk_cycle_rhythmicity_result_is_refused(tmp_path):
     frame.to_csv(path, index=False)
     message = refusal_of(path)
     assert "not a protein-level quantity table" in message and "'BH.Q'" in message
+
+
+def test_a_newer_peaks_protein_peptides_export_is_refused_as_peptide_level(tmp_path):
+    """huvec, munk: PEAKS' protein-peptides.csv without the Used/Candidate columns was taken for a PEAKS
+    protein table missing its Accession; it is a peptide-level table (data/non_protein_tables.tsv)."""
+    rng = np.random.default_rng(13)
+    n = 4
+    frame = {"Protein Group": [1, 1, 2, 3], "Protein ID": [31, 31, 7, 9],
+             "Protein Accession": ["Q09666|AHNK_HUMAN"] * 2 + ["P35579|MYH9_HUMAN", "P21333|FLNA_HUMAN"],
+             "Peptide": ["K.IKGDVPSVGLEGPDVDLQGPEAK.I", "K.GDVPSVGLEGPDVDLQGPEAK.I", "R.LQQELDDLLVDLDHQR.Q",
+                         "K.VTAQGPGLEPSGNIANK.T"],
+             "Unique": ["Y"] * n, "-10lgP": rng.uniform(20, 130, n).round(2), "z": [3, 2, 3, 2]}
+    for sample in ("N5_1", "N5_2", "T2_1"):
+        frame[f"Area {sample}"] = rng.uniform(1e3, 1e4, n).round(1)
+    path = tmp_path / "protein-peptides.csv"
+    pd.DataFrame(frame).to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "PEAKS protein-peptides" in message and "peptide" in message
+
+
+def test_a_one_column_table_is_refused_as_one_single_column(tmp_path):
+    """lxmetpro: a workbook (a delimited text of one column is refused earlier, for its missing delimiter) of one column of UniProt accessions was refused as 'the table has 1 column(s)';
+    the refusal now says what the file is, naming its column."""
+    path = tmp_path / "proteins.xlsx"
+    pd.DataFrame({"Protein_Uniprot": ["P02768", "P01024", "P0C0L4", "P02787"]}).to_excel(path, index=False)
+    message = refusal_of(path)
+    assert "one single column 'Protein_Uniprot'" in message and "not a protein-level quantity table" in message
