@@ -114,3 +114,29 @@ def test_a_one_column_table_is_refused_as_one_single_column(tmp_path):
     pd.DataFrame({"Protein_Uniprot": ["P02768", "P01024", "P0C0L4", "P02787"]}).to_excel(path, index=False)
     message = refusal_of(path)
     assert "one single column 'Protein_Uniprot'" in message and "not a protein-level quantity table" in message
+
+
+def test_a_sample_sheet_repeating_its_sample_names_is_refused_as_a_sample_sheet(tmp_path):
+    """yuqing: a design (Intensity.column, Digest.stage, Sample, Replicate) repeats each sample over its
+    replicates; its only numbers are replicate numbers, so it is a sample sheet, not a long table of quantities."""
+    samples = ["C80UR", "C80R", "F60UR", "F60R"]
+    frame = pd.DataFrame({
+        "Intensity.column": [f"Intensity KH10{i:02d}_Bov_{s}_rT{r}" for i, (s, r) in
+                             enumerate((s, r) for s in samples for r in (1, 2, 3))],
+        "Digest.stage": ["Intestinal"] * 6 + ["Gastric"] * 6,
+        "Sample": [s for s in samples for _ in range(3)], "Replicate": [1, 2, 3] * 4,
+    })
+    path = tmp_path / "Intensity_columns.csv"
+    frame.to_csv(path, index=False)
+    message = refusal_of(path)
+    assert "sample sheet" in message and "'Replicate'" in message
+
+
+def test_a_long_table_of_quantities_is_still_refused_as_long_format(tmp_path):
+    """The sample-sheet reading of a long table needs every number to be a design attribute: a long table
+    with an intensity column stays a long-format refusal."""
+    frame = pd.DataFrame({"Protein": ["P1", "P1", "P2", "P2"], "Sample": ["a", "b", "a", "b"],
+                          "Replicate": [1, 1, 1, 1], "Intensity": [1e5, 2e5, 3e5, 4e5]})
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    assert "long-format" in refusal_of(path)

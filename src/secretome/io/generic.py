@@ -515,6 +515,8 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
         filled = values[values != ""]
         if len(filled) > 1 and filled.nunique() < len(filled):
             _refuse_one_run_sample_sheet(table, column, filled)
+            # no quantity at all: a sample sheet whose sample names repeat over its rows (one row per raw file)
+            _refuse_sample_sheet(table, [str(c) for c in table.frame.columns if table.frame[c].dtype.kind in "fiu"])
             sequences = next((c for c in text_columns if _peptide_sequences(table.frame, c)), None)
             level = f"a peptide-level long-format table (column {sequences!r} holds peptide sequences; " if sequences else (
                 "a long-format table (")
