@@ -140,3 +140,19 @@ def test_a_long_table_of_quantities_is_still_refused_as_long_format(tmp_path):
     path = tmp_path / "long.csv"
     frame.to_csv(path, index=False)
     assert "long-format" in refusal_of(path)
+
+
+def test_a_flippr_protein_summary_is_refused_naming_its_kind(tmp_path):
+    """flippr: a FLiPPR protein summary workbook (counts of valid and significant peptides and cut sites) was
+    refused as a FragPipe table without MaxLFQ columns; it is a comparison's summary (data/non_protein_tables.tsv)."""
+    frame = pd.DataFrame({
+        "Protein ID": ["P00350", "P0A6F5"], "Protein": ["sp|P00350|6PGD_ECOLI", "sp|P0A6F5|CH60_ECOLI"],
+        "Entry Name": ["6PGD_ECOLI", "CH60_ECOLI"], "Gene": ["gnd", "groL"], "Mapped Genes": ["", ""],
+        **{f"No. of Valid {what}": [140, 98] for what in ("Modified Peptides", "Peptides", "Cut Sites")},
+        **{f"No. of Significant {what} ({p})": [46, 12] for what in ("Modified Peptides", "Peptides", "Cut Sites")
+           for p in ("P-value", "Adj. P-value")},
+    })
+    path = tmp_path / "Native_v_Refolded_001_min_flippr_protein_summary.xlsx"
+    frame.to_excel(path, index=False)
+    message = refusal_of(path)
+    assert "FLiPPR" in message and "not a protein-level quantity table" in message
