@@ -156,3 +156,22 @@ def test_a_flippr_protein_summary_is_refused_naming_its_kind(tmp_path):
     frame.to_excel(path, index=False)
     message = refusal_of(path)
     assert "FLiPPR" in message and "not a protein-level quantity table" in message
+
+
+def test_maxquant_identifiers_beside_another_programs_sample_columns_are_read_as_a_generic_matrix(tmp_path):
+    """wombat: NormalyzerDE's median-normalized.txt keeps MaxQuant's Protein.IDs, Majority.protein.IDs and
+    Fasta.headers beside its own 'Sample.1_Tr_1' columns (no MaxQuant quantity column); it was refused as a
+    proteinGroups without LFQ columns and is read as the generic log2 matrix it is."""
+    rng = np.random.default_rng(14)
+    n = 5
+    frame = pd.DataFrame({"Protein.IDs": [f"P{40000 + i}" for i in range(n)],
+                          "Majority.protein.IDs": [f"P{40000 + i}" for i in range(n)], "Fasta.headers": [""] * n,
+                          **{f"Sample.{s}_Tr_{r}": rng.normal(24, 2, n).round(6) for s in (1, 2) for r in (1, 2, 3)}})
+    frame.iloc[0, 3] = np.nan
+    path = tmp_path / "median-normalized.txt"
+    frame.to_csv(path, sep="\t", index=False, na_rep="NA")
+    adata = read_quietly(path)
+    assert adata.uns["source"]["format"] == "generic"
+    assert adata.shape == (6, 5)
+    assert list(adata.uns["source"]["sample_columns"])[:2] == ["Sample.1_Tr_1", "Sample.1_Tr_2"]
+    np.testing.assert_allclose(adata.X[1], frame["Sample.1_Tr_2"].to_numpy())
