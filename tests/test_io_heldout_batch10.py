@@ -175,3 +175,19 @@ def test_maxquant_identifiers_beside_another_programs_sample_columns_are_read_as
     assert adata.shape == (6, 5)
     assert list(adata.uns["source"]["sample_columns"])[:2] == ["Sample.1_Tr_1", "Sample.1_Tr_2"]
     np.testing.assert_allclose(adata.X[1], frame["Sample.1_Tr_2"].to_numpy())
+
+
+def test_a_clinical_table_with_a_numeric_sex_and_age_is_refused_as_a_sample_sheet(tmp_path):
+    """rfbds: a TCGA clinical table (Gender and age codes beside stage and cluster codes) was read until a
+    negative cluster code was refused as a 'negative quantity'; a numeric age or sex marks a sample sheet by
+    itself (data/sample_sheet_columns.tsv, alone = yes)."""
+    frame = pd.DataFrame({
+        "Complete TCGA ID": ["A2-A0T2", "A2-A0CM", "BH-A18V", "E2-A1B6", "AO-A12F"], "Gender": [1, 1, 1, 1, 1],
+        "Age at Initial Pathologic Diagnosis": [66, 40, 48, 51, 36], "ER Status": ["Negative"] * 5,
+        "Tumor": [3, 2, 2, 1, 2], "OS Time": [240, 754, 1555, 1002, 286],
+        "SigClust Intrinsic mRNA": [-13, -13, -6, -3, 0], "PAM50 mRNA": ["Basal-like"] * 5,
+    })
+    path = tmp_path / "clinical_clean_aug_data.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    message = refusal_of(path)
+    assert "sample sheet" in message and "'Age at Initial Pathologic Diagnosis'" in message
