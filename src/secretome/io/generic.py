@@ -107,10 +107,11 @@ def family_rules() -> list[tuple[re.Pattern, int, str, bool]]:
 
 
 @lru_cache(maxsize=1)
-def sample_sheet_rules() -> list[tuple[re.Pattern, str]]:
-    """(compiled whole-name pattern, meaning) of sample-sheet design columns (``data/sample_sheet_columns.tsv``)."""
+def sample_sheet_rules() -> list[tuple[re.Pattern, str, bool]]:
+    """(compiled whole-name pattern, meaning, alone) of sample-sheet design columns
+    (``data/sample_sheet_columns.tsv``); ``alone``: one such numeric column marks a sample sheet by itself."""
     table = _data_table("sample_sheet_columns.tsv")
-    return [(re.compile(p, re.IGNORECASE), m) for p, m in zip(table["pattern"], table["meaning"])]
+    return [(re.compile(p, re.IGNORECASE), m, a == "yes") for p, m, a in zip(table["pattern"], table["meaning"], table["alone"])]
 
 
 @lru_cache(maxsize=1)
@@ -126,12 +127,14 @@ def _names_statistic(reason: str) -> bool:
     return reason.removesuffix(_RULE_SOURCE) in statistic_reasons()
 
 
-def _design_columns(columns: list[str]) -> dict[str, str]:
-    """Column -> design meaning for the columns a sample sheet names (:func:`sample_sheet_rules`)."""
+def _design_columns(columns: list[str], alone: bool = False) -> dict[str, str]:
+    """Column -> design meaning for the columns a sample sheet names (:func:`sample_sheet_rules`); with
+    ``alone``, only those that mark a sample sheet by themselves (a donor's age or sex)."""
     found = {}
     for column in columns:
         spaced = _SEPARATOR.sub(" ", bare_name(column)).strip()
-        meaning = next((m for pattern, m in sample_sheet_rules() if pattern.fullmatch(spaced)), None)
+        meaning = next((m for pattern, m, by_itself in sample_sheet_rules()
+                        if (by_itself or not alone) and pattern.fullmatch(spaced)), None)
         if meaning is not None:
             found[column] = meaning
     return found
@@ -147,6 +150,21 @@ def _refuse_sample_sheet(table: RawTable, numeric: list[str]) -> None:
             + ", ".join(f"{c!r} ({m})" for c, m in design.items())
             + " are per-sample design attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
             file=table.path, column=numeric[0],
+            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
+            "file as the sample sheet (samples=)",
+        )
+
+
+def _refuse_donor_attributes(table: RawTable, samples: list[str]) -> None:
+    """A sample sheet or clinical table about to be read (after the refusals by kind and by identifier): a
+    "sample" column holding a donor's age or sex (an ``alone`` rule) is an attribute no protein table has."""
+    marking = _design_columns(samples, alone=True)
+    if marking:
+        raise SecretomeInputError(
+            "this is a sample sheet or clinical table (one row per sample or patient: its numeric columns "
+            + ", ".join(f"{c!r} ({m})" for c, m in marking.items())
+            + " are a donor's attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
+            file=table.path, column=next(iter(marking)),
             expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
             "file as the sample sheet (samples=)",
         )
@@ -515,6 +533,8 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
         filled = values[values != ""]
         if len(filled) > 1 and filled.nunique() < len(filled):
             _refuse_one_run_sample_sheet(table, column, filled)
+            # no quantity at all: a sample sheet whose sample names repeat over its rows (one row per raw file)
+            _refuse_sample_sheet(table, [str(c) for c in table.frame.columns if table.frame[c].dtype.kind in "fiu"])
             sequences = next((c for c in text_columns if _peptide_sequences(table.frame, c)), None)
             level = f"a peptide-level long-format table (column {sequences!r} holds peptide sequences; " if sequences else (
                 "a long-format table (")
@@ -707,6 +727,7 @@ def parsed_from_roles(
             + ("; give a sample sheet with --samples" if named else ""),
         )
     _refuse_identifiers_of_no_protein(table, roles.id_column)
+    _refuse_donor_attributes(table, samples)
     values = numeric_block(table, samples)
     ids = parse_protein_groups(
         text_column(frame, roles.id_column).tolist(),

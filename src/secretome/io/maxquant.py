@@ -26,6 +26,8 @@ QUANTITIES: tuple[str, ...] = ("LFQ intensity", "Intensity", "iBAQ")
 #: Columns that carry a family prefix but are not per-sample quantities.
 NOT_SAMPLES = frozenset({"iBAQ peptides"})
 _HEADER_ENTRY = re.compile(r"\|([^|;\s]+)\|([A-Z0-9]{1,11}_[A-Z0-9]{2,5})\b")  # "|accession|ENTRY_NAME"
+#: Prefixes of the per-sample columns MaxQuant writes (a table with none is another program's matrix).
+_QUANTITY_WORDS: tuple[str, ...] = QUANTITIES + ("Reporter intensity", "Ratio", "MS/MS count", "Peptides ", "Sequence coverage ")
 SIGNATURE: tuple[str, ...] = (
     "Protein IDs", "Majority protein IDs", "Peptide counts (all)", "Peptide counts (razor+unique)",
     "Potential contaminant", "Contaminant", "Reverse", "Decoy", "Only identified by site", "Razor + unique peptides",
@@ -101,6 +103,8 @@ def detect_score(columns: list[str]) -> int:
     score = sum(1 for name in SIGNATURE if name in present)
     if any(column.startswith("LFQ intensity ") for column in columns):
         score += 2
+    if not any(column.startswith(_QUANTITY_WORDS) for column in columns):
+        return 0  # MaxQuant's identifiers kept beside columns of another program (NormalyzerDE's matrices): generic
     return score if "Majority protein IDs" in present or "Protein IDs" in present or score >= 3 else 0
 
 

@@ -1056,10 +1056,10 @@ def _finish(table: RawTable, min_columns: int = 2, repeated_names: bool = False)
     and record) duplicated column names."""
     frame = table.frame
     if frame.shape[1] < min_columns:
-        raise SecretomeInputError(
-            f"the table has {frame.shape[1]} column(s)", file=table.path,
-            expected="an identifier column plus quantity columns",
-        )
+        found = (f"the table is one single column {str(frame.columns[0])!r} (a list, e.g. of identifiers, with no "
+                 "quantity columns): not a protein-level quantity table" if frame.shape[1] == 1
+                 else f"the table has {frame.shape[1]} column(s)")
+        raise SecretomeInputError(found, file=table.path, expected="an identifier column plus quantity columns")
     names = [str(name) for name in frame.columns]
     keep = [not (name == "" and frame.iloc[:, i].isna().all()) for i, name in enumerate(names)]
     known = table.positions or {}
