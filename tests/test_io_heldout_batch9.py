@@ -90,6 +90,7 @@ def test_reporter_ion_mz_columns_are_channels_and_protein_counts_are_not_samples
     assert list(adata.uns["source"]["sample_columns"]) == [f"norm int m/z_{c}" for c in channels]
     unread = dict(zip(adata.uns["source"]["unread_columns"], adata.uns["source"]["unread_reasons"]))
     assert "peptide count" in unread["peptide num"] and "spectral count" in unread["spec count"]
+    assert "a channel's average intensity" in unread["avg int m/z_126.127726"]
     np.testing.assert_allclose(adata.X[4], frame["norm int m/z_134.148245"].to_numpy())
 
 
