@@ -180,13 +180,12 @@ def _aligned_headers(groups: Sequence[str], headers: Sequence[str]) -> list[tupl
     A header may lack an entry name (contaminants.fasta) or be missing (truncated lists); matching each
     header's own accession keeps one member's species from being given to another. Returns, per row, the
     members' entry names and organisms, ``;``-joined and aligned ("" where unknown), and the leading
-    member's header. Rows with one named header per member, in member order, are taken as they are; the
-    others are done in one pass over their exploded members and headers, each distinct member and header
-    word parsed once (the members' parses are those :func:`parse_protein_groups` uses next), an organism
-    searched for only where a member takes an unnamed header.
+    member's header. Rows with one named header per member, in member order, are taken as they are; for the
+    others each distinct member and header word is parsed once over the whole table (cached: the members'
+    parses are those :func:`parse_protein_groups` uses next), and an organism is searched for only where a
+    member takes an unnamed header.
     """
     out: list[tuple[str, str, str]] = [("", "", "")] * len(groups)
-    accession_of = _member_accession
     for i, (group, text) in enumerate(zip(groups, headers)):
         tokens = [token for token in group.split(";") if token.strip()]
         if not tokens:
@@ -201,7 +200,7 @@ def _aligned_headers(groups: Sequence[str], headers: Sequence[str]) -> list[tupl
             if words:
                 accession, entry_name = _header_word(words[0])
                 by_accession.setdefault(accession, (entry_name, header))
-        found = [by_accession.get(accession_of(token)) for token in tokens]
+        found = [by_accession.get(_member_accession(token)) for token in tokens]
         names = ";".join(f[0] if f else "" for f in found)
         organisms = ";".join(organism_of_header(f[1]) if f and not f[0] else "" for f in found)  # the entry name gives the species
         out[i] = (names, organisms, found[0][1].strip() if found[0] else "")

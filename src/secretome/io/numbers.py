@@ -63,7 +63,8 @@ _VALID = {
     (".", ","): rb"(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?" + _EXP,
 }
 
-_NAMES = {".": "a decimal point", ",": "a decimal comma"}
+#: How messages name a decimal mark.
+MARK_NAMES = {".": "a decimal point", ",": "a decimal comma"}
 
 
 class MixedConventions(SecretomeInputError):
@@ -364,7 +365,7 @@ def _check_valid(scan: _Scanner, path: Path, numbers: Numbers, where: "_Where") 
     bad = scan.first_invalid(numbers)
     if bad:
         raise MixedConventions(
-            f"{_cell(scan.data, bad, scan.delimiter, where)} is not a number written with {_NAMES[numbers.decimal]} "
+            f"{_cell(scan.data, bad, scan.delimiter, where)} is not a number written with {MARK_NAMES[numbers.decimal]} "
             f"and {numbers.thousands or 'no'!r} thousands marks, the convention of the file's other numbers"
             f"{' (' + numbers.evidence + ')' if numbers.evidence else ''}",
             file=path, expected="one convention in the whole file",

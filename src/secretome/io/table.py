@@ -34,7 +34,9 @@ import pandas as pd
 
 from secretome.errors import SecretomeInputError
 from secretome.io import report_frame, source, trailing_list
-from secretome.io.numbers import MixedConventions, Numbers, column_marks, convert, decide_cells, for_mark, to_point
+from secretome.io.numbers import (
+    MARK_NAMES, MixedConventions, Numbers, column_marks, convert, decide_cells, for_mark, to_point,
+)
 from secretome.io.numbers import decide as number_convention
 from secretome.io.quoting import decide as quoting_decide
 
@@ -677,13 +679,10 @@ def _by_column(frame: pd.DataFrame, declared: str | None) -> tuple[pd.DataFrame,
     return out, ColumnNumbers(raw, kinds, parsed, majority, declared)
 
 
-_MARK_NAMES = {",": "a decimal comma", ".": "a decimal point"}
-
-
 def _as_text_reason(kind: str, mark: str) -> str:
     if kind == "both":
         return "its cells mix decimal commas and points: read as text"
-    return f"written with {_MARK_NAMES[kind]}, the quantity cells with {_MARK_NAMES[mark]}: read as text"
+    return f"written with {MARK_NAMES[kind]}, the quantity cells with {MARK_NAMES[mark]}: read as text"
 
 
 def numeric_as_written(table: RawTable) -> dict[str, bool]:
@@ -750,8 +749,8 @@ def settle_numbers(table: RawTable, columns: list[str]) -> None:
         off = comma if mark == "." else point
         if off:
             raise SecretomeInputError(
-                f"the file mixes number conventions: {cell(*off)} is written with {_MARK_NAMES[','] if mark == '.' else _MARK_NAMES['.']}, "
-                f"the quantity cells read before with {_MARK_NAMES[mark]} ({numbers.settled.evidence or 'declared'})",
+                f"the file mixes number conventions: {cell(*off)} is written with {MARK_NAMES[','] if mark == '.' else MARK_NAMES['.']}, "
+                f"the quantity cells read before with {MARK_NAMES[mark]} ({numbers.settled.evidence or 'declared'})",
                 file=table.path, parameters=("decimal",), expected="one convention in the quantity cells",
             )
         return
@@ -765,10 +764,10 @@ def settle_numbers(table: RawTable, columns: list[str]) -> None:
         mark, evidence = numbers.declared, ""
     elif comma or point:
         mark = "," if comma else "."
-        evidence = f"{cell(*(comma or point))} has {_MARK_NAMES[mark]}"
+        evidence = f"{cell(*(comma or point))} has {MARK_NAMES[mark]}"
     else:
         mark = numbers.majority
-        evidence = f"no quantity cell has a decimal or thousands mark, most other marked columns {_MARK_NAMES[mark]}"
+        evidence = f"no quantity cell has a decimal or thousands mark, most other marked columns {MARK_NAMES[mark]}"
     names = {p: column for column, p in table.positions.items()}
     for position, kind in numbers.kinds.items():
         column = names.get(position)
@@ -797,11 +796,11 @@ def settle_numbers(table: RawTable, columns: list[str]) -> None:
                 table.frame[column] = valid.to_numpy()
                 continue
             marked = text.str.contains(r"\d[.,]\d", regex=True).fillna(False).to_numpy(dtype=bool)
-            bad = [i for i in np.flatnonzero(marked) if convert(text.iloc[[i]], mark) is None]
-            if bad:  # (a cell of no number at all is named by numeric_block)
-                index = int(bad[0])
+            bad = next((int(i) for i in np.flatnonzero(marked) if convert(text.iloc[[i]], mark) is None), None)
+            if bad is not None:  # (a cell of no number at all is named by numeric_block)
+                index = bad
                 raise SecretomeInputError(
-                    f"{cell(column, index)} is not a number written with {_MARK_NAMES[mark]}, the convention of the "
+                    f"{cell(column, index)} is not a number written with {MARK_NAMES[mark]}, the convention of the "
                     f"file's quantity cells{f' ({evidence})' if evidence else ' (declared)'}", file=table.path, expected="one convention in the quantity cells",
                 )
 
