@@ -61,6 +61,8 @@ def visible_json(text: str) -> str:
     """JSON text whose strings show, not hide, those characters, written raw or as escapes (``\\u202e``,
     ``\\b``)."""
     text = make_visible(text)
+    if "\\" not in text:  # every escape starts with a backslash: none, nothing to rewrite (one fast scan)
+        return text
     return _JSON_ESCAPE.sub(lambda m: f"{m.group(1)}[U+{(m.group(2) or _JSON_SHORT[m.group(3)]).upper()}]", text)
 
 
