@@ -6,6 +6,7 @@ time. Speeds themselves are measured in ``benchmarks/bench_commands.py``, not he
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,16 @@ cli.console_main()
     left, report = done.stdout.splitlines()
     assert report == "frozen True cycle freed True"
     assert not Path(left).exists()  # weakref.finalize ran at exit
+
+
+@pytest.mark.parametrize(("command", "preset", "expected"), [("compare", None, "1"), ("compare", "2", "2"), ("info", None, "None")])
+def test_compare_runs_one_blas_thread_unless_the_user_chose(command: str, preset: str | None, expected: str) -> None:
+    """``compare`` sets ``OPENBLAS_NUM_THREADS=1`` before numpy loads (its idle threads only spin); a user's value wins,
+    and other commands keep the default."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if preset is not None:
+        env["OPENBLAS_NUM_THREADS"] = preset
+    code = ("import os, sys, secretome.cli as cli; cli._limit_blas_threads(['secretome', sys.argv[1]]); "
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    run = subprocess.run([sys.executable, "-c", code, command], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == expected
