@@ -191,3 +191,17 @@ def test_a_clinical_table_with_a_numeric_sex_and_age_is_refused_as_a_sample_shee
     frame.to_csv(path, sep="\t", index=False)
     message = refusal_of(path)
     assert "sample sheet" in message and "'Age at Initial Pathologic Diagnosis'" in message
+
+
+def test_a_protein_database_table_with_a_hits_count_is_not_read_as_one_sample(tmp_path):
+    """refold2 (its carriage returns removed): a protein database dump (ids, names, notes and a 'hits'
+    count) was read as one sample 'hits' of 760 proteins; a hit count is a count property
+    (data/non_sample_columns.tsv), so nothing is left to read as a sample."""
+    frame = pd.DataFrame({"protein_id": [38, 39, 40, 41], "user_id": [4, 4, 4, 5], "family_id": [24, 25, 26, 27],
+                          "name": ["Plasminogen Activator Inhibitor-1", "PDE7A", "Aequorin", "Neuroserpin"],
+                          "name_short": ["PAI-1", "PDE7A1", "Aeq", "NS"], "notes": ["", "catalytic domain", "", ""],
+                          "hits": [2148, 2806, 2511, 1990]})
+    path = tmp_path / "protein.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    message = refusal_of(path)
+    assert "not a protein-level quantity table" in message

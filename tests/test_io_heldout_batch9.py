@@ -233,3 +233,43 @@ def test_a_space_separated_precursor_matrix_is_refused_by_kind(tmp_path):
     assert "DIA-NN precursor matrix" in refusal_of(path)
     path.write_text('Protein.Group Genes A B\nP12345 ABC 1.5 2.5\nP12346 ABD 3.5 4.5\n')
     assert "no column delimiter found" in refusal_of(path)
+
+
+def test_an_openms_experimental_design_is_refused_as_a_sample_sheet(tmp_path):
+    """mztabpy: an OpenMS/quantms ExperimentalDesign.tsv (a file section, a blank line, then a sample section
+    of fewer columns) was refused for its second section's short rows ('a line break inside one row') instead
+    of for what it is; its file section's columns name the kind (data/non_protein_tables.tsv)."""
+    path = tmp_path / "experimental_design.tsv"
+    path.write_text(
+        "Fraction_Group\tFraction\tSpectra_Filepath\tLabel\tSample\n"
+        + "".join(f"{i}\t1\tUPS1_{i}fmol_inj{i % 2 + 1}.mzML\t1\t{(i + 1) // 2}\n" for i in range(1, 5))
+        + "\nSample\tMSstats_Condition\tMSstats_BioReplicate\n"
+        + "1\tCT=Mixture;CN=UPS1;QY=0.1 fmol\t1\n2\tCT=Mixture;CN=UPS1;QY=0.25 fmol\t2\n"
+    )
+    message = refusal_of(path)
+    assert "OpenMS" in message and "sample sheet" in message and "line break" not in message
+
+
+def test_a_ragged_sample_sheet_is_refused_as_a_sample_sheet_not_as_malformed(tmp_path):
+    """ftdprodia: a donor metadata sheet ('sample', 'age ', 'gender' ...) with one row of an extra field was
+    refused as a malformed table; a sample-name first column beside a donor's age or sex names the kind from
+    the header alone, before any problem of its rows."""
+    header = "sample \tgroup\ttype\tage \tgender\tTAU (AT8)\tTDP43 \n"
+    rows = ["1\tFTD_TDP\tgenetic\t63\tm\t0\tpos\n", "2\tFTD_TAU\tgenetic\t68\tm\tpos\t0\n",
+            "3\tFTD_TDP\tsporadic\t57\tf\t0\tpos\textra\n", "4\tcontrol\tcontrol\t70\tf\t0\t0\n"]
+    path = tmp_path / "metadata.tsv"
+    path.write_bytes((header + "".join(rows)).replace("\n", "\r\n").encode())
+    message = refusal_of(path)
+    assert "sample sheet or clinical table" in message and "'age'" in message and "malformed" not in message
+
+
+def test_a_protein_table_with_an_age_column_not_named_by_samples_is_not_refused_by_its_header(tmp_path):
+    """The header rule needs both marks: an 'Age' column without a sample-name first column is left to the
+    body's rules (here a protein table whose first column is the protein id)."""
+    rng = np.random.default_rng(91)
+    frame = pd.DataFrame({"Protein": [f"P{50000 + i}" for i in range(5)], "Gender": ["f", "m", "f", "m", "f"],
+                          **{f"S{i}": rng.uniform(1e5, 1e7, 5).round(1) for i in range(1, 4)}})
+    path = tmp_path / "proteins.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    adata = read_quietly(path)
+    assert list(adata.obs_names) == ["S1", "S2", "S3"]

@@ -92,6 +92,7 @@ def refuse_non_protein_header(header: list[str], path: object) -> None:
             raise SecretomeInputError(
                 f"this is {kind}, not a protein-level quantity table", file=path, expected=give,
             )
+    generic.refuse_donor_header(header, path)
     refuse_labelled_run(header, keys, path)
 
 

@@ -170,6 +170,25 @@ def _refuse_donor_attributes(table: RawTable, samples: list[str]) -> None:
         )
 
 
+def refuse_donor_header(header: list[str], path: object) -> None:
+    """A header whose first column names samples and which holds a donor's age or sex column (an ``alone``
+    rule of ``data/sample_sheet_columns.tsv``) is a sample sheet or clinical table: refused from the header
+    alone, so that what the file is comes before any problem of its rows (a sheet's ragged row)."""
+    first = header[0].strip().casefold() if header else ""
+    if not first.startswith("sample") or first not in SAMPLE_NAME_COLUMNS:
+        return
+    marking = _design_columns(header[1:], alone=True)
+    if marking:
+        raise SecretomeInputError(
+            f"this is a sample sheet or clinical table (one row per sample: column {header[0]!r} names the samples and "
+            + ", ".join(f"{c!r} ({m})" for c, m in marking.items())
+            + " are a donor's attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
+            file=path, column=next(iter(marking)),
+            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
+            "file as the sample sheet (samples=)",
+        )
+
+
 def _data_table(name: str) -> pd.DataFrame:
     path = resources.files("secretome.io").joinpath(f"data/{name}")
     with path.open("r", encoding="utf-8") as handle:
