@@ -79,6 +79,21 @@ def test_lone_carriage_returns(tmp_path, data):
     np.testing.assert_array_equal(adata.X, [[1, 3], [2, 4]])
 
 
+def test_carriage_returns_inside_fields_of_lf_lines_are_read_as_spaces_and_said(tmp_path):
+    """Held-out batch 10 (a database dump): lone CRs inside the notes of an LF-ended table cut rows in two for
+    pandas and R; when every LF-ended line has the header's fields they are inside fields, read as spaces."""
+    data = (b"Protein\tnotes\tS1\tS2\nP12345\tcore: 4 helices\r\\nDNA binding\t1\t2\n"
+            b"P23456\t\t3\t4\nP34567\tsheet\rbarrel\t5\t6\n")
+    (tmp_path / "dump.tsv").write_bytes(data)
+    adata = read(tmp_path / "dump.tsv")
+    np.testing.assert_array_equal(adata.X, [[1, 3, 5], [2, 4, 6]])
+    said = adata.uns["source"]["carriage_returns"]
+    assert said.startswith("2 carriage return(s)") and "first on line 2" in said
+    (tmp_path / "mac.tsv").write_bytes(data.replace(b"\t\t3", b"\t3"))  # widths differ: CRs stay line ends
+    with pytest.raises(SecretomeInputError):
+        read(tmp_path / "mac.tsv")
+
+
 def test_crlf_saved_again_in_text_mode_is_one_line_end(tmp_path):
     """Held-out batch 8 (a real proteinGroups.txt): CRLF text written again by a Windows text-mode writer
     ends every line with CR CR LF; pandas and R read one line end, pandas' C parser overflowed without blank-line
