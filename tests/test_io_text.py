@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from secretome.errors import SecretomeInputError
-from secretome.io import FORMATS, read
+from secretome.io import FORMATS, read, summarize, summary_lines
 from test_io_readers import SAMPLES, check_values, maxquant_frame
 
 
@@ -89,6 +89,7 @@ def test_carriage_returns_inside_fields_of_lf_lines_are_read_as_spaces_and_said(
     np.testing.assert_array_equal(adata.X, [[1, 3, 5], [2, 4, 6]])
     said = adata.uns["source"]["carriage_returns"]
     assert said.startswith("2 carriage return(s)") and "first on line 2" in said
+    assert ("carriage returns", said) in summary_lines(summarize(adata))
     (tmp_path / "mac.tsv").write_bytes(data.replace(b"\t\t3", b"\t3"))  # widths differ: CRs stay line ends
     with pytest.raises(SecretomeInputError):
         read(tmp_path / "mac.tsv")

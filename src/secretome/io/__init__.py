@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
+from secretome.io.dataset import TEXT_FACTS, ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.numbers import describe as describe_numbers
@@ -390,6 +390,7 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         *([("empty rows skipped", f"{len(summary['empty_rows_skipped'])} (every field empty; "
                                   f"first: row {summary['empty_rows_skipped'][0]})")]
           if summary.get("empty_rows_skipped") else []),
+        *[(fact.replace("_", " "), summary[fact]) for fact in TEXT_FACTS if summary.get(fact)],
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

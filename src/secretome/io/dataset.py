@@ -567,6 +567,11 @@ def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     return source_summary(dict(adata.uns.get("source", {})), adata.var, int(adata.n_vars), int(adata.n_obs), missing_share)
 
 
+#: What the text reader did beyond parsing, said where present (``RawTable.facts``): CRs inside fields, a report
+#: frame around the table, a trailing list column joined.
+TEXT_FACTS: tuple[str, ...] = ("carriage_returns", "report_frame", "list_column")
+
+
 def source_summary(
     source: dict[str, Any], var: pd.DataFrame, n_proteins: int, n_samples: int, missing_share: float
 ) -> dict[str, Any]:
@@ -604,6 +609,7 @@ def source_summary(
         "quoting": str(source.get("quoting", "")),
         "padded_rows": [int(row) for row in source.get("padded_rows", [])],
         "empty_rows_skipped": [int(row) for row in source.get("empty_rows_skipped", [])],
+        **{fact: str(source[fact]) for fact in TEXT_FACTS if source.get(fact)},
         **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
     }
 
