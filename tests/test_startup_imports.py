@@ -22,7 +22,7 @@ try:
 except SystemExit as stop:
     code = stop.code or 0
 loaded = {name.partition(".")[0] for name in sys.modules}
-if type(sys.modules.get("zarr")).__name__ == "_ZarrPlaceholder":
+if type(sys.modules.get("zarr")).__name__ == "_AbsentZarr":
     loaded.discard("zarr")
 print("\\nPROBE " + json.dumps({"code": code, "loaded": sorted(loaded), "secretome": sorted(n for n in sys.modules if n.startswith("secretome"))}))
 """

@@ -453,7 +453,7 @@ def main() -> None:
         warnings.showwarning = previous
 
 
-class _ZarrPlaceholder(types.ModuleType):
+class _AbsentZarr(types.ModuleType):
     """What the command-line process has as ``zarr`` (see :func:`console_main`): the two classes anndata names at
     import time, and nothing else."""
 
@@ -463,7 +463,7 @@ class _ZarrPlaceholder(types.ModuleType):
 
 
 def _defer_zarr() -> None:
-    """Register :class:`_ZarrPlaceholder` as ``zarr`` unless zarr or anndata is loaded already.
+    """Register :class:`_AbsentZarr` as ``zarr`` unless zarr or anndata is loaded already.
 
     anndata imports zarr (and with it asyncio, numcodecs, donfig and yaml: ~0.15 s, a tenth of a small
     ``profile``) at import time only to name ``zarr.Array`` and ``zarr.Group`` in its I/O registry. Every command
@@ -472,11 +472,11 @@ def _defer_zarr() -> None:
     Only the console entry point does this: ``import secretome`` (the Python API) leaves zarr to anndata."""
     if "zarr" in sys.modules or "anndata" in sys.modules:
         return
-    placeholder = _ZarrPlaceholder("zarr", _ZarrPlaceholder.__doc__)
-    placeholder.__spec__ = importlib.machinery.ModuleSpec("zarr", None)
-    placeholder.Array = type("Array", (), {"__module__": "zarr", "__doc__": "Placeholder: zarr is not loaded."})
-    placeholder.Group = type("Group", (), {"__module__": "zarr", "__doc__": "Placeholder: zarr is not loaded."})
-    sys.modules["zarr"] = placeholder
+    stand_in = _AbsentZarr("zarr", _AbsentZarr.__doc__)
+    stand_in.__spec__ = importlib.machinery.ModuleSpec("zarr", None)
+    stand_in.Array = type("Array", (), {"__module__": "zarr", "__doc__": "Stand-in: zarr is not loaded."})
+    stand_in.Group = type("Group", (), {"__module__": "zarr", "__doc__": "Stand-in: zarr is not loaded."})
+    sys.modules["zarr"] = stand_in
 
 
 GC_THRESHOLD = (10_000, 10, 10)
