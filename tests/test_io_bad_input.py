@@ -148,7 +148,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], tuple[Path, dict]], list[str]]] = {
     "non-numeric cell": (_non_numeric_cell, ["{file}", "'LFQ intensity S2'", "row 5", "'12,3e'"]),
     "renamed column": (_renamed_diann_column, ["{file}", "'Protein.Group'", "Protein.Groups", "newer engine"]),
     "renamed quantity columns": (_renamed_maxquant_quantity, ["{file}", "no quantity columns", "LFQ Intensity_S1"]),
-    "sample sheet given as the data": (_sample_sheet_as_data, ["{file}", "'Sample'", "sample sheet", "--samples"]),
+    "sample sheet given as the data": (_sample_sheet_as_data, ["{file}", "'Sample'", "sample sheet", "samples="]),
     "worksheet of a text table": (_sheet_of_a_text_table, ["{file}", "worksheet", "text table"]),
     "sheet names unknown sample": (_sheet_with_unknown_sample, ["sheet.csv", "'S9' (closest: 'S3')", "'S3'"]),
 }

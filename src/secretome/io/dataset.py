@@ -307,7 +307,7 @@ def assemble_result(
             raise SecretomeInputError(
                 f"values are declared log2 but {values[row, col]:g} is far above any log2 intensity",
                 file=path, column=parsed.sample_columns[col], row=int(table.row_numbers[row]),
-                expected=f"log2 values of at most {LOG2_MAX:g} (these look linear: drop --log2 / is_log2=True)",
+                expected=f"log2 values of at most {LOG2_MAX:g} (these look linear: drop is_log2=True)",
             )
     elif parsed.format in LINEAR_FORMATS:
         log2, evidence = False, "linear"
@@ -326,7 +326,7 @@ def assemble_result(
     if not np.isfinite(values).any():
         raise SecretomeInputError(
             f"no quantified value: every cell of the {parsed.quantity!r} columns is empty or zero", file=path,
-            expected="a table with quantities (another --quantity?)",
+            expected="a table with quantities (another quantity=?)",
         )
     if not log2:
         negative = values < 0
@@ -632,7 +632,7 @@ def choose_quantity(
                 if not families[name]:
                     raise SecretomeInputError(
                         f"the {format_name} table has no {name!r} columns", file=table.path,
-                        expected=f"--quantity one of {available or 'none found'}",
+                        expected=f"quantity= one of {available or 'none found'}",
                     )
                 return name
         raise SecretomeInputError(

@@ -599,7 +599,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             raise SecretomeInputError(
                 "this looks like a sample sheet (its first text column names samples), not a protein table",
                 file=table.path, column=id_column,
-                expected="a protein table as INPUT; give a sample sheet with --samples",
+                expected="a protein table as INPUT; give a sample sheet as samples=",
             )
         filled = text_column(frame, id_column)
         filled = filled[filled != ""]
@@ -743,7 +743,7 @@ def parsed_from_roles(
             + (f" (non-sample columns: {ignored[:6]})" if ignored else ""),
             file=table.path, column=named[0] if named else None,
             expected="an identifier column plus one numeric quantity column per sample"
-            + ("; give a sample sheet with --samples" if named else ""),
+            + ("; give a sample sheet as samples=" if named else ""),
         )
     _refuse_identifiers_of_no_protein(table, roles.id_column)
     _refuse_donor_attributes(table, samples)

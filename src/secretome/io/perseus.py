@@ -58,7 +58,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Perseus matrix; sample columns are the expression (E) columns or, without types, the numbers."""
     check_fixed_quantity(
         table, quantity, (QUANTITY,), "quantity {quantity!r} does not apply to a Perseus matrix",
-        expected="no --quantity (the expression columns are read)",
+        expected="no quantity= (the expression columns are read)",
     )
     columns = list(table.frame.columns)
     marks = _annotation_rows(table)

@@ -43,7 +43,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a Samples Report; the sample columns are every column after Scaffold's own."""
     check_fixed_quantity(
         table, quantity, (QUANTITY, "value"), "quantity {quantity!r} does not apply to a Scaffold Samples Report",
-        expected="no --quantity (the report holds the one value chosen at export)",
+        expected="no quantity= (the report holds the one value chosen at export)",
     )
     require_columns(table, ["Accession Number"], "Scaffold Samples Report")
     frame = table.frame

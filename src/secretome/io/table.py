@@ -234,7 +234,7 @@ def _parsed_table(
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
                 f"a worksheet ({sheet!r}) was given but this is a text table, not an Excel workbook", file=path,
-                expected="--sheet only with .xlsx input",
+                expected="sheet= only with .xlsx input",
             )
         frame, delimiter, skipped, short, facts = _parse_text(
             data, path, single_column_ok=min_columns < 2, as_text=as_text, decimal=decimal, check_header=check_header
