@@ -32,6 +32,7 @@ GENE_QUANTITY, UNIQUE_GENE_QUANTITY = "Genes.MaxLFQ", "Genes.MaxLFQ.Unique"
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "Protein.Group", "Protein.Ids", "Protein.Names", "Genes", "First.Protein.Description",
     "N.Sequences", "N.Proteotypic.Sequences",
+    "Proteotypic",  # a precursor's flag in pr_matrix (DIA-NN README, Output), carried into edited protein matrices
 )
 
 
