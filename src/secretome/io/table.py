@@ -114,7 +114,7 @@ class RawTable:
     positions: dict[str, int] | None = None  # column -> its field position in the file (text tables)
     text: TextFacts | None = None  # number convention and quoting of a text table
     padded_rows: tuple[int, ...] = ()  # file rows whose trimmed quantity fields were read as missing
-    #: columns whose name the header repeats, renamed ``'<name> (column <n>)'``: placeholder -> (name, 1-based
+    #: columns whose name the header repeats, renamed ``'<name> (column <n>)'``: distinct name -> (name, 1-based
     #: column); only with ``read_table(repeated_names=True)``, and only readers that say so accept them
     repeated: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: XLSX: the declared decimal mark, and the convention of the numbers the workbook stores as text in
@@ -1110,11 +1110,11 @@ def _finish(table: RawTable, min_columns: int = 2, repeated_names: bool = False)
             repeated.add(name)
         seen.setdefault(name, position)
     if repeated:
-        placeholders = [f"{name} (column {i})" if name in repeated else name for i, name in enumerate(names, start=1)]
-        table.repeated = {p: (n, i) for i, (p, n) in enumerate(zip(placeholders, names), start=1) if n in repeated}
+        distinct_names = [f"{name} (column {i})" if name in repeated else name for i, name in enumerate(names, start=1)]
+        table.repeated = {p: (n, i) for i, (p, n) in enumerate(zip(distinct_names, names), start=1) if n in repeated}
         if table.positions is not None:
-            table.positions = dict(zip(placeholders, fields))
-        names = placeholders
+            table.positions = dict(zip(distinct_names, fields))
+        names = distinct_names
     frame.columns = names
     first_missing = frame.iloc[:, 0].isna().to_numpy()  # only these rows can be entirely empty
     empty_rows = np.zeros(len(frame), dtype=bool)
