@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import TEXT_FACTS, ReaderWarning, ReadResult, assemble_result, detect_log2
+from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
-from secretome.io.table import read_table
+from secretome.io.table import TEXT_FACTS, read_table
 
 if TYPE_CHECKING:
     from anndata import AnnData

@@ -20,7 +20,7 @@ import pandas as pd
 from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
-from secretome.io.table import RawTable, ReaderWarning, numeric_block
+from secretome.io.table import TEXT_FACTS, RawTable, ReaderWarning, numeric_block
 from secretome.provenance import record_step
 
 if TYPE_CHECKING:
@@ -565,11 +565,6 @@ def summarize(adata: AnnData | ReadResult) -> dict[str, Any]:
     x = np.asarray(adata.X, dtype=np.float64)
     missing_share = float(np.isnan(x).mean()) if x.size else 0.0
     return source_summary(dict(adata.uns.get("source", {})), adata.var, int(adata.n_vars), int(adata.n_obs), missing_share)
-
-
-#: What the text reader did beyond parsing, said where present (``RawTable.facts``): CRs inside fields, a report
-#: frame around the table, a trailing list column joined.
-TEXT_FACTS: tuple[str, ...] = ("carriage_returns", "report_frame", "list_column")
 
 
 def source_summary(

@@ -158,16 +158,7 @@ def _refuse_sample_sheet(table: RawTable, numeric: list[str]) -> None:
 def _refuse_donor_attributes(table: RawTable, samples: list[str]) -> None:
     """A sample sheet or clinical table about to be read (after the refusals by kind and by identifier): a
     "sample" column holding a donor's age or sex (an ``alone`` rule) is an attribute no protein table has."""
-    marking = _design_columns(samples, alone=True)
-    if marking:
-        raise SecretomeInputError(
-            "this is a sample sheet or clinical table (one row per sample or patient: its numeric columns "
-            + ", ".join(f"{c!r} ({m})" for c, m in marking.items())
-            + " are a donor's attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
-            file=table.path, column=next(iter(marking)),
-            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
-            "file as the sample sheet (samples=)",
-        )
+    _refuse_marked(_design_columns(samples, alone=True), "one row per sample or patient: its numeric columns", table.path)
 
 
 def refuse_donor_header(header: list[str], path: object) -> None:
@@ -175,12 +166,16 @@ def refuse_donor_header(header: list[str], path: object) -> None:
     rule of ``data/sample_sheet_columns.tsv``) is a sample sheet or clinical table: refused from the header
     alone, so that what the file is comes before any problem of its rows (a sheet's ragged row)."""
     first = header[0].strip().casefold() if header else ""
-    if not first.startswith("sample") or first not in SAMPLE_NAME_COLUMNS:
-        return
-    marking = _design_columns(header[1:], alone=True)
+    if first.startswith("sample") and first in SAMPLE_NAME_COLUMNS:
+        _refuse_marked(_design_columns(header[1:], alone=True),
+                       f"one row per sample: column {header[0]!r} names the samples and", path)
+
+
+def _refuse_marked(marking: dict[str, str], what: str, path: object) -> None:
+    """The refusal of a sample sheet or clinical table by the donor attributes ``marking`` (column -> meaning)."""
     if marking:
         raise SecretomeInputError(
-            f"this is a sample sheet or clinical table (one row per sample: column {header[0]!r} names the samples and "
+            f"this is a sample sheet or clinical table ({what} "
             + ", ".join(f"{c!r} ({m})" for c, m in marking.items())
             + " are a donor's attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
             file=path, column=next(iter(marking)),

@@ -78,6 +78,11 @@ class TextFacts:
     carriage_returns: str = ""
 
 
+#: The :class:`TextFacts` said in ``uns['source']`` (and by ``info``) where present: what the text reader did
+#: beyond parsing (CRs inside fields, a report frame set aside, a trailing list column joined).
+TEXT_FACTS: tuple[str, ...] = ("carriage_returns", "report_frame", "list_column")
+
+
 @dataclass
 class ColumnNumbers:
     """A text table whose numbers mix conventions, parsed as text and converted column by column (see
@@ -140,12 +145,7 @@ class RawTable:
             facts.update(numbers=self.text.numbers.record(), quoting=self.text.quoting)
             if self.padded_rows:
                 facts["padded_rows"] = [int(row) for row in self.padded_rows]
-            if self.text.list_column:
-                facts["list_column"] = self.text.list_column
-            if self.text.report_frame:
-                facts["report_frame"] = self.text.report_frame
-            if self.text.carriage_returns:
-                facts["carriage_returns"] = self.text.carriage_returns
+            facts.update({fact: getattr(self.text, fact) for fact in TEXT_FACTS if getattr(self.text, fact)})
         elif self.cell_numbers is not None:
             facts["numbers"] = self.cell_numbers.record()
         if self.empty_rows:
