@@ -90,3 +90,52 @@ def test_a_diann_protein_matrix_with_a_proteotypic_column_reads_only_its_runs(tm
     adata = read_quietly(path)
     assert adata.uns["source"]["format"] == "diann" and adata.n_obs == 4
     assert "Proteotypic" not in adata.uns["source"]["sample_columns"]
+
+
+def test_a_sample_annotation_whose_sample_column_has_its_own_name_is_named_a_sample_sheet(tmp_path):
+    """Tercen's sample annotation: the first column ('Colnames') lists another table's quantity columns, the
+    others are text design attributes (Replicates, Group, Experiment); no number at all. It was refused only as
+    'no numeric sample columns', not named for what it is."""
+    rows = [f"LFQ intensity {g}_{c}_{r};{g};{c};rep{r};supergroup1;{'treatment' if g == 'KO' else 'control'};OCD"
+            for g in ("KO", "WT") for c in ("BioID", "GFP") for r in (1, 2, 3)]
+    path = tmp_path / "sample_annotation.csv"
+    path.write_bytes(("Colnames;PhenoType;Construct;Replicates;SuperGroup;Group;Experiment\r\n"
+                      + "\r\n".join(rows) + "\r\n").encode())
+    message = refusal_of(path)
+    assert "sample sheet" in message and "'Replicates'" in message and "'Group'" in message
+
+
+def test_two_design_named_text_columns_alone_do_not_name_a_protein_table_a_sample_sheet(tmp_path):
+    """The sample-sheet naming needs no numbers AND two design attributes: an annotation table with one text
+    'Group' column is still refused as no quantity table, without being called a sample sheet."""
+    path = tmp_path / "annotation.tsv"
+    path.write_text("Protein\tGroup\tDescription\nP02768\tcarrier\tAlbumin\nP01023\tinhibitor\tA2M\n")
+    message = refusal_of(path)
+    assert "sample sheet" not in message and "no numeric sample columns" in message
+
+
+def test_an_accession_column_beside_a_gene_column_identifies_the_rows(tmp_path):
+    """A limma input (shaqiq): 'id' holds a UniProt accession in every row, 'gene' a symbol that one row lacks.
+    The gene column was taken as the identifier and the file refused for that row's empty identifier; the
+    accessions identify every protein and the symbols annotate them."""
+    rng = np.random.default_rng(113)
+    frame = pd.DataFrame({"id": ["P19137", "P16546", "Q80UB0", "Q62165"], "gene": ["Lama1", "Sptan1", "", "Dag1"],
+                          **{f"{g}_{n}": rng.uniform(1e9, 1e11, 4).round(0) for g, n in
+                             (("trt", 31578), ("trt", 31580), ("ctrl", 31579), ("ctrl", 31581))}})
+    path = tmp_path / "limma_input.csv"
+    frame.to_csv(path, index=False)
+    adata = read_quietly(path)
+    assert adata.n_obs == 4 and adata.n_vars == 4
+    assert list(adata.var_names) == ["P19137", "P16546", "Q80UB0", "Q62165"]
+    assert adata.uns["source"]["sample_columns"] == ["trt_31578", "trt_31580", "ctrl_31579", "ctrl_31581"]
+    assert adata.var["gene"].tolist()[:2] == ["Lama1", "Sptan1"]
+    np.testing.assert_array_equal(np.asarray(adata.X)[0], frame["trt_31578"].to_numpy())
+
+
+def test_a_gene_column_stays_the_identifier_when_no_column_holds_accessions_throughout(tmp_path):
+    """The accession column must be complete: an 'id' column with a gap (or of other text) leaves the gene
+    column the identifier."""
+    path = tmp_path / "genes.tsv"
+    path.write_text("id\tgene\tS1\tS2\nP19137\tLama1\t1.5\t2.5\n\tSptan1\t3.5\t4.5\nQ62165\tDag1\t5.5\t6.5\n")
+    adata = read_quietly(path)
+    assert list(adata.var_names) == ["Lama1", "Sptan1", "Dag1"]

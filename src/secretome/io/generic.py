@@ -560,6 +560,20 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
             )
 
 
+def _accession_column(frame: pd.DataFrame, columns: list[str]) -> str | None:
+    """The first of ``columns`` that holds a protein accession (UniProt accession or entry name) in every row:
+    at least 90% of the ``;``-separated tokens of its first 200 rows look like one, and no row is empty."""
+    for column in columns:
+        values = text_column(frame, column)
+        if values.empty or (values == "").any():
+            continue
+        tokens = [t.strip() for text in values.head(200) for t in text.split(";") if t.strip()]
+        protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t))
+        if tokens and protein_like >= 0.9 * len(tokens):
+            return column
+    return None
+
+
 def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
     """Assign roles: identifier, gene and description columns, sample columns, and every column left out
     with its reason.
@@ -577,6 +591,11 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     if id_column is None:
         id_column = _find(textual, GENE_ID_NAMES)
         kind = "gene"
+        accessions = _accession_column(frame, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
+        if id_column is not None and accessions is not None:
+            # a gene column beside a full column of accessions under a name of its own ('id'): the accessions
+            # identify every row, the gene names (which may be empty) annotate them
+            id_column, kind = accessions, "protein"
     if id_column is None:
         text_columns = [c for c in textual if types.get(c) in (None, "T")]
         if not text_columns:
@@ -716,6 +735,11 @@ def parsed_from_roles(
     samples, ignored = roles.samples, roles.ignored
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
+        design = _design_columns([c for c in ignored if c not in named])
+        if not named and len(design) >= 2:
+            # no numbers at all and two or more per-sample design attributes (a text Group, Replicates,
+            # Experiment): a sample sheet whose sample column has a name of its own ('Colnames')
+            named = [roles.id_column]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         statistics = [c for c in ignored if _names_statistic(roles.reasons[c])]
         # two statistics or more (logFC beside a p-value) make a result table even when a text column is
@@ -730,8 +754,10 @@ def parsed_from_roles(
                 "the statistics were computed from",
             )
         raise SecretomeInputError(
-            (f"this looks like a sample sheet (column {named[0]!r} names samples) with no numeric sample columns, "
-             "not a protein-level quantity table" if named else
+            (f"this looks like a sample sheet (column {named[0]!r} names samples"
+             + (", and " + ", ".join(f"{c!r} ({m})" for c, m in design.items()) + " are per-sample design attributes"
+                if design else "")
+             + ") with no numeric sample columns, not a protein-level quantity table" if named else
              f"this is a peptide list (column {sequences!r} holds peptide sequences) with no numeric sample "
              "columns, not a protein-level quantity table" if sequences else
              "no numeric sample columns: this is not a protein-level quantity table")
