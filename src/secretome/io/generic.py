@@ -600,7 +600,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         text_columns = [c for c in textual if types.get(c) in (None, "T")]
         if not text_columns:
             raise SecretomeInputError(
-                "no identifier column: every column is numeric", file=table.path,
+                "no identifier column: every column is numeric, so no row names a protein: this is not a "
+                "protein-level quantity table", file=table.path,
                 expected="one text column of protein or gene identifiers",
             )
         id_column = text_columns[0]

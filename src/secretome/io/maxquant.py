@@ -7,6 +7,7 @@ Flags: ``Reverse`` (``Decoy`` from MaxQuant 2.8 on), ``Potential contaminant`` (
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -18,7 +19,7 @@ from secretome.io.dataset import (
     Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
 from secretome.io.identifiers import member_facts, member_fields, organism_of_header, parse_protein_groups
-from secretome.io.table import RawTable, text_column
+from secretome.io.table import RawTable, ReaderWarning, text_column
 
 FORMAT = "maxquant"
 #: Quantity column families, in order of preference for the default.
@@ -241,11 +242,14 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     if quantity is None:
         _refuse_unparsed_reporters(table, columns, families)
     families.update({family: family_columns(columns, family) for family in QUANTITIES})
+    lone = _lone_totals(table, columns, families)
     annotations = None
     family, sample_columns, values = quantity_block(table, families, quantity, "MaxQuant proteinGroups")
     if family in REPORTER_FAMILIES:
         sample_names, annotations = _channels(sample_columns)
         samples = list(sample_names)
+    elif family in lone:
+        sample_names, samples = list(sample_columns), list(sample_columns)
     else:
         sample_names = [column[len(family) + 1:].strip() for column in sample_columns]
         samples = sample_set(columns)
@@ -291,6 +295,31 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     if annotations is not None:
         parsed.notes["isobaric"] = isobaric_note(family, annotations)
     return parsed if r_resaved is None else _file_names(parsed, original)
+
+
+_QUANTITY_LIKE = re.compile(r"intensit|^ibaq", re.IGNORECASE)
+"""A column name that looks like a quantity family's, however spelled (see :func:`_lone_totals`)."""
+
+
+def _lone_totals(table: RawTable, columns: list[str], families: dict[str, list[str]]) -> set[str]:
+    """A proteinGroups table of a run whose experiments were not named: MaxQuant then writes only its total
+    columns (``Intensity``, ``iBAQ``), one quantity of the one sample the run is. Each such total becomes its
+    family's one column (in place in ``families``), with a warning; the families so filled are returned."""
+    if any(families.values()):
+        return set()
+    lone = {family for family in QUANTITIES if family in columns}
+    if any(_QUANTITY_LIKE.search(column) for column in columns if column not in lone and column not in NOT_SAMPLES):
+        return set()  # per-sample columns renamed by hand ('LFQ Intensity_S1'): the totals are no sample, the error stays
+    for family in lone:
+        families[family] = [family]
+    if lone:
+        totals = [family for family in QUANTITIES if family in lone]
+        warnings.warn(
+            f"{table.path}: no per-experiment quantity columns (MaxQuant names them only for named experiments): "
+            f"the total column of the family read ({' or '.join(map(repr, totals))}) is one sample, named after it",
+            ReaderWarning, stacklevel=3,
+        )
+    return lone
 
 
 def _refuse_unparsed_reporters(table: RawTable, columns: list[str], families: Mapping[str, list[str]]) -> None:

@@ -254,6 +254,8 @@ _KNOWN_BINARY = (
 #: A line of FragPipe's isobaric annotation file: a TMT/iTRAQ reporter channel, a space, the sample name
 #: (FragPipe documentation, TMT-Integrator "annotation file"; channels 126-135N/C of TMT 6- to 18-plex,
 #: 113-121 of iTRAQ).
+_PARAMETER_LINE = re.compile(r"^\s*[A-Za-z_][\w.\-]*\s*=")
+"""A settings line of a program's parameter file (Comet's ``comet.params``, Crux's ``percolator.params``)."""
 _ISOBARIC_ANNOTATION_LINE = re.compile(r"^\s*(?:1[1-3]\d[NC]?|11[3-9]|121)\s+\S+\s*$")
 #: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
 _KNOWN_TEXT = (
@@ -904,6 +906,14 @@ def _sniff(
             "per line), not a protein-level quantity table", file=path,
             expected="the TMT-Integrator abundance_protein table of the same run (its channel columns carry "
                      "the sample names this file maps)",
+        )
+    settings = [line for line in filled if not line.lstrip().startswith("#")]
+    if best is None and len(settings) >= 5 and sum(map(bool, map(_PARAMETER_LINE.match, settings))) >= 0.6 * len(settings):
+        example = next(line.strip() for line in settings if _PARAMETER_LINE.match(line))
+        raise SecretomeInputError(
+            f"this is a parameters file of a search or analysis program (settings as 'name = value' lines, e.g. "
+            f"{example[:60]!r}), not a protein-level quantity table", file=path,
+            expected="the protein-level quantity table the program wrote with these settings",
         )
     if best is None:
         raise SecretomeInputError(
