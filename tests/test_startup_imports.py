@@ -116,6 +116,32 @@ def test_the_zarr_placeholder_is_only_the_console_process():
     assert done.stdout.strip() == "module", done.stderr  # anndata loaded first: the real zarr is left in place
 
 
+def test_numpys_testing_and_f2py_load_only_when_used_in_the_console_process():
+    """:func:`secretome.cli._defer_numpy_extras`: importing the engine (scipy's array-API copy of numpy names both)
+    leaves them unexecuted; the first use of a name runs the whole module, ``from`` imports included."""
+    code = ("import sys, secretome.cli as cli; cli._defer_numpy_extras()\n"
+            "import secretome.jobs.compare, secretome.stats.limma, scipy.sparse, scipy.special\n"
+            "print(type(sys.modules['numpy.testing']).__name__, 'numpy.f2py.crackfortran' in sys.modules,"
+            " 'numpy.testing._private.utils' in sys.modules)\n"
+            "from numpy.testing import assert_allclose; assert_allclose(1.0, 1.0)\n"
+            "import numpy; numpy.testing.assert_array_equal([1], [1])\n"
+            "from numpy.f2py import crackfortran\n"
+            "print(type(sys.modules['numpy.testing']).__name__, 'numpy.f2py.crackfortran' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.splitlines()
+    assert before == "_LazyModule False False" and after == "module True"
+
+
+@pytest.mark.parametrize("argv, runs", [(["secretome"], False), (["secretome", "--version"], False),
+                                        (["secretome", "compare", "--help"], False), (["secretome", "info", "x.tsv"], True)])
+def test_only_a_command_defers_numpys_extras(argv, runs):
+    """``--version`` and help texts never import numpy, so they skip :func:`secretome.cli._defer_numpy_extras`."""
+    from secretome.cli import _runs_a_command
+
+    assert _runs_a_command(argv) is runs
+
+
 @pytest.mark.parametrize("outcome", ["returns", "exits 2"])
 def test_the_console_process_collects_its_garbage_then_freezes_for_a_quick_shutdown(tmp_path, outcome):
     """:func:`secretome.cli.console_main` ends by one collection and ``gc.freeze``: garbage only a cycle holds is

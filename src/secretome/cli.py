@@ -479,6 +479,38 @@ def _defer_zarr() -> None:
     sys.modules["zarr"] = stand_in
 
 
+LAZY_NUMPY_MODULES = ("numpy.testing", "numpy.f2py")
+"""numpy submodules the console process loads only when one of their names is used (:func:`_defer_numpy_extras`)."""
+
+
+def _defer_numpy_extras() -> None:
+    """Make :data:`LAZY_NUMPY_MODULES` load on first use instead of at import.
+
+    scipy's array-API layer copies every public name of numpy into a namespace of its own when scipy.sparse or
+    scipy.special is imported, and naming ``numpy.testing`` and ``numpy.f2py`` imports them (~0.03 s of every
+    command, f2py's Fortran parser included) although no command uses either. Here both are registered as
+    :class:`importlib.util.LazyLoader` modules: the copy holds the module object, whose code runs the first time
+    any of its attributes is read, so a use anywhere still gets the whole module. Only the console entry point
+    does this, before numpy is imported; ``import secretome`` (the Python API) leaves numpy as it is."""
+    if "numpy" in sys.modules:
+        return
+    import importlib.util
+
+    import numpy
+
+    for name in LAZY_NUMPY_MODULES:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        setattr(numpy, name.rpartition(".")[2], module)  # what ``import numpy.testing`` binds, so numpy's own lookup finds it
+
+
 GC_THRESHOLD = (10_000, 10, 10)
 """The console process's garbage-collector thresholds (Python's: 700, 10, 10). Importing the engine creates a few
 hundred thousand objects, each a candidate for the collector: with the default, a ``profile`` of 50 x 3,000 runs
@@ -513,14 +545,22 @@ def _limit_blas_threads(argv: list[str]) -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def _runs_a_command(argv: list[str]) -> bool:
+    """Whether ``argv`` runs a command (every command imports numpy), not only ``--version`` or a help text."""
+    return len(argv) > 1 and not argv[1].startswith("-") and not {"--help", "-h"}.intersection(argv[2:])
+
+
 def console_main() -> None:
     """The ``secretome`` command (console script and ``python -m secretome``): :func:`main` in a process that
-    leaves zarr unloaded (:func:`_defer_zarr`), runs BLAS with one thread where that is quicker
+    leaves zarr unloaded (:func:`_defer_zarr`) and numpy's testing and f2py modules unloaded until used
+    (:func:`_defer_numpy_extras`, for a command), runs BLAS with one thread where that is quicker
     (:func:`_limit_blas_threads`), collects garbage less often (:data:`GC_THRESHOLD`) and settles its objects for
     a quick shutdown when it ends (:func:`_settle_for_exit`)."""
     _limit_blas_threads(sys.argv)
     gc.set_threshold(*GC_THRESHOLD)
     _defer_zarr()
+    if _runs_a_command(sys.argv):
+        _defer_numpy_extras()
     try:
         main()
     finally:
