@@ -132,3 +132,76 @@ def test_a_maxquant_table_with_per_experiment_columns_never_reads_its_total(tmp_
     frame.to_csv(path, sep="\t", index=False)
     adata = read_quietly(path)
     assert adata.uns["source"]["sample_columns"] == ["Intensity A", "Intensity B"]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("ISOQuant_HYE110_peptides.tsv",  # LFQbench: a peptide per row, its protein repeated
+     '"sequenceID"\t"proteinID"\t"species"\t"A1"\t"A2"\t"B1"\t"B2"\n'
+     '"AAAAGGGSCPGPGSAR"\t"KMT2B_HUMAN"\t"HUMAN"\tNA\t3764\tNA\t3839\n'
+     '"AAAEVNQDYGLDPK"\t"FUMH_HUMAN"\t"HUMAN"\t584.3\t554.6\t528.6\t494.0\n'
+     '"AAAFLSAAC(UniMod:4)EK"\t"KMT2B_HUMAN"\t"HUMAN"\t124.0\t110.3\t60.1\tNA\n'),
+    ("makePeptide_evi.txt",  # Proteus' evidence example: short toy sequences, proteins A and B
+     "sequence\tprotein\texperiment\tintensity\tratio\nAA\tA\tWT1\t3\t2\nAA\tA\tWT2\t4\t4\nAB\tB\tWT1\t5\t1\n"
+     "AB\tB\tWT2\t6\t3\n"),
+])
+def test_a_peptide_column_beside_repeated_proteins_names_a_peptide_table(tmp_path, name, text):
+    """Both were refused for a side effect ('duplicated protein identifier')."""
+    path = tmp_path / name
+    path.write_text(text)
+    message = refusal_of(path)
+    assert "peptide-level table" in message and "duplicated" not in message
+
+
+def test_a_protein_table_with_a_sequence_column_and_one_row_per_protein_still_reads(tmp_path):
+    """The peptide rule needs the proteins to repeat: a protein table carrying each protein's sequence reads."""
+    path = tmp_path / "proteins.tsv"
+    path.write_text("Protein\tSequence\tS1\tS2\nP02768\tMKWVTFISLLFLFSSAYS\t1.5\t2.5\n"
+                    "P01023\tMGKNKLLHPSLVLLLLVLLPTDA\t3.5\t4.5\nP00738\tMSALGAVIALLLWGQLFA\t5.5\t6.5\n")
+    adata = read_quietly(path)
+    assert adata.n_vars == 3 and adata.n_obs == 2
+
+
+@pytest.mark.parametrize("name, header, row, kind", [
+    ("target_psms.tsv", "#SpecFile\tSpecID\tScanNum\tPeptide\tProtein\tPSM q-value\tPSM PEP\tTD",
+     "few.mzML\tscan=10029\t10029\t+229.163SEEAHR\tENSP00000246024.2(pre=R,post=D)\t0.16\t0.05\ttarget", "PSM table"),
+    ("target_peptides.tsv", "Peptide sequence\tFiles/scans for peptide\tMaster protein(s)\tProtein group(s) content\t"
+     "IsotopeError\tCharge", "+229.163SEEAHR\tfew.mzML scan=10029\tENSP00000246024.2\tENSP00000246024.2\t-1\t3",
+     "msstitch peptide table"),
+    ("SampleA_1_psm.tsv", "Spectrum\tSpectrum File\tPeptide\tModified Peptide\tCharge\tCalibrated Observed Mass\tIntensity",
+     "run.01235.01235.2\tE:\\fp\\interact-run.pep.xml\tETAAACVEK\tETAAACVEK\t2\t977.4481\t4183281.8", "PSM"),
+])
+def test_psm_and_peptide_tables_of_msstitch_and_fragpipe_are_named(tmp_path, name, header, row, kind):
+    """msstitch's were refused for a negative 'quantity' (IsotopeError) or duplicated proteins; FragPipe's
+    psm.tsv refusal now says it is a PSM table."""
+    path = tmp_path / name
+    path.write_text(header + "\n" + row + "\n" + row.replace("10029", "10030") + "\n")
+    message = refusal_of(path)
+    assert kind in message
+
+
+def test_a_biobase_pdata_sheet_is_named_a_sample_sheet(tmp_path):
+    """pRolocdata's pdataFile.csv: 'sampleNames, Fractions' (text fractions) was refused as no quantity table."""
+    path = tmp_path / "pdataFile.csv"
+    path.write_text('sampleNames, Fractions\nX114, "4/5"\nX115, "12/13"\nX116, "19"\nX117, "21"\n')
+    assert "sample sheet" in refusal_of(path)
+
+
+def test_a_site_level_differential_result_is_named_a_result_table(tmp_path):
+    """A DIA site-level result (genenames, uniprot, sites, nPeptide, nFragment, log2FC, FDR, log_oddsDE): its
+    counts and log-odds were taken as samples and the repeated accessions refused it for a side effect."""
+    path = tmp_path / "sitelvl.txt"
+    path.write_text("genenames\tuniprot\tsites\tnPeptide\tnFragment\tLabel2\tlog2FC\tscore\tFDR\tlog_oddsDE\t\t\n"
+                    "ABCB10\tQ9NRK6\t_639\t1\t3\tpatient/control\t4.84\t1\t2.37E-09\t16.61\t\t\n"
+                    "ACADVL\tP49748\t_482\t2\t12\tpatient/control\t-1.2\t1\t0.003\t3.2\t\t\n"
+                    "ACADVL\tP49748\t_517\t1\t6\tpatient/control\t-0.8\t1\t0.02\t1.1\t\t\n")
+    message = refusal_of(path)
+    assert "differential-result table" in message
+
+
+def test_a_gene_set_enrichment_result_is_named_an_enrichment_result(tmp_path):
+    """tidyproteomics' enrichment table (term, annotation, p_value, adj_p_value, enrichment, size) was refused
+    for its repeated first column."""
+    rows = [f"{('biological_process', 'molecular_function', 'cellular_component')[i % 3]},term {i},{1e-6 * (i + 1)},{1e-5 * (i + 1)},{1.1 - i / 100},{100 + i}" for i in range(30)]
+    path = tmp_path / "enrichment.csv"
+    path.write_text("term,annotation,p_value,adj_p_value,enrichment,size\n" + "\n".join(rows) + "\n")
+    assert "enrichment-result table" in refusal_of(path)

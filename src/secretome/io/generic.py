@@ -59,6 +59,7 @@ GENE_ID_NAMES: tuple[str, ...] = (
 PEPTIDE_ID_NAMES: tuple[str, ...] = (
     "sequence", "modified sequence", "modified_sequence", "stripped sequence", "peptide", "peptide sequence",
     "modified peptide", "precursor", "precursor id", "precursor_id", "mod_seq", "modseq", "spectrum", "psm id",
+    "sequenceid", "sequence id",  # LFQbench's peptide tables
 )
 DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
@@ -434,6 +435,26 @@ class Roles(NamedTuple):
 _PEPTIDE_SEQUENCE = re.compile(r"^[ACDEFGHIKLMNPQRSTVWYacdefghiklmnpqrstvwy]{5,}$")
 
 
+def _refuse_peptide_rows(table: RawTable, id_column: str, text_columns: list[str]) -> None:
+    """A text column of peptides (named as a peptide identifier, or holding peptide sequences) beside an
+    identifier column that repeats: one row per peptide (LFQbench's peptide tables, Proteus' evidence), whose
+    proteins would be made unique as 'P#2', 'P#3' ... and read as proteins."""
+    ids = text_column(table.frame, id_column)
+    ids = ids[ids != ""]
+    if not len(ids) or ids.nunique() == len(ids):
+        return
+    for column in text_columns:
+        named = _spaced_key(bare_name(column)) in {_spaced_key(n) for n in PEPTIDE_ID_NAMES}
+        if named or _peptide_sequences(table.frame, column):
+            example = next((v for v in text_column(table.frame, column) if v), "")
+            raise SecretomeInputError(
+                f"this is a peptide-level table (column {column!r} holds a peptide per row, e.g. {example!r}, and the "
+                f"proteins of {id_column!r} repeat: {ids.nunique()} distinct in {len(ids)} rows), not a "
+                "protein-level quantity table", file=table.path, column=column,
+                expected="the protein-level table of the same analysis (one row per protein or protein group)",
+            )
+
+
 def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
     """Checks on a table about to be read (after every refusal by kind): an identifier column holding raw-file
     names (a sample sheet) or, when no column is named as identifiers, peptide sequences or a repeated category
@@ -633,6 +654,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             expected="a protein table (one row per protein group) from the same analysis",
         )
     _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
+    _refuse_peptide_rows(table, id_column, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
@@ -746,8 +768,10 @@ def parsed_from_roles(
         # two statistics or more (logFC beside a p-value) make a result table even when a text column is
         # named like a sample-sheet column ('Label')
         if statistics and (not named or len(statistics) >= 2) and not sequences:
+            enrichment = any("enrichment" in roles.reasons[c] for c in ignored)
             raise SecretomeInputError(
-                "this is a differential-result table (its numeric columns are statistics or summaries, not "
+                f"this is {'an enrichment' if enrichment else 'a differential'}-result table (its numeric columns "
+                "are statistics or summaries, not "
                 f"per-sample quantities: {ignored[:6]}, e.g. {statistics[0]!r}: {roles.reasons[statistics[0]]}), "
                 "not a protein-level quantity table",
                 file=table.path, column=statistics[0],

@@ -27,7 +27,8 @@ from secretome.io.table import read_table
 
 #: Sheet column names recognised as the sample-name column (case-insensitive), in order of preference.
 NAME_COLUMNS: tuple[str, ...] = (
-    "sample", "sample_name", "sample name", "samplename", "sample_id", "sample id", "sample_ids", "sample ids",
+    "sample", "sample_name", "sample name", "samplename", "sample_names", "sample names", "samplenames",  # Biobase pData
+    "sample_id", "sample id", "sample_ids", "sample ids",
     "name", "samples", "run",
     "raw file", "raw_file", "file", "filename", "file name", "column", "label", "sampleid",
     "quantcols",  # QFeatures/mspms colData: the quantitative column each sample's values are in
