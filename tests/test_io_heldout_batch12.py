@@ -205,3 +205,19 @@ def test_a_gene_set_enrichment_result_is_named_an_enrichment_result(tmp_path):
     path = tmp_path / "enrichment.csv"
     path.write_text("term,annotation,p_value,adj_p_value,enrichment,size\n" + "\n".join(rows) + "\n")
     assert "enrichment-result table" in refusal_of(path)
+
+
+def test_many_rows_repeating_their_protein_are_named_a_sub_protein_table(tmp_path):
+    """A table whose proteins repeat over many rows (a site- or feature-level export with no peptide column) is
+    told to be a peptide-, PSM- or precursor-level or long table; a protein table with one pasted twice row keeps
+    the plain duplicate error."""
+    rows = "\n".join(f"P0{2768 + i % 4}\t{i}.5\t{i}.25" for i in range(12))
+    path = tmp_path / "features.tsv"
+    path.write_text("Protein\tS1\tS2\n" + rows + "\n")
+    message = refusal_of(path)
+    assert "duplicated protein identifier" in message and "peptide-, PSM- or precursor-level" in message
+    rows = "\n".join(f"P{10000 + i}\t{i}.5\t{i}.25" for i in range(40)) + "\nP10000\t1.5\t1.25"
+    path = tmp_path / "proteins.tsv"
+    path.write_text("Protein\tS1\tS2\n" + rows + "\n")
+    message = refusal_of(path)
+    assert "duplicated protein identifier 'P10000'" in message and "peptide-" not in message

@@ -421,6 +421,11 @@ def _check_sample_names(parsed: Parsed) -> None:
         seen[name] = column
 
 
+#: Duplicate-identifier error: when rows repeating a protein make a sub-protein table (``config/readers.toml``).
+REPEATED_ROWS_MIN = int(reader_config()["generic_columns"]["sub_protein_min_rows"])
+REPEATED_ROWS_SHARE = float(reader_config()["generic_columns"]["sub_protein_share"])
+
+
 def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     """Unique var names: accession groups must be unique (error naming rows); gene symbols get suffixes."""
     table = parsed.table
@@ -445,10 +450,16 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
             first = clean[clean.duplicated(keep=False)].iloc[0] if clean.duplicated().any() else first
         rows = [int(r) for r in table.row_numbers[(groups == first).to_numpy()]]
         n_ids = int(groups[duplicated].nunique())
+        n_repeated = int(duplicated.sum())
+        sub_protein = n_repeated >= REPEATED_ROWS_MIN and n_repeated >= REPEATED_ROWS_SHARE * len(groups)
         raise SecretomeInputError(
             f"duplicated protein identifier {first!r} in rows {rows}"
-            + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else ""),
-            file=table.path, column=parsed.id_column, expected="one row per protein group",
+            + (f" ({n_ids} identifiers are duplicated)" if n_ids > 1 else "")
+            + (f": {n_repeated} of {len(groups)} rows share their protein with another row, as in a peptide-, PSM- or "
+               "precursor-level table (one row per peptide or spectrum) or a long table (one row per protein and "
+               "sample), not a protein-level quantity table" if sub_protein else ""),
+            file=table.path, column=parsed.id_column,
+            expected="one row per protein group" + ("; give the protein-level table of the same analysis" if sub_protein else ""),
         )
     values = groups.tolist()
     counter = groups.groupby(groups.to_numpy(), sort=False).cumcount().to_numpy() + 1  # k-th occurrence, row order
