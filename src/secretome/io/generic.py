@@ -49,6 +49,7 @@ PROTEIN_ID_NAMES: tuple[str, ...] = (
     "pg.proteingroups", "protein.ids", "protein id", "protein_id", "proteinid", "protein", "proteins",
     "accession", "accessions", "protein accession", "protein accessions", "uniprot", "uniprot id",
     "uniprot accession", "uniprotkb", "entry", "entry name", "acc",  # acc: PAW's accession column
+    "uniprot ids", "uniprot_ids", "uniprot accessions",
 )
 GENE_ID_NAMES: tuple[str, ...] = (
     "gene names", "gene name", "gene", "genes", "gene symbol", "gene symbols", "symbol", "gene.name",
@@ -60,6 +61,7 @@ PEPTIDE_ID_NAMES: tuple[str, ...] = (
     "sequence", "modified sequence", "modified_sequence", "stripped sequence", "peptide", "peptide sequence",
     "modified peptide", "precursor", "precursor id", "precursor_id", "mod_seq", "modseq", "spectrum", "psm id",
     "sequenceid", "sequence id",  # LFQbench's peptide tables
+    "peptides", "modified peptides", "phosphopeptide", "phosphopeptides",  # as text (MaxQuant's count 'Peptides' is numeric)
 )
 DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
@@ -489,10 +491,16 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
         )
 
 
+_MODIFICATION_MARKS = re.compile(r"\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[+-]\d+(?:\.\d+)?|^_+|_+$|^[A-Z-]\.|\.[A-Z-]$")
+"""What modified-peptide notations add to the residues: ``S[Phospho (STY)]``, ``C(UniMod:4)``, ``M(ox)``, mass
+shifts (``+229.163``, ``[+57.021]``), MaxQuant's ``_`` flanks and the ``K.PEPTIDE.R`` dots."""
+
+
 def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
-    """Whether a text column holds peptide sequences (its first 200 filled cells, mostly upper case)."""
+    """Whether a text column holds peptide sequences (its first 200 filled cells, mostly upper case), with any
+    modification notation (:data:`_MODIFICATION_MARKS`) read past."""
     values = text_column(frame, column).head(200)
-    values = values[values != ""]
+    values = values[values != ""].str.replace(_MODIFICATION_MARKS, "", regex=True)
     return bool(len(values)) and bool(values.str.fullmatch(_PEPTIDE_SEQUENCE.pattern).all()) and float(
         values.str.count(r"[A-Z]").sum()) > 0.8 * float(values.str.len().sum())
 
