@@ -62,6 +62,7 @@ PEPTIDE_ID_NAMES: tuple[str, ...] = (
     "modified peptide", "precursor", "precursor id", "precursor_id", "mod_seq", "modseq", "spectrum", "psm id",
     "sequenceid", "sequence id",  # LFQbench's peptide tables
     "peptides", "modified peptides", "phosphopeptide", "phosphopeptides",  # as text (MaxQuant's count 'Peptides' is numeric)
+    "precursor ion", "precursor ions", "precursor_ion",
 )
 DESCRIPTION_NAMES: tuple[str, ...] = (
     "protein names", "protein name", "description", "protein description", "fasta headers", "protein.names",
@@ -457,6 +458,48 @@ def _refuse_peptide_rows(table: RawTable, id_column: str, text_columns: list[str
             )
 
 
+_SETTING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+$")
+"""A program setting's name (``software_name``, ``search.max_missed_cleavages``): words joined by ``_`` or ``.``."""
+
+
+def _refuse_settings(table: RawTable, id_column: str) -> None:
+    """A two-column table of settings (a pandas Series of parameters saved as CSV: ``software_name,AlphaPept``)
+    with no number to read: named a parameters file rather than "no numeric sample columns"."""
+    if table.frame.shape[1] != 2:
+        return
+    names = text_column(table.frame, id_column)
+    names = names[names != ""]
+    if len(names) >= 5 and float(names.str.fullmatch(_SETTING_NAME.pattern).mean()) >= 0.8:
+        raise SecretomeInputError(
+            f"this is a parameters file (one setting per row: name and value, e.g. {names.iloc[0]!r}), not a "
+            "protein-level quantity table", file=table.path, column=id_column,
+            expected="the protein-level quantity table the program wrote with these settings",
+        )
+
+
+def _refuse_indicator_sheet(table: RawTable, roles: Roles) -> None:
+    """A sample sheet whose numeric columns are 0/1 indicators (TurboOmics' metadata: 'Ig', 'Control') beside a
+    design attribute as text ('Group') and identifiers that are no protein accessions: its indicator columns would
+    be read as 'samples' and its sample names as 'proteins'."""
+    if not roles.samples:
+        return
+    for column in roles.samples:
+        values = pd.to_numeric(table.frame[column], errors="coerce").dropna()
+        if not len(values) or not values.isin((0, 1)).all():
+            return
+    design = _design_columns([c for c in roles.ignored if roles.reasons.get(c) == "text, not numbers"])
+    if not design or _accession_column(table.frame, [roles.id_column]) is not None:
+        return
+    raise SecretomeInputError(
+        f"this is a sample sheet (one row per sample: its numeric columns {roles.samples[:4]} hold only 0 and 1, "
+        "indicator codes, beside " + ", ".join(f"{c!r} ({m})" for c, m in design.items())
+        + ", a per-sample design attribute), not a protein-level quantity table",
+        file=table.path, column=roles.samples[0],
+        expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this file "
+        "as the sample sheet (samples=)",
+    )
+
+
 def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
     """Checks on a table about to be read (after every refusal by kind): an identifier column holding raw-file
     names (a sample sheet) or, when no column is named as identifiers, peptide sequences or a repeated category
@@ -764,6 +807,7 @@ def parsed_from_roles(
     """Build a :class:`Parsed` from assigned column roles (shared with the Perseus reader)."""
     frame = table.frame
     samples, ignored = roles.samples, roles.ignored
+    _refuse_settings(table, roles.id_column)
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
         design = _design_columns([c for c in ignored if c not in named])
@@ -799,6 +843,7 @@ def parsed_from_roles(
             expected="an identifier column plus one numeric quantity column per sample"
             + ("; give a sample sheet as samples=" if named else ""),
         )
+    _refuse_indicator_sheet(table, roles)
     _refuse_identifiers_of_no_protein(table, roles.id_column)
     _refuse_donor_attributes(table, samples)
     values = numeric_block(table, samples)

@@ -29,6 +29,7 @@ from secretome.io.table import read_table
 NAME_COLUMNS: tuple[str, ...] = (
     "sample", "sample_name", "sample name", "samplename", "sample_names", "sample names", "samplenames",  # Biobase pData
     "sample_id", "sample id", "sample_ids", "sample ids",
+    "aliquot", "aliquot_id", "aliquot id", "aliquots", "specimen", "specimen_id", "specimen id",
     "name", "samples", "run",
     "raw file", "raw_file", "file", "filename", "file name", "column", "label", "sampleid",
     "quantcols",  # QFeatures/mspms colData: the quantitative column each sample's values are in
