@@ -99,10 +99,11 @@ def numbers_pandas_reads_otherwise(data: bytes, delimiter: str, *, start: int = 
     (memchr); a cell whose start lies before ``start`` counts (the caller passes pieces of a file)."""
     text = np.frombuffer(data, dtype=np.uint8)[start:]
     starts = []
-    if hexadecimal and (b"x" in data or b"X" in data):
-        letters = np.flatnonzero((text[2:] | 0x20) == ord("x")) + 2
-        zeros = letters[text[letters - 1] == ord("0")] - 1
-        starts += [zeros, zeros[text[np.maximum(zeros - 1, 0)] == ord("+")] - 1]
+    for letter in (b"x", b"X") if hexadecimal else ():
+        if letter in data:
+            letters = np.flatnonzero(text[2:] == ord(letter)) + 2
+            zeros = letters[text[letters - 1] == ord("0")] - 1
+            starts += [zeros, zeros[text[zeros - 1] == ord("+")] - 1]
     if signed and b"+" in data:
         signs = np.flatnonzero(text[:-1] == ord("+"))
         following = text[signs + 1]
@@ -139,9 +140,11 @@ def numbers_as_pandas(values: np.ndarray, n_null: int) -> bool:
     these numbers: none infinite, no NaN but the missing cells, no magnitude of 2**63 or above."""
     if not values.size:
         return True
-    if values.size - int(np.count_nonzero(np.isfinite(values))) != n_null:
-        return False  # inf or a NaN written as a number: pandas keeps some such words as text
-    return not float(np.fmax.reduce(np.abs(values), axis=None)) >= _INT64_LIMIT  # (fmax passes over NaN)
+    if int(np.count_nonzero(np.isnan(values))) != n_null:
+        return False  # a NaN written as a number (nan(1), -nan): pandas keeps it as text
+    # inf (pandas keeps 1e400 as text) and 2**63 or more (a 20-digit integer: text or uint64 to pandas);
+    # fmax passes over NaN
+    return not float(np.fmax.reduce(np.abs(values), axis=None)) >= _INT64_LIMIT
 
 
 def empty_rows(batch: Any) -> bool:
@@ -155,13 +158,10 @@ def empty_rows(batch: Any) -> bool:
 
 
 def _pandas_frame(table: Any, header: list[str]) -> pd.DataFrame | None:
-    """The DataFrame of a pyarrow table as pandas' parse types it; None for a column it may type otherwise.
-    Its float columns form one block (as pandas' parse leaves them), checked at once."""
+    """The DataFrame of a pyarrow table as pandas' parse types it; None for a column it may type otherwise."""
     import pyarrow as pa
 
     columns: dict[int, np.ndarray] = {}
-    floats: list[int] = []
-    n_null = 0
     for j, column in enumerate(table.columns):
         kind = column.type
         if pa.types.is_string(kind):
@@ -172,14 +172,11 @@ def _pandas_frame(table: Any, header: list[str]) -> pd.DataFrame | None:
             values = np.full(len(column), np.nan)
         elif pa.types.is_int64(kind) or pa.types.is_float64(kind):
             values = column.to_numpy(zero_copy_only=False)  # nulls become NaN (and ints float64), as in pandas
-            if values.dtype.kind == "f":
-                floats.append(j)
-                n_null += column.null_count
+            if values.dtype.kind == "f" and not numbers_as_pandas(values, column.null_count):
+                return None
         else:
             return None  # dates, times, truth values: pandas keeps the text (or reads chunks apart)
         columns[j] = values
-    frame = pd.DataFrame(columns)  # (copied into one block per dtype)
-    if floats and not numbers_as_pandas(frame.iloc[:, floats].to_numpy(), n_null):
-        return None
+    frame = pd.DataFrame(columns)  # (copied into one block per dtype, as pandas' parse leaves them)
     frame.columns = header
     return frame
