@@ -22,6 +22,10 @@ quantity matrix (its rows counted, and the file hashed, in a first pass over the
 assembly (:func:`secretome.io.dataset.assemble_result`) does the rest, so the peak is near the dense
 matrix instead of the text, the parsed frame and its converted copy together (and, for a compressed
 file, instead of the compressed bytes and the decompressed text besides).
+
+Both parse with pyarrow where it reads every cell as pandas does (:mod:`secretome.io.fastcsv`): the
+first chunk as a whole table, the rest in batches typed from it; anything it may read otherwise makes
+them parse the chunks with pandas from the start (:class:`_NotArrow`).
 """
 
 from __future__ import annotations
