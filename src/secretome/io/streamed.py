@@ -22,6 +22,10 @@ quantity matrix (its rows counted, and the file hashed, in a first pass over the
 assembly (:func:`secretome.io.dataset.assemble_result`) does the rest, so the peak is near the dense
 matrix instead of the text, the parsed frame and its converted copy together (and, for a compressed
 file, instead of the compressed bytes and the decompressed text besides).
+
+Both parse with pyarrow where it reads every cell as pandas does (:mod:`secretome.io.fastcsv`): the
+first chunk as a whole table, the rest in batches typed from it; anything it may read otherwise makes
+them parse the chunks with pandas from the start (:class:`_NotArrow`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from secretome.io.dataset import (
 )
 from secretome.io.detect import reader_for, refuse_non_protein_header
 from secretome.io.identifiers import parse_protein_groups
-from secretome.io.table import RawTable, TextFacts, _decode_sample, _parse_text, _sniff_size, csv_options, text_column
+from secretome.io.table import NA_TOKENS, RawTable, TextFacts, _decode_sample, _parse_text, _sniff_size, csv_options, text_column
 
 #: The evidence of a number convention no number of the first lines showed (see :mod:`secretome.io.numbers`).
 _NO_MARK = "no number in the file has a decimal or thousands mark"
@@ -135,6 +139,8 @@ class _ScannedFile(io.RawIOBase):
         self.sha256 = hashlib.sha256() if digest else None
         self.n_newlines = self.n_delimiters = 0
         self.quote = self.nul = self.lone_cr = self.marked_number = False
+        #: a cell pyarrow reads as another number than pandas (0x1A, +5): the chunks are then pandas'
+        self.unlike_pandas = False
         self.tail = b""
 
     def readable(self) -> bool:
@@ -167,7 +173,11 @@ class _ScannedFile(io.RawIOBase):
             if not self.marked_number and (bytes([mark]) in data or bytes([mark]) in self.tail):
                 window = np.frombuffer(self.tail + data, dtype=np.uint8) if window is None else window
                 self.marked_number = _between_digits(window, mark)
-        self.tail = (self.tail + data)[-2:] if len(data) < 2 else data[-2:]
+        if not self.unlike_pandas and (b"+" in data or b"x" in data or b"X" in data):
+            from secretome.io import fastcsv
+
+            self.unlike_pandas = fastcsv.numbers_pandas_reads_otherwise(self.tail + data, chr(self.delimiter))
+        self.tail = (self.tail + data)[-3:] if len(data) < 3 else data[-3:]
 
     def scan_all(self) -> None:
         """Read the file to its end, scanning each block as it comes (no copy into a caller's buffer)."""
@@ -313,9 +323,16 @@ def _read(
     if not scanned.clean(len(header)):
         raise _Fallback
     n_rows = scanned.n_newlines - 1
-    with _text_stream(path) as (handle, _):
-        chunks = _chunk_reader(handle, options)
-        result = _read_chunks(chunks, header, path, delimiter, format, quantity, n_rows=n_rows)
+    result = None
+    if options["arrow"] and not scanned.unlike_pandas:
+        with _text_stream(path) as (handle, _):
+            try:
+                result = _read_arrow_chunks(handle, header, path, delimiter, format, quantity, options, n_rows)
+            except _NotArrow:
+                pass  # pandas parses the chunks, from the start
+    if result is None:
+        with _text_stream(path) as (handle, _):
+            result = _read_chunks(_chunk_reader(handle, options), header, path, delimiter, format, quantity, n_rows=n_rows)
     if result.values is None or result.n_rows != n_rows or result.counts.n_infinite:
         raise _Fallback
     parsed = _parsed(result, path, delimiter, digest.hexdigest() if digest else "", options["facts"])
@@ -359,6 +376,8 @@ def _open(
         "marks": marks if delimiter != "," else marks.replace(b",", b""), "facts": facts,
         "chunk_rows": max(CHUNK_MIN_ROWS, CHUNK_CELLS // len(header)),
     }
+    # pyarrow's parse where it reads as pandas (checked as it goes); the scan of the bytes refuses quotes
+    options["arrow"] = options["encoding"] in ("utf-8", "utf-8-sig")
     return header, delimiter, options
 
 
@@ -376,10 +395,22 @@ def _summary(
     if opened is None:
         raise _Fallback
     header, delimiter, options = opened
-    with _text_stream(path) as (handle, _):
-        scanned = _ScannedFile(handle, delimiter, options["marks"])
-        chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
-        result = _read_chunks(chunks, header, path, delimiter, format, quantity)
+    result = None
+    if options["arrow"]:
+        with _text_stream(path) as (handle, _):
+            scanned = _ScannedFile(handle, delimiter, options["marks"])
+            try:
+                result = _read_arrow_chunks(io.BufferedReader(scanned, _BLOCK), header, path, delimiter, format,
+                                            quantity, options)
+            except _NotArrow:
+                pass  # pandas parses the chunks, from the start
+        if scanned.unlike_pandas:
+            result = None
+    if result is None:
+        with _text_stream(path) as (handle, _):
+            scanned = _ScannedFile(handle, delimiter, options["marks"])
+            chunks = _chunk_reader(io.BufferedReader(scanned, _BLOCK), options)
+            result = _read_chunks(chunks, header, path, delimiter, format, quantity)
     if not scanned.clean(len(header)):
         raise _Fallback
     return _finish(result, path, sheet_frame, is_log2, options["facts"])
@@ -418,48 +449,195 @@ def _read_chunks(
 ) -> _Chunks:
     """Parse the chunks: roles from the first, text columns kept, the quantity block counted or, given the
     table's ``n_rows``, copied into one matrix laid out as :func:`secretome.io.table.numeric_block` lays it."""
-    roles: generic.Roles | None = None
-    values: np.ndarray | None = None
-    kinds: dict[str, str] = {}
-    text_pieces: list[pd.DataFrame] = []
-    counts = _Counts()
-    seen = 0
-    expected = np.array([])
+    state = _ChunkState(header, path, delimiter, format, quantity, n_rows)
     for chunk in chunks:
+        state.add_frame(chunk)
+    return state.finish()
+
+
+class _NotArrow(Exception):
+    """pyarrow's parse may read a cell of the table otherwise than pandas: parse the chunks with pandas."""
+
+
+class _ChunkState:
+    """The chunks read so far: roles (from the first), kinds, text pieces, and the counted or copied block."""
+
+    def __init__(self, header: list[str], path: Path, delimiter: str, format: str | None, quantity: str | None,
+                 n_rows: int | None) -> None:
+        self.header, self.path, self.delimiter, self.format, self.quantity = header, path, delimiter, format, quantity
+        self.n_rows = n_rows
+        self.roles: generic.Roles | None = None
+        self.values: np.ndarray | None = None
+        self.kinds: dict[str, str] = {}
+        self.expected = np.array([])
+        self.text_pieces: list[pd.DataFrame] = []
+        self.counts = _Counts()
+        self.seen = 0
+
+    def add_frame(self, chunk: pd.DataFrame) -> None:
+        """A chunk as pandas parsed it (the first decides the roles)."""
+        header = self.header
         if chunk.shape[1] != len(header) or not isinstance(chunk.index, pd.RangeIndex):
             raise _Fallback  # R's row names (a header one field short) or a ragged table
         chunk.columns = header
         found = _kinds(chunk)
-        if roles is None:
+        if self.roles is None:
             empty = chunk.isna().all(axis=0).to_numpy()
-            kinds = {column: "-" if kind == "f" and gap else kind for column, kind, gap in zip(header, found, empty)}
-            roles = _first_chunk_roles(chunk, kinds, path, delimiter, format, quantity)
-            expected = found
-        elif (found != expected).any():
-            for j in np.flatnonzero(found != expected):  # numbers stay numbers; text may have an empty stretch
-                if not ({found[j], expected[j]} <= {"f", "i"} or (expected[j] == "O" and chunk.iloc[:, j].isna().all())):
+            self.kinds = {column: "-" if kind == "f" and gap else kind for column, kind, gap in zip(header, found, empty)}
+            self.roles = _first_chunk_roles(chunk, self.kinds, self.path, self.delimiter, self.format, self.quantity)
+            self.expected = found
+        elif (found != self.expected).any():
+            for j in np.flatnonzero(found != self.expected):  # numbers stay numbers; text may have an empty stretch
+                if not ({found[j], self.expected[j]} <= {"f", "i"}
+                        or (self.expected[j] == "O" and chunk.iloc[:, j].isna().all())):
                     raise _Fallback  # a column changes type: the whole parse may read its cells otherwise
         first = chunk.iloc[:, 0].isna().to_numpy()
         if first.any() and chunk.loc[first].isna().all(axis=1).any():
             raise _Fallback  # an empty row, which the whole read drops
-        text_pieces.append(chunk[[c for c in header if kinds[c] == "O"]].astype(object))
-        block = chunk[roles.samples].to_numpy(dtype=np.float64)
-        if n_rows is None:
-            counts.add(block)
-        else:
+        self._take(chunk[self.text_names()].astype(object), chunk[self.roles.samples].to_numpy(dtype=np.float64))
+
+    def text_names(self) -> list[str]:
+        """The text columns (of the first chunk)."""
+        return [c for c in self.header if self.kinds[c] == "O"]
+
+    def arrow_types(self) -> dict[str, Any]:
+        """pyarrow's types of the columns after the first chunk (by position): its text as text, its numbers
+        as float64 (a cell of text there is refused by pyarrow: then pandas reads the chunks)."""
+        import pyarrow as pa
+
+        return {str(j): pa.string() if self.kinds[c] == "O" else pa.float64() for j, c in enumerate(self.header)}
+
+    def add_batch(self, batch: Any) -> None:
+        """A batch pyarrow parsed with :meth:`arrow_types`, checked as :func:`secretome.io.fastcsv.arrow_frame`
+        checks a whole table (raises :class:`_NotArrow` where pandas may read a cell otherwise)."""
+        from secretome.io import fastcsv
+
+        columns = batch.columns
+        if columns[0].null_count and fastcsv.empty_rows(batch):
+            raise _Fallback  # an empty row, which the whole read drops
+        text = {}
+        for name in self.text_names():
+            values = fastcsv.text_values(columns[self.header.index(name)])
             if values is None:
-                values = np.empty((len(roles.samples), n_rows), dtype=np.float64).T
-            if seen + len(block) > n_rows:
+                raise _NotArrow
+            text[name] = values
+        positions = {column: j for j, column in enumerate(self.header)}
+        samples = set(self.roles.samples)
+        for j, column in enumerate(self.header):  # numbers outside the quantity block: checked as the whole read does
+            if self.kinds[column] != "O" and column not in samples \
+                    and not fastcsv.numbers_as_pandas(columns[j].to_numpy(zero_copy_only=False), columns[j].null_count):
+                raise _NotArrow
+        n = batch.num_rows
+        if self.n_rows is None:
+            block = np.empty((len(self.roles.samples), n)).T
+        else:
+            if self.values is None:
+                self.values = np.empty((len(self.roles.samples), self.n_rows), dtype=np.float64).T
+            if self.seen + n > self.n_rows:
                 raise _Fallback
-            values[seen:seen + len(block)] = block
-            counts.n_infinite += int(np.isinf(block).sum())
-        seen += len(block)
-    if roles is None:
-        raise _Fallback
-    text = pd.concat(text_pieces, ignore_index=True) if text_pieces else pd.DataFrame()
-    if generic._text_columns(text, {}) != [c for c in header if kinds[c] == "O"]:
-        raise _Fallback  # a text column of the first chunk is mostly numbers over the whole table, or back
-    return _Chunks(header, roles, text, counts, seen, values)
+            block = self.values[self.seen:self.seen + n]
+        n_null = 0
+        for k, column in enumerate(self.roles.samples):
+            cells = columns[positions[column]]
+            block[:, k] = cells.to_numpy(zero_copy_only=False)
+            n_null += cells.null_count
+        if not fastcsv.numbers_as_pandas(block, n_null):
+            raise _NotArrow
+        self._take(pd.DataFrame(text, columns=self.text_names()), block, copied=self.n_rows is not None)
+
+    def _take(self, text: pd.DataFrame, block: np.ndarray, copied: bool = False) -> None:
+        self.text_pieces.append(text)
+        if self.n_rows is None:
+            self.counts.add(block)
+        else:
+            if self.values is None:
+                self.values = np.empty((len(self.roles.samples), self.n_rows), dtype=np.float64).T
+            if self.seen + len(block) > self.n_rows:
+                raise _Fallback
+            if not copied:
+                self.values[self.seen:self.seen + len(block)] = block
+            self.counts.n_infinite += int(np.isinf(block).sum())
+        self.seen += len(block)
+
+    def finish(self) -> _Chunks:
+        """The chunks read, checked over the whole table."""
+        if self.roles is None:
+            raise _Fallback
+        text = pd.concat(self.text_pieces, ignore_index=True) if self.text_pieces else pd.DataFrame()
+        if generic._text_columns(text, {}) != self.text_names():
+            raise _Fallback  # a text column of the first chunk is mostly numbers over the whole table, or back
+        return _Chunks(self.header, self.roles, text, self.counts, self.seen, self.values)
+
+
+class _Rest(io.RawIOBase):
+    """The bytes of a stream from a given point: what was read ahead of it first, then the stream."""
+
+    def __init__(self, ahead: bytes, handle: Any) -> None:
+        self.ahead, self.position, self.handle = memoryview(ahead), 0, handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.position < len(self.ahead):
+            piece = self.ahead[self.position:self.position + len(buffer)]
+            self.position += len(piece)
+        else:
+            piece = self.handle.read(len(buffer))
+        buffer[:len(piece)] = piece
+        return len(piece)
+
+
+def _read_arrow_chunks(
+    handle: Any, header: list[str], path: Path, delimiter: str, format: str | None, quantity: str | None,
+    options: dict[str, Any], n_rows: int | None = None,
+) -> _Chunks:
+    """:func:`_read_chunks` with pyarrow's parse: the first chunk (its header line and ``chunk_rows`` rows)
+    parsed and checked as :func:`secretome.io.fastcsv.arrow_frame` parses a whole table, the rest in
+    batches typed as the first chunk's columns. Raises :class:`_NotArrow` where pyarrow may read a cell
+    otherwise than pandas (the caller parses with pandas from the start)."""
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    from secretome.io import fastcsv
+
+    head = b""
+    while head.count(b"\n") <= options["chunk_rows"]:  # (counted per piece read: a few MB)
+        more = handle.read(_BLOCK)
+        if not more:
+            break
+        head += more
+    cut = _line_end(head, options["chunk_rows"] + 1)
+    frame = fastcsv.arrow_frame(head[:cut], header, delimiter, NA_TOKENS)
+    if frame is None:
+        raise _NotArrow
+    state = _ChunkState(header, path, delimiter, format, quantity, n_rows)
+    state.add_frame(frame)
+    rest = _Rest(head[cut:], handle)
+    del head
+    try:
+        # closed before the stream it reads from, whatever ends the loop (a reader left to the interpreter's
+        # exit would release the stream without the GIL)
+        with pc.open_csv(rest, read_options=fastcsv.read_options(header, skip_rows=0),
+                         parse_options=fastcsv.parse_options(delimiter),
+                         convert_options=fastcsv.convert_options(NA_TOKENS, state.arrow_types())) as reader:
+            for batch in reader:
+                state.add_batch(batch)
+    except pa.ArrowInvalid as error:
+        if "Empty CSV file" not in str(error):  # (no row after the first chunk)
+            raise _NotArrow from None
+    return state.finish()
+
+
+def _line_end(data: bytes, n: int) -> int:
+    """The offset just past the ``n``-th line end of ``data`` (its length when it has fewer)."""
+    position = 0
+    for _ in range(n):
+        end = data.find(b"\n", position)
+        if end < 0:
+            return len(data)
+        position = end + 1
+    return position
 
 
 def _kinds(chunk: pd.DataFrame) -> np.ndarray:
@@ -509,7 +687,8 @@ def _parsed(result: _Chunks, path: Path, delimiter: str, sha256: str, facts: Tex
         genes=text_column(text, roles.gene_column).tolist() if roles.gene_column else None,
         descriptions=text_column(text, roles.description_column).tolist() if roles.description_column else None,
     )
-    table = RawTable(pd.DataFrame(columns=result.header), path, sha256, np.arange(result.n_rows) + 2, delimiter=delimiter,
+    header_only = pd.DataFrame(np.empty((0, len(result.header)), dtype=object), columns=result.header)  # (one block)
+    table = RawTable(header_only, path, sha256, np.arange(result.n_rows) + 2, delimiter=delimiter,
                      width=len(result.header), positions={column: i for i, column in enumerate(result.header)},
                      text=facts)
     samples = roles.samples
