@@ -328,6 +328,18 @@ def test_two_runs_racing_on_one_output_one_wins_one_is_refused(tmp_path):
     assert _names(tmp_path) == ["o"]
 
 
+def test_an_old_output_killed_while_being_deleted_is_deleted_by_the_next_run(tmp_path):
+    """A run killed inside the deletion of the swapped-out old output (its marker already gone) left a folder the
+    next run took for a foreign one and moved aside as a visible NAME.before-<time> (seen once in CI)."""
+    out = tmp_path / "compare"
+    write_files(out, {"compare.html": "<p>one</p>"}, kind="compare")
+    trash = tmp_path / ".compare.r0123456789ab.trash"
+    trash.mkdir()
+    (trash / "differential.tsv").write_text("half deleted")
+    write_files(out, {"compare.html": "<p>two</p>"}, kind="compare")
+    assert _names(tmp_path) == ["compare"] and (out / "compare.html").read_text() == "<p>two</p>"
+
+
 def test_a_compare_killed_while_writing_leaves_the_previous_output_whole(tmp_path):
     """The real command, killed the moment its staging folder holds a file (issue 9: a killed compare
     left a new compare.html beside the previous run's tables)."""

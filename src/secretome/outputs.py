@@ -236,16 +236,17 @@ def _move_aside(path: Path, name: str) -> Path:
 
 
 def _leftover_pattern(name: str) -> re.Pattern[str]:
-    """Hidden names of this output's staging and swapped-out folders, also those of older versions
-    (``.NAME.xxxxxxxx.partial`` from ``mkdtemp`` and ``.NAME.old-PID``)."""
+    """Hidden names of this output's staging, swapped-out and being-deleted (``.trash``) folders, also those of
+    older versions (``.NAME.xxxxxxxx.partial`` from ``mkdtemp`` and ``.NAME.old-PID``)."""
     escaped = re.escape(name)
-    return re.compile(rf"^\.{escaped}\.(?:r[0-9a-f]{{12}}\.(?:partial|old)|[a-z0-9_]{{8}}\.partial|old-\d+)$")
+    return re.compile(rf"^\.{escaped}\.(?:r[0-9a-f]{{12}}\.(?:partial|old|trash)|[a-z0-9_]{{8}}\.partial|old-\d+)$")
 
 
 def _recover(parent: Path, name: str) -> None:
     """Clean up after killed runs on ``parent/name`` (called with the lock held, so none is running).
 
-    A staging folder holding its own marker (same run id as its name) or no files is deleted. A folder
+    A ``.trash`` folder (an old output being deleted) and a staging folder holding its own marker (same run id as
+    its name) or no files are deleted. A folder
     holding an older output (swapped out, not yet deleted) gives the user's files back to ``out``, or
     becomes ``out`` again if ``out`` is missing, then goes. One holding a foreign directory moved out
     under ``force`` is renamed to a visible ``NAME.before-<time>``.
@@ -260,6 +261,9 @@ def _recover(parent: Path, name: str) -> None:
         path = parent / entry
         if not path.is_dir() or path.is_symlink():
             path.unlink(missing_ok=True)
+            continue
+        if entry.endswith(".trash"):  # an old output whose user files were given back: only deleting was left
+            shutil.rmtree(path, ignore_errors=True)
             continue
         marker = read_marker(path)
         own_staging = marker is not None and entry == f".{name}.r{marker['run_id']}.partial"
@@ -399,7 +403,11 @@ def atomic_directory(
                     swapped = True
                 if state in ("owned", "empty"):
                     _give_back(old, absolute)
-                    shutil.rmtree(old, ignore_errors=True)
+                    # renamed before it is deleted: a kill inside rmtree (its marker may go first) leaves a folder
+                    # the next run deletes, not one it would take for a foreign folder and move aside
+                    trash = parent / f".{name}.r{run_id}.trash"
+                    os.rename(old, trash)
+                    shutil.rmtree(trash, ignore_errors=True)
                 else:
                     _move_aside(old, name)
             finally:
