@@ -212,6 +212,10 @@ def _spaced_key(name: str) -> str:
     return _SEPARATOR.sub(" ", name).strip().casefold()
 
 
+_PEPTIDE_KEYS = frozenset(_spaced_key(name) for name in PEPTIDE_ID_NAMES)
+"""PEPTIDE_ID_NAMES as :func:`_spaced_key` spells them."""
+
+
 @lru_cache(maxsize=1 << 14)
 def family_rank(affix: str) -> int | None:
     """The rank of a family word (``'LFQ'`` -> 1), None when ``affix`` names no quantity family."""
@@ -462,7 +466,7 @@ def _refuse_peptide_rows(table: RawTable, id_column: str, text_columns: list[str
     if not len(ids) or ids.nunique() == len(ids):
         return
     for column in text_columns:
-        named = _spaced_key(bare_name(column)) in {_spaced_key(n) for n in PEPTIDE_ID_NAMES}
+        named = _spaced_key(bare_name(column)) in _PEPTIDE_KEYS
         if named or _peptide_sequences(table.frame, column):
             example = next((v for v in text_column(table.frame, column) if v), "")
             raise SecretomeInputError(
@@ -654,11 +658,18 @@ def _accession_column(frame: pd.DataFrame, columns: list[str]) -> str | None:
         values = text_column(frame, column)
         if values.empty or (values == "").any():
             continue
-        tokens = [t.strip() for text in values.head(200) for t in text.split(";") if t.strip()]
-        protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t))
-        if tokens and protein_like >= 0.9 * len(tokens):
+        if _accession_share(values, piped=False) >= 0.9:
             return column
     return None
+
+
+def _accession_share(values: pd.Series, *, piped: bool) -> float:
+    """The share of the ``;``-separated tokens of the first 200 cells that look like a protein accession (UniProt
+    accession or entry name; with ``piped``, any ``db|acc|name`` token too); 0 when there is none."""
+    tokens = [t.strip() for text in values.head(200) for t in text.split(";") if t.strip()]
+    protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t)
+                       or (piped and "|" in t))
+    return protein_like / len(tokens) if tokens else 0.0
 
 
 def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity: str | None = None) -> Roles:
@@ -693,10 +704,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 expected="one text column of protein or gene identifiers",
             )
         id_column = text_columns[0]
-        sample = text_column(frame, id_column).head(200)
-        tokens = [t.strip() for text in sample for t in text.split(";") if t.strip()]
-        protein_like = sum(1 for t in tokens if ACCESSION_RE.match(t.split("|")[-1]) or ENTRY_NAME_RE.match(t) or "|" in t)
-        kind = "protein" if tokens and protein_like >= 0.5 * len(tokens) else "gene"
+        kind = "protein" if _accession_share(text_column(frame, id_column), piped=True) >= 0.5 else "gene"
         if _spaced_key(bare_name(id_column)) in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
@@ -714,7 +722,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="one text column of protein or gene identifiers, one per row",
             )
-    if _spaced_key(bare_name(id_column)) in {_spaced_key(n) for n in PEPTIDE_ID_NAMES}:
+    if _spaced_key(bare_name(id_column)) in _PEPTIDE_KEYS:
         raise SecretomeInputError(
             f"this is a peptide-, ion- or spectrum-level table (keyed on {id_column!r}), not a protein-level quantity table",
             file=table.path, column=id_column,
