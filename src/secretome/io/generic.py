@@ -77,6 +77,8 @@ REPEATED_MAX_SHARE = float(reader_config()["generic_columns"]["repeated_max_shar
 PEPTIDE_MEDIAN_LENGTH = float(reader_config()["generic_columns"]["peptide_median_length"])
 _TYPE_PREFIX = re.compile(r"^(?P<type>[TNCEM]):\s*")
 _RULE_SOURCE = " (non-sample column rule, data/non_sample_columns.tsv)"
+TEXT_REASON = "text, not numbers"
+"""The reason given for a column left out because it holds text."""
 
 
 @lru_cache(maxsize=1)
@@ -500,15 +502,13 @@ def _refuse_indicator_sheet(table: RawTable, roles: Roles) -> None:
     """A sample sheet whose numeric columns are 0/1 indicators (TurboOmics' metadata: 'Ig', 'Control') beside a
     design attribute as text ('Group') and identifiers that are no protein accessions: its indicator columns would
     be read as 'samples' and its sample names as 'proteins'."""
-    if not roles.samples:
+    design = _design_columns([c for c in roles.ignored if roles.reasons.get(c) == TEXT_REASON])
+    if not roles.samples or not design or _accession_column(table.frame, [roles.id_column]) is not None:
         return
     for column in roles.samples:
         values = pd.to_numeric(table.frame[column], errors="coerce").dropna()
         if not len(values) or not values.isin((0, 1)).all():
             return
-    design = _design_columns([c for c in roles.ignored if roles.reasons.get(c) == "text, not numbers"])
-    if not design or _accession_column(table.frame, [roles.id_column]) is not None:
-        return
     raise SecretomeInputError(
         f"this is a sample sheet (one row per sample: its numeric columns {roles.samples[:4]} hold only 0 and 1, "
         "indicator codes, beside " + ", ".join(f"{c!r} ({m})" for c, m in design.items())
@@ -756,7 +756,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             reasons[column] = f"Perseus type {kind_letter} (annotation, not an expression column)"
             continue
         if not numeric:
-            reasons[column] = "text, not numbers"
+            reasons[column] = TEXT_REASON
             continue
         name = bare_name(column)
         if name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES:

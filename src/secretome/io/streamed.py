@@ -660,7 +660,7 @@ def _first_chunk_roles(
     roles = generic.column_roles(table, quantity=quantity)
     numeric = [c for c in chunk.columns if kinds[c] in "fi" and c not in (roles.id_column, roles.gene_column, roles.description_column)]
     for column, reason in roles.reasons.items():
-        if reason.startswith(_VALUE_REASONS) or (reason == "text, not numbers" and kinds[column] != "O"):
+        if reason.startswith(_VALUE_REASONS) or (reason == generic.TEXT_REASON and kinds[column] != "O"):
             raise _Fallback
     if any(kinds[column] == "O" for column in roles.samples) or _has_groups(numeric):
         raise _Fallback

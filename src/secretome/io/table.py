@@ -913,8 +913,8 @@ def _sniff(
             expected="the TMT-Integrator abundance_protein table of the same run (its channel columns carry "
                      "the sample names this file maps)",
         )
-    settings = [line for line in filled if not line.lstrip().startswith("#")]
-    if best is None and len(settings) >= 5 and sum(map(bool, map(_PARAMETER_LINE.match, settings))) >= 0.6 * len(settings):
+    settings = [line for line in filled if not line.lstrip().startswith("#")] if best is None else []
+    if len(settings) >= 5 and sum(map(bool, map(_PARAMETER_LINE.match, settings))) >= 0.6 * len(settings):
         example = next(line.strip() for line in settings if _PARAMETER_LINE.match(line))
         raise SecretomeInputError(
             f"this is a parameters file of a search or analysis program (settings as 'name = value' lines, e.g. "
