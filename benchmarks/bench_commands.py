@@ -11,8 +11,9 @@ Cases:
 
 * ``compare``: ``secretome compare`` of a generic wide table (8,000 proteins x 24 and x 200 samples,
   two groups, 15% intensity-dependent gaps, real gene symbols so that enrichment has work) against an
-  ``Rscript`` doing the same steps (read, filter >= 2 valid values in a group, log2, median normalise,
-  lmFit, eBayes, topTable, write); with and without enrichment when the CLI has ``--no-enrichment``;
+  ``Rscript`` doing the same steps: read, filter >= 2 valid values in a group, log2, median normalise,
+  lmFit, eBayes, topTable, write (``--no-enrichment``), and for the default ``compare`` also its gene-set
+  enrichment over the same sets (:data:`R_ENRICHMENT`, whose table is checked against secretome's);
   and against AlphaPeptStats' t-test path when ``alphastats`` is importable from the venv
   ``benchmarks/.cache/alphastats-venv`` (``python -m venv ... && .../pip install alphastats``); then where
   the time of ``compare`` goes, stage by stage, in one fresh process (``--only breakdown``).
@@ -52,6 +53,7 @@ suppressPackageStartupMessages(library(limma))
 data <- read.delim(args[1], check.names = FALSE)
 sheet <- read.delim(args[2])
 values <- as.matrix(data[, sheet$sample])
+rownames(values) <- data[[1]]
 values[values == 0] <- NA
 group <- factor(sheet$condition, levels = c("control", "treated"))
 valid <- sapply(levels(group), function(g) rowSums(!is.na(values[, group == g, drop = FALSE])))
@@ -62,9 +64,82 @@ expr <- sweep(expr, 2, medians) + median(medians)
 design <- model.matrix(~ group)
 fit <- eBayes(lmFit(expr, design))
 top <- topTable(fit, coef = 2, number = Inf, sort.by = "p")
-top <- data.frame(protein = data[keep, 1][match(rownames(top), rownames(expr))], top)
+top <- data.frame(protein = rownames(top), gene = toupper(data[[2]][match(rownames(top), data[[1]])]), top)
 write.table(top, args[3], sep = "\t", quote = FALSE, row.names = FALSE)
 """
+
+R_ENRICHMENT = r"""
+# Enrichment as secretome's compare does it: hypergeometric tests of the up and down hits (adj. p < 0.05)
+# against the tested proteins' genes, and a Wilcoxon rank-sum test of the moderated t, over the same sets.
+# The sets as one entry per (set, gene), ordered by set and then gene (as bytes): list(names, set, gene factor).
+sets <- readRDS(args[4])
+genes <- top$gene[!is.na(top$gene) & top$gene != ""]
+background <- unique(genes)
+inside <- (levels(sets$gene) %in% background)[as.integer(sets$gene)]
+entry_set <- sets$set[inside]; entry_gene <- as.character(sets$gene[inside])
+set_names <- sets$names
+n_sets <- length(set_names)
+size <- tabulate(entry_set, n_sets)
+members <- function(flag, chosen) {
+  lists <- split(entry_gene[flag], factor(entry_set[flag], levels = chosen))
+  vapply(lists, paste, "", collapse = ";")  # entries are in gene order within each set
+}
+significant <- top$adj.P.Val < 0.05 & !is.na(top$gene) & top$gene != ""
+tables <- list()
+for (direction in c("up", "down")) {
+  hits <- unique(top$gene[significant & (if (direction == "up") top$logFC > 0 else top$logFC < 0)])
+  hit <- entry_gene %in% hits
+  overlap <- tabulate(entry_set[hit], n_sets)
+  tested <- which(size >= 5 & size <= 500)
+  N <- length(background); n <- length(hits); K <- size[tested]; k <- overlap[tested]
+  p <- phyper(k - 1, K, N - K, n, lower.tail = FALSE)
+  adj <- p.adjust(p, "BH")
+  listed <- tested[k > 0]
+  result <- data.frame(test = "hypergeometric", direction = direction, set = set_names[listed],
+                       size_in_background = size[listed], overlap = overlap[listed], n_hits = n,
+                       background_size = N, expected = n * size[listed] / N,
+                       p_value = p[k > 0], adj_p_value = adj[k > 0], genes = members(hit, listed))
+  tables[[direction]] <- result[order(result$p_value, result$set, method = "radix"), ]
+}
+t_by_gene <- top$t[!is.na(top$gene) & top$gene != ""]
+best <- !duplicated(genes[order(-abs(t_by_gene))])
+scores <- setNames(t_by_gene[order(-abs(t_by_gene))][best], genes[order(-abs(t_by_gene))][best])
+total <- length(scores)
+ranks <- rank(scores)
+ties <- table(scores)
+tie_term <- sum(ties^3 - ties)
+where <- match(entry_gene, names(scores))
+ranked <- !is.na(where)
+n_in <- tabulate(entry_set[ranked], n_sets)
+sums <- rowsum(ranks[where[ranked]], entry_set[ranked])
+rank_sum <- numeric(n_sets)
+rank_sum[as.integer(rownames(sums))] <- sums[, 1]
+tested <- which(n_in >= 5 & n_in <= 500 & n_in != total)
+m <- n_in[tested]; u <- rank_sum[tested] - m * (m + 1) / 2
+sd_u <- sqrt(m * (total - m) / 12 * ((total + 1) - tie_term / (total * (total - 1))))
+z <- pmax((abs(u - m * (total - m) / 2) - 0.5) / sd_u, 0)
+p <- pmin(1, 2 * pnorm(-z))
+auc <- u / (m * (total - m))
+direction <- ifelse(auc > 0.5, "up", ifelse(auc < 0.5, "down", "none"))
+hits_up <- unique(top$gene[significant & top$logFC > 0]); hits_down <- unique(top$gene[significant & top$logFC < 0])
+leading <- rep("", length(tested))
+for (side in c("up", "down")) {
+  chosen <- direction == side
+  if (any(chosen)) leading[chosen] <- members(entry_gene %in% (if (side == "up") hits_up else hits_down), tested[chosen])
+}
+rank_table <- data.frame(test = "wilcoxon_rank_sum", direction = direction, set = set_names[tested],
+                         size_in_background = m, overlap = m, auc = auc, p_value = p,
+                         adj_p_value = p.adjust(p, "BH"), genes = leading)
+tables$rank <- rank_table[order(rank_table$p_value, rank_table$set, method = "radix"), ]
+columns <- c("test", "direction", "set", "size_in_background", "overlap", "n_hits", "background_size",
+             "expected", "auc", "p_value", "adj_p_value", "genes")
+tidy <- do.call(rbind, lapply(tables, function(t) { t[setdiff(columns, names(t))] <- NA; t[columns] }))
+write.table(tidy, args[5], sep = "\t", quote = FALSE, row.names = FALSE, na = "")
+"""
+"""What ``secretome compare`` adds to the limma steps by default, written as an R user would write it fast: the
+same sets (one RDS of entries, ordered by set and gene, as secretome's on-disk set index), hypergeometric tests of
+the up and down hits by one ``phyper`` call each, the Wilcoxon rank-sum test of the moderated t by one ``rowsum``,
+BH per test; its table is checked against secretome's (same sets, genes and p-values) in every run."""
 
 ALPHASTATS_TTEST = r"""
 import sys, warnings
@@ -182,12 +257,47 @@ def write_wide(path: Path, n_proteins: int, n_samples: int, seed: int = 0, effec
     return path
 
 
+def write_set_index_rds(path: Path) -> Path:
+    """secretome's gene-set index (the sets ``compare`` tests) as the RDS :data:`R_ENRICHMENT` reads: one entry
+    per (set, gene), ordered by set and gene, as R's ``list(names, set, gene factor)``. Written once per run, not timed."""
+    from secretome.stats.enrichment import set_index
+
+    index = set_index(None)
+    entries = path.with_suffix(".tsv")
+    pd.DataFrame({"set": index.set_of + 1, "gene": index.genes[index.gene_of]}).to_csv(entries, sep="\t", index=False)
+    pd.DataFrame({"name": index.names}).to_csv(path.with_suffix(".names.tsv"), sep="\t", index=False)
+    script = (f'x <- read.delim("{entries}", stringsAsFactors = FALSE, quote = ""); '
+              f'names <- read.delim("{path.with_suffix(".names.tsv")}", stringsAsFactors = FALSE, quote = "")$name; '
+              'saveRDS(list(names = names, set = x$set, gene = factor(x$gene, levels = sort(unique(x$gene), method = "radix"))), '
+              f'"{path}")')
+    subprocess.run([shutil.which("Rscript"), "-e", script], check=True, capture_output=True)
+    return path
+
+
+def same_enrichment(secretome_out: Path, r_table: Path) -> str:
+    """Whether R's enrichment table (:data:`R_ENRICHMENT`) holds secretome's rows: same tests, sets and genes in the
+    same order, counts equal and p-values within 1e-9 (relative)."""
+    ours = pd.read_csv(next(secretome_out.glob("enrichment_*.tsv")), sep="\t", keep_default_na=False)
+    theirs = pd.read_csv(r_table, sep="\t", keep_default_na=False)
+    if ours.shape[0] != theirs.shape[0]:
+        return f"DIFFERENT ({ours.shape[0]} rows against {theirs.shape[0]})"
+    text = [column for column in ("test", "direction", "set", "genes") if not (ours[column].astype(str) == theirs[column].astype(str)).all()]
+    counts = [column for column in ("size_in_background", "overlap") if not (ours[column] == theirs[column]).all()]
+    worst = max(float(np.nanmax(np.abs(pd.to_numeric(ours[c], errors="coerce") - pd.to_numeric(theirs[c], errors="coerce"))
+                                / np.maximum(np.abs(pd.to_numeric(ours[c], errors="coerce")), 1e-300))) for c in ("p_value", "adj_p_value"))
+    if text or counts or worst > 1e-9:
+        return f"DIFFERENT (columns {text + counts}, largest relative p-value difference {worst:.1e})"
+    return f"same {ours.shape[0]} rows (tests, sets, genes, counts; p-values within {worst:.0e} relative)"
+
+
 # -------------------------------------------------------------------------------------------- cases
 def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
     goals = []
     rscript = shutil.which("Rscript")
-    r_file = work / "compare.R"
+    r_file, r_enrich_file = work / "compare.R", work / "compare_enrichment.R"
     r_file.write_text(R_COMPARE)
+    r_enrich_file.write_text(R_COMPARE + R_ENRICHMENT)
+    r_sets = write_set_index_rds(work / "sets.rds") if rscript else None
     alpha_file = work / "alphastats_ttest.py"
     alpha_file.write_text(ALPHASTATS_TTEST)
     has_alpha = ALPHASTATS_PYTHON.exists() and subprocess.run(
@@ -207,6 +317,8 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
             "secretome compare": [*base, "--out", str(out / "with")],
             "secretome compare --no-enrichment": [*base, "--no-enrichment", "--out", str(out / "without")] if no_enrichment else None,
             "Rscript (limma)": [rscript, str(r_file), str(data), str(sheet), str(work / "r_top.tsv")] if rscript else None,
+            "Rscript (limma + enrichment)": [rscript, str(r_enrich_file), str(data), str(sheet), str(work / "r_top.tsv"),
+                                             str(r_sets), str(work / "r_enrichment.tsv")] if rscript else None,
             "AlphaPeptStats t-test": [str(ALPHASTATS_PYTHON), str(alpha_file), str(data), str(sheet), str(work / "a.tsv")] if has_alpha else None,
         }
 
@@ -227,16 +339,22 @@ def bench_compare(repeat: int, work: Path) -> list[tuple[str, bool]]:
         for name, (wall, cpu, peak) in results.items():
             print(f"  {name:36s} {wall:7.2f} s {cpu:7.2f} s {peak:7.0f} MiB")
         if "Rscript (limma)" in results:
-            r_wall = results["Rscript (limma)"][0]
             limit = 1.0 if n_samples == 24 else 0.5
-            for name in ("secretome compare", "secretome compare --no-enrichment"):
+            same_steps = {"secretome compare": "Rscript (limma + enrichment)",
+                          "secretome compare --no-enrichment": "Rscript (limma)"}
+            for name, r_name in same_steps.items():
                 if name in results:
-                    ratio = results[name][0] / r_wall
-                    cpu_ratio = results[name][1] / results["Rscript (limma)"][1]
-                    print(f"  {name} / Rscript: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (goal <= {limit:g}x: "
+                    ratio = results[name][0] / results[r_name][0]
+                    cpu_ratio = results[name][1] / results[r_name][1]
+                    print(f"  {name} / {r_name}: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (goal <= {limit:g}x: "
                           f"{verdict(ratio <= limit)} by wall, {verdict(cpu_ratio <= limit)} by CPU)")
-                    label = f"compare 8000x{n_samples} {name.split()[-1] if 'no-' in name else 'default'} vs R <= {limit:g}x"
+                    label = f"compare 8000x{n_samples} {'--no-enrichment' if 'no-' in name else 'default'} vs the same steps in R <= {limit:g}x"
                     goals += [(f"{label} (wall)", ratio <= limit), (f"{label} (CPU)", cpu_ratio <= limit)]
+            ratio = results["secretome compare"][0] / results["Rscript (limma)"][0]
+            print(f"  secretome compare / Rscript (limma): {ratio:.2f}x wall (not the same steps: the R script "
+                  "tests no gene set; for comparison with earlier runs)")
+            measure(commands["secretome compare"])  # the outputs of one run, to check R did the same work
+            print(f"  R's enrichment table against secretome's: {same_enrichment(out / 'with', work / 'r_enrichment.tsv')}")
         else:
             print("  Rscript: skipped (no Rscript on PATH)")
         if "AlphaPeptStats t-test" in results:
