@@ -104,6 +104,8 @@ def _resolve_group(
             guesses.append(guess)
     if not members:
         return _UNRESOLVED, [], guesses[0] if guesses else "", False
+    if len(members) == 1 and not guesses:  # one species: not mixed (most groups; no set to build)
+        return members[0][0], members, "", False
     ranked = members if len(members) == 1 else sorted(members, key=lambda m: (species[m[0]] != "HUMAN", not reviewed[m[0]]))
     kinds = {species[row] for row, _ in members} | set(guesses)
     mixed = "HUMAN" in kinds and len(kinds - {"", "HUMAN"}) > 0
