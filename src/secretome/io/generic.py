@@ -153,19 +153,25 @@ def _design_columns(columns: list[str], alone: bool = False) -> dict[str, str]:
     return found
 
 
+def _sample_sheet_error(path: object, column: str, what: str, design: dict[str, str]) -> SecretomeInputError:
+    """The refusal of a sample sheet given as the data: ``what`` says how its rows are samples, ``design``
+    (column -> meaning) the design attributes that mark it."""
+    return SecretomeInputError(
+        f"this is a sample sheet (one row per sample: {what} "
+        + ", ".join(f"{c!r} ({m})" for c, m in design.items())
+        + " are per-sample design attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
+        file=path, column=column,
+        expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
+        "file as the sample sheet (samples=)",
+    )
+
+
 def _refuse_sample_sheet(table: RawTable, numeric: list[str]) -> None:
     """A sample sheet given as the data: every numeric column left to read is a design attribute (donor,
     replicate, batch, fraction ...), so its codes would become "samples" and its sample names "proteins"."""
     design = _design_columns(numeric)
     if numeric and len(design) == len(numeric):
-        raise SecretomeInputError(
-            "this is a sample sheet (one row per sample: its numeric columns "
-            + ", ".join(f"{c!r} ({m})" for c, m in design.items())
-            + " are per-sample design attributes, data/sample_sheet_columns.tsv), not a protein-level quantity table",
-            file=table.path, column=numeric[0],
-            expected="a protein table (one row per protein, one quantity column per sample) as INPUT; give this "
-            "file as the sample sheet (samples=)",
-        )
+        raise _sample_sheet_error(table.path, numeric[0], "its numeric columns", design)
 
 
 def _refuse_donor_attributes(table: RawTable, samples: list[str]) -> None:
@@ -178,10 +184,26 @@ def refuse_donor_header(header: list[str], path: object) -> None:
     """A header whose first column names samples and which holds a donor's age or sex column (an ``alone``
     rule of ``data/sample_sheet_columns.tsv``) is a sample sheet or clinical table: refused from the header
     alone, so that what the file is comes before any problem of its rows (a sheet's ragged row)."""
-    first = header[0].strip().casefold() if header else ""
+    first = _spaced_key(header[0]) if header else ""
     if first.startswith("sample") and first in SAMPLE_NAME_COLUMNS:
         _refuse_marked(_design_columns(header[1:], alone=True),
                        f"one row per sample: column {header[0]!r} names the samples and", path)
+        design = _design_columns(header[1:])
+        if design and len(design) == len(header) - 1:
+            # every other column a design attribute (Condition, Bio.Rep: DAPAR's or limma's targets file)
+            raise _sample_sheet_error(path, header[0], f"column {header[0]!r} names the samples and", design)
+
+
+def _refuse_named_sample_sheet(table: RawTable, id_column: str, text_columns: list[str]) -> None:
+    """A table without protein or gene identifiers whose text columns include one named for samples
+    (``sample_name`` beside a channel ``tag``) and whose numeric columns include design attributes
+    (``condition``, ``replicate``): a sample sheet, whose attributes would otherwise become "samples"."""
+    named = [c for c in text_columns if c != id_column and _spaced_key(bare_name(c)).startswith("sample")
+             and _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
+    numeric = [c for c in table.frame.columns if table.frame[c].dtype.kind in "fiu"]
+    design = _design_columns(numeric)
+    if named and design:
+        raise _sample_sheet_error(table.path, named[0], f"column {named[0]!r} names the samples and", design)
 
 
 def _refuse_marked(marking: dict[str, str], what: str, path: object) -> None:
@@ -234,14 +256,7 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
     name; the columns named by a sample alone form the family ``'values'``. Returned only when at least two
     families share at least two sample names (else {}): the sample set is the one covered by most families.
     """
-    by_affix: dict[str, dict[str, str]] = {}
-    for column in columns:
-        name = bare_name(column)
-        for match in _SEPARATOR.finditer(name):
-            head, tail = name[: match.start()], name[match.end():]
-            for affix, sample in ((head, tail), (tail, head)):
-                if affix and sample and family_rank(affix) is not None:
-                    by_affix.setdefault(affix, {}).setdefault(sample, column)
+    by_affix = _affix_members(columns)
     best: tuple[int, int, int, frozenset] | None = None
     for members in by_affix.values():
         key = frozenset(members)
@@ -274,6 +289,36 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             continue
         taken.update({column: label for column in members.values()})
     return families if len(families) >= 2 else {}
+
+
+def _affix_members(columns: list[str]) -> dict[str, dict[str, str]]:
+    """Family word -> {sample name: column} for every reading of each column name as a family word (:func:`family_rank`)
+    before or after a sample name, split at any separator (``'LFQ intensity 1'``: ``'LFQ intensity'`` + ``'1'``)."""
+    by_affix: dict[str, dict[str, str]] = {}
+    for column in columns:
+        name = bare_name(column)
+        for match in _SEPARATOR.finditer(name):
+            head, tail = name[: match.start()], name[match.end():]
+            for affix, sample in ((head, tail), (tail, head)):
+                if affix and sample and family_rank(affix) is not None:
+                    by_affix.setdefault(affix, {}).setdefault(sample, column)
+    return by_affix
+
+
+def one_family_outsiders(columns: list[str]) -> tuple[str, list[str]]:
+    """(family word, columns outside it) when most of ``columns`` are one quantity family (at least 3, at least
+    twice the rest: ``'LFQ intensity 1'`` .. ``'LFQ intensity 27'``) and the rest name no family word at all
+    (``valid_points``, ``max``, ``clusters`` of a profile table; a pipeline's count columns): those are the table's
+    per-protein properties, not samples of the family. Else ``('', [])``."""
+    by_affix = _affix_members(columns)
+    if not by_affix:
+        return "", []
+    affix, members = max(by_affix.items(), key=lambda item: (len(item[1]), len(item[0])))
+    inside = set(members.values())
+    outside = [column for column in columns if column not in inside]
+    if len(inside) < 3 or len(inside) < 2 * len(outside) or any(family_rank(bare_name(c)) is not None for c in outside):
+        return "", []
+    return affix, outside
 
 
 def _family_core(affix: str) -> tuple[str, ...]:
@@ -695,6 +740,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             # a gene column beside a full column of accessions under a name of its own ('id'): the accessions
             # identify every row, the gene names (which may be empty) annotate them
             id_column, kind = accessions, "protein"
+    unnamed_identifiers: list[str] = []  # the text columns, when no column is named for identifiers
     if id_column is None:
         text_columns = [c for c in textual if types.get(c) in (None, "T")]
         if not text_columns:
@@ -712,6 +758,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet as samples=",
             )
+        unnamed_identifiers = text_columns
         filled = text_column(frame, id_column)
         filled = filled[filled != ""]
         if len(filled) > 1 and filled.nunique() == 1:
@@ -730,6 +777,8 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         )
     _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     _refuse_peptide_rows(table, id_column, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
+    if unnamed_identifiers:
+        _refuse_named_sample_sheet(table, id_column, unnamed_identifiers)
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
@@ -821,6 +870,11 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             f"quantity {quantity!r} does not apply: this generic table has one family of sample columns",
             file=table.path, expected="no quantity (all numeric sample columns are read)",
         )
+    else:
+        family, outside = one_family_outsiders([c for c in samples if types.get(c) != "E"])
+        for column in outside:
+            reasons[column] = f"outside the quantity family {family!r} of the other sample columns (names no sample of it)"
+        samples = [c for c in samples if c not in outside]
     ignored = [c for c in columns if c in reasons]
     return Roles(id_column, kind, gene_column, description_column, samples, ignored, reasons, sample_names, chosen)
 
