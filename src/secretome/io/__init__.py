@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
-from secretome.io.dataset import ReaderWarning, ReadResult, assemble_result, detect_log2
+from secretome.io.dataset import NoQuantityColumns, Parsed, ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
-from secretome.io.table import TEXT_FACTS, read_table
+from secretome.io.table import TEXT_FACTS, RawTable, read_table
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -147,9 +147,34 @@ def read_result(
         table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
-    parsed = module.read(table, quantity)
+    try:
+        parsed = module.read(table, quantity)
+    except NoQuantityColumns as error:
+        if format is not None or name == "generic":
+            raise
+        parsed, name = _generic_instead(table, quantity, name, error), "generic"
     params.update(detected_format=name, quantity=parsed.quantity)
     return assemble_result(parsed, samples=sheet_frame, is_log2=is_log2, params=params)
+
+
+def _generic_instead(table: RawTable, quantity: str | None, engine: str, error: NoQuantityColumns) -> Parsed:
+    """The generic reading of a table detected as ``engine``'s by its identifier and count columns but holding
+    none of its quantity families (e.g. a MaxQuant table merged with another program's per-sample values and
+    results, its intensities dropped): read when the generic reader finds sample columns that are none of the
+    engine's families, else the engine's own error stands. The read says so (``uns['source']``)."""
+    from secretome.io import generic
+
+    try:
+        parsed = generic.read(table, quantity)
+    except SecretomeInputError:
+        raise error from None
+    words = [family.casefold() for family in error.families]
+    if any(word in column.casefold() for column in parsed.sample_columns for word in words):
+        raise error
+    parsed.notes["format_fallback"] = (
+        f"columns of {engine} without any of its quantity families ({', '.join(error.families)}): "
+        "read as a generic table of the other numeric columns")
+    return parsed
 
 
 def _is_h5ad(path: str | Path) -> bool:

@@ -620,6 +620,15 @@ def source_summary(
     }
 
 
+class NoQuantityColumns(SecretomeInputError):
+    """An engine's table without any of its quantity column families (:func:`choose_quantity`); ``families``
+    names the families looked for, so that a caller can tell the engine's columns from another program's."""
+
+    def __init__(self, message: str, *, families: list[str] | tuple[str, ...] = (), **context: Any) -> None:
+        super().__init__(message, **context)
+        self.families = list(families)
+
+
 def choose_quantity(
     table: RawTable,
     families: dict[str, list[str]],
@@ -649,9 +658,10 @@ def choose_quantity(
         wanted = next(iter(families))
         columns = list(table.frame.columns)
         close = [c for c in closest_columns(f"{wanted} ", columns)]
-        raise SecretomeInputError(
-            f"no quantity columns found (looked for {list(families)}); closest columns present: {close or 'none'}",
-            file=table.path, column=wanted,
+        raise NoQuantityColumns(
+            f"no quantity columns found (looked for {list(families)}; closest columns present: {close or 'none'}): "
+            "as it is, this is not a protein-level quantity table",
+            families=list(families), file=table.path, column=wanted,
             expected=f"{format_name} quantity columns, or format='generic' for a plain identifier + samples matrix",
         )
     return available[0]

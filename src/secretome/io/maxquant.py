@@ -18,7 +18,9 @@ from secretome.errors import SecretomeInputError
 from secretome.io.dataset import (
     Parsed, engine_columns, family_reasons, prefixed_columns, quantity_block, require_columns,
 )
-from secretome.io.identifiers import member_facts, member_fields, organism_of_header, parse_protein_groups
+from secretome.io.identifiers import (
+    CONTAMINANT_PREFIXES, DECOY_PREFIXES, member_facts, member_fields, organism_of_header, parse_protein_groups,
+)
 from secretome.io.table import RawTable, ReaderWarning, text_column
 
 FORMAT = "maxquant"
@@ -50,7 +52,7 @@ _R_PREFIXES: tuple[str, ...] = (
 
 #: An R-resaved reporter column's channel and experiment (``Reporter.intensity.corrected.3.exp1``): make.names
 #: turned the space between them into a dot; the channel is the leading number.
-_R_CHANNEL = re.compile(r"^(?P<channel>\d+)\.(?P<experiment>.+)$")
+_R_CHANNEL = re.compile(r"^(?P<channel>\d+)[._](?P<experiment>.+)$")
 
 
 def r_name(name: str) -> str:
@@ -59,13 +61,36 @@ def r_name(name: str) -> str:
     return "X" + text if text[:1].isdigit() else text
 
 
-def demangled(columns: list[str]) -> list[str] | None:
-    """MaxQuant's own names for an R-resaved table's columns (``LFQ.intensity.X`` -> ``LFQ intensity X``,
-    ``Potential.contaminant`` -> ``Potential contaminant``); None when the table is not R-resaved."""
-    if "Protein IDs" in columns or "Protein.IDs" not in columns:
+def underscored(name: str) -> str:
+    """A column name with every run of spaces and signs made one ``_`` (``Peptide counts (all)`` ->
+    ``Peptide_counts_all``), as some packages re-save MaxQuant tables (DAPAR/Prostar's example data)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+#: The re-saved spellings of MaxQuant's names read as its own: the spelling of ``Protein IDs`` that marks
+#: one -> (the spelling, the separator it puts after a family prefix, what the read records).
+MANGLINGS = {
+    "Protein.IDs": (r_name, ".", "R-resaved: make.names column names"),
+    "Protein_IDs": (underscored, "_", "re-saved: spaces and signs in column names made '_'"),
+}
+
+
+def mangling(columns: list[str]) -> str | None:
+    """The key of :data:`MANGLINGS` of a re-saved table's columns, None for MaxQuant's own names."""
+    if "Protein IDs" in columns:
         return None
-    known = {r_name(name): name for name in (*SIGNATURE, *READ_COLUMNS, "Protein IDs", "Intensity", "id")}
-    prefixes = [(r_name(prefix), prefix) for prefix in _R_PREFIXES]
+    return next((key for key in MANGLINGS if key in columns), None)
+
+
+def demangled(columns: list[str]) -> list[str] | None:
+    """MaxQuant's own names for a re-saved table's columns (``LFQ.intensity.X`` or ``LFQ_intensity_X`` ->
+    ``LFQ intensity X``, ``Potential.contaminant`` -> ``Potential contaminant``); None when it is not re-saved."""
+    key = mangling(columns)
+    if key is None:
+        return None
+    spell, separator, _ = MANGLINGS[key]
+    known = {spell(name): name for name in (*SIGNATURE, *READ_COLUMNS, "Protein IDs", "Intensity", "id")}
+    prefixes = [(spell(prefix.strip()) + separator, prefix) for prefix in _R_PREFIXES]
     out = []
     for column in columns:
         if column in known:
@@ -264,7 +289,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         if column.startswith(("Intensity L ", "Intensity M ", "Intensity H ")):
             unread[column] = "SILAC channel intensity (not read: label-free families only)"
     headers = text_column(frame, "Fasta headers")
-    groups = text_column(frame, "Protein IDs").tolist()
+    id_column = _group_column(frame, columns)
+    groups = text_column(frame, id_column).tolist()
     aligned = _aligned_headers(groups, headers.tolist())
     description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
     ids = parse_protein_groups(
@@ -278,7 +304,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     parsed = Parsed(
         table=table,
         format=FORMAT,
-        format_version=version(columns) + (" (R-resaved: make.names column names)" if r_resaved else "")
+        format_version=version(columns) + (f" ({MANGLINGS[mangling(list(original.frame.columns))][2]})" if r_resaved else "")
         + (f" (isobaric: {family}, {annotations['plex'].iloc[0]}-plex)" if annotations is not None else ""),
         quantity=family,
         sample_annotations=annotations,
@@ -286,7 +312,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         sample_names=sample_names,
         sample_columns=sample_columns,
         ids=ids,
-        id_column="Protein IDs",
+        id_column=id_column,
         unread=unread,
         read_columns=[c for c in READ_COLUMNS if c in columns],
         samples_without_quantity=[sample for sample in samples if sample not in set(sample_names)],
@@ -294,7 +320,27 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     )
     if annotations is not None:
         parsed.notes["isobaric"] = isobaric_note(family, annotations)
+    if id_column != "Protein IDs":
+        parsed.notes["identifiers"] = ("'Protein IDs' repeats identifiers that 'Majority protein IDs' tells apart (a re-save "
+                                       "cut the decoy or contaminant prefixes off): rows are identified by 'Majority protein IDs'")
     return parsed if r_resaved is None else _file_names(parsed, original)
+
+
+def _group_column(frame: pd.DataFrame, columns: list[str]) -> str:
+    """The column identifying the rows: ``Protein IDs``, unless its groups repeat only between a protein and its
+    decoy or contaminant copy, as ``Majority protein IDs`` (distinct on every row) still tells (``REV__sp|P36775|..``
+    beside ``sp|P36775|..``: a re-save shortened ``Protein IDs`` to bare accessions): then ``Majority protein IDs``.
+    Any other repeat stays the duplicate-identifier error."""
+    groups = text_column(frame, "Protein IDs")
+    repeated = groups.duplicated(keep=False).to_numpy()
+    if "Majority protein IDs" not in columns or not repeated.any():
+        return "Protein IDs"
+    majority = text_column(frame, "Majority protein IDs")
+    if (majority == "").any() or majority.duplicated().any():
+        return "Protein IDs"
+    copies = majority.str.startswith(DECOY_PREFIXES + CONTAMINANT_PREFIXES).to_numpy()
+    proteins_per_group = pd.Series(~copies[repeated]).groupby(groups[repeated].to_numpy()).sum()
+    return "Majority protein IDs" if (proteins_per_group <= 1).all() else "Protein IDs"
 
 
 _QUANTITY_LIKE = re.compile(r"intensit|^ibaq", re.IGNORECASE)
