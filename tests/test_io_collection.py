@@ -22,7 +22,7 @@ READS = {
     'alphapept_results_proteins.csv': ('alphapept', 'LFQ', 2, 40, 'A', 'B', (0, 0, 'sp|P36578|RL4_HUMAN', 466932936.2753704), (1, 39, 'sp|P67809|YBOX1_HUMAN', 208895124.56846175)),
     # trimmed trailing empty quantity cells, read as missing (see test_io_text.py for why that is honest)
     'alphapeptstats_diann_report_final.pg_matrix.tsv': ('diann', 'PG.MaxLFQ', 20, 10, 'S1', 'S20', (0, 0, 'A0A024R4E5;C9J5E5;C9JBS3;C9JEJ8;C9JES8;C9JHN6;C9JHS7;C9JHZ8;C9JIZ1;C9JK79;C9JT62;C9JZI8', 380503.0), (19, 5, 'A0A075B6H7', 8042930.0)),
-    'alphapeptstats_preprocessing_pentests.csv': ('generic', 'values', 4, 20, 'Intensity S1', 'Intensity S4', (0, 0, 'P1', 39616.0), (3, 19, 'P20', 165134.0)),
+    'alphapeptstats_preprocessing_pentests.csv': ('generic', 'Intensity', 4, 20, 'Intensity S1', 'Intensity S4', (0, 0, 'P1', 39616.0), (3, 19, 'P20', 165134.0)),
     'diaumpire_prot.csv': ('dia_umpire', 'Top6', 6, 5, 'lgillet_I150211_010', 'lgillet_I150211_012', (0, 0, 'sp|P0AAC0|USPE_ECOLI', 2717.0), (5, 4, 'sp|P63244|GBLP_HUMAN', 300963.0)),
     'fragpipe_analyst_proteinGroups.txt': ('maxquant', 'LFQ intensity', 12, 40, 'H2', 'N5', (0, 3, 'P62834;P61224;A6NIZ1', 668520.0), (11, 39, 'CON__Q3SZ57;P02771', 550880.0)),
     'maxquant_go_proteinGroups.txt': ('maxquant', 'LFQ intensity', 10, 40, 'AC381', 'UT822', (0, 2, 'CON__P00761', 2477800000.0), (9, 36, 'REV__tr|B1AHQ6|B1AHQ6_HUMAN;REV__tr|A0A024R1Q3|A0A024R1Q3_HUMAN;REV__sp|Q9NSP4|CENPM_HUMAN', 12481000.0)),

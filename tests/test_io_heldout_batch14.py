@@ -195,3 +195,21 @@ def test_an_underscored_maxquant_table_is_read_as_maxquant_and_keeps_decoys_apar
     assert source["format"] == "maxquant" and source["quantity"] == "LFQ intensity"
     assert list(source["sample_columns"]) == [f"LFQ_intensity_{s}" for s in samples] and adata.n_vars == n
     assert "Majority protein IDs" in source["identifiers"]
+
+
+def test_one_perseus_annotation_prefix_makes_a_perseus_matrix_and_its_family_is_the_quantity(tmp_path):
+    """A Perseus export of z-scored 'LFQ intensity' columns beside 'N: Intensity', -log10 p, P-value, FC and FC2:
+    detected as MaxQuant for its LFQ names and refused for negative 'linear' values. One annotation prefix (N:, C:,
+    T:, M:) is Perseus; the expression columns' family names the quantity; FC2 is a fold change."""
+    rng = np.random.default_rng(148)
+    n = 6
+    samples = {f"LFQ intensity HeLa_{i}": rng.normal(0, 1, n) for i in range(1, 5)}
+    frame = pd.DataFrame({"Gene names": [f"G{i}" for i in range(n)], **samples, "N: Intensity": rng.uniform(1e5, 1e9, n),
+                          "(-log10)": rng.uniform(0, 3, n), "P-value": rng.uniform(0, 1, n), "FC": rng.uniform(1, 4, n),
+                          "FC2": rng.uniform(0, 2, n)})
+    path = tmp_path / "sample_data.csv"
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    adata = read_quietly(path)
+    source = adata.uns["source"]
+    assert (source["format"], source["quantity"]) == ("perseus", "LFQ intensity") and list(source["sample_columns"]) == list(samples)
+    assert source["is_log2"] and "fold change" in _unread(source)["FC2"]

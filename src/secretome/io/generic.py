@@ -313,12 +313,23 @@ def one_family_outsiders(columns: list[str]) -> tuple[str, list[str]]:
     by_affix = _affix_members(columns)
     if not by_affix:
         return "", []
-    affix, members = max(by_affix.items(), key=lambda item: (len(item[1]), len(item[0])))
+    # most columns, then a name of family words only ('LFQ intensity', not 'LFQ intensity HeLa'), then the longest
+    affix, members = max(by_affix.items(), key=lambda item: (len(item[1]), _family_words_only(item[0]), len(item[0])))
     inside = set(members.values())
     outside = [column for column in columns if column not in inside]
     if len(inside) < 3 or len(inside) < 2 * len(outside) or any(family_rank(bare_name(c)) is not None for c in outside):
         return "", []
     return affix, outside
+
+
+def _family_of_all(columns: list[str]) -> str | None:
+    """The quantity family every one of ``columns`` (two or more) belongs to, named by family words alone
+    (``'LFQ intensity'`` for ``'LFQ intensity A'``, ``'LFQ intensity B'``), else None: the quantity a read of them records."""
+    if len(columns) < 2:
+        return None
+    whole = [affix for affix, members in _affix_members(columns).items()
+             if len(set(members.values())) == len(columns) and _family_words_only(affix)]
+    return max(whole, key=len) if whole else None
 
 
 def _family_core(affix: str) -> tuple[str, ...]:
@@ -875,6 +886,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         for column in outside:
             reasons[column] = f"outside the quantity family {family!r} of the other sample columns (names no sample of it)"
         samples = [c for c in samples if c not in outside]
+        chosen = _family_of_all(samples) or QUANTITY
     ignored = [c for c in columns if c in reasons]
     return Roles(id_column, kind, gene_column, description_column, samples, ignored, reasons, sample_names, chosen)
 

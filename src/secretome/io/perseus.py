@@ -20,6 +20,7 @@ from secretome.io.table import RawTable, text_column
 
 FORMAT = "perseus"
 _PREFIXES = ("T: ", "N: ", "C: ", "E: ", "M: ")
+_ANNOTATION_PREFIXES = ("T: ", "N: ", "C: ", "M: ")
 
 
 def _annotation_rows(table: RawTable, head: int | None = None) -> np.ndarray:
@@ -29,11 +30,15 @@ def _annotation_rows(table: RawTable, head: int | None = None) -> np.ndarray:
 
 
 def detect_score(columns: list[str], table: RawTable | None = None) -> int:
-    """Perseus evidence: typed column prefixes or a ``#!{Type}`` row."""
+    """Perseus evidence: typed column prefixes (two, or one of an annotation type: Perseus writes ``N: ``, ``C: ``,
+    ``T: `` and ``M: `` before annotation columns, its expression columns bare) or a ``#!{Type}`` row."""
     prefixed = sum(1 for column in columns if column.startswith(_PREFIXES))
+    annotation = any(column.startswith(_ANNOTATION_PREFIXES) for column in columns)
     typed = 0
     if table is not None and len(table.frame):
         typed = 5 if bool(_annotation_rows(table, 20).any()) else 0
+    if annotation:
+        typed = max(typed, 5)  # as strong as the type row: no other program writes these prefixes
     return prefixed + typed if prefixed >= 2 or typed else 0
 
 
