@@ -88,6 +88,13 @@ def non_sample_rules() -> list[tuple[re.Pattern, str]]:
 
 
 @lru_cache(maxsize=1)
+def names_no_sample(column: str) -> bool:
+    """Whether a non-sample rule (``data/non_sample_columns.tsv``) names ``column`` (a count, score, statistic ...)."""
+    name = bare_name(column)
+    spaced = _SEPARATOR.sub(" ", name)
+    return any(pattern.search(name) or pattern.search(spaced) for pattern, _ in non_sample_rules())
+
+
 def statistic_context_rules() -> list[tuple[re.Pattern, str]]:
     """Non-sample rules that hold only beside a column already taken as a test statistic
     (``context`` = beside_statistic in ``data/non_sample_columns.tsv``: limma's ``t`` and ``B``)."""
@@ -289,6 +296,28 @@ def quantity_families(columns: list[str]) -> dict[str, dict[str, str]]:
             continue
         taken.update({column: label for column in members.values()})
     return families if len(families) >= 2 else {}
+
+
+_SUMMARY_NAME = re.compile(r"^(?P<summary>median|mean)[ ._-]+(?P<rest>.+)$", re.IGNORECASE)
+_SPREAD_NAME = re.compile(r"(^|[ ._-])(sd|sem|se|st\.? ?dev|std|cv|var)([ ._-]|$)", re.IGNORECASE)
+
+
+def summary_profile(frame: pd.DataFrame, reasons: dict[str, str]) -> tuple[str, list[str]]:
+    """(summary, columns) of a table whose only numbers are one summary per column of a profile (``median_1`` ..
+    ``median_48`` of a fractionation, ``median_Reporter intensity 1`` .. ``9``: at least 3, one summary word, distinct
+    names after it): its values are those summaries, read as the table's columns (the quantity records which summary).
+    ``('', [])`` when any numeric column is a statistic or a spread (a result table of group means and SDs), or
+    another numeric column is left."""
+    numeric = [c for c in frame.columns if frame[c].dtype.kind in "fiu"]
+    matches = {c: _SUMMARY_NAME.match(bare_name(c)) for c in numeric}
+    profile = [c for c, match in matches.items() if match]
+    words = {matches[c].group("summary").casefold() for c in profile}
+    if (len(profile) < 3 or len(words) != 1 or len(profile) != len(numeric)
+            or len({matches[c].group("rest") for c in profile}) != len(profile)
+            or any(_names_statistic(reason) for reason in reasons.values())
+            or any(_SPREAD_NAME.search(bare_name(c)) for c in frame.columns)):
+        return "", []
+    return words.pop(), profile
 
 
 def _affix_members(columns: list[str]) -> dict[str, dict[str, str]]:
@@ -521,16 +550,21 @@ def _refuse_peptide_rows(table: RawTable, id_column: str, text_columns: list[str
     proteins would be made unique as 'P#2', 'P#3' ... and read as proteins."""
     ids = text_column(table.frame, id_column)
     ids = ids[ids != ""]
-    if not len(ids) or ids.nunique() == len(ids):
+    if not len(ids):
         return
+    repeated = ids.nunique() < len(ids)
     for column in text_columns:
-        named = _spaced_key(bare_name(column)) in _PEPTIDE_KEYS
-        if named or _peptide_sequences(table.frame, column):
+        key = _spaced_key(bare_name(column))
+        named = key in _PEPTIDE_KEYS
+        sequences = _peptide_sequences(table.frame, column)
+        # named 'peptide' and holding peptide sequences: peptide rows even where no protein repeats (a protein table
+        # may carry each protein's 'Sequence')
+        if (repeated and (named or sequences)) or (named and "peptide" in key and sequences):
             example = next((v for v in text_column(table.frame, column) if v), "")
             raise SecretomeInputError(
-                f"this is a peptide-level table (column {column!r} holds a peptide per row, e.g. {example!r}, and the "
-                f"proteins of {id_column!r} repeat: {ids.nunique()} distinct in {len(ids)} rows), not a "
-                "protein-level quantity table", file=table.path, column=column,
+                f"this is a peptide-level table (column {column!r} holds a peptide per row, e.g. {example!r}"
+                + (f", and the proteins of {id_column!r} repeat: {ids.nunique()} distinct in {len(ids)} rows" if repeated else "")
+                + "), not a protein-level quantity table", file=table.path, column=column,
                 expected="the protein-level table of the same analysis (one row per protein or protein group)",
             )
 
@@ -701,7 +735,7 @@ def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
                 "a long-format table (")
             raise SecretomeInputError(
                 f"this is {level}one row per feature and sample: column {column!r} repeats "
-                f"{filled.nunique()} sample names over {len(filled)} rows), not a protein table with a column per sample",
+                f"{filled.nunique()} sample names over {len(filled)} rows), not a protein-level quantity table with a column per sample",
                 file=table.path, column=column,
                 expected="one row per protein and one column per sample (pivot the long table first)",
             )
@@ -765,7 +799,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if _spaced_key(bare_name(id_column)) in SAMPLE_NAME_COLUMNS:
             # a sample sheet passed as the data: its sample names would become "proteins"
             raise SecretomeInputError(
-                "this looks like a sample sheet (its first text column names samples), not a protein table",
+                "this looks like a sample sheet (its first text column names samples), not a protein-level quantity table",
                 file=table.path, column=id_column,
                 expected="a protein table as INPUT; give a sample sheet as samples=",
             )
@@ -862,6 +896,12 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     samples = [c for c in candidates if c not in reasons]
     sample_names: list[str] | None = None
     chosen = QUANTITY
+    if not samples:
+        summary, profile = summary_profile(frame, reasons)
+        if profile:
+            samples, chosen = profile, summary
+            for column in profile:
+                del reasons[column]
     families = quantity_families(samples)
     if families:
         chosen = choose_family(table, families, quantity)
@@ -886,7 +926,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         for column in outside:
             reasons[column] = f"outside the quantity family {family!r} of the other sample columns (names no sample of it)"
         samples = [c for c in samples if c not in outside]
-        chosen = _family_of_all(samples) or QUANTITY
+        chosen = _family_of_all(samples) or chosen
     ignored = [c for c in columns if c in reasons]
     return Roles(id_column, kind, gene_column, description_column, samples, ignored, reasons, sample_names, chosen)
 
@@ -968,5 +1008,7 @@ def parsed_from_roles(
 def read(table: RawTable, quantity: str | None = None) -> Parsed:
     """Parse a generic wide table; ``quantity`` picks one of several quantity families over the same samples."""
     roles = column_roles(table, quantity=quantity)
-    version = "wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})"
+    version = ("wide table" if roles.sample_names is None else f"wide table with quantity families ({roles.quantity})")
+    if roles.quantity in ("median", "mean"):
+        version = f"wide table of one {roles.quantity} per column (its only numbers: read as the table's values)"
     return parsed_from_roles(table, roles, format_name=FORMAT, format_version=version)
