@@ -1,0 +1,127 @@
+"""What blind batch 15 of the held-out files found (benchmarks/README.md, "Held-out batch 15"), each finding a
+general rule and a test on a table written here in the shape of the real file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import read_quietly, refusal_of
+
+
+def _unread(source: dict) -> dict[str, str]:
+    """Column -> reason it was not read, from a read's ``uns['source']``."""
+    return dict(zip(source["unread_columns"], source["unread_reasons"]))
+
+
+def test_samples_named_for_a_high_temperature_are_samples(tmp_path):
+    """A coral heat-stress matrix: 'MC-289_T1-HiT_2878' ('HiT' = high temperature) was left out as a 'hit count',
+    8 of 14 samples read without a word of it being a sample."""
+    rng = np.random.default_rng(151)
+    samples = [f"MC-289_T{t}-{c}_{1600 + i}" for i, (t, c) in enumerate((t, c) for t in (1, 3) for c in ("Amb", "HiT"))]
+    frame = pd.DataFrame({"Name": [f"Mcap_g{i}" for i in range(6)], **{s: rng.uniform(1, 9, 6) for s in samples}})
+    path = tmp_path / "proteomic_data.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert list(read_quietly(path).uns["source"]["sample_columns"]) == samples
+
+
+def test_a_permanova_table_is_a_result_table(tmp_path):
+    """vegan's adonis2 table (Df, SumOfSqs, R2, F, Pr(>F)) was read as 5 samples of 5 'proteins'."""
+    path = tmp_path / "PERMANOVA_results.csv"
+    path.write_text('"","Df","SumOfSqs","R2","F","Pr(>F)"\n"Treatment",1,0.21,0.31,4.2,0.004\n"Time",2,0.11,0.16,1.1,0.35\n'
+                    '"Residual",8,0.35,0.53,NA,NA\n"Total",11,0.67,1,NA,NA\n"Block",1,0.01,0.01,0.2,0.9\n')
+    message = refusal_of(path)
+    assert "result table" in message and "not a protein-level quantity table" in message
+
+
+def test_effect_sizes_and_l2fc_are_no_samples(tmp_path):
+    """An ANOVA export with group means, SDs, Cohen's d and p-values beside the eight animals: 'Cohens.d_genotype'
+    and 'l2fc' were read as samples."""
+    rng = np.random.default_rng(152)
+    n = 6
+    animals = {str(a): rng.uniform(20, 30, n) for a in (4721, 4945, 4715, 4718)}
+    frame = pd.DataFrame({"Gene": [f"G{i}" for i in range(n)], "mean_Control": rng.uniform(20, 30, n), "sd_Control": rng.uniform(0, 1, n),
+                          "Cohens.d_genotype": rng.normal(0, 1, n), "l2fc": rng.normal(0, 1, n),
+                          "anova_p_val_genotype": rng.uniform(0, 1, n), **animals})
+    path = tmp_path / "anova_results.csv"
+    frame.to_csv(path, index=False)
+    adata = read_quietly(path)
+    assert list(adata.uns["source"]["sample_columns"]) == list(animals)
+
+
+def test_a_turnover_table_leaves_its_curve_fit_out(tmp_path):
+    """A protein turnover table: amplitude, its error, tau, offset, half-life, bins and RMSE before the time
+    points; 8 fit columns were read as samples."""
+    rng = np.random.default_rng(153)
+    n = 6
+    times = [f"{t}h_{r}" for r in "AB" for t in ("0", "05", "1", "2")]
+    frame = pd.DataFrame({"protein_id": [f"Tb927.{i}" for i in range(n)], "amplitude": rng.uniform(0, 1, n),
+                          "amplitude_err": rng.uniform(0, 0.1, n), "tau": rng.uniform(1, 9, n), "tau_err": rng.uniform(0, 1, n),
+                          "offset": rng.uniform(0, 1, n), "offset_err": rng.uniform(0, 0.1, n), "new_half_life": rng.uniform(1, 40, n),
+                          "bins": rng.integers(0, 12, n), "exp_rmse": rng.uniform(0, 0.2, n), "desc": ["protein"] * n,
+                          **{t: rng.uniform(0, 1, n) for t in times}})
+    path = tmp_path / "Table_S2.csv"
+    frame.to_csv(path, index=False)
+    assert list(read_quietly(path).uns["source"]["sample_columns"]) == times
+
+
+def test_a_column_named_peptide_of_sequences_makes_a_peptide_table_without_repeats(tmp_path):
+    """ProtStatsWF's example: 'peptide' (sequences) then 'protein' (never repeated in the first rows): read as 9
+    samples of 15 'proteins'."""
+    rng = np.random.default_rng(154)
+    frame = pd.DataFrame({"peptide": ["AIIEEYLHLNDMK", "CLAFHDISPQAPTHFLVIPK", "EGWEYLK", "FSLQDPPNK", "LVTDLTK"],
+                          "protein": ["A0A0J9YUS5/E9PVC5", "B0R1E3/P70349", "Q8R404", "O70475", "P12345"],
+                          **{f"state{g}_{r}": rng.integers(0, 10**8, 5) for g in (1, 2) for r in (1, 2, 3)}})
+    path = tmp_path / "exampleQC.csv"
+    frame.to_csv(path, index=False)
+    assert "peptide-level table" in refusal_of(path)
+
+
+def test_a_profile_of_medians_is_read_as_its_medians_and_says_so(tmp_path):
+    """A fractionation profile whose only numbers are median_1 .. median_48 (medians over replicates): refused as
+    'no numeric sample columns'. Read, the quantity records 'median'."""
+    rng = np.random.default_rng(155)
+    frame = pd.DataFrame({"temp_df.index.name": [f"Tb927.5.{2310 + i}_32_27_34" for i in range(6)],
+                          **{f"median_{i}": rng.uniform(0, 1, 6) for i in range(1, 7)}})
+    path = tmp_path / "LFQ-intensity_peaks.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    source = read_quietly(path).uns["source"]
+    assert source["quantity"] == "median" and len(source["sample_columns"]) == 6 and "one median per column" in source["format_version"]
+
+
+def test_group_means_with_their_sds_are_still_refused(tmp_path):
+    """The summary rule is only set aside for a profile of one summary per column: group means beside their SDs
+    are a result table's summaries, not samples."""
+    rng = np.random.default_rng(156)
+    frame = pd.DataFrame({"Gene": [f"G{i}" for i in range(6)], **{f"mean_{g}": rng.uniform(1, 9, 6) for g in ("A", "B", "C")},
+                          **{f"sd_{g}": rng.uniform(0, 1, 6) for g in ("A", "B", "C")}})
+    path = tmp_path / "means.csv"
+    frame.to_csv(path, index=False)
+    assert "not a protein-level quantity table" in refusal_of(path)
+
+
+def test_maxquant_columns_beside_another_programs_samples_do_not_read_the_total(tmp_path):
+    """A Perseus output of MaxQuant columns (Protein IDs, Peptides, Score, the total 'Intensity') with eight
+    animals '4721' .. '4717' after them: the total was read as the one sample."""
+    rng = np.random.default_rng(157)
+    n = 6
+    animals = {str(a): rng.uniform(20, 30, n) for a in (4721, 4945, 4715, 4718)}
+    frame = pd.DataFrame({"Significant": [""] * n, "l2fc": rng.normal(0, 1, n), "Protein IDs": [f"P1000{i}" for i in range(n)],
+                          "Majority protein IDs": [f"P1000{i}" for i in range(n)], "Peptides": rng.integers(1, 9, n),
+                          "Score": rng.uniform(1, 300, n), "Intensity": rng.uniform(1e6, 1e9, n), "MS/MS count": rng.integers(1, 50, n),
+                          **animals})
+    path = tmp_path / "input_perseus_output.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    source = read_quietly(path).uns["source"]
+    assert source["format"] == "generic" and list(source["sample_columns"]) == list(animals)
+
+
+def test_a_bare_intensity_beside_statistics_is_no_sample(tmp_path):
+    """A ranked result (Gene_acc index, srank, Intensity, FDR): its row 'Intensity' was read as 1 sample."""
+    rng = np.random.default_rng(158)
+    n = 6
+    frame = pd.DataFrame({"Gene_acc": range(n), "Gene_id": [f"sp|P1000{i}|G{i}_MOUSE" for i in range(n)],
+                          "srank": rng.uniform(0, 400, n), "Intensity": rng.uniform(5, 12, n), "FDR": rng.uniform(0, 1, n)})
+    path = tmp_path / "res_24.csv"
+    frame.to_csv(path, index=False)
+    assert "result table" in refusal_of(path)
