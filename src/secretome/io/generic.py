@@ -576,8 +576,8 @@ _SETTING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+$")
 def _refuse_settings(table: RawTable, id_column: str) -> None:
     """A two-column table of settings (a pandas Series of parameters saved as CSV: ``software_name,AlphaPept``)
     with no number to read: named a parameters file rather than "no numeric sample columns"."""
-    if table.frame.shape[1] != 2:
-        return
+    if table.frame.shape[1] != 2 or _design_columns([str(c) for c in table.frame.columns]):
+        return  # (a two-column design: 'Bioreplicate', 'Group' is a sample sheet, refused as one)
     names = text_column(table.frame, id_column)
     names = names[names != ""]
     if len(names) >= 5 and float(names.str.fullmatch(_SETTING_NAME.pattern).mean()) >= 0.8:
@@ -717,10 +717,16 @@ def _refuse_one_run_sample_sheet(table: RawTable, column: str, filled: pd.Series
         )
 
 
-def _refuse_long_format(table: RawTable, text_columns: list[str]) -> None:
+def _refuse_long_format(table: RawTable, id_column: str, text_columns: list[str]) -> None:
     """Refuse a long table (one row per feature and sample): a text column named like a sample column
     (``sample``, ``run``, ``raw file`` ...) whose names repeat means its numbers are one quantity of many
-    samples, which a wide read would take as one "sample" named after the quantity column."""
+    samples, which a wide read would take as one "sample" named after the quantity column. A wide table (three
+    numeric columns or more) whose identifiers do not repeat is no long table: its repeating ``NAME`` is an
+    annotation (a functional bin's name)."""
+    ids = text_column(table.frame, id_column)
+    numeric = sum(1 for c in table.frame.columns if table.frame[c].dtype.kind in "fiu")
+    if numeric >= 3 and not ids[ids != ""].duplicated().any():
+        return
     for column in text_columns:
         if _spaced_key(bare_name(column)) not in SAMPLE_NAME_COLUMNS:
             continue
@@ -820,7 +826,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             file=table.path, column=id_column,
             expected="a protein table (one row per protein group) from the same analysis",
         )
-    _refuse_long_format(table, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
+    _refuse_long_format(table, id_column, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     _refuse_peptide_rows(table, id_column, [c for c in textual if c != id_column and types.get(c) in (None, "T")])
     if unnamed_identifiers:
         _refuse_named_sample_sheet(table, id_column, unnamed_identifiers)
@@ -944,7 +950,14 @@ def parsed_from_roles(
     _refuse_settings(table, roles.id_column)
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
-        design = _design_columns([c for c in ignored if c not in named])
+        design = _design_columns([c for c in [roles.id_column, *ignored] if c not in named])
+        if not design and not named and all(roles.reasons[c] == TEXT_REASON for c in ignored):
+            # a sheet written sideways: its first column names design attributes ('Condition', 'Replicate')
+            # and its header the samples
+            design = {f"row {value!r}": meaning for value, meaning in
+                      _design_columns(text_column(frame, roles.id_column).tolist()).items()}
+            named = [roles.id_column] if design else []
+        sideways = bool(design) and all(column.startswith("row ") for column in design)
         if not named and len(design) >= 2:
             # no numbers at all and two or more per-sample design attributes (a text Group, Replicates,
             # Experiment): a sample sheet whose sample column has a name of its own ('Colnames')
@@ -965,7 +978,8 @@ def parsed_from_roles(
                 "the statistics were computed from",
             )
         raise SecretomeInputError(
-            (f"this looks like a sample sheet (column {named[0]!r} names samples"
+            (("this looks like a sample sheet written sideways (its header names samples" if sideways else
+              f"this looks like a sample sheet (column {named[0]!r} names samples")
              + (", and " + ", ".join(f"{c!r} ({m})" for c, m in design.items()) + " are per-sample design attributes"
                 if design else "")
              + ") with no numeric sample columns, not a protein-level quantity table" if named else

@@ -262,7 +262,8 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
         table = _renamed(table, r_resaved)
     frame = table.frame
     columns = list(frame.columns)
-    require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
+    if "Fasta headers" not in columns or "Majority protein IDs" in columns:
+        require_columns(table, ["Protein IDs"], "MaxQuant proteinGroups")
     families = {family: found for family in REPORTER_FAMILIES if (found := reporter_columns(columns, family))}
     if quantity is None:
         _refuse_unparsed_reporters(table, columns, families)
@@ -290,7 +291,7 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
             unread[column] = "SILAC channel intensity (not read: label-free families only)"
     headers = text_column(frame, "Fasta headers")
     id_column = _group_column(frame, columns)
-    groups = text_column(frame, id_column).tolist()
+    groups = text_column(frame, id_column).tolist() if id_column != "Fasta headers" else _header_accessions(headers)
     aligned = _aligned_headers(groups, headers.tolist())
     description = text_column(frame, "Protein names" if "Protein names" in columns else "Fasta headers")
     ids = parse_protein_groups(
@@ -320,7 +321,9 @@ def read(table: RawTable, quantity: str | None = None) -> Parsed:
     )
     if annotations is not None:
         parsed.notes["isobaric"] = isobaric_note(family, annotations)
-    if id_column != "Protein IDs":
+    if id_column == "Fasta headers":
+        parsed.notes["identifiers"] = "no 'Protein IDs' column: each row's group is the accessions of its 'Fasta headers'"
+    elif id_column != "Protein IDs":
         parsed.notes["identifiers"] = ("'Protein IDs' repeats identifiers that 'Majority protein IDs' tells apart (a re-save "
                                        "cut the decoy or contaminant prefixes off): rows are identified by 'Majority protein IDs'")
     return parsed if r_resaved is None else _file_names(parsed, original)
@@ -331,6 +334,8 @@ def _group_column(frame: pd.DataFrame, columns: list[str]) -> str:
     decoy or contaminant copy, as ``Majority protein IDs`` (distinct on every row) still tells (``REV__sp|P36775|..``
     beside ``sp|P36775|..``: a re-save shortened ``Protein IDs`` to bare accessions): then ``Majority protein IDs``.
     Any other repeat stays the duplicate-identifier error."""
+    if "Protein IDs" not in columns:
+        return "Fasta headers"  # a subset re-saved without its identifier columns (checked by the caller)
     groups = text_column(frame, "Protein IDs")
     repeated = groups.duplicated(keep=False).to_numpy()
     if "Majority protein IDs" not in columns or not repeated.any():
@@ -373,6 +378,16 @@ def _lone_totals(table: RawTable, columns: list[str], families: dict[str, list[s
             ReaderWarning, stacklevel=3,
         )
     return lone
+
+
+_HEADER_ACCESSION = re.compile(r"^\s*(?:(?:sp|tr)\|)?([^|\s]+)")
+
+
+def _header_accessions(headers: pd.Series) -> list[str]:
+    """Each row's protein group from its ``Fasta headers`` (``sp|Q9NZJ9|NUDT4_HUMAN ...;sp|...``: the accession of
+    each ``;``-separated header), for a proteinGroups subset re-saved without ``Protein IDs``."""
+    return [";".join(m.group(1) for part in str(text).split(";") if (m := _HEADER_ACCESSION.match(part)))
+            for text in headers.tolist()]
 
 
 _MAXQUANT_NUMBERS = frozenset({"id", "Protein group IDs", "Best MS/MS", "Evidence IDs", "Peptide IDs", "Mod. peptide IDs"})
