@@ -125,3 +125,61 @@ def test_a_bare_intensity_beside_statistics_is_no_sample(tmp_path):
     path = tmp_path / "res_24.csv"
     frame.to_csv(path, index=False)
     assert "result table" in refusal_of(path)
+
+
+def test_a_wide_table_with_a_repeating_name_annotation_is_not_long(tmp_path):
+    """A leaf proteome of 314 trees by 20 proteins whose trailing 'NAME' (a functional bin) repeats: refused as a
+    long table although its identifiers are unique and its samples are columns."""
+    rng = np.random.default_rng(159)
+    trees = [f"T{i:03d}" for i in range(12)]
+    frame = pd.DataFrame({"Protein": [f"eucgr.i0{1374 + i}.1.p" for i in range(8)], **{t: rng.uniform(0, 300, 8) for t in trees},
+                          "BINCODE": ["1.1.1"] * 8, "NAME": ["PS.lightreaction", "PS.lightreaction", "glycolysis", "glycolysis"] * 2})
+    path = tmp_path / "lawson_1_3.csv"
+    frame.to_csv(path)
+    assert list(read_quietly(path).uns["source"]["sample_columns"]) == trees
+
+
+def test_a_long_result_table_with_standard_errors_is_a_result_table(tmp_path):
+    """A long result table (protein, logFC, se, df, t, pval, adjPval, group1, group2): its 'se' was read as a
+    sample and the repeated proteins reported as duplicates."""
+    rng = np.random.default_rng(160)
+    rows = [(p, *rng.normal(0, 1, 2), 7.8, *rng.normal(0, 2, 1), *rng.uniform(0, 1, 2), "LST8", g)
+            for g in ("GFP", "EV") for p in ("FLAG-PUP", "P10001", "P10002")]
+    frame = pd.DataFrame(rows, columns=["protein", "logFC", "se", "df", "t", "pval", "adjPval", "group1", "group2"])
+    path = tmp_path / "maxLFQ_PPI_FC.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    assert "result table" in refusal_of(path)
+
+
+def test_a_sample_sheet_written_sideways_is_named(tmp_path):
+    """Podocyte metadata: the header lists the samples, the rows are 'Condition' and 'Mice': refused as 'no numeric
+    sample columns' only."""
+    path = tmp_path / "metadata.csv"
+    samples = ["AS_G0_A", "AS_G0_B", "AS_G1_A", "WT_G0_A", "WT_G0_B"]
+    path.write_text("id," + ",".join(samples) + "\nCondition,A_G0,A_G0,A_G1,WT_G0,WT_G0\nMice,Alport,Alport,Alport,WT,WT\n")
+    message = refusal_of(path)
+    assert "sample sheet written sideways" in message and "Condition" in message
+
+
+def test_a_two_column_design_is_a_sample_sheet_not_parameters(tmp_path):
+    """'Bioreplicate', 'Group' with rows 'LFQ.intensity.11930', 'D51-52': taken for a parameters file because the
+    sample names look like setting names."""
+    path = tmp_path / "conditions.txt"
+    path.write_text('"Bioreplicate"\t"Group"\n' + "".join(f'"LFQ.intensity.{11930 + i}"\t"{"WT" if i % 2 else "D51-52"}"\n' for i in range(8)))
+    assert "sample sheet" in refusal_of(path)
+
+
+def test_a_maxquant_subset_without_protein_ids_is_identified_by_its_fasta_headers(tmp_path):
+    """mspypeline's test proteinGroups: a pandas re-save keeping flags, Fasta headers and the intensity families,
+    but no 'Protein IDs': refused as missing MaxQuant's identifier column."""
+    rng = np.random.default_rng(161)
+    samples = ["H1975_TGFb_Rep1_1", "H1975_TGFb_Rep1_2", "H838_unst_Rep3_2"]
+    headers = ["sp|A0A024RBG1|NUD4B_HUMAN Diphosphoinositol OS=Homo sapiens;sp|Q9NZJ9|NUDT4_HUMAN Diphosphoinositol",
+               "sp|P0DPI2|GAL3A_HUMAN Glutamine amidotransferase", "tr|A0AV96|A0AV96_HUMAN RNA-binding protein 47"]
+    frame = pd.DataFrame({"Only identified by site": [""] * 3, "Reverse": [""] * 3, "Potential contaminant": [""] * 3,
+                          "Fasta headers": headers, **{f"Intensity {s}": rng.uniform(1e6, 1e8, 3) for s in samples},
+                          **{f"LFQ intensity {s}": rng.uniform(1e6, 1e8, 3) for s in samples}})
+    path = tmp_path / "proteinGroups.txt"
+    frame.to_csv(path, sep="\t")
+    adata = read_quietly(path)
+    assert adata.uns["source"]["quantity"] == "LFQ intensity" and list(adata.var_names) == ["A0A024RBG1;Q9NZJ9", "P0DPI2", "A0AV96"]
