@@ -172,6 +172,14 @@ def test_tost_is_shift_invariant_and_consistent_with_its_interval(x, y, shift, m
         assert -margin < base["ci_low"] and base["ci_high"] < margin
 
 
+def test_tost_of_subnormal_variances_is_the_tost_of_zero_variance():
+    """The property test's find (CI, 2026-12-03): x = [0, 0], y = [0, 1.29e-146] gave 'not_equivalent' (the Welch df
+    was 0 / 0: the variances' squares underflowed) while the same values shifted by 1 gave 'equivalent'."""
+    x, y = np.array([0.0, 0.0]), np.array([0.0, 1.2938295936236831e-146])
+    base, moved = tost_welch(x, y, 1.0), tost_welch(x + 1.0, y + 1.0, 1.0)
+    assert base["verdict"] == moved["verdict"] == "equivalent" and np.isfinite(base["df"])
+
+
 def test_check_lots_names_each_reference_lot_once():
     from secretome.stats.comparability import check_lots
 

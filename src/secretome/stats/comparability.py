@@ -78,7 +78,11 @@ def tost_welch(x: np.ndarray, y: np.ndarray, margin: float, alpha: float | None 
         method = "welch"
         vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
         se = float(np.sqrt(vx + vy))
-        df = float((vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))) if se > 0 else np.nan
+        # Welch-Satterthwaite df from the variances scaled by the larger: the same number, without the squares of
+        # tiny variances (1e-293) underflowing to 0 / 0
+        scale = max(vx, vy)
+        ax, ay = (vx / scale, vy / scale) if scale > 0 else (0.0, 0.0)
+        df = float((ax + ay) ** 2 / (ax**2 / (x.size - 1) + ay**2 / (y.size - 1))) if se > 0 else np.nan
     if se == 0.0:
         inside = abs(diff) < margin
         p_lower = p_upper = 0.0 if inside else 1.0
