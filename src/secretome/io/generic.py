@@ -201,6 +201,16 @@ def refuse_donor_header(header: list[str], path: object) -> None:
             raise _sample_sheet_error(path, header[0], f"column {header[0]!r} names the samples and", design)
 
 
+_PATH = re.compile(r"^(?:[A-Za-z]:)?[\\/]?(?:[^\\/]+[\\/]){2,}[^\\/]+$")
+"""A file path of three or more parts (Windows or POSIX), as sample sheets name raw files."""
+
+
+def _names_run_files(values: pd.Series) -> bool:
+    """Whether 90% or more of ``values`` name raw files (a run file's extension, or a path of three or more parts)."""
+    filled = values[values != ""]
+    return bool(len(filled)) and float(filled.map(lambda v: bool(RAW_EXTENSIONS.search(v) or _PATH.match(v))).mean()) >= 0.9
+
+
 def _refuse_named_sample_sheet(table: RawTable, id_column: str, text_columns: list[str]) -> None:
     """A table without protein or gene identifiers whose text columns include one named for samples
     (``sample_name`` beside a channel ``tag``) and whose numeric columns include design attributes
@@ -951,6 +961,8 @@ def parsed_from_roles(
     if not samples:
         named = [c for c in [roles.id_column, *ignored] if _spaced_key(bare_name(c)) in SAMPLE_NAME_COLUMNS]
         design = _design_columns([c for c in [roles.id_column, *ignored] if c not in named])
+        if not named and _names_run_files(text_column(frame, roles.id_column)):
+            named = [roles.id_column]  # a map of raw files to sample names ('current_names' -> 'New_names')
         if not design and not named and all(roles.reasons[c] == TEXT_REASON for c in ignored):
             # a sheet written sideways: its first column names design attributes ('Condition', 'Replicate')
             # and its header the samples

@@ -77,11 +77,13 @@ class TextFacts:
     report_frame: str = ""
     #: carriage returns inside the fields of LF-ended lines, read as spaces (see :func:`_lone_carriage_returns`)
     carriage_returns: str = ""
+    #: a title line above the header, not read as a row (see :func:`_without_title_line`)
+    title: str = ""
 
 
 #: The :class:`TextFacts` said in ``uns['source']`` (and by ``info``) where present: what the text reader did
 #: beyond parsing (CRs inside fields, a report frame set aside, a trailing list column joined).
-TEXT_FACTS: tuple[str, ...] = ("carriage_returns", "report_frame", "list_column")
+TEXT_FACTS: tuple[str, ...] = ("carriage_returns", "report_frame", "list_column", "title")
 
 
 @dataclass
@@ -499,6 +501,29 @@ def _skip_leading_blank_lines(data: bytes) -> tuple[bytes, int]:
     return (bom + body[position:], skipped) if skipped else (data, 0)
 
 
+def _without_title_line(data: bytes) -> tuple[bytes, str]:
+    """``data`` without a title line above its header, and the title ("" when there is none): a first line of one
+    filled field (padded with empty fields to the header's width, like a supplementary table's caption, or with no
+    delimiter at all) above a line of three or more distinct filled fields under a delimiter (tab, comma, semicolon)."""
+    first_end = data.find(b"\n")
+    second_end = data.find(b"\n", first_end + 1) if first_end >= 0 else -1
+    if first_end < 0 or second_end < 0:
+        return data, ""
+    third_end = data.find(b"\n", second_end + 1)
+    first = data[:first_end].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    second = data[first_end + 1:second_end].decode("utf-8", errors="replace").rstrip("\r")
+    third = data[second_end + 1:third_end if third_end >= 0 else len(data)].decode("utf-8", errors="replace").rstrip("\r")
+    for delimiter in ("\t", ",", ";"):
+        above, below = first.split(delimiter), second.split(delimiter)
+        filled = [field.strip() for field in below if field.strip()]
+        if (len(filled) >= 3 and len(set(filled)) == len(filled) and above[0].strip()
+                and len(third.split(delimiter)) == len(below)  # a table below it, not a list of ';'-joined groups
+                and not any(field.strip() for field in above[1:])
+                and (len(above) == len(below) or not any(mark in first for mark in "\t,;"))):
+            return data[first_end + 1:], above[0].strip()
+    return data, ""
+
+
 def _parse_text(
     data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None,
     check_header: Callable[[list[str], Path], None] | None = None,
@@ -523,6 +548,8 @@ def _parse_text(
     data, skipped = _skip_leading_blank_lines(data)
     data, framed, frame_writer = report_frame.unframe(data)
     skipped += framed
+    data, title = _without_title_line(data)
+    skipped += bool(title)
     for start, kind, give in _KNOWN_TEXT:
         if data.lstrip(b"\xef\xbb\xbf").startswith(start):
             raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
@@ -628,7 +655,7 @@ def _parse_text(
                       column_numbers,
                       f"{frame_writer.writer}: {framed} lines of report settings above the header and the closing "
                       f"{frame_writer.footer!r} line are not rows" if frame_writer is not None else "",
-                      carriage_returns)
+                      carriage_returns, f"the title line {title[:80]!r} above the header is not a row" if title else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
 
