@@ -183,3 +183,33 @@ def test_a_maxquant_subset_without_protein_ids_is_identified_by_its_fasta_header
     frame.to_csv(path, sep="\t")
     adata = read_quietly(path)
     assert adata.uns["source"]["quantity"] == "LFQ intensity" and list(adata.var_names) == ["A0A024RBG1;Q9NZJ9", "P0DPI2", "A0AV96"]
+
+
+def test_a_title_line_above_the_header_is_skipped_and_said(tmp_path):
+    """A supplementary table whose caption, padded with tabs, precedes the header: read as a one-column 'peptide
+    list'. The title is not a row; the read says so and row numbers stay the file's."""
+    rng = np.random.default_rng(162)
+    header = ["Checked", "Accession", "Description", "# Peptides", "MC-289_T1-Amb_1603", "MC-289_T1-HiT_2878", "MC-289_Field_1"]
+    rows = ["\t".join(["FALSE", f"Mcap_g{i}", f"protein {i}", str(i + 1), *(f"{v:.4f}" for v in rng.uniform(1, 9, 3))])
+            for i in range(5)]
+    title = "Data S1. Processed proteomic data (n=2 per treatment). Normalized abundance values are shown." + "\t" * (len(header) - 1)
+    path = tmp_path / "Supplemental_Data-S1.txt"
+    path.write_text("\r\n".join([title, "\t".join(header), *rows]) + "\r\n")
+    source = read_quietly(path).uns["source"]
+    assert list(source["sample_columns"]) == header[4:] and "title line" in source["title"]
+
+
+def test_a_list_of_groups_under_one_name_is_no_title(tmp_path):
+    """The title rule needs a table below it: one column of ';'-joined groups under 'Protein IDs' stays a one-column list."""
+    path = tmp_path / "proteinids.csv"
+    path.write_text("Protein IDs\nA0A024QZ33;Q9H0G5;K7ERM9\nA0A024QZX5;A0A087X1N8;A0A2R8YD12;A0A2R8Y6A7\nP12345\n")
+    assert "one single column" in refusal_of(path)
+
+
+def test_a_map_of_raw_files_to_names_is_a_sample_sheet(tmp_path):
+    """A renaming sheet (current_names: Windows paths of DIA runs, New_names: L_A_1 ...): refused only as 'no numeric
+    sample columns'."""
+    path = tmp_path / "my_assignment_file.csv"
+    path.write_text("current_names,New_names\n" + "".join(
+        f"C:\\Users\\me\\Proteomics\\DIA_files\\20240424_coral{i},{g}_{i}\n" for i, g in enumerate("LLHHLH")))
+    assert "sample sheet" in refusal_of(path)
