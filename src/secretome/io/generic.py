@@ -88,11 +88,15 @@ def non_sample_rules() -> list[tuple[re.Pattern, str]]:
 
 
 @lru_cache(maxsize=1)
-def names_no_sample(column: str) -> bool:
-    """Whether a non-sample rule (``data/non_sample_columns.tsv``) names ``column`` (a count, score, statistic ...)."""
+def non_sample_reason(column: str) -> str | None:
+    """The reason of the first non-sample rule (``data/non_sample_columns.tsv``) naming ``column`` (a count, score,
+    statistic ...), None when none does: most columns match no rule, which one search of all of them says."""
     name = bare_name(column)
-    spaced = _SEPARATOR.sub(" ", name)
-    return any(pattern.search(name) or pattern.search(spaced) for pattern, _ in non_sample_rules())
+    spaced = _SEPARATOR.sub(" ", name)  # "S1_Prob", "X..PSMs": words split by any separator
+    screen = _non_sample_screen()
+    if not (screen.search(name) or screen.search(spaced)):
+        return None
+    return next((reason for pattern, reason in non_sample_rules() if pattern.search(name) or pattern.search(spaced)), None)
 
 
 def statistic_context_rules() -> list[tuple[re.Pattern, str]]:
@@ -843,7 +847,6 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
     gene_column = _find([c for c in textual if c != id_column], GENE_ID_NAMES) if kind == "protein" else None
     description_column = _find([c for c in textual if c != id_column], DESCRIPTION_NAMES)
     used = {id_column, gene_column, description_column}
-    rules, screen = non_sample_rules(), _non_sample_screen()
     candidates: list[str] = []
     reasons: dict[str, str] = {}
     codes: list[str] = []
@@ -872,10 +875,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
         if name.casefold() in PROTEIN_ID_NAMES or name.casefold() in GENE_ID_NAMES:
             reasons[column] = "numeric identifier column"
             continue
-        spaced = _SEPARATOR.sub(" ", name)  # "S1_Prob", "X..PSMs": words split by any separator
-        rule = None
-        if screen.search(name) or screen.search(spaced):  # (most columns match no rule: one search says so)
-            rule = next((reason for pattern, reason in rules if pattern.search(name) or pattern.search(spaced)), None)
+        rule = non_sample_reason(column)
         if rule is not None:
             reasons[column] = f"{rule}{_RULE_SOURCE}"
             continue
