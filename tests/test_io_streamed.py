@@ -404,3 +404,13 @@ def test_the_scan_sees_patterns_across_blocks(monkeypatch, text, lone_cr, marked
     assert (scanned.lone_cr, scanned.marked_number) == (lone_cr, marked)
     assert scanned.n_newlines == text.count(b"\n") and scanned.n_delimiters == text.count(b"\t")
     assert scanned.sha256.hexdigest() == __import__("hashlib").sha256(text).hexdigest()
+
+
+def test_an_engine_header_is_told_from_a_generic_one_by_its_line_alone():
+    """A large engine table skips the streamed reader's parse of its first lines: its header names the engine."""
+    from secretome.io.detect import engine_header
+
+    assert engine_header("Protein IDs\tMajority protein IDs\tPeptides\tLFQ intensity S1\tLFQ intensity S2")
+    assert engine_header('"Protein.Group","Protein.Ids","Protein.Names","Genes","a.raw","b.raw"')
+    assert not engine_header("Protein\tS1\tS2\tS3")
+    assert not engine_header("gene,log2FC,P,FDR")

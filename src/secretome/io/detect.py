@@ -50,6 +50,18 @@ def format_scores(table: RawTable) -> dict[str, int]:
     return scores
 
 
+def engine_header(line: str) -> bool:
+    """Whether a text table's header line alone (split by tab, comma or semicolon) names an engine's columns, as
+    :func:`detect_format` would score them (Perseus, whose evidence may be in the rows, aside): a cheap look that
+    tells a large engine table from a generic one before any of its rows is parsed."""
+    for delimiter in ("\t", ",", ";"):
+        columns = [column.strip().strip('"') for column in line.split(delimiter)]
+        if len(columns) >= 2 and max(module.detect_score(columns) for name, module in READERS.items()
+                                     if name not in ("perseus", "generic")) > 1:
+            return True
+    return False
+
+
 def detect_format(table: RawTable) -> str:
     """The format name that best explains the table's columns."""
     scores = format_scores(table)

@@ -51,7 +51,7 @@ from secretome.io.dataset import (
     LOG2_MAX, LOG2_MIN_MEDIAN, LOG2_NONINTEGER_SHARE, Parsed, ReadResult, _check_sample_names, _obs,
     _protein_ids, assemble_result, source_summary, unread_columns,
 )
-from secretome.io.detect import reader_for, refuse_non_protein_header
+from secretome.io.detect import engine_header, reader_for, refuse_non_protein_header
 from secretome.io.identifiers import parse_protein_groups
 from secretome.io.table import NA_TOKENS, RawTable, TextFacts, _decode_sample, _parse_text, _sniff_size, csv_options, text_column
 
@@ -355,6 +355,8 @@ def _open(
         head = _head(handle)
     if head is None:
         return None
+    if format is None and engine_header(head[: head.find(b"\n")].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")):
+        return None  # an engine's table by its header alone: read whole, its first lines not parsed twice
     frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
                                                           check_header=refuse_non_protein_header)
     header = [str(name) for name in frame.columns]
