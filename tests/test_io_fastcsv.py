@@ -192,3 +192,15 @@ def test_repeated_text_is_one_object_per_name(tmp_path):
     path.write_text("Protein\tGroup\tS1\n" + "".join(f"P{i}\t{'AB'[i % 2]}\t{i}.5\n" for i in range(40)), encoding="utf-8")
     frame = read_table(path).frame
     assert frame["Group"].map(id).nunique() == 2
+
+
+def test_the_number_check_finds_a_hexadecimal_cell_among_many_x_letters():
+    """The check finds its bytes one by one while they are few and by one array comparison beyond
+    ``_FIND_LIMIT``: both ways find the same cells."""
+    from secretome.io.fastcsv import _FIND_LIMIT, numbers_pandas_reads_otherwise
+
+    words = "\n".join(f"complex{i}\t{i}" for i in range(_FIND_LIMIT + 10))
+    for text in (f"name\tvalue\n{words}\nlast\t0x1A\n", f"name\tvalue\nfirst\t0x1A\n{words}\n"):
+        assert numbers_pandas_reads_otherwise(text.encode(), "\t", start=text.index("\n"))
+    clean = f"name\tvalue\n{words}\n".encode()
+    assert not numbers_pandas_reads_otherwise(clean, "\t", start=clean.index(b"\n"))

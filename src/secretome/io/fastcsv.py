@@ -100,12 +100,13 @@ def numbers_pandas_reads_otherwise(data: bytes, delimiter: str, *, start: int = 
     text = np.frombuffer(data, dtype=np.uint8)[start:]
     starts = []
     for letter in (b"x", b"X") if hexadecimal else ():
-        if letter in data:
-            letters = np.flatnonzero(text[2:] == ord(letter)) + 2
-            zeros = letters[text[letters - 1] == ord("0")] - 1
-            starts += [zeros, zeros[text[zeros - 1] == ord("+")] - 1]
+        letters = _found(data, text, letter, start)
+        letters = letters[letters >= 2]
+        zeros = letters[text[letters - 1] == ord("0")] - 1
+        starts += [zeros, zeros[text[zeros - 1] == ord("+")] - 1]
     if signed and b"+" in data:
-        signs = np.flatnonzero(text[:-1] == ord("+"))
+        signs = _found(data, text, b"+", start)
+        signs = signs[signs < text.size - 1]
         following = text[signs + 1]
         starts.append(signs[((following >= ord("0")) & (following <= ord("9"))) | (following == ord("."))])
     before = np.concatenate(starts) - 1 if starts else np.array([], dtype=np.intp)
@@ -117,6 +118,23 @@ def numbers_pandas_reads_otherwise(data: bytes, delimiter: str, *, start: int = 
             break
         before = before - spaces
     return bool(np.isin(text[before], (ord(delimiter), ord("\n"), ord("\r"))).any())
+
+
+_FIND_LIMIT = 20_000
+"""Occurrences of a byte found one by one (``bytes.find``: memchr) before the search becomes one array comparison."""
+
+
+def _found(data: bytes, text: np.ndarray, byte: bytes, start: int) -> np.ndarray:
+    """Offsets in ``text`` (``data`` from ``start``) of ``byte``: by ``bytes.find`` while they are few (most tables
+    hold few ``x`` and ``+``), else by comparing every byte."""
+    found: list[int] = []
+    position = data.find(byte, start)
+    while position >= 0 and len(found) <= _FIND_LIMIT:
+        found.append(position - start)
+        position = data.find(byte, position + 1)
+    if position < 0:
+        return np.array(found, dtype=np.intp)
+    return np.flatnonzero(text == byte[0])
 
 
 def text_values(column: Any) -> np.ndarray | None:
