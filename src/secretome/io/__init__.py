@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from secretome.errors import SecretomeInputError
+from secretome.io import generic
 from secretome.io.dataset import NoQuantityColumns, Parsed, ReaderWarning, ReadResult, assemble_result, detect_log2
 from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
@@ -162,8 +163,6 @@ def _generic_instead(table: RawTable, quantity: str | None, engine: str, error: 
     none of its quantity families (e.g. a MaxQuant table merged with another program's per-sample values and
     results, its intensities dropped): read when the generic reader finds sample columns that are none of the
     engine's families, else the engine's own error stands. The read says so (``uns['source']``)."""
-    from secretome.io import generic
-
     try:
         parsed = generic.read(table, quantity)
     except SecretomeInputError:

@@ -21,6 +21,7 @@ from secretome.io.dataset import (
 from secretome.io.identifiers import (
     CONTAMINANT_PREFIXES, DECOY_PREFIXES, member_facts, member_fields, organism_of_header, parse_protein_groups,
 )
+from secretome.io.generic import non_sample_reason
 from secretome.io.table import RawTable, ReaderWarning, text_column
 
 FORMAT = "maxquant"
@@ -361,8 +362,6 @@ def _lone_totals(table: RawTable, columns: list[str], families: dict[str, list[s
     lone = {family for family in QUANTITIES if family in columns}
     if any(_QUANTITY_LIKE.search(column) for column in columns if column not in lone and column not in NOT_SAMPLES):
         return set()  # per-sample columns renamed by hand ('LFQ Intensity_S1'): the totals are no sample, the error stays
-    from secretome.io.generic import non_sample_reason
-
     if any(table.frame[column].dtype.kind in "fiu" and column not in lone and column not in _MAXQUANT_NUMBERS
            and not column.startswith(_QUANTITY_WORDS) and non_sample_reason(column) is None for column in columns):
         # numbers of another program beside MaxQuant's columns (per-sample values named '4721', '4945' ...): the total
