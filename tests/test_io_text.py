@@ -157,6 +157,31 @@ def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_pat
         read(tmp_path / "error.xlsx")
 
 
+
+def test_xlsx_error_cells_outside_the_columns_read_are_reported_not_refused(tmp_path):
+    """Issue 15: a result workbook whose p-value formula failed (#DIV/0!) was refused for its error cells
+    instead of being named a result table; an error in a note column kept a protein table from being read."""
+    rows = [["Protein", "Note", "s1", "s2"], ["P12345", "#DIV/0!", 1.5, 2.5], ["P23456", "ok", 3.0, 4.0]]
+    _workbook(tmp_path / "note.xlsx", rows)
+    with pytest.warns(UserWarning, match=r"1 cell\(s\) of columns not read hold an Excel error value .*B2 '#DIV/0!' \(column 'Note'\)"):
+        adata = read(tmp_path / "note.xlsx")
+    np.testing.assert_array_equal(adata.X, [[1.5, 3.0], [2.5, 4.0]])
+    assert adata.uns["source"]["cells_not_read"] == ["B2 '#DIV/0!' (column 'Note')"]
+    result = [["Protein", "logFC", "AveExpr", "t", "P.Value", "adj.P.Val"],
+              *[[f"P{10000 + i}", 0.5 * i, 20.0, 1.5, "#DIV/0!" if i == 2 else 0.01 * i, 0.2] for i in range(1, 6)]]
+    _workbook(tmp_path / "result.xlsx", result)
+    with pytest.raises(SecretomeInputError, match="differential-result table"):
+        read(tmp_path / "result.xlsx")
+    _workbook(tmp_path / "header.xlsx", [["Protein", "s1", "#DIV/0!"], ["P12345", 1.5, 2.0], ["P23456", 3.0, 4.0]])
+    with pytest.raises(SecretomeInputError, match=r"hold an Excel error value \(first: C1 '#DIV/0!'\)"):
+        read(tmp_path / "header.xlsx")
+    _workbook(tmp_path / "unnamed.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, 2.0, "#DIV/0!"], ["P23456", 3.0, 4.0]])
+    with pytest.raises(SecretomeInputError, match=r"hold an Excel error value \(first: D2 '#DIV/0!'\)"):
+        read(tmp_path / "unnamed.xlsx")
+    _workbook(tmp_path / "gene.xlsx", [["Protein", "Gene", "s1", "s2"], ["P12345", "=A2", 1.5, 2.0], ["P23456", "ALB", 3.0, 4.0]])
+    with pytest.raises(SecretomeInputError, match=r"1 formula cell\(s\).*no saved value \(first: B2\)"):
+        read(tmp_path / "gene.xlsx")
+
 def test_thousands_points_beside_decimal_commas_are_read_and_the_decision_stated(tmp_path):
     """Issue 15: ``12.345`` beside ``0,5`` in a ';' file was read as 12.345 (1000x off)."""
     (tmp_path / "eu.csv").write_text("Protein;s1;s2\nP12345;12.345;0,5\nP23456;1.234.567,5;7\n")

@@ -110,7 +110,7 @@ def read_result(
     table, head = None, None
     if format is None and sheet is None and _is_workbook_file(path):  # its first sheet is parsed once, for
         try:  # the detection of immunoassay exports and for the read itself
-            table = read_table(path, decimal=decimal, repeated_names=True)
+            table = read_table(path, decimal=decimal, repeated_names=True, defer_cells=True)
         except SecretomeInputError:
             head = ""  # detection never raises; the read below reports it
         else:
@@ -145,7 +145,8 @@ def read_result(
             if streamed is not None:
                 return streamed
     if table is None:
-        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True)
+        table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header, repeated_names=True,
+                           defer_cells=True)
     sheet_frame = read_samples(samples, name_column=sample_column) if samples is not None else None
     name, module = reader_for(format, table)
     try:

@@ -20,7 +20,7 @@ import pandas as pd
 from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
-from secretome.io.table import TEXT_FACTS, RawTable, ReaderWarning, numeric_block
+from secretome.io.table import TEXT_FACTS, RawTable, ReaderWarning, numeric_block, refuse_unread_cells
 from secretome.provenance import record_step
 
 if TYPE_CHECKING:
@@ -271,6 +271,22 @@ def assemble(
     return assemble_result(parsed, samples=samples, is_log2=is_log2, params=params).to_anndata()
 
 
+def _judge_unread_cells(parsed: Parsed) -> None:
+    """Refuse a workbook's error cells and formulas without a saved value in the columns read; those of
+    columns not read are reported (``uns['source']['cells_not_read']``) with a warning."""
+    table = parsed.table
+    if not table.unread_cells:
+        return
+    left = refuse_unread_cells(table, {*parsed.sample_columns, *parsed.read_columns, parsed.id_column})
+    if left:
+        parsed.notes["cells_not_read"] = left
+        warnings.warn(
+            f"{table.path}: {len(left)} cell(s) of columns not read hold an Excel error value or a formula without "
+            f"a saved value (first: {', '.join(left[:3])}); listed in uns['source']['cells_not_read']",
+            ReaderWarning, stacklevel=4,
+        )
+
+
 def assemble_result(
     parsed: Parsed,
     *,
@@ -296,6 +312,7 @@ def assemble_result(
             expected="an identifier column plus one numeric quantity column per sample",
         )
     _check_sample_names(parsed)
+    _judge_unread_cells(parsed)
     var_names, n_suffixed = _protein_ids(parsed)
 
     values = parsed.values

@@ -131,6 +131,10 @@ class RawTable:
     cell_numbers: Numbers | None = None
     #: file rows (sheet rows of a workbook) whose every field was empty, skipped as pandas and R skip them
     empty_rows: tuple[int, ...] = ()
+    #: XLSX cells read as empty that held no number (``read_table(defer_cells=True)``): (cell, what it held: an
+    #: Excel error value or ``"formula without a saved value"``), judged by :func:`refuse_unread_cells` once a
+    #: reader has chosen its columns
+    unread_cells: tuple[tuple[str, str], ...] = ()
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -159,7 +163,7 @@ class RawTable:
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, min_columns: int = 2, as_text: bool = False,
     decimal: str | None = None, check_header: Callable[[list[str], Path], None] | None = None,
-    repeated_names: bool = False,
+    repeated_names: bool = False, defer_cells: bool = False,
 ) -> RawTable:
     """Read a CSV/TSV (optionally gz/xz/zip-compressed) or XLSX table into a :class:`RawTable`.
 
@@ -174,6 +178,9 @@ def read_table(
     the caller converts numeric columns). XLSX cells keep the types Excel stored.
     ``repeated_names``: keep columns whose name the header repeats, renamed (see ``RawTable.repeated``), for
     the caller to refuse or set aside; by default they are refused here.
+    ``defer_cells``: XLSX error cells and formulas without a saved value are kept in ``RawTable.unread_cells``
+    for :func:`refuse_unread_cells` to judge against the columns a reader takes (a p-value ``#DIV/0!`` of a
+    result table is not a reason to refuse it as such); by default they are refused here.
 
     Raises :class:`SecretomeInputError` for a missing, empty, binary, truncated or undelimited file,
     duplicated column names, or a table without data rows.
@@ -187,7 +194,7 @@ def read_table(
         data, is_xlsx = _decompress(raw, path)
         del raw  # a compressed file's bytes are not needed past here: not held through the parse
         table = _parsed_table(data, path, is_xlsx, sheet=sheet, min_columns=min_columns, as_text=as_text,
-                              decimal=decimal, check_header=check_header)
+                              decimal=decimal, check_header=check_header, defer_cells=defer_cells)
     table.sha256 = digest.value
     return _finish(table, min_columns, repeated_names)
 
@@ -223,16 +230,16 @@ class _Digest:
 
 def _parsed_table(
     data: bytes, path: Path, is_xlsx: bool, *, sheet: str | int | None, min_columns: int, as_text: bool,
-    decimal: str | None, check_header: Callable[[list[str], Path], None] | None,
+    decimal: str | None, check_header: Callable[[list[str], Path], None] | None, defer_cells: bool = False,
 ) -> RawTable:
     """The :class:`RawTable` of decompressed bytes (its ``sha256`` is filled in by :func:`read_table`)."""
     sha256 = ""
     if is_xlsx:
-        frame, sheet_name, skipped, columns = _parse_xlsx(data, path, sheet)
+        frame, sheet_name, skipped, columns, unread = _parse_xlsx(data, path, sheet, defer_cells)
         if decimal is not None and decimal not in (".", ","):
             raise SecretomeInputError(f"unknown decimal mark {decimal!r}", file=path, expected="'.' or ','")
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns,
-                         decimal=decimal)
+                         decimal=decimal, unread_cells=unread)
     else:
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
@@ -347,7 +354,9 @@ def _blank(data: bytes) -> bool:
     return not data.strip()
 
 
-def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.DataFrame, str, int, dict[str, int]]:
+def _parse_xlsx(
+    data: bytes, path: Path, sheet: str | int | None, defer_cells: bool = False,
+) -> tuple[pd.DataFrame, str, int, dict[str, int], tuple[tuple[str, str], ...]]:
     """Parse one worksheet (the first unless ``sheet`` names another) with calamine.
 
     calamine (pandas ``engine="calamine"``) reads the cells openpyxl reads, with the same values and types
@@ -356,8 +365,10 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
     sheet's XML by :func:`_unread_cells`.
 
     The header is the first non-empty row; returns the body, the sheet name, the number of empty rows
-    above the header (so that row numbers in messages are the rows Excel shows) and each column's
-    position in the sheet (0 = column A, for cell references in messages).
+    above the header (so that row numbers in messages are the rows Excel shows), each column's
+    position in the sheet (0 = column A, for cell references in messages) and, with ``defer_cells``, the
+    unread cells of the body by column (see ``RawTable.unread_cells``; a cell in the header row or in a
+    column holding nothing else is refused here all the same: no reader could judge it).
     """
     try:
         workbook = pd.ExcelFile(io.BytesIO(data), engine="calamine")
@@ -385,6 +396,40 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
             f"sheet {sheet_name!r} cannot be read ({type(error).__name__}: {error})", file=path
         ) from None
     uncached, errors = _unread_cells(data, names.index(sheet_name))
+    kept = frame.notna().any(axis=0)
+    first = int(np.argmax(frame.notna().any(axis=1).to_numpy())) if kept.any() else 0  # rows above the header are empty
+    header_row = frame.index[first] if len(frame) else 0
+    cells = [(ref, value) for ref, value in errors] + [(ref, UNCACHED) for ref in uncached]
+    if cells and (not defer_cells or any(
+            not kept.get(column, False) or row <= header_row for column, row in map(_cell_position, (ref for ref, _ in cells)))):
+        refuse_cells(path, sheet_name, errors, uncached)
+    frame = frame.loc[:, kept]
+    if frame.empty:
+        raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
+    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
+    sheet_columns = [int(position) for position in frame.columns]
+    body = frame.iloc[first + 1:].reset_index(drop=True)
+    body.columns = header
+    body = body.infer_objects()
+    # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
+    return body, sheet_name, first, dict(zip(header, sheet_columns)), tuple(cells)
+
+
+#: What a formula cell without a saved value holds, in ``RawTable.unread_cells``.
+UNCACHED = "formula without a saved value"
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    """(0-based column, 0-based row) of an A1 reference (``C5`` -> (2, 4))."""
+    letters = ref.rstrip("0123456789")
+    column = 0
+    for letter in letters:
+        column = column * 26 + ord(letter) - 64
+    return column - 1, int(ref[len(letters):]) - 1
+
+
+def refuse_cells(path: Path, sheet_name: str | None, errors: list[tuple[str, str]], uncached: list[str]) -> None:
+    """Refuse Excel error cells (read as missing without a word) or formulas without a saved value."""
     if errors:
         raise SecretomeInputError(
             f"{len(errors)} cell(s) of sheet {sheet_name!r} hold an Excel error value (first: "
@@ -397,17 +442,18 @@ def _parse_xlsx(data: bytes, path: Path, sheet: str | int | None) -> tuple[pd.Da
             f"{', '.join(uncached[:5])}): the workbook was written by a program that does not compute formulas",
             file=path, expected="a workbook saved by Excel or LibreOffice (which store each formula's value), or CSV",
         )
-    frame = frame.dropna(how="all", axis=1)
-    if frame.empty:
-        raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
-    first = int(np.argmax(frame.notna().any(axis=1).to_numpy()))  # rows above the header are empty
-    header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
-    sheet_columns = [int(position) for position in frame.columns]
-    body = frame.iloc[first + 1:].reset_index(drop=True)
-    body.columns = header
-    body = body.infer_objects()
-    # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name, first, dict(zip(header, sheet_columns))
+
+
+def refuse_unread_cells(table: RawTable, read: set[str]) -> list[str]:
+    """Refuse the table's unread cells (``RawTable.unread_cells``) that lie in the columns a reader reads;
+    return the others as ``"C5 '#DIV/0!' (column 'p')"`` for the read to report."""
+    names = {position: name for name, position in (table.positions or {}).items()}
+    located = [(names.get(_cell_position(ref)[0], ""), ref, value) for ref, value in table.unread_cells]
+    inside = [(ref, value) for column, ref, value in located if column in read or not column]
+    if inside:
+        refuse_cells(table.path, table.sheet, [(r, v) for r, v in inside if v != UNCACHED],
+                     [r for r, v in inside if v == UNCACHED])
+    return [f"{ref} {value!r} (column {column!r})" for column, ref, value in located]
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
