@@ -152,9 +152,24 @@ def test_xlsx_text_numbers_formulas_and_error_cells_are_reported_by_cell(tmp_pat
     _workbook(tmp_path / "formula.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "=B2*2"], ["P23456", 3.0, 4.0]])
     with pytest.raises(SecretomeInputError, match=r"1 formula cell\(s\).*no saved value \(first: C2\)"):
         read(tmp_path / "formula.xlsx")
+    # an error value has no number (a failed formula): read as missing, said by cell (issue 15 item 8)
     _workbook(tmp_path / "error.xlsx", [["Protein", "s1", "s2"], ["P12345", 1.5, "#DIV/0!"], ["P23456", 3.0, 4.0]])
-    with pytest.raises(SecretomeInputError, match=r"1 cell\(s\) of sheet 'Sheet' hold an Excel error value \(first: C2 '#DIV/0!'\)"):
-        read(tmp_path / "error.xlsx")
+    with pytest.warns(UserWarning, match=r"1 cell\(s\) of the columns read hold an Excel error value \(a failed formula: C2 '#DIV/0!'\), read as missing"):
+        adata = read(tmp_path / "error.xlsx")
+    np.testing.assert_array_equal(adata.X, [[1.5, 3.0], [np.nan, 4.0]])
+    assert adata.uns["source"]["error_values_read_as_missing"] == ["C2 '#DIV/0!'"]
+
+
+def test_error_values_written_as_text_are_missing_and_said_by_cell(tmp_path):
+    """A CSV saved from Excel writes a failed formula as '#DIV/0!'; a workbook may hold '#NUM!' as a string."""
+    (tmp_path / "excel.csv").write_text("Protein,s1,s2\nP12345,1.5,#DIV/0!\nP23456,3,4\nP34567,#NUM!,5\n")
+    with pytest.warns(UserWarning, match=r"2 quantity cell\(s\) hold an Excel error value .*row 2 of 's2' '#DIV/0!'"):
+        adata = read(tmp_path / "excel.csv")
+    np.testing.assert_array_equal(adata.X, [[1.5, 3.0, np.nan], [np.nan, 4.0, 5.0]])
+    assert adata.uns["source"]["error_values_read_as_missing"] == ["row 4 of 's1' '#NUM!'", "row 2 of 's2' '#DIV/0!'"]
+    (tmp_path / "word.csv").write_text("Protein,s1,s2\nP12345,1.5,oops\nP23456,3,4\n")
+    with pytest.raises(SecretomeInputError, match=r"non-numeric value 'oops' in a quantity column"):
+        read(tmp_path / "word.csv")
 
 
 

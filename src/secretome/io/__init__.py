@@ -11,6 +11,7 @@ anndata is imported only when an AnnData is made: :func:`read_result` returns th
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +119,8 @@ def read_result(
 
             head = workbook_head(table.frame)
             table = table if table.delimiter is None else None  # text named .xlsx: read below, as text
+            if table is not None and (chosen := engine_protein_sheet(table)) is not None:
+                table = _chosen_sheet(path, table, chosen, decimal)
     if is_assay_export(path, format, head=head):
         raise SecretomeInputError(
             "an immunoassay export, not a proteomics result table", file=path,
@@ -292,6 +295,47 @@ def is_assay_export(path: str | Path, format: str | None = None, *, head: str | 
     if format is not None:
         return format.strip().casefold() in ASSAY_FORMATS
     return Path(path).is_file() and not _is_h5ad(path) and detect_assay_format(path, head) is not None
+
+
+@lru_cache(maxsize=1)
+def workbook_sheets() -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
+    """(engine, first-sheet columns, protein sheet names) from ``data/workbook_sheets.tsv``."""
+    from importlib import resources
+
+    from secretome.io.detect import column_key
+
+    with resources.files("secretome.io").joinpath("data/workbook_sheets.tsv").open("r", encoding="utf-8") as handle:
+        rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    return [(engine, frozenset(column_key(c) for c in columns.split("|")), tuple(sheets.split("|")))
+            for engine, columns, sheets in zip(rows["engine"], rows["first_sheet_all_of"], rows["protein_sheets"])]
+
+
+def engine_protein_sheet(table: RawTable) -> tuple[str, str] | None:
+    """(engine, sheet) when the workbook's first sheet ``table`` is an engine's cover sheet and the workbook
+    holds that engine's protein sheet (``data/workbook_sheets.tsv``); else None."""
+    from secretome.io.detect import column_key
+
+    header = {column_key(str(c)) for c in table.frame.columns}
+    for engine, columns, sheets in workbook_sheets():
+        if columns <= header:
+            names = pd.ExcelFile(table.path, engine="calamine").sheet_names
+            present = [sheet for sheet in sheets if sheet in names]
+            if present:
+                return engine, present[0]
+    return None
+
+
+def _chosen_sheet(path: str | Path, first: RawTable, chosen: tuple[str, str], decimal: str | None) -> RawTable:
+    """The engine's protein sheet of a workbook whose first sheet is its cover sheet, read in its place (and said)."""
+    import warnings
+
+    engine, sheet = chosen
+    table = read_table(path, sheet=sheet, decimal=decimal, check_header=refuse_non_protein_header,
+                       repeated_names=True, defer_cells=True)
+    table.sheet_chosen = (f"the first sheet {first.sheet!r} is a {engine} export's settings sheet; its protein "
+                          f"table is on sheet {sheet!r}, which was read (sheet= reads another)")
+    warnings.warn(f"{path}: {table.sheet_chosen}", ReaderWarning, stacklevel=4)
+    return table
 
 
 def _is_workbook_file(path: str | Path) -> bool:

@@ -272,12 +272,21 @@ def assemble(
 
 
 def _judge_unread_cells(parsed: Parsed) -> None:
-    """Refuse a workbook's error cells and formulas without a saved value in the columns read; those of
-    columns not read are reported (``uns['source']['cells_not_read']``) with a warning."""
+    """A workbook's error cells and formulas without a saved value (:func:`refuse_unread_cells`): refused, read
+    as missing (error values of the columns read) or, in columns not read, reported
+    (``uns['source']['cells_not_read']``), each with a warning."""
     table = parsed.table
     if not table.unread_cells:
         return
+    before = len(table.error_values)
     left = refuse_unread_cells(table, {*parsed.sample_columns, *parsed.read_columns, parsed.id_column})
+    if len(table.error_values) > before:
+        added = table.error_values[before:]
+        warnings.warn(
+            f"{table.path}: {len(added)} cell(s) of the columns read hold an Excel error value (a failed formula: "
+            f"{', '.join(added[:3])}{' ...' if len(added) > 3 else ''}), read as missing; listed in "
+            "uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=4,
+        )
     if left:
         parsed.notes["cells_not_read"] = left
         warnings.warn(

@@ -637,6 +637,16 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
             file=table.path, column=id_column,
             expected="a protein table (one row per protein) as INPUT; give this file as the sample sheet (samples=)",
         )
+    channels = filled.str.fullmatch(_ISOBARIC_CHANNEL.pattern)
+    if len(filled) >= 4 and bool(channels.all()):  # (channels repeat over the sets of a multi-set study)
+        headerless = bool(_ISOBARIC_CHANNEL.fullmatch(bare_name(id_column)))
+        raise SecretomeInputError(
+            f"this is an isobaric-label annotation (a sample sheet: column {id_column!r} names TMT/iTRAQ reporter "
+            f"channels, e.g. {filled.iloc[0]!r}, one row per channel and its sample"
+            + ("; the file has no header line" if headerless else "") + "), not a protein-level quantity table",
+            file=table.path, column=id_column,
+            expected="a protein table (one row per protein) as INPUT; channel annotations serve as the sample sheet",
+        )
     named = bare_name(id_column).casefold()
     if named in PROTEIN_ID_NAMES or named in GENE_ID_NAMES:
         return
@@ -657,9 +667,20 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
         )
 
 
+#: Share of a column's cells that must read as peptide sequences for the column to be one.
+PEPTIDE_SHARE = 0.95
+#: A TMT or iTRAQ reporter channel's name (126, 127N ... 135N of TMT 6- to 18-plex; 113-121 of iTRAQ).
+_ISOBARIC_CHANNEL = re.compile(r"^(?:1[1-3]\d[NC]?|11[3-9]|121)$")
 _MODIFICATION_MARKS = re.compile(r"\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[+-]\d+(?:\.\d+)?|^_+|_+$|^[A-Z-]\.|\.[A-Z-]$")
 """What modified-peptide notations add to the residues: ``S[Phospho (STY)]``, ``C(UniMod:4)``, ``M(ox)``, mass
 shifts (``+229.163``, ``[+57.021]``), MaxQuant's ``_`` flanks and the ``K.PEPTIDE.R`` dots."""
+
+
+def _repeats_few(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a text column repeats a few values down its rows (a design attribute: 'control', 'treated')."""
+    values = text_column(frame, column)
+    values = values[values != ""]
+    return len(values) >= 4 and values.nunique() <= len(values) / 2
 
 
 def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
@@ -667,7 +688,8 @@ def _peptide_sequences(frame: pd.DataFrame, column: str) -> bool:
     modification notation (:data:`_MODIFICATION_MARKS`) read past."""
     values = text_column(frame, column).head(200)
     values = values[values != ""].str.replace(_MODIFICATION_MARKS, "", regex=True)
-    return bool(len(values)) and bool(values.str.fullmatch(_PEPTIDE_SEQUENCE.pattern).all()) and float(
+    # (nearly) all: a few cells may carry a modification code of their own (AutoRT writes oxidised M as '1')
+    return bool(len(values)) and float(values.str.fullmatch(_PEPTIDE_SEQUENCE.pattern).mean()) >= PEPTIDE_SHARE and float(
         values.str.count(r"[A-Z]").sum()) > 0.8 * float(values.str.len().sum())
 
 
@@ -973,6 +995,11 @@ def parsed_from_roles(
         if not named and len(design) >= 2:
             # no numbers at all and two or more per-sample design attributes (a text Group, Replicates,
             # Experiment): a sample sheet whose sample column has a name of its own ('Colnames')
+            named = [roles.id_column]
+        if not named and len(design) == 1 and frame.shape[1] == 2 and _repeats_few(frame, next(iter(design))) \
+                and text_column(frame, roles.id_column).is_unique:
+            # distinct names beside one repeated design attribute (R's metadata data frame: row names and
+            # 'condition'): a two-column sample sheet
             named = [roles.id_column]
         sequences = next((c for c in [roles.id_column, *ignored] if _peptide_sequences(frame, c)), None)
         statistics = [c for c in ignored if _names_statistic(roles.reasons[c])]

@@ -130,6 +130,8 @@ def detect_score(columns: list[str]) -> int:
     score = sum(1 for name in SIGNATURE if name in present)
     if any(column.startswith("LFQ intensity ") for column in columns):
         score += 2
+    if any(_REPORTER.match(column) for column in columns):
+        score += 1  # MaxQuant's reporter naming ('Reporter intensity 3 exp1'): a table cut to its ids and channels
     if not any(column.startswith(_QUANTITY_WORDS) for column in columns):
         return 0  # MaxQuant's identifiers kept beside columns of another program (NormalyzerDE's matrices): generic
     return score if "Majority protein IDs" in present or "Protein IDs" in present or score >= 3 else 0

@@ -135,6 +135,11 @@ class RawTable:
     #: Excel error value or ``"formula without a saved value"``), judged by :func:`refuse_unread_cells` once a
     #: reader has chosen its columns
     unread_cells: tuple[tuple[str, str], ...] = ()
+    #: XLSX read without sheet=: why a sheet other than the first was read (an engine's cover sheet first)
+    sheet_chosen: str = ""
+    #: quantity cells holding an Excel error value (``#DIV/0!``, ``#NUM!``: a failed formula has no number),
+    #: read as missing and reported by cell (``"AF1546 '#NUM!'"``; text tables: ``"row 12 of 'S1' '#DIV/0!'"``)
+    error_values: list[str] = field(default_factory=list)
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -157,6 +162,10 @@ class RawTable:
             facts["numbers"] = self.cell_numbers.record()
         if self.empty_rows:
             facts["empty_rows_skipped"] = list(self.empty_rows)
+        if self.sheet_chosen:
+            facts["sheet_chosen"] = self.sheet_chosen
+        if self.error_values:
+            facts["error_values_read_as_missing"] = list(self.error_values)
         return facts
 
 
@@ -261,11 +270,11 @@ _KNOWN_BINARY = (
     (b"PAR1", "a Parquet file (DIA-NN 1.9+/2.x main report report.parquet: one row per precursor and run)",
      "report.pg_matrix.tsv from the same DIA-NN run (or the protein table of the engine that wrote it)"),
 )
+_PARAMETER_LINE = re.compile(r"^\s*[A-Za-z_][\w.\-]*\s*=")
+"""A settings line of a program's parameter file (Comet's ``comet.params``, Crux's ``percolator.params``)."""
 #: A line of FragPipe's isobaric annotation file: a TMT/iTRAQ reporter channel, a space, the sample name
 #: (FragPipe documentation, TMT-Integrator "annotation file"; channels 126-135N/C of TMT 6- to 18-plex,
 #: 113-121 of iTRAQ).
-_PARAMETER_LINE = re.compile(r"^\s*[A-Za-z_][\w.\-]*\s*=")
-"""A settings line of a program's parameter file (Comet's ``comet.params``, Crux's ``percolator.params``)."""
 _ISOBARIC_ANNOTATION_LINE = re.compile(r"^\s*(?:1[1-3]\d[NC]?|11[3-9]|121)\s+\S+\s*$")
 #: Text formats recognised by their first bytes: (start, what the file is, which file to give instead).
 _KNOWN_TEXT = (
@@ -445,15 +454,17 @@ def refuse_cells(path: Path, sheet_name: str | None, errors: list[tuple[str, str
 
 
 def refuse_unread_cells(table: RawTable, read: set[str]) -> list[str]:
-    """Refuse the table's unread cells (``RawTable.unread_cells``) that lie in the columns a reader reads;
-    return the others as ``"C5 '#DIV/0!' (column 'p')"`` for the read to report."""
+    """Judge the table's unread cells (``RawTable.unread_cells``) against the columns a reader reads: a
+    formula without a saved value there is refused (its number exists but was never stored); an error value
+    there is read as missing and added to ``table.error_values`` (a failed formula has no number). Returns the
+    cells of the columns not read as ``"C5 '#DIV/0!' (column 'p')"``, for the read to report."""
     names = {position: name for name, position in (table.positions or {}).items()}
     located = [(names.get(_cell_position(ref)[0], ""), ref, value) for ref, value in table.unread_cells]
-    inside = [(ref, value) for column, ref, value in located if column in read or not column]
-    if inside:
-        refuse_cells(table.path, table.sheet, [(r, v) for r, v in inside if v != UNCACHED],
-                     [r for r, v in inside if v == UNCACHED])
-    return [f"{ref} {value!r} (column {column!r})" for column, ref, value in located]
+    uncached = [ref for column, ref, value in located if (column in read or not column) and value == UNCACHED]
+    if uncached:
+        refuse_cells(table.path, table.sheet, [], uncached)
+    table.error_values += [f"{ref} {value!r}" for column, ref, value in located if column in read and value != UNCACHED]
+    return [f"{ref} {value!r} (column {column!r})" for column, ref, value in located if column not in read]
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -688,8 +699,13 @@ def _parse_text(
     elif not native and not keep_text:
         frame = _numbers_from_text(frame, numbers)
     if not isinstance(frame.index, pd.RangeIndex):
-        # R's write.csv: the header is one field shorter than the rows, the first field holds row names.
-        frame = frame.reset_index(drop=True)
+        # R's write.table: the header is one field shorter than the rows, the first field holds row names:
+        # kept as a column (often the protein identifiers) unless they only count the rows
+        if _counts_rows(frame.index):
+            frame = frame.reset_index(drop=True)
+        else:
+            frame = frame.reset_index(names=ROW_NAMES)
+            header = [ROW_NAMES, *header]
     if frame.shape[1] == len(header):
         frame.columns = header
     else:
@@ -703,6 +719,16 @@ def _parse_text(
                       f"{frame_writer.footer!r} line are not rows" if frame_writer is not None else "",
                       carriage_returns, f"the title line {title[:80]!r} above the header is not a row" if title else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
+
+
+#: The column name given to R's row names (the first field of rows one field longer than the header).
+ROW_NAMES = "(row names)"
+
+
+def _counts_rows(index: pd.Index) -> bool:
+    """Whether row names only number the rows (1..n, as R writes for a data frame without row names)."""
+    values = pd.to_numeric(pd.Series(index), errors="coerce")
+    return bool(values.notna().all()) and bool((values.to_numpy() == np.arange(1, len(values) + 1)).all())
 
 
 def csv_options(delimiter: str, numbers: Numbers, *, as_text: bool = False, quotes: bool = True) -> dict[str, object]:
@@ -1252,7 +1278,13 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
                 first_bad = _earlier(first_bad, (int(table.row_numbers[bad_index]), position, column, str(series.iloc[0])))
                 continue
             text = series.astype("string").str.strip()
-            missing = text.isna() | text.isin(NA_TOKENS + extra_na)
+            failed = text.isin(_EXCEL_ERRORS).fillna(False).to_numpy()
+            if failed.any():  # a failed formula's error value, kept as text (CSV from Excel, a string cell)
+                table.error_values += [
+                    (excel_cell(table, column, index) if table.delimiter is None
+                     else f"row {int(table.row_numbers[index])} of {column!r}") + f" {str(series.iloc[index]).strip()!r}"
+                    for index in np.flatnonzero(failed)]
+            missing = text.isna() | text.isin(NA_TOKENS + extra_na) | failed
             if table.text is not None:  # cells pandas left as text, in the file's number convention
                 text = to_point(text, table.text.numbers)
             elif cell_numbers is not None:  # XLSX numbers stored as text, in the workbook's convention
@@ -1272,13 +1304,12 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             out[:, position] = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if first_bad is not None:
         row, _, column, text = first_bad
-        kind = "Excel error value" if text.strip() in _EXCEL_ERRORS else "non-numeric value"
         where = ""
         if table.delimiter is None:  # XLSX: the cell as Excel names it
             index = int(np.flatnonzero(table.row_numbers == row)[0])
             where = f" (sheet {table.sheet!r}, cell {excel_cell(table, column, index)})"
         raise SecretomeInputError(
-            f"{kind} {text[:40]!r} in a quantity column{where}",
+            f"non-numeric value {text[:40]!r} in a quantity column{where}",
             file=table.path,
             column=column,
             row=row,
@@ -1291,6 +1322,13 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             + (f" with a decimal comma ({convention.evidence or 'declared'})"
                if convention is not None and convention.decimal == "," else "")
             + f": {'; '.join(text_numbers[:5])}", ReaderWarning, stacklevel=3,
+        )
+    table.error_values = list(dict.fromkeys(table.error_values))  # (a table read twice reports each cell once)
+    if table.error_values:
+        warnings.warn(
+            f"{table.path}: {len(table.error_values)} quantity cell(s) hold an Excel error value (a failed formula: "
+            f"{', '.join(table.error_values[:3])}{' ...' if len(table.error_values) > 3 else ''}), read as missing; "
+            "listed in uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():
@@ -1406,7 +1444,7 @@ def text_column(frame: pd.DataFrame, column: str | None) -> pd.Series:
     missing = pd.isna(values)
     if kind == "f":
         present = values[~missing]
-        if present.size and (present == np.floor(present)).all():
+        if present.size and np.isfinite(present).all() and (present == np.floor(present)).all():  # (inf == floor(inf))
             texts = [str(int(v)) for v in present]
         else:
             texts = [str(v).strip() for v in present]

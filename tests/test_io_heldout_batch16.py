@@ -1,0 +1,138 @@
+"""What blind batch 16 of the held-out files found (benchmarks/README.md, "Held-out batch 16"), each finding a
+general rule and a test on a table written here in the shape of the real file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import read_quietly, refusal_of
+from secretome.io import read
+
+
+def test_a_result_table_with_an_infinite_df_is_named_not_a_crash(tmp_path):
+    """MSqRobPy's OLS contrasts write df = Inf: the identifier check turned the float column into integers and
+    raised a raw OverflowError."""
+    path = tmp_path / "contrast_results_ols.csv"
+    path.write_text('"logFC","se","df","t","pval","adjPval","feature_id"\n'
+                    + "".join(f'{0.1 * i},0.27,Inf,{0.4 * i},0.{i},0.{i + 1},"P000{i}"\n' for i in range(1, 7)))
+    assert "differential-result table" in refusal_of(path)
+
+
+def test_a_psm_utils_table_is_named(tmp_path):
+    """MS²Rescore's PSM table (peptidoform, spectrum_id, run, is_decoy, qvalue ...): refused for a negative
+    'quantity' in one of its meta: columns instead of being named."""
+    path = tmp_path / "msms-psms.tsv"
+    rows = [f"PEPT{i}IDEK/2\t{4700 + i}\trun1\t\tFalse\t{100 + i}\t\t0.001\t478.7\t5.2\t-3" for i in range(5)]
+    path.write_text("peptidoform\tspectrum_id\trun\tcollection\tis_decoy\tscore\tqvalue\tpep\tprecursor_mz\t"
+                    "retention_time\tmeta:Precursor Apex Offset\n" + "\n".join(rows) + "\n")
+    assert "PSM table" in refusal_of(path)
+
+
+def test_a_dose_response_curve_table_is_a_result_table(tmp_path):
+    """CurveCurator's curves: 'N duplicates', 'pEC50', 'Curve Slope' ... 'Curve F_Value' were read as 30 samples."""
+    rng = np.random.default_rng(161)
+    doses = ["DMSO", "3nM", "10nM", "30nM"]
+    frame = pd.DataFrame({"Genes": [f"G{i}" for i in range(6)], "Proteins": [f"P1234{i}" for i in range(6)],
+                          "N duplicates": 1, **{f"Raw {d}": rng.uniform(1e6, 1e8, 6) for d in doses},
+                          **{f"Ratio {d}": rng.uniform(0.5, 2, 6) for d in doses}, "pEC50": rng.uniform(5, 8, 6),
+                          "Curve Slope": rng.uniform(0.5, 2, 6), "Curve R2": rng.uniform(0, 1, 6),
+                          "Curve P_Value": rng.uniform(0, 1, 6)})
+    path = tmp_path / "kinobeads_curves.txt"
+    frame.to_csv(path, sep="\t", index=False)
+    message = refusal_of(path)
+    assert "CurveCurator" in message and "result table" in message
+
+
+def test_peptide_sequences_with_modification_digits_are_a_peptide_table(tmp_path):
+    """AutoRT's x/y table (peptide, retention time; oxidised M written '1'): read as one sample of 572 'proteins'."""
+    rng = np.random.default_rng(162)
+    peptides = ["LINNNPEIFGPLK", "VGDTYERPK", "TSRPENAIIYNNNEDFQVGQAK", "TVTA1DVVYALKR", "AAGLPAQDLSK",
+                "VQLSNDFDEYIIAIEQTIK", "LDQWLTEAR", "GFGFVTFDDHDPVDK", "SLEDALAEAQR", "ISVYYNEATGGK"] * 5
+    pd.DataFrame({"x": peptides, "y": rng.uniform(5, 60, len(peptides))}).to_csv(tmp_path / "rt.tsv", sep="\t", index=False)
+    assert "peptide" in refusal_of(tmp_path / "rt.tsv")
+
+
+def test_a_headerless_channel_list_is_a_sample_sheet(tmp_path):
+    """A TMT16 channel list of two sets ('126<TAB>0set-A<TAB>1', no header): read as one sample of 31 'proteins'."""
+    channels = ["126", "127N", "127C", "128N", "128C", "129N", "129C", "130N", "130C", "131N", "131C", "132N"]
+    lines = [f"{c}\t0set-{s}\t{i + 1}" for s in "AB" for i, c in enumerate(channels)]
+    (tmp_path / "tmt16_samples.txt").write_text("\n".join(lines) + "\n")
+    message = refusal_of(tmp_path / "tmt16_samples.txt")
+    assert "sample sheet" in message and "reporter channels" in message and "no header line" in message
+
+
+def test_row_names_beside_one_design_column_are_a_sample_sheet(tmp_path):
+    """R's sample metadata (',condition' / 'S1,control'): refused as 'no numeric sample columns', not named."""
+    (tmp_path / "sample_metadata.csv").write_text(
+        ",condition\n" + "".join(f"S{i},{'control' if i <= 4 else 'treated'}\n" for i in range(1, 9)))
+    assert "sample sheet" in refusal_of(tmp_path / "sample_metadata.csv")
+
+
+def test_a_proline_workbook_is_read_from_its_protein_sets_sheet(tmp_path):
+    """A Proline Studio export: its first sheet holds the search settings, its quantities are on 'Protein sets'."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    settings = book.active
+    settings.title = "Search settings and infos"
+    for row in (["project_name", "test3"], ["dataset_name", "Quanti"]):
+        settings.append(row)
+    proteins = book.create_sheet("Protein sets")
+    proteins.append(["protein_set_id", "accession", "description", "#peptides", "abundance_S1", "abundance_S2"])
+    for i in range(4):
+        proteins.append([i, f"P1234{i}", f"protein {i}", 3 + i, 1e6 * (i + 1), 2e6 * (i + 1)])
+    book.save(tmp_path / "proline.xlsx")
+    with pytest.warns(UserWarning, match=r"Proline Studio export's settings sheet; its protein table is on sheet 'Protein sets'"):
+        adata = read(tmp_path / "proline.xlsx")
+    assert adata.uns["source"]["sheet"] == "Protein sets" and "Protein sets" in adata.uns["source"]["sheet_chosen"]
+    assert list(adata.uns["source"]["sample_columns"]) == ["abundance_S1", "abundance_S2"]
+    np.testing.assert_array_equal(adata.X[1], [2e6, 4e6, 6e6, 8e6])
+
+
+def test_spectropiper_statistics_are_a_result_table(tmp_path):
+    """SpectroPipeR's statistical analysis: slr, n, d and d's 95% CI were read as 5 samples."""
+    rows = "".join(f"{0.1 * i},{0.4 * i},0.6,{i + 2},0.{i},0.9,P1000{i},B,A,modt,1.03,-0.27,0.1,-1.3,0.8\n" for i in range(1, 6))
+    (tmp_path / "statistical_analysis.csv").write_text(
+        "slr,t,score,n,p,p.fdr,PG.ProteinGroups,group1,group2,test,fold_change,d,d_pooled_SD,d_95CI_lower,d_95CI_upper\n" + rows)
+    assert "result table" in refusal_of(tmp_path / "statistical_analysis.csv")
+
+
+def test_a_maxquant_table_cut_to_ids_and_reporter_channels_is_maxquant(tmp_path):
+    """'Protein IDs' and ten 'Reporter intensity N <experiment>' columns: read as a generic matrix, so its
+    channels got no plex or experiment."""
+    rng = np.random.default_rng(163)
+    frame = pd.DataFrame({"Protein IDs": [f"P1234{i};Q9876{i}" for i in range(5)],
+                          **{f"Reporter intensity {k} Chip1 A": rng.uniform(1e4, 1e6, 5).round() for k in range(1, 11)}})
+    frame.to_csv(tmp_path / "proteinGroups_A.txt", sep="\t", index=False)
+    adata = read_quietly(tmp_path / "proteinGroups_A.txt")
+    assert adata.uns["source"]["format"] == "maxquant" and adata.uns["source"]["quantity"] == "Reporter intensity"
+    assert adata.n_obs == 10 and list(adata.obs["channel"][:2]) == [1, 2] and set(adata.obs["experiment"]) == {"Chip1 A"}
+
+
+def test_msgf_protein_counts_are_no_samples(tmp_path):
+    """PNNL's MSGF+ protein tables: 'Spectra', 'MSGF_SpecProb' and 'Repl' were read as 3 more samples."""
+    rng = np.random.default_rng(164)
+    samples = [f"Glc({s})_T{t}" for s in "-+" for t in (11, 12, 13)]
+    frame = pd.DataFrame({"Protein": [f"sp|P1234{i}|X{i}_BURTA" for i in range(6)], "Peptides": rng.integers(1, 9, 6),
+                          "Spectra": rng.integers(1, 90, 6), "MSGF_SpecProb": rng.uniform(1e-20, 1e-10, 6),
+                          "Repl": rng.integers(0, 3, 6), **{s: rng.normal(0, 1, 6) for s in samples}})
+    frame.to_csv(tmp_path / "proteins.csv", index=False)
+    assert list(read_quietly(tmp_path / "proteins.csv").uns["source"]["sample_columns"]) == samples
+
+
+def test_r_row_names_are_identifiers_unless_they_number_the_rows(tmp_path):
+    """write.table with row names: the header is one field short and the first field of each row names the
+    protein; it was dropped, leaving 'no identifier column'."""
+    rng = np.random.default_rng(165)
+    values = rng.normal(0, 1, (4, 3))
+    lines = ["S1_1\tS1_2\tS2_1"] + [f"AP_00489{i}.1\t" + "\t".join(map(str, row)) for i, row in enumerate(values)]
+    (tmp_path / "crosstab.txt").write_text("\n".join(lines) + "\n")
+    adata = read_quietly(tmp_path / "crosstab.txt")
+    assert list(adata.var_names) == [f"AP_00489{i}.1" for i in range(4)]
+    np.testing.assert_allclose(adata.X, values.T, rtol=1e-15)  # (pandas' parse: exact to the last binary digit or so)
+    numbered = ["Protein\tS1\tS2"] + [f"{i + 1}\tP1234{i}\t{row[0]}\t{row[1]}" for i, row in enumerate(values)]
+    (tmp_path / "numbered.txt").write_text("\n".join(numbered) + "\n")
+    adata = read_quietly(tmp_path / "numbered.txt")
+    assert list(adata.var_names) == [f"P1234{i}" for i in range(4)] and adata.n_obs == 2
