@@ -136,3 +136,45 @@ def test_r_row_names_are_identifiers_unless_they_number_the_rows(tmp_path):
     (tmp_path / "numbered.txt").write_text("\n".join(numbered) + "\n")
     adata = read_quietly(tmp_path / "numbered.txt")
     assert list(adata.var_names) == [f"P1234{i}" for i in range(4)] and adata.n_obs == 2
+
+
+def test_minus_infinity_of_a_log_table_is_missing_and_said(tmp_path):
+    """Held-out batch 15 (dhm_indata2): R's log2 of a zero intensity is written -Inf; the table was refused. +inf
+    (an overflow, a division by zero) stays an error."""
+    (tmp_path / "log.csv").write_text("Protein,S1,S2,S3\nP12345,17.6,-Inf,17.1\nP23456,16.2,16.0,-inf\nP34567,15.1,15.3,15.2\n")
+    with pytest.warns(UserWarning, match=r"2 quantity cell\(s\) hold -inf .*row 2 of 'S2', row 3 of 'S3'"):
+        adata = read(tmp_path / "log.csv")
+    np.testing.assert_array_equal(adata.X, [[17.6, 16.2, 15.1], [np.nan, 16.0, 15.3], [17.1, np.nan, 15.2]])
+    assert adata.uns["source"]["minus_infinity_read_as_missing"] == {"n": 2, "first_cells": ["row 2 of 'S2'", "row 3 of 'S3'"]}
+    (tmp_path / "plus.csv").write_text("Protein,S1,S2\nP12345,17.6,Inf\nP23456,16.2,16.0\n")
+    assert "infinite value inf" in refusal_of(tmp_path / "plus.csv")
+
+
+def test_a_second_header_row_of_statistics_is_a_result_table(tmp_path):
+    """Held-out batch 15 (nmb, hli): project names in the header, 'Conf.' / 'Log2 FC' in the row under it, numbers
+    below; refused for the non-numeric 'Conf.' of 'a quantity column' instead of being named."""
+    header = "UniProt ID\tGenes\tProject 1 (Up = DN)\t\tProject 2 (Up = DN)\t"
+    sub = "\t\tConf.\tLog2 FC\tConf.\tLog2 FC"
+    rows = [f"P1234{i}\tG{i}\t0.{i + 1}\t-0.0{i}\t0.5{i}\t0.1{i}" for i in range(6)]
+    (tmp_path / "summary.txt").write_text("\n".join([header, sub, *rows]) + "\n")
+    message = refusal_of(tmp_path / "summary.txt")
+    assert "result table with more than one header row (row 2 under the header names" in message and "'Log2 FC'" in message
+    words = "\t\tmouse\trat\tmouse\trat"
+    (tmp_path / "two_headers.txt").write_text("\n".join([header, words, *rows]) + "\n")
+    assert "the table has more than one header row (row 2 under the header holds words" in refusal_of(tmp_path / "two_headers.txt")
+
+
+def test_a_workbook_title_row_above_the_header_is_not_the_header(tmp_path):
+    """A supplementary sheet: its caption in A1, an empty row, then the header (pws_Sample_Key): the caption was
+    taken as the header."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["Table S2: protein abundances"], [], ["Protein", "Gene", "S1", "S2"],
+                *[[f"P1234{i}", f"G{i}", 1.5 * (i + 1), 2.5 * (i + 1)] for i in range(4)]):
+        sheet.append(row)
+    book.save(tmp_path / "supplement.xlsx")
+    adata = read_quietly(tmp_path / "supplement.xlsx")
+    assert list(adata.uns["source"]["sample_columns"]) == ["S1", "S2"] and list(adata.var_names[:2]) == ["P12340", "P12341"]
+    assert adata.uns["source"]["title"] == "the title 'Table S2: protein abundances' above the header is not a row"

@@ -602,6 +602,58 @@ def _refuse_settings(table: RawTable, id_column: str) -> None:
         )
 
 
+_NUMBER_TEXT = re.compile(r"^[+-]?(?:\d[\d.,]*|[.,]\d+)(?:[eE][+-]?\d+)?$")
+"""A cell written as a number (any decimal or thousands mark)."""
+
+
+def _refuse_header_rows(table: RawTable, samples: list[str]) -> None:
+    """A table with more header rows than one: among its first rows, those whose cells are words in two or more
+    columns that hold numbers below them, one of which is read as a sample (a summary sheet's 'Conf.' /
+    'Log2 FC' under each project's name). Refused naming those rows: a result table when a word names a statistic."""
+    frame = table.frame
+    if len(frame) < 5 or not any(frame[column].dtype.kind == "O" for column in samples):
+        return
+    rows: dict[int, list[tuple[str, str]]] = {}
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype.kind != "O":
+            continue
+        head = [str(v).strip() if isinstance(v, str) else "" for v in series.iloc[:3]]
+        if not any(text and text not in NA_TOKENS and not _NUMBER_TEXT.match(text) for text in head):
+            continue
+        below = series.iloc[3:].dropna().astype(str).str.strip()
+        below = below[below != ""]
+        if not len(below) or float(below.str.match(_NUMBER_TEXT.pattern).mean()) < 0.9:
+            continue  # a text column (identifiers, genes, descriptions)
+        for index, text in enumerate(head):
+            if text and text not in NA_TOKENS and not _NUMBER_TEXT.match(text):
+                rows.setdefault(index, []).append((str(column), text))
+    rows = {index: cells for index, cells in rows.items() if len(cells) >= 2}
+    if not rows or not any(column in samples for cells in rows.values() for column, _ in cells):
+        return
+    names = list(dict.fromkeys(text for cells in rows.values() for _, text in cells))
+    statistics = [text for text in names if (reason := non_sample_reason(text)) and _names_statistic(reason)]
+    numbers = [int(table.row_numbers[index]) for index in sorted(rows)]
+    where = f"row {numbers[0]}" if len(numbers) == 1 else f"rows {', '.join(map(str, numbers))}"
+    column = rows[min(rows)][0][0]
+    shown = ", ".join(repr(name[:30]) for name in (statistics or names)[:4])
+    if statistics:
+        raise SecretomeInputError(
+            f"this is a result table with more than one header row ({where} under the header "
+            f"{'names' if len(numbers) == 1 else 'name'} each column's "
+            f"statistic, e.g. {shown}; {statistics[0]!r} is {non_sample_reason(statistics[0])}), not a protein-level "
+            "quantity table", file=table.path, column=column, row=numbers[0],
+            expected="the protein quantity table (an identifier column plus one quantity column per sample) the "
+                     "statistics were computed from",
+        )
+    raise SecretomeInputError(
+        f"the table has more than one header row ({where} under the header {'holds' if len(numbers) == 1 else 'hold'} "
+        f"words above the numbers of "
+        f"{len({c for cells in rows.values() for c, _ in cells})} columns, e.g. {shown})", file=table.path,
+        column=column, row=numbers[0], expected="one header row above the data rows",
+    )
+
+
 def _refuse_indicator_sheet(table: RawTable, roles: Roles) -> None:
     """A sample sheet whose numeric columns are 0/1 indicators (TurboOmics' metadata: 'Ig', 'Control') beside a
     design attribute as text ('Group') and identifiers that are no protein accessions: its indicator columns would
@@ -1031,6 +1083,7 @@ def parsed_from_roles(
             + ("; give a sample sheet as samples=" if named else ""),
         )
     _refuse_indicator_sheet(table, roles)
+    _refuse_header_rows(table, samples)
     _refuse_identifiers_of_no_protein(table, roles.id_column)
     _refuse_donor_attributes(table, samples)
     values = numeric_block(table, samples)

@@ -137,9 +137,13 @@ class RawTable:
     unread_cells: tuple[tuple[str, str], ...] = ()
     #: XLSX read without sheet=: why a sheet other than the first was read (an engine's cover sheet first)
     sheet_chosen: str = ""
+    #: XLSX: the title row above the header, said (a supplementary table's caption)
+    sheet_title: str = ""
     #: quantity cells holding an Excel error value (``#DIV/0!``, ``#NUM!``: a failed formula has no number),
     #: read as missing and reported by cell (``"AF1546 '#NUM!'"``; text tables: ``"row 12 of 'S1' '#DIV/0!'"``)
     error_values: list[str] = field(default_factory=list)
+    #: quantity cells holding -inf (R's log2 of a zero), read as missing: their count and first cells
+    minus_infinity: dict[str, object] = field(default_factory=dict)
 
     def subset_rows(self, mask: np.ndarray) -> "RawTable":
         """The same table restricted to rows where ``mask`` is true (row numbers follow)."""
@@ -164,8 +168,12 @@ class RawTable:
             facts["empty_rows_skipped"] = list(self.empty_rows)
         if self.sheet_chosen:
             facts["sheet_chosen"] = self.sheet_chosen
+        if self.sheet_title:
+            facts["title"] = self.sheet_title
         if self.error_values:
             facts["error_values_read_as_missing"] = list(self.error_values)
+        if self.minus_infinity:
+            facts["minus_infinity_read_as_missing"] = dict(self.minus_infinity)
         return facts
 
 
@@ -244,11 +252,12 @@ def _parsed_table(
     """The :class:`RawTable` of decompressed bytes (its ``sha256`` is filled in by :func:`read_table`)."""
     sha256 = ""
     if is_xlsx:
-        frame, sheet_name, skipped, columns, unread = _parse_xlsx(data, path, sheet, defer_cells)
+        frame, sheet_name, skipped, columns, unread, title = _parse_xlsx(data, path, sheet, defer_cells)
         if decimal is not None and decimal not in (".", ","):
             raise SecretomeInputError(f"unknown decimal mark {decimal!r}", file=path, expected="'.' or ','")
         table = RawTable(frame, path, sha256, np.arange(len(frame)) + 2 + skipped, sheet=sheet_name, positions=columns,
-                         decimal=decimal, unread_cells=unread)
+                         decimal=decimal, unread_cells=unread,
+                         sheet_title=f"the title {title[:80]!r} above the header is not a row" if title else "")
     else:
         if sheet is not None:  # ignoring it would silently read something other than what was asked for
             raise SecretomeInputError(
@@ -365,7 +374,7 @@ def _blank(data: bytes) -> bool:
 
 def _parse_xlsx(
     data: bytes, path: Path, sheet: str | int | None, defer_cells: bool = False,
-) -> tuple[pd.DataFrame, str, int, dict[str, int], tuple[tuple[str, str], ...]]:
+) -> tuple[pd.DataFrame, str, int, dict[str, int], tuple[tuple[str, str], ...], str]:
     """Parse one worksheet (the first unless ``sheet`` names another) with calamine.
 
     calamine (pandas ``engine="calamine"``) reads the cells openpyxl reads, with the same values and types
@@ -415,13 +424,32 @@ def _parse_xlsx(
     frame = frame.loc[:, kept]
     if frame.empty:
         raise SecretomeInputError(f"sheet {sheet_name!r} is empty", file=path, expected="a header row and data rows")
+    first, title = _below_title(frame, first)
     header = [_header_name(value, i) for i, value in enumerate(frame.iloc[first].tolist())]
     sheet_columns = [int(position) for position in frame.columns]
     body = frame.iloc[first + 1:].reset_index(drop=True)
     body.columns = header
     body = body.infer_objects()
     # Excel stores numbers as numbers; columns mixing numbers and text stay object and are checked later.
-    return body, sheet_name, first, dict(zip(header, sheet_columns)), tuple(cells)
+    return body, sheet_name, first, dict(zip(header, sheet_columns)), tuple(cells), title
+
+
+def _below_title(frame: pd.DataFrame, first: int) -> tuple[int, str]:
+    """(header row, title) of a sheet whose first filled row is a title: one filled cell, then (after empty
+    rows at most) a row of three or more distinct filled cells (a supplementary table's caption above its
+    header). ``(first, "")`` otherwise."""
+    filled = frame.iloc[first].dropna()
+    if len(filled) != 1 or not isinstance(filled.iloc[0], str):
+        return first, ""
+    for below in range(first + 1, min(first + 4, len(frame))):
+        cells = frame.iloc[below].dropna()
+        if len(cells) == 0:
+            continue
+        names = [str(v).strip() for v in cells]
+        if len(cells) >= 3 and all(isinstance(v, str) for v in cells) and len(set(names)) >= 3:
+            return below, filled.iloc[0].strip()
+        return first, ""
+    return first, ""
 
 
 #: What a formula cell without a saved value holds, in ``RawTable.unread_cells``.
@@ -1252,7 +1280,8 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
 
     Columns pandas already parsed as numbers are taken as they are (no second parse). Text columns are
     converted with :func:`pandas.to_numeric`; a cell that is neither a number nor a missing-value token
-    raises :class:`SecretomeInputError` naming its row and column. Infinite values are refused too.
+    raises :class:`SecretomeInputError` naming its row and column. +inf is refused too; -inf (R's log2 of a
+    zero intensity) and Excel error values are read as missing, each said by cell (``RawTable.facts``).
     """
     _check_padding(table, columns)
     settle_numbers(table, columns)
@@ -1329,6 +1358,16 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             f"{table.path}: {len(table.error_values)} quantity cell(s) hold an Excel error value (a failed formula: "
             f"{', '.join(table.error_values[:3])}{' ...' if len(table.error_values) > 3 else ''}), read as missing; "
             "listed in uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=3,
+        )
+    minus = np.isneginf(out)
+    if minus.any():  # R's log2(0) (or log of a zero intensity): the value was not measured
+        cells = [f"row {int(table.row_numbers[r])} of {columns[c]!r}" for r, c in np.argwhere(minus)[:20]]
+        table.minus_infinity = {"n": int(minus.sum()), "first_cells": cells}
+        out[minus] = np.nan
+        warnings.warn(
+            f"{table.path}: {int(minus.sum())} quantity cell(s) hold -inf (the log of a zero intensity: "
+            f"{', '.join(cells[:3])}{' ...' if minus.sum() > 3 else ''}), read as missing; counted in "
+            "uns['source']['minus_infinity_read_as_missing']", ReaderWarning, stacklevel=3,
         )
     infinite = np.isinf(out)
     if infinite.any():
