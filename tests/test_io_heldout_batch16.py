@@ -178,3 +178,19 @@ def test_a_workbook_title_row_above_the_header_is_not_the_header(tmp_path):
     adata = read_quietly(tmp_path / "supplement.xlsx")
     assert list(adata.uns["source"]["sample_columns"]) == ["S1", "S2"] and list(adata.var_names[:2]) == ["P12340", "P12341"]
     assert adata.uns["source"]["title"] == "the title 'Table S2: protein abundances' above the header is not a row"
+
+
+def test_a_perseus_volcano_export_is_perseus(tmp_path):
+    """Held-out batch 15 (bmd): Perseus' volcano-plot table (Significant, -Log(P-value), Difference, Symbol color/type/
+    size, Show label, then the LFQ columns; no type prefixes) was read as a generic table: the same samples, but
+    not said to be Perseus' (its CON__/REV__ flags are Perseus' rules)."""
+    rng = np.random.default_rng(166)
+    samples = [f"LFQ.intensity.{n}" for n in (11930, 11931, 12902, 12904)]
+    frame = pd.DataFrame({"Significant": ["+", "", "", "+", "", ""], "-Log(P-value)": rng.uniform(0, 3, 6),
+                          "Difference": rng.normal(0, 1, 6), "Protein_IDs": [f"NP_00100{i}.1" for i in range(5)] + ["CON__P02768"],
+                          "Symbol color": "Color2 [DarkGray]", "Symbol type": 1, "Symbol size": 4, "Show label": "",
+                          **{s: rng.uniform(25, 35, 6) for s in samples}})
+    frame.to_csv(tmp_path / "volcano_perseus.txt", sep="\t", index=False)
+    adata = read_quietly(tmp_path / "volcano_perseus.txt")
+    assert adata.uns["source"]["format"] == "perseus" and list(adata.uns["source"]["sample_columns"]) == samples
+    assert list(adata.var["is_contaminant"]) == [False] * 5 + [True]

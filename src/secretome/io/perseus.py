@@ -29,16 +29,21 @@ def _annotation_rows(table: RawTable, head: int | None = None) -> np.ndarray:
     return np.fromiter((isinstance(v, str) and v.startswith("#!{") for v in first), dtype=bool, count=len(first))
 
 
+#: The columns of Perseus' volcano-plot table export (its matrix with the plot's symbol settings; no type prefixes).
+VOLCANO_COLUMNS = frozenset({"Symbol color", "Symbol type", "Symbol size", "Show label"})
+
+
 def detect_score(columns: list[str], table: RawTable | None = None) -> int:
     """Perseus evidence: typed column prefixes (two, or one of an annotation type: Perseus writes ``N: ``, ``C: ``,
-    ``T: `` and ``M: `` before annotation columns, its expression columns bare) or a ``#!{Type}`` row."""
+    ``T: `` and ``M: `` before annotation columns, its expression columns bare), a ``#!{Type}`` row, or the
+    columns of its volcano-plot table export."""
     prefixed = sum(1 for column in columns if column.startswith(_PREFIXES))
     annotation = any(column.startswith(_ANNOTATION_PREFIXES) for column in columns)
     typed = 0
     if table is not None and len(table.frame):
         typed = 5 if bool(_annotation_rows(table, 20).any()) else 0
-    if annotation:
-        typed = max(typed, 5)  # as strong as the type row: no other program writes these prefixes
+    if annotation or VOLCANO_COLUMNS <= set(columns):
+        typed = max(typed, 5)  # as strong as the type row: no other program writes these prefixes (or these columns)
     return prefixed + typed if prefixed >= 2 or typed else 0
 
 
