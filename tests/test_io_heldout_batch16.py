@@ -194,3 +194,16 @@ def test_a_perseus_volcano_export_is_perseus(tmp_path):
     adata = read_quietly(tmp_path / "volcano_perseus.txt")
     assert adata.uns["source"]["format"] == "perseus" and list(adata.uns["source"]["sample_columns"]) == samples
     assert list(adata.var["is_contaminant"]) == [False] * 5 + [True]
+
+
+def test_stray_rows_repeating_an_identifier_without_quantities_are_kept_apart(tmp_path):
+    """Held-out batch 14 (hjn): an edited sheet holds pairs of rows with a bare number as identifier and no value;
+    the table was refused as 'duplicated protein identifier'. Repeats that carry quantities stay an error."""
+    rows = [["P12345", 1.0, 2.0], ["152", None, None], ["152", None, None], ["Q99999", 3.0, 4.0], ["P23456", 5.0, 6.0]]
+    pd.DataFrame(rows, columns=["Protein IDs", "S1", "S2"]).to_csv(tmp_path / "edited.csv", index=False)
+    with pytest.warns(UserWarning, match=r"2 rows repeat an identifier of column 'Protein IDs' and hold no quantity at all \(rows \[3, 4\]"):
+        adata = read(tmp_path / "edited.csv")
+    assert list(adata.var_names) == ["P12345", "152", "152#2", "Q99999", "P23456"]
+    rows[2][1] = 7.0
+    pd.DataFrame(rows, columns=["Protein IDs", "S1", "S2"]).to_csv(tmp_path / "repeated.csv", index=False)
+    assert "duplicated protein identifier '152'" in refusal_of(tmp_path / "repeated.csv")

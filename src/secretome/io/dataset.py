@@ -466,7 +466,8 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
     duplicated = groups.duplicated(keep=False).to_numpy()
     if not duplicated.any():
         return groups.tolist(), 0
-    if parsed.id_kind == "protein":
+    empty_copies = _empty_copies(parsed, duplicated)
+    if parsed.id_kind == "protein" and not empty_copies:
         keyed = _contaminant_copies(parsed, groups, duplicated)
         if keyed is not None:
             return keyed
@@ -500,13 +501,23 @@ def _protein_ids(parsed: Parsed) -> tuple[list[str], int]:
                 file=table.path, column=parsed.id_column, row=int(table.row_numbers[i]),
             )
     n_suffixed = len(repeats)
-    warnings.warn(
-        f"{table.path}: {n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
-        f"with a '{DUPLICATE_SUFFIX}k' suffix (recorded in uns['source']['n_duplicate_ids_suffixed'])",
-        ReaderWarning,
-        stacklevel=3,
-    )
+    if parsed.id_kind == "protein":  # (every repeating row holds no quantity: nothing could be mixed up)
+        rows = [int(r) for r in table.row_numbers[duplicated][:6]]
+        message = (f"{int(duplicated.sum())} rows repeat an identifier of column {parsed.id_column!r} and hold no "
+                   f"quantity at all (rows {rows}{' ...' if duplicated.sum() > 6 else ''}: stray rows of an edited "
+                   f"sheet); their repeats were made unique with a '{DUPLICATE_SUFFIX}k' suffix")
+    else:
+        message = (f"{n_suffixed} repeated gene identifiers in column {parsed.id_column!r} were made unique "
+                   f"with a '{DUPLICATE_SUFFIX}k' suffix")
+    warnings.warn(f"{table.path}: {message} (recorded in uns['source']['n_duplicate_ids_suffixed'])",
+                  ReaderWarning, stacklevel=3)
     return names, n_suffixed
+
+
+def _empty_copies(parsed: Parsed, duplicated: np.ndarray) -> bool:
+    """Whether every row that repeats an identifier holds no quantity (empty or zero in every sample)."""
+    values = parsed.values[duplicated]
+    return bool(values.size) and not bool((np.isfinite(values) & (values != 0)).any())
 
 
 #: Suffix of a contaminant row whose accession group another row of the table also holds.
