@@ -207,3 +207,18 @@ def test_stray_rows_repeating_an_identifier_without_quantities_are_kept_apart(tm
     rows[2][1] = 7.0
     pd.DataFrame(rows, columns=["Protein IDs", "S1", "S2"]).to_csv(tmp_path / "repeated.csv", index=False)
     assert "duplicated protein identifier '152'" in refusal_of(tmp_path / "repeated.csv")
+
+
+@pytest.mark.parametrize(("header", "row", "kind"), [
+    ("Sequence\tCharge States\tProbability\tAssigned Modifications\tGene\tProtein\tProtein ID\twt1 Spectral Count\twt1 Intensity",
+     "AAAAAAALQAK\t2\t0.9999\t\tRPL4\tsp|P36578|RL4_HUMAN\tP36578\t1\t0", "a FragPipe combined peptide table"),
+    ("ID\tPosition\tResidue\tQUANT_G1\tQUANT_G2", "CON__P02533\t435\tS\t0\t33803000", "a modification-site table"),
+    ("transition_group_id\tPrecursorMz\tProductMz\tLibraryIntensity\tProteinName\tPeptideSequence",
+     "AGAANIVPNSTGAAK2\t671.36\t200.10\t0.13\tG3P_STRP1\tAGAANIVPNSTGAAK", "a spectral library"),
+])
+def test_peptide_site_and_library_tables_are_named(tmp_path, header, row, kind):
+    """Held-out batch 16b: refused for a duplicated identifier, a repeated 'ID' or a missing DIA-NN column instead
+    of being named."""
+    path = tmp_path / "table.tsv"
+    path.write_text(header + "\n" + "\n".join([row] * 4) + "\n")
+    assert kind in refusal_of(path)
