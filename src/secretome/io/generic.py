@@ -689,6 +689,16 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
             file=table.path, column=id_column,
             expected="a protein table (one row per protein) as INPUT; give this file as the sample sheet (samples=)",
         )
+    for column in dict.fromkeys([id_column, *[c for c in table.frame.columns[:3] if table.frame[c].dtype.kind == "O"]]):
+        terms = text_column(table.frame, column)
+        terms = terms[terms != ""]
+        if len(terms) and float(terms.str.fullmatch(r"GO:\d{7}").mean()) >= 0.9:
+            raise SecretomeInputError(
+                f"this is a Gene Ontology term table (column {column!r} names GO terms, e.g. {terms.iloc[0]!r}, one row "
+                "per term: a result table of terms, not of proteins), not a protein-level quantity table",
+                file=table.path, column=column,
+                expected="the protein-level table the terms were summarised from (one row per protein group)",
+            )
     channels = filled.str.fullmatch(_ISOBARIC_CHANNEL.pattern)
     if len(filled) >= 4 and bool(channels.all()):  # (channels repeat over the sets of a multi-set study)
         headerless = bool(_ISOBARIC_CHANNEL.fullmatch(bare_name(id_column)))
@@ -713,7 +723,8 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
         raise SecretomeInputError(  # its repeats would be made unique as "F", "F#2", ... and read as proteins
             f"no protein identifier column: the first text column {id_column!r} repeats its values "
             f"({filled.nunique()} distinct in {len(filled)} rows, e.g. {filled.iloc[0]!r}), as the attribute "
-            "columns of a sample sheet or clinical table do; a protein table names each protein once",
+            "columns of a sample sheet or clinical table do, so this is not a protein-level quantity table (a protein "
+            "table names each protein once)",
             file=table.path, column=id_column,
             expected="one text column of protein or gene identifiers, one per row",
         )
@@ -904,7 +915,7 @@ def column_roles(table: RawTable, types: dict[str, str] | None = None, quantity:
             # one value down the whole column names nothing: its rows would be one "protein" many times over
             raise SecretomeInputError(
                 f"no protein identifier column: the first text column {id_column!r} holds one value "
-                f"({filled.iloc[0]!r}) in all {len(filled)} rows",
+                f"({filled.iloc[0]!r}) in all {len(filled)} rows, so this is not a protein-level quantity table",
                 file=table.path, column=id_column,
                 expected="one text column of protein or gene identifiers, one per row",
             )

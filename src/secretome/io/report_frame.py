@@ -21,6 +21,7 @@ class ReportFrame(NamedTuple):
     header_start: tuple[str, ...]
     footer: str
     max_lines_above: int
+    trailer_start: str = ""  # a line starting a block of settings after the table (it and all below are not rows)
 
 
 @lru_cache(maxsize=1)
@@ -33,14 +34,16 @@ def report_frames() -> list[ReportFrame]:
     header, *rows = [line.rstrip("\r\n").split("\t") for line in lines if line.strip()]
     frame = pd.DataFrame(rows, columns=header)
     return [
-        ReportFrame(writer, tuple(start.split("|")), footer, int(most))
-        for writer, start, footer, most in zip(frame["writer"], frame["header_start"], frame["footer"], frame["max_lines_above"])
+        ReportFrame(writer, tuple(start.split("|")), footer, int(most), trailer or "")
+        for writer, start, footer, most, trailer in zip(frame["writer"], frame["header_start"], frame["footer"],
+                                                       frame["max_lines_above"], frame["trailer_start"])
     ]
 
 
 def unframe(data: bytes) -> tuple[bytes, int, ReportFrame | None]:
-    """``data`` from the header line of a framed report on, without its footer line; the number of lines
-    dropped above the header; the writer (None and ``data`` unchanged when no writer's frame is found).
+    """``data`` from the header line of a framed report on, without its footer line (or trailing settings); the
+    number of lines dropped above the header; the writer (None and ``data`` unchanged when no writer's frame is
+    found; its ``trailer_start`` emptied when no trailing settings were cut).
     Only the first lines are looked at (no copy of the data unless a frame is found)."""
     for frame in report_frames():
         start = "\t".join(frame.header_start).encode()
@@ -49,9 +52,9 @@ def unframe(data: bytes) -> tuple[bytes, int, ReportFrame | None]:
             end = data.find(b"\n", position)
             line = (data[position:] if end < 0 else data[position:end]).lstrip(b"\xef\xbb\xbf").rstrip(b"\r")
             if line == start or line.startswith(start + b"\t"):
-                body = _without_footer(data[position:] if above else data, frame)
+                body, cut = _without_footer(data[position:] if above else data, frame)
                 if above or body is not data:
-                    return body, above, frame
+                    return body, above, frame if cut else frame._replace(trailer_start="")
                 break
             if end < 0:
                 break
@@ -59,11 +62,21 @@ def unframe(data: bytes) -> tuple[bytes, int, ReportFrame | None]:
     return data, 0, None
 
 
-def _without_footer(data: bytes, frame: ReportFrame) -> bytes:
-    """``data`` without a last (non-blank) line equal to the writer's footer."""
+def _without_footer(data: bytes, frame: ReportFrame) -> tuple[bytes, bool]:
+    """``data`` without a last (non-blank) line equal to the writer's footer, or without the writer's trailing
+    block of settings (from its ``trailer_start`` line on, with the blank lines above it); and whether that
+    trailing block was there."""
+    if frame.trailer_start:
+        start = data.rfind(b"\n" + frame.trailer_start.encode())
+        if start >= 0:
+            end = start + 1
+            while end and data[end - 1:end] in b"\r\n\t ":
+                end -= 1
+            line_end = data.find(b"\n", end)
+            return (data[: line_end + 1] if line_end >= 0 else data[:end]), True
     end = len(data)
     while end and data[end - 1:end] in b"\r\n\t ":
         end -= 1
     cut = data.rfind(b"\n", 0, end)
     last = data[cut + 1:end].strip(b"\r\t ").decode("utf-8", errors="replace")
-    return data[: cut + 1] if last == frame.footer else data
+    return (data[: cut + 1] if last == frame.footer else data), False

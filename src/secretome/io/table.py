@@ -299,6 +299,18 @@ _KNOWN_TEXT = (
 )
 
 
+#: XML files engines write, by their root element: what the file is.
+_XML_KINDS = (
+    ("MaxQuantParams", "a MaxQuant parameters file (mqpar.xml: the run's settings, no quantities)"),
+    ("MzIdentML", "an mzIdentML identification file (peptide-spectrum matches)"),
+    ("msms_pipeline_analysis", "a pepXML identification file (peptide-spectrum matches)"),
+    ("protein_summary", "a protXML protein inference file (protein probabilities, no quantities)"),
+    ("mzML", "an mzML spectrum file"),
+    ("indexedmzML", "an mzML spectrum file"),
+    ("MzQuantML", "an mzQuantML quantification file (its tables are not read; export the protein table)"),
+)
+
+
 def _refuse_known_binary(path: Path) -> None:
     """Refuse a binary engine output by its magic bytes, naming what it is (before the generic binary check)."""
     source.check_regular_file(path)
@@ -638,6 +650,12 @@ def _parse_text(
     for start, kind, give in _KNOWN_TEXT:
         if data.lstrip(b"\xef\xbb\xbf").startswith(start):
             raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path, expected=give)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):
+        root = re.search(rb"<([A-Za-z][\w:.-]*)", data[data.find(b"?>") + 2: 4096] if b"?>" in data[:4096] else b"")
+        name = root.group(1).decode() if root else ""
+        kind = next((what for element, what in _XML_KINDS if name == element), f"an XML file (root element <{name}>)")
+        raise SecretomeInputError(f"this is {kind}, not a protein-level quantity table", file=path,
+                                  expected="the engine's protein table (e.g. proteinGroups.txt), as CSV, TSV or XLSX")
     if _looks_binary(data):
         raise SecretomeInputError(
             "this is a binary file, not a text table", file=path, expected="CSV, TSV or XLSX (optionally .gz/.xz/.zip)"
@@ -743,8 +761,11 @@ def _parse_text(
                       f"{listed.column!r} ({listed.writer}): the items {joined} rows continued over further "
                       f"fields are joined with '{trailing_list.JOIN}'" if listed is not None and joined else "",
                       column_numbers,
-                      f"{frame_writer.writer}: {framed} lines of report settings above the header and the closing "
-                      f"{frame_writer.footer!r} line are not rows" if frame_writer is not None else "",
+                      f"{frame_writer.writer}: {framed} lines of report settings above the header"
+                      + (f" and the closing {frame_writer.footer!r} line" if frame_writer.footer else "")
+                      + (f" and its settings from the line {frame_writer.trailer_start!r} on" if frame_writer.trailer_start
+                         else "")
+                      + " are not rows" if frame_writer is not None else "",
                       carriage_returns, f"the title line {title[:80]!r} above the header is not a row" if title else "")
     return frame, delimiter, skipped, tuple((row + skipped, fields) for row, fields in short), facts
 
