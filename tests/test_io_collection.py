@@ -75,7 +75,7 @@ REFUSALS = {
     'openswath_input.csv': 'an OpenSWATH feature table',
     'pd_psms_R.csv': 'a Proteome Discoverer PSM table',
     'pd_tmt_psms_R.csv': 'a Proteome Discoverer PSM table',
-    'progenesis_input.csv': 'a Progenesis QI export with its multi-row header',
+    'progenesis_input.csv': 'a Progenesis QI peptide export',
     'proteinprospector_tmt.txt': 'a Protein Prospector report',
     'protpipe_combined_peptide.tsv': 'a FragPipe peptide table',
     'protpipe_design_apms.csv': 'sample sheet',

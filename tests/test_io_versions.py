@@ -465,18 +465,30 @@ def test_perseus_matrix_with_type_and_group_rows(tmp_path):
     assert adata.var["is_contaminant"].tolist() == [False, True, False, False]
 
 
-@pytest.mark.parametrize("rows_above", [1, 2])
-def test_progenesis_export_with_rows_above_the_names_is_refused_naming_progenesis(tmp_path, rows_above):
-    """Progenesis QI writes the quantity blocks ('Normalized abundance', 'Raw abundance') and the group names
-    in rows above the column names; refused naming Progenesis, not read with the wrong header."""
+def test_progenesis_protein_export_reads_its_normalized_block_with_conditions(tmp_path):
+    """Progenesis QI writes the quantity blocks ('Normalized abundance', 'Raw abundance') and the conditions in
+    two rows above the column names, the sample names repeated in each block: the normalised block is read by
+    default, the raw one on request, each sample's condition goes to .obs."""
     blocks = "," * 12 + "Normalized abundance,,,,Raw abundance,,,"
     groups = "," * 12 + "A,,B,,A,,B,"
     names = ("Accession,Peptide count,Unique peptides,Confidence score,Anova (p),q Value,Max fold change,Power,"
              "Highest mean condition,Lowest mean condition,Mass,Description," + ",".join(RUNS * 2))
-    body = [f"{a},3,2,50.1,0.01,0.02,1.5,0.9,A,B,51000,Protein {i}," + ",".join(["1000.5"] * 8) for i, a in enumerate(ACC)]
-    (tmp_path / "proteins.csv").write_text("\n".join([blocks, groups][:rows_above] + [names] + body) + "\n")
-    with pytest.raises(SecretomeInputError, match="Progenesis"):
-        read(tmp_path / "proteins.csv")
+    body = [f"{a},3,2,50.1,0.01,0.02,1.5,0.9,A,B,51000,Protein {i}," + ",".join(f"{1000.5 * (k + 1) + i}" for k in range(8))
+            for i, a in enumerate(ACC)]
+    (tmp_path / "proteins.csv").write_text("\n".join([blocks, groups, names] + body) + "\n")
+    adata = read(tmp_path / "proteins.csv")
+    source = adata.uns["source"]
+    assert source["format"] == "progenesis" and source["quantity"] == "Normalized abundance"
+    assert list(source["sample_columns"]) == RUNS and list(adata.obs["condition"]) == ["A", "A", "B", "B"]
+    np.testing.assert_array_equal(adata.X[:, 0], [1000.5, 2001.0, 3001.5, 4002.0])
+    assert adata.var["n_peptides"].tolist() == [3.0] * len(ACC)
+    reasons = dict(zip(source["unread_columns"], source["unread_reasons"]))
+    assert reasons[f"{RUNS[0]} (Raw abundance)"].startswith("quantity family 'Raw abundance'")
+    raw = read(tmp_path / "proteins.csv", quantity="Raw abundance")
+    np.testing.assert_array_equal(raw.X[:, 0], [5002.5, 6003.0, 7003.5, 8004.0])
+    (tmp_path / "one_row.csv").write_text("\n".join([blocks, names] + body) + "\n")
+    with pytest.raises(SecretomeInputError, match="Progenesis QI export's column names .* have no 'Accession' column"):
+        read(tmp_path / "one_row.csv")
 
 
 def test_msstats_protein_level_data_as_r_write_csv_saves_it(tmp_path):

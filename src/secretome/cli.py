@@ -36,7 +36,7 @@ app = typer.Typer(
 )
 
 READER_FORMATS = ("maxquant", "diann", "philosopher", "fragpipe", "spectronaut", "tmt_integrator", "msstats", "alphadia", "alphapept",
-                  "dia_umpire", "peaks", "proteome_discoverer", "scaffold", "perseus", "generic")
+                  "dia_umpire", "peaks", "proteome_discoverer", "scaffold", "progenesis", "perseus", "generic")
 """The readers' format names as help texts show them (a test keeps them equal to ``secretome.io.FORMATS``)."""
 
 FLAGS = {

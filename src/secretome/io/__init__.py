@@ -25,7 +25,7 @@ from secretome.io.dataset import summarize as summarize_proteome
 from secretome.io.detect import FORMATS, detect_format, reader_for, refuse_non_protein_header
 from secretome.io.numbers import describe as describe_numbers
 from secretome.io.samples import match_samples, match_sheet, read_samples
-from secretome.io.table import TEXT_FACTS, RawTable, read_table
+from secretome.io.table import TEXT_FACTS, RawTable, column_key, read_table
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -302,7 +302,6 @@ def workbook_sheets() -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
     """(engine, first-sheet columns, protein sheet names) from ``data/workbook_sheets.tsv``."""
     from importlib import resources
 
-    from secretome.io.detect import column_key
 
     with resources.files("secretome.io").joinpath("data/workbook_sheets.tsv").open("r", encoding="utf-8") as handle:
         rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
@@ -313,7 +312,6 @@ def workbook_sheets() -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
 def engine_protein_sheet(table: RawTable) -> tuple[str, str] | None:
     """(engine, sheet) when the workbook's first sheet ``table`` is an engine's cover sheet and the workbook
     holds that engine's protein sheet (``data/workbook_sheets.tsv``); else None."""
-    from secretome.io.detect import column_key
 
     header = {column_key(str(c)) for c in table.frame.columns}
     for engine, columns, sheets in workbook_sheets():

@@ -7,7 +7,6 @@ ties broken by :data:`FORMATS` order, and the generic reader is the fallback.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from importlib import resources
 from types import ModuleType
@@ -17,9 +16,9 @@ import pandas as pd
 from secretome.errors import SecretomeInputError
 from secretome.io import (
     alphadia, alphapept, dia_umpire, diann, fragpipe, generic, maxquant, msstats, peaks, perseus, philosopher,
-    proteome_discoverer, scaffold, spectronaut, tmt_integrator,
+    progenesis, proteome_discoverer, scaffold, spectronaut, tmt_integrator,
 )
-from secretome.io.table import RawTable, repeated_name_error
+from secretome.io.table import RawTable, column_key, repeated_name_error
 
 #: Readers by format name, in tie-break order (most specific first).
 READERS: dict[str, ModuleType] = {
@@ -36,6 +35,7 @@ READERS: dict[str, ModuleType] = {
     "peaks": peaks,
     "proteome_discoverer": proteome_discoverer,
     "scaffold": scaffold,
+    "progenesis": progenesis,
     "perseus": perseus,
     "generic": generic,
 }
@@ -80,12 +80,6 @@ def non_protein_kinds() -> list[tuple[str, frozenset[str], frozenset[str], str]]
         rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
     split = lambda text: frozenset(column_key(part) for part in text.split("|") if part)  # noqa: E731
     return [(k, split(a), split(n), g) for k, a, n, g in zip(rows["kind"], rows["all_of"], rows["none_of"], rows["give_instead"])]
-
-
-def column_key(name: str) -> str:
-    """A column name compared case-insensitively and as R's ``make.names`` spells it (``Raw file`` and
-    ``Raw.file`` are one column), so that R-resaved files are recognised too."""
-    return re.sub(r"[^a-z0-9]+", ".", name.strip().casefold()).strip(".")
 
 
 def refuse_non_protein(table: RawTable) -> None:

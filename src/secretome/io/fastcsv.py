@@ -21,7 +21,6 @@ digit (``float_precision="high"`` is not exact), the fallback parse keeps it.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np

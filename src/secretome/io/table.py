@@ -1235,6 +1235,12 @@ def _single_line_short_rows(data: bytes, delimiter: str, fewest: int, n_rows: in
     return [(int(line) + 1, int(fields[line])) for line in short if line > 0]
 
 
+def column_key(name: str) -> str:
+    """A column name compared case-insensitively and as R's ``make.names`` spells it (``Raw file`` and
+    ``Raw.file`` are one column), so that R-resaved files are recognised too."""
+    return re.sub(r"[^a-z0-9]+", ".", name.strip().casefold()).strip(".")
+
+
 def repeated_name_error(table: RawTable, name: str, first: int, second: int) -> SecretomeInputError:
     """The refusal of a header that repeats the column name ``name`` (at 1-based columns ``first``, ``second``)."""
     return SecretomeInputError(
