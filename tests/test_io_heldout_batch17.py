@@ -81,3 +81,13 @@ def test_test_columns_and_counts_of_a_tests_table_are_no_samples(tmp_path):
                           **{f"int{k}_n_peptide": rng.integers(1, 9, 5) for k in range(1, 4)}, "#pacId": rng.integers(1, 10**7, 5)})
     frame.to_csv(tmp_path / "quant.tsv", sep="\t", index=False)
     assert list(read_quietly(tmp_path / "quant.tsv").uns["source"]["sample_columns"]) == ["int1", "int2", "int3"]
+
+
+def test_a_precursor_matrix_keyed_by_openswath_ids_is_a_peptide_table(tmp_path):
+    """msproteomicstools' full matrix: 'Peptide' holds '4776_KDLYANTVLSGGTTMYPGIADR_3_run0' (number, sequence,
+    charge), then Intensity_/RT_/score_ per run: read as 109 samples of one 'protein'."""
+    runs = ["okadah_K140808_042_SW", "okadah_K140808_045_SW", "okadah_K140808_047_SW"]
+    header = ["Peptide", "Protein", *[f"{kind}_{run}" for run in runs for kind in ("Intensity", "RT", "score")], "RT_mean", "RT_std"]
+    row = ["4776_KDLYANTVLSGGTTMYPGIADR_3_run0", "5/FBpp0085365/FBpp0100125", *["23862.0", "4127.1", "4.9e-05"] * 3, "4170.2", "50.1"]
+    (tmp_path / "full_matrix.tsv").write_text("\t".join(header) + "\n" + "\t".join(row) + "\n")
+    assert "peptide-level table (column 'Peptide'" in refusal_of(tmp_path / "full_matrix.tsv")

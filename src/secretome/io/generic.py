@@ -570,7 +570,7 @@ def _refuse_peptide_rows(table: RawTable, id_column: str, text_columns: list[str
     for column in text_columns:
         key = _spaced_key(bare_name(column))
         named = key in _PEPTIDE_KEYS
-        sequences = _peptide_sequences(table.frame, column)
+        sequences = _peptide_sequences(table.frame, column) or (named and _precursor_ids(table.frame, column))
         # named 'peptide' and holding peptide sequences: peptide rows even where no protein repeats (a protein table
         # may carry each protein's 'Sequence')
         if (repeated and (named or sequences)) or (named and "peptide" in key and sequences):
@@ -737,6 +737,17 @@ _ISOBARIC_CHANNEL = re.compile(r"^(?:1[1-3]\d[NC]?|11[3-9]|121)$")
 _MODIFICATION_MARKS = re.compile(r"\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[+-]\d+(?:\.\d+)?|^_+|_+$|^[A-Z-]\.|\.[A-Z-]$")
 """What modified-peptide notations add to the residues: ``S[Phospho (STY)]``, ``C(UniMod:4)``, ``M(ox)``, mass
 shifts (``+229.163``, ``[+57.021]``), MaxQuant's ``_`` flanks and the ``K.PEPTIDE.R`` dots."""
+
+
+_PRECURSOR_ID = re.compile(r"^\d+_([A-Z]{6,})_\d+(?:_\w+)?$")
+"""An OpenSWATH-style precursor identifier: a number, the peptide, its charge (``4776_KDLYANTVLSGGTTMYPGIADR_3_run0``)."""
+
+
+def _precursor_ids(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a column holds precursor identifiers that carry a peptide sequence (its first 200 filled cells)."""
+    values = text_column(frame, column).head(200)
+    values = values[values != ""]
+    return bool(len(values)) and float(values.str.fullmatch(_PRECURSOR_ID.pattern).mean()) >= PEPTIDE_SHARE
 
 
 def _repeats_few(frame: pd.DataFrame, column: str) -> bool:
