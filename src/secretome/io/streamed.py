@@ -388,8 +388,10 @@ def _open(
         return None
     if format is None and engine_header(head[: head.find(b"\n")].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")):
         return None  # an engine's table by its header alone: read whole, its first lines not parsed twice
+    # (pandas' parse of the first lines: 15 against pyarrow's 45 ms for 64 lines of 1,000 columns; their frames
+    # are the same, and their values serve the sniffing and the detection only)
     frame, delimiter, skipped, short, facts = _parse_text(head, path, decimal=decimal,
-                                                          check_header=refuse_non_protein_header)
+                                                          check_header=refuse_non_protein_header, arrow=False)
     header = [str(name) for name in frame.columns]
     if skipped or short or facts.list_column or facts.report_frame or "" in header or len(set(header)) != len(header):
         return None  # (a joined trailing list column or a report frame: the chunks would see the raw lines)

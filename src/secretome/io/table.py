@@ -526,9 +526,11 @@ def _without_title_line(data: bytes) -> tuple[bytes, str]:
 
 def _parse_text(
     data: bytes, path: Path, *, single_column_ok: bool = False, as_text: bool = False, decimal: str | None = None,
-    check_header: Callable[[list[str], Path], None] | None = None,
+    check_header: Callable[[list[str], Path], None] | None = None, arrow: bool = True,
 ) -> tuple[pd.DataFrame, str, int, tuple[tuple[int, int], ...], "TextFacts"]:
-    """Sniff the delimiter and parse a delimited text table once with pandas' C parser.
+    """Sniff the delimiter and parse a delimited text table once with pandas' C parser (or pyarrow's where
+    it reads as pandas, :mod:`secretome.io.fastcsv`; not with ``arrow=False``: for a few lines of a wide
+    table pyarrow's fixed cost per column makes it 3x dearer than pandas').
 
     Returns the frame, the delimiter, the number of blank lines skipped before the header, the rows
     whose trailing empty fields were trimmed (file row, fields) and what was decided about the text
@@ -609,7 +611,7 @@ def _parse_text(
     keep_text = as_text
     as_text = as_text or by_column or (not native and numbers.decimal == ",")
     options = csv_options(delimiter, numbers, as_text=as_text, quotes=quotes)
-    arrow = not as_text and fastcsv.eligible(data, delimiter, numbers.decimal, numbers.thousands, quotes=quotes,
+    arrow = arrow and not as_text and fastcsv.eligible(data, delimiter, numbers.decimal, numbers.thousands, quotes=quotes,
                                              encoding=encoding, short_rows=False)
 
     def short_rows() -> list[tuple[int, int]]:
