@@ -159,9 +159,12 @@ def numbers_as_pandas(values: np.ndarray, n_null: int) -> bool:
         return True
     if int(np.count_nonzero(np.isnan(values))) != n_null:
         return False  # a NaN written as a number (nan(1), -nan): pandas keeps it as text
-    # inf (pandas keeps 1e400 as text) and 2**63 or more (a 20-digit integer: text or uint64 to pandas);
-    # fmax passes over NaN
-    return not float(np.fmax.reduce(np.abs(values), axis=None)) >= _INT64_LIMIT
+    # inf (pandas keeps 1e400 as text) and 2**63 or more (a 20-digit integer: text or uint64 to pandas):
+    # the largest magnitude is the larger of the maximum and the negated minimum, which fmax and fmin find
+    # passing over NaN (NaN when every cell is missing), over the values in memory order (a chunk's block is
+    # column-major) and without an array of magnitudes (2-3x faster)
+    flat = values.ravel(order="K")
+    return not max(float(np.fmax.reduce(flat)), -float(np.fmin.reduce(flat))) >= _INT64_LIMIT
 
 
 def empty_rows(batch: Any) -> bool:

@@ -128,7 +128,7 @@ class _Scanner:
         self.d = delimiter.encode()
         self.array = np.frombuffer(data, dtype=np.uint8)
         self.point_groups = False  # whether ``1.234.567`` is looked for (see :func:`decide`)
-        self._commas = delimiter != "," and bool(_COMMA_DIGIT.search(data))  # few files have any
+        self._commas = delimiter != "," and _comma_between_digits(data)  # few files have any
         self._quotes = b'"' in data
 
     def _between_digits(self, mark: int, lo: int, hi: int) -> np.ndarray:
@@ -265,6 +265,22 @@ def _point_group_positions(array: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 
 _COMMA_DIGIT = re.compile(rb",(?<=\d,)\d")
+#: Commas looked at one by one (``bytes.find``: memchr) before the rest is left to :data:`_COMMA_DIGIT`.
+_COMMA_FIND_LIMIT = 2_000
+
+
+def _comma_between_digits(data: bytes) -> bool:
+    """Whether a comma has a digit on both sides (a search of :data:`_COMMA_DIGIT`): the first commas are
+    found by ``bytes.find``, so a file with few or none (most tab-separated tables) is not read byte by
+    byte by the regular expression (30 ms on 50 MB without a comma)."""
+    position = data.find(b",", 1)  # (a comma at offset 0 has no digit before it)
+    for _ in range(_COMMA_FIND_LIMIT):
+        if position < 0:
+            return False
+        if 48 <= data[position - 1] <= 57 and position + 1 < len(data) and 48 <= data[position + 1] <= 57:
+            return True
+        position = data.find(b",", position + 1)
+    return position >= 0 and bool(_COMMA_DIGIT.search(data, position - 1))  # (from the digit before it)
 _QUOTED_DIGIT = re.compile(rb'"(?=[-\d])')
 
 
