@@ -87,7 +87,7 @@ def non_sample_rules() -> list[tuple[re.Pattern, str]]:
     return [(re.compile(pattern, re.IGNORECASE), reason) for pattern, reason, context in _non_sample_rows() if not context]
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8192)  # (a pure function of the name: a table's columns are judged by several rules)
 def non_sample_reason(column: str) -> str | None:
     """The reason of the first non-sample rule (``data/non_sample_columns.tsv``) naming ``column`` (a count, score,
     statistic ...), None when none does: most columns match no rule, which one search of all of them says."""
