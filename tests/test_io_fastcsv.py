@@ -159,18 +159,23 @@ def _chunked(path, monkeypatch):
     return result, used
 
 
-@pytest.mark.parametrize("later", [None, "inf", "-nan", "1e400", "text 1.5 in a gene column", "+5", "0x1A"])
-def test_the_chunks_take_pyarrow_or_give_way_and_match_the_whole_read(tmp_path, monkeypatch, later):
-    rng = np.random.default_rng(5)
-    values = np.round(rng.lognormal(20, 2, (900, 4)), 3)
+def _table_text(seed: int, later: str | None) -> str:
+    """A 900 x 4 table of exact numbers whose row 701 holds ``later`` in its last cell (or a number in its gene
+    column), for the chunked reads to meet after their first chunk."""
+    values = np.round(np.random.default_rng(seed).lognormal(20, 2, (900, 4)), 3)
     lines = ["Protein\tGene\tS1\tS2\tS3\tS4"] + [
         f"P{i:05d}\tGENE{i}\t" + "\t".join(repr(float(v)) for v in row) for i, row in enumerate(values)]
     if later == "text 1.5 in a gene column":
         lines[700] = lines[700].replace("\tGENE699\t", "\t1.5\t")
     elif later is not None:
         lines[700] = lines[700].rsplit("\t", 1)[0] + f"\t{later}"
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("later", [None, "inf", "-nan", "1e400", "text 1.5 in a gene column", "+5", "0x1A"])
+def test_the_chunks_take_pyarrow_or_give_way_and_match_the_whole_read(tmp_path, monkeypatch, later):
     path = tmp_path / "table.tsv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(_table_text(5, later), encoding="utf-8")
     result, used = _chunked(path, monkeypatch)
     # (a plus sign or 0x is found by the scan of the bytes, before any parse: pandas' chunks only)
     assert used == (["arrow"] if later is None else [] if later in ("+5", "0x1A") else ["pandas"])
@@ -195,16 +200,8 @@ def test_a_compressed_table_is_parsed_while_scanned_and_matches_the_whole_read(t
 
     from secretome.io import source
 
-    rng = np.random.default_rng(7)
-    values = np.round(rng.lognormal(20, 2, (900, 4)), 3)
-    lines = ["Protein\tGene\tS1\tS2\tS3\tS4"] + [
-        f"P{i:05d}\tGENE{i}\t" + "\t".join(repr(float(v)) for v in row) for i, row in enumerate(values)]
-    if later == "text 1.5 in a gene column":
-        lines[700] = lines[700].replace("\tGENE699\t", "\t1.5\t")
-    elif later is not None:
-        lines[700] = lines[700].rsplit("\t", 1)[0] + f"\t{later}"
     path = tmp_path / "table.tsv.gz"
-    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    path.write_bytes(gzip.compress(_table_text(7, later).encode()))
     opened = []
     original = source.DecompressedStream.__init__
 
