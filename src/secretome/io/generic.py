@@ -623,7 +623,7 @@ def _refuse_header_rows(table: RawTable, samples: list[str]) -> None:
         head = [str(v).strip() if isinstance(v, str) else "" for v in series.iloc[:3]]
         if not any(text and text not in NA_TOKENS and not _NUMBER_TEXT.match(text) for text in head):
             continue
-        below = series.iloc[3:].dropna().astype(str).str.strip()
+        below = series.iloc[3:203].dropna().astype(str).str.strip()  # (200 rows tell numbers from text)
         below = below[below != ""]
         if not len(below) or float(below.str.match(_NUMBER_TEXT.pattern).mean()) < 0.9:
             continue  # a text column (identifiers, genes, descriptions)
