@@ -45,10 +45,12 @@ def _block(column: str) -> str | None:
 def detect_score(columns: list[str]) -> int:
     """Progenesis evidence: a first header row holding only block labels above otherwise empty fields."""
     named = [c for c in columns if not _unnamed(c)]
+    if len(named) > len(columns) / 2:  # (most of the first row's fields are empty in a Progenesis export)
+        return 0
     labels = {column_key(label) for label in _OTHER_LABELS}
     if not named or not any(_block(c) for c in named) or not all(_block(c) or column_key(c) in labels for c in named):
         return 0
-    return 7 if len(named) < len(columns) / 2 else 0
+    return 7
 
 
 def _cell(value: object) -> str:

@@ -1395,8 +1395,9 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             f"{', '.join(table.error_values[:3])}{' ...' if len(table.error_values) > 3 else ''}), read as missing; "
             "listed in uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=3,
         )
-    minus = np.isneginf(out)
-    if minus.any():  # R's log2(0) (or log of a zero intensity): the value was not measured
+    infinite = np.isinf(out)
+    minus = infinite & (out < 0) if infinite.any() else None
+    if minus is not None and minus.any():  # R's log2(0) (or log of a zero intensity): the value was not measured
         cells = [f"row {int(table.row_numbers[r])} of {columns[c]!r}" for r, c in np.argwhere(minus)[:20]]
         table.minus_infinity = {"n": int(minus.sum()), "first_cells": cells}
         out[minus] = np.nan
@@ -1405,7 +1406,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
             f"{', '.join(cells[:3])}{' ...' if minus.sum() > 3 else ''}), read as missing; counted in "
             "uns['source']['minus_infinity_read_as_missing']", ReaderWarning, stacklevel=3,
         )
-    infinite = np.isinf(out)
+        infinite &= ~minus
     if infinite.any():
         row_index, col_index = np.argwhere(infinite)[0]
         raise SecretomeInputError(
