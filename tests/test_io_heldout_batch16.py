@@ -222,3 +222,18 @@ def test_peptide_site_and_library_tables_are_named(tmp_path, header, row, kind):
     path = tmp_path / "table.tsv"
     path.write_text(header + "\n" + "\n".join([row] * 4) + "\n")
     assert kind in refusal_of(path)
+
+
+def test_the_report_says_which_cells_were_read_as_missing(tmp_path):
+    """info, the report's Methods and uns['source'] say what the read decided about cells, not only columns."""
+    from secretome.io import summarize, summary_lines
+    from secretome.summary import input_entry
+
+    (tmp_path / "cells.csv").write_text("Protein,S1,S2,S3\nP12345,17.6,-Inf,17.1\nP23456,16.2,16.0,#DIV/0!\nP34567,15.1,15.3,15.2\n")
+    adata = read_quietly(tmp_path / "cells.csv")
+    lines = dict(summary_lines(summarize(adata)))
+    assert lines["-inf read as missing"].startswith("1 (the log of a zero intensity; first: row 2 of 'S2')")
+    assert lines["error values read as missing"].endswith("first: row 3 of 'S3' '#DIV/0!')")
+    notes = dict(input_entry(adata.uns["source"])["notes"])
+    assert notes["-inf read as missing"] == "1 (first: row 2 of 'S2')"
+    assert notes["Excel error values read as missing"] == "1 (first: row 3 of 'S3' '#DIV/0!')"

@@ -114,7 +114,31 @@ def input_entry(source: dict[str, Any]) -> dict[str, Any]:
     }
     if "isobaric" in source:
         entry["isobaric"] = jsonable(_plain_tree(source["isobaric"]))
+    entry["notes"] = read_notes(source)
     return entry
+
+
+def read_notes(source: dict[str, Any]) -> list[list[str]]:
+    """What the read decided about the file beyond its columns, as (label, text) rows for the report: a sheet
+    chosen, title and settings lines that are not rows, rows padded, and the cells read as missing (Excel error
+    values, -inf) or left (error cells of columns not read), each with its first cells."""
+    def first(cells: Any) -> str:
+        cells = [str(c) for c in cells]
+        return f"{len(cells)} (first: {', '.join(cells[:3])})"
+
+    notes = [[label, str(source[key])] for key, label in (
+        ("sheet_chosen", "sheet"), ("title", "title line"), ("report_frame", "report frame"), ("list_column", "list column"))
+        if source.get(key)]
+    if source.get("padded_rows") is not None and len(source["padded_rows"]):
+        notes.append(["rows padded", f"{len(source['padded_rows'])} rows' trimmed trailing quantity cells read as missing"])
+    if source.get("error_values_read_as_missing") is not None and len(source["error_values_read_as_missing"]):
+        notes.append(["Excel error values read as missing", first(source["error_values_read_as_missing"])])
+    if source.get("minus_infinity_read_as_missing"):
+        minus = source["minus_infinity_read_as_missing"]
+        notes.append(["-inf read as missing", f"{int(minus['n'])} (first: {', '.join(str(c) for c in list(minus['first_cells'])[:3])})"])
+    if source.get("cells_not_read") is not None and len(source["cells_not_read"]):
+        notes.append(["error cells of columns not read", first(source["cells_not_read"])])
+    return notes
 
 
 def build_summary(adata: AnnData) -> dict[str, Any]:

@@ -458,6 +458,16 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
                                   f"first: row {summary['empty_rows_skipped'][0]})")]
           if summary.get("empty_rows_skipped") else []),
         *[(fact.replace("_", " "), summary[fact]) for fact in TEXT_FACTS if summary.get(fact)],
+        *([("sheet", summary["sheet_chosen"])] if summary.get("sheet_chosen") else []),
+        *([("error values read as missing", f"{len(summary['error_values'])} (Excel error values in quantity cells; "
+                                            f"first: {', '.join(summary['error_values'][:3])})")]
+          if summary.get("error_values") else []),
+        *([("-inf read as missing", f"{summary['minus_infinity']['n']} (the log of a zero intensity; first: "
+                                    f"{', '.join(summary['minus_infinity']['first_cells'][:3])})")]
+          if summary.get("minus_infinity") else []),
+        *([("cells of columns not read", f"{len(summary['cells_not_read'])} error or uncomputed formula cells "
+                                         f"(first: {', '.join(summary['cells_not_read'][:3])})")]
+          if summary.get("cells_not_read") else []),
         ("missing values", f"{summary['missing_share']:.1%} (engine zeros converted: {summary['n_zeros_to_nan']})"),
         (
             "flagged rows",

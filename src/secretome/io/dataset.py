@@ -654,6 +654,12 @@ def source_summary(
         "empty_rows_skipped": [int(row) for row in source.get("empty_rows_skipped", [])],
         **{fact: str(source[fact]) for fact in TEXT_FACTS if source.get(fact)},
         **({"isobaric": dict(source["isobaric"])} if "isobaric" in source else {}),
+        "sheet_chosen": str(source.get("sheet_chosen", "")),
+        "error_values": [str(cell) for cell in source.get("error_values_read_as_missing", [])],
+        "minus_infinity": {"n": int(source["minus_infinity_read_as_missing"]["n"]),
+                           "first_cells": [str(c) for c in source["minus_infinity_read_as_missing"]["first_cells"]]}
+        if "minus_infinity_read_as_missing" in source else {},
+        "cells_not_read": [str(cell) for cell in source.get("cells_not_read", [])],
     }
 
 
