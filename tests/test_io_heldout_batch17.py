@@ -91,3 +91,18 @@ def test_a_precursor_matrix_keyed_by_openswath_ids_is_a_peptide_table(tmp_path):
     row = ["4776_KDLYANTVLSGGTTMYPGIADR_3_run0", "5/FBpp0085365/FBpp0100125", *["23862.0", "4127.1", "4.9e-05"] * 3, "4170.2", "50.1"]
     (tmp_path / "full_matrix.tsv").write_text("\t".join(header) + "\n" + "\t".join(row) + "\n")
     assert "peptide-level table (column 'Peptide'" in refusal_of(tmp_path / "full_matrix.tsv")
+
+
+def test_an_openms_protein_quantifier_table_reads_below_its_comment_lines(tmp_path):
+    """Held-out batch 18b: ProteinQuantifier writes '# ' lines (input, parameters, samples) above a quoted header;
+    refused as 'one single column'."""
+    text = ("# Protein abundances computed from file 'input.consensusXML'\n"
+            "# Parameters (relevant only): method=top, top:N=3, top:aggregate=sum\n"
+            "# Files/samples associated with abundance values below: 1: 'sample1.mzML', 2: 'sample2.mzML'\n"
+            '"protein"\t"n_proteins"\t"protein_score"\t"n_peptides"\t"abundance_1"\t"abundance_2"\n'
+            '"P02768"\t1\t0.91\t4\t1230.0\t230.0\n"P02787"\t1\t0.85\t3\t110.5\t98.0\n')
+    (tmp_path / "ProteinQuantifier_output.txt").write_text(text)
+    adata = read_quietly(tmp_path / "ProteinQuantifier_output.txt")
+    assert list(adata.uns["source"]["sample_columns"]) == ["abundance_1", "abundance_2"]
+    assert list(adata.var_names) == ["P02768", "P02787"] and adata.X[0].tolist() == [1230.0, 110.5]
+    assert "3 lines of report settings above the header" in adata.uns["source"]["report_frame"]

@@ -51,6 +51,7 @@ def unframe(data: bytes) -> tuple[bytes, int, ReportFrame | None]:
         for above in range(frame.max_lines_above + 1):
             end = data.find(b"\n", position)
             line = (data[position:] if end < 0 else data[position:end]).lstrip(b"\xef\xbb\xbf").rstrip(b"\r")
+            line = line.replace(b'"', b"") if line.startswith(b'"') else line  # a quoted header ("protein"\t...)
             if line == start or line.startswith(start + b"\t"):
                 body, cut = _without_footer(data[position:] if above else data, frame)
                 if above or body is not data:
