@@ -106,3 +106,12 @@ def test_an_openms_protein_quantifier_table_reads_below_its_comment_lines(tmp_pa
     assert list(adata.uns["source"]["sample_columns"]) == ["abundance_1", "abundance_2"]
     assert list(adata.var_names) == ["P02768", "P02787"] and adata.X[0].tolist() == [1230.0, 110.5]
     assert "3 lines of report settings above the header" in adata.uns["source"]["report_frame"]
+
+
+def test_a_proteomiqon_protein_inference_table_is_named(tmp_path):
+    """Held-out batch 18a: ProteomIQon's .prot (ProteinGroup, PeptideSequence, Class, TargetScore, DecoyScore,
+    QValue) was refused for a 'negative quantity' in TargetScore."""
+    (tmp_path / "minimalReference.prot").write_text(
+        "ProteinGroup\tPeptideSequence\tClass\tTargetScore\tDecoyScore\tQValue\n"
+        "P21362\tDAALIAAAQK;LTDLAINNVNK\tC1a\t101.44\t0\t8.1E-40\nP0ADE8\tALWLLAGSASR;MWSNLR\tC1a\t-17.8\t0\t1.8E-59\n")
+    assert "a ProteomIQon protein inference table" in refusal_of(tmp_path / "minimalReference.prot")
