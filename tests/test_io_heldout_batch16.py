@@ -237,3 +237,10 @@ def test_the_report_says_which_cells_were_read_as_missing(tmp_path):
     notes = dict(input_entry(adata.uns["source"])["notes"])
     assert notes["-inf read as missing"] == "1 (first: row 2 of 'S2')"
     assert notes["Excel error values read as missing"] == "1 (first: row 3 of 'S3' '#DIV/0!')"
+
+
+def test_placeholders_in_a_first_data_row_are_no_header_row(tmp_path):
+    """'n.d.' in some samples of the first rows is a bad cell, named as such, not a second header row."""
+    rows = ["Protein\tS1\tS2\tS3", "P12340\tn.d.\tn.d.\t5.5"] + [f"P1234{i}\t1.{i}\t2.{i}\t3.{i}" for i in range(1, 7)]
+    (tmp_path / "nd.tsv").write_text("\n".join(rows) + "\n")
+    assert "non-numeric value 'n.d.' in a quantity column" in refusal_of(tmp_path / "nd.tsv")

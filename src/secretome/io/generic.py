@@ -608,6 +608,17 @@ _NUMBER_TEXT = re.compile(r"^[+-]?(?:\d[\d.,]*|[.,]\d+)(?:[eE][+-]?\d+)?$")
 """A cell written as a number (any decimal or thousands mark)."""
 
 
+def _holds_number(frame: pd.DataFrame, columns: list[str], index: int) -> bool:
+    """Whether row ``index`` holds a number in any of ``columns``."""
+    for value in frame[columns].iloc[index]:
+        if isinstance(value, str):
+            if _NUMBER_TEXT.match(value.strip()):
+                return True
+        elif value is not None and not pd.isna(value):
+            return True
+    return False
+
+
 def _refuse_header_rows(table: RawTable, samples: list[str]) -> None:
     """A table with more header rows than one: among its first rows, those whose cells are words in two or more
     columns that hold numbers below them, one of which is read as a sample (a summary sheet's 'Conf.' /
@@ -630,7 +641,8 @@ def _refuse_header_rows(table: RawTable, samples: list[str]) -> None:
         for index, text in enumerate(head):
             if text and text not in NA_TOKENS and not _NUMBER_TEXT.match(text):
                 rows.setdefault(index, []).append((str(column), text))
-    rows = {index: cells for index, cells in rows.items() if len(cells) >= 2}
+    # a header row holds no number in any sample column (a data row with 'n.d.' in a few samples has numbers in others)
+    rows = {index: cells for index, cells in rows.items() if len(cells) >= 2 and not _holds_number(frame, samples, index)}
     if not rows or not any(column in samples for cells in rows.values() for column, _ in cells):
         return
     names = list(dict.fromkeys(text for cells in rows.values() for _, text in cells))
