@@ -159,6 +159,16 @@ def _chunked(path, monkeypatch):
     return result, used
 
 
+def _whole_read(path):
+    """The whole read of ``path`` (warnings held), None when it refuses the table."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return read(path)
+        except SecretomeInputError:
+            return None
+
+
 def _table_text(seed: int, later: str | None) -> str:
     """A 900 x 4 table of exact numbers whose row 701 holds ``later`` in its last cell (or a number in its gene
     column), for the chunked reads to meet after their first chunk."""
@@ -179,12 +189,7 @@ def test_the_chunks_take_pyarrow_or_give_way_and_match_the_whole_read(tmp_path, 
     result, used = _chunked(path, monkeypatch)
     # (a plus sign or 0x is found by the scan of the bytes, before any parse: pandas' chunks only)
     assert used == (["arrow"] if later is None else [] if later in ("+5", "0x1A") else ["pandas"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            whole = read(path)
-        except SecretomeInputError:
-            whole = None
+    whole = _whole_read(path)
     if whole is None or result is None:
         assert result is None  # the chunks give way to the whole read, which names the error
         return
@@ -213,12 +218,7 @@ def test_a_compressed_table_is_parsed_while_scanned_and_matches_the_whole_read(t
     result, used = _chunked(path, monkeypatch)
     if later is None:
         assert used == ["arrow"] and len(opened) == 2  # the head, then one pass over the table
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            whole = read(path)
-        except SecretomeInputError:
-            whole = None
+    whole = _whole_read(path)
     if whole is None or result is None:
         assert result is None  # the chunks give way to the whole read, which names the error
         return
