@@ -302,7 +302,6 @@ def workbook_sheets() -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
     """(engine, first-sheet columns, protein sheet names) from ``data/workbook_sheets.tsv``."""
     from importlib import resources
 
-
     with resources.files("secretome.io").joinpath("data/workbook_sheets.tsv").open("r", encoding="utf-8") as handle:
         rows = pd.read_csv(handle, sep="\t", comment="#", dtype=str, keep_default_na=False)
     return [(engine, frozenset(column_key(c) for c in columns.split("|")), tuple(sheets.split("|")))
@@ -312,7 +311,6 @@ def workbook_sheets() -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
 def engine_protein_sheet(table: RawTable) -> tuple[str, str] | None:
     """(engine, sheet) when the workbook's first sheet ``table`` is an engine's cover sheet and the workbook
     holds that engine's protein sheet (``data/workbook_sheets.tsv``); else None."""
-
     header = {column_key(str(c)) for c in table.frame.columns}
     for engine, columns, sheets in workbook_sheets():
         if columns <= header:

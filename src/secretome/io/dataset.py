@@ -20,7 +20,7 @@ import pandas as pd
 from secretome.config import config
 from secretome.errors import SecretomeInputError
 from secretome.io.samples import match_sheet
-from secretome.io.table import TEXT_FACTS, RawTable, ReaderWarning, numeric_block, refuse_unread_cells
+from secretome.io.table import TEXT_FACTS, RawTable, ReaderWarning, numeric_block, refuse_unread_cells, warn_error_values
 from secretome.provenance import record_step
 
 if TYPE_CHECKING:
@@ -278,15 +278,10 @@ def _judge_unread_cells(parsed: Parsed) -> None:
     table = parsed.table
     if not table.unread_cells:
         return
-    before = len(table.error_values)
-    left = refuse_unread_cells(table, {*parsed.sample_columns, *parsed.read_columns, parsed.id_column})
-    if len(table.error_values) > before:
-        added = table.error_values[before:]
-        warnings.warn(
-            f"{table.path}: {len(added)} cell(s) of the columns read hold an Excel error value (a failed formula: "
-            f"{', '.join(added[:3])}{' ...' if len(added) > 3 else ''}), read as missing; listed in "
-            "uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=4,
-        )
+    missing, left = refuse_unread_cells(table, {*parsed.sample_columns, *parsed.read_columns, parsed.id_column})
+    if missing:
+        table.error_values += missing
+        warn_error_values(table, missing, "cell(s) of the columns read", stacklevel=5)
     if left:
         parsed.notes["cells_not_read"] = left
         warnings.warn(

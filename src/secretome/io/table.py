@@ -493,18 +493,28 @@ def refuse_cells(path: Path, sheet_name: str | None, errors: list[tuple[str, str
         )
 
 
-def refuse_unread_cells(table: RawTable, read: set[str]) -> list[str]:
+def refuse_unread_cells(table: RawTable, read: set[str]) -> tuple[list[str], list[str]]:
     """Judge the table's unread cells (``RawTable.unread_cells``) against the columns a reader reads: a
     formula without a saved value there is refused (its number exists but was never stored); an error value
-    there is read as missing and added to ``table.error_values`` (a failed formula has no number). Returns the
-    cells of the columns not read as ``"C5 '#DIV/0!' (column 'p')"``, for the read to report."""
+    there is read as missing (a failed formula has no number). Returns (the error cells of the columns read,
+    as ``"C5 '#DIV/0!'"``; the cells of the columns not read, as ``"C5 '#DIV/0!' (column 'p')"``)."""
     names = {position: name for name, position in (table.positions or {}).items()}
     located = [(names.get(_cell_position(ref)[0], ""), ref, value) for ref, value in table.unread_cells]
     uncached = [ref for column, ref, value in located if (column in read or not column) and value == UNCACHED]
     if uncached:
         refuse_cells(table.path, table.sheet, [], uncached)
-    table.error_values += [f"{ref} {value!r}" for column, ref, value in located if column in read and value != UNCACHED]
-    return [f"{ref} {value!r} (column {column!r})" for column, ref, value in located if column not in read]
+    return ([f"{ref} {value!r}" for column, ref, value in located if column in read and value != UNCACHED],
+            [f"{ref} {value!r} (column {column!r})" for column, ref, value in located if column not in read])
+
+
+def warn_error_values(table: RawTable, cells: list[str], what: str = "quantity cell(s)", stacklevel: int = 4) -> None:
+    """Say that ``what`` (quantity cells) holding an Excel error value were read as missing (they are in
+    ``uns['source']``); ``stacklevel`` counts from the caller of the caller."""
+    warnings.warn(
+        f"{table.path}: {len(cells)} {what} hold an Excel error value (a failed formula: "
+        f"{', '.join(cells[:3])}{' ...' if len(cells) > 3 else ''}), read as missing; listed in "
+        "uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=stacklevel,
+    )
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -1391,11 +1401,7 @@ def numeric_block(table: RawTable, columns: list[str], *, extra_na: tuple[str, .
         )
     table.error_values = list(dict.fromkeys(table.error_values))  # (a table read twice reports each cell once)
     if table.error_values:
-        warnings.warn(
-            f"{table.path}: {len(table.error_values)} quantity cell(s) hold an Excel error value (a failed formula: "
-            f"{', '.join(table.error_values[:3])}{' ...' if len(table.error_values) > 3 else ''}), read as missing; "
-            "listed in uns['source']['error_values_read_as_missing']", ReaderWarning, stacklevel=3,
-        )
+        warn_error_values(table, table.error_values)
     infinite = np.isinf(out)
     minus = infinite & (out < 0) if infinite.any() else None
     if minus is not None and minus.any():  # R's log2(0) (or log of a zero intensity): the value was not measured
