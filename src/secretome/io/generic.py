@@ -706,15 +706,15 @@ def _refuse_identifiers_of_no_protein(table: RawTable, id_column: str) -> None:
     for column in dict.fromkeys([id_column, *[c for c in table.frame.columns[:3] if table.frame[c].dtype.kind == "O"]]):
         terms = text_column(table.frame, column)
         terms = terms[terms != ""]
-        if len(terms) and float(terms.str.fullmatch(r"GO:\d{7}").mean()) >= 0.9:
+        if len(terms) and terms.head(200).str.startswith("GO:").any() and float(terms.str.fullmatch(r"GO:\d{7}").mean()) >= 0.9:
             raise SecretomeInputError(
                 f"this is a Gene Ontology term table (column {column!r} names GO terms, e.g. {terms.iloc[0]!r}, one row "
                 "per term: a result table of terms, not of proteins), not a protein-level quantity table",
                 file=table.path, column=column,
                 expected="the protein-level table the terms were summarised from (one row per protein group)",
             )
-    channels = filled.str.fullmatch(_ISOBARIC_CHANNEL.pattern)
-    if len(filled) >= 4 and bool(channels.all()):  # (channels repeat over the sets of a multi-set study)
+    if len(filled) >= 4 and bool(filled.head(200).str.fullmatch(_ISOBARIC_CHANNEL.pattern).all()) \
+            and bool(filled.str.fullmatch(_ISOBARIC_CHANNEL.pattern).all()):  # (the head first: most tables fail it there)  # (channels repeat over the sets of a multi-set study)
         headerless = bool(_ISOBARIC_CHANNEL.fullmatch(bare_name(id_column)))
         raise SecretomeInputError(
             f"this is an isobaric-label annotation (a sample sheet: column {id_column!r} names TMT/iTRAQ reporter "
